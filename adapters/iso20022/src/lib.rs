@@ -1,0 +1,1 @@
+//! Typed ISO 20022 messages (work in progress).

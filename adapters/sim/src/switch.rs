@@ -1,0 +1,1 @@
+//! Simulated mobile-money switch over ISO 8583 (work in progress).
