@@ -1,6 +1,13 @@
-//! Simulated counterparties that speak the real wire formats over real sockets.
+//! Simulated counterparties that speak the real wire formats over real sockets, for the demo,
+//! the end-to-end tests and benchmarks.
 //!
-//! (Work in progress: the bank, the ledger and the demo PKI land first; the wallet switch
-//! follows with the ISO 8583 link.)
+//! - [`pki`]: a throw-away CA with a bank server certificate and a gateway client certificate.
+//! - [`ledger`]: a ledger that generates and posts settlement events and receives write-backs.
+//! - [`bank`]: a correspondent bank over HTTPS with mutual TLS, answering pacs.008 with
+//!   pacs.002, scriptable per message (accept, reject, late, twice, drop).
+//! - [`switch`]: a wallet switch over ISO 8583.
+//! - [`cli`]: the `corridor sim ...` subcommands.
 
+pub mod ledger;
+pub mod pki;
 pub mod switch;
