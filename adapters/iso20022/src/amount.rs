@@ -1,0 +1,248 @@
+//! Exact money amounts: `i64` minor units plus an ISO 4217 currency.
+//!
+//! There is no float anywhere: text is read digit by digit into an integer, and a value with more
+//! significant decimals than its currency allows is refused, never rounded. Rendering writes
+//! exactly the currency's exponent digits (`"1234.50"` EUR, `"1234"` JPY, `"1.234"` KWD).
+
+use std::fmt;
+
+use crate::error::InvalidValue;
+use crate::iso4217::{self, Currency};
+
+/// Largest magnitude in minor units: ISO 20022 amounts allow 18 digits in total
+/// (`totalDigits="18"`), so anything from 10^18 on could not be written validly.
+pub const MINOR_UNITS_MAX: i64 = 999_999_999_999_999_999;
+
+/// An exact, non-negative amount of money in one currency.
+///
+/// ISO 20022 amount elements are non-negative (`minInclusive="0"`); direction travels in separate
+/// elements (`CdtDbtInd`). The value is held as minor units of the currency's exponent
+/// ([`Currency::exponent`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Amount {
+    minor: i64,
+    currency: &'static Currency,
+}
+
+impl Amount {
+    /// An amount of `minor` units of the currency's smallest unit (cents for EUR, yen for JPY,
+    /// fils for KWD). Refuses negative values and values of more than 18 digits.
+    pub fn from_minor(minor: i64, currency: &'static Currency) -> Result<Self, InvalidValue> {
+        if minor < 0 {
+            return Err(InvalidValue::new(
+                "amount",
+                &minor.to_string(),
+                "ISO 20022 amounts are not negative",
+            ));
+        }
+        if minor > MINOR_UNITS_MAX {
+            return Err(InvalidValue::new(
+                "amount",
+                &minor.to_string(),
+                "more than 18 digits",
+            ));
+        }
+        Ok(Amount { minor, currency })
+    }
+
+    /// Like [`Amount::from_minor`], with the currency given by its alphabetic code.
+    pub fn from_minor_code(minor: i64, currency: &str) -> Result<Self, InvalidValue> {
+        Self::from_minor(minor, currency_of(currency)?)
+    }
+
+    /// Reads a decimal text (`"1234.5"`, `"1234.50"`, `"0.001"`) exactly.
+    ///
+    /// Accepts an optional leading `+`, surrounding XML whitespace, and trailing zeros beyond the
+    /// currency's exponent. Refuses a sign `-`, exponents, more significant decimals than the
+    /// currency allows, and values of more than 18 digits.
+    pub fn parse(text: &str, currency: &'static Currency) -> Result<Self, InvalidValue> {
+        let bad = |reason: &str| InvalidValue::new("amount", text, reason);
+        let t = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        let t = t.strip_prefix('+').unwrap_or(t);
+        let (int_part, frac_part) = match t.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (t, ""),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
+            return Err(bad("no digits"));
+        }
+        if !int_part.bytes().all(|b| b.is_ascii_digit())
+            || !frac_part.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad("not a non-negative decimal number"));
+        }
+        let exponent = usize::from(currency.exponent());
+        let significant_frac = frac_part.trim_end_matches('0');
+        if significant_frac.len() > exponent {
+            return Err(bad(&format!(
+                "{} allows {} decimal(s); refusing to round",
+                currency.alpha, exponent
+            )));
+        }
+        let mut minor: i64 = 0;
+        let too_big = || bad("more than 18 digits");
+        for b in int_part.bytes() {
+            minor = minor
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(i64::from(b - b'0')))
+                .ok_or_else(too_big)?;
+        }
+        let frac = significant_frac.as_bytes();
+        for i in 0..exponent {
+            let digit = frac.get(i).map_or(0, |b| i64::from(b - b'0'));
+            minor = minor
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(digit))
+                .ok_or_else(too_big)?;
+        }
+        if minor > MINOR_UNITS_MAX {
+            return Err(too_big());
+        }
+        Ok(Amount { minor, currency })
+    }
+
+    /// Like [`Amount::parse`], with the currency given by its alphabetic code.
+    pub fn parse_code(text: &str, currency: &str) -> Result<Self, InvalidValue> {
+        Self::parse(text, currency_of(currency)?)
+    }
+
+    /// The value in minor units.
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> &'static Currency {
+        self.currency
+    }
+
+    /// The decimal text with exactly the currency's exponent digits, as written in XML.
+    pub fn to_decimal_string(&self) -> String {
+        let exponent = u32::from(self.currency.exponent());
+        if exponent == 0 {
+            return self.minor.to_string();
+        }
+        let scale = 10i64.pow(exponent);
+        format!(
+            "{}.{:0width$}",
+            self.minor / scale,
+            self.minor % scale,
+            width = exponent as usize
+        )
+    }
+
+    /// Sum of two amounts of the same currency; `None` on currency mismatch or overflow.
+    pub fn checked_add(&self, other: &Amount) -> Option<Amount> {
+        if self.currency != other.currency {
+            return None;
+        }
+        let minor = self.minor.checked_add(other.minor)?;
+        (minor <= MINOR_UNITS_MAX).then_some(Amount {
+            minor,
+            currency: self.currency,
+        })
+    }
+}
+
+fn currency_of(code: &str) -> Result<&'static Currency, InvalidValue> {
+    iso4217::lookup(code)
+        .ok_or_else(|| InvalidValue::new("currency", code, "not an active ISO 4217 code"))
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.to_decimal_string(), self.currency.alpha)
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Amount({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ccy(code: &str) -> &'static Currency {
+        iso4217::lookup(code).unwrap()
+    }
+
+    #[test]
+    fn renders_with_the_currency_exponent() {
+        let cases = [
+            (123450, "EUR", "1234.50"),
+            (1234, "JPY", "1234"),
+            (1234, "KWD", "1.234"),
+            (5, "USD", "0.05"),
+            (0, "EUR", "0.00"),
+            (12345, "CLF", "1.2345"),
+            (150000, "XAU", "1.50000"),
+        ];
+        for (minor, code, text) in cases {
+            assert_eq!(
+                Amount::from_minor(minor, ccy(code))
+                    .unwrap()
+                    .to_decimal_string(),
+                text
+            );
+        }
+    }
+
+    #[test]
+    fn parses_exactly_and_refuses_to_round() {
+        let ok = [
+            ("1234.5", "EUR", 123450),
+            ("1234.50", "EUR", 123450),
+            ("1234.5000", "EUR", 123450),
+            ("1234", "EUR", 123400),
+            ("1234.", "EUR", 123400),
+            (".5", "EUR", 50),
+            ("+7", "USD", 700),
+            (" 12.34\n", "USD", 1234),
+            ("1234", "JPY", 1234),
+            ("1234.000", "JPY", 1234),
+            ("1.234", "KWD", 1234),
+            ("0.0001", "CLF", 1),
+        ];
+        for (text, code, minor) in ok {
+            assert_eq!(
+                Amount::parse(text, ccy(code)).map(|a| a.minor()),
+                Ok(minor),
+                "{text}"
+            );
+        }
+        let bad = [
+            ("1234.505", "EUR"),
+            ("1.5", "JPY"),
+            ("1.2345", "KWD"),
+            ("-1", "EUR"),
+            ("1e3", "EUR"),
+            ("", "EUR"),
+            (".", "EUR"),
+            ("1.2.3", "EUR"),
+            ("12,50", "EUR"),
+            ("99999999999999999999", "JPY"),
+            ("10000000000000000", "EUR"),
+            ("NaN", "EUR"),
+        ];
+        for (text, code) in bad {
+            assert!(Amount::parse(text, ccy(code)).is_err(), "{text} {code}");
+        }
+    }
+
+    #[test]
+    fn bounds() {
+        assert!(Amount::from_minor(-1, ccy("EUR")).is_err());
+        assert!(Amount::from_minor(MINOR_UNITS_MAX + 1, ccy("EUR")).is_err());
+        let max = Amount::from_minor(MINOR_UNITS_MAX, ccy("EUR")).unwrap();
+        assert_eq!(Amount::parse(&max.to_decimal_string(), ccy("EUR")), Ok(max));
+        assert_eq!(
+            max.checked_add(&Amount::from_minor(1, ccy("EUR")).unwrap()),
+            None
+        );
+        let one_usd = Amount::from_minor(100, ccy("USD")).unwrap();
+        assert_eq!(max.checked_add(&one_usd), None, "currency mismatch");
+    }
+}

@@ -1,0 +1,373 @@
+//! Whole messages: a [`Document`] of any known kind, and a [`BusinessMessage`] (AppHdr +
+//! Document) as it travels over HTTP.
+//!
+//! ## The envelope
+//!
+//! A business message is rendered as one XML document:
+//!
+//! ```xml
+//! <?xml version="1.0" encoding="UTF-8"?>
+//! <Envelope xmlns="urn:swift:xsd:envelope">
+//!   <AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">...</AppHdr>
+//!   <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08">...</Document>
+//! </Envelope>
+//! ```
+//!
+//! (written without indentation). The `<Envelope>` wrapper follows the shape of SWIFT's CBPR+
+//! example messages. Parsing is liberal: it accepts that envelope, any other single wrapper
+//! element whose children are `AppHdr` and `Document` (whatever its name or namespace), an
+//! `AppHdr` and a `Document` side by side at the top level, and a bare `Document`.
+
+use crate::error::{Error, Result};
+use crate::head::{self, AppHdr};
+use crate::pacs002::{self, Pacs002};
+use crate::pacs008::{self, Pacs008};
+use crate::types::{TransactionStatus, Uetr};
+use crate::xml::reader::{FromXml, NodeId, Tree};
+use crate::xml::writer::Out;
+use crate::ParseOptions;
+
+/// Namespace of the envelope this crate writes.
+pub const ENVELOPE_NAMESPACE: &str = "urn:swift:xsd:envelope";
+/// Name of the envelope element this crate writes.
+pub const ENVELOPE_ELEMENT: &str = "Envelope";
+
+const NAMESPACE_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:";
+
+/// An ISO 20022 `<Document>`, by message kind.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Document {
+    /// pacs.008.001.08 customer credit transfer.
+    Pacs008(Box<Pacs008>),
+    /// pacs.002.001.10 payment status report.
+    Pacs002(Box<Pacs002>),
+    /// A document of a kind this crate does not type (yet), kept as raw XML.
+    Unknown {
+        /// The Document's namespace.
+        namespace: String,
+        /// The name of the message element under `<Document>`.
+        root: String,
+        /// The whole `<Document>` element as written.
+        raw: String,
+    },
+}
+
+impl Document {
+    /// The namespace this document is written in.
+    pub fn namespace(&self) -> &str {
+        match self {
+            Document::Pacs008(_) => pacs008::NAMESPACE,
+            Document::Pacs002(_) => pacs002::NAMESPACE,
+            Document::Unknown { namespace, .. } => namespace,
+        }
+    }
+
+    /// The message definition identifier, e.g. `pacs.008.001.08` (what AppHdr `MsgDefIdr` must
+    /// say). For unknown documents, derived from an ISO namespace, or the namespace itself.
+    pub fn msg_def_idr(&self) -> &str {
+        let ns = self.namespace();
+        ns.strip_prefix(NAMESPACE_PREFIX).unwrap_or(ns)
+    }
+
+    /// `GrpHdr/MsgId` of a typed document.
+    pub fn msg_id(&self) -> Option<&str> {
+        match self {
+            Document::Pacs008(m) => Some(m.msg_id()),
+            Document::Pacs002(m) => Some(m.msg_id()),
+            Document::Unknown { .. } => None,
+        }
+    }
+
+    /// Renders the bare document (XML declaration, `<Document xmlns=...>`), deterministically.
+    pub fn render(&self) -> String {
+        let mut out = Out::new(4096);
+        out.declaration();
+        self.write(&mut out);
+        out.finish()
+    }
+
+    pub(crate) fn write(&self, out: &mut Out) {
+        match self {
+            Document::Pacs008(m) => {
+                out.start_ns("Document", pacs008::NAMESPACE);
+                m.write(out);
+                out.end("Document");
+            }
+            Document::Pacs002(m) => {
+                out.start_ns("Document", pacs002::NAMESPACE);
+                m.write(out);
+                out.end("Document");
+            }
+            Document::Unknown { raw, .. } => out.raw(raw),
+        }
+    }
+
+    /// Parses a bare `<Document>` (any prefix or none), leniently.
+    pub fn parse(xml: &str) -> Result<Document> {
+        Self::parse_with(xml, &ParseOptions::default())
+    }
+
+    /// Parses a bare `<Document>` with the given options.
+    pub fn parse_with(xml: &str, options: &ParseOptions) -> Result<Document> {
+        let msg = BusinessMessage::parse_with(xml, options)?;
+        if msg.app_hdr.is_some() {
+            return Err(Error::Structure {
+                path: "/".into(),
+                message: "expected a bare Document, found a business message with AppHdr".into(),
+            });
+        }
+        Ok(msg.document)
+    }
+
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<Document> {
+        tree.node(id).used.set(true);
+        let mut children = tree.children(id);
+        let (Some(msg), None) = (children.next(), children.next()) else {
+            return Err(Error::Structure {
+                path: tree.path(id),
+                message: "a Document holds exactly one message element".into(),
+            });
+        };
+        let namespace = tree.ns(id);
+        let name = tree.node(msg).name;
+        let expect = |root: &str| -> Result<()> {
+            if name == root {
+                Ok(())
+            } else {
+                Err(Error::Structure {
+                    path: tree.path(msg),
+                    message: format!("namespace {namespace} expects <{root}>"),
+                })
+            }
+        };
+        match namespace {
+            pacs008::NAMESPACE => {
+                expect(pacs008::ROOT)?;
+                Ok(Document::Pacs008(Box::new(Pacs008::read(tree, msg)?)))
+            }
+            pacs002::NAMESPACE => {
+                expect(pacs002::ROOT)?;
+                Ok(Document::Pacs002(Box::new(Pacs002::read(tree, msg)?)))
+            }
+            _ => {
+                tree.mark_subtree(id);
+                Ok(Document::Unknown {
+                    namespace: namespace.to_owned(),
+                    root: name.to_owned(),
+                    raw: tree.raw(id).to_owned(),
+                })
+            }
+        }
+    }
+}
+
+impl From<Pacs008> for Document {
+    fn from(m: Pacs008) -> Self {
+        Document::Pacs008(Box::new(m))
+    }
+}
+
+impl From<Pacs002> for Document {
+    fn from(m: Pacs002) -> Self {
+        Document::Pacs002(Box::new(m))
+    }
+}
+
+/// An element lenient parsing did not read (unknown, or out of schema order), kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadElement {
+    /// Its path, e.g. `/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Tax`.
+    pub path: String,
+    /// Its markup as written.
+    pub xml: String,
+}
+
+/// A business message: an optional AppHdr and a Document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusinessMessage {
+    /// `<AppHdr>` (head.001.001.02), absent for a bare Document.
+    pub app_hdr: Option<AppHdr>,
+    /// `<Document>`.
+    pub document: Document,
+    /// Elements lenient parsing did not read (always empty after a strict parse, and ignored by
+    /// rendering).
+    pub unread: Vec<UnreadElement>,
+}
+
+/// Alias: the wire form is an envelope around AppHdr and Document.
+pub type Envelope = BusinessMessage;
+
+impl BusinessMessage {
+    /// A message from its header and document.
+    pub fn new(app_hdr: AppHdr, document: impl Into<Document>) -> Self {
+        BusinessMessage {
+            app_hdr: Some(app_hdr),
+            document: document.into(),
+            unread: Vec::new(),
+        }
+    }
+
+    /// Renders the envelope (or a bare Document when there is no AppHdr), deterministically.
+    pub fn render(&self) -> String {
+        let mut out = Out::new(4096);
+        out.declaration();
+        match &self.app_hdr {
+            Some(hdr) => {
+                out.start_ns(ENVELOPE_ELEMENT, ENVELOPE_NAMESPACE);
+                hdr.write_root(&mut out);
+                self.document.write(&mut out);
+                out.end(ENVELOPE_ELEMENT);
+            }
+            None => self.document.write(&mut out),
+        }
+        out.finish()
+    }
+
+    /// Parses leniently (unknown elements are kept in [`BusinessMessage::unread`]).
+    pub fn parse(xml: &str) -> Result<BusinessMessage> {
+        Self::parse_with(xml, &ParseOptions::default())
+    }
+
+    /// Parses with the given options (strict mode refuses unknown elements).
+    pub fn parse_with(xml: &str, options: &ParseOptions) -> Result<BusinessMessage> {
+        let tree = Tree::parse(xml, &options.limits)?;
+        let (hdr_node, doc_node) = locate(&tree)?;
+        let app_hdr = match hdr_node {
+            Some(h) => {
+                if tree.ns(h) != head::NAMESPACE {
+                    return Err(Error::Structure {
+                        path: tree.path(h),
+                        message: format!(
+                            "AppHdr namespace {:?} is not {}",
+                            tree.ns(h),
+                            head::NAMESPACE
+                        ),
+                    });
+                }
+                Some(AppHdr::from_xml(&tree, h)?)
+            }
+            None => None,
+        };
+        let document = Document::read(&tree, doc_node)?;
+        let unread: Vec<UnreadElement> = tree
+            .unread()
+            .into_iter()
+            .map(|id| UnreadElement {
+                path: tree.path(id),
+                xml: tree.raw(id).to_owned(),
+            })
+            .collect();
+        if options.strict {
+            if let Some(first) = unread.into_iter().next() {
+                return Err(Error::Unexpected { path: first.path });
+            }
+            return Ok(BusinessMessage {
+                app_hdr,
+                document,
+                unread: Vec::new(),
+            });
+        }
+        Ok(BusinessMessage {
+            app_hdr,
+            document,
+            unread,
+        })
+    }
+
+    /// `AppHdr/BizMsgIdr`.
+    pub fn biz_msg_idr(&self) -> Option<&str> {
+        self.app_hdr.as_ref().map(|h| h.biz_msg_idr())
+    }
+
+    /// `GrpHdr/MsgId` of the document.
+    pub fn msg_id(&self) -> Option<&str> {
+        self.document.msg_id()
+    }
+
+    /// The pacs.008, if the document is one.
+    pub fn pacs008(&self) -> Option<&Pacs008> {
+        match &self.document {
+            Document::Pacs008(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The pacs.002, if the document is one.
+    pub fn pacs002(&self) -> Option<&Pacs002> {
+        match &self.document {
+            Document::Pacs002(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The UETR of the (first) transaction, for messages that carry one as their own.
+    pub fn uetr(&self) -> Option<&Uetr> {
+        self.pacs008().and_then(|m| m.uetr())
+    }
+
+    /// The EndToEndId of the (first) transaction.
+    pub fn end_to_end_id(&self) -> Option<&str> {
+        self.pacs008().and_then(|m| m.end_to_end_id())
+    }
+
+    /// The original UETR a status report refers to.
+    pub fn orgnl_uetr(&self) -> Option<&Uetr> {
+        self.pacs002().and_then(|m| m.orgnl_uetr())
+    }
+
+    /// The original EndToEndId a status report refers to.
+    pub fn orgnl_end_to_end_id(&self) -> Option<&str> {
+        self.pacs002().and_then(|m| m.orgnl_end_to_end_id())
+    }
+
+    /// The original MsgId a status report refers to.
+    pub fn orgnl_msg_id(&self) -> Option<&str> {
+        self.pacs002().and_then(|m| m.orgnl_msg_id())
+    }
+
+    /// The (first) transaction status of a status report.
+    pub fn tx_sts(&self) -> Option<&TransactionStatus> {
+        self.pacs002().and_then(|m| m.tx_sts())
+    }
+}
+
+/// Finds the AppHdr (if any) and the Document among the accepted layouts.
+fn locate(tree: &Tree<'_>) -> Result<(Option<NodeId>, NodeId)> {
+    let name = |id: NodeId| tree.node(id).name;
+    let structure = |path: String, message: &str| Error::Structure {
+        path,
+        message: message.to_owned(),
+    };
+    let candidates: Vec<NodeId> = match tree.roots.as_slice() {
+        [single] if name(*single) == "Document" => return Ok((None, *single)),
+        [single] if name(*single) == "AppHdr" => {
+            return Err(structure(tree.path(*single), "AppHdr without a Document"))
+        }
+        [wrapper] => {
+            tree.node(*wrapper).used.set(true);
+            tree.children(*wrapper).collect()
+        }
+        several => several.to_vec(),
+    };
+    let mut hdr = None;
+    let mut doc = None;
+    for id in candidates {
+        let slot = match name(id) {
+            "AppHdr" => &mut hdr,
+            "Document" => &mut doc,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(structure(tree.path(id), "occurs more than once"));
+        }
+        *slot = Some(id);
+    }
+    match doc {
+        Some(d) => Ok((hdr, d)),
+        None => Err(structure(
+            tree.roots.first().map(|&r| tree.path(r)).unwrap_or_default(),
+            "no Document found (expected a Document, AppHdr + Document, or an envelope holding them)",
+        )),
+    }
+}

@@ -1,0 +1,59 @@
+//! XML plumbing: the hardened reader and the deterministic writer.
+
+pub(crate) mod reader;
+pub(crate) mod writer;
+
+/// Defines a struct for an XSD sequence, with its reader and writer. Fields are listed in
+/// schema order, each as `name: req T = "Tag"`, `name: opt T = "Tag"`,
+/// `name: many T = "Tag"` or `name: many T = "Tag" max 7`; reading and writing both follow that order, which is what makes
+/// the output schema-valid and deterministic.
+macro_rules! xml_struct {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            $( $(#[$fm:meta])* $field:ident : $kind:ident $ty:ty = $tag:literal $(max $max:expr)? ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        pub struct $name {
+            $( $(#[$fm])* pub $field: xml_struct!(@ty $kind $ty), )*
+        }
+
+        impl $crate::xml::reader::FromXml for $name {
+            fn from_xml(tree: &$crate::xml::reader::Tree<'_>, id: $crate::xml::reader::NodeId) -> $crate::error::Result<Self> {
+                #[allow(unused_mut, unused_variables)]
+                let mut seq = tree.seq(id);
+                Ok($name {
+                    $( $field: xml_struct!(@read seq $kind $tag $($max)?), )*
+                })
+            }
+        }
+
+        impl $name {
+            /// Writes the children, in schema order.
+            #[allow(dead_code)]
+            pub(crate) fn write_fields(&self, out: &mut $crate::xml::writer::Out) {
+                $( xml_struct!(@write out self.$field, $kind $tag); )*
+            }
+        }
+
+        impl $crate::xml::writer::ToXml for $name {
+            fn to_xml(&self, out: &mut $crate::xml::writer::Out, name: &str) {
+                out.start(name);
+                self.write_fields(out);
+                out.end(name);
+            }
+        }
+    };
+    (@ty req $ty:ty) => { $ty };
+    (@ty opt $ty:ty) => { Option<$ty> };
+    (@ty many $ty:ty) => { Vec<$ty> };
+    (@read $seq:ident req $tag:literal) => { $seq.req($tag)? };
+    (@read $seq:ident opt $tag:literal) => { $seq.opt($tag)? };
+    (@read $seq:ident many $tag:literal) => { $seq.many($tag, usize::MAX)? };
+    (@read $seq:ident many $tag:literal $max:expr) => { $seq.many($tag, $max)? };
+    (@write $out:ident $value:expr, req $tag:literal) => { $crate::xml::writer::ToXml::to_xml(&$value, $out, $tag) };
+    (@write $out:ident $value:expr, opt $tag:literal) => { $out.opt($tag, &$value) };
+    (@write $out:ident $value:expr, many $tag:literal) => { $out.many($tag, &$value) };
+}
+pub(crate) use xml_struct;

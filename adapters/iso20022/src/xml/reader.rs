@@ -1,0 +1,495 @@
+//! The hardened reader: quick-xml events into a compact, borrowed element tree.
+//!
+//! Why a tree and not a pull parser per type: ISO 20022 documents are small (a few KB) and
+//! typed reading wants look-ahead (optional elements, choices). The tree is one `Vec` of nodes
+//! that borrow names and text from the input, so building it costs about one pass of the
+//! event loop. Statements, which can be large, are read entry by entry instead (see `camt`).
+//!
+//! Refusals: any DOCTYPE (and so any entity declaration), unknown entity references (quick-xml
+//! only expands the five predefined ones and character references), input over
+//! `message_bytes_max`, nesting over `depth_max`.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+use crate::error::{Error, InvalidValue, Result};
+use crate::types::Leaf;
+use crate::Limits;
+
+pub(crate) type NodeId = u32;
+const NONE: NodeId = u32::MAX;
+
+pub(crate) struct Node<'a> {
+    pub name: &'a str,
+    /// Index into `Tree::namespaces`; 0 is "no namespace".
+    pub ns: u16,
+    /// Start tag content after `<` (name and attributes), for reading attributes on demand.
+    pub start: &'a str,
+    pub text: Cow<'a, str>,
+    pub parent: NodeId,
+    pub first_child: NodeId,
+    pub last_child: NodeId,
+    pub next: NodeId,
+    /// Byte span of the whole element in the input, for keeping parts as raw XML.
+    pub span_start: u32,
+    pub span_end: u32,
+    pub used: Cell<bool>,
+}
+
+pub(crate) struct Tree<'a> {
+    pub src: &'a str,
+    pub nodes: Vec<Node<'a>>,
+    pub namespaces: Vec<String>,
+    /// Top-level elements. Well-formed XML has one; "AppHdr + Document side by side" has two.
+    pub roots: Vec<NodeId>,
+}
+
+fn syntax(offset: u64, message: impl ToString) -> Error {
+    Error::Syntax {
+        offset,
+        message: message.to_string(),
+    }
+}
+
+fn as_str<'a>(bytes: Cow<'a, [u8]>, offset: u64) -> Result<Cow<'a, str>> {
+    match bytes {
+        Cow::Borrowed(b) => std::str::from_utf8(b)
+            .map(Cow::Borrowed)
+            .map_err(|e| syntax(offset, e)),
+        Cow::Owned(b) => String::from_utf8(b)
+            .map(Cow::Owned)
+            .map_err(|e| syntax(offset, e)),
+    }
+}
+
+/// The start tag's content (name and attributes) as a slice of the input: the event lends it
+/// only for its own lifetime, the tree needs it for the input's.
+fn tag_content(src: &str, at: u64, len: usize) -> Result<&str> {
+    let lt = src
+        .get(at as usize..)
+        .and_then(|rest| rest.find('<'))
+        .map(|i| at as usize + i + 1)
+        .ok_or_else(|| syntax(at, "internal: start tag not found"))?;
+    src.get(lt..lt + len)
+        .ok_or_else(|| syntax(at, "internal: start tag out of bounds"))
+}
+
+impl<'a> Tree<'a> {
+    /// Parses `src` into a tree, enforcing `limits`.
+    pub fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>> {
+        if src.len() > limits.message_bytes_max {
+            return Err(Error::TooLarge {
+                bytes: src.len(),
+                limit: limits.message_bytes_max,
+            });
+        }
+        let mut reader = NsReader::from_str(src);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        let mut tree = Tree {
+            src,
+            nodes: Vec::with_capacity(src.len() / 24),
+            namespaces: vec![String::new()],
+            roots: Vec::new(),
+        };
+        let mut stack: Vec<NodeId> = Vec::with_capacity(16);
+        let mut root_seen = false;
+        loop {
+            let before = reader.buffer_position();
+            let (ns, event) = match reader.read_resolved_event() {
+                Ok((ns, event)) => (ns, event),
+                Err(e) => {
+                    let message = e.to_string();
+                    return Err(syntax(reader.error_position(), message));
+                }
+            };
+            let ns = match ns {
+                ResolveResult::Bound(n) => Some(tree.intern(n.as_ref(), before)?),
+                ResolveResult::Unbound => Some(0),
+                ResolveResult::Unknown(p) => {
+                    return Err(syntax(
+                        before,
+                        format!(
+                            "undeclared namespace prefix {:?}",
+                            String::from_utf8_lossy(&p)
+                        ),
+                    ))
+                }
+            };
+            match event {
+                Event::Start(e) => {
+                    root_seen = true;
+                    let name_len = e.name().as_ref().len();
+                    let local_len = e.local_name().as_ref().len();
+                    let start = tag_content(src, before, e.len())?;
+                    let name = &start[name_len - local_len..name_len];
+                    let id = tree.push(name, ns.unwrap_or(0), start, &stack, before);
+                    stack.push(id);
+                    if stack.len() > limits.depth_max {
+                        return Err(Error::TooDeep {
+                            path: tree.path(id),
+                            limit: limits.depth_max,
+                        });
+                    }
+                }
+                Event::Empty(e) => {
+                    root_seen = true;
+                    let name_len = e.name().as_ref().len();
+                    let local_len = e.local_name().as_ref().len();
+                    let start = tag_content(src, before, e.len())?;
+                    let name = &start[name_len - local_len..name_len];
+                    let id = tree.push(name, ns.unwrap_or(0), start, &stack, before);
+                    tree.nodes[id as usize].span_end = reader.buffer_position() as u32;
+                    if stack.len() + 1 > limits.depth_max {
+                        return Err(Error::TooDeep {
+                            path: tree.path(id),
+                            limit: limits.depth_max,
+                        });
+                    }
+                }
+                Event::End(_) => {
+                    if let Some(id) = stack.pop() {
+                        tree.nodes[id as usize].span_end = reader.buffer_position() as u32;
+                    }
+                }
+                Event::Text(t) => {
+                    let text = t.unescape().map_err(|e| syntax(before, e))?;
+                    tree.add_text(&stack, text, before)?;
+                }
+                Event::CData(t) => {
+                    let text = as_str(t.into_inner(), before)?;
+                    tree.add_text(&stack, text, before)?;
+                }
+                Event::DocType(_) => return Err(Error::DtdRefused { offset: before }),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !root_seen {
+            return Err(syntax(0, "no root element"));
+        }
+        Ok(tree)
+    }
+
+    fn intern(&mut self, ns: &[u8], offset: u64) -> Result<u16> {
+        if let Some(i) = self.namespaces.iter().position(|n| n.as_bytes() == ns) {
+            return Ok(i as u16);
+        }
+        const NAMESPACES_MAX: usize = 256;
+        if self.namespaces.len() >= NAMESPACES_MAX {
+            return Err(syntax(offset, "too many distinct namespaces"));
+        }
+        let s = std::str::from_utf8(ns).map_err(|e| syntax(offset, e))?;
+        self.namespaces.push(s.to_owned());
+        Ok((self.namespaces.len() - 1) as u16)
+    }
+
+    fn push(
+        &mut self,
+        name: &'a str,
+        ns: u16,
+        start: &'a str,
+        stack: &[NodeId],
+        at: u64,
+    ) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        let parent = stack.last().copied().unwrap_or(NONE);
+        self.nodes.push(Node {
+            name,
+            ns,
+            start,
+            text: Cow::Borrowed(""),
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next: NONE,
+            span_start: at as u32,
+            span_end: at as u32,
+            used: Cell::new(false),
+        });
+        if parent == NONE {
+            self.roots.push(id);
+        } else {
+            let p = &mut self.nodes[parent as usize];
+            let prev = p.last_child;
+            p.last_child = id;
+            if prev == NONE {
+                p.first_child = id;
+            } else {
+                self.nodes[prev as usize].next = id;
+            }
+        }
+        id
+    }
+
+    fn add_text(&mut self, stack: &[NodeId], text: Cow<'a, str>, at: u64) -> Result<()> {
+        let blank = text
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        let Some(&id) = stack.last() else {
+            if blank {
+                return Ok(());
+            }
+            return Err(syntax(at, "text outside the root element"));
+        };
+        let node = &mut self.nodes[id as usize];
+        // Indentation between children repeats for every child; keeping only the first blank
+        // run (borrowed, no copy) keeps containers cheap and leaves a blank leaf's value intact.
+        if blank && !node.text.is_empty() {
+            return Ok(());
+        }
+        if node.text.is_empty() {
+            node.text = text;
+        } else {
+            node.text.to_mut().push_str(&text);
+        }
+        Ok(())
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        &self.nodes[id as usize]
+    }
+
+    pub fn ns(&self, id: NodeId) -> &str {
+        &self.namespaces[self.node(id).ns as usize]
+    }
+
+    pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
+        Children {
+            tree: self,
+            next: self.node(id).first_child,
+        }
+    }
+
+    /// The element's text content as written (entity references resolved).
+    pub fn text(&self, id: NodeId) -> &str {
+        &self.node(id).text
+    }
+
+    /// `/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/PmtId`: the position index is shown only
+    /// where an element has same-name siblings.
+    pub fn path(&self, id: NodeId) -> String {
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while cur != NONE {
+            let n = self.node(cur);
+            let mut part = n.name.to_owned();
+            if n.parent != NONE {
+                let same: Vec<NodeId> = self
+                    .children(n.parent)
+                    .filter(|&c| self.node(c).name == n.name)
+                    .collect();
+                if same.len() > 1 {
+                    let pos = same.iter().position(|&c| c == cur).unwrap_or(0) + 1;
+                    part = format!("{part}[{pos}]");
+                }
+            }
+            parts.push(part);
+            cur = n.parent;
+        }
+        parts.reverse();
+        format!("/{}", parts.join("/"))
+    }
+
+    /// The path of a child named `name` that is absent under `parent`.
+    pub fn child_path(&self, parent: NodeId, name: &str) -> String {
+        format!("{}/{}", self.path(parent), name)
+    }
+
+    pub fn attr(&self, id: NodeId, name: &str) -> Result<Option<String>> {
+        let n = self.node(id);
+        let name_len = n
+            .start
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(n.start.len());
+        let start = quick_xml::events::BytesStart::from_content(n.start, name_len);
+        for a in start.attributes() {
+            let a =
+                a.map_err(|e| self.invalid(id, InvalidValue::new("attribute", "", e.to_string())))?;
+            if a.key.local_name().as_ref() == name.as_bytes() {
+                let v = a.unescape_value().map_err(|e| {
+                    self.invalid(id, InvalidValue::new("attribute", name, e.to_string()))
+                })?;
+                return Ok(Some(v.into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn invalid(&self, id: NodeId, source: InvalidValue) -> Error {
+        Error::Invalid {
+            path: self.path(id),
+            source,
+        }
+    }
+
+    /// Raw XML of an element, exactly as in the input.
+    pub fn raw(&self, id: NodeId) -> &'a str {
+        let n = self.node(id);
+        &self.src[n.span_start as usize..n.span_end as usize]
+    }
+
+    /// Marks an element and everything inside it as read.
+    pub fn mark_subtree(&self, id: NodeId) {
+        self.node(id).used.set(true);
+        for c in self.children(id) {
+            self.mark_subtree(c);
+        }
+    }
+
+    /// Elements nobody read, outermost only.
+    pub fn unread(&self) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        for &r in &self.roots {
+            self.collect_unread(r, &mut out);
+        }
+        out
+    }
+
+    fn collect_unread(&self, id: NodeId, out: &mut Vec<NodeId>) {
+        if !self.node(id).used.get() {
+            out.push(id);
+            return;
+        }
+        for c in self.children(id) {
+            self.collect_unread(c, out);
+        }
+    }
+
+    /// A sequential reader over `parent`'s children, in schema order.
+    pub fn seq(&self, parent: NodeId) -> Seq<'_, 'a> {
+        self.node(parent).used.set(true);
+        Seq {
+            tree: self,
+            parent,
+            cursor: self.node(parent).first_child,
+        }
+    }
+}
+
+pub(crate) struct Children<'t, 'a> {
+    tree: &'t Tree<'a>,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let cur = self.next;
+        self.next = self.tree.node(cur).next;
+        Some(cur)
+    }
+}
+
+/// Reads a parent's children in schema order. Each lookup searches forward from the cursor;
+/// children skipped on the way stay unread, and strict mode reports them.
+pub(crate) struct Seq<'t, 'a> {
+    pub tree: &'t Tree<'a>,
+    pub parent: NodeId,
+    cursor: NodeId,
+}
+
+/// Typed reading of an element (the counterpart of `writer::Render`).
+pub(crate) trait FromXml: Sized {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self>;
+}
+
+impl<T: Leaf> FromXml for T {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        tree.node(id).used.set(true);
+        if tree.node(id).first_child != NONE {
+            return Err(tree.invalid(
+                id,
+                InvalidValue::new(
+                    "element",
+                    tree.node(id).name,
+                    "expected text, found child elements",
+                ),
+            ));
+        }
+        T::from_text(tree.text(id)).map_err(|e| tree.invalid(id, e))
+    }
+}
+
+impl Seq<'_, '_> {
+    fn find(&mut self, name: &str) -> Option<NodeId> {
+        let mut cur = self.cursor;
+        while cur != NONE {
+            let n = self.tree.node(cur);
+            if n.name == name {
+                self.cursor = n.next;
+                return Some(cur);
+            }
+            cur = n.next;
+        }
+        None
+    }
+
+    /// The next child named `name`, if any, without reading it as a type.
+    pub fn opt_node(&mut self, name: &str) -> Option<NodeId> {
+        let id = self.find(name)?;
+        self.tree.node(id).used.set(true);
+        Some(id)
+    }
+
+    pub fn req_node(&mut self, name: &str) -> Result<NodeId> {
+        self.opt_node(name).ok_or_else(|| Error::Missing {
+            path: self.tree.child_path(self.parent, name),
+        })
+    }
+
+    pub fn opt<T: FromXml>(&mut self, name: &str) -> Result<Option<T>> {
+        match self.find(name) {
+            Some(id) => T::from_xml(self.tree, id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn req<T: FromXml>(&mut self, name: &str) -> Result<T> {
+        match self.find(name) {
+            Some(id) => T::from_xml(self.tree, id),
+            None => Err(Error::Missing {
+                path: self.tree.child_path(self.parent, name),
+            }),
+        }
+    }
+
+    /// All consecutive children named `name` (at most `max`).
+    pub fn many<T: FromXml>(&mut self, name: &str, max: usize) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let Some(first) = self.find(name) else {
+            return Ok(out);
+        };
+        out.push(T::from_xml(self.tree, first)?);
+        while self.cursor != NONE && self.tree.node(self.cursor).name == name {
+            let id = self.cursor;
+            self.cursor = self.tree.node(id).next;
+            if out.len() == max {
+                let count = out.len()
+                    + 1
+                    + self
+                        .tree
+                        .children(self.parent)
+                        .skip_while(|&c| c != self.cursor)
+                        .filter(|&c| self.tree.node(c).name == name)
+                        .count();
+                return Err(Error::TooMany {
+                    path: self.tree.path(id),
+                    count,
+                    max,
+                });
+            }
+            out.push(T::from_xml(self.tree, id)?);
+        }
+        Ok(out)
+    }
+}
