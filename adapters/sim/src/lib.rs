@@ -8,6 +8,8 @@
 //! - [`switch`]: a wallet switch over ISO 8583.
 //! - [`cli`]: the `corridor sim ...` subcommands.
 
+pub mod bank;
+pub mod cli;
 pub mod ledger;
 pub mod pki;
 pub mod switch;

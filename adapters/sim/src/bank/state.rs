@@ -1,0 +1,106 @@
+//! The bank's books: what it has received and decided per UETR. A resend of a UETR already
+//! booked is answered from here, never booked twice, as a real bank's duplicate check does.
+
+use std::collections::HashMap;
+
+/// The transaction status a pacs.002 carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxStatus {
+    /// AcceptedSettlementCompleted.
+    Acsc,
+    /// Pending.
+    Pdng,
+    /// Rejected.
+    Rjct,
+}
+
+impl TxStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            TxStatus::Acsc => "ACSC",
+            TxStatus::Pdng => "PDNG",
+            TxStatus::Rjct => "RJCT",
+        }
+    }
+}
+
+/// What the bank booked for one UETR.
+#[derive(Debug, Clone)]
+pub(crate) struct Booking {
+    pub status: TxStatus,
+    /// The pacs.002 envelope that answers a resend (the latest one sent or to be sent).
+    pub answer_xml: String,
+    pub receipts: u32,
+    pub msg_ids: Vec<String>,
+}
+
+/// Counters and per-UETR facts, as a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BankStats {
+    /// Every POST to /mx, good or bad.
+    pub messages_received: u64,
+    /// Answered 400 (unparseable, not a pacs.008, bad directive) or 413.
+    pub bad_requests: u64,
+    /// TLS handshakes that failed (e.g. a client without a certificate).
+    pub tls_handshakes_failed: u64,
+    /// Distinct UETRs booked.
+    pub distinct_uetrs: usize,
+    /// Receipts of a UETR already booked.
+    pub resends: u64,
+    /// How often each UETR was received.
+    pub receipts_per_uetr: HashMap<String, u32>,
+    /// The group header MsgId of every receipt of each UETR, in order.
+    pub msg_ids_per_uetr: HashMap<String, Vec<String>>,
+    /// The booked status per UETR (ACSC, PDNG, RJCT).
+    pub status_per_uetr: HashMap<String, String>,
+    /// pacs.002 answers sent in an HTTP response.
+    pub answers_sent: u64,
+    /// Requests left without an answer on purpose (drop, drop_first).
+    pub dropped: u64,
+    /// Callbacks delivered (2xx from the gateway).
+    pub callbacks_sent: u64,
+    /// Callbacks given up after every attempt failed, or with no callback configured.
+    pub callbacks_failed: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Books {
+    pub bookings: HashMap<String, Booking>,
+    pub messages_received: u64,
+    pub bad_requests: u64,
+    pub tls_handshakes_failed: u64,
+    pub resends: u64,
+    pub answers_sent: u64,
+    pub dropped: u64,
+    pub callbacks_sent: u64,
+    pub callbacks_failed: u64,
+}
+
+impl Books {
+    pub fn snapshot(&self) -> BankStats {
+        let mut stats = BankStats {
+            messages_received: self.messages_received,
+            bad_requests: self.bad_requests,
+            tls_handshakes_failed: self.tls_handshakes_failed,
+            distinct_uetrs: self.bookings.len(),
+            resends: self.resends,
+            answers_sent: self.answers_sent,
+            dropped: self.dropped,
+            callbacks_sent: self.callbacks_sent,
+            callbacks_failed: self.callbacks_failed,
+            ..BankStats::default()
+        };
+        for (uetr, booking) in &self.bookings {
+            stats
+                .receipts_per_uetr
+                .insert(uetr.clone(), booking.receipts);
+            stats
+                .msg_ids_per_uetr
+                .insert(uetr.clone(), booking.msg_ids.clone());
+            stats
+                .status_per_uetr
+                .insert(uetr.clone(), booking.status.code().to_string());
+        }
+        stats
+    }
+}
