@@ -101,8 +101,8 @@ impl FromXml for Amount {
 
 impl crate::types::Leaf for &'static Currency {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
-        iso4217::lookup(text)
-            .ok_or_else(|| InvalidValue::new("currency", text, "not an active ISO 4217 code"))
+        iso4217::lookup_any(text)
+            .ok_or_else(|| InvalidValue::new("currency", text, "not an ISO 4217 code"))
     }
     fn write_text(&self, out: &mut String) {
         out.push_str(self.alpha);

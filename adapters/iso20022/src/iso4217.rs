@@ -44,6 +44,11 @@ impl Currency {
         }
     }
 
+    /// Whether the code is in the active list ([`ALL`]), as opposed to [`HISTORIC`].
+    pub fn is_active(&self) -> bool {
+        lookup(self.alpha).is_some_and(|c| std::ptr::eq(c, self))
+    }
+
     /// The numeric code as written on the wire: three digits, zero-padded (`"008"`).
     pub fn numeric_str(&self) -> String {
         format!("{:03}", self.numeric)
@@ -286,11 +291,75 @@ pub static ALL: &[Currency] = &[
     c("ZWG", 924, Some(2), "Zimbabwe Gold"),
 ];
 
+/// Withdrawn codes (ISO 4217 List Three) that documents may still carry where the schemas allow
+/// historic currencies (`ActiveOrHistoricCurrencyCode`: account currencies, instructed amounts,
+/// charges), with the exponent they had. Sorted by alphabetic code. Not exhaustive: the euro
+/// legacy currencies and the codes withdrawn since 2000.
+pub static HISTORIC: &[Currency] = &[
+    c("ADP", 20, Some(0), "Andorran Peseta"),
+    c("AFA", 4, Some(2), "Afghani"),
+    c("ANG", 532, Some(2), "Netherlands Antillean Guilder"),
+    c("ATS", 40, Some(2), "Schilling"),
+    c("AZM", 31, Some(2), "Azerbaijanian Manat"),
+    c("BEF", 56, Some(0), "Belgian Franc"),
+    c("BGL", 100, Some(2), "Lev"),
+    c("BGN", 975, Some(2), "Bulgarian Lev"),
+    c("BYR", 974, Some(0), "Belarusian Ruble"),
+    c("CSD", 891, Some(2), "Serbian Dinar"),
+    c("CUC", 931, Some(2), "Peso Convertible"),
+    c("CYP", 196, Some(2), "Cyprus Pound"),
+    c("DEM", 276, Some(2), "Deutsche Mark"),
+    c("EEK", 233, Some(2), "Kroon"),
+    c("ESP", 724, Some(0), "Spanish Peseta"),
+    c("FIM", 246, Some(2), "Markka"),
+    c("FRF", 250, Some(2), "French Franc"),
+    c("GHC", 288, Some(2), "Cedi"),
+    c("GRD", 300, Some(0), "Drachma"),
+    c("HRK", 191, Some(2), "Kuna"),
+    c("IEP", 372, Some(2), "Irish Pound"),
+    c("ITL", 380, Some(0), "Italian Lira"),
+    c("LTL", 440, Some(2), "Lithuanian Litas"),
+    c("LUF", 442, Some(0), "Luxembourg Franc"),
+    c("LVL", 428, Some(2), "Latvian Lats"),
+    c("MGF", 450, Some(0), "Malagasy Franc"),
+    c("MRO", 478, Some(2), "Ouguiya"),
+    c("MTL", 470, Some(2), "Maltese Lira"),
+    c("MZM", 508, Some(2), "Mozambique Metical"),
+    c("NLG", 528, Some(2), "Netherlands Guilder"),
+    c("PTE", 620, Some(0), "Portuguese Escudo"),
+    c("ROL", 642, Some(2), "Leu"),
+    c("SDD", 736, Some(2), "Sudanese Dinar"),
+    c("SIT", 705, Some(2), "Tolar"),
+    c("SKK", 703, Some(2), "Slovak Koruna"),
+    c("SLL", 694, Some(2), "Leone"),
+    c("SRG", 740, Some(2), "Surinam Guilder"),
+    c("STD", 678, Some(2), "Dobra"),
+    c("TMM", 795, Some(2), "Turkmenistan Manat"),
+    c("TRL", 792, Some(0), "Old Turkish Lira"),
+    c("VEB", 862, Some(2), "Bolivar"),
+    c("VEF", 937, Some(2), "Bolivar"),
+    c("XEU", 954, None, "European Currency Unit (E.C.U)"),
+    c("ZMK", 894, Some(2), "Zambian Kwacha"),
+    c("ZWD", 716, Some(2), "Zimbabwe Dollar"),
+    c("ZWL", 932, Some(2), "Zimbabwe Dollar"),
+];
+
 /// The currency with this alphabetic code (exact, upper case), if it is active.
 pub fn lookup(alpha: &str) -> Option<&'static Currency> {
     ALL.binary_search_by(|c| c.alpha.cmp(alpha))
         .ok()
         .map(|i| &ALL[i])
+}
+
+/// The currency with this alphabetic code, active or (failing that) historic ([`HISTORIC`]).
+/// Reading documents uses this; building amounts in code uses [`lookup`].
+pub fn lookup_any(alpha: &str) -> Option<&'static Currency> {
+    lookup(alpha).or_else(|| {
+        HISTORIC
+            .binary_search_by(|c| c.alpha.cmp(alpha))
+            .ok()
+            .map(|i| &HISTORIC[i])
+    })
 }
 
 /// The currency with this numeric code, if it is active.
@@ -362,6 +431,18 @@ mod tests {
         );
         assert!(lookup("eur").is_none());
         assert!(lookup("HRK").is_none(), "withdrawn in 2023");
+        assert_eq!(lookup_any("HRK").map(|c| c.is_active()), Some(false));
+        assert_eq!(lookup_any("EUR").map(|c| c.is_active()), Some(true));
+        for h in HISTORIC {
+            assert!(
+                lookup(h.alpha).is_none(),
+                "{} is both active and historic",
+                h.alpha
+            );
+        }
+        for pair in HISTORIC.windows(2) {
+            assert!(pair[0].alpha < pair[1].alpha);
+        }
         assert!(lookup("ZZZ").is_none());
         assert!(by_numeric(0).is_none());
         for c in ALL {

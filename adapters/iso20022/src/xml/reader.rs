@@ -168,7 +168,17 @@ impl<'a> Tree<'a> {
                 }
                 Event::DocType(_) => return Err(Error::DtdRefused { offset: before }),
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Eof => break,
+                Event::Eof => {
+                    // quick-xml reports a clean end even with elements left open; a truncated
+                    // message must not pass for a complete one.
+                    if let Some(&open) = stack.last() {
+                        return Err(syntax(
+                            src.len() as u64,
+                            format!("input ends inside <{}>", tree.nodes[open as usize].name),
+                        ));
+                    }
+                    break;
+                }
             }
         }
         if !root_seen {

@@ -1,0 +1,294 @@
+//! Parsing what others write (fixtures in several styles) and refusing what must be refused,
+//! with the element path in every error.
+
+use iso20022::types::TransactionStatus;
+use iso20022::{BusinessMessage, Document, Error, Limits, ParseOptions};
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn prefixed_side_by_side() {
+    let m = BusinessMessage::parse_with(
+        &fixture("pacs008_prefixed_side_by_side.xml"),
+        &ParseOptions::strict(),
+    )
+    .unwrap();
+    let hdr = m.app_hdr.as_ref().unwrap();
+    assert_eq!(hdr.biz_msg_idr(), "CORR-20261125-0042");
+    assert_eq!(hdr.fr.bicfi().map(|b| b.as_str()), Some("CORRGB2LXXX"));
+    let p = m.pacs008().unwrap();
+    assert_eq!(
+        m.uetr().map(|u| u.as_str()),
+        Some("0f4c1a52-7d3e-4b9a-9c61-3e2f5d8a7b10")
+    );
+    assert_eq!(m.end_to_end_id(), Some("INV-2026-981"));
+    assert_eq!(p.instr_id(), Some("CORR/0042"));
+    assert_eq!(p.tx_id(), Some("CORR-TX-0042"));
+    let tx = p.tx().unwrap();
+    assert_eq!(tx.intr_bk_sttlm_amt.minor(), 1_250_000);
+    assert_eq!(tx.intr_bk_sttlm_amt.currency().alpha, "JPY");
+    assert_eq!(
+        tx.dbtr.nm.as_ref().unwrap().as_str(),
+        "Harbour & Lane Trading Ltd"
+    );
+    assert_eq!(
+        tx.dbtr.lei().map(|l| l.as_str()),
+        Some("5493001KJTIIGC8Y1R12")
+    );
+    assert_eq!(tx.cdtr_acct.as_ref().unwrap().id_str(), "0012345678");
+    assert_eq!(
+        tx.rmt_inf.as_ref().unwrap().ustrd[0].as_str(),
+        "Invoice INV-2026-981 <parts>"
+    );
+    // Our rendering of it is the envelope form, and reads back the same.
+    let again = BusinessMessage::parse(&m.render()).unwrap();
+    assert_eq!(again, m);
+}
+
+#[test]
+fn envelope_default_namespace_with_supplementary_data() {
+    let m = BusinessMessage::parse_with(
+        &fixture("pacs008_envelope_default_ns_splmtry.xml"),
+        &ParseOptions::strict(),
+    )
+    .unwrap();
+    let hdr = m.app_hdr.as_ref().unwrap();
+    assert_eq!(
+        hdr.cre_dt.as_str(),
+        "2026-11-25T11:02:03.5+03:00",
+        "kept as written"
+    );
+    assert_eq!(hdr.pssbl_dplct, Some(true));
+    let tx = m.pacs008().unwrap().tx().unwrap();
+    assert_eq!(tx.intr_bk_sttlm_amt.to_decimal_string(), "1.235");
+    assert_eq!(tx.intr_bk_sttlm_amt.minor(), 1235);
+    let sd = &tx.splmtry_data[0];
+    assert_eq!(
+        sd.envlp.0.as_str(),
+        r#"<x:Note xmlns:x="urn:example:note" kind="ops">Hand <x:b>carefully</x:b></x:Note>"#,
+        "supplementary data kept byte for byte"
+    );
+    let rendered = m.render();
+    assert!(rendered.contains(sd.envlp.0.as_str()));
+    assert_eq!(BusinessMessage::parse(&rendered).unwrap(), m);
+}
+
+#[test]
+fn bare_pacs002_with_unknown_code_cdata_and_comments() {
+    let doc = Document::parse_with(
+        &fixture("pacs002_bare_default_ns.xml"),
+        &ParseOptions::strict(),
+    )
+    .unwrap();
+    let Document::Pacs002(r) = doc else {
+        panic!("not a pacs.002")
+    };
+    assert_eq!(r.orgnl_msg_id(), Some("CORR-20261125-0042"));
+    assert_eq!(r.tx_inf_and_sts.len(), 2);
+    assert_eq!(r.tx_inf_and_sts[0].tx_sts, Some(TransactionStatus::Acsc));
+    assert_eq!(
+        r.tx_inf_and_sts[0].acct_svcr_ref.as_ref().unwrap().as_str(),
+        "NOST-REF-1"
+    );
+    let second = &r.tx_inf_and_sts[1];
+    assert_eq!(second.tx_sts.as_ref().map(|s| s.code()), Some("ZZNW"));
+    assert!(matches!(second.tx_sts, Some(TransactionStatus::Other(_))));
+    assert_eq!(second.reason_code(), Some("NARR"));
+    let lines: Vec<&str> = second.sts_rsn_inf[0]
+        .addtl_inf
+        .iter()
+        .map(|l| l.as_str())
+        .collect();
+    assert_eq!(lines, ["Beneficiary <name> mismatch", "see \"case 17\""]);
+}
+
+#[test]
+fn other_wrapper_and_lenient_versus_strict() {
+    let xml = fixture("pacs002_other_wrapper_unknown_element.xml");
+    let m = BusinessMessage::parse(&xml).unwrap();
+    assert_eq!(m.biz_msg_idr(), Some("STS-9"));
+    assert_eq!(m.tx_sts(), Some(&TransactionStatus::Rjct));
+    assert_eq!(m.unread.len(), 1, "{:?}", m.unread);
+    assert_eq!(
+        m.unread[0].path,
+        "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef"
+    );
+    assert!(m.unread[0].xml.starts_with("<OrgnlTxRef>"));
+    let err = BusinessMessage::parse_with(&xml, &ParseOptions::strict()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Unexpected {
+            path: "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef".into()
+        }
+    );
+}
+
+#[test]
+fn unknown_document_kind_is_kept_raw() {
+    let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.999.001.01"><Foo><Bar>1</Bar></Foo></Document>"#;
+    let doc = Document::parse(xml).unwrap();
+    assert_eq!(
+        doc,
+        Document::Unknown {
+            namespace: "urn:iso:std:iso:20022:tech:xsd:camt.999.001.01".into(),
+            root: "Foo".into(),
+            raw: xml.into()
+        }
+    );
+    assert_eq!(doc.msg_def_idr(), "camt.999.001.01");
+}
+
+fn pacs008_with(tx_inner: &str) -> String {
+    format!(
+        r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>
+<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-11-25T00:00:00Z</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>
+<CdtTrfTxInf>{tx_inner}</CdtTrfTxInf></FIToFICstmrCdtTrf></Document>"#
+    )
+}
+
+const PARTIES: &str = "<ChrgBr>SHAR</ChrgBr><Dbtr><Nm>D</Nm></Dbtr><DbtrAgt><FinInstnId><BICFI>AAAADEFF</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BBBBUS33</BICFI></FinInstnId></CdtrAgt><Cdtr><Nm>C</Nm></Cdtr>";
+
+#[test]
+fn errors_carry_the_element_path() {
+    let tx = |pmt: &str, amt: &str| pacs008_with(&format!("<PmtId>{pmt}</PmtId>{amt}{PARTIES}"));
+    let good_amt = r#"<IntrBkSttlmAmt Ccy="EUR">1.00</IntrBkSttlmAmt>"#;
+    assert!(Document::parse(&tx("<EndToEndId>E</EndToEndId>", good_amt)).is_ok());
+
+    let e = Document::parse(&tx(
+        "<EndToEndId>E</EndToEndId><UETR>NOT-A-UUID</UETR>",
+        good_amt,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.path(),
+        Some("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/UETR"),
+        "{e}"
+    );
+
+    let e = Document::parse(&tx(
+        "<EndToEndId>E</EndToEndId>",
+        r#"<IntrBkSttlmAmt Ccy="EUR">1.005</IntrBkSttlmAmt>"#,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.path(),
+        Some("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt")
+    );
+    assert!(e.to_string().contains("refusing to round"), "{e}");
+
+    let e = Document::parse(&tx(
+        "<EndToEndId>E</EndToEndId>",
+        r#"<IntrBkSttlmAmt>1.00</IntrBkSttlmAmt>"#,
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::MissingAttribute {
+                attribute: "Ccy",
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let e = Document::parse(&tx("<InstrId>I</InstrId>", good_amt)).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Missing {
+            path: "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/EndToEndId".into()
+        }
+    );
+
+    let long = "X".repeat(36);
+    let e =
+        Document::parse(&tx(&format!("<EndToEndId>{long}</EndToEndId>"), good_amt)).unwrap_err();
+    assert_eq!(
+        e.path(),
+        Some("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/EndToEndId")
+    );
+
+    let two = pacs008_with(&format!(
+        "<PmtId><EndToEndId>E</EndToEndId></PmtId>{good_amt}{PARTIES}"
+    ))
+    .replace("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>");
+    let e = Document::parse(&two).unwrap_err();
+    assert_eq!(e.path(), Some("/Document/FIToFICstmrCdtTrf/GrpHdr/NbOfTxs"));
+}
+
+#[test]
+fn reader_refuses_dtds_entities_and_oversize_input() {
+    let billion_laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><Document xmlns="urn:x">&lol2;</Document>"#;
+    assert!(matches!(
+        Document::parse(billion_laughs),
+        Err(Error::DtdRefused { .. })
+    ));
+
+    let external = r#"<!DOCTYPE d SYSTEM "file:///etc/passwd"><Document/>"#;
+    assert!(matches!(
+        Document::parse(external),
+        Err(Error::DtdRefused { .. })
+    ));
+
+    let undeclared_entity = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>&foo;</MsgId></GrpHdr></FIToFIPmtStsRpt></Document>"#;
+    assert!(matches!(
+        Document::parse(undeclared_entity),
+        Err(Error::Syntax { .. })
+    ));
+
+    let limits = Limits {
+        message_bytes_max: 100,
+        ..Limits::default()
+    };
+    let options = ParseOptions {
+        limits,
+        strict: false,
+    };
+    let big = pacs008_with("");
+    assert!(matches!(
+        Document::parse_with(&big, &options),
+        Err(Error::TooLarge { limit: 100, .. })
+    ));
+
+    let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+    assert!(matches!(
+        Document::parse(&deep),
+        Err(Error::TooDeep { limit: 64, .. })
+    ));
+}
+
+#[test]
+fn malformed_inputs_are_errors_not_panics() {
+    for bad in [
+        "",
+        "<",
+        "<Document",
+        "<Document></Documen>",
+        "<Document><a></Document>",
+        "text only",
+        "<a/><b/>",
+        "<p:Document/>",
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"/>",
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"><Wrong/></Document>",
+        "<AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\"/>",
+        "<Envelope><Document/><Document/></Envelope>",
+        "\u{feff}<Document>\u{0}</Document>",
+    ] {
+        assert!(BusinessMessage::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn every_truncation_of_a_message_fails_cleanly() {
+    let xml = fixture("pacs008_envelope_default_ns_splmtry.xml");
+    let full = BusinessMessage::parse(&xml).unwrap();
+    let end = xml.trim_end().len();
+    for cut in (0..end).filter(|&i| xml.is_char_boundary(i)) {
+        if let Ok(m) = BusinessMessage::parse(&xml[..cut]) {
+            panic!("prefix of {cut} bytes parsed: {m:?} (full: {full:?})");
+        }
+    }
+}
