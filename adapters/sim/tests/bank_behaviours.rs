@@ -351,3 +351,29 @@ async fn bad_directives_and_other_messages_are_refused() {
     assert_eq!(stats.distinct_uetrs, 1);
     bank.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_bank_with_full_books_refuses_new_uetrs_but_answers_resends() {
+    let pki = sim::pki::DemoPki::generate().unwrap();
+    let mut config = sim::bank::BankConfig::new(pki.bank_server_config().unwrap());
+    config.uetrs_max = 1;
+    let bank = sim::bank::BankSim::start(config).await.unwrap();
+    let client = mtls_client(&pki, TIMEOUT);
+    let first = pacs008(&Ids::new(1), bank.bic(), "x");
+    assert_eq!(post(&client, &bank, &first).await.unwrap().0, 200);
+    let (status, _) = post(&client, &bank, &pacs008(&Ids::new(2), bank.bic(), "x"))
+        .await
+        .unwrap();
+    assert_eq!(status, 503);
+    assert_eq!(post(&client, &bank, &first).await.unwrap().0, 200);
+    assert_eq!(bank.stats().distinct_uetrs, 1);
+    bank.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_bank_bic_is_refused_at_start() {
+    let pki = sim::pki::DemoPki::generate().unwrap();
+    let mut config = sim::bank::BankConfig::new(pki.bank_server_config().unwrap());
+    config.bic = "NOT A BIC".into();
+    assert!(sim::bank::BankSim::start(config).await.is_err());
+}

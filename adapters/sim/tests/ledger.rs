@@ -144,10 +144,16 @@ async fn writeback_receiver_refuses_bad_signatures_and_keys() {
         deliver(&client, &url, Some("st_9"), &body, SECRET).await.0,
         400
     );
+    // Well signed, but an outcome the contract does not have.
+    let odd = serde_json::to_vec(&outcome("st_1", "evt-000001", "maybe")).unwrap();
+    assert_eq!(
+        deliver(&client, &url, Some("st_1"), &odd, SECRET).await.0,
+        400
+    );
 
     let stats = receiver.stats();
     assert_eq!(stats.bad_signatures, 3);
-    assert_eq!(stats.malformed, 2);
+    assert_eq!(stats.malformed, 3);
     assert_eq!(stats.recorded, 0);
     assert!(receiver.outcome("demo-ledger", "evt-000001").is_none());
     receiver.shutdown().await;

@@ -14,7 +14,8 @@ pub const DELAY_MS_MAX: u64 = 10 * 60 * 1000;
 
 /// How the bank answers the first receipt of a UETR. Later receipts (resends) are answered
 /// at once with the status booked the first time, except under [`Behaviour::Drop`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Behaviour {
     /// 200 with a pacs.002 ACSC.
     Accept,
@@ -100,6 +101,20 @@ impl FromStr for Behaviour {
     }
 }
 
+impl TryFrom<String> for Behaviour {
+    type Error = BehaviourError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<Behaviour> for String {
+    fn from(behaviour: Behaviour) -> Self {
+        behaviour.to_string()
+    }
+}
+
 impl fmt::Display for Behaviour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -169,6 +184,20 @@ mod tests {
             let line = format!("Invoice 42 {}", behaviour.directive());
             assert_eq!(from_remittance([line.as_str()]), Ok(Some(behaviour)));
         }
+    }
+
+    #[test]
+    fn behaviours_read_from_configuration_text() {
+        let parsed: Vec<Behaviour> =
+            serde_json::from_str(r#"["accept", "reject:AC04", "late:1500"]"#).unwrap();
+        assert_eq!(
+            parsed[1],
+            Behaviour::Reject {
+                code: "AC04".into()
+            }
+        );
+        assert_eq!(serde_json::to_string(&parsed[2]).unwrap(), r#""late:1500""#);
+        assert!(serde_json::from_str::<Behaviour>(r#""late""#).is_err());
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub(crate) fn schedule(
             _ = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
             _ = shared.stopping() => return,
         }
+        let _permit = tokio::select! {
+            permit = shared.callback_permits.clone().acquire_owned() => permit,
+            _ = shared.stopping() => return,
+        };
         let body = xml();
         tokio::select! {
             _ = deliver(&shared, body) => {}

@@ -64,6 +64,11 @@ pub struct BankConfig {
     pub connections_max: usize,
     /// Time allowed for a TLS handshake.
     pub handshake_timeout_ms: u64,
+    /// Distinct UETRs the bank books; a new one beyond this is answered 503, so that a
+    /// runaway benchmark cannot exhaust memory.
+    pub uetrs_max: usize,
+    /// Callbacks being delivered at once; the others wait their turn.
+    pub callbacks_in_flight_max: usize,
 }
 
 impl BankConfig {
@@ -86,6 +91,8 @@ impl BankConfig {
             message_bytes_max: 1024 * 1024,
             connections_max: 256,
             handshake_timeout_ms: 5_000,
+            uetrs_max: 1_000_000,
+            callbacks_in_flight_max: 64,
         }
     }
 }
@@ -129,6 +136,8 @@ pub(crate) struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Woken whenever a callback finishes (delivered or given up).
     pub callback_finished: Notify,
+    /// Bounds the callbacks in flight.
+    pub callback_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {
@@ -172,6 +181,7 @@ impl BankSim {
         }
         let callback_client = client.build().map_err(BankError::CallbackClient)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let config_callbacks_in_flight_max = config.callbacks_in_flight_max;
         let shared = Arc::new(Shared {
             bic,
             default_behaviour: Mutex::new(config.default_behaviour.clone()),
@@ -180,6 +190,9 @@ impl BankSim {
             callback_client,
             shutdown: shutdown_rx,
             callback_finished: Notify::new(),
+            callback_permits: Arc::new(tokio::sync::Semaphore::new(
+                config_callbacks_in_flight_max.max(1),
+            )),
         });
         let task = tokio::spawn(server::accept_loop(listener, shared.clone()));
         tracing::info!(%addr, bic = %shared.config.bic, "simulated bank listening");

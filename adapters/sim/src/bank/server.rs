@@ -146,6 +146,8 @@ enum Plan {
     Close,
     /// Hold the connection without an answer.
     Hang,
+    /// 503: the bank's books are full (`uetrs_max`).
+    Full,
 }
 
 /// Parses the message, books it, schedules callbacks, and says how to answer.
@@ -177,6 +179,9 @@ fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
         return Ok(Plan::Answer { xml, delay_ms: 0 });
     }
 
+    if books.bookings.len() >= shared.config.uetrs_max {
+        return Ok(Plan::Full);
+    }
     let (status, reason) = match &behaviour {
         Behaviour::Reject { code } => (TxStatus::Rjct, Some(code.as_str())),
         Behaviour::Pending { .. } => (TxStatus::Pdng, None),
@@ -276,6 +281,13 @@ async fn carry_out(shared: &Shared, plan: Plan) -> Reply {
             .body(Full::new(Bytes::new()))
             .expect("static response parts are valid")),
         Plan::Close => Err(NoAnswer),
+        Plan::Full => Ok(text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the simulated bank holds {} UETRs, its limit",
+                shared.config.uetrs_max
+            ),
+        )),
         Plan::Hang => {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(shared.config.hang_ms_max)) => {}

@@ -18,7 +18,7 @@ use axum::routing::post;
 use axum::Router;
 use tokio::sync::{oneshot, Notify};
 
-use super::event::WriteBack;
+use super::event::{WriteBack, OUTCOMES};
 use super::poster::unix_now;
 
 /// The receiver's path.
@@ -166,6 +166,16 @@ async fn receive(
             );
         }
     };
+    if !OUTCOMES.contains(&outcome.outcome.as_str()) {
+        book.stats.malformed += 1;
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown outcome {:?}; expected one of {OUTCOMES:?}",
+                outcome.outcome
+            ),
+        );
+    }
     match key {
         None => {
             book.stats.malformed += 1;
