@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::bank::{BankConfig, BankSim, Behaviour};
+use crate::bank::{BankConfig, BankHandle, BankSim, Behaviour};
 use crate::ledger::{
     start_writeback, GeneratorConfig, LedgerPoster, LedgerSim, Mix, PosterConfig, WritebackConfig,
 };
@@ -64,6 +64,34 @@ pub struct BankArgs {
 
 /// Serves a simulated bank until Ctrl-C.
 pub async fn run_bank(args: BankArgs) -> anyhow::Result<()> {
+    let bank = start_bank(&args).await?;
+    println!(
+        "simulated bank {} ({}) on {}, default behaviour {}; Ctrl-C to stop",
+        args.bank_id,
+        args.bic,
+        bank.mx_url(),
+        args.behaviour
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    let stats = bank.stats();
+    bank.shutdown().await;
+    println!(
+        "received {} messages, {} distinct UETRs, {} resends, {} answers, {} callbacks sent, {} failed",
+        stats.messages_received,
+        stats.distinct_uetrs,
+        stats.resends,
+        stats.answers_sent,
+        stats.callbacks_sent,
+        stats.callbacks_failed
+    );
+    Ok(())
+}
+
+/// Starts the bank the arguments describe: with the given PEM files, or with a demo PKI
+/// generated into `--pki-dir`.
+pub async fn start_bank(args: &BankArgs) -> anyhow::Result<BankHandle> {
     let (tls, demo_ca) = match (&args.cert, &args.key, &args.client_ca) {
         (Some(cert), Some(key), Some(client_ca)) => {
             let tls = pki::server_config_from_pem(
@@ -101,29 +129,7 @@ pub async fn run_bank(args: BankArgs) -> anyhow::Result<()> {
     config.callback_base = args.callback_base.clone();
     config.callback_secret = args.callback_secret.clone().into_bytes();
     config.callback_tls = callback_tls;
-    let bank = BankSim::start(config).await?;
-    println!(
-        "simulated bank {} ({}) on {}, default behaviour {}; Ctrl-C to stop",
-        args.bank_id,
-        args.bic,
-        bank.mx_url(),
-        args.behaviour
-    );
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    let stats = bank.stats();
-    bank.shutdown().await;
-    println!(
-        "received {} messages, {} distinct UETRs, {} resends, {} answers, {} callbacks sent, {} failed",
-        stats.messages_received,
-        stats.distinct_uetrs,
-        stats.resends,
-        stats.answers_sent,
-        stats.callbacks_sent,
-        stats.callbacks_failed
-    );
-    Ok(())
+    Ok(BankSim::start(config).await?)
 }
 
 /// Runs a simulated ledger: generates settlement events, posts them to the gateway, and
@@ -361,5 +367,92 @@ mod tests {
             panic!("not ledger")
         };
         assert_eq!(Mix::from(&ledger.mix), Mix::default());
+    }
+
+    fn bank_args(extra: &[&str]) -> BankArgs {
+        let mut argv = vec!["sim", "bank", "--bind", "127.0.0.1:0"];
+        argv.extend_from_slice(extra);
+        let Sim::Bank(args) = Sim::try_parse_from(argv).unwrap() else {
+            panic!("not bank")
+        };
+        args
+    }
+
+    async fn health(bank: &BankHandle, pki_dir: &std::path::Path) -> u16 {
+        let read = |f: &str| pki::read_pem_file(&pki_dir.join(f)).unwrap();
+        let tls = pki::client_config_from_pem(
+            &read("ca.pem"),
+            &read("gateway.pem"),
+            &read("gateway-key.pem"),
+        )
+        .unwrap();
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
+            .build()
+            .unwrap();
+        let url = format!("https://localhost:{}/healthz", bank.addr().port());
+        client.get(url).send().await.unwrap().status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn the_bank_starts_with_a_generated_pki_or_with_given_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("generated");
+        let bank = start_bank(&bank_args(&["--pki-dir", generated.to_str().unwrap()]))
+            .await
+            .unwrap();
+        assert_eq!(health(&bank, &generated).await, 200);
+        bank.shutdown().await;
+
+        // Files from elsewhere: the bank uses them rather than generating its own.
+        let given = dir.path().join("given");
+        DemoPki::generate().unwrap().write_to(&given).unwrap();
+        let path = |f: &str| given.join(f).to_str().unwrap().to_string();
+        let (cert, key, ca) = (path("bank.pem"), path("bank-key.pem"), path("ca.pem"));
+        let unused = dir.path().join("unused");
+        let bank = start_bank(&bank_args(&[
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--client-ca",
+            &ca,
+            "--pki-dir",
+            unused.to_str().unwrap(),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(health(&bank, &given).await, 200);
+        assert!(!unused.exists());
+        bank.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_ledger_writes_its_events_as_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("events.jsonl");
+        let Sim::Ledger(args) = Sim::try_parse_from([
+            "sim",
+            "ledger",
+            "--count",
+            "25",
+            "--seed",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .unwrap() else {
+            panic!("not ledger")
+        };
+        run_ledger(args).await.unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let events: Vec<crate::ledger::LedgerEvent> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(events.len(), 25);
+        assert!(events
+            .iter()
+            .all(|e| e.ledger.as_deref() == Some("demo-ledger")));
     }
 }

@@ -377,3 +377,58 @@ async fn an_invalid_bank_bic_is_refused_at_start() {
     config.bic = "NOT A BIC".into();
     assert!(sim::bank::BankSim::start(config).await.is_err());
 }
+
+/// The ledger generator and the bank agree on the directive syntax: every scripted event's
+/// remittance information makes the bank do what the event's kind says.
+#[tokio::test]
+async fn generated_directives_drive_the_bank_as_their_kind_says() {
+    use sim::ledger::{EventKind, Expected, GeneratorConfig, LedgerSim, Mix};
+
+    let sink = callback_sink(0).await;
+    let (pki, bank) = start_bank(Some(sink.base.clone())).await;
+    let client = mtls_client(&pki, TIMEOUT);
+    let mix = Mix {
+        late_ms: 50,
+        duplicate_share: 0.0,
+        conflict_share: 0.0,
+        invalid_share: 0.0,
+        reject_share: 0.2,
+        late_share: 0.1,
+        twice_share: 0.1,
+        drop_first_share: 0.1,
+        ..Mix::default()
+    };
+    let events = LedgerSim::new(GeneratorConfig {
+        mix,
+        ..GeneratorConfig::new("demo-ledger", 21)
+    })
+    .take(60);
+    let mut seen = std::collections::HashSet::new();
+    for (n, generated) in events.iter().enumerate() {
+        let ids = Ids::new(n as u32);
+        let remittance = generated.event.remittance_info.clone().unwrap();
+        let body = pacs008(&ids, bank.bic(), &remittance);
+        let mut answer = post(&client, &bank, &body).await;
+        if generated.kind == EventKind::DropFirst {
+            assert!(answer.is_err(), "{remittance}");
+            answer = post(&client, &bank, &body).await;
+        }
+        let (status, xml) = answer.unwrap();
+        assert_eq!(status, 200, "{remittance}");
+        let report = Report::parse(&xml);
+        match generated.kind.expected() {
+            Expected::Settled => assert_eq!(report.status(), "ACSC", "{remittance}"),
+            Expected::Rejected { code } => {
+                assert_eq!(report.status(), "RJCT", "{remittance}");
+                assert_eq!(report.reason(), Some(code));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        seen.insert(std::mem::discriminant(&generated.kind));
+    }
+    assert_eq!(seen.len(), 5, "every scripted kind appeared");
+    let twice = events.iter().filter(|g| g.kind == EventKind::Twice).count();
+    assert!(bank.wait_for_callbacks(twice as u64, TIMEOUT).await);
+    assert_eq!(bank.stats().callbacks_sent, twice as u64);
+    bank.shutdown().await;
+}
