@@ -432,3 +432,19 @@ async fn generated_directives_drive_the_bank_as_their_kind_says() {
     assert_eq!(bank.stats().callbacks_sent, twice as u64);
     bank.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_bank_that_drops_by_default_answers_resends_once_it_recovers() {
+    let (pki, bank) = start_bank(None).await;
+    let client = mtls_client(&pki, Duration::from_millis(300));
+    bank.set_default(Behaviour::Drop);
+    let ids = Ids::new(1);
+    let body = pacs008(&ids, bank.bic(), "Invoice 9");
+    assert!(post(&client, &bank, &body).await.unwrap_err().is_timeout());
+    bank.set_default(Behaviour::Accept);
+    let (status, answer) = post(&client, &bank, &body).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(Report::parse(&answer).status(), "ACSC");
+    assert_eq!(bank.stats().receipts_per_uetr[&ids.uetr], 2);
+    bank.shutdown().await;
+}

@@ -32,7 +32,9 @@ pub enum Behaviour {
     /// The first receipt is booked (ACSC) but the connection is closed without an answer;
     /// the resend gets the booked answer.
     DropFirst,
-    /// Never answers: the connection hangs until the client gives up.
+    /// Never answers: the connection hangs until the client gives up (or `hang_ms_max`). The
+    /// payment is booked as ACSC all the same, so that when the default behaviour is changed
+    /// back (the bank "recovers"), a resend without a directive gets an ACSC answer.
     Drop,
 }
 

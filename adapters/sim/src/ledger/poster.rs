@@ -12,6 +12,9 @@ pub const LEDGER_HEADER: &str = "x-corridor-ledger";
 /// The gateway's intake path.
 pub const EVENTS_PATH: &str = "/v1/ledger/events";
 
+/// The largest answer read from the gateway; a batch answer lists one result per event.
+const ANSWER_BYTES_MAX: usize = 16 * 1024 * 1024;
+
 /// Where and how to post.
 #[derive(Clone)]
 pub struct PosterConfig {
@@ -50,6 +53,8 @@ pub enum PostError {
         #[source]
         source: reqwest::Error,
     },
+    #[error("the gateway's answer is larger than {0} bytes")]
+    AnswerTooLarge(usize),
     #[error("encoding the events failed: {0}")]
     Encode(#[from] serde_json::Error),
 }
@@ -144,10 +149,19 @@ impl LedgerPoster {
             url: self.url.clone(),
             source,
         };
-        let response = request.send().await.map_err(transport)?;
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(transport)?;
-        Ok(PostOutcome { status, body })
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > ANSWER_BYTES_MAX {
+                return Err(PostError::AnswerTooLarge(ANSWER_BYTES_MAX));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(PostOutcome {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
 }
 
