@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use iso20022::{pacs002, pacs008, samples, Document};
+use iso20022::{pacs008, samples};
 
 fn write(dir: &Path, kind: &str, seed: u64, xml: &str) -> std::io::Result<()> {
     let sub = dir.join(kind);
@@ -17,24 +17,11 @@ fn write(dir: &Path, kind: &str, seed: u64, xml: &str) -> std::io::Result<()> {
 
 fn run(dir: &Path, count: u64) -> std::io::Result<()> {
     for seed in 0..count {
-        write(
-            dir,
-            pacs008::MSG_DEF_IDR,
-            seed,
-            &Document::from(samples::pacs008(seed)).render(),
-        )?;
-        write(
-            dir,
-            pacs002::MSG_DEF_IDR,
-            seed,
-            &Document::from(samples::pacs002(seed)).render(),
-        )?;
-        write(
-            dir,
-            "head.001.001.02",
-            seed,
-            &samples::app_hdr(seed, pacs008::MSG_DEF_IDR).render(),
-        )?;
+        for doc in samples::all_documents(seed) {
+            write(dir, doc.msg_def_idr(), seed, &doc.render())?;
+        }
+        let hdr = samples::app_hdr(seed, pacs008::MSG_DEF_IDR);
+        write(dir, "head.001.001.02", seed, &hdr.render())?;
     }
     Ok(())
 }

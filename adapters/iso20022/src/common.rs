@@ -695,3 +695,99 @@ pub(crate) fn check_nb_of_txs(tree: &Tree<'_>, id: NodeId, found: usize) -> Resu
     }
     Ok(())
 }
+
+/// `Party40Choice`: a party or an agent.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartyOrAgent {
+    /// `<Pty>`.
+    Pty(Party),
+    /// `<Agt>`.
+    Agt(Agent),
+}
+
+impl FromXml for PartyOrAgent {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        match choice(tree, id, &["Pty", "Agt"])? {
+            (c, 0) => Ok(PartyOrAgent::Pty(Party::from_xml(tree, c)?)),
+            (c, _) => Ok(PartyOrAgent::Agt(Agent::from_xml(tree, c)?)),
+        }
+    }
+}
+
+impl ToXml for PartyOrAgent {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        match self {
+            PartyOrAgent::Pty(p) => p.to_xml(out, "Pty"),
+            PartyOrAgent::Agt(a) => a.to_xml(out, "Agt"),
+        }
+        out.end(name);
+    }
+}
+
+xml_struct! {
+    /// `Case5`: an investigation case.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Case {
+        /// `<Id>`.
+        id: req Max35Text = "Id",
+        /// `<Cretr>`: who created the case.
+        cretr: req PartyOrAgent = "Cretr",
+        /// `<ReopCaseIndctn>`.
+        reop_case_indctn: opt bool = "ReopCaseIndctn",
+    }
+}
+
+xml_struct! {
+    /// `CaseAssignment5`: who assigns an investigation to whom (camt.056, camt.029).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct CaseAssignment {
+        /// `<Id>`: the assignment identification (the message's own reference).
+        id: req Max35Text = "Id",
+        /// `<Assgnr>`.
+        assgnr: req PartyOrAgent = "Assgnr",
+        /// `<Assgne>`.
+        assgne: req PartyOrAgent = "Assgne",
+        /// `<CreDtTm>`.
+        cre_dt_tm: req IsoDateTime = "CreDtTm",
+    }
+}
+
+xml_struct! {
+    /// `OriginalGroupInformation29`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct OriginalGroupInfo {
+        /// `<OrgnlMsgId>`.
+        orgnl_msg_id: req Max35Text = "OrgnlMsgId",
+        /// `<OrgnlMsgNmId>`.
+        orgnl_msg_nm_id: req Max35Text = "OrgnlMsgNmId",
+        /// `<OrgnlCreDtTm>`.
+        orgnl_cre_dt_tm: opt IsoDateTime = "OrgnlCreDtTm",
+    }
+}
+
+/// Implements [`crate::message::Message`] for a message type whose `read`, `write` and
+/// `msg_id` are inherent methods.
+macro_rules! message_impl {
+    ($ty:ty, $msg_id:expr) => {
+        impl crate::message::Message for $ty {
+            const NAMESPACE: &'static str = NAMESPACE;
+            const ROOT: &'static str = ROOT;
+            fn read(
+                tree: &crate::xml::reader::Tree<'_>,
+                id: crate::xml::reader::NodeId,
+            ) -> crate::error::Result<Self> {
+                <$ty as crate::xml::reader::FromXml>::from_xml(tree, id)
+            }
+            fn write(&self, out: &mut crate::xml::writer::Out) {
+                crate::xml::writer::ToXml::to_xml(self, out, ROOT)
+            }
+            fn msg_id(&self) -> Option<&str> {
+                let f: fn(&$ty) -> Option<&str> = $msg_id;
+                f(self)
+            }
+        }
+    };
+}
+pub(crate) use message_impl;

@@ -120,13 +120,18 @@
 #![warn(missing_docs)]
 
 pub mod amount;
+pub mod camt029;
+pub mod camt056;
 pub mod common;
 pub mod error;
 pub mod head;
 pub mod iso4217;
 pub mod message;
 pub mod pacs002;
+pub mod pacs004;
 pub mod pacs008;
+pub mod pacs009;
+pub mod pacs028;
 pub mod samples;
 pub mod types;
 mod xml;

@@ -18,10 +18,15 @@
 //! element whose children are `AppHdr` and `Document` (whatever its name or namespace), an
 //! `AppHdr` and a `Document` side by side at the top level, and a bare `Document`.
 
+use crate::camt029::Camt029;
+use crate::camt056::Camt056;
 use crate::error::{Error, Result};
 use crate::head::{self, AppHdr};
-use crate::pacs002::{self, Pacs002};
-use crate::pacs008::{self, Pacs008};
+use crate::pacs002::Pacs002;
+use crate::pacs004::Pacs004;
+use crate::pacs008::Pacs008;
+use crate::pacs009::Pacs009;
+use crate::pacs028::Pacs028;
 use crate::types::{TransactionStatus, Uetr};
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::Out;
@@ -34,49 +39,111 @@ pub const ENVELOPE_ELEMENT: &str = "Envelope";
 
 const NAMESPACE_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:";
 
-/// An ISO 20022 `<Document>`, by message kind.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Document {
+/// What every typed message kind provides to [`Document`].
+pub(crate) trait Message: Sized {
+    /// The Document namespace.
+    const NAMESPACE: &'static str;
+    /// The message element under `<Document>`.
+    const ROOT: &'static str;
+    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self>;
+    fn write(&self, out: &mut Out);
+    /// The message's own identification (`GrpHdr/MsgId`, or `Assgnmt/Id` for investigations).
+    fn msg_id(&self) -> Option<&str>;
+}
+
+macro_rules! documents {
+    ($( $(#[$doc:meta])* $variant:ident($ty:ty) ),* $(,)?) => {
+        /// An ISO 20022 `<Document>`, by message kind.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Document {
+            $( $(#[$doc])* $variant(Box<$ty>), )*
+            /// A document of a kind this crate does not type, kept as raw XML.
+            Unknown {
+                /// The Document's namespace.
+                namespace: String,
+                /// The name of the message element under `<Document>`.
+                root: String,
+                /// The whole `<Document>` element as written.
+                raw: String,
+            },
+        }
+
+        impl Document {
+            /// The namespace this document is written in.
+            pub fn namespace(&self) -> &str {
+                match self {
+                    $( Document::$variant(_) => <$ty as Message>::NAMESPACE, )*
+                    Document::Unknown { namespace, .. } => namespace,
+                }
+            }
+
+            /// The message's own identification: `GrpHdr/MsgId` (`Assgnmt/Id` for camt.056 and
+            /// camt.029); `None` for unknown documents.
+            pub fn msg_id(&self) -> Option<&str> {
+                match self {
+                    $( Document::$variant(m) => Message::msg_id(m.as_ref()), )*
+                    Document::Unknown { .. } => None,
+                }
+            }
+
+            pub(crate) fn write(&self, out: &mut Out) {
+                match self {
+                    $( Document::$variant(m) => {
+                        out.start_ns("Document", <$ty as Message>::NAMESPACE);
+                        Message::write(m.as_ref(), out);
+                        out.end("Document");
+                    } )*
+                    Document::Unknown { raw, .. } => out.raw(raw),
+                }
+            }
+
+            fn read_kind(tree: &Tree<'_>, namespace: &str, msg: NodeId) -> Result<Option<Document>> {
+                let name = tree.node(msg).name;
+                $( if namespace == <$ty as Message>::NAMESPACE {
+                    if name != <$ty as Message>::ROOT {
+                        return Err(Error::Structure {
+                            path: tree.path(msg),
+                            message: format!("namespace {namespace} expects <{}>", <$ty as Message>::ROOT),
+                        });
+                    }
+                    return Ok(Some(Document::$variant(Box::new(<$ty as Message>::read(tree, msg)?))));
+                } )*
+                Ok(None)
+            }
+        }
+
+        $( impl From<$ty> for Document {
+            fn from(m: $ty) -> Self {
+                Document::$variant(Box::new(m))
+            }
+        } )*
+    };
+}
+
+documents! {
     /// pacs.008.001.08 customer credit transfer.
-    Pacs008(Box<Pacs008>),
+    Pacs008(Pacs008),
+    /// pacs.009.001.08 financial institution credit transfer (and its cover variant).
+    Pacs009(Pacs009),
     /// pacs.002.001.10 payment status report.
-    Pacs002(Box<Pacs002>),
-    /// A document of a kind this crate does not type (yet), kept as raw XML.
-    Unknown {
-        /// The Document's namespace.
-        namespace: String,
-        /// The name of the message element under `<Document>`.
-        root: String,
-        /// The whole `<Document>` element as written.
-        raw: String,
-    },
+    Pacs002(Pacs002),
+    /// pacs.004.001.09 payment return.
+    Pacs004(Pacs004),
+    /// pacs.028.001.03 payment status request.
+    Pacs028(Pacs028),
+    /// camt.056.001.08 cancellation request (recall).
+    Camt056(Camt056),
+    /// camt.029.001.09 resolution of investigation.
+    Camt029(Camt029),
 }
 
 impl Document {
-    /// The namespace this document is written in.
-    pub fn namespace(&self) -> &str {
-        match self {
-            Document::Pacs008(_) => pacs008::NAMESPACE,
-            Document::Pacs002(_) => pacs002::NAMESPACE,
-            Document::Unknown { namespace, .. } => namespace,
-        }
-    }
-
     /// The message definition identifier, e.g. `pacs.008.001.08` (what AppHdr `MsgDefIdr` must
     /// say). For unknown documents, derived from an ISO namespace, or the namespace itself.
     pub fn msg_def_idr(&self) -> &str {
         let ns = self.namespace();
         ns.strip_prefix(NAMESPACE_PREFIX).unwrap_or(ns)
-    }
-
-    /// `GrpHdr/MsgId` of a typed document.
-    pub fn msg_id(&self) -> Option<&str> {
-        match self {
-            Document::Pacs008(m) => Some(m.msg_id()),
-            Document::Pacs002(m) => Some(m.msg_id()),
-            Document::Unknown { .. } => None,
-        }
     }
 
     /// Renders the bare document (XML declaration, `<Document xmlns=...>`), deterministically.
@@ -85,22 +152,6 @@ impl Document {
         out.declaration();
         self.write(&mut out);
         out.finish()
-    }
-
-    pub(crate) fn write(&self, out: &mut Out) {
-        match self {
-            Document::Pacs008(m) => {
-                out.start_ns("Document", pacs008::NAMESPACE);
-                m.write(out);
-                out.end("Document");
-            }
-            Document::Pacs002(m) => {
-                out.start_ns("Document", pacs002::NAMESPACE);
-                m.write(out);
-                out.end("Document");
-            }
-            Document::Unknown { raw, .. } => out.raw(raw),
-        }
     }
 
     /// Parses a bare `<Document>` (any prefix or none), leniently.
@@ -130,47 +181,15 @@ impl Document {
             });
         };
         let namespace = tree.ns(id);
-        let name = tree.node(msg).name;
-        let expect = |root: &str| -> Result<()> {
-            if name == root {
-                Ok(())
-            } else {
-                Err(Error::Structure {
-                    path: tree.path(msg),
-                    message: format!("namespace {namespace} expects <{root}>"),
-                })
-            }
-        };
-        match namespace {
-            pacs008::NAMESPACE => {
-                expect(pacs008::ROOT)?;
-                Ok(Document::Pacs008(Box::new(Pacs008::read(tree, msg)?)))
-            }
-            pacs002::NAMESPACE => {
-                expect(pacs002::ROOT)?;
-                Ok(Document::Pacs002(Box::new(Pacs002::read(tree, msg)?)))
-            }
-            _ => {
-                tree.mark_subtree(id);
-                Ok(Document::Unknown {
-                    namespace: namespace.to_owned(),
-                    root: name.to_owned(),
-                    raw: tree.raw(id).to_owned(),
-                })
-            }
+        if let Some(doc) = Self::read_kind(tree, namespace, msg)? {
+            return Ok(doc);
         }
-    }
-}
-
-impl From<Pacs008> for Document {
-    fn from(m: Pacs008) -> Self {
-        Document::Pacs008(Box::new(m))
-    }
-}
-
-impl From<Pacs002> for Document {
-    fn from(m: Pacs002) -> Self {
-        Document::Pacs002(Box::new(m))
+        tree.mark_subtree(id);
+        Ok(Document::Unknown {
+            namespace: namespace.to_owned(),
+            root: tree.node(msg).name.to_owned(),
+            raw: tree.raw(id).to_owned(),
+        })
     }
 }
 

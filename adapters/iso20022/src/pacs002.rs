@@ -74,19 +74,6 @@ impl OriginalGroupStatus {
 }
 
 xml_struct! {
-    /// `OriginalGroupInformation29`.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct OriginalGroupInfo {
-        /// `<OrgnlMsgId>`.
-        orgnl_msg_id: req Max35Text = "OrgnlMsgId",
-        /// `<OrgnlMsgNmId>`.
-        orgnl_msg_nm_id: req Max35Text = "OrgnlMsgNmId",
-        /// `<OrgnlCreDtTm>`.
-        orgnl_cre_dt_tm: opt IsoDateTime = "OrgnlCreDtTm",
-    }
-}
-
-xml_struct! {
     /// `PaymentTransaction110`: the status of one original transaction. The original
     /// transaction reference block (`OrgnlTxRef`) is not modelled yet.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -213,5 +200,19 @@ impl Pacs002 {
 
     pub(crate) fn write(&self, out: &mut Out) {
         self.to_xml(out, ROOT);
+    }
+}
+
+impl crate::message::Message for Pacs002 {
+    const NAMESPACE: &'static str = NAMESPACE;
+    const ROOT: &'static str = ROOT;
+    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        Pacs002::read(tree, id)
+    }
+    fn write(&self, out: &mut Out) {
+        Pacs002::write(self, out)
+    }
+    fn msg_id(&self) -> Option<&str> {
+        Some(Pacs002::msg_id(self))
     }
 }

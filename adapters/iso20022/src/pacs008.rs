@@ -390,3 +390,17 @@ impl FromXml for Pacs008 {
         Self::read(tree, id)
     }
 }
+
+impl crate::message::Message for Pacs008 {
+    const NAMESPACE: &'static str = NAMESPACE;
+    const ROOT: &'static str = ROOT;
+    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        Pacs008::read(tree, id)
+    }
+    fn write(&self, out: &mut Out) {
+        Pacs008::write(self, out)
+    }
+    fn msg_id(&self) -> Option<&str> {
+        Some(Pacs008::msg_id(self))
+    }
+}

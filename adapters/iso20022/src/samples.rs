@@ -15,9 +15,7 @@ use crate::common::*;
 use crate::head::{AppHdr, HeaderParty, RelatedHeader};
 use crate::iso4217;
 use crate::message::BusinessMessage;
-use crate::pacs002::{
-    self, OriginalGroupInfo, OriginalGroupStatus, Pacs002, TransactionStatusInfo,
-};
+use crate::pacs002::{self, OriginalGroupStatus, Pacs002, TransactionStatusInfo};
 use crate::pacs008::{
     self, CreditTransfer, GroupHeader, InstructionForCreditorAgent, InstructionForNextAgent,
     Pacs008, PaymentId,
@@ -560,6 +558,306 @@ pub fn app_hdr(seed: u64, msg_def_idr: &str) -> AppHdr {
         r
     });
     h
+}
+
+fn agent_or_party(g: &mut Gen) -> PartyOrAgent {
+    if g.coin() {
+        PartyOrAgent::Agt(g.agent())
+    } else {
+        PartyOrAgent::Pty(g.party())
+    }
+}
+
+fn case(g: &mut Gen) -> Case {
+    Case {
+        id: g.text(),
+        cretr: agent_or_party(g),
+        reop_case_indctn: g.opt(Gen::coin),
+    }
+}
+
+fn assignment(g: &mut Gen) -> CaseAssignment {
+    CaseAssignment {
+        id: g.text(),
+        assgnr: agent_or_party(g),
+        assgne: agent_or_party(g),
+        cre_dt_tm: g.date_time(),
+    }
+}
+
+fn orgnl_grp_inf(g: &mut Gen) -> OriginalGroupInfo {
+    OriginalGroupInfo {
+        orgnl_msg_id: g.text(),
+        orgnl_msg_nm_id: g.text(),
+        orgnl_cre_dt_tm: g.opt(Gen::date_time),
+    }
+}
+
+fn underlying(g: &mut Gen) -> crate::pacs009::UnderlyingCustomerCreditTransfer {
+    let mut u = crate::pacs009::UnderlyingCustomerCreditTransfer::new(
+        g.party(),
+        g.agent(),
+        g.agent(),
+        g.party(),
+    );
+    u.ultmt_dbtr = g.opt(Gen::party);
+    u.initg_pty = g.opt(Gen::party);
+    u.dbtr_acct = g.opt(Gen::account);
+    u.dbtr_agt_acct = g.opt(Gen::account);
+    u.prvs_instg_agt1 = g.opt(Gen::agent);
+    u.intrmy_agt1 = g.opt(Gen::agent);
+    u.intrmy_agt1_acct = g.opt(Gen::account);
+    u.cdtr_agt_acct = g.opt(Gen::account);
+    u.cdtr_acct = g.opt(Gen::account);
+    u.ultmt_cdtr = g.opt(Gen::party);
+    u.rmt_inf = g.opt(|g| {
+        let mut r = RemittanceInfo::default();
+        r.ustrd = g.vec(2, Gen::text);
+        r
+    });
+    u.instd_amt = g.opt(Gen::amount);
+    u
+}
+
+/// A pacs.009.001.08; every third seed is a cover payment (with `UndrlygCstmrCdtTrf`).
+pub fn pacs009(seed: u64) -> crate::pacs009::Pacs009 {
+    use crate::pacs009::{FiCreditTransfer, InstructionForCreditorAgent, Pacs009};
+    let g = &mut Gen::new(seed.wrapping_add(3 << 32));
+    let mut h = GroupHeader::new(g.text(), g.date_time(), g.settlement());
+    h.intr_bk_sttlm_dt = g.opt(Gen::date);
+    h.instg_agt = g.opt(Gen::agent);
+    h.instd_agt = g.opt(Gen::agent);
+    let pmt_id = PaymentId::new(g.text(), g.text(), g.text(), g.uetr());
+    let mut t = FiCreditTransfer::new(pmt_id, g.amount(), g.agent(), g.agent());
+    t.pmt_tp_inf = g.opt(Gen::payment_type);
+    t.intr_bk_sttlm_dt = g.opt(Gen::date);
+    t.sttlm_prty = g.opt(|g| {
+        if g.coin() {
+            Priority::High
+        } else {
+            Priority::Norm
+        }
+    });
+    t.prvs_instg_agt1 = g.opt(Gen::agent);
+    t.instg_agt = g.opt(Gen::agent);
+    t.instd_agt = g.opt(Gen::agent);
+    t.intrmy_agt1 = g.opt(Gen::agent);
+    t.intrmy_agt1_acct = g.opt(Gen::account);
+    t.ultmt_dbtr = g.opt(Gen::agent);
+    t.dbtr_acct = g.opt(Gen::account);
+    t.dbtr_agt = g.opt(Gen::agent);
+    t.cdtr_agt = g.opt(Gen::agent);
+    t.cdtr_acct = g.opt(Gen::account);
+    t.ultmt_cdtr = g.opt(Gen::agent);
+    t.instr_for_cdtr_agt = g.vec(2, |g| InstructionForCreditorAgent {
+        cd: g.opt(|g| {
+            if g.coin() {
+                FiCreditorAgentInstruction::Phob
+            } else {
+                FiCreditorAgentInstruction::Telb
+            }
+        }),
+        instr_inf: g.opt(Gen::text),
+    });
+    t.purp = g.opt(Gen::code);
+    t.rmt_inf = g.opt(|g| {
+        let mut r = RemittanceInfo::default();
+        r.ustrd = g.vec(2, Gen::text);
+        r
+    });
+    if seed % 3 == 0 {
+        t.undrlyg_cstmr_cdt_trf = Some(underlying(g));
+    }
+    t.splmtry_data = g.vec(1, Gen::supplementary);
+    Pacs009::new(h, t)
+}
+
+/// A pacs.004.001.09 with one to three returned transactions.
+pub fn pacs004(seed: u64) -> crate::pacs004::Pacs004 {
+    use crate::pacs004::{GroupHeader, OriginalGroupReturn, Pacs004, ReturnTransaction};
+    let g = &mut Gen::new(seed.wrapping_add(4 << 32));
+    let mut h = GroupHeader::new(g.text(), g.date_time(), g.settlement());
+    h.grp_rtr = g.opt(Gen::coin);
+    h.ttl_rtrd_intr_bk_sttlm_amt = g.opt(Gen::amount);
+    h.intr_bk_sttlm_dt = g.opt(Gen::date);
+    h.instg_agt = g.opt(Gen::agent);
+    let tx = |g: &mut Gen| {
+        let mut t = ReturnTransaction::new(g.amount());
+        t.rtr_id = g.opt(Gen::text);
+        t.orgnl_grp_inf = g.opt(orgnl_grp_inf);
+        t.orgnl_instr_id = g.opt(Gen::text);
+        t.orgnl_end_to_end_id = g.opt(Gen::text);
+        t.orgnl_tx_id = g.opt(Gen::text);
+        t.orgnl_uetr = g.opt(Gen::uetr);
+        t.orgnl_intr_bk_sttlm_amt = g.opt(Gen::amount);
+        t.orgnl_intr_bk_sttlm_dt = g.opt(Gen::date);
+        t.intr_bk_sttlm_dt = g.opt(Gen::date);
+        t.rtrd_instd_amt = g.opt(Gen::amount);
+        t.compstn_amt = g.opt(Gen::amount);
+        t.chrg_br = g.opt(|g| {
+            if g.coin() {
+                ChargeBearer::Cred
+            } else {
+                ChargeBearer::Shar
+            }
+        });
+        t.chrgs_inf = g.vec(1, |g| Charges {
+            amt: g.amount(),
+            agt: g.agent(),
+        });
+        t.instg_agt = g.opt(Gen::agent);
+        t.instd_agt = g.opt(Gen::agent);
+        t.rtr_rsn_inf = g.vec(2, Gen::status_reason);
+        t
+    };
+    let first = tx(g);
+    let mut m = Pacs004::new(h, first);
+    let more = g.range(0, 2);
+    for _ in 0..more {
+        let t = tx(g);
+        m.tx_inf.push(t);
+    }
+    m.orgnl_grp_inf = g.opt(|g| {
+        let mut o = OriginalGroupReturn {
+            orgnl_msg_id: g.text(),
+            orgnl_msg_nm_id: g.text(),
+            orgnl_cre_dt_tm: g.opt(Gen::date_time),
+            rtr_rsn_inf: Vec::new(),
+        };
+        o.rtr_rsn_inf = g.vec(1, Gen::status_reason);
+        o
+    });
+    m
+}
+
+/// A pacs.028.001.03 status request.
+pub fn pacs028(seed: u64) -> crate::pacs028::Pacs028 {
+    use crate::pacs028::{OriginalGroupRequest, Pacs028, StatusRequestTransaction};
+    let g = &mut Gen::new(seed.wrapping_add(5 << 32));
+    let mut h = pacs002::GroupHeader::new(g.text(), g.date_time());
+    h.instg_agt = g.opt(Gen::agent);
+    h.instd_agt = g.opt(Gen::agent);
+    let mut t = StatusRequestTransaction::default();
+    t.sts_req_id = g.opt(Gen::text);
+    t.orgnl_grp_inf = g.opt(orgnl_grp_inf);
+    t.orgnl_instr_id = g.opt(Gen::text);
+    t.orgnl_end_to_end_id = g.opt(Gen::text);
+    t.orgnl_tx_id = g.opt(Gen::text);
+    t.orgnl_uetr = g.opt(Gen::uetr);
+    t.accptnc_dt_tm = g.opt(Gen::date_time);
+    t.clr_sys_ref = g.opt(Gen::text);
+    t.instg_agt = g.opt(Gen::agent);
+    t.instd_agt = g.opt(Gen::agent);
+    let mut m = Pacs028::new(h, t);
+    m.orgnl_grp_inf = g.vec(2, |g| OriginalGroupRequest {
+        orgnl_msg_id: g.text(),
+        orgnl_msg_nm_id: g.text(),
+        orgnl_cre_dt_tm: g.opt(Gen::date_time),
+    });
+    m
+}
+
+/// A camt.056.001.08 recall.
+pub fn camt056(seed: u64) -> crate::camt056::Camt056 {
+    use crate::camt056::{Camt056, CancellationTransaction, OriginalGroupCancellation};
+    let g = &mut Gen::new(seed.wrapping_add(6 << 32));
+    let mut t = CancellationTransaction::default();
+    t.cxl_id = g.opt(Gen::text);
+    t.case = g.opt(case);
+    t.orgnl_grp_inf = g.opt(orgnl_grp_inf);
+    t.orgnl_instr_id = g.opt(Gen::text);
+    t.orgnl_end_to_end_id = g.opt(Gen::text);
+    t.orgnl_tx_id = g.opt(Gen::text);
+    t.orgnl_uetr = g.opt(Gen::uetr);
+    t.orgnl_clr_sys_ref = g.opt(Gen::text);
+    t.orgnl_intr_bk_sttlm_amt = g.opt(Gen::amount);
+    t.orgnl_intr_bk_sttlm_dt = g.opt(Gen::date);
+    t.assgnr = g.opt(Gen::agent);
+    t.assgne = g.opt(Gen::agent);
+    t.cxl_rsn_inf = g.vec(2, Gen::status_reason);
+    t.splmtry_data = g.vec(1, Gen::supplementary);
+    let mut m = Camt056::new(assignment(g), t);
+    m.case = g.opt(case);
+    m.undrlyg[0].orgnl_grp_inf_and_cxl = g.opt(|g| OriginalGroupCancellation {
+        grp_cxl_id: g.opt(Gen::text),
+        case: g.opt(case),
+        orgnl_msg_id: g.text(),
+        orgnl_msg_nm_id: g.text(),
+        orgnl_cre_dt_tm: g.opt(Gen::date_time),
+        grp_cxl: g.opt(Gen::coin),
+        cxl_rsn_inf: g.vec(1, Gen::status_reason),
+    });
+    m
+}
+
+/// A camt.029.001.09 resolution of investigation.
+pub fn camt029(seed: u64) -> crate::camt029::Camt029 {
+    use crate::camt029::{
+        Camt029, CancellationDetails, CancellationStatusTransaction, InvestigationStatus,
+        OriginalGroupCancellationStatus,
+    };
+    let g = &mut Gen::new(seed.wrapping_add(7 << 32));
+    let sts = match g.range(0, 3) {
+        0 => InvestigationStatus::Conf(
+            Max4Text::new(["CNCL", "RJCR", "PDCR", "IPAY"][g.range(0, 3) as usize]).expect(GEN),
+        ),
+        1 => InvestigationStatus::RjctdMod((0..g.range(1, 2)).map(|_| g.code()).collect()),
+        2 => InvestigationStatus::DplctOf(case(g)),
+        _ => InvestigationStatus::AssgnmtCxlConf(g.coin()),
+    };
+    let mut m = Camt029::new(assignment(g), sts);
+    m.rslvd_case = g.opt(case);
+    m.cxl_dtls = g.vec(2, |g| {
+        let mut d = CancellationDetails::default();
+        d.orgnl_grp_inf_and_sts = g.opt(|g| OriginalGroupCancellationStatus {
+            orgnl_grp_cxl_id: g.opt(Gen::text),
+            rslvd_case: g.opt(case),
+            orgnl_msg_id: g.text(),
+            orgnl_msg_nm_id: g.text(),
+            orgnl_cre_dt_tm: g.opt(Gen::date_time),
+            cxl_sts_rsn_inf: g.vec(1, Gen::status_reason),
+        });
+        d.tx_inf_and_sts = g.vec(2, |g| {
+            let mut t = CancellationStatusTransaction::default();
+            t.cxl_sts_id = g.opt(Gen::text);
+            t.rslvd_case = g.opt(case);
+            t.orgnl_grp_inf = g.opt(orgnl_grp_inf);
+            t.orgnl_instr_id = g.opt(Gen::text);
+            t.orgnl_end_to_end_id = g.opt(Gen::text);
+            t.orgnl_tx_id = g.opt(Gen::text);
+            t.orgnl_clr_sys_ref = g.opt(Gen::text);
+            t.orgnl_uetr = g.opt(Gen::uetr);
+            t.tx_cxl_sts = g.opt(|g| {
+                [
+                    CancellationStatus::Rjcr,
+                    CancellationStatus::Accr,
+                    CancellationStatus::Pdcr,
+                ][g.range(0, 2) as usize]
+            });
+            t.cxl_sts_rsn_inf = g.vec(2, Gen::status_reason);
+            t.orgnl_intr_bk_sttlm_amt = g.opt(Gen::amount);
+            t.orgnl_intr_bk_sttlm_dt = g.opt(Gen::date);
+            t.assgnr = g.opt(agent_or_party);
+            t.assgne = g.opt(agent_or_party);
+            t
+        });
+        d
+    });
+    m.splmtry_data = g.vec(1, Gen::supplementary);
+    m
+}
+
+/// One document of every kind this crate types, for a seed.
+pub fn all_documents(seed: u64) -> Vec<crate::message::Document> {
+    vec![
+        pacs008(seed).into(),
+        pacs009(seed).into(),
+        pacs002(seed).into(),
+        pacs004(seed).into(),
+        pacs028(seed).into(),
+        camt056(seed).into(),
+        camt029(seed).into(),
+    ]
 }
 
 /// A business message: AppHdr + pacs.008 (even seeds) or pacs.002 (odd seeds).

@@ -725,6 +725,28 @@ closed_code!(
     }
 );
 
+closed_code!(
+    /// `Instruction5Code`: instruction for the creditor agent in pacs.009.
+    FiCreditorAgentInstruction, "creditor agent instruction", {
+        /// Phone beneficiary.
+        Phob = "PHOB",
+        /// Telecom beneficiary.
+        Telb = "TELB",
+    }
+);
+
+closed_code!(
+    /// `CancellationIndividualStatus1Code` (camt.029 `TxCxlSts`).
+    CancellationStatus, "cancellation status", {
+        /// Rejected cancellation request.
+        Rjcr = "RJCR",
+        /// Accepted cancellation request.
+        Accr = "ACCR",
+        /// Pending cancellation request.
+        Pdcr = "PDCR",
+    }
+);
+
 /// Defines an open code enum (an ISO external code list): known codes get a variant, every other
 /// code is kept as written in `Other`, so an unknown code never makes decoding fail.
 macro_rules! open_code {

@@ -31,7 +31,7 @@ fn bare_documents_round_trip() {
             let xml = doc.render();
             let back = Document::parse_with(&xml, &ParseOptions::strict())
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{xml}"));
-            assert_eq!(back, doc, "seed {seed}");
+            assert_eq!(back, doc, "seed {seed} {}", doc.msg_def_idr());
         }
     }
 }

@@ -5,7 +5,8 @@ pub(crate) mod writer;
 
 /// Defines a struct for an XSD sequence, with its reader and writer. Fields are listed in
 /// schema order, each as `name: req T = "Tag"`, `name: opt T = "Tag"`,
-/// `name: many T = "Tag"` or `name: many T = "Tag" max 7`; reading and writing both follow that order, which is what makes
+/// `name: many T = "Tag"`, `name: many T = "Tag" max 7` or
+/// `name: some T = "Tag"` (one or more); reading and writing both follow that order, which is what makes
 /// the output schema-valid and deterministic.
 macro_rules! xml_struct {
     (
@@ -48,12 +49,15 @@ macro_rules! xml_struct {
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
     (@ty many $ty:ty) => { Vec<$ty> };
+    (@ty some $ty:ty) => { Vec<$ty> };
     (@read $seq:ident req $tag:literal) => { $seq.req($tag)? };
     (@read $seq:ident opt $tag:literal) => { $seq.opt($tag)? };
     (@read $seq:ident many $tag:literal) => { $seq.many($tag, usize::MAX)? };
     (@read $seq:ident many $tag:literal $max:expr) => { $seq.many($tag, $max)? };
+    (@read $seq:ident some $tag:literal) => { $seq.some($tag)? };
     (@write $out:ident $value:expr, req $tag:literal) => { $crate::xml::writer::ToXml::to_xml(&$value, $out, $tag) };
     (@write $out:ident $value:expr, opt $tag:literal) => { $out.opt($tag, &$value) };
     (@write $out:ident $value:expr, many $tag:literal) => { $out.many($tag, &$value) };
+    (@write $out:ident $value:expr, some $tag:literal) => { $out.many($tag, &$value) };
 }
 pub(crate) use xml_struct;

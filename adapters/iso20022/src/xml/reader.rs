@@ -473,6 +473,17 @@ impl Seq<'_, '_> {
         }
     }
 
+    /// One or more children named `name`.
+    pub fn some<T: FromXml>(&mut self, name: &str) -> Result<Vec<T>> {
+        let v = self.many(name, usize::MAX)?;
+        if v.is_empty() {
+            return Err(Error::Missing {
+                path: self.tree.child_path(self.parent, name),
+            });
+        }
+        Ok(v)
+    }
+
     /// All consecutive children named `name` (at most `max`).
     pub fn many<T: FromXml>(&mut self, name: &str, max: usize) -> Result<Vec<T>> {
         let mut out = Vec::new();
