@@ -1,1 +1,40 @@
+//! Corridor: a settlement gateway between a ledger and the financial world.
+//!
+//! The modules, in the order a settlement flows through them (see DESIGN.md):
+//!
+//! - [`domain`]: money, identifiers, the canonical settlement and its state machine.
+//! - [`config`]: the TOML configuration with environment overrides.
+//! - [`store`]: SQLite / PostgreSQL: settlements, transitions, outbox, journals, messages.
+//! - [`intake`]: ledger events (HTTP and files) validated into settlements, exactly once.
+//! - [`routing`]: which rail and counterparty a settlement goes to.
+//! - [`rails`]: canonical ⇄ wire mapping and transport per rail (ISO 20022 to banks).
+//! - [`dispatch`]: outbox workers with leases, retries, backoff and dead letters.
+//! - [`confirm`]: answers from counterparties applied to settlements.
+//! - [`writeback`]: final outcomes posted back to the ledger, once.
+//! - [`api`]: the HTTP API (intake, bank callbacks, operations, health, metrics).
+//! - [`gateway`]: wires the parts into a running instance.
+//! - [`cli`] and [`demo`]: the `corridor` command and its one-command demo.
+//! - [`telemetry`]: logs, metrics and masking.
 
+pub mod domain;
+
+pub mod config;
+pub mod store;
+
+pub mod intake;
+pub mod routing;
+
+pub mod rails;
+
+pub mod dispatch;
+
+pub mod confirm;
+
+pub mod writeback;
+
+pub mod api;
+pub mod gateway;
+
+pub mod cli;
+pub mod demo;
+pub mod telemetry;

@@ -1,0 +1,101 @@
+//! `POST /v1/banks/{bank}/messages`: a bank's asynchronous ISO 20022 messages (pacs.002 …),
+//! signed with the bank's callback secret.
+
+use super::{header, read_limited, unix_now, ApiError, AppState, Limited};
+use crate::confirm;
+use crate::rails::bank;
+use crate::store::journal::{self, Channel, Status};
+use crate::store::StoreError;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+pub async fn post_message(
+    State(state): State<AppState>,
+    Path(bank_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let max = state.config.intake.body_bytes_max;
+    let source: String = bank_id.chars().take(64).collect();
+    let (bytes, truncated) = match read_limited(body, max).await? {
+        Limited::Whole(b) => (b, false),
+        Limited::Truncated(b) => (b, true),
+    };
+    let inbound = journal::record(
+        &state.store,
+        Channel::BankCallback,
+        Some(&source),
+        header(&headers, "content-type"),
+        &bytes,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let refuse = |status: StatusCode, code: &'static str, message: String| {
+        let store = state.store.clone();
+        async move {
+            if let Ok(mut conn) = store.pool().acquire().await {
+                let outcome = journal::Outcome {
+                    detail: Some(&message),
+                    ..Default::default()
+                };
+                if let Err(e) = journal::mark(&mut conn, inbound, Status::Rejected, &outcome).await
+                {
+                    tracing::error!(error = %e, inbound, "could not mark a refused message in the journal");
+                }
+            }
+            tracing::warn!(inbound, code, %message, "bank message refused");
+            ApiError::new(status, code, message)
+        }
+    };
+    if truncated {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("body exceeds {max} bytes"),
+        )
+        .await);
+    }
+    let Some(bank_config) = state.config.bank(&bank_id) else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_bank",
+            format!("bank {source:?} is not configured"),
+        )
+        .await);
+    };
+    let secrets: Vec<&[u8]> = bank_config
+        .callback_secrets
+        .iter()
+        .map(|s| s.expose())
+        .collect();
+    if let Err(e) = webhook::verify(
+        header(&headers, webhook::SIGNATURE_HEADER),
+        &bytes,
+        &secrets,
+        unix_now(),
+        state.config.intake.signature_window_seconds,
+    ) {
+        return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
+    }
+    let (kind, reports) = match bank::parse_reports(&bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return Err(refuse(StatusCode::BAD_REQUEST, "unreadable_message", e.to_string()).await)
+        }
+    };
+    let applied = async {
+        let mut tx = state.store.begin().await?;
+        let applied = confirm::apply_reports(&mut tx, &bank_id, inbound, &kind, &reports).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(applied)
+    }
+    .await
+    .map_err(ApiError::internal)?;
+    state.wake.notify_waiters();
+    let summary: Vec<String> = applied.iter().map(|a| format!("{a:?}")).collect();
+    Ok(Json(
+        serde_json::json!({"journal_id": inbound, "message": kind, "applied": summary}),
+    ))
+}

@@ -1,0 +1,309 @@
+//! Operations: settlements, outbox and journal for people and tools; health and metrics.
+
+use super::{authorize, ApiError, AppState};
+use crate::config::Role;
+use crate::domain::{SettlementId, SettlementState};
+use crate::store::journal::{self, Status};
+use crate::store::{messages, now_ms, outbox, settlements, StoreError};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+fn settlement_json(r: &settlements::Record) -> Value {
+    let s = &r.settlement;
+    json!({
+        "id": s.id,
+        "ledger": s.ledger,
+        "event_id": s.event_id,
+        "state": r.state,
+        "amount": s.amount.to_decimal_string(),
+        "currency": s.amount.currency().code(),
+        "rail": r.rail,
+        "counterparty": r.counterparty,
+        "reason_code": r.reason_code,
+        "reason": r.reason,
+        "created_at_ms": r.created_at_ms,
+        "updated_at_ms": r.updated_at_ms,
+        "final_at_ms": r.final_at_ms,
+        "written_back_at_ms": r.written_back_at_ms,
+    })
+}
+
+pub async fn list_settlements(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let filter = match q.state.as_deref() {
+        Some(s) => Some(SettlementState::parse(s).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_state",
+                format!("unknown state {s:?}"),
+            )
+        })?),
+        None => None,
+    };
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let rows = settlements::list(&mut conn, filter, q.limit.unwrap_or(100))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({"settlements": rows.iter().map(settlement_json).collect::<Vec<_>>()}),
+    ))
+}
+
+pub async fn get_settlement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no settlement {id:?}"),
+        )
+    };
+    let sid = SettlementId::parse(&id).ok_or_else(not_found)?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let record = settlements::get(&mut conn, &sid)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let transitions = settlements::transitions(&mut conn, &sid)
+        .await
+        .map_err(ApiError::internal)?;
+    let message = messages::for_settlement(&mut conn, &sid, crate::rails::bank::PACS008)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut body = settlement_json(&record);
+    body["transitions"] = json!(transitions);
+    body["message"] = match message {
+        Some(m) => json!({
+            "kind": m.kind, "counterparty": m.counterparty, "msg_id": m.msg_id, "biz_msg_idr": m.biz_msg_idr,
+            "instr_id": m.instr_id, "end_to_end_id": m.end_to_end_id, "tx_id": m.tx_id, "uetr": m.uetr,
+            "send_count": m.send_count,
+        }),
+        None => Value::Null,
+    };
+    Ok(Json(body))
+}
+
+pub async fn list_outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let rows = outbox::list(&mut conn, q.status.as_deref(), q.limit.unwrap_or(100))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({"outbox": rows})))
+}
+
+pub async fn replay_outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Operator)?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    if outbox::replay(&mut conn, id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        state.wake.notify_waiters();
+        tracing::info!(outbox = id, "outbox row replayed by operator");
+        Ok(Json(json!({"replayed": id})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_replayable",
+            format!("outbox row {id} does not exist or is not dead/pending"),
+        ))
+    }
+}
+
+fn parse_status(s: &str) -> Option<Status> {
+    [
+        Status::Received,
+        Status::Applied,
+        Status::Rejected,
+        Status::Duplicate,
+        Status::Conflict,
+        Status::Unmatched,
+    ]
+    .into_iter()
+    .find(|x| x.as_str() == s)
+}
+
+pub async fn list_journal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let filter = match q.status.as_deref() {
+        Some(s) => Some(parse_status(s).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_status",
+                format!("unknown journal status {s:?}"),
+            )
+        })?),
+        None => None,
+    };
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let rows = journal::list(&mut conn, filter, q.limit.unwrap_or(100))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({"journal": rows})))
+}
+
+pub async fn journal_raw(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    authorize(&state.config, &headers, Role::Reviewer)?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let entry = journal::get(&mut conn, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no journal entry {id}"),
+            )
+        })?;
+    Ok(([("content-type", "application/octet-stream")], entry.raw).into_response())
+}
+
+/// Per-state counts, journal counts and outbox depth in one document (the demo's summary).
+pub async fn summary(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let states = settlements::count_by_state(&mut conn)
+        .await
+        .map_err(ApiError::internal)?;
+    let journal = journal::count_by_status(&mut conn)
+        .await
+        .map_err(ApiError::internal)?;
+    let depth = outbox::depth(&mut conn).await.map_err(ApiError::internal)?;
+    Ok(Json(json!({
+        "settlements": states.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "journal": journal.into_iter().map(|(s, n)| (s, json!(n))).collect::<serde_json::Map<_, _>>(),
+        "outbox": depth,
+    })))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store unavailable: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus text. Gauges that describe stored state are read from the store at scrape
+/// time, so every instance reports the same truth.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let states = settlements::count_by_state(&mut conn)
+        .await
+        .map_err(ApiError::internal)?;
+    for s in SettlementState::ALL {
+        let n = states
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        metrics::gauge!("corridor_settlements", "state" => s.as_str()).set(n as f64);
+    }
+    let now = now_ms();
+    let depth = outbox::depth(&mut conn).await.map_err(ApiError::internal)?;
+    for kind in ["deliver", "writeback"] {
+        for status in ["pending", "leased", "dead"] {
+            let row = depth.iter().find(|d| d.kind == kind && d.status == status);
+            metrics::gauge!("corridor_outbox_rows", "kind" => kind, "status" => status)
+                .set(row.map_or(0.0, |d| d.rows as f64));
+            metrics::gauge!("corridor_outbox_oldest_age_seconds", "kind" => kind, "status" => status)
+                .set(row.map_or(0.0, |d| (now - d.oldest_created_at_ms) as f64 / 1000.0));
+        }
+    }
+    let text = crate::telemetry::prometheus().render();
+    Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
+}
+
+pub async fn openapi() -> Response {
+    (
+        [("content-type", "application/json")],
+        include_str!("../../schemas/openapi.json"),
+    )
+        .into_response()
+}

@@ -1,0 +1,335 @@
+//! The `corridor` command: serve, demo, ingest, operator tools and the simulators.
+
+use crate::config::Config;
+use crate::domain::{SettlementId, SettlementState};
+use crate::store::journal::Channel;
+use crate::store::{outbox, settlements, Store};
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "corridor",
+    version,
+    about = "Settlement gateway: ledger events to banks and back, exactly once."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArg {
+    /// Configuration file (TOML). `CORRIDOR__SECTION__FIELD` variables override it.
+    #[arg(
+        long,
+        short,
+        env = "CORRIDOR_CONFIG",
+        default_value = "config/corridor.toml"
+    )]
+    pub config: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the gateway: HTTP API and dispatch workers.
+    Serve(ConfigArg),
+    /// Run the whole flow locally: simulated ledger and bank, SQLite, a restart, a summary.
+    Demo(crate::demo::DemoArgs),
+    /// Read ledger events from a JSON Lines file (one event per line) into the store.
+    Ingest {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The ledger the events come from (must be configured).
+        #[arg(long)]
+        ledger: String,
+        /// The .jsonl file.
+        file: PathBuf,
+    },
+    /// Inspect and replay the outbox.
+    Outbox {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+    /// Inspect settlements.
+    Settlements {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: SettlementsAction,
+    },
+    /// Check a configuration file and print it resolved (secrets masked).
+    CheckConfig(ConfigArg),
+    /// Simulated counterparties on real sockets.
+    Sim {
+        #[command(subcommand)]
+        which: SimCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxAction {
+    /// List rows (default: dead ones).
+    List {
+        #[arg(long, default_value = "dead")]
+        status: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Put a dead row back in the queue with a fresh attempt budget.
+    Replay { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettlementsAction {
+    /// Newest first, optionally in one state.
+    List {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One settlement with its transitions.
+    Show { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// A correspondent bank: HTTPS with mutual TLS, pacs.008 in, pacs.002 out.
+    Bank(Box<sim::cli::BankArgs>),
+    /// A ledger: posts generated events, receives write-backs.
+    Ledger(Box<sim::cli::LedgerArgs>),
+}
+
+fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+    Config::load(&arg.config, std::env::vars())
+        .with_context(|| format!("loading {}", arg.config.display()))
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    Store::connect(&url, config.store.connections_max)
+        .await
+        .with_context(|| format!("opening the store at {}", redact_url(&url)))
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(arg) => serve(&arg).await,
+        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Ingest {
+            config,
+            ledger,
+            file,
+        } => ingest(&config, &ledger, &file).await,
+        Command::Outbox { config, action } => outbox_cmd(&config, action).await,
+        Command::Settlements { config, action } => settlements_cmd(&config, action).await,
+        Command::CheckConfig(arg) => {
+            let config = load(&arg)?;
+            println!("{}", toml::to_string_pretty(&config)?);
+            eprintln!(
+                "config OK: {} ledgers, {} banks, {} routes",
+                config.ledgers.len(),
+                config.banks.len(),
+                config.routes.len()
+            );
+            Ok(())
+        }
+        Command::Sim { which } => match which {
+            SimCommand::Bank(args) => sim::cli::run_bank(*args).await,
+            SimCommand::Ledger(args) => sim::cli::run_ledger(*args).await,
+        },
+    }
+}
+
+async fn serve(arg: &ConfigArg) -> anyhow::Result<()> {
+    let config = Arc::new(load(arg)?);
+    crate::telemetry::init_logs(
+        config.log.format,
+        config.log.filter.as_deref().unwrap_or("info"),
+    );
+    crate::telemetry::prometheus();
+    let store = open(&config).await?;
+    tracing::info!(store = %redact_url(&config.database_url()), "store ready");
+    let running = crate::gateway::start(config, store, true).await?;
+    println!("corridor listening on http://{}", running.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing work in hand");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Most bytes in one line of an ingest file.
+const LINE_BYTES_MAX: usize = 1024 * 1024;
+
+async fn ingest(arg: &ConfigArg, ledger: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    if config.ledger(ledger).is_none() {
+        bail!(
+            "ledger {ledger:?} is not configured in {}",
+            arg.config.display()
+        );
+    }
+    let store = open(&config).await?;
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let (mut created, mut known, mut refused) = (0, 0, 0);
+    for (n, line) in text.split(|b| *b == b'\n').enumerate() {
+        let line_no = n + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if line.len() > LINE_BYTES_MAX {
+            println!("line {line_no}: refused: longer than {LINE_BYTES_MAX} bytes");
+            refused += 1;
+            continue;
+        }
+        match crate::intake::journal_and_accept(&store, &config, Channel::LedgerFile, ledger, line)
+            .await
+        {
+            Ok((journal_id, _, results)) => {
+                for r in results {
+                    match r.status {
+                        201 => created += 1,
+                        200 => known += 1,
+                        _ => refused += 1,
+                    }
+                    let what = match (&r.error, r.state) {
+                        (Some(e), _) => format!("{} {e}", r.status),
+                        (None, Some(state)) => format!("{} {state}", r.status),
+                        (None, None) => r.status.to_string(),
+                    };
+                    println!(
+                        "line {line_no}: {} {} {what} (journal {journal_id})",
+                        r.event_id.as_deref().unwrap_or("-"),
+                        r.settlement_id.as_deref().unwrap_or("-"),
+                    );
+                }
+            }
+            Err(crate::intake::IntakeError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                refused += 1;
+                println!("line {line_no}: refused: {e}");
+            }
+        }
+    }
+    println!("{created} created, {known} already known, {refused} refused; a running `corridor serve` on the same store delivers them");
+    store.close().await;
+    Ok(())
+}
+
+async fn outbox_cmd(arg: &ConfigArg, action: OutboxAction) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let store = open(&config).await?;
+    let mut conn = store.pool().acquire().await?;
+    match action {
+        OutboxAction::List { status, limit } => {
+            let status = (status != "all").then_some(status);
+            let rows = outbox::list(&mut conn, status.as_deref(), limit).await?;
+            println!(
+                "{:>8}  {:<9}  {:<35}  {:<7}  {:>8}  last error",
+                "id", "kind", "settlement", "status", "attempts"
+            );
+            for r in rows {
+                println!(
+                    "{:>8}  {:<9}  {:<35}  {:<7}  {:>8}  {}",
+                    r.id,
+                    r.kind,
+                    r.settlement_id,
+                    r.status,
+                    r.attempts,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+        }
+        OutboxAction::Replay { id } => {
+            if outbox::replay(&mut conn, id).await? {
+                println!("outbox row {id} is queued again; a running gateway picks it up");
+            } else {
+                bail!("outbox row {id} does not exist or is not dead/pending");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn settlements_cmd(arg: &ConfigArg, action: SettlementsAction) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let store = open(&config).await?;
+    let mut conn = store.pool().acquire().await?;
+    match action {
+        SettlementsAction::List { state, limit } => {
+            let state = state
+                .map(|s| SettlementState::parse(&s).with_context(|| format!("unknown state {s:?}")))
+                .transpose()?;
+            for r in settlements::list(&mut conn, state, limit).await? {
+                println!(
+                    "{}  {:<10}  {:>14} {}  {}/{}  {}",
+                    r.settlement.id,
+                    r.state.as_str(),
+                    r.settlement.amount.to_decimal_string(),
+                    r.settlement.amount.currency(),
+                    r.settlement.ledger,
+                    r.settlement.event_id,
+                    r.reason_code.unwrap_or_default()
+                );
+            }
+        }
+        SettlementsAction::Show { id } => {
+            let sid = SettlementId::parse(&id)
+                .with_context(|| format!("{id:?} is not a settlement id"))?;
+            let record = settlements::get(&mut conn, &sid)
+                .await?
+                .with_context(|| format!("no settlement {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&record.settlement)?);
+            println!(
+                "state: {}  reason: {} {}",
+                record.state,
+                record.reason_code.unwrap_or_default(),
+                record.reason.unwrap_or_default()
+            );
+            for t in settlements::transitions(&mut conn, &sid).await? {
+                println!(
+                    "  {} -> {}  [{}] {}",
+                    t.from.unwrap_or_else(|| "-".into()),
+                    t.to,
+                    t.cause,
+                    t.detail.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,556 @@
+//! Configuration: one TOML file, then `CORRIDOR__SECTION__FIELD` environment overrides.
+//!
+//! Every field is documented here and in the README. Units are the last word of a name
+//! (`timeout_ms`, `attempts_max`, `body_bytes_max`); secrets are [`Secret`]s that never print.
+
+use crate::domain::{AccountKind, Bic, CountryCode, Currency};
+use crate::telemetry::LogFormat;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config is not valid TOML or does not fit the schema: {0}")]
+    Parse(String),
+    #[error("environment override {var}: {why}")]
+    Env { var: String, why: String },
+    #[error("config is inconsistent: {0}")]
+    Invalid(String),
+}
+
+/// A secret value: deserialised from a string, printed and serialised as `***`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Our own institution: the instructing agent on every message we send.
+    pub gateway: GatewayConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub intake: IntakeConfig,
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+    #[serde(default)]
+    pub writeback: WritebackConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Ledgers allowed to post events, each with its own secrets and callback.
+    #[serde(default)]
+    pub ledgers: Vec<LedgerConfig>,
+    /// Correspondent banks reachable over the ISO 20022 rail.
+    #[serde(default)]
+    pub banks: Vec<BankConfig>,
+    /// Routing rules, tried in order; the first that matches wins.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Our BIC, sent as InstgAgt and as the business header's From.
+    pub bic: Bic,
+    /// Identifies this instance in outbox leases and logs (default: host name + pid).
+    #[serde(default)]
+    pub instance_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// Bearer tokens for the operator API (`/v1/settlements`, `/v1/outbox`). Empty: those
+    /// endpoints refuse every request.
+    #[serde(default)]
+    pub api_tokens: Vec<ApiToken>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("literal address"),
+            api_tokens: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    pub token: Secret,
+    /// operator (may replay), reviewer or viewer (read only).
+    pub role: Role,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    Reviewer,
+    Viewer,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (the embedded default) or `postgres://…`. A relative SQLite path is
+    /// taken under `data_dir`.
+    pub database_url: String,
+    /// Directory for the SQLite file and generated files.
+    pub data_dir: PathBuf,
+    /// Pool size for PostgreSQL. SQLite always uses one writer connection.
+    pub connections_max: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            database_url: "sqlite://corridor.db".into(),
+            data_dir: PathBuf::from("data"),
+            connections_max: 8,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Largest request body accepted on any inbound endpoint; larger is 413 (and journaled,
+    /// truncated to this size).
+    pub body_bytes_max: usize,
+    /// Most events in one batch request.
+    pub batch_events_max: usize,
+    /// Allowed clock skew for signed requests.
+    pub signature_window_seconds: u64,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            body_bytes_max: 1024 * 1024,
+            batch_events_max: 1000,
+            signature_window_seconds: webhook::WINDOW_SECONDS_DEFAULT,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Concurrent outbox workers in this instance.
+    pub workers: usize,
+    /// Most rows one worker claims at a time.
+    pub batch_rows_max: i64,
+    /// How long a worker sleeps when it found nothing to do (it is also woken on new work).
+    pub poll_interval_ms: u64,
+    /// How long a claimed row stays ours; past it another worker may take it over.
+    pub lease_ms: i64,
+    /// Attempts per row before it goes to the dead letter state.
+    pub attempts_max: i64,
+    /// First retry delay; doubled each attempt up to `backoff_max_ms`.
+    pub backoff_base_ms: i64,
+    pub backoff_max_ms: i64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            workers: 4,
+            batch_rows_max: 16,
+            poll_interval_ms: 250,
+            lease_ms: 60_000,
+            attempts_max: 8,
+            backoff_base_ms: 500,
+            backoff_max_ms: 60_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WritebackConfig {
+    /// Deadline for one write-back POST to a ledger.
+    pub timeout_ms: u64,
+}
+
+impl Default for WritebackConfig {
+    fn default() -> Self {
+        WritebackConfig { timeout_ms: 10_000 }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` (default) or `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `corridor=debug`; `RUST_LOG` overrides it.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The ledger's name, sent by it in the `x-corridor-ledger` header.
+    pub id: String,
+    /// Secrets its event signatures may use (two while rotating).
+    pub secrets: Vec<Secret>,
+    /// Where final outcomes are posted. None: outcomes are only kept here.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// Secret that signs our write-backs to it.
+    #[serde(default)]
+    pub writeback_secret: Option<Secret>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankConfig {
+    /// Our name for the bank, used in routes and in `/v1/banks/{id}/messages`.
+    pub id: String,
+    /// The bank's BIC: InstdAgt and the business header's To.
+    pub bic: Bic,
+    /// The bank's HTTPS endpoint for ISO 20022 messages.
+    pub endpoint: String,
+    /// PEM file of the CA that signed the bank's server certificate.
+    pub ca_file: PathBuf,
+    /// PEM files of our client certificate and key (mutual TLS).
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// Deadline for one send, connect to answer.
+    #[serde(default = "default_bank_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Secrets the bank signs its asynchronous messages with.
+    #[serde(default)]
+    pub callback_secrets: Vec<Secret>,
+    /// SttlmMtd in pacs.008: INDA, INGA, COVE or CLRG.
+    #[serde(default = "default_settlement_method")]
+    pub settlement_method: String,
+    /// ChrgBr in pacs.008: DEBT, CRED or SHAR.
+    #[serde(default = "default_charge_bearer")]
+    pub charge_bearer: String,
+    /// BizSvc in the business header.
+    #[serde(default = "default_business_service")]
+    pub business_service: String,
+}
+
+fn default_bank_timeout_ms() -> u64 {
+    10_000
+}
+fn default_settlement_method() -> String {
+    "INDA".into()
+}
+fn default_charge_bearer() -> String {
+    "SHAR".into()
+}
+fn default_business_service() -> String {
+    "swift.cbprplus.02".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Settlement currencies this rule takes; empty: any.
+    #[serde(default)]
+    pub currencies: Vec<String>,
+    /// Creditor countries (given, else from IBAN or agent BIC); empty: any.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Creditor account kinds: iban, msisdn, other; empty: any.
+    #[serde(default)]
+    pub account_kinds: Vec<AccountKind>,
+    /// `iso20022` (a bank in `banks`).
+    pub rail: RailKind,
+    /// The bank id (for iso20022).
+    pub counterparty: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RailKind {
+    Iso20022,
+}
+
+impl RailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RailKind::Iso20022 => "iso20022",
+        }
+    }
+}
+
+impl Config {
+    /// Reads a file, applies environment overrides from `env`, and checks consistency.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, env)
+    }
+
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut value: toml::Value =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        for (var, raw) in env {
+            let Some(path) = var.strip_prefix("CORRIDOR__") else {
+                continue;
+            };
+            apply_override(&mut value, path, &raw).map_err(|why| ConfigError::Env {
+                var: var.clone(),
+                why,
+            })?;
+        }
+        let config: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        let mut ids = HashSet::new();
+        for ledger in &self.ledgers {
+            if !ids.insert(&ledger.id) {
+                return invalid(format!("ledger id {:?} appears twice", ledger.id));
+            }
+            if ledger.secrets.is_empty() {
+                return invalid(format!("ledger {:?} has no secrets", ledger.id));
+            }
+            if ledger.callback_url.is_some() && ledger.writeback_secret.is_none() {
+                return invalid(format!(
+                    "ledger {:?} has a callback_url but no writeback_secret",
+                    ledger.id
+                ));
+            }
+        }
+        let mut bank_ids = HashSet::new();
+        for bank in &self.banks {
+            if !bank_ids.insert(&bank.id) {
+                return invalid(format!("bank id {:?} appears twice", bank.id));
+            }
+            if !["INDA", "INGA", "COVE", "CLRG"].contains(&bank.settlement_method.as_str()) {
+                return invalid(format!(
+                    "bank {:?}: settlement_method must be INDA, INGA, COVE or CLRG",
+                    bank.id
+                ));
+            }
+            if !["DEBT", "CRED", "SHAR"].contains(&bank.charge_bearer.as_str()) {
+                return invalid(format!(
+                    "bank {:?}: charge_bearer must be DEBT, CRED or SHAR",
+                    bank.id
+                ));
+            }
+        }
+        for (i, route) in self.routes.iter().enumerate() {
+            for code in &route.currencies {
+                if Currency::parse(code).is_err() {
+                    return invalid(format!("routes[{i}]: unknown currency {code:?}"));
+                }
+            }
+            for code in &route.countries {
+                if CountryCode::parse(code).is_err() {
+                    return invalid(format!("routes[{i}]: unknown country {code:?}"));
+                }
+            }
+            match route.rail {
+                RailKind::Iso20022 if !bank_ids.contains(&route.counterparty) => {
+                    return invalid(format!(
+                        "routes[{i}]: counterparty {:?} is not a configured bank",
+                        route.counterparty
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
+            return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn ledger(&self, id: &str) -> Option<&LedgerConfig> {
+        self.ledgers.iter().find(|l| l.id == id)
+    }
+
+    pub fn bank(&self, id: &str) -> Option<&BankConfig> {
+        self.banks.iter().find(|b| b.id == id)
+    }
+
+    /// The database URL with a relative SQLite path resolved under the data directory.
+    pub fn database_url(&self) -> String {
+        let url = &self.store.database_url;
+        match url.strip_prefix("sqlite://") {
+            Some(path) if !path.starts_with('/') && !path.starts_with(":memory:") => {
+                format!("sqlite://{}", self.store.data_dir.join(path).display())
+            }
+            _ => url.clone(),
+        }
+    }
+}
+
+/// Sets `a__b__c` (lower-cased) in a TOML tree. The value is read as a TOML literal when it
+/// is one (numbers, booleans, arrays), else taken as a string. An index into an array of
+/// tables is a number: `CORRIDOR__BANKS__0__ENDPOINT`.
+fn apply_override(root: &mut toml::Value, path: &str, raw: &str) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let mut node = root;
+    for (depth, key) in keys.iter().enumerate() {
+        let last = depth + 1 == keys.len();
+        node = match node {
+            toml::Value::Table(table) => {
+                if last {
+                    table.insert(key.clone(), parsed);
+                    return Ok(());
+                }
+                table
+                    .entry(key.clone())
+                    .or_insert_with(|| toml::Value::Table(Default::default()))
+            }
+            toml::Value::Array(items) => {
+                let index: usize = key
+                    .parse()
+                    .map_err(|_| format!("{key:?} indexes a list; use a number"))?;
+                let len = items.len();
+                let item = items
+                    .get_mut(index)
+                    .ok_or_else(|| format!("index {index} is past the list's {len} items"))?;
+                if last {
+                    *item = parsed;
+                    return Ok(());
+                }
+                item
+            }
+            _ => return Err(format!("{key:?} is below a plain value")),
+        };
+    }
+    Err("empty path".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [gateway]
+        bic = "CORRGB2LXXX"
+        [[ledgers]]
+        id = "l1"
+        secrets = ["s"]
+        [[banks]]
+        id = "b1"
+        bic = "DEUTDEFFXXX"
+        endpoint = "https://127.0.0.1:1/mx"
+        ca_file = "ca.pem"
+        cert_file = "c.pem"
+        key_file = "k.pem"
+        [[routes]]
+        currencies = ["EUR"]
+        rail = "iso20022"
+        counterparty = "b1"
+    "#;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = Config::from_toml(
+            MINIMAL,
+            env(&[
+                ("CORRIDOR__STORE__DATABASE_URL", "postgres://x/y"),
+                ("CORRIDOR__DISPATCH__WORKERS", "9"),
+                ("CORRIDOR__BANKS__0__TIMEOUT_MS", "1500"),
+                ("UNRELATED", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.store.database_url, "postgres://x/y");
+        assert_eq!(config.dispatch.workers, 9);
+        assert_eq!(config.banks[0].timeout_ms, 1500);
+        assert_eq!(config.banks[0].charge_bearer, "SHAR");
+        assert_eq!(config.intake.signature_window_seconds, 300);
+        assert_eq!(format!("{:?}", config.ledgers[0].secrets), "[***]");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let typo = MINIMAL.replace("endpoint =", "endpont =");
+        let err = Config::from_toml(&typo, env(&[])).unwrap_err().to_string();
+        assert!(err.contains("endpont"), "{err}");
+        let bad_route = MINIMAL.replace("counterparty = \"b1\"", "counterparty = \"nope\"");
+        let err = Config::from_toml(&bad_route, env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+        let err = Config::from_toml(MINIMAL, env(&[("CORRIDOR__BANKS__7__ID", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("past the list"), "{err}");
+    }
+
+    #[test]
+    fn relative_sqlite_path_goes_under_data_dir() {
+        let mut config = Config::from_toml(MINIMAL, env(&[])).unwrap();
+        config.store.data_dir = PathBuf::from("/var/lib/corridor");
+        assert_eq!(
+            config.database_url(),
+            "sqlite:///var/lib/corridor/corridor.db"
+        );
+        config.store.database_url = "sqlite:///abs.db".into();
+        assert_eq!(config.database_url(), "sqlite:///abs.db");
+    }
+}

@@ -1,0 +1,201 @@
+//! Confirmations: counterparties' answers applied to settlements.
+//!
+//! A journaled pacs.002 is reduced to [`StatusReport`]s; each is matched to what we sent
+//! (UETR first, then original MsgId + EndToEndId) and drives the state machine. A duplicate
+//! answer changes nothing; an answer that contradicts a final state is refused by the
+//! transition table and kept as a conflict for reconciliation; an answer naming nothing we
+//! sent is kept as unmatched. Nothing is dropped.
+
+use crate::domain::SettlementState;
+use crate::rails::bank::StatusReport;
+use crate::store::journal::{self, Status};
+use crate::store::settlements::{self, Change, Transitioned};
+use crate::store::{messages, StoreError};
+use sqlx::AnyConnection;
+
+/// What a transaction status code means for the settlement.
+pub fn target_state(status: &str) -> Option<SettlementState> {
+    match status {
+        // Settlement completed (at the creditor agent / on the creditor's account).
+        "ACSC" | "ACCC" => Some(SettlementState::Settled),
+        // Accepted and in progress; pending is "in progress" too.
+        "ACSP" | "ACTC" | "ACWC" | "ACCP" | "ACFC" | "ACWP" | "PDNG" => {
+            Some(SettlementState::Accepted)
+        }
+        "RJCT" => Some(SettlementState::Rejected),
+        _ => None,
+    }
+}
+
+/// What applying one report did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Moved {
+        settlement_id: String,
+        from: SettlementState,
+        to: SettlementState,
+    },
+    Duplicate {
+        settlement_id: String,
+    },
+    Conflict {
+        settlement_id: String,
+        why: String,
+    },
+    Unmatched {
+        why: String,
+    },
+}
+
+/// Applies the reports of one journaled message from `counterparty` inside `conn`'s
+/// transaction, and marks the journal entry.
+pub async fn apply_reports(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    inbound_id: i64,
+    message_kind: &str,
+    reports: &[StatusReport],
+) -> Result<Vec<Applied>, StoreError> {
+    let mut applied = Vec::with_capacity(reports.len());
+    for report in reports {
+        applied.push(apply_one(conn, counterparty, inbound_id, report).await?);
+    }
+    let status = if applied.iter().any(|a| matches!(a, Applied::Moved { .. })) {
+        Status::Applied
+    } else if applied
+        .iter()
+        .any(|a| matches!(a, Applied::Conflict { .. }))
+    {
+        Status::Conflict
+    } else if !applied.is_empty()
+        && applied
+            .iter()
+            .all(|a| matches!(a, Applied::Duplicate { .. }))
+    {
+        Status::Duplicate
+    } else {
+        Status::Unmatched
+    };
+    let detail = applied.iter().map(describe).collect::<Vec<_>>().join("; ");
+    let first_settlement = applied.iter().find_map(|a| match a {
+        Applied::Moved { settlement_id, .. }
+        | Applied::Duplicate { settlement_id }
+        | Applied::Conflict { settlement_id, .. } => Some(settlement_id.as_str()),
+        Applied::Unmatched { .. } => None,
+    });
+    let reference = reports.first().and_then(|r| r.orgnl_uetr.as_deref());
+    journal::mark(
+        conn,
+        inbound_id,
+        status,
+        &journal::Outcome {
+            detail: Some(if detail.is_empty() {
+                "no transaction status in message"
+            } else {
+                &detail
+            }),
+            settlement_id: first_settlement,
+            message_kind: Some(message_kind),
+            message_ref: reference,
+        },
+    )
+    .await?;
+    Ok(applied)
+}
+
+fn describe(applied: &Applied) -> String {
+    match applied {
+        Applied::Moved {
+            settlement_id,
+            from,
+            to,
+        } => format!("{settlement_id}: {from} -> {to}"),
+        Applied::Duplicate { settlement_id } => format!("{settlement_id}: duplicate"),
+        Applied::Conflict { settlement_id, why } => format!("{settlement_id}: conflict: {why}"),
+        Applied::Unmatched { why } => format!("unmatched: {why}"),
+    }
+}
+
+async fn apply_one(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    inbound_id: i64,
+    report: &StatusReport,
+) -> Result<Applied, StoreError> {
+    let sent = messages::find_by_reference(
+        conn,
+        report.orgnl_uetr.as_deref(),
+        report.orgnl_msg_id.as_deref(),
+        report.orgnl_end_to_end_id.as_deref(),
+    )
+    .await?;
+    let Some(sent) = sent else {
+        return Ok(Applied::Unmatched {
+            why: format!(
+                "no message sent with UETR {:?} / MsgId {:?} + EndToEndId {:?}",
+                report.orgnl_uetr, report.orgnl_msg_id, report.orgnl_end_to_end_id
+            ),
+        });
+    };
+    let settlement_id = sent.settlement_id.to_string();
+    if sent.counterparty != counterparty {
+        return Ok(Applied::Unmatched {
+            why: format!(
+                "{} answered for a message sent to {}",
+                counterparty, sent.counterparty
+            ),
+        });
+    }
+    let Some(to) = target_state(&report.status) else {
+        return Ok(Applied::Conflict {
+            settlement_id,
+            why: format!("unknown transaction status {:?}", report.status),
+        });
+    };
+    let cause = format!("pacs.002 {}", report.status);
+    let detail = match (&report.reason_code, &report.reason_text) {
+        (Some(code), Some(text)) => Some(format!("{code}: {text}")),
+        (Some(code), None) => Some(code.clone()),
+        (None, Some(text)) => Some(text.clone()),
+        (None, None) => None,
+    };
+    let rejected = to == SettlementState::Rejected;
+    let change = Change {
+        cause: &cause,
+        detail: detail.as_deref(),
+        inbound_id: Some(inbound_id),
+        reason_code: if rejected {
+            report.reason_code.as_deref().or(Some("NARR"))
+        } else {
+            None
+        },
+        reason: if rejected {
+            report.reason_text.as_deref()
+        } else {
+            None
+        },
+        ..Default::default()
+    };
+    Ok(
+        match settlements::transition(conn, &sent.settlement_id, to, &change).await? {
+            Transitioned::Moved { from } => Applied::Moved {
+                settlement_id,
+                from,
+                to,
+            },
+            Transitioned::AlreadyThere => Applied::Duplicate { settlement_id },
+            Transitioned::Illegal(e) => {
+                // Late "accepted" after "settled" is old news, not a conflict.
+                if e.from == SettlementState::Settled && e.to == SettlementState::Accepted {
+                    Applied::Duplicate { settlement_id }
+                } else {
+                    tracing::warn!(settlement = %settlement_id, error = %e, status = %report.status, "answer contradicts settlement state; kept as conflict");
+                    Applied::Conflict {
+                        settlement_id,
+                        why: e.to_string(),
+                    }
+                }
+            }
+        },
+    )
+}

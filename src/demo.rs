@@ -1,0 +1,355 @@
+//! `corridor demo`: the whole flow in one process on the embedded default.
+//!
+//! A simulated ledger posts a few hundred settlement events (with rejects, late answers,
+//! duplicate answers, duplicate and conflicting events, invalid ones) to a gateway on SQLite,
+//! which delivers them over HTTPS with mutual TLS to a simulated bank. Half way through, the
+//! gateway is killed and started again on the same store. The demo ends with a summary and
+//! checks that every ledger event reached exactly one final outcome.
+
+use crate::config::Config;
+use crate::domain::SettlementState;
+use crate::store::{outbox, settlements, Store};
+use anyhow::{bail, Context};
+use clap::Args;
+use sim::ledger::{EventKind, Expected, GeneratedEvent, GeneratorConfig, LedgerSim, PosterConfig};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// How many ledger events to post.
+    #[arg(long, default_value_t = 300)]
+    pub events: usize,
+    /// Where the SQLite file and the generated certificates go (emptied first).
+    #[arg(long, default_value = "data/demo")]
+    pub data_dir: PathBuf,
+    /// Seed of the event generator (same seed, same events).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Give up waiting for final outcomes after this long.
+    #[arg(long, default_value_t = 120)]
+    pub timeout_seconds: u64,
+}
+
+const LEDGER: &str = "demo-ledger";
+const LEDGER_SECRET: &str = "demo-ledger-secret";
+const WRITEBACK_SECRET: &str = "demo-writeback-secret";
+const BANK_ID: &str = "sim-bank";
+const BANK_BIC: &str = "SIMBGB2LXXX";
+const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
+
+/// The demo's configuration, as a user would write it (printed with `--help` in the README).
+pub fn demo_config(
+    data_dir: &Path,
+    listen: SocketAddr,
+    bank_endpoint: &str,
+    ledger_callback: &str,
+) -> String {
+    let pki = data_dir.join("pki");
+    format!(
+        r#"
+[gateway]
+bic = "CORRGB2LXXX"
+
+[server]
+listen = "{listen}"
+
+[store]
+database_url = "sqlite://corridor.db"
+data_dir = "{data}"
+
+[dispatch]
+workers = 4
+lease_ms = 3000
+attempts_max = 8
+backoff_base_ms = 200
+backoff_max_ms = 2000
+poll_interval_ms = 100
+
+[[ledgers]]
+id = "{LEDGER}"
+secrets = ["{LEDGER_SECRET}"]
+callback_url = "{ledger_callback}"
+writeback_secret = "{WRITEBACK_SECRET}"
+
+[[banks]]
+id = "{BANK_ID}"
+bic = "{BANK_BIC}"
+endpoint = "{bank_endpoint}"
+ca_file = "{ca}"
+cert_file = "{cert}"
+key_file = "{key}"
+timeout_ms = 1000
+callback_secrets = ["{BANK_CALLBACK_SECRET}"]
+
+[[routes]]
+currencies = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK"]
+rail = "iso20022"
+counterparty = "{BANK_ID}"
+"#,
+        data = data_dir.display(),
+        ca = pki.join("ca.pem").display(),
+        cert = pki.join("gateway.pem").display(),
+        key = pki.join("gateway-key.pem").display(),
+    )
+}
+
+/// A free loopback port for the gateway, known before the bank (which calls back) starts.
+fn reserve_port() -> anyhow::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    crate::telemetry::init_logs(crate::telemetry::LogFormat::Human, "error");
+    crate::telemetry::prometheus();
+    let started = Instant::now();
+    let dir = &args.data_dir;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let dir = dir.canonicalize()?;
+
+    let pki = sim::pki::DemoPki::generate()?;
+    pki.write_to(&dir.join("pki"))?;
+    let ledger =
+        sim::ledger::start_writeback(sim::ledger::WritebackConfig::new(WRITEBACK_SECRET)).await?;
+    let listen = reserve_port()?;
+    let mut bank_config = sim::bank::BankConfig::new(pki.bank_server_config()?);
+    bank_config.bank_id = BANK_ID.into();
+    bank_config.bic = BANK_BIC.into();
+    bank_config.callback_base = Some(format!("http://{listen}"));
+    bank_config.callback_secret = BANK_CALLBACK_SECRET.as_bytes().to_vec();
+    let bank = sim::bank::BankSim::start(bank_config).await?;
+
+    let toml = demo_config(&dir, listen, &bank.mx_url(), &ledger.url());
+    let config = Arc::new(Config::from_toml(&toml, std::env::vars())?);
+    let store = Store::connect(&config.database_url(), config.store.connections_max).await?;
+    println!("Corridor demo");
+    println!("  store   {}", config.database_url());
+    println!(
+        "  gateway http://{listen}   bank {} (HTTPS, mutual TLS)   ledger write-backs {}",
+        bank.mx_url(),
+        ledger.url()
+    );
+    let mut gateway = crate::gateway::start(config.clone(), store.clone(), true).await?;
+
+    let mut generator = LedgerSim::new(GeneratorConfig::new(LEDGER, args.seed));
+    let events = generator.take(args.events);
+    let poster = sim::ledger::LedgerPoster::new(PosterConfig {
+        gateway_base: format!("http://{listen}"),
+        ledger: LEDGER.into(),
+        secret: LEDGER_SECRET.as_bytes().to_vec(),
+        tls: None,
+        timeout_ms: 30_000,
+    })?;
+
+    let mut statuses: HashMap<u16, usize> = HashMap::new();
+    let half = events.len() / 2;
+    let mut posted = 0;
+    for (round, chunk) in events.chunks(25).enumerate() {
+        if posted >= half && posted - chunk.len() < half {
+            // Kill the gateway mid-flight: leases stay held, answers in flight are lost.
+            println!("  … killing the gateway with work in flight, and starting it again on the same store");
+            gateway.kill().await;
+            gateway = crate::gateway::start(config.clone(), store.clone(), true).await?;
+        }
+        // Alternate batches and single posts, as ledgers do both.
+        let plain: Vec<_> = chunk.iter().map(|g| g.event.clone()).collect();
+        if round % 2 == 0 {
+            let outcome = poster.post_batch(&plain).await?;
+            let body = outcome.json().context("batch answer is JSON")?;
+            for result in body["results"].as_array().into_iter().flatten() {
+                *statuses
+                    .entry(result["status"].as_u64().unwrap_or(0) as u16)
+                    .or_default() += 1;
+            }
+        } else {
+            for outcome in poster.post_each(&plain).await {
+                *statuses.entry(outcome?.status).or_default() += 1;
+            }
+        }
+        posted += chunk.len();
+        progress(&store, posted, events.len(), &ledger).await?;
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_seconds);
+    loop {
+        let (finals, total, idle) = completion(&store).await?;
+        if finals == total && idle {
+            break;
+        }
+        if Instant::now() > deadline {
+            println!("  gave up waiting: {finals}/{total} final, outbox idle: {idle}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        progress(&store, posted, events.len(), &ledger).await?;
+    }
+    // Give duplicate bank answers still in flight a moment to arrive and be journaled.
+    bank.wait_for_callbacks(bank.stats().callbacks_sent, Duration::from_secs(2))
+        .await;
+
+    let ok = summary(&store, &events, &statuses, &ledger, &bank).await?;
+    println!("  took {:.1} s; the store stays at {} for inspection (corridor settlements list --config …)", started.elapsed().as_secs_f64(), config.database_url());
+    gateway.shutdown().await;
+    bank.shutdown().await;
+    ledger.shutdown().await;
+    store.close().await;
+    if !ok {
+        bail!("the demo's end-to-end check failed (see above)");
+    }
+    Ok(())
+}
+
+async fn completion(store: &Store) -> anyhow::Result<(i64, i64, bool)> {
+    let mut conn = store.pool().acquire().await?;
+    let counts = settlements::count_by_state(&mut conn).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let finals: i64 = counts
+        .iter()
+        .filter(|(s, _)| s.is_final())
+        .map(|(_, n)| n)
+        .sum();
+    Ok((finals, total, outbox::is_idle(&mut conn).await?))
+}
+
+async fn progress(
+    store: &Store,
+    posted: usize,
+    of: usize,
+    ledger: &sim::ledger::WritebackHandle,
+) -> anyhow::Result<()> {
+    let (finals, total, _) = completion(store).await?;
+    println!(
+        "  posted {posted:>4}/{of}   settlements {total:>4}   final {finals:>4}   written back {:>4}",
+        ledger.stats().recorded
+    );
+    Ok(())
+}
+
+async fn summary(
+    store: &Store,
+    events: &[GeneratedEvent],
+    statuses: &HashMap<u16, usize>,
+    ledger: &sim::ledger::WritebackHandle,
+    bank: &sim::bank::BankHandle,
+) -> anyhow::Result<bool> {
+    let mut conn = store.pool().acquire().await?;
+    let counts: BTreeMap<_, _> = settlements::count_by_state(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.as_str(), n))
+        .collect();
+    println!();
+    println!("  {:<12} {:>6}", "state", "count");
+    for state in SettlementState::ALL {
+        if let Some(n) = counts.get(state.as_str()) {
+            println!("  {:<12} {:>6}", state.as_str(), n);
+        }
+    }
+    let mut codes: Vec<_> = statuses.iter().collect();
+    codes.sort();
+    let answers: Vec<String> = codes.iter().map(|(c, n)| format!("{n}×{c}")).collect();
+    println!();
+    println!(
+        "  ledger events posted: {} ({})",
+        events.len(),
+        answers.join(", ")
+    );
+
+    // Each new, valid event must have exactly one write-back, with the outcome it was
+    // generated for; nothing else may have been written back.
+    let mut missing = 0;
+    let mut multiple = 0;
+    let mut wrong = 0;
+    let mut expected_ids = HashSet::new();
+    for generated in events.iter().filter(|g| g.kind.is_new_settlement()) {
+        let id = &generated.event.event_id;
+        expected_ids.insert(id.clone());
+        let settled_ids = ledger.settlements_for_event(LEDGER, id);
+        match settled_ids.len() {
+            0 => missing += 1,
+            1 => {
+                let outcome = ledger
+                    .outcome(LEDGER, id)
+                    .map(|w| (w.outcome, w.reason_code));
+                let fits = match (generated.kind.expected(), &outcome) {
+                    (Expected::Settled, Some((o, _))) => o == "settled",
+                    (Expected::Rejected { code }, Some((o, c))) => {
+                        o == "rejected" && c.as_deref() == Some(code.as_str())
+                    }
+                    _ => false,
+                };
+                if !fits {
+                    wrong += 1;
+                    println!("  ! {id} ({:?}) ended as {outcome:?}", generated.kind);
+                }
+            }
+            _ => multiple += 1,
+        }
+    }
+    let stray = ledger
+        .outcomes()
+        .iter()
+        .filter(|w| !expected_ids.contains(&w.event_id))
+        .count();
+    let stats = ledger.stats();
+    println!(
+        "  write-backs: {} recorded, {} repeated deliveries absorbed by the ledger's idempotency key",
+        stats.recorded,
+        stats.duplicates
+    );
+    let bank_stats = bank.stats();
+    let one_msg_id = bank_stats
+        .msg_ids_per_uetr
+        .values()
+        .all(|ids| ids.iter().collect::<HashSet<_>>().len() == 1);
+    println!(
+        "  bank: {} messages, {} distinct UETRs, {} resends of a known UETR, one MsgId per UETR: {}",
+        bank_stats.messages_received,
+        bank_stats.distinct_uetrs,
+        bank_stats.resends,
+        if one_msg_id { "yes" } else { "NO" }
+    );
+    let sent_to_bank = counts
+        .iter()
+        .filter(|(s, _)| **s != "unroutable" && **s != "failed")
+        .map(|(_, n)| *n)
+        .sum::<i64>();
+    let journal = crate::store::journal::count_by_status(&mut conn).await?;
+    let journal: Vec<String> = journal.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    println!("  inbound journal: {}", journal.join(", "));
+    let late_or_twice = events
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.kind,
+                EventKind::Late { .. } | EventKind::Twice | EventKind::DropFirst
+            )
+        })
+        .count();
+    println!(
+        "  scripted bank trouble: {late_or_twice} settlements answered late, twice or not at first"
+    );
+    let all_good = missing == 0
+        && multiple == 0
+        && wrong == 0
+        && stray == 0
+        && one_msg_id
+        && bank_stats.distinct_uetrs as i64 == sent_to_bank;
+    println!();
+    println!(
+        "  every ledger event reached exactly one final outcome: {}",
+        if all_good {
+            "YES".to_string()
+        } else {
+            format!("NO ({missing} missing, {multiple} written back twice, {wrong} unexpected, {stray} stray; bank UETRs {} vs {sent_to_bank} sent)", bank_stats.distinct_uetrs)
+        }
+    );
+    Ok(all_good)
+}

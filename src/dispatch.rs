@@ -1,0 +1,340 @@
+//! Dispatch: outbox workers (DESIGN.md decision 5).
+//!
+//! A worker claims a batch of due rows with a lease and commits, then does the network I/O
+//! with no transaction open, then records each outcome in a short transaction. Transport
+//! failures are retried with exponential backoff up to `attempts_max`, then the row is
+//! dead until an operator replays it. Workers poll at their own pace and are woken early
+//! when intake queues new work.
+
+use crate::config::{Config, DispatchConfig};
+use crate::confirm;
+use crate::domain::SettlementState;
+use crate::rails::bank::{self, BankClient, BankReply};
+use crate::store::journal::{self, Channel};
+use crate::store::outbox::{self, Job, Kind, Retry};
+use crate::store::settlements::{self, Change, Transitioned};
+use crate::store::{messages, now_ms, Store, StoreError};
+use crate::writeback::Writer;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a worker needs; shared by all workers of an instance.
+pub struct Dispatcher {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub banks: HashMap<String, BankClient>,
+    pub writer: Writer,
+    pub owner: String,
+    pub wake: Arc<Notify>,
+}
+
+/// Why one job could not be finished this time; retried unless it is a bug.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Send(#[from] bank::SendError),
+    #[error("write-back: {0}")]
+    Writeback(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Delay before attempt `attempts + 1`: base × 2^(attempts-1), capped, with ±20 % jitter so
+/// that rows failed together do not retry together.
+pub fn backoff_ms(config: &DispatchConfig, attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 30) as u32;
+    let raw = config
+        .backoff_base_ms
+        .saturating_mul(1i64 << exp)
+        .min(config.backoff_max_ms);
+    let jitter = raw / 5;
+    if jitter == 0 {
+        return raw;
+    }
+    raw - jitter + rand::Rng::gen_range(&mut rand::thread_rng(), 0..=2 * jitter)
+}
+
+impl Dispatcher {
+    /// Runs one worker until `stop` is cancelled.
+    pub async fn run_worker(self: Arc<Self>, index: usize, stop: CancellationToken) {
+        let owner = format!("{}/{index}", self.owner);
+        let idle = Duration::from_millis(self.config.dispatch.poll_interval_ms);
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            let worked = match self.run_once(&owner).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox claim failed");
+                    0
+                }
+            };
+            if worked == 0 {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims one batch and works it; returns how many rows were claimed. Tests drive
+    /// workers with this, step by step, instead of sleeping.
+    pub async fn run_once(&self, owner: &str) -> Result<usize, StoreError> {
+        let d = &self.config.dispatch;
+        let jobs =
+            outbox::claim(&self.store, owner, now_ms(), d.lease_ms, d.batch_rows_max).await?;
+        let n = jobs.len();
+        let work = jobs.into_iter().map(|job| self.work(job, owner));
+        futures::future::join_all(work).await;
+        Ok(n)
+    }
+
+    async fn work(&self, job: Job, owner: &str) {
+        let result = match job.kind {
+            Kind::Deliver => self.deliver(&job, owner).await,
+            Kind::Writeback => self.write_back(&job, owner).await,
+        };
+        if let Err(error) = result {
+            let backoff = backoff_ms(&self.config.dispatch, job.attempts);
+            let text = error.to_string();
+            let recorded = async {
+                let mut conn = self.store.pool().acquire().await?;
+                outbox::fail(
+                    &mut conn,
+                    &job,
+                    owner,
+                    &text,
+                    self.config.dispatch.attempts_max,
+                    backoff,
+                    now_ms(),
+                )
+                .await
+            }
+            .await;
+            match recorded {
+                Ok(Retry::At(_)) => {
+                    tracing::warn!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, attempts = job.attempts, error = %text, retry_in_ms = backoff, "outbox attempt failed")
+                }
+                Ok(Retry::Dead) => {
+                    metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
+                        .increment(1);
+                    tracing::error!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, attempts = job.attempts, error = %text, "outbox row is dead; replay it with `corridor outbox replay {}`", job.id)
+                }
+                Ok(Retry::LeaseLost) => tracing::warn!(
+                    job = job.id,
+                    "lease lost while failing; another worker owns the row"
+                ),
+                Err(e) => {
+                    tracing::error!(job = job.id, error = %e, "could not record a failed attempt; the lease will expire and the row be retried")
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, job: &Job, owner: &str) -> Result<(), JobError> {
+        let sid = &job.settlement_id;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let record = settlements::get(&mut conn, sid)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        if record.state != SettlementState::Submitted {
+            // An asynchronous answer overtook us, or a previous attempt got through before a
+            // crash: the bank has it, and there is nothing to send.
+            outbox::complete(&mut conn, job, owner).await?;
+            return Ok(());
+        }
+        let message = messages::for_settlement(&mut conn, sid, bank::PACS008)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("settlement {sid} has no {}", bank::PACS008))
+            })?;
+        let client = self.banks.get(&message.counterparty).ok_or_else(|| {
+            JobError::Config(format!("bank {} is not configured", message.counterparty))
+        })?;
+        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        drop(conn);
+
+        let started = Instant::now();
+        let reply = client.send(&message).await;
+        metrics::histogram!("corridor_bank_request_duration_seconds", "bank" => message.counterparty.clone())
+            .record(started.elapsed().as_secs_f64());
+        let reply = reply?;
+        self.apply_reply(job, owner, &message, reply).await
+    }
+
+    async fn apply_reply(
+        &self,
+        job: &Job,
+        owner: &str,
+        message: &messages::Outbound,
+        reply: BankReply,
+    ) -> Result<(), JobError> {
+        let sid = &message.settlement_id;
+        let bank_id = message.counterparty.as_str();
+        match reply {
+            BankReply::Accepted => {
+                let mut tx = self.store.begin().await?;
+                mark_sent_state(&mut tx, sid, "HTTP 202: answer to follow", None).await?;
+                outbox::complete(&mut tx, job, owner).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
+            BankReply::Answer { body, content_type } => {
+                let inbound = journal::record(
+                    &self.store,
+                    Channel::BankResponse,
+                    Some(bank_id),
+                    content_type.as_deref(),
+                    &body,
+                )
+                .await?;
+                let mut tx = self.store.begin().await?;
+                mark_sent_state(&mut tx, sid, "HTTP 200 with answer", Some(inbound)).await?;
+                match bank::parse_reports(&body) {
+                    Ok((kind, reports)) => {
+                        confirm::apply_reports(&mut tx, bank_id, inbound, &kind, &reports).await?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
+                        journal::mark(
+                            &mut tx,
+                            inbound,
+                            journal::Status::Rejected,
+                            &journal::Outcome {
+                                detail: Some(&e.to_string()),
+                                settlement_id: Some(sid.as_str()),
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
+                    }
+                }
+                outbox::complete(&mut tx, job, owner).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
+            BankReply::Refused { status, body } => {
+                let inbound = journal::record(
+                    &self.store,
+                    Channel::BankResponse,
+                    Some(bank_id),
+                    None,
+                    &body,
+                )
+                .await?;
+                let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+                let reason = format!("bank refused the message: HTTP {status}: {text}");
+                let mut tx = self.store.begin().await?;
+                journal::mark(
+                    &mut tx,
+                    inbound,
+                    journal::Status::Applied,
+                    &journal::Outcome {
+                        detail: Some(&reason),
+                        settlement_id: Some(sid.as_str()),
+                        message_kind: Some("http-refusal"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                let change = Change {
+                    cause: "dispatch",
+                    detail: Some(&reason),
+                    inbound_id: Some(inbound),
+                    reason_code: Some("HTTP"),
+                    reason: Some(&reason),
+                    ..Default::default()
+                };
+                settlements::transition(&mut tx, sid, SettlementState::Failed, &change).await?;
+                outbox::complete(&mut tx, job, owner).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    async fn write_back(&self, job: &Job, owner: &str) -> Result<(), JobError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let record = settlements::get(&mut conn, &job.settlement_id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "outbox names missing settlement {}",
+                    job.settlement_id
+                ))
+            })?;
+        let uetr = messages::for_settlement(&mut conn, &job.settlement_id, bank::PACS008)
+            .await?
+            .and_then(|m| m.uetr);
+        drop(conn);
+        self.writer
+            .post(&record, uetr.as_deref())
+            .await
+            .map_err(|e| JobError::Writeback(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        settlements::mark_written_back(&mut tx, &job.settlement_id).await?;
+        outbox::complete(&mut tx, job, owner).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}
+
+/// `submitted → sent`, tolerating an answer that already moved the settlement on.
+async fn mark_sent_state(
+    conn: &mut sqlx::AnyConnection,
+    sid: &crate::domain::SettlementId,
+    detail: &str,
+    inbound_id: Option<i64>,
+) -> Result<(), StoreError> {
+    let change = Change {
+        cause: "dispatch",
+        detail: Some(detail),
+        inbound_id,
+        ..Default::default()
+    };
+    match settlements::transition(conn, sid, SettlementState::Sent, &change).await? {
+        Transitioned::Moved { .. } | Transitioned::AlreadyThere => {}
+        // Already past `sent` (an asynchronous answer came first): nothing to record.
+        Transitioned::Illegal(_) => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let config = DispatchConfig {
+            backoff_base_ms: 1000,
+            backoff_max_ms: 10_000,
+            ..DispatchConfig::default()
+        };
+        for _ in 0..50 {
+            let first = backoff_ms(&config, 1);
+            assert!((800..=1200).contains(&first), "{first}");
+            let third = backoff_ms(&config, 3);
+            assert!((3200..=4800).contains(&third), "{third}");
+            let late = backoff_ms(&config, 40);
+            assert!((8000..=12_000).contains(&late), "{late}");
+        }
+    }
+}

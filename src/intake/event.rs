@@ -1,0 +1,417 @@
+//! The ledger event as it arrives (schemas/ledger/settlement-event.schema.json), and its
+//! conversion into a canonical [`Settlement`]. Every refusal names the field.
+
+use crate::domain::{
+    Account, Amount, Bic, CountryCode, Currency, DomainError, Iban, Lei, Msisdn, Party, Settlement,
+    SettlementId,
+};
+use serde::Deserialize;
+
+/// Most characters of an event id; longer ids are refused.
+pub const EVENT_ID_CHARS_MAX: usize = 128;
+const NAME_CHARS_MAX: usize = 140;
+const REMITTANCE_CHARS_MAX: usize = 140;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventJson {
+    #[serde(default)]
+    pub ledger: Option<String>,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    pub amount: AmountJson,
+    pub currency: String,
+    pub debtor: PartyJson,
+    pub creditor: PartyJson,
+    #[serde(default)]
+    pub remittance_info: Option<String>,
+    #[serde(default)]
+    pub execution_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AmountJson {
+    Decimal(String),
+    Token(TokenAmountJson),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenAmountJson {
+    pub units: String,
+    pub decimals: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyJson {
+    pub name: String,
+    pub account: AccountJson,
+    #[serde(default)]
+    pub agent: Option<AgentJson>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub lei: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountJson {
+    #[serde(default)]
+    pub iban: Option<String>,
+    #[serde(default)]
+    pub msisdn: Option<String>,
+    #[serde(default)]
+    pub other: Option<String>,
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentJson {
+    pub bic: String,
+}
+
+/// A refused event: which field, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn at(field: &str) -> impl Fn(DomainError) -> FieldError + '_ {
+    move |e| FieldError::new(field, e.to_string())
+}
+
+/// Reads one event from JSON, naming the path of any shape error.
+pub fn parse_json(value: serde_json::Value) -> Result<EventJson, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "(event)".to_string()
+        } else {
+            path
+        };
+        FieldError::new(field, e.into_inner().to_string())
+    })
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn party(prefix: &str, json: &PartyJson) -> Result<Party, FieldError> {
+    let f = |name: &str| format!("{prefix}.{name}");
+    let name = text(&f("name"), &json.name, NAME_CHARS_MAX)?;
+    let a = &json.account;
+    let given = [a.iban.is_some(), a.msisdn.is_some(), a.other.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    if given != 1 {
+        return Err(FieldError::new(
+            f("account"),
+            "give exactly one of iban, msisdn, other",
+        ));
+    }
+    if a.scheme.is_some() && a.other.is_none() {
+        return Err(FieldError::new(
+            f("account.scheme"),
+            "only goes with account.other",
+        ));
+    }
+    let account = if let Some(iban) = &a.iban {
+        Account::Iban(Iban::parse(iban).map_err(at(&f("account.iban")))?)
+    } else if let Some(msisdn) = &a.msisdn {
+        Account::Msisdn(Msisdn::parse(msisdn).map_err(at(&f("account.msisdn")))?)
+    } else {
+        let other = a.other.as_deref().unwrap_or_default();
+        Account::Other {
+            id: text(&f("account.other"), other, 34)?,
+            scheme: a
+                .scheme
+                .as_deref()
+                .map(|s| text(&f("account.scheme"), s, 35))
+                .transpose()?,
+        }
+    };
+    Ok(Party {
+        name,
+        account,
+        agent: json
+            .agent
+            .as_ref()
+            .map(|agent| Bic::parse(&agent.bic).map_err(at(&f("agent.bic"))))
+            .transpose()?,
+        country: json
+            .country
+            .as_deref()
+            .map(|c| CountryCode::parse(c).map_err(at(&f("country"))))
+            .transpose()?,
+        lei: json
+            .lei
+            .as_deref()
+            .map(|l| Lei::parse(l).map_err(at(&f("lei"))))
+            .transpose()?,
+    })
+}
+
+/// Checks an event and builds the canonical settlement. `ledger` is the authenticated sender.
+pub fn to_settlement(ledger: &str, json: &EventJson) -> Result<Settlement, FieldError> {
+    if let Some(claimed) = &json.ledger {
+        if claimed != ledger {
+            return Err(FieldError::new(
+                "ledger",
+                format!("event names ledger {claimed:?} but was sent by {ledger:?}"),
+            ));
+        }
+    }
+    let event_id = &json.event_id;
+    if event_id.is_empty()
+        || event_id.len() > EVENT_ID_CHARS_MAX
+        || !event_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-/".contains(&b))
+    {
+        return Err(FieldError::new(
+            "event_id",
+            format!("1 to {EVENT_ID_CHARS_MAX} characters of A-Z a-z 0-9 . _ : - /"),
+        ));
+    }
+    if json.kind != "settlement.requested" {
+        return Err(FieldError::new(
+            "type",
+            format!(
+                "unknown event type {:?}; expected settlement.requested",
+                json.kind
+            ),
+        ));
+    }
+    if let Some(occurred_at) = &json.occurred_at {
+        time::OffsetDateTime::parse(occurred_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| FieldError::new("occurred_at", "not an RFC 3339 date-time with offset"))?;
+    }
+    let currency = Currency::parse(&json.currency).map_err(at("currency"))?;
+    let amount = match &json.amount {
+        AmountJson::Decimal(text) => Amount::parse_decimal(text, currency),
+        AmountJson::Token(token) => {
+            Amount::from_token_units(&token.units, token.decimals, currency)
+        }
+    }
+    .map_err(at("amount"))?;
+    let debtor = party("debtor", &json.debtor)?;
+    let creditor = party("creditor", &json.creditor)?;
+    let remittance_info = json
+        .remittance_info
+        .as_deref()
+        .map(|r| text("remittance_info", r, REMITTANCE_CHARS_MAX))
+        .transpose()?;
+    let execution_date = json
+        .execution_date
+        .as_deref()
+        .map(|d| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(d, format)
+                .map(|_| d.to_string())
+                .map_err(|_| FieldError::new("execution_date", "not a YYYY-MM-DD calendar date"))
+        })
+        .transpose()?;
+    Ok(Settlement {
+        id: SettlementId::new(),
+        ledger: ledger.to_string(),
+        event_id: event_id.clone(),
+        amount,
+        debtor,
+        creditor,
+        remittance_info,
+        execution_date,
+    })
+}
+
+/// A hash of the event's content that ignores key order and white space, so that a ledger
+/// re-posting the same event is recognised however it serialises it.
+pub fn content_hash(value: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut canonical = String::new();
+    write_canonical(value, &mut canonical);
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn sample() -> serde_json::Value {
+        json!({
+            "ledger": "l1",
+            "event_id": "evt-1",
+            "type": "settlement.requested",
+            "occurred_at": "2026-11-25T12:00:00Z",
+            "amount": "1234.50",
+            "currency": "EUR",
+            "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"},
+                       "agent": {"bic": "COBADEFFXXX"}},
+            "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"},
+                         "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"},
+            "remittance_info": "Invoice 42",
+            "execution_date": "2026-11-25"
+        })
+    }
+
+    fn refuse(mutate: impl FnOnce(&mut serde_json::Value)) -> FieldError {
+        let mut value = sample();
+        mutate(&mut value);
+        match parse_json(value) {
+            Err(e) => e,
+            Ok(json) => to_settlement("l1", &json).unwrap_err(),
+        }
+    }
+
+    #[test]
+    fn a_good_event_becomes_a_settlement() {
+        let json = parse_json(sample()).unwrap();
+        let s = to_settlement("l1", &json).unwrap();
+        assert_eq!(s.amount.minor(), 123_450);
+        assert_eq!(s.creditor.effective_country().unwrap().as_str(), "FR");
+        assert_eq!(s.event_id, "evt-1");
+    }
+
+    #[test]
+    fn each_refusal_names_its_field() {
+        type Mutation = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Mutation)> = vec![
+            ("currency", Box::new(|v| v["currency"] = json!("XYZ"))),
+            ("amount", Box::new(|v| v["amount"] = json!("10.001"))),
+            (
+                "amount",
+                Box::new(|v| v["amount"] = json!({"units": "1234567", "decimals": 6})),
+            ),
+            (
+                "creditor.account.iban",
+                Box::new(|v| {
+                    v["creditor"]["account"]["iban"] = json!("FR1520041010050500013M02606")
+                }),
+            ),
+            (
+                "debtor.agent.bic",
+                Box::new(|v| v["debtor"]["agent"]["bic"] = json!("NOTABIC")),
+            ),
+            (
+                "creditor.account",
+                Box::new(|v| v["creditor"]["account"] = json!({})),
+            ),
+            ("ledger", Box::new(|v| v["ledger"] = json!("someone-else"))),
+            (
+                "type",
+                Box::new(|v| v["type"] = json!("settlement.cancelled")),
+            ),
+            ("event_id", Box::new(|v| v["event_id"] = json!("has space"))),
+            (
+                "execution_date",
+                Box::new(|v| v["execution_date"] = json!("2026-02-30")),
+            ),
+            (
+                "occurred_at",
+                Box::new(|v| v["occurred_at"] = json!("yesterday")),
+            ),
+            (
+                "debtor.name",
+                Box::new(|v| v["debtor"]["name"] = json!("  ")),
+            ),
+            (
+                "creditor.country",
+                Box::new(|v| v["creditor"]["country"] = json!("ZZ")),
+            ),
+        ];
+        for (field, mutate) in cases {
+            let err = refuse(mutate);
+            assert_eq!(err.field, field, "{err}");
+        }
+        let err = refuse(|v| v["surprise"] = json!(1));
+        assert!(err.message.contains("surprise"), "{err}");
+        let err = refuse(|v| v["debtor"]["account"]["iban"] = json!(5));
+        assert_eq!(err.field, "debtor.account.iban", "{err}");
+        let err = refuse(|v| {
+            v.as_object_mut().unwrap().remove("event_id");
+        });
+        assert!(err.message.contains("event_id"), "{err}");
+    }
+
+    #[test]
+    fn content_hash_ignores_key_order_not_values() {
+        let a = sample();
+        let reordered: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string_pretty(&a).unwrap()).unwrap();
+        assert_eq!(content_hash(&a), content_hash(&reordered));
+        let text = r#"{"b":1,"a":{"y":2,"x":[1,2]}}"#;
+        let other = r#"{ "a" : {"x":[1,2],"y":2}, "b":1 }"#;
+        assert_eq!(
+            content_hash(&serde_json::from_str(text).unwrap()),
+            content_hash(&serde_json::from_str(other).unwrap())
+        );
+        let mut changed = sample();
+        changed["amount"] = json!("1234.51");
+        assert_ne!(content_hash(&a), content_hash(&changed));
+    }
+}

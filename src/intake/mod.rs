@@ -1,0 +1,366 @@
+//! Ledger intake: events in (HTTP push or file), canonical settlements out, exactly once.
+//!
+//! The raw body is journaled before anything else (DESIGN.md decision 7). Each event then
+//! becomes a settlement keyed by (ledger, event id) (decision 3): a new key is stored,
+//! routed and queued for delivery in one transaction; the same key with the same content
+//! answers with the current state; the same key with other content is a conflict. A batch is
+//! one transaction (group commit), with a result per event.
+
+pub mod event;
+
+use crate::config::Config;
+use crate::domain::{SettlementId, SettlementState};
+use crate::rails;
+use crate::routing;
+use crate::store::journal::{self, Channel};
+use crate::store::settlements::{self, Change, Inserted};
+use crate::store::{outbox, Store, StoreError};
+pub use event::FieldError;
+use serde::Serialize;
+
+/// The result for one event, as the API and the CLI report it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct EventResult {
+    /// 201 created, 200 already known (same content), 409 conflict, 422 invalid.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlement_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<SettlementState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<FieldError>,
+}
+
+impl EventResult {
+    fn invalid(event_id: Option<String>, error: FieldError) -> Self {
+        EventResult {
+            status: 422,
+            event_id,
+            settlement_id: None,
+            state: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// Why a whole request was refused (each maps to one 4xx).
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("body is not JSON: {0}")]
+    Malformed(String),
+    #[error("a batch holds at most {max} events; this one holds {got}")]
+    BatchTooLarge { max: usize, got: usize },
+    #[error("a batch must hold at least one event")]
+    EmptyBatch,
+    #[error("body must be one event object or an array of them")]
+    NotAnEvent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes a journaled body of one event or an array of events from `ledger`.
+///
+/// Returns whether the body was a batch, and one result per event.
+pub async fn accept_body(
+    store: &Store,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    body: &[u8],
+) -> Result<(bool, Vec<EventResult>), IntakeError> {
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            let error = IntakeError::Malformed(e.to_string());
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            journal::mark(
+                &mut conn,
+                inbound_id,
+                journal::Status::Rejected,
+                &journal::Outcome {
+                    detail: Some(&error.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            return Err(error);
+        }
+    };
+    let (batch, events) = match value {
+        serde_json::Value::Array(items) => (true, items),
+        v @ serde_json::Value::Object(_) => (false, vec![v]),
+        _ => {
+            reject_whole(store, inbound_id, &IntakeError::NotAnEvent).await?;
+            return Err(IntakeError::NotAnEvent);
+        }
+    };
+    if events.is_empty() {
+        reject_whole(store, inbound_id, &IntakeError::EmptyBatch).await?;
+        return Err(IntakeError::EmptyBatch);
+    }
+    let max = config.intake.batch_events_max;
+    if events.len() > max {
+        let error = IntakeError::BatchTooLarge {
+            max,
+            got: events.len(),
+        };
+        reject_whole(store, inbound_id, &error).await?;
+        return Err(error);
+    }
+    let results = accept_events(store, config, ledger, inbound_id, events).await?;
+    Ok((batch, results))
+}
+
+async fn reject_whole(
+    store: &Store,
+    inbound_id: i64,
+    error: &IntakeError,
+) -> Result<(), StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    journal::mark(
+        &mut conn,
+        inbound_id,
+        journal::Status::Rejected,
+        &journal::Outcome {
+            detail: Some(&error.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Applies parsed events in one transaction and marks the journal entry with the outcome.
+pub async fn accept_events(
+    store: &Store,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    events: Vec<serde_json::Value>,
+) -> Result<Vec<EventResult>, IntakeError> {
+    let mut tx = store.begin().await?;
+    let mut results = Vec::with_capacity(events.len());
+    for value in events {
+        results.push(accept_one(&mut tx, config, ledger, inbound_id, value).await?);
+    }
+    let status = journal_status(&results);
+    let detail = summarise(&results);
+    let single = (results.len() == 1)
+        .then(|| results[0].settlement_id.as_deref())
+        .flatten();
+    let event_ref = (results.len() == 1)
+        .then(|| results[0].event_id.as_deref())
+        .flatten();
+    journal::mark(
+        &mut tx,
+        inbound_id,
+        status,
+        &journal::Outcome {
+            detail: Some(&detail),
+            settlement_id: single,
+            message_kind: Some("ledger.event"),
+            message_ref: event_ref,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(results)
+}
+
+fn journal_status(results: &[EventResult]) -> journal::Status {
+    use journal::Status;
+    let count = |code| results.iter().filter(|r| r.status == code).count();
+    if count(201) > 0 {
+        Status::Applied
+    } else if count(409) > 0 {
+        Status::Conflict
+    } else if count(200) == results.len() {
+        Status::Duplicate
+    } else if count(200) > 0 {
+        Status::Applied
+    } else {
+        Status::Rejected
+    }
+}
+
+fn summarise(results: &[EventResult]) -> String {
+    let count = |code| results.iter().filter(|r| r.status == code).count();
+    let mut detail = format!(
+        "{} created, {} known, {} conflict, {} invalid",
+        count(201),
+        count(200),
+        count(409),
+        count(422)
+    );
+    for r in results.iter().filter(|r| r.error.is_some()).take(10) {
+        if let Some(e) = &r.error {
+            detail.push_str(&format!(
+                "; {}: {e}",
+                r.event_id.as_deref().unwrap_or("(no id)")
+            ));
+        }
+    }
+    detail
+}
+
+async fn accept_one(
+    tx: &mut crate::store::Tx,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    value: serde_json::Value,
+) -> Result<EventResult, IntakeError> {
+    let event_id = value.get("event_id").and_then(|v| v.as_str()).map(|s| {
+        s.chars()
+            .take(event::EVENT_ID_CHARS_MAX)
+            .collect::<String>()
+    });
+    let hash = event::content_hash(&value);
+    let json = match event::parse_json(value) {
+        Ok(json) => json,
+        Err(e) => return Ok(EventResult::invalid(event_id, e)),
+    };
+    let settlement = match event::to_settlement(ledger, &json) {
+        Ok(s) => s,
+        Err(e) => return Ok(EventResult::invalid(event_id, e)),
+    };
+    match settlements::insert_received(tx, &settlement, &hash, "intake", Some(inbound_id)).await? {
+        Inserted::Existing {
+            id,
+            state,
+            content_hash,
+        } => {
+            let same = content_hash == hash;
+            Ok(EventResult {
+                status: if same { 200 } else { 409 },
+                event_id,
+                settlement_id: Some(id.to_string()),
+                state: Some(state),
+                error: (!same).then(|| {
+                    FieldError::new(
+                        "event_id",
+                        format!(
+                            "event {} from ledger {ledger} was already received with other \
+                             content (settlement {id}); a changed settlement needs a new event id",
+                            settlement.event_id
+                        ),
+                    )
+                }),
+            })
+        }
+        Inserted::Created => {
+            let state = route_and_submit(tx, config, &settlement).await?;
+            Ok(EventResult {
+                status: 201,
+                event_id,
+                settlement_id: Some(settlement.id.to_string()),
+                state: Some(state),
+                error: None,
+            })
+        }
+    }
+}
+
+/// Routes a received settlement and, if it has a route, renders its message and queues it.
+async fn route_and_submit(
+    tx: &mut crate::store::Tx,
+    config: &Config,
+    settlement: &crate::domain::Settlement,
+) -> Result<SettlementState, StoreError> {
+    let id = &settlement.id;
+    let Some(route) = routing::route(config, settlement) else {
+        let reason = routing::explain_unroutable(settlement);
+        move_to(
+            tx,
+            id,
+            SettlementState::Unroutable,
+            &Change {
+                cause: "routing",
+                reason_code: Some("NOROUTE"),
+                reason: Some(&reason),
+                detail: Some(&reason),
+                ..Default::default()
+            },
+        )
+        .await?;
+        return Ok(SettlementState::Unroutable);
+    };
+    move_to(
+        tx,
+        id,
+        SettlementState::Routed,
+        &Change {
+            cause: "routing",
+            rail: Some(route.rail.as_str()),
+            counterparty: Some(&route.counterparty),
+            ..Default::default()
+        },
+    )
+    .await?;
+    match rails::prepare(config, &route, settlement) {
+        Ok(outbound) => {
+            crate::store::messages::insert(tx, &outbound).await?;
+            move_to(
+                tx,
+                id,
+                SettlementState::Submitted,
+                &Change {
+                    cause: "submit",
+                    detail: Some(&format!("{} {}", outbound.kind, outbound.msg_id)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            outbox::enqueue(tx, outbox::Kind::Deliver, id, crate::store::now_ms()).await?;
+            Ok(SettlementState::Submitted)
+        }
+        Err(e) => {
+            // The settlement was valid but its message is not (a rail rule): a final failure
+            // that the ledger hears about, not a silent drop.
+            let reason = e.to_string();
+            move_to(
+                tx,
+                id,
+                SettlementState::Failed,
+                &Change {
+                    cause: "submit",
+                    reason_code: Some("RENDER"),
+                    reason: Some(&reason),
+                    detail: Some(&reason),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(SettlementState::Failed)
+        }
+    }
+}
+
+async fn move_to(
+    tx: &mut crate::store::Tx,
+    id: &SettlementId,
+    to: SettlementState,
+    change: &Change<'_>,
+) -> Result<(), StoreError> {
+    match settlements::transition(tx, id, to, change).await? {
+        settlements::Transitioned::Moved { .. } | settlements::Transitioned::AlreadyThere => Ok(()),
+        settlements::Transitioned::Illegal(e) => Err(StoreError::Corrupt(format!(
+            "settlement {id} at intake: {e}"
+        ))),
+    }
+}
+
+/// Journals and applies a body pushed by `ledger` over HTTP or read from a file.
+pub async fn journal_and_accept(
+    store: &Store,
+    config: &Config,
+    channel: Channel,
+    ledger: &str,
+    body: &[u8],
+) -> Result<(i64, bool, Vec<EventResult>), IntakeError> {
+    let inbound_id =
+        journal::record(store, channel, Some(ledger), Some("application/json"), body).await?;
+    let (batch, results) = accept_body(store, config, ledger, inbound_id, body).await?;
+    Ok((inbound_id, batch, results))
+}

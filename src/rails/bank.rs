@@ -1,0 +1,460 @@
+//! The ISO 20022 bank rail: pacs.008 with a head.001 business header out over HTTPS with
+//! mutual TLS, pacs.002 back in the HTTP answer or later at `/v1/banks/{bank}/messages`.
+//!
+//! Mapping is pure ([`prepare`], [`parse_reports`]); [`BankClient`] is the transport. The
+//! transport separates "the bank did not answer" (retry the same bytes) from "the bank
+//! answered" (apply, whatever the answer says), as Vector's retry logic does.
+
+use super::RailError;
+use crate::config::BankConfig;
+use crate::domain::{Account, Bic, Party, Settlement, Uetr};
+use crate::store::messages::Outbound;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The message definition we send.
+pub const PACS008: &str = "pacs.008.001.08";
+
+/// Largest answer body we read from a bank.
+pub const ANSWER_BYTES_MAX: usize = 1024 * 1024;
+
+/// One transaction status from a pacs.002, reduced to what the state machine needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusReport {
+    pub orgnl_msg_id: Option<String>,
+    pub orgnl_end_to_end_id: Option<String>,
+    pub orgnl_uetr: Option<String>,
+    /// TxSts as sent (ACSC, ACCC, ACSP, PDNG, RJCT, …).
+    pub status: String,
+    pub reason_code: Option<String>,
+    pub reason_text: Option<String>,
+}
+
+/// Fresh identifiers: MsgId and TxId are 'M'/'T' + 32 hex (33 ≤ 35 characters); InstrId is
+/// 16 hex (CBPR+ caps it at 16); EndToEndId is our settlement id; UETR a new v4 UUID.
+struct Identifiers {
+    msg_id: String,
+    biz_msg_idr: String,
+    instr_id: String,
+    end_to_end_id: String,
+    tx_id: String,
+    uetr: Uetr,
+}
+
+impl Identifiers {
+    fn assign(settlement: &Settlement) -> Self {
+        let msg_id = format!("M{}", uuid::Uuid::new_v4().simple());
+        let instr = uuid::Uuid::new_v4().simple().to_string();
+        Identifiers {
+            biz_msg_idr: msg_id.clone(),
+            msg_id,
+            instr_id: instr[..16].to_string(),
+            end_to_end_id: settlement.id.to_string(),
+            tx_id: format!("T{}", uuid::Uuid::new_v4().simple()),
+            uetr: Uetr::new(),
+        }
+    }
+}
+
+/// Builds the pacs.008 + head.001 envelope for `settlement` to `bank`, with new identifiers.
+pub fn prepare(
+    our_bic: &Bic,
+    bank: &BankConfig,
+    settlement: &Settlement,
+) -> Result<Outbound, RailError> {
+    let ids = Identifiers::assign(settlement);
+    let now = time::OffsetDateTime::now_utc();
+    let body = render(our_bic, bank, settlement, &ids, now)?;
+    Ok(Outbound {
+        settlement_id: settlement.id.clone(),
+        rail: "iso20022".into(),
+        counterparty: bank.id.clone(),
+        kind: PACS008.into(),
+        msg_id: ids.msg_id,
+        biz_msg_idr: ids.biz_msg_idr,
+        instr_id: Some(ids.instr_id),
+        end_to_end_id: Some(ids.end_to_end_id),
+        tx_id: Some(ids.tx_id),
+        uetr: Some(ids.uetr.to_string()),
+        body: body.into_bytes(),
+        send_count: 0,
+    })
+}
+
+fn render(
+    our_bic: &Bic,
+    bank: &BankConfig,
+    settlement: &Settlement,
+    ids: &Identifiers,
+    now: time::OffsetDateTime,
+) -> Result<String, RailError> {
+    use iso20022::common::{
+        Agent, CashAccount, CodeOrProprietary, Party as MxParty, PostalAddress, RemittanceInfo,
+        SettlementInstruction,
+    };
+    use iso20022::head::{AppHdr, HeaderParty};
+    use iso20022::pacs008::{self, CreditTransfer, GroupHeader, Pacs008, PaymentId};
+    use iso20022::types::{
+        Bic as MxBic, ChargeBearer, CountryCode, Iban, IsoDate, IsoDateTime, Lei, Max140Text,
+        Max34Text, Max35Text, SettlementMethod,
+    };
+    use iso20022::BusinessMessage;
+
+    let bad = |what: &str, e: &dyn std::fmt::Display| RailError::Render(format!("{what}: {e}"));
+    let text35 = |what: &str, v: &str| Max35Text::new(v).map_err(|e| bad(what, &e));
+    let bic = |what: &str, b: &Bic| MxBic::new(b.as_str()).map_err(|e| bad(what, &e));
+    // CBPR+ wants a UTC offset on every date-time; seconds precision is enough for us.
+    let stamp = now
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+        .replace('Z', "+00:00");
+    let cre_dt_tm = IsoDateTime::new(stamp).map_err(|e| bad("CreDtTm", &e))?;
+    let method: SettlementMethod = bank
+        .settlement_method
+        .parse()
+        .map_err(|e| bad("settlement_method", &e))?;
+    let charge_bearer: ChargeBearer = bank
+        .charge_bearer
+        .parse()
+        .map_err(|e| bad("charge_bearer", &e))?;
+    let instg = bic("our BIC", our_bic)?;
+    let instd = bic("bank BIC", &bank.bic)?;
+
+    let mut grp_hdr = GroupHeader::new(
+        text35("MsgId", &ids.msg_id)?,
+        cre_dt_tm.clone(),
+        SettlementInstruction::method(method),
+    );
+    grp_hdr.instg_agt = Some(Agent::bic(instg.clone()));
+    grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
+
+    let party = |what: &str, p: &Party| -> Result<MxParty, RailError> {
+        let name = Max140Text::new(p.name.as_str()).map_err(|e| bad(what, &e))?;
+        let mut out = MxParty::named(name);
+        if let Some(country) = p.effective_country() {
+            let ctry = CountryCode::new(country.as_str()).map_err(|e| bad(what, &e))?;
+            let mut address = PostalAddress::default();
+            address.ctry = Some(ctry);
+            out.pstl_adr = Some(address);
+        }
+        if let Some(lei) = &p.lei {
+            out.set_lei(Lei::new(lei.as_str()).map_err(|e| bad(what, &e))?);
+        }
+        Ok(out)
+    };
+    let account = |what: &str, a: &Account| -> Result<CashAccount, RailError> {
+        match account_id(a) {
+            (Some(iban), _) => Ok(CashAccount::iban(
+                Iban::new(iban).map_err(|e| bad(what, &e))?,
+            )),
+            (None, Some((id, scheme))) => {
+                let id = Max34Text::new(id).map_err(|e| bad(what, &e))?;
+                let scheme = scheme
+                    .map(|s| CodeOrProprietary::code(s).map_err(|e| bad(what, &e)))
+                    .transpose()?;
+                Ok(CashAccount::other(id, scheme))
+            }
+            (None, None) => Err(RailError::Render(format!("{what}: no account"))),
+        }
+    };
+    let dbtr_agt = settlement.debtor.agent.as_ref().unwrap_or(our_bic);
+    let cdtr_agt = settlement.creditor.agent.as_ref().unwrap_or(&bank.bic);
+    let amount = iso20022::Amount::from_minor(
+        settlement.amount.minor(),
+        iso20022::iso4217::lookup(settlement.amount.currency().code())
+            .ok_or_else(|| RailError::Render("currency unknown to the ISO 20022 table".into()))?,
+    )
+    .map_err(|e| bad("amount", &e))?;
+    let mut tx = CreditTransfer::new(
+        PaymentId::new(
+            text35("InstrId", &ids.instr_id)?,
+            text35("EndToEndId", &ids.end_to_end_id)?,
+            text35("TxId", &ids.tx_id)?,
+            iso20022::types::Uetr::new(ids.uetr.as_str()).map_err(|e| bad("UETR", &e))?,
+        ),
+        amount,
+        charge_bearer,
+        party("Dbtr", &settlement.debtor)?,
+        Agent::bic(bic("DbtrAgt", dbtr_agt)?),
+        Agent::bic(bic("CdtrAgt", cdtr_agt)?),
+        party("Cdtr", &settlement.creditor)?,
+    );
+    let date = settlement.execution_date.clone().unwrap_or_else(|| {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        now.date().format(&format).unwrap_or_default()
+    });
+    tx.intr_bk_sttlm_dt = Some(IsoDate::new(date.as_str()).map_err(|e| bad("IntrBkSttlmDt", &e))?);
+    tx.dbtr_acct = Some(account("DbtrAcct", &settlement.debtor.account)?);
+    tx.cdtr_acct = Some(account("CdtrAcct", &settlement.creditor.account)?);
+    if let Some(info) = &settlement.remittance_info {
+        let line = Max140Text::new(info.as_str()).map_err(|e| bad("RmtInf", &e))?;
+        tx.rmt_inf = Some(RemittanceInfo::unstructured(line));
+    }
+    let mut hdr = AppHdr::new(
+        HeaderParty::bic(instg),
+        HeaderParty::bic(instd),
+        text35("BizMsgIdr", &ids.biz_msg_idr)?,
+        text35("MsgDefIdr", pacs008::MSG_DEF_IDR)?,
+        cre_dt_tm,
+    );
+    hdr.biz_svc = Some(text35("BizSvc", &bank.business_service)?);
+    Ok(BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx)).render())
+}
+
+/// Reads a bank message (an envelope or bare Document holding a pacs.002) into its message
+/// definition and one status report per transaction.
+pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerError> {
+    let text = std::str::from_utf8(body).map_err(|_| AnswerError("message is not UTF-8".into()))?;
+    let message = iso20022::BusinessMessage::parse(text).map_err(|e| AnswerError(e.to_string()))?;
+    let kind = message.document.msg_def_idr().to_string();
+    let iso20022::Document::Pacs002(report) = &message.document else {
+        return Err(AnswerError(format!("expected a pacs.002, got {kind}")));
+    };
+    let group_msg_id = report.orgnl_msg_id().map(str::to_string);
+    let group = report.orgnl_grp_inf_and_sts.first();
+    let mut reports = Vec::with_capacity(report.tx_inf_and_sts.len());
+    for tx in &report.tx_inf_and_sts {
+        let Some(status) = tx.tx_sts.as_ref() else {
+            continue;
+        };
+        let reason = tx.sts_rsn_inf.first();
+        reports.push(StatusReport {
+            orgnl_msg_id: tx
+                .orgnl_grp_inf
+                .as_ref()
+                .map(|g| g.orgnl_msg_id.as_str().to_string())
+                .or_else(|| group_msg_id.clone()),
+            orgnl_end_to_end_id: tx
+                .orgnl_end_to_end_id
+                .as_ref()
+                .map(|v| v.as_str().to_string()),
+            orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
+            status: status.to_string(),
+            reason_code: tx.reason_code().map(str::to_string),
+            reason_text: reason
+                .map(|r| {
+                    r.addtl_inf
+                        .iter()
+                        .map(|l| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .filter(|t| !t.is_empty()),
+        });
+    }
+    if reports.is_empty() {
+        // A group-level status (GrpSts) with no transaction detail: one transaction per
+        // pacs.008 in our case, so it speaks for that transaction.
+        if let (Some(group), Some(msg_id)) = (group, group_msg_id) {
+            if let Some(status) = group.grp_sts.as_ref() {
+                reports.push(StatusReport {
+                    orgnl_msg_id: Some(msg_id),
+                    orgnl_end_to_end_id: None,
+                    orgnl_uetr: None,
+                    status: status.to_string(),
+                    reason_code: group
+                        .sts_rsn_inf
+                        .first()
+                        .and_then(|r| r.reason_code())
+                        .map(str::to_string),
+                    reason_text: None,
+                });
+            }
+        }
+    }
+    if reports.is_empty() {
+        return Err(AnswerError("pacs.002 carries no transaction status".into()));
+    }
+    Ok((kind, reports))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AnswerError(pub String);
+
+/// The outcome of one HTTP exchange in which the bank did answer.
+#[derive(Debug)]
+pub enum BankReply {
+    /// 200 with a body: normally a pacs.002 envelope.
+    Answer {
+        body: Vec<u8>,
+        content_type: Option<String>,
+    },
+    /// 202 (or 200/204 without a body): received, the answer comes later.
+    Accepted,
+    /// A 4xx: the bank refused the message itself. Not retried.
+    Refused { status: u16, body: Vec<u8> },
+}
+
+/// The bank did not answer usefully; the same message is sent again later.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no answer within {0} ms")]
+    Timeout(u64),
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("bank answered HTTP {status}: {text}")]
+    Server { status: u16, text: String },
+    #[error("answer larger than {0} bytes")]
+    TooLarge(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {why}")]
+    Pem { path: String, why: String },
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+/// An HTTPS client for one bank, presenting our client certificate.
+#[derive(Clone)]
+pub struct BankClient {
+    http: reqwest::Client,
+    endpoint: String,
+    timeout_ms: u64,
+}
+
+fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, TlsSetupError> {
+    std::fs::read(path).map_err(|source| TlsSetupError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// A rustls client configuration trusting `ca_file` and presenting `cert_file`/`key_file`.
+pub fn client_tls(
+    ca_file: &std::path::Path,
+    cert_file: &std::path::Path,
+    key_file: &std::path::Path,
+) -> Result<rustls::ClientConfig, TlsSetupError> {
+    let pem_err = |path: &std::path::Path, why: String| TlsSetupError::Pem {
+        path: path.display().to_string(),
+        why,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut read_pem(ca_file)?.as_slice()) {
+        let cert = cert.map_err(|e| pem_err(ca_file, e.to_string()))?;
+        roots.add(cert)?;
+    }
+    if roots.is_empty() {
+        return Err(pem_err(ca_file, "no certificate found".into()));
+    }
+    let chain: Vec<_> = rustls_pemfile::certs(&mut read_pem(cert_file)?.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(|e| pem_err(cert_file, e.to_string()))?;
+    if chain.is_empty() {
+        return Err(pem_err(cert_file, "no certificate found".into()));
+    }
+    let key = rustls_pemfile::private_key(&mut read_pem(key_file)?.as_slice())
+        .map_err(|e| pem_err(key_file, e.to_string()))?
+        .ok_or_else(|| pem_err(key_file, "no private key found".into()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)?)
+}
+
+impl BankClient {
+    pub fn new(bank: &BankConfig) -> Result<Self, TlsSetupError> {
+        let tls = client_tls(&bank.ca_file, &bank.cert_file, &bank.key_file)?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(Duration::from_millis(bank.timeout_ms))
+            .pool_max_idle_per_host(16)
+            .build()
+            .map_err(|e| TlsSetupError::Client(e.to_string()))?;
+        Ok(BankClient {
+            http,
+            endpoint: bank.endpoint.clone(),
+            timeout_ms: bank.timeout_ms,
+        })
+    }
+
+    /// Sends one stored message. The UETR doubles as an idempotency key for banks that
+    /// honour one.
+    pub async fn send(&self, message: &Outbound) -> Result<BankReply, SendError> {
+        let request = self
+            .http
+            .post(&self.endpoint)
+            .header("content-type", "application/xml")
+            .header(
+                "idempotency-key",
+                message.uetr.as_deref().unwrap_or(&message.msg_id),
+            )
+            .timeout(Duration::from_millis(self.timeout_ms))
+            .body(message.body.clone());
+        let timeout_ms = self.timeout_ms;
+        let map_err = move |e: reqwest::Error| {
+            if e.is_timeout() {
+                SendError::Timeout(timeout_ms)
+            } else {
+                SendError::Transport(error_chain(&e))
+            }
+        };
+        let mut response = request.send().await.map_err(map_err)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(map_err)? {
+            if body.len() + chunk.len() > ANSWER_BYTES_MAX {
+                return Err(SendError::TooLarge(ANSWER_BYTES_MAX));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        match status {
+            200 if !body.is_empty() => Ok(BankReply::Answer { body, content_type }),
+            200..=299 => Ok(BankReply::Accepted),
+            408 | 429 => Err(SendError::Server {
+                status,
+                text: snippet(&body),
+            }),
+            400..=499 => Ok(BankReply::Refused { status, body }),
+            _ => Err(SendError::Server {
+                status,
+                text: snippet(&body),
+            }),
+        }
+    }
+}
+
+fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The name a party's account gets on the wire (used by the XML mapping).
+fn account_id(account: &Account) -> (Option<&str>, Option<(&str, Option<&str>)>) {
+    match account {
+        Account::Iban(iban) => (Some(iban.as_str()), None),
+        Account::Msisdn(m) => (None, Some((m.as_str(), Some("MSISDN")))),
+        Account::Other { id, scheme } => (None, Some((id.as_str(), scheme.as_deref()))),
+    }
+}

@@ -1,0 +1,129 @@
+//! Write-back: every final outcome posted to the ledger's callback, once (DESIGN.md
+//! decision 10). It runs as an outbox job (kind `writeback`), enqueued in the same
+//! transaction that reaches the final state, so it is retried until the ledger acknowledges
+//! and can never be enqueued twice. The ledger deduplicates by the `idempotency-key` header
+//! (the settlement id), which makes a retry after a lost acknowledgement harmless.
+
+use crate::config::Config;
+use crate::store::settlements::Record;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The body posted to a ledger (see schemas/ledger/writeback.schema.json).
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct WritebackBody {
+    pub settlement_id: String,
+    pub ledger: String,
+    pub event_id: String,
+    pub outcome: String,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub uetr: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub final_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WritebackError {
+    #[error("settlement {0} is not in a final state")]
+    NotFinal(String),
+    #[error("ledger {0:?} is not configured")]
+    UnknownLedger(String),
+    #[error("POST {url}: {why}")]
+    Post { url: String, why: String },
+}
+
+impl WritebackBody {
+    pub fn from_record(record: &Record, uetr: Option<&str>) -> Result<Self, WritebackError> {
+        let s = &record.settlement;
+        if !record.state.is_final() {
+            return Err(WritebackError::NotFinal(s.id.to_string()));
+        }
+        let final_at_ms = record.final_at_ms.unwrap_or(record.updated_at_ms);
+        let final_at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(final_at_ms) * 1_000_000)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+        Ok(WritebackBody {
+            settlement_id: s.id.to_string(),
+            ledger: s.ledger.clone(),
+            event_id: s.event_id.clone(),
+            outcome: record.state.as_str().to_string(),
+            reason_code: record.reason_code.clone(),
+            reason: record.reason.clone(),
+            uetr: uetr.map(str::to_string),
+            amount: s.amount.to_decimal_string(),
+            currency: s.amount.currency().code().to_string(),
+            final_at,
+        })
+    }
+}
+
+/// Posts write-backs. Cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    http: reqwest::Client,
+    config: Arc<Config>,
+}
+
+impl Writer {
+    pub fn new(config: Arc<Config>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.writeback.timeout_ms))
+            .build()
+            .expect("an HTTP client with default TLS builds");
+        Writer { http, config }
+    }
+
+    /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured).
+    pub async fn post(&self, record: &Record, uetr: Option<&str>) -> Result<(), WritebackError> {
+        let ledger_id = &record.settlement.ledger;
+        let ledger = self
+            .config
+            .ledger(ledger_id)
+            .ok_or_else(|| WritebackError::UnknownLedger(ledger_id.clone()))?;
+        let Some(url) = &ledger.callback_url else {
+            return Ok(());
+        };
+        let body = serde_json::to_vec(&WritebackBody::from_record(record, uetr)?)
+            .expect("write-back body serialises");
+        let secret = ledger
+            .writeback_secret
+            .as_ref()
+            .expect("config check: a callback_url has a writeback_secret");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let post_err = |why: String| WritebackError::Post {
+            url: url.clone(),
+            why,
+        };
+        let response = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("idempotency-key", record.settlement.id.as_str())
+            .header(
+                webhook::SIGNATURE_HEADER,
+                webhook::sign(secret.expose(), now, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| post_err(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            let text = response.text().await.unwrap_or_default();
+            Err(post_err(format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            )))
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The store on both databases: keys, transitions, outbox leases, journal, messages.
+
+mod common;
+
+use common::{on_each_store, settlement, TestDb};
+use corridor::domain::SettlementState::{self, *};
+use corridor::store::journal::{self, Channel, Status};
+use corridor::store::outbox::{self, Kind, Retry};
+use corridor::store::settlements::{self, Change, Inserted, Transitioned};
+use corridor::store::{messages, now_ms};
+
+fn change(cause: &str) -> Change<'_> {
+    Change {
+        cause,
+        ..Default::default()
+    }
+}
+
+async fn walk(db: &TestDb, s: &corridor::domain::Settlement, path: &[SettlementState]) {
+    let mut tx = db.store.begin().await.unwrap();
+    for to in path {
+        let moved = settlements::transition(&mut tx, &s.id, *to, &change("test"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(moved, Transitioned::Moved { .. }),
+            "{} -> {to}: {moved:?}",
+            db.label
+        );
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn event_key_is_unique_and_reports_the_existing_row() {
+    on_each_store("event_key_is_unique", |db| async move {
+        let s = settlement("evt-1");
+        let mut tx = db.store.begin().await.unwrap();
+        let first = settlements::insert_received(&mut tx, &s, "hash-a", "intake", None)
+            .await
+            .unwrap();
+        assert!(matches!(first, Inserted::Created));
+        let mut again = settlement("evt-1");
+        again.id = corridor::domain::SettlementId::new();
+        match settlements::insert_received(&mut tx, &again, "hash-b", "intake", None)
+            .await
+            .unwrap()
+        {
+            Inserted::Existing {
+                id,
+                state,
+                content_hash,
+            } => {
+                assert_eq!(id, s.id, "{}", db.label);
+                assert_eq!(state, Received);
+                assert_eq!(content_hash, "hash-a");
+            }
+            other => panic!("{}: {other:?}", db.label),
+        }
+        tx.commit().await.unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let read = settlements::get(&mut conn, &s.id).await.unwrap().unwrap();
+        assert_eq!(read.settlement, s, "{}: read back equals written", db.label);
+        assert!(settlements::get(&mut conn, &again.id)
+            .await
+            .unwrap()
+            .is_none());
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn transitions_follow_the_table_and_final_states_enqueue_one_writeback() {
+    on_each_store("transitions_follow_the_table", |db| async move {
+        let s = settlement("evt-2");
+        let mut tx = db.store.begin().await.unwrap();
+        settlements::insert_received(&mut tx, &s, "h", "intake", None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        walk(&db, &s, &[Routed, Submitted, Sent]).await;
+
+        let mut tx = db.store.begin().await.unwrap();
+        // Going back is refused and changes nothing.
+        let back = settlements::transition(&mut tx, &s.id, Submitted, &change("test"))
+            .await
+            .unwrap();
+        assert!(matches!(back, Transitioned::Illegal(_)), "{}", db.label);
+        let settle = Change {
+            cause: "pacs.002 ACSC",
+            inbound_id: Some(7),
+            ..Default::default()
+        };
+        assert!(matches!(
+            settlements::transition(&mut tx, &s.id, Settled, &settle)
+                .await
+                .unwrap(),
+            Transitioned::Moved { from: Sent }
+        ));
+        assert_eq!(
+            settlements::transition(&mut tx, &s.id, Settled, &settle)
+                .await
+                .unwrap(),
+            Transitioned::AlreadyThere
+        );
+        let reject = settlements::transition(&mut tx, &s.id, Rejected, &change("late RJCT"))
+            .await
+            .unwrap();
+        assert!(matches!(reject, Transitioned::Illegal(_)));
+        tx.commit().await.unwrap();
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let record = settlements::get(&mut conn, &s.id).await.unwrap().unwrap();
+        assert_eq!(record.state, Settled);
+        assert!(record.final_at_ms.is_some());
+        let audit = settlements::transitions(&mut conn, &s.id).await.unwrap();
+        let path: Vec<_> = audit.iter().map(|t| t.to.as_str()).collect();
+        assert_eq!(
+            path,
+            ["received", "routed", "submitted", "sent", "settled"],
+            "{}",
+            db.label
+        );
+        assert_eq!(audit.last().unwrap().inbound_id, Some(7));
+        let rows = outbox::list(&mut conn, None, 100).await.unwrap();
+        let writebacks: Vec<_> = rows.iter().filter(|r| r.kind == "writeback").collect();
+        assert_eq!(
+            writebacks.len(),
+            1,
+            "{}: exactly one write-back job",
+            db.label
+        );
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+async fn queued(db: &TestDb, event: &str) -> corridor::domain::Settlement {
+    let s = settlement(event);
+    let mut tx = db.store.begin().await.unwrap();
+    settlements::insert_received(&mut tx, &s, "h", "intake", None)
+        .await
+        .unwrap();
+    outbox::enqueue(&mut tx, Kind::Deliver, &s.id, now_ms())
+        .await
+        .unwrap();
+    outbox::enqueue(&mut tx, Kind::Deliver, &s.id, now_ms())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn leases_exclude_other_workers_until_they_expire() {
+    on_each_store("leases_exclude_other_workers", |db| async move {
+        let s = queued(&db, "evt-3").await;
+        let now = now_ms();
+        let jobs = outbox::claim(&db.store, "w1", now, 1000, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1, "{}: one row despite two enqueues", db.label);
+        assert_eq!(jobs[0].settlement_id, s.id);
+        assert_eq!(jobs[0].attempts, 1);
+        assert!(outbox::claim(&db.store, "w2", now + 999, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // w1 died: after its lease ran out, w2 takes the row over, and w1 can no longer finish it.
+        let taken = outbox::claim(&db.store, "w2", now + 1000, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].attempts, 2);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(
+            !outbox::complete(&mut conn, &jobs[0], "w1").await.unwrap(),
+            "{}: stale owner",
+            db.label
+        );
+        assert!(outbox::complete(&mut conn, &taken[0], "w2").await.unwrap());
+        assert!(outbox::is_idle(&mut conn).await.unwrap());
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failures_back_off_then_go_dead_and_can_be_replayed() {
+    on_each_store("failures_back_off_then_dead", |db| async move {
+        queued(&db, "evt-4").await;
+        // SQLite runs on one connection: take it only between claims.
+        let store = db.store.clone();
+        let fail = |job: outbox::Job, now: i64| {
+            let store = store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                outbox::fail(&mut conn, &job, "w", "timeout", 3, 5_000, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut now = now_ms();
+        for attempt in 1..=3 {
+            let jobs = outbox::claim(&db.store, "w", now, 1000, 10).await.unwrap();
+            assert_eq!(jobs.len(), 1, "{}: attempt {attempt}", db.label);
+            let retry = fail(jobs[0].clone(), now).await;
+            if attempt < 3 {
+                assert!(matches!(retry, Retry::At(_)));
+                // Not due before the backoff has passed.
+                assert!(outbox::claim(&db.store, "w", now + 10, 1000, 10)
+                    .await
+                    .unwrap()
+                    .is_empty());
+                now += 60_000;
+            } else {
+                assert_eq!(retry, Retry::Dead);
+            }
+        }
+        assert!(outbox::claim(&db.store, "w", now + 10_000_000, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let dead = outbox::list(&mut conn, Some("dead"), 10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].last_error.as_deref(), Some("timeout"));
+        assert!(outbox::replay(&mut conn, dead[0].id).await.unwrap());
+        drop(conn);
+        let again = outbox::claim(&db.store, "w", now_ms(), 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 1, "replay gives a fresh budget");
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(!outbox::replay(&mut conn, 999_999).await.unwrap());
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_claimers_never_share_a_row() {
+    on_each_store("concurrent_claimers", |db| async move {
+        for i in 0..40 {
+            queued(&db, &format!("evt-c{i}")).await;
+        }
+        let now = now_ms();
+        let claimers = (0..4).map(|w| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let jobs = outbox::claim(&store, &format!("w{w}"), now, 60_000, 3)
+                        .await
+                        .unwrap();
+                    if jobs.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(jobs.into_iter().map(|j| j.id));
+                }
+            })
+        });
+        let mut all: Vec<i64> = Vec::new();
+        for handle in claimers {
+            all.extend(handle.await.unwrap());
+        }
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(total, 40, "{}: every row claimed", db.label);
+        assert_eq!(all.len(), 40, "{}: no row claimed twice", db.label);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn journal_keeps_raw_bytes_exactly() {
+    on_each_store("journal_keeps_raw_bytes", |db| async move {
+        let raw: Vec<u8> = vec![0, 159, 146, 150, b'<', b'x', b'>', 255];
+        let id = journal::record(
+            &db.store,
+            Channel::BankCallback,
+            Some("b1"),
+            Some("application/xml"),
+            &raw,
+        )
+        .await
+        .unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        journal::mark(
+            &mut conn,
+            id,
+            Status::Unmatched,
+            &journal::Outcome {
+                detail: Some("no such UETR"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let entry = journal::get(&mut conn, id).await.unwrap().unwrap();
+        assert_eq!(entry.raw, raw, "{}", db.label);
+        assert_eq!(entry.status, "unmatched");
+        assert_eq!(entry.channel, "bank-callback");
+        let unmatched = journal::list(&mut conn, Some(Status::Unmatched), 10)
+            .await
+            .unwrap();
+        assert_eq!(unmatched.len(), 1);
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn outbound_identifiers_are_unique_and_findable() {
+    on_each_store("outbound_identifiers", |db| async move {
+        let s = settlement("evt-5");
+        let message = messages::Outbound {
+            settlement_id: s.id.clone(),
+            rail: "iso20022".into(),
+            counterparty: "b1".into(),
+            kind: "pacs.008.001.08".into(),
+            msg_id: "M1".into(),
+            biz_msg_idr: "M1".into(),
+            instr_id: Some("I1".into()),
+            end_to_end_id: Some(s.id.to_string()),
+            tx_id: Some("T1".into()),
+            uetr: Some("eb6305c9-1f7f-49de-aed0-16487c27b42d".into()),
+            body: b"<xml/>".to_vec(),
+            send_count: 0,
+        };
+        let mut tx = db.store.begin().await.unwrap();
+        settlements::insert_received(&mut tx, &s, "h", "intake", None)
+            .await
+            .unwrap();
+        messages::insert(&mut tx, &message).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let by_uetr = messages::find_by_reference(&mut conn, message.uetr.as_deref(), None, None)
+            .await
+            .unwrap();
+        assert_eq!(by_uetr.as_ref(), Some(&message), "{}", db.label);
+        let by_ids = messages::find_by_reference(&mut conn, None, Some("M1"), Some(s.id.as_str()))
+            .await
+            .unwrap();
+        assert_eq!(by_ids.as_ref(), Some(&message));
+        assert!(
+            messages::find_by_reference(&mut conn, Some("other"), Some("M2"), Some("x"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        messages::mark_sent(&mut conn, "M1").await.unwrap();
+        messages::mark_sent(&mut conn, "M1").await.unwrap();
+        let read = messages::for_settlement(&mut conn, &s.id, "pacs.008.001.08")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.send_count, 2);
+        // The same UETR can never be stored for a second message.
+        let mut dup = message.clone();
+        dup.msg_id = "M2".into();
+        dup.kind = "other".into();
+        assert!(
+            messages::insert(&mut conn, &dup).await.is_err(),
+            "{}: UETR unique",
+            db.label
+        );
+        drop(conn);
+        db
+    })
+    .await;
+}
