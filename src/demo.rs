@@ -34,12 +34,12 @@ pub struct DemoArgs {
     pub timeout_seconds: u64,
 }
 
-const LEDGER: &str = "demo-ledger";
-const LEDGER_SECRET: &str = "demo-ledger-secret";
-const WRITEBACK_SECRET: &str = "demo-writeback-secret";
-const BANK_ID: &str = "sim-bank";
-const BANK_BIC: &str = "SIMBGB2LXXX";
-const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
+pub const LEDGER: &str = "demo-ledger";
+pub const LEDGER_SECRET: &str = "demo-ledger-secret";
+pub const WRITEBACK_SECRET: &str = "demo-writeback-secret";
+pub const BANK_ID: &str = "sim-bank";
+pub const BANK_BIC: &str = "SIMBGB2LXXX";
+pub const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
 
 /// The demo's configuration, as a user would write it (printed with `--help` in the README).
 pub fn demo_config(

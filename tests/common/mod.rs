@@ -3,6 +3,8 @@
 //! skipped, loudly, instead of passing in silence.
 #![allow(dead_code)]
 
+pub mod world;
+
 use corridor::store::Store;
 use std::future::Future;
 
@@ -127,7 +129,6 @@ fn database_name_is_replaced() {
 /// A valid event as a ledger would post it.
 pub fn event_json(event_id: &str, amount: &str, remittance: &str) -> serde_json::Value {
     serde_json::json!({
-        "ledger": "test-ledger",
         "event_id": event_id,
         "type": "settlement.requested",
         "occurred_at": "2026-11-25T12:00:00Z",

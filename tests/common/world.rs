@@ -1,0 +1,195 @@
+//! A whole world on loopback for end-to-end tests: the gateway (API + workers) on a test
+//! store, the simulated bank over HTTPS with mutual TLS, and the simulated ledger's poster and
+//! write-back receiver. Real sockets, real TLS, real databases.
+
+use super::TestDb;
+use corridor::config::Config;
+use corridor::demo;
+use corridor::gateway::{self, Running};
+use corridor::store::{outbox, settlements};
+use serde_json::Value;
+use sim::bank::{BankHandle, BankSim, Behaviour};
+use sim::ledger::{LedgerPoster, PosterConfig, WritebackHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub bank_timeout_ms: u64,
+    pub lease_ms: i64,
+    pub attempts_max: i64,
+    pub behaviour: Behaviour,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bank_timeout_ms: 5_000,
+            lease_ms: 10_000,
+            attempts_max: 5,
+            behaviour: Behaviour::Accept,
+        }
+    }
+}
+
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests";
+
+pub struct World {
+    pub db: TestDb,
+    pub config: Arc<Config>,
+    pub gateway: Option<Running>,
+    pub bank: BankHandle,
+    pub ledger: WritebackHandle,
+    pub poster: LedgerPoster,
+    pub listen: SocketAddr,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    pub async fn start(db: TestDb, options: Options) -> World {
+        corridor::telemetry::prometheus();
+        let dir = tempfile::tempdir().unwrap();
+        let pki = sim::pki::DemoPki::generate().unwrap();
+        pki.write_to(&dir.path().join("pki")).unwrap();
+        let ledger =
+            sim::ledger::start_writeback(sim::ledger::WritebackConfig::new(demo::WRITEBACK_SECRET))
+                .await
+                .unwrap();
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut bank_config = sim::bank::BankConfig::new(pki.bank_server_config().unwrap());
+        bank_config.bank_id = demo::BANK_ID.into();
+        bank_config.bic = demo::BANK_BIC.into();
+        bank_config.default_behaviour = options.behaviour.clone();
+        bank_config.callback_base = Some(format!("http://{listen}"));
+        bank_config.callback_secret = demo::BANK_CALLBACK_SECRET.as_bytes().to_vec();
+        bank_config.hang_ms_max = 10_000;
+        let bank = BankSim::start(bank_config).await.unwrap();
+        let text = demo::demo_config(dir.path(), listen, &bank.mx_url(), &ledger.url());
+        let overrides = vec![
+            (
+                "CORRIDOR__BANKS__0__TIMEOUT_MS".to_string(),
+                options.bank_timeout_ms.to_string(),
+            ),
+            (
+                "CORRIDOR__DISPATCH__LEASE_MS".to_string(),
+                options.lease_ms.to_string(),
+            ),
+            (
+                "CORRIDOR__DISPATCH__ATTEMPTS_MAX".to_string(),
+                options.attempts_max.to_string(),
+            ),
+            (
+                "CORRIDOR__DISPATCH__BACKOFF_BASE_MS".to_string(),
+                "100".to_string(),
+            ),
+            (
+                "CORRIDOR__DISPATCH__BACKOFF_MAX_MS".to_string(),
+                "400".to_string(),
+            ),
+            (
+                "CORRIDOR__INTAKE__BODY_BYTES_MAX".to_string(),
+                "65536".to_string(),
+            ),
+            (
+                "CORRIDOR__SERVER__API_TOKENS".to_string(),
+                format!(r#"[{{token = "{OPERATOR_TOKEN}", role = "operator"}}]"#),
+            ),
+        ];
+        let config = Arc::new(Config::from_toml(&text, overrides).unwrap());
+        let gateway = gateway::start(config.clone(), db.store.clone(), true)
+            .await
+            .unwrap();
+        let poster = LedgerPoster::new(PosterConfig {
+            gateway_base: format!("http://{listen}"),
+            ledger: demo::LEDGER.into(),
+            secret: demo::LEDGER_SECRET.as_bytes().to_vec(),
+            tls: None,
+            timeout_ms: 30_000,
+        })
+        .unwrap();
+        World {
+            db,
+            config,
+            gateway: Some(gateway),
+            bank,
+            ledger,
+            poster,
+            listen,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.listen)
+    }
+
+    /// Posts one event (signed); returns the HTTP status and JSON answer.
+    pub async fn post(&self, event: &Value) -> (u16, Value) {
+        let outcome = self
+            .poster
+            .post_raw(serde_json::to_vec(event).unwrap())
+            .await
+            .unwrap();
+        (outcome.status, outcome.json().unwrap_or(Value::Null))
+    }
+
+    /// Kills the gateway like a crashed process and starts a new one on the same store.
+    pub async fn crash_and_restart(&mut self) {
+        self.gateway.take().unwrap().kill().await;
+        let gateway = gateway::start(self.config.clone(), self.db.store.clone(), true)
+            .await
+            .unwrap();
+        self.gateway = Some(gateway);
+    }
+
+    /// Waits until `n` settlements exist, all final, the outbox idle and `n` write-backs
+    /// recorded by the ledger; panics with the state it saw after `timeout`.
+    pub async fn wait_all_final(&self, n: i64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut conn = self.db.store.pool().acquire().await.unwrap();
+            let counts = settlements::count_by_state(&mut conn).await.unwrap();
+            let idle = outbox::is_idle(&mut conn).await.unwrap();
+            drop(conn);
+            let total: i64 = counts.iter().map(|(_, c)| c).sum();
+            let finals: i64 = counts
+                .iter()
+                .filter(|(s, _)| s.is_final())
+                .map(|(_, c)| c)
+                .sum();
+            let recorded = self.ledger.stats().recorded as i64;
+            if total == n && finals == n && idle && recorded == n {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("{}: not all final after {timeout:?}: {counts:?}, outbox idle {idle}, write-backs {recorded}", self.db.label);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `check` holds, polling; panics with `what` after `timeout`.
+    pub async fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&World) -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !check(self) {
+            if Instant::now() > deadline {
+                panic!("{}: timed out waiting for {what}", self.db.label);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn finish(mut self) -> TestDb {
+        if let Some(g) = self.gateway.take() {
+            g.shutdown().await;
+        }
+        self.bank.shutdown().await;
+        self.ledger.shutdown().await;
+        self.db
+    }
+}

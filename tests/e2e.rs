@@ -1,0 +1,420 @@
+//! End to end over real sockets: ledger → gateway → bank (HTTPS, mutual TLS) → gateway →
+//! ledger, on SQLite and on PostgreSQL. Each test checks that every ledger event ends with
+//! exactly one final outcome and one write-back, and that the bank saw one UETR per settlement.
+
+mod common;
+
+use common::world::{Options, World, OPERATOR_TOKEN};
+use common::{event_json, on_each_store};
+use corridor::domain::SettlementId;
+use corridor::store::{journal, messages, settlements};
+use sim::bank::Behaviour;
+use std::collections::HashSet;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One UETR per settlement at the bank, and one MsgId per UETR however often it was sent.
+fn assert_bank_saw_one_uetr_each(world: &World, settlements: usize) {
+    let stats = world.bank.stats();
+    assert_eq!(
+        stats.distinct_uetrs, settlements,
+        "{}: {stats:?}",
+        world.db.label
+    );
+    for (uetr, ids) in &stats.msg_ids_per_uetr {
+        let distinct: HashSet<_> = ids.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            1,
+            "{}: UETR {uetr} sent with MsgIds {ids:?}",
+            world.db.label
+        );
+    }
+}
+
+fn outcome(world: &World, event_id: &str) -> (String, Option<String>) {
+    let ids = world
+        .ledger
+        .settlements_for_event(corridor::demo::LEDGER, event_id);
+    assert_eq!(
+        ids.len(),
+        1,
+        "{}: write-backs for {event_id}: {ids:?}",
+        world.db.label
+    );
+    let w = world
+        .ledger
+        .outcome(corridor::demo::LEDGER, event_id)
+        .unwrap();
+    (w.outcome, w.reason_code)
+}
+
+#[tokio::test]
+async fn happy_path_reject_and_duplicate_events() {
+    on_each_store("happy_path_reject_and_duplicate_events", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let (status, body) = world
+            .post(&event_json("evt-ok", "1234.50", "Invoice 1"))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let first_id = body["settlement_id"].as_str().unwrap().to_string();
+        let (status, body) = world
+            .post(&event_json("evt-rj", "10.00", "SIM:REJECT:AC04"))
+            .await;
+        assert_eq!(status, 201, "{body}");
+
+        // The same event again: 200 with the same settlement; other content: 409.
+        let (status, body) = world
+            .post(&event_json("evt-ok", "1234.50", "Invoice 1"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["settlement_id"], first_id.as_str());
+        let (status, body) = world
+            .post(&event_json("evt-ok", "1234.51", "Invoice 1"))
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("other content"),
+            "{body}"
+        );
+
+        world.wait_all_final(2, WAIT).await;
+        assert_eq!(outcome(&world, "evt-ok"), ("settled".into(), None));
+        assert_eq!(
+            outcome(&world, "evt-rj"),
+            ("rejected".into(), Some("AC04".into()))
+        );
+        assert_bank_saw_one_uetr_each(&world, 2);
+        let w = world
+            .ledger
+            .outcome(corridor::demo::LEDGER, "evt-ok")
+            .unwrap();
+        assert_eq!(w.amount.as_deref(), Some("1234.50"));
+
+        // The audit trail of the settled one, and the identifiers the bank saw.
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let sid = SettlementId::parse(&first_id).unwrap();
+        let path: Vec<String> = settlements::transitions(&mut conn, &sid)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.to)
+            .collect();
+        assert_eq!(
+            path,
+            ["received", "routed", "submitted", "sent", "settled"],
+            "{}",
+            world.db.label
+        );
+        let sent = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent.end_to_end_id.as_deref(), Some(first_id.as_str()));
+        assert!(
+            world.bank.stats().msg_ids_per_uetr[sent.uetr.as_deref().unwrap()]
+                .contains(&sent.msg_id)
+        );
+        drop(conn);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bank_answering_twice_changes_nothing() {
+    on_each_store("bank_answering_twice_changes_nothing", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        assert_eq!(
+            world
+                .post(&event_json("evt-2x", "50.00", "SIM:TWICE"))
+                .await
+                .0,
+            201
+        );
+        world.wait_all_final(1, WAIT).await;
+        world
+            .wait_for("the second answer", WAIT, |w| {
+                w.bank.stats().callbacks_sent >= 1
+            })
+            .await;
+        // The copy is journaled as a duplicate and does not write back again.
+        let mut seen = false;
+        for _ in 0..200 {
+            let mut conn = world.db.store.pool().acquire().await.unwrap();
+            let dups = journal::list(&mut conn, Some(journal::Status::Duplicate), 10)
+                .await
+                .unwrap();
+            if dups.iter().any(|e| e.channel == "bank-callback") {
+                seen = true;
+                break;
+            }
+            drop(conn);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            seen,
+            "{}: second pacs.002 journaled as duplicate",
+            world.db.label
+        );
+        assert_eq!(outcome(&world, "evt-2x").0, "settled");
+        assert_eq!(
+            world.ledger.stats().deliveries,
+            1,
+            "{}: one write-back",
+            world.db.label
+        );
+        assert_bank_saw_one_uetr_each(&world, 1);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn late_answer_is_resent_with_the_same_identifiers() {
+    on_each_store("late_answer_is_resent", |db| async move {
+        let options = Options {
+            bank_timeout_ms: 300,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        assert_eq!(
+            world
+                .post(&event_json("evt-late", "75.00", "SIM:LATE:1200"))
+                .await
+                .0,
+            201
+        );
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(outcome(&world, "evt-late").0, "settled");
+        let stats = world.bank.stats();
+        assert_eq!(stats.resends, 1, "{}: {stats:?}", world.db.label);
+        assert_bank_saw_one_uetr_each(&world, 1);
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let rows = settlements::list(&mut conn, None, 10).await.unwrap();
+        let sent = messages::for_settlement(&mut conn, &rows[0].settlement.id, "pacs.008.001.08")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent.send_count, 2, "{}", world.db.label);
+        drop(conn);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn asynchronous_and_pending_answers_arrive_by_callback() {
+    on_each_store("asynchronous_and_pending_answers", |db| async move {
+        let world = World::start(
+            db,
+            Options {
+                behaviour: Behaviour::AcceptAsync { delay_ms: 50 },
+                ..Options::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            world
+                .post(&event_json("evt-async", "20.00", "Invoice"))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            world
+                .post(&event_json("evt-pdng", "21.00", "SIM:PENDING:100"))
+                .await
+                .0,
+            201
+        );
+        world.wait_all_final(2, WAIT).await;
+        assert_eq!(outcome(&world, "evt-async").0, "settled");
+        assert_eq!(outcome(&world, "evt-pdng").0, "settled");
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let rows = settlements::list(&mut conn, None, 10).await.unwrap();
+        for row in rows {
+            let path: Vec<String> = settlements::transitions(&mut conn, &row.settlement.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.to)
+                .collect();
+            let expected: &[&str] = if row.settlement.event_id == "evt-pdng" {
+                &[
+                    "received",
+                    "routed",
+                    "submitted",
+                    "sent",
+                    "accepted",
+                    "settled",
+                ]
+            } else {
+                &["received", "routed", "submitted", "sent", "settled"]
+            };
+            assert_eq!(path, expected, "{}", world.db.label);
+        }
+        drop(conn);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn gateway_killed_between_send_and_answer_resumes_without_double_payment() {
+    on_each_store("gateway_killed_between_send_and_answer", |db| async move {
+        let options = Options {
+            lease_ms: 500,
+            ..Options::default()
+        };
+        let mut world = World::start(db, options).await;
+        assert_eq!(
+            world
+                .post(&event_json("evt-crash", "999.99", "SIM:LATE:1500"))
+                .await
+                .0,
+            201
+        );
+        // The bank has the message and is about to answer: the gateway dies now.
+        world
+            .wait_for("the bank to receive the pacs.008", WAIT, |w| {
+                w.bank.stats().messages_received >= 1
+            })
+            .await;
+        world.crash_and_restart().await;
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(outcome(&world, "evt-crash").0, "settled");
+        assert_eq!(world.ledger.stats().recorded, 1);
+        let stats = world.bank.stats();
+        assert!(
+            stats.messages_received >= 2,
+            "{}: resent after the restart: {stats:?}",
+            world.db.label
+        );
+        assert_bank_saw_one_uetr_each(&world, 1);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dead_letter_then_operator_replay() {
+    on_each_store("dead_letter_then_operator_replay", |db| async move {
+        let options = Options {
+            bank_timeout_ms: 200,
+            attempts_max: 2,
+            behaviour: Behaviour::Drop,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        assert_eq!(
+            world
+                .post(&event_json("evt-dead", "5.00", "Invoice"))
+                .await
+                .0,
+            201
+        );
+        let mut dead_id = None;
+        for _ in 0..500 {
+            let mut conn = world.db.store.pool().acquire().await.unwrap();
+            let dead = corridor::store::outbox::list(&mut conn, Some("dead"), 10)
+                .await
+                .unwrap();
+            drop(conn);
+            if let Some(row) = dead.first() {
+                assert!(
+                    row.last_error
+                        .as_deref()
+                        .unwrap_or("")
+                        .contains("no answer"),
+                    "{row:?}"
+                );
+                dead_id = Some(row.id);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let dead_id = dead_id.expect("row goes dead after two attempts");
+        assert_eq!(
+            world.ledger.stats().recorded,
+            0,
+            "an ambiguous send is not guessed"
+        );
+        // The bank recovers; an operator replays the row through the API.
+        world.bank.set_default(Behaviour::Accept);
+        let url = world.url(&format!("/v1/outbox/{dead_id}/replay"));
+        let refused = world.http.post(&url).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+        let replayed = world
+            .http
+            .post(&url)
+            .bearer_auth(OPERATOR_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replayed.status(), 200, "{}", replayed.text().await.unwrap());
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(outcome(&world, "evt-dead").0, "settled");
+        assert_bank_saw_one_uetr_each(&world, 1);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unroutable_settlement_is_final_and_written_back() {
+    on_each_store("unroutable_settlement", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let mut event = event_json("evt-php", "500.00", "wallet top-up");
+        event["currency"] = "PHP".into();
+        event["creditor"]["account"] = serde_json::json!({"msisdn": "+639171234567"});
+        let (status, body) = world.post(&event).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["state"], "unroutable");
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(
+            outcome(&world, "evt-php"),
+            ("unroutable".into(), Some("NOROUTE".into()))
+        );
+        assert_eq!(world.bank.stats().messages_received, 0);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_batch_is_answered_per_event() {
+    on_each_store("a_batch_is_answered_per_event", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let mut bad = event_json("evt-b3", "1.001", "x");
+        bad["currency"] = "EUR".into();
+        let batch = serde_json::json!([
+            event_json("evt-b1", "1.00", "a"),
+            event_json("evt-b2", "2.00", "b"),
+            bad,
+            event_json("evt-b1", "1.00", "a")
+        ]);
+        let outcome = world
+            .poster
+            .post_raw(serde_json::to_vec(&batch).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, 200);
+        let body = outcome.json().unwrap();
+        let statuses: Vec<u64> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_u64().unwrap())
+            .collect();
+        assert_eq!(statuses, [201, 201, 422, 200], "{body}");
+        assert_eq!(body["results"][2]["error"]["field"], "amount");
+        world.wait_all_final(2, WAIT).await;
+        world.finish().await
+    })
+    .await;
+}

@@ -1,0 +1,214 @@
+//! Bad input at the HTTP edge: each is a clear 4xx naming the problem, and every request is
+//! kept, raw, in the inbound journal. Also health, readiness and metrics.
+
+mod common;
+
+use common::world::{Options, World};
+use common::{event_json, on_each_store};
+use corridor::store::journal;
+use serde_json::Value;
+
+async fn journal_entries(world: &World) -> Vec<journal::Entry> {
+    let mut conn = world.db.store.pool().acquire().await.unwrap();
+    journal::list(&mut conn, None, 1000).await.unwrap()
+}
+
+async fn signed(world: &World, body: Vec<u8>) -> (u16, Value) {
+    let outcome = world.poster.post_raw(body).await.unwrap();
+    (outcome.status, outcome.json().unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_is_journaled() {
+    on_each_store("bad_input_gets_a_clear_4xx", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let mut sent: Vec<Vec<u8>> = Vec::new();
+
+        let malformed = b"{\"event_id\": \"e1\", ".to_vec();
+        let (status, body) = signed(&world, malformed.clone()).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["code"], "malformed_json");
+        sent.push(malformed);
+
+        let mutations: Vec<(&str, &str, Value)> = vec![
+            ("currency", "currency", Value::from("XYZ")),
+            ("amount", "amount", Value::from("10.001")),
+            ("creditor.account.iban", "creditor", serde_json::json!({"name": "B", "account": {"iban": "FR1520041010050500013M02606"}})),
+            ("debtor.agent.bic", "debtor", serde_json::json!({"name": "A", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "DEUTXXFF"}})),
+        ];
+        for (field, key, value) in mutations {
+            let mut event = event_json(&format!("evt-bad-{key}"), "10.00", "x");
+            event[key] = value;
+            let raw = serde_json::to_vec(&event).unwrap();
+            let (status, body) = signed(&world, raw.clone()).await;
+            assert_eq!(status, 422, "{field}: {body}");
+            assert_eq!(body["error"]["field"], field, "{body}");
+            sent.push(raw);
+        }
+
+        // A signature by another secret, and none at all.
+        let raw = serde_json::to_vec(&event_json("evt-sig", "1.00", "x")).unwrap();
+        let forged = webhook::sign(b"not-the-secret", corridor::api::unix_now(), &raw);
+        for header in [Some(forged), None] {
+            let mut request = world.http.post(world.url("/v1/ledger/events"))
+                .header("x-corridor-ledger", corridor::demo::LEDGER)
+                .body(raw.clone());
+            if let Some(h) = header {
+                request = request.header(webhook::SIGNATURE_HEADER, h);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "bad_signature", "{body}");
+            sent.push(raw.clone());
+        }
+
+        // Larger than intake.body_bytes_max (64 KiB in these tests): 413, first 64 KiB kept.
+        let mut oversized = serde_json::to_vec(&event_json("evt-big", "1.00", "x")).unwrap();
+        oversized.extend(std::iter::repeat_n(b' ', 70_000));
+        let (status, body) = signed(&world, oversized.clone()).await;
+        assert_eq!(status, 413, "{body}");
+        assert_eq!(body["error"]["code"], "body_too_large");
+
+        let entries = journal_entries(&world).await;
+        assert_eq!(entries.len(), sent.len() + 1, "{}: every request journaled", world.db.label);
+        for entry in &entries {
+            assert!(entry.status == "rejected", "{}: {entry:?}", world.db.label);
+            assert!(entry.detail.is_some());
+        }
+        let mut kept: Vec<Vec<u8>> = entries.iter().map(|e| e.raw.clone()).collect();
+        let big = kept.iter().position(|r| r.len() == 65_536).expect("truncated copy of the oversized body");
+        assert_eq!(kept.remove(big), oversized[..65_536].to_vec());
+        kept.sort();
+        sent.sort();
+        assert_eq!(kept, sent, "{}: raw bytes kept exactly", world.db.label);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_ledger_and_bank_callbacks_are_refused_and_kept() {
+    on_each_store("unknown_ledger_and_bank_callbacks", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let response = world
+            .http
+            .post(world.url("/v1/ledger/events"))
+            .header("x-corridor-ledger", "nobody")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+
+        // A bank message with a bad signature, then a signed one naming nothing we sent.
+        let pacs002 = std::fs::read_to_string("tests/fixtures/pacs002_unknown_uetr.xml").unwrap();
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+        let response = world
+            .http
+            .post(&url)
+            .header(webhook::SIGNATURE_HEADER, "t=1,v1=00")
+            .body(pacs002.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        let signature = webhook::sign(
+            corridor::demo::BANK_CALLBACK_SECRET.as_bytes(),
+            corridor::api::unix_now(),
+            pacs002.as_bytes(),
+        );
+        let response = world
+            .http
+            .post(&url)
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .body(pacs002.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let garbage = b"<not-iso/>".to_vec();
+        let signature = webhook::sign(
+            corridor::demo::BANK_CALLBACK_SECRET.as_bytes(),
+            corridor::api::unix_now(),
+            &garbage,
+        );
+        let response = world
+            .http
+            .post(&url)
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .body(garbage)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let unknown_bank = world
+            .http
+            .post(world.url("/v1/banks/nobody/messages"))
+            .body(pacs002)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown_bank.status(), 404);
+
+        let statuses: Vec<String> = journal_entries(&world)
+            .await
+            .into_iter()
+            .rev()
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            ["rejected", "rejected", "unmatched", "rejected", "rejected"],
+            "{}",
+            world.db.label
+        );
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let db = common::TestDb::sqlite().await;
+    let world = World::start(db, Options::default()).await;
+    assert_eq!(world.post(&event_json("evt-m", "3.00", "x")).await.0, 201);
+    world
+        .wait_all_final(1, std::time::Duration::from_secs(30))
+        .await;
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            world
+                .http
+                .get(world.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200,
+            "{path}"
+        );
+    }
+    let text = world
+        .http
+        .get(world.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("corridor_settlements{state=\"settled\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("corridor_outbox_rows{kind=\"deliver\",status=\"dead\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("corridor_bank_request_duration_seconds_bucket{bank=\"sim-bank\""),
+        "{text}"
+    );
+    world.finish().await.finish().await;
+}
