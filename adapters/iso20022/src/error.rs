@@ -132,6 +132,38 @@ pub enum Error {
 }
 
 impl Error {
+    /// The same error with `prefix` put before its path (for parts read on their own, such as
+    /// streamed statement entries).
+    pub fn with_path_prefix(self, prefix: &str) -> Error {
+        let join = |p: String| format!("{prefix}{p}");
+        match self {
+            Error::TooDeep { path, limit } => Error::TooDeep {
+                path: join(path),
+                limit,
+            },
+            Error::Missing { path } => Error::Missing { path: join(path) },
+            Error::MissingAttribute { path, attribute } => Error::MissingAttribute {
+                path: join(path),
+                attribute,
+            },
+            Error::Invalid { path, source } => Error::Invalid {
+                path: join(path),
+                source,
+            },
+            Error::TooMany { path, count, max } => Error::TooMany {
+                path: join(path),
+                count,
+                max,
+            },
+            Error::Unexpected { path } => Error::Unexpected { path: join(path) },
+            Error::Structure { path, message } => Error::Structure {
+                path: join(path),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// The element path this error concerns, if any.
     pub fn path(&self) -> Option<&str> {
         match self {

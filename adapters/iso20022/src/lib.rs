@@ -133,6 +133,7 @@ pub mod pacs008;
 pub mod pacs009;
 pub mod pacs028;
 pub mod samples;
+pub mod statement;
 pub mod types;
 mod xml;
 

@@ -27,6 +27,7 @@ use crate::pacs004::Pacs004;
 use crate::pacs008::Pacs008;
 use crate::pacs009::Pacs009;
 use crate::pacs028::Pacs028;
+use crate::statement::{Camt052, Camt053, Camt054};
 use crate::types::{TransactionStatus, Uetr};
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::Out;
@@ -136,6 +137,12 @@ documents! {
     Camt056(Camt056),
     /// camt.029.001.09 resolution of investigation.
     Camt029(Camt029),
+    /// camt.053.001.08 statement.
+    Camt053(Camt053),
+    /// camt.052.001.08 account report.
+    Camt052(Camt052),
+    /// camt.054.001.08 debit/credit notification.
+    Camt054(Camt054),
 }
 
 impl Document {

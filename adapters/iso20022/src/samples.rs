@@ -847,6 +847,201 @@ pub fn camt029(seed: u64) -> crate::camt029::Camt029 {
     m
 }
 
+fn reported_account(g: &mut Gen) -> crate::statement::ReportedAccount {
+    let a = g.account();
+    let mut r = crate::statement::ReportedAccount::new(a.id);
+    r.tp = a.tp;
+    r.ccy = a.ccy;
+    r.nm = a.nm;
+    r.ownr = g.opt(Gen::party);
+    r.svcr = g.opt(Gen::agent);
+    r
+}
+
+fn bank_tx_code(g: &mut Gen) -> crate::statement::BankTransactionCode {
+    use crate::statement::*;
+    let mut c = BankTransactionCode::default();
+    if g.coin() {
+        c.domn = Some(BankTransactionDomain {
+            cd: Max4Text::new("PMNT").expect(GEN),
+            fmly: BankTransactionFamily {
+                cd: Max4Text::new(["RCDT", "ICDT", "RRCT"][g.range(0, 2) as usize]).expect(GEN),
+                sub_fmly_cd: Max4Text::new(["XBCT", "ESCT", "DMCT"][g.range(0, 2) as usize])
+                    .expect(GEN),
+            },
+        });
+    }
+    if c.domn.is_none() || g.coin() {
+        c.prtry = Some(ProprietaryBankTransactionCode {
+            cd: g.text(),
+            issr: g.opt(Gen::text),
+        });
+    }
+    c
+}
+
+fn date_or_time(g: &mut Gen) -> DateOrDateTime {
+    if g.coin() {
+        DateOrDateTime::Dt(g.date())
+    } else {
+        DateOrDateTime::DtTm(g.date_time())
+    }
+}
+
+/// One statement entry.
+pub fn entry(g: &mut Gen) -> crate::statement::Entry {
+    use crate::statement::*;
+    let cd = [CreditDebit::Crdt, CreditDebit::Dbit][g.range(0, 1) as usize];
+    let sts = CodeOrProprietary::code(["BOOK", "PDNG", "INFO"][g.range(0, 2) as usize]).expect(GEN);
+    let mut e = Entry::new(g.amount(), cd, sts, bank_tx_code(g));
+    e.ntry_ref = g.opt(Gen::text);
+    e.rvsl_ind = g.opt(Gen::coin);
+    e.bookg_dt = g.opt(date_or_time);
+    e.val_dt = g.opt(date_or_time);
+    e.acct_svcr_ref = g.opt(Gen::text);
+    e.ntry_dtls = g.vec(1, |g| {
+        let mut d = EntryDetails::default();
+        d.tx_dtls = g.vec(2, |g| {
+            let mut t = EntryTransaction::default();
+            t.refs = g.opt(|g| {
+                let mut r = TransactionRefs::default();
+                r.msg_id = g.opt(Gen::text);
+                r.acct_svcr_ref = g.opt(Gen::text);
+                r.instr_id = g.opt(Gen::text);
+                r.end_to_end_id = g.opt(Gen::text);
+                r.uetr = g.opt(Gen::uetr);
+                r.tx_id = g.opt(Gen::text);
+                r.clr_sys_ref = g.opt(Gen::text);
+                r
+            });
+            t.amt = g.opt(Gen::amount);
+            t.cdt_dbt_ind = g.opt(|g| {
+                if g.coin() {
+                    CreditDebit::Crdt
+                } else {
+                    CreditDebit::Dbit
+                }
+            });
+            t.bk_tx_cd = g.opt(bank_tx_code);
+            t.rltd_pties = g.opt(|g| {
+                let mut p = RelatedParties::default();
+                p.dbtr = g.opt(agent_or_party);
+                p.dbtr_acct = g.opt(Gen::account);
+                p.cdtr = g.opt(agent_or_party);
+                p.cdtr_acct = g.opt(Gen::account);
+                p
+            });
+            t.rltd_agts = g.opt(|g| {
+                let mut a = RelatedAgents::default();
+                a.dbtr_agt = g.opt(Gen::agent);
+                a.cdtr_agt = g.opt(Gen::agent);
+                a
+            });
+            t.purp = g.opt(Gen::code);
+            t.rmt_inf = g.opt(|g| {
+                let mut r = RemittanceInfo::default();
+                r.ustrd = g.vec(2, Gen::text);
+                r
+            });
+            t.addtl_tx_inf = g.opt(Gen::text);
+            t
+        });
+        d
+    });
+    e.addtl_ntry_inf = g.opt(Gen::text);
+    e
+}
+
+fn report(
+    g: &mut Gen,
+    kind: crate::statement::ReportKind,
+    entries: usize,
+) -> crate::statement::AccountReport {
+    use crate::statement::*;
+    let mut r = AccountReport::new(g.text(), reported_account(g));
+    r.pgntn = g.opt(|g| Pagination {
+        pg_nb: PageNumber(g.range(1, 99_999) as u32),
+        last_pg_ind: g.coin(),
+    });
+    r.elctrnc_seq_nb = g.opt(|g| g.range(0, 999_999_999_999));
+    r.lgl_seq_nb = g.opt(|g| g.range(0, 999));
+    r.cre_dt_tm = g.opt(Gen::date_time);
+    r.fr_to_dt = g.opt(|g| DateTimePeriod {
+        fr_dt_tm: g.date_time(),
+        to_dt_tm: g.date_time(),
+    });
+    r.cpy_dplct_ind = g.opt(|g| {
+        [
+            CopyDuplicate::Codu,
+            CopyDuplicate::Copy,
+            CopyDuplicate::Dupl,
+        ][g.range(0, 2) as usize]
+    });
+    r.rltd_acct = g.opt(Gen::account);
+    let balances = match kind {
+        ReportKind::Statement => g.range(1, 3),
+        ReportKind::Report => g.range(0, 2),
+        ReportKind::Notification => 0,
+    };
+    for _ in 0..balances {
+        let code = ["OPBD", "CLBD", "ITBD", "CLAV"][g.range(0, 3) as usize];
+        let cd = if g.coin() {
+            CreditDebit::Crdt
+        } else {
+            CreditDebit::Dbit
+        };
+        let amt = g.amount();
+        let dt = date_or_time(g);
+        r.bal.push(Balance::new(code, amt, cd, dt).expect(GEN));
+    }
+    r.ntry = (0..entries).map(|_| entry(g)).collect();
+    r.addtl_inf = g.opt(Gen::text);
+    r
+}
+
+fn report_header(g: &mut Gen) -> crate::statement::GroupHeader {
+    use crate::statement::*;
+    let mut h = GroupHeader::new(g.text(), g.date_time());
+    h.msg_rcpt = g.opt(Gen::party);
+    h.msg_pgntn = g.opt(|g| Pagination {
+        pg_nb: PageNumber(g.range(1, 99) as u32),
+        last_pg_ind: g.coin(),
+    });
+    h.addtl_inf = g.opt(Gen::text);
+    h
+}
+
+/// A camt.053.001.08 statement with one report of `entries` entries.
+pub fn camt053(seed: u64, entries: usize) -> crate::statement::Camt053 {
+    use crate::statement::*;
+    let g = &mut Gen::new(seed.wrapping_add(8 << 32));
+    let h = report_header(g);
+    Camt053::new(h, report(g, ReportKind::Statement, entries))
+}
+
+/// A camt.052.001.08 report with one or two account reports.
+pub fn camt052(seed: u64) -> crate::statement::Camt052 {
+    use crate::statement::*;
+    let g = &mut Gen::new(seed.wrapping_add(9 << 32));
+    let h = report_header(g);
+    let n = g.range(0, 3) as usize;
+    let mut m = Camt052::new(h, report(g, ReportKind::Report, n));
+    if g.coin() {
+        let n = g.range(0, 2) as usize;
+        m.reports.push(report(g, ReportKind::Report, n));
+    }
+    m
+}
+
+/// A camt.054.001.08 notification.
+pub fn camt054(seed: u64) -> crate::statement::Camt054 {
+    use crate::statement::*;
+    let g = &mut Gen::new(seed.wrapping_add(10 << 32));
+    let h = report_header(g);
+    let n = g.range(0, 3) as usize;
+    Camt054::new(h, report(g, ReportKind::Notification, n))
+}
+
 /// One document of every kind this crate types, for a seed.
 pub fn all_documents(seed: u64) -> Vec<crate::message::Document> {
     vec![
@@ -857,6 +1052,9 @@ pub fn all_documents(seed: u64) -> Vec<crate::message::Document> {
         pacs028(seed).into(),
         camt056(seed).into(),
         camt029(seed).into(),
+        camt053(seed, (seed % 4) as usize).into(),
+        camt052(seed).into(),
+        camt054(seed).into(),
     ]
 }
 

@@ -37,6 +37,8 @@ pub type Max105Text = Text<105>;
 pub type Max140Text = Text<140>;
 /// `Max350Text`.
 pub type Max350Text = Text<350>;
+/// `Max500Text` (statement additional information).
+pub type Max500Text = Text<500>;
 /// `Max2048Text`.
 pub type Max2048Text = Text<2048>;
 
@@ -591,6 +593,23 @@ impl FromStr for IsoDate {
     }
 }
 
+/// `Max15NumericText` / `Max5NumericText` / `Number` (with no fraction): a count or sequence
+/// number, read from 1 to 18 decimal digits.
+impl Leaf for u64 {
+    fn from_text(text: &str) -> Result<Self, InvalidValue> {
+        let t = text.trim();
+        if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue::new("number", t, "1 to 18 decimal digits"));
+        }
+        t.parse()
+            .map_err(|_| InvalidValue::new("number", t, "1 to 18 decimal digits"))
+    }
+    fn write_text(&self, out: &mut String) {
+        use fmt::Write;
+        let _ = write!(out, "{self}");
+    }
+}
+
 impl Leaf for bool {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
         match text.trim() {
@@ -744,6 +763,16 @@ closed_code!(
         Accr = "ACCR",
         /// Pending cancellation request.
         Pdcr = "PDCR",
+    }
+);
+
+closed_code!(
+    /// `CreditDebitCode`.
+    CreditDebit, "credit/debit code", {
+        /// Credit.
+        Crdt = "CRDT",
+        /// Debit.
+        Dbit = "DBIT",
     }
 );
 

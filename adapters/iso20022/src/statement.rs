@@ -1,0 +1,1085 @@
+//! Cash management reports: camt.053.001.08 (statement), camt.052.001.08 (intraday report) and
+//! camt.054.001.08 (debit/credit notification), which share their group header, account and
+//! entry (`Ntry`) structures.
+//!
+//! Whole documents parse into [`Camt053`], [`Camt052`] and [`Camt054`] through
+//! [`crate::Document`]. Large statements are better read with [`EntryStream`], which yields the
+//! group header, each report's header, then its entries one at a time, holding only one entry
+//! in memory: memory stays flat whatever the number of entries.
+
+use std::io::BufRead;
+
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::{NsReader, Writer};
+
+use crate::amount::Amount;
+use crate::common::*;
+use crate::error::{Error, InvalidValue, Result};
+use crate::types::*;
+use crate::xml::reader::{FromXml, NodeId, Tree};
+use crate::xml::writer::{Out, ToXml};
+use crate::xml::xml_struct;
+use crate::Limits;
+
+xml_struct! {
+    /// `Pagination1`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Pagination {
+        /// `<PgNb>`: page number (1 to 5 digits).
+        pg_nb: req PageNumber = "PgNb",
+        /// `<LastPgInd>`.
+        last_pg_ind: req bool = "LastPgInd",
+    }
+}
+
+/// `Max5NumericText`: a page number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PageNumber(pub u32);
+
+impl Leaf for PageNumber {
+    fn from_text(text: &str) -> Result<Self, InvalidValue> {
+        if text.is_empty() || text.len() > 5 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue::new("Max5NumericText", text, "1 to 5 digits"));
+        }
+        text.parse()
+            .map(PageNumber)
+            .map_err(|_| InvalidValue::new("Max5NumericText", text, "1 to 5 digits"))
+    }
+    fn write_text(&self, out: &mut String) {
+        out.push_str(&self.0.min(99_999).to_string());
+    }
+}
+
+xml_struct! {
+    /// `GroupHeader81`: the header of a camt.052/053/054 (original business query not
+    /// modelled).
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct GroupHeader {
+        /// `<MsgId>`.
+        msg_id: req Max35Text = "MsgId",
+        /// `<CreDtTm>`.
+        cre_dt_tm: req IsoDateTime = "CreDtTm",
+        /// `<MsgRcpt>`.
+        msg_rcpt: opt Party = "MsgRcpt",
+        /// `<MsgPgntn>`.
+        msg_pgntn: opt Pagination = "MsgPgntn",
+        /// `<AddtlInf>`.
+        addtl_inf: opt Max500Text = "AddtlInf",
+    }
+}
+
+impl GroupHeader {
+    /// A header with the required elements.
+    pub fn new(msg_id: Max35Text, cre_dt_tm: IsoDateTime) -> Self {
+        GroupHeader {
+            msg_id,
+            cre_dt_tm,
+            msg_rcpt: None,
+            msg_pgntn: None,
+            addtl_inf: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `DateTimePeriod1`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DateTimePeriod {
+        /// `<FrDtTm>`.
+        fr_dt_tm: req IsoDateTime = "FrDtTm",
+        /// `<ToDtTm>`.
+        to_dt_tm: req IsoDateTime = "ToDtTm",
+    }
+}
+
+xml_struct! {
+    /// `CashAccount39`: the reported account (proxy not modelled).
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct ReportedAccount {
+        /// `<Id>`.
+        id: req AccountId = "Id",
+        /// `<Tp>`.
+        tp: opt CodeOrProprietary<4> = "Tp",
+        /// `<Ccy>`.
+        ccy: opt &'static crate::Currency = "Ccy",
+        /// `<Nm>`.
+        nm: opt Max70Text = "Nm",
+        /// `<Ownr>`.
+        ownr: opt Party = "Ownr",
+        /// `<Svcr>`.
+        svcr: opt Agent = "Svcr",
+    }
+}
+
+impl ReportedAccount {
+    /// The IBAN or other identifier, as text.
+    pub fn id_str(&self) -> &str {
+        match &self.id {
+            AccountId::Iban(i) => i.as_str(),
+            AccountId::Othr(o) => o.id.as_str(),
+        }
+    }
+
+    /// An account with its identification only.
+    pub fn new(id: AccountId) -> Self {
+        ReportedAccount {
+            id,
+            tp: None,
+            ccy: None,
+            nm: None,
+            ownr: None,
+            svcr: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `BalanceType13` (sub-type not modelled).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct BalanceType {
+        /// `<CdOrPrtry>`: `Cd` from ExternalBalanceType1Code (`OPBD`, `CLBD`, `ITBD`, ...).
+        cd_or_prtry: req CodeOrProprietary<4> = "CdOrPrtry",
+    }
+}
+
+xml_struct! {
+    /// `CashBalance8` (credit lines and availability not modelled).
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Balance {
+        /// `<Tp>`.
+        tp: req BalanceType = "Tp",
+        /// `<Amt>`.
+        amt: req Amount = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: req CreditDebit = "CdtDbtInd",
+        /// `<Dt>`.
+        dt: req DateOrDateTime = "Dt",
+    }
+}
+
+impl Balance {
+    /// A balance of the given type code (e.g. `CLBD`).
+    pub fn new(
+        code: &str,
+        amt: Amount,
+        cdt_dbt_ind: CreditDebit,
+        dt: DateOrDateTime,
+    ) -> Result<Self, InvalidValue> {
+        Ok(Balance {
+            tp: BalanceType {
+                cd_or_prtry: CodeOrProprietary::code(code)?,
+            },
+            amt,
+            cdt_dbt_ind,
+            dt,
+        })
+    }
+
+    /// The balance type code, if given as `<Cd>`.
+    pub fn type_code(&self) -> Option<&str> {
+        self.tp.cd_or_prtry.as_code()
+    }
+}
+
+xml_struct! {
+    /// `BankTransactionCodeStructure6`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct BankTransactionFamily {
+        /// `<Cd>`.
+        cd: req Max4Text = "Cd",
+        /// `<SubFmlyCd>`.
+        sub_fmly_cd: req Max4Text = "SubFmlyCd",
+    }
+}
+
+xml_struct! {
+    /// `BankTransactionCodeStructure5`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct BankTransactionDomain {
+        /// `<Cd>`.
+        cd: req Max4Text = "Cd",
+        /// `<Fmly>`.
+        fmly: req BankTransactionFamily = "Fmly",
+    }
+}
+
+xml_struct! {
+    /// `ProprietaryBankTransactionCodeStructure1`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ProprietaryBankTransactionCode {
+        /// `<Cd>`.
+        cd: req Max35Text = "Cd",
+        /// `<Issr>`.
+        issr: opt Max35Text = "Issr",
+    }
+}
+
+xml_struct! {
+    /// `BankTransactionCodeStructure4`.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BankTransactionCode {
+        /// `<Domn>`: ISO domain / family / sub-family (e.g. `PMNT` / `RCDT` / `XBCT`).
+        domn: opt BankTransactionDomain = "Domn",
+        /// `<Prtry>`.
+        prtry: opt ProprietaryBankTransactionCode = "Prtry",
+    }
+}
+
+xml_struct! {
+    /// `TransactionReferences6` (proprietary references not modelled).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct TransactionRefs {
+        /// `<MsgId>`.
+        msg_id: opt Max35Text = "MsgId",
+        /// `<AcctSvcrRef>`.
+        acct_svcr_ref: opt Max35Text = "AcctSvcrRef",
+        /// `<PmtInfId>`.
+        pmt_inf_id: opt Max35Text = "PmtInfId",
+        /// `<InstrId>`.
+        instr_id: opt Max35Text = "InstrId",
+        /// `<EndToEndId>`.
+        end_to_end_id: opt Max35Text = "EndToEndId",
+        /// `<UETR>`.
+        uetr: opt Uetr = "UETR",
+        /// `<TxId>`.
+        tx_id: opt Max35Text = "TxId",
+        /// `<MndtId>`.
+        mndt_id: opt Max35Text = "MndtId",
+        /// `<ChqNb>`.
+        chq_nb: opt Max35Text = "ChqNb",
+        /// `<ClrSysRef>`.
+        clr_sys_ref: opt Max35Text = "ClrSysRef",
+        /// `<AcctOwnrTxId>`.
+        acct_ownr_tx_id: opt Max35Text = "AcctOwnrTxId",
+        /// `<AcctSvcrTxId>`.
+        acct_svcr_tx_id: opt Max35Text = "AcctSvcrTxId",
+        /// `<MktInfrstrctrTxId>`.
+        mkt_infrstrctr_tx_id: opt Max35Text = "MktInfrstrctrTxId",
+        /// `<PrcgId>`.
+        prcg_id: opt Max35Text = "PrcgId",
+    }
+}
+
+xml_struct! {
+    /// `TransactionParties6` (trading and proprietary parties not modelled).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct RelatedParties {
+        /// `<InitgPty>`.
+        initg_pty: opt PartyOrAgent = "InitgPty",
+        /// `<Dbtr>`.
+        dbtr: opt PartyOrAgent = "Dbtr",
+        /// `<DbtrAcct>`.
+        dbtr_acct: opt CashAccount = "DbtrAcct",
+        /// `<UltmtDbtr>`.
+        ultmt_dbtr: opt PartyOrAgent = "UltmtDbtr",
+        /// `<Cdtr>`.
+        cdtr: opt PartyOrAgent = "Cdtr",
+        /// `<CdtrAcct>`.
+        cdtr_acct: opt CashAccount = "CdtrAcct",
+        /// `<UltmtCdtr>`.
+        ultmt_cdtr: opt PartyOrAgent = "UltmtCdtr",
+    }
+}
+
+xml_struct! {
+    /// `TransactionAgents5` (the usual agents; others not modelled).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct RelatedAgents {
+        /// `<InstgAgt>`.
+        instg_agt: opt Agent = "InstgAgt",
+        /// `<InstdAgt>`.
+        instd_agt: opt Agent = "InstdAgt",
+        /// `<DbtrAgt>`.
+        dbtr_agt: opt Agent = "DbtrAgt",
+        /// `<CdtrAgt>`.
+        cdtr_agt: opt Agent = "CdtrAgt",
+        /// `<IntrmyAgt1>`.
+        intrmy_agt1: opt Agent = "IntrmyAgt1",
+    }
+}
+
+xml_struct! {
+    /// `EntryTransaction10`: the details of one transaction in an entry (the commonly used
+    /// parts).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct EntryTransaction {
+        /// `<Refs>`: the references to reconcile on (UETR, EndToEndId, ...).
+        refs: opt TransactionRefs = "Refs",
+        /// `<Amt>`.
+        amt: opt Amount = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: opt CreditDebit = "CdtDbtInd",
+        /// `<BkTxCd>`.
+        bk_tx_cd: opt BankTransactionCode = "BkTxCd",
+        /// `<RltdPties>`.
+        rltd_pties: opt RelatedParties = "RltdPties",
+        /// `<RltdAgts>`.
+        rltd_agts: opt RelatedAgents = "RltdAgts",
+        /// `<LclInstrm>`.
+        lcl_instrm: opt CodeOrProprietary<35> = "LclInstrm",
+        /// `<Purp>`.
+        purp: opt CodeOrProprietary<4> = "Purp",
+        /// `<RmtInf>`.
+        rmt_inf: opt RemittanceInfo = "RmtInf",
+        /// `<AddtlTxInf>`.
+        addtl_tx_inf: opt Max500Text = "AddtlTxInf",
+        /// `<SplmtryData>`.
+        splmtry_data: many SupplementaryData = "SplmtryData",
+    }
+}
+
+xml_struct! {
+    /// `EntryDetails9` (batch information not modelled).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct EntryDetails {
+        /// `<TxDtls>`.
+        tx_dtls: many EntryTransaction = "TxDtls",
+    }
+}
+
+xml_struct! {
+    /// `ReportEntry10`: one booked (or pending) movement on the account.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Entry {
+        /// `<NtryRef>`.
+        ntry_ref: opt Max35Text = "NtryRef",
+        /// `<Amt>`.
+        amt: req Amount = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: req CreditDebit = "CdtDbtInd",
+        /// `<RvslInd>`.
+        rvsl_ind: opt bool = "RvslInd",
+        /// `<Sts>`: `Cd` from ExternalEntryStatus1Code (`BOOK`, `PDNG`, `INFO`).
+        sts: req CodeOrProprietary<4> = "Sts",
+        /// `<BookgDt>`.
+        bookg_dt: opt DateOrDateTime = "BookgDt",
+        /// `<ValDt>`.
+        val_dt: opt DateOrDateTime = "ValDt",
+        /// `<AcctSvcrRef>`.
+        acct_svcr_ref: opt Max35Text = "AcctSvcrRef",
+        /// `<BkTxCd>`.
+        bk_tx_cd: req BankTransactionCode = "BkTxCd",
+        /// `<NtryDtls>`.
+        ntry_dtls: many EntryDetails = "NtryDtls",
+        /// `<AddtlNtryInf>`.
+        addtl_ntry_inf: opt Max500Text = "AddtlNtryInf",
+    }
+}
+
+impl Entry {
+    /// An entry with the required elements.
+    pub fn new(
+        amt: Amount,
+        cdt_dbt_ind: CreditDebit,
+        sts: CodeOrProprietary<4>,
+        bk_tx_cd: BankTransactionCode,
+    ) -> Self {
+        Entry {
+            ntry_ref: None,
+            amt,
+            cdt_dbt_ind,
+            rvsl_ind: None,
+            sts,
+            bookg_dt: None,
+            val_dt: None,
+            acct_svcr_ref: None,
+            bk_tx_cd,
+            ntry_dtls: Vec::new(),
+            addtl_ntry_inf: None,
+        }
+    }
+
+    /// Every transaction's references in this entry.
+    pub fn transaction_refs(&self) -> impl Iterator<Item = &TransactionRefs> {
+        self.ntry_dtls
+            .iter()
+            .flat_map(|d| d.tx_dtls.iter())
+            .filter_map(|t| t.refs.as_ref())
+    }
+
+    /// The UETRs of this entry's transactions.
+    pub fn uetrs(&self) -> impl Iterator<Item = &Uetr> {
+        self.transaction_refs().filter_map(|r| r.uetr.as_ref())
+    }
+
+    /// The EndToEndIds of this entry's transactions.
+    pub fn end_to_end_ids(&self) -> impl Iterator<Item = &str> {
+        self.transaction_refs()
+            .filter_map(|r| r.end_to_end_id.as_ref())
+            .map(|s| s.as_str())
+    }
+}
+
+/// Which of the three reports: they differ only in element names and in whether balances are
+/// required, allowed or absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// camt.053 `Stmt`: at least one balance.
+    Statement,
+    /// camt.052 `Rpt`: balances optional.
+    Report,
+    /// camt.054 `Ntfctn`: no balances.
+    Notification,
+}
+
+impl ReportKind {
+    /// The report element (`Stmt`, `Rpt`, `Ntfctn`).
+    pub fn element(self) -> &'static str {
+        match self {
+            ReportKind::Statement => "Stmt",
+            ReportKind::Report => "Rpt",
+            ReportKind::Notification => "Ntfctn",
+        }
+    }
+
+    fn pagination(self) -> &'static str {
+        match self {
+            ReportKind::Statement => "StmtPgntn",
+            ReportKind::Report => "RptPgntn",
+            ReportKind::Notification => "NtfctnPgntn",
+        }
+    }
+
+    fn additional_info(self) -> &'static str {
+        match self {
+            ReportKind::Statement => "AddtlStmtInf",
+            ReportKind::Report => "AddtlRptInf",
+            ReportKind::Notification => "AddtlNtfctnInf",
+        }
+    }
+
+    /// The message element under `<Document>`.
+    pub const fn root(self) -> &'static str {
+        match self {
+            ReportKind::Statement => "BkToCstmrStmt",
+            ReportKind::Report => "BkToCstmrAcctRpt",
+            ReportKind::Notification => "BkToCstmrDbtCdtNtfctn",
+        }
+    }
+
+    /// The Document namespace.
+    pub const fn namespace(self) -> &'static str {
+        match self {
+            ReportKind::Statement => "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
+            ReportKind::Report => "urn:iso:std:iso:20022:tech:xsd:camt.052.001.08",
+            ReportKind::Notification => "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
+        }
+    }
+
+    fn from_root(root: &str) -> Option<ReportKind> {
+        [
+            ReportKind::Statement,
+            ReportKind::Report,
+            ReportKind::Notification,
+        ]
+        .into_iter()
+        .find(|k| k.root() == root)
+    }
+}
+
+/// `AccountStatement9` / `AccountReport25` / `AccountNotification17`: one report on one account
+/// (interest, summaries and reporting sequences not modelled).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AccountReport {
+    /// `<Id>`.
+    pub id: Max35Text,
+    /// `<StmtPgntn>` / `<RptPgntn>` / `<NtfctnPgntn>`.
+    pub pgntn: Option<Pagination>,
+    /// `<ElctrncSeqNb>`.
+    pub elctrnc_seq_nb: Option<u64>,
+    /// `<LglSeqNb>`.
+    pub lgl_seq_nb: Option<u64>,
+    /// `<CreDtTm>`.
+    pub cre_dt_tm: Option<IsoDateTime>,
+    /// `<FrToDt>`.
+    pub fr_to_dt: Option<DateTimePeriod>,
+    /// `<CpyDplctInd>`.
+    pub cpy_dplct_ind: Option<CopyDuplicate>,
+    /// `<Acct>`.
+    pub acct: ReportedAccount,
+    /// `<RltdAcct>`.
+    pub rltd_acct: Option<CashAccount>,
+    /// `<Bal>` (camt.053: at least one; camt.054: none).
+    pub bal: Vec<Balance>,
+    /// `<Ntry>`.
+    pub ntry: Vec<Entry>,
+    /// `<AddtlStmtInf>` / `<AddtlRptInf>` / `<AddtlNtfctnInf>`.
+    pub addtl_inf: Option<Max500Text>,
+}
+
+impl AccountReport {
+    /// A report on an account, with nothing else yet.
+    pub fn new(id: Max35Text, acct: ReportedAccount) -> Self {
+        AccountReport {
+            id,
+            pgntn: None,
+            elctrnc_seq_nb: None,
+            lgl_seq_nb: None,
+            cre_dt_tm: None,
+            fr_to_dt: None,
+            cpy_dplct_ind: None,
+            acct,
+            rltd_acct: None,
+            bal: Vec::new(),
+            ntry: Vec::new(),
+            addtl_inf: None,
+        }
+    }
+
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId, kind: ReportKind) -> Result<Self> {
+        let mut s = tree.seq(id);
+        let mut r = AccountReport {
+            id: s.req("Id")?,
+            pgntn: s.opt(kind.pagination())?,
+            elctrnc_seq_nb: s.opt("ElctrncSeqNb")?,
+            lgl_seq_nb: s.opt("LglSeqNb")?,
+            cre_dt_tm: s.opt("CreDtTm")?,
+            fr_to_dt: s.opt("FrToDt")?,
+            cpy_dplct_ind: s.opt("CpyDplctInd")?,
+            acct: s.req("Acct")?,
+            rltd_acct: s.opt("RltdAcct")?,
+            bal: Vec::new(),
+            ntry: Vec::new(),
+            addtl_inf: None,
+        };
+        match kind {
+            ReportKind::Statement => r.bal = s.some("Bal")?,
+            ReportKind::Report => r.bal = s.many("Bal", usize::MAX)?,
+            ReportKind::Notification => {}
+        }
+        r.ntry = s.many("Ntry", usize::MAX)?;
+        r.addtl_inf = s.opt(kind.additional_info())?;
+        Ok(r)
+    }
+
+    pub(crate) fn write(&self, out: &mut Out, kind: ReportKind) {
+        out.start(kind.element());
+        self.write_header(out, kind);
+        out.many("Ntry", &self.ntry);
+        out.opt(kind.additional_info(), &self.addtl_inf);
+        out.end(kind.element());
+    }
+
+    fn write_header(&self, out: &mut Out, kind: ReportKind) {
+        out.leaf("Id", &self.id);
+        out.opt(kind.pagination(), &self.pgntn);
+        out.opt("ElctrncSeqNb", &self.elctrnc_seq_nb);
+        out.opt("LglSeqNb", &self.lgl_seq_nb);
+        out.opt("CreDtTm", &self.cre_dt_tm);
+        out.opt("FrToDt", &self.fr_to_dt);
+        out.opt("CpyDplctInd", &self.cpy_dplct_ind);
+        self.acct.to_xml(out, "Acct");
+        out.opt("RltdAcct", &self.rltd_acct);
+        if kind != ReportKind::Notification {
+            out.many("Bal", &self.bal);
+        }
+    }
+}
+
+macro_rules! report_message {
+    ($(#[$doc:meta])* $name:ident, $kind:expr, $module_ns:literal, $def:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name {
+            /// `<GrpHdr>`.
+            pub grp_hdr: GroupHeader,
+            /// The reports (`<Stmt>`, `<Rpt>` or `<Ntfctn>`), at least one.
+            pub reports: Vec<AccountReport>,
+            /// `<SplmtryData>`.
+            pub splmtry_data: Vec<SupplementaryData>,
+        }
+
+        impl $name {
+            /// The message definition identifier.
+            pub const MSG_DEF_IDR: &'static str = $def;
+
+            /// A message with one report.
+            pub fn new(grp_hdr: GroupHeader, report: AccountReport) -> Self {
+                $name {
+                    grp_hdr,
+                    reports: vec![report],
+                    splmtry_data: Vec::new(),
+                }
+            }
+
+            /// `GrpHdr/MsgId`.
+            pub fn msg_id(&self) -> &str {
+                self.grp_hdr.msg_id.as_str()
+            }
+
+            /// Every entry of every report, in document order.
+            pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+                self.reports.iter().flat_map(|r| r.ntry.iter())
+            }
+        }
+
+        impl crate::message::Message for $name {
+            const NAMESPACE: &'static str = $module_ns;
+            const ROOT: &'static str = $kind.root();
+            fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+                let mut s = tree.seq(id);
+                let grp_hdr = s.req("GrpHdr")?;
+                let mut reports = Vec::new();
+                while let Some(r) = s.opt_node($kind.element()) {
+                    reports.push(AccountReport::read(tree, r, $kind)?);
+                }
+                if reports.is_empty() {
+                    s.req_node($kind.element())?;
+                }
+                let splmtry_data = s.many("SplmtryData", usize::MAX)?;
+                Ok($name {
+                    grp_hdr,
+                    reports,
+                    splmtry_data,
+                })
+            }
+            fn write(&self, out: &mut Out) {
+                out.start($kind.root());
+                self.grp_hdr.to_xml(out, "GrpHdr");
+                for r in &self.reports {
+                    r.write(out, $kind);
+                }
+                out.many("SplmtryData", &self.splmtry_data);
+                out.end($kind.root());
+            }
+            fn msg_id(&self) -> Option<&str> {
+                Some($name::msg_id(self))
+            }
+        }
+    };
+}
+
+report_message!(
+    /// A camt.053.001.08 bank-to-customer statement (`<BkToCstmrStmt>`).
+    Camt053,
+    ReportKind::Statement,
+    "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
+    "camt.053.001.08"
+);
+report_message!(
+    /// A camt.052.001.08 bank-to-customer account report (`<BkToCstmrAcctRpt>`).
+    Camt052,
+    ReportKind::Report,
+    "urn:iso:std:iso:20022:tech:xsd:camt.052.001.08",
+    "camt.052.001.08"
+);
+report_message!(
+    /// A camt.054.001.08 debit/credit notification (`<BkToCstmrDbtCdtNtfctn>`).
+    Camt054,
+    ReportKind::Notification,
+    "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
+    "camt.054.001.08"
+);
+
+/// What [`EntryStream`] yields, in document order.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum StreamItem {
+    /// The group header (once, first).
+    GroupHeader(GroupHeader),
+    /// A report's header: everything before its entries (`ntry` is empty, `addtl_inf` is
+    /// `None`: it comes after the entries, in [`StreamItem::ReportEnd`]).
+    Report(AccountReport),
+    /// One entry of the last report.
+    Entry(Entry),
+    /// The end of a report, with its trailing additional information (`AddtlStmtInf`, ...).
+    ReportEnd(Option<Max500Text>),
+}
+
+/// Reads a camt.052 / camt.053 / camt.054 from any `BufRead`, one entry at a time.
+///
+/// Each entry (and each header) is copied into a small buffer, bounded by
+/// [`Limits::message_bytes_max`], and read there with the same typed reader as whole documents;
+/// nothing else is kept, so memory stays flat for any number of entries. The stream refuses
+/// DTDs, enforces [`Limits::depth_max`], and refuses a document that ends early. It accepts a
+/// bare Document or one inside an envelope (an AppHdr before it is skipped).
+///
+/// ```
+/// use iso20022::statement::{EntryStream, StreamItem};
+/// # let xml = iso20022::Document::from(iso20022::samples::camt053(7, 3)).render();
+/// let mut entries = 0;
+/// for item in EntryStream::new(xml.as_bytes(), iso20022::Limits::default()) {
+///     match item? {
+///         StreamItem::GroupHeader(h) => println!("statement message {}", h.msg_id),
+///         StreamItem::Report(r) => println!("account {}", r.acct.id_str()),
+///         StreamItem::Entry(e) => entries += 1,
+///         StreamItem::ReportEnd(_) => {}
+///     }
+/// }
+/// assert_eq!(entries, 3);
+/// # Ok::<(), iso20022::Error>(())
+/// ```
+pub struct EntryStream<R: BufRead> {
+    reader: NsReader<R>,
+    buf: Vec<u8>,
+    limits: Limits,
+    /// Local names of the open elements outside captured parts.
+    path: Vec<String>,
+    /// Index in `path` of `Document`, once opened.
+    doc_at: Option<usize>,
+    kind: Option<ReportKind>,
+    /// Header children of the current report, serialized, waiting for its first entry.
+    header: Option<Writer<Vec<u8>>>,
+    /// Items read ahead (an entry read while its report header was returned, a report end).
+    pending: std::collections::VecDeque<StreamItem>,
+    /// The current report's trailing additional information.
+    trailer: Option<Max500Text>,
+    done: bool,
+}
+
+fn local(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
+}
+
+/// Writes a start tag with local names only and without namespace declarations, so that the
+/// captured part reads alone.
+fn write_start(out: &mut Writer<Vec<u8>>, e: &BytesStart<'_>, empty: bool) -> Result<()> {
+    let mut start = BytesStart::new(local(e));
+    for a in e.attributes() {
+        let a = a.map_err(|err| Error::Syntax {
+            offset: 0,
+            message: err.to_string(),
+        })?;
+        let key = a.key.as_ref();
+        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            continue;
+        }
+        let name = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        let value = a.unescape_value().map_err(|err| Error::Syntax {
+            offset: 0,
+            message: err.to_string(),
+        })?;
+        start.push_attribute((name.as_str(), value.as_ref()));
+    }
+    let _ = if empty {
+        out.write_event(Event::Empty(start))
+    } else {
+        out.write_event(Event::Start(start))
+    };
+    Ok(())
+}
+
+impl<R: BufRead> EntryStream<R> {
+    /// A stream over `input`; `limits` bound each captured part and the nesting depth.
+    pub fn new(input: R, limits: Limits) -> Self {
+        let mut reader = NsReader::from_reader(input);
+        reader.config_mut().check_end_names = true;
+        EntryStream {
+            reader,
+            buf: Vec::with_capacity(4096),
+            limits,
+            path: Vec::new(),
+            doc_at: None,
+            kind: None,
+            header: None,
+            pending: std::collections::VecDeque::new(),
+            trailer: None,
+            done: false,
+        }
+    }
+
+    /// Which report kind the document is, once its root has been read.
+    pub fn kind(&self) -> Option<ReportKind> {
+        self.kind
+    }
+
+    fn syntax(&self, message: impl ToString) -> Error {
+        Error::Syntax {
+            offset: self.reader.buffer_position(),
+            message: message.to_string(),
+        }
+    }
+
+    fn path_str(&self) -> String {
+        format!("/{}", self.path.join("/"))
+    }
+
+    /// Copies the element whose start tag was just read into `out`, through its end tag.
+    fn capture(
+        &mut self,
+        start: &BytesStart<'_>,
+        empty: bool,
+        out: &mut Writer<Vec<u8>>,
+    ) -> Result<()> {
+        write_start(out, start, empty)?;
+        if empty {
+            return Ok(());
+        }
+        let base = self.path.len() + 1;
+        let mut depth = 1usize;
+        loop {
+            if out.get_ref().len() > self.limits.message_bytes_max {
+                return Err(Error::TooLarge {
+                    bytes: out.get_ref().len(),
+                    limit: self.limits.message_bytes_max,
+                });
+            }
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(e) => e.into_owned(),
+                Err(e) => return Err(self.syntax(e)),
+            };
+            match event {
+                Event::Start(e) => {
+                    depth += 1;
+                    if base + depth - 1 > self.limits.depth_max {
+                        return Err(Error::TooDeep {
+                            path: self.path_str(),
+                            limit: self.limits.depth_max,
+                        });
+                    }
+                    write_start(out, &e, false)?;
+                }
+                Event::Empty(e) => write_start(out, &e, true)?,
+                Event::End(e) => {
+                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    let _ = out.write_event(Event::End(BytesEnd::new(name)));
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                Event::Text(t) => {
+                    let _ = out.write_event(Event::Text(t));
+                }
+                Event::CData(t) => {
+                    let text = String::from_utf8_lossy(&t).into_owned();
+                    let _ = out.write_event(Event::Text(BytesText::new(&text)));
+                }
+                Event::DocType(_) => {
+                    return Err(Error::DtdRefused {
+                        offset: self.reader.buffer_position(),
+                    })
+                }
+                Event::Eof => return Err(self.syntax("input ends inside an element")),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            }
+        }
+    }
+
+    fn skip(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
+        let mut sink = Writer::new(Vec::new());
+        self.capture(start, empty, &mut sink)
+    }
+
+    fn parse_part<T>(
+        &self,
+        xml: &[u8],
+        read: impl FnOnce(&Tree<'_>, NodeId) -> Result<T>,
+    ) -> Result<T> {
+        let text = std::str::from_utf8(xml).map_err(|e| self.syntax(e))?;
+        let tree =
+            Tree::parse(text, &self.limits).map_err(|e| e.with_path_prefix(&self.path_str()))?;
+        let root = *tree
+            .roots
+            .first()
+            .ok_or_else(|| self.syntax("empty part"))?;
+        read(&tree, root).map_err(|e| e.with_path_prefix(&self.path_str()))
+    }
+
+    fn entry(&self, xml: &[u8]) -> Result<StreamItem> {
+        self.parse_part(xml, Entry::from_xml).map(StreamItem::Entry)
+    }
+
+    fn flush_header(&mut self) -> Result<Option<StreamItem>> {
+        let (Some(mut w), Some(kind)) = (self.header.take(), self.kind) else {
+            return Ok(None);
+        };
+        let _ = w.write_event(Event::End(BytesEnd::new(kind.element())));
+        let xml = w.into_inner();
+        // The header's path is the report's parent; the part itself starts at the report.
+        let mut report = self.parse_part(&xml, |t, id| AccountReport::read(t, id, kind))?;
+        self.trailer = report.addtl_inf.take();
+        Ok(Some(StreamItem::Report(report)))
+    }
+
+    fn on_start(&mut self, e: BytesStart<'static>, empty: bool) -> Result<Option<StreamItem>> {
+        let name = local(&e);
+        let Some(doc_at) = self.doc_at else {
+            match name.as_str() {
+                "Document" => {
+                    self.doc_at = Some(self.path.len());
+                    self.path.push(name);
+                }
+                "AppHdr" => self.skip(&e, empty)?,
+                _ if self.path.is_empty() => self.path.push(name),
+                _ => {
+                    return Err(Error::Structure {
+                        path: self.path_str(),
+                        message: format!("unexpected <{name}> before the Document"),
+                    })
+                }
+            }
+            return Ok(None);
+        };
+        let rel = self.path.len() - doc_at;
+        match (rel, self.kind) {
+            (1, None) => {
+                let kind = ReportKind::from_root(&name).ok_or_else(|| Error::Structure {
+                    path: self.path_str(),
+                    message: format!("<{name}> is not a camt.052, camt.053 or camt.054 message"),
+                })?;
+                self.kind = Some(kind);
+                self.path.push(name);
+                Ok(None)
+            }
+            (2, Some(_)) if name == "GrpHdr" => {
+                let mut w = Writer::new(Vec::with_capacity(512));
+                self.capture(&e, empty, &mut w)?;
+                let xml = w.into_inner();
+                self.parse_part(&xml, GroupHeader::from_xml)
+                    .map(|h| Some(StreamItem::GroupHeader(h)))
+            }
+            (2, Some(kind)) if name == kind.element() && !empty => {
+                let mut w = Writer::new(Vec::with_capacity(1024));
+                let _ = w.write_event(Event::Start(BytesStart::new(kind.element())));
+                self.header = Some(w);
+                self.path.push(name);
+                Ok(None)
+            }
+            (3, Some(_)) if name == "Ntry" => {
+                let mut w = Writer::new(Vec::with_capacity(1024));
+                self.capture(&e, empty, &mut w)?;
+                let xml = w.into_inner();
+                let entry = self.entry(&xml)?;
+                match self.flush_header()? {
+                    Some(report) => {
+                        self.pending.push_back(entry);
+                        Ok(Some(report))
+                    }
+                    None => Ok(Some(entry)),
+                }
+            }
+            (3, Some(_)) => {
+                match self.header.take() {
+                    Some(mut w) => {
+                        let captured = self.capture(&e, empty, &mut w);
+                        self.header = Some(w);
+                        captured?;
+                    }
+                    // After the entries: the trailing additional information.
+                    None => {
+                        let kind = self.kind;
+                        let mut w = Writer::new(Vec::with_capacity(256));
+                        self.capture(&e, empty, &mut w)?;
+                        if kind.is_some_and(|k| name == k.additional_info()) {
+                            let xml = w.into_inner();
+                            self.trailer = Some(self.parse_part(&xml, Max500Text::from_xml)?);
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            _ => {
+                // Supplementary data and anything unknown at the message level.
+                self.skip(&e, empty)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The next item, `Ok(None)` at the end of the document.
+    pub fn next_item(&mut self) -> Result<Option<StreamItem>> {
+        if let Some(item) = self.pending.pop_front() {
+            return Ok(Some(item));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(e) => e.into_owned(),
+                Err(e) => return Err(self.syntax(e)),
+            };
+            match event {
+                Event::Start(e) => {
+                    if self.path.len() + 1 > self.limits.depth_max {
+                        return Err(Error::TooDeep {
+                            path: self.path_str(),
+                            limit: self.limits.depth_max,
+                        });
+                    }
+                    if let Some(item) = self.on_start(e, false)? {
+                        return Ok(Some(item));
+                    }
+                }
+                Event::Empty(e) => {
+                    if let Some(item) = self.on_start(e, true)? {
+                        return Ok(Some(item));
+                    }
+                }
+                Event::End(_) => {
+                    let closed = self.path.pop();
+                    let report_closed = matches!((self.kind, &closed), (Some(k), Some(n)) if n == k.element())
+                        && self.doc_at.is_some_and(|d| self.path.len() == d + 2);
+                    if report_closed {
+                        let header = self.flush_header()?;
+                        let end = StreamItem::ReportEnd(self.trailer.take());
+                        match header {
+                            Some(item) => {
+                                self.pending.push_back(end);
+                                return Ok(Some(item));
+                            }
+                            None => return Ok(Some(end)),
+                        }
+                    }
+                    if self.path.is_empty() {
+                        self.done = true;
+                        if self.kind.is_none() {
+                            return Err(Error::Structure {
+                                path: "/".into(),
+                                message: "no camt.052/053/054 Document found".into(),
+                            });
+                        }
+                        return Ok(None);
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(Error::DtdRefused {
+                        offset: self.reader.buffer_position(),
+                    })
+                }
+                Event::Eof => {
+                    self.done = true;
+                    if !self.path.is_empty() || self.kind.is_none() {
+                        return Err(self.syntax("input ends before the document is complete"));
+                    }
+                    return Ok(None);
+                }
+                Event::Text(_)
+                | Event::CData(_)
+                | Event::Decl(_)
+                | Event::PI(_)
+                | Event::Comment(_) => {}
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for EntryStream<R> {
+    type Item = Result<StreamItem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_item() {
+            Ok(Some(item)) => Some(Ok(item)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                self.pending.clear();
+                Some(Err(e))
+            }
+        }
+    }
+}
