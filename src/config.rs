@@ -543,6 +543,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_config_is_valid() {
+        let config = Config::from_toml(include_str!("../config/corridor.toml"), env(&[])).unwrap();
+        assert_eq!(config.banks[0].id, "sim-bank");
+        assert_eq!(config.database_url(), "sqlite://data/corridor.db");
+        assert_eq!(config.server.api_tokens.len(), 2);
+    }
+
+    #[test]
     fn relative_sqlite_path_goes_under_data_dir() {
         let mut config = Config::from_toml(MINIMAL, env(&[])).unwrap();
         config.store.data_dir = PathBuf::from("/var/lib/corridor");

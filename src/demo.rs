@@ -127,6 +127,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let bank = sim::bank::BankSim::start(bank_config).await?;
 
     let toml = demo_config(&dir, listen, &bank.mx_url(), &ledger.url());
+    let config_path = dir.join("corridor.toml");
+    std::fs::write(&config_path, &toml)?;
     let config = Arc::new(Config::from_toml(&toml, std::env::vars())?);
     let store = Store::connect(&config.database_url(), config.store.connections_max).await?;
     println!("Corridor demo");
@@ -195,7 +197,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await;
 
     let ok = summary(&store, &events, &statuses, &ledger, &bank).await?;
-    println!("  took {:.1} s; the store stays at {} for inspection (corridor settlements list --config …)", started.elapsed().as_secs_f64(), config.database_url());
+    println!("  took {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "  inspect: corridor settlements list --config {}",
+        config_path.display()
+    );
     gateway.shutdown().await;
     bank.shutdown().await;
     ledger.shutdown().await;

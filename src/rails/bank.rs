@@ -154,8 +154,18 @@ fn render(
             )),
             (None, Some((id, scheme))) => {
                 let id = Max34Text::new(id).map_err(|e| bad(what, &e))?;
+                // ISO external codes (BBAN, CUID, …) go in <Cd>; anything else is proprietary.
                 let scheme = scheme
-                    .map(|s| CodeOrProprietary::code(s).map_err(|e| bad(what, &e)))
+                    .map(|s| {
+                        let is_code = s.len() <= 4 && s.bytes().all(|b| b.is_ascii_uppercase());
+                        if is_code {
+                            CodeOrProprietary::code(s).map_err(|e| bad(what, &e))
+                        } else {
+                            Max35Text::new(s)
+                                .map(CodeOrProprietary::Prtry)
+                                .map_err(|e| bad(what, &e))
+                        }
+                    })
                     .transpose()?;
                 Ok(CashAccount::other(id, scheme))
             }
