@@ -1,7 +1,8 @@
 //! Message framing on a byte stream: a length header, then an optional static header (a TPDU
 //! or a vendor header), then the message. An incomplete buffer is a normal state (`Ok(None)`).
 
-use bytes::{Buf, BytesMut};
+use bytes::Buf;
+pub use bytes::BytesMut;
 
 /// How the frame length is written in front of each message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,6 +28,7 @@ pub mod specs;
 pub use composite::{Part, SubKey};
 pub use error::{CodecError, ErrorKind, Location};
 pub use framing::{Framing, LengthHeader};
+pub use link::{Inbound, Link, LinkConfig, LinkError, LinkState, TlsClient};
 
 pub use message::Message;
 pub use rules::RuleError;

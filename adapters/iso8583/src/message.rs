@@ -408,3 +408,4 @@ impl PartialEq for Message {
             && self.numbers().all(|n| self.get(n) == other.get(n))
     }
 }
+impl Eq for Message {}

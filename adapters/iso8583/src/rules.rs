@@ -91,7 +91,7 @@ impl Message {
         for &n in echo {
             if let Some(v) = self.get(n) {
                 if r.field_spec(n).is_some() {
-                    r.set(n, v.to_vec())?;
+                    r.set(n, v)?;
                 }
             }
         }

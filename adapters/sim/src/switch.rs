@@ -1,1 +1,0 @@
-//! Simulated mobile-money switch over ISO 8583 (work in progress).
