@@ -132,6 +132,8 @@ pub mod pacs004;
 pub mod pacs008;
 pub mod pacs009;
 pub mod pacs028;
+pub mod pain001;
+pub mod pain002;
 pub mod samples;
 pub mod statement;
 pub mod types;

@@ -27,6 +27,8 @@ use crate::pacs004::Pacs004;
 use crate::pacs008::Pacs008;
 use crate::pacs009::Pacs009;
 use crate::pacs028::Pacs028;
+use crate::pain001::Pain001;
+use crate::pain002::Pain002;
 use crate::statement::{Camt052, Camt053, Camt054};
 use crate::types::{TransactionStatus, Uetr};
 use crate::xml::reader::{FromXml, NodeId, Tree};
@@ -143,6 +145,10 @@ documents! {
     Camt052(Camt052),
     /// camt.054.001.08 debit/credit notification.
     Camt054(Camt054),
+    /// pain.001.001.09 customer credit transfer initiation.
+    Pain001(Pain001),
+    /// pain.002.001.10 customer payment status report.
+    Pain002(Pain002),
 }
 
 impl Document {

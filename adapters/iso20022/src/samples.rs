@@ -1042,6 +1042,135 @@ pub fn camt054(seed: u64) -> crate::statement::Camt054 {
     Camt054::new(h, report(g, ReportKind::Notification, n))
 }
 
+/// A pain.001.001.09 with one or two payment instructions.
+pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
+    use crate::pain001::*;
+    let g = &mut Gen::new(seed.wrapping_add(11 << 32));
+    let mut h = GroupHeader::new(g.text(), g.date_time(), g.party());
+    h.fwdg_agt = g.opt(Gen::agent);
+    let transfer = |g: &mut Gen| {
+        let amt = if g.range(0, 3) > 0 {
+            InstructedAmount::InstdAmt(g.amount())
+        } else {
+            InstructedAmount::EqvtAmt(EquivalentAmount {
+                amt: g.amount(),
+                ccy_of_trf: &crate::iso4217::ALL
+                    [g.range(0, crate::iso4217::ALL.len() as u64 - 1) as usize],
+            })
+        };
+        let mut t = Transfer::new(g.text(), amt);
+        t.pmt_id.instr_id = g.opt(Gen::text);
+        t.pmt_id.uetr = g.opt(Gen::uetr);
+        t.pmt_tp_inf = g.opt(Gen::payment_type);
+        t.chrg_br = g.opt(|g| {
+            [
+                ChargeBearer::Debt,
+                ChargeBearer::Cred,
+                ChargeBearer::Shar,
+                ChargeBearer::Slev,
+            ][g.range(0, 3) as usize]
+        });
+        t.ultmt_dbtr = g.opt(Gen::party);
+        t.intrmy_agt1 = g.opt(Gen::agent);
+        t.cdtr_agt = g.opt(Gen::agent);
+        t.cdtr = g.opt(Gen::party);
+        t.cdtr_acct = g.opt(Gen::account);
+        t.ultmt_cdtr = g.opt(Gen::party);
+        t.instr_for_dbtr_agt = g.opt(Gen::text);
+        t.purp = g.opt(Gen::code);
+        t.rmt_inf = g.opt(|g| {
+            let mut r = RemittanceInfo::default();
+            r.ustrd = g.vec(2, Gen::text);
+            r
+        });
+        t
+    };
+    let instruction = |g: &mut Gen| {
+        let first = transfer(g);
+        let mut p = PaymentInstruction::new(
+            g.text(),
+            date_or_time(g),
+            g.party(),
+            g.account(),
+            g.agent(),
+            first,
+        );
+        p.pmt_mtd =
+            [PaymentMethod::Trf, PaymentMethod::Chk, PaymentMethod::Tra][g.range(0, 2) as usize];
+        p.btch_bookg = g.opt(Gen::coin);
+        p.pmt_tp_inf = g.opt(Gen::payment_type);
+        p.dbtr_agt_acct = g.opt(Gen::account);
+        p.instr_for_dbtr_agt = g.opt(Gen::text);
+        p.ultmt_dbtr = g.opt(Gen::party);
+        p.chrg_br = g.opt(|g| {
+            if g.coin() {
+                ChargeBearer::Debt
+            } else {
+                ChargeBearer::Slev
+            }
+        });
+        p.chrgs_acct = g.opt(Gen::account);
+        p.chrgs_acct_agt = g.opt(Gen::agent);
+        let more = g.range(0, 2);
+        for _ in 0..more {
+            let t = transfer(g);
+            p.cdt_trf_tx_inf.push(t);
+        }
+        p
+    };
+    let first = instruction(g);
+    let mut m = Pain001::new(h, first);
+    if g.coin() {
+        let p = instruction(g);
+        m.pmt_inf.push(p);
+    }
+    m.splmtry_data = g.vec(1, Gen::supplementary);
+    m
+}
+
+/// A pain.002.001.10 status report.
+pub fn pain002(seed: u64) -> crate::pain002::Pain002 {
+    use crate::pain002::*;
+    let g = &mut Gen::new(seed.wrapping_add(12 << 32));
+    let mut h = GroupHeader::new(g.text(), g.date_time());
+    h.initg_pty = g.opt(Gen::party);
+    h.fwdg_agt = g.opt(Gen::agent);
+    h.dbtr_agt = g.opt(Gen::agent);
+    h.cdtr_agt = g.opt(Gen::agent);
+    let mut o = OriginalGroupStatus::new(
+        g.text(),
+        Max35Text::new(crate::pain001::MSG_DEF_IDR).expect(GEN),
+    );
+    o.orgnl_cre_dt_tm = g.opt(Gen::date_time);
+    o.grp_sts = g.opt(status);
+    o.sts_rsn_inf = g.vec(1, Gen::status_reason);
+    let mut m = Pain002::new(h, o);
+    m.orgnl_pmt_inf_and_sts = g.vec(2, |g| {
+        let mut p = OriginalPaymentInstructionStatus::new(g.text());
+        p.pmt_inf_sts = g.opt(status);
+        p.sts_rsn_inf = g.vec(1, Gen::status_reason);
+        p.tx_inf_and_sts = g.vec(2, |g| {
+            let mut t = TransactionStatusInfo::default();
+            t.sts_id = g.opt(Gen::text);
+            t.orgnl_instr_id = g.opt(Gen::text);
+            t.orgnl_end_to_end_id = g.opt(Gen::text);
+            t.orgnl_uetr = g.opt(Gen::uetr);
+            t.tx_sts = g.opt(status);
+            t.sts_rsn_inf = g.vec(2, Gen::status_reason);
+            t.chrgs_inf = g.vec(1, |g| Charges {
+                amt: g.amount(),
+                agt: g.agent(),
+            });
+            t.accptnc_dt_tm = g.opt(Gen::date_time);
+            t.acct_svcr_ref = g.opt(Gen::text);
+            t.clr_sys_ref = g.opt(Gen::text);
+            t
+        });
+        p
+    });
+    m
+}
+
 /// One document of every kind this crate types, for a seed.
 pub fn all_documents(seed: u64) -> Vec<crate::message::Document> {
     vec![
@@ -1055,6 +1184,8 @@ pub fn all_documents(seed: u64) -> Vec<crate::message::Document> {
         camt053(seed, (seed % 4) as usize).into(),
         camt052(seed).into(),
         camt054(seed).into(),
+        pain001(seed).into(),
+        pain002(seed).into(),
     ]
 }
 

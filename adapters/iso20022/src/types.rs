@@ -776,6 +776,18 @@ closed_code!(
     }
 );
 
+closed_code!(
+    /// `PaymentMethod3Code` (pain.001).
+    PaymentMethod, "payment method", {
+        /// Cheque.
+        Chk = "CHK",
+        /// Credit transfer.
+        Trf = "TRF",
+        /// Transfer advice.
+        Tra = "TRA",
+    }
+);
+
 /// Defines an open code enum (an ISO external code list): known codes get a variant, every other
 /// code is kept as written in `Other`, so an unknown code never makes decoding fail.
 macro_rules! open_code {

@@ -1,0 +1,389 @@
+//! pain.001.001.09, `CstmrCdtTrfInitn`: a corporate client's payment order to its bank.
+
+use crate::amount::Amount;
+use crate::common::*;
+use crate::error::Result;
+use crate::pacs008::InstructionForCreditorAgent;
+use crate::types::*;
+use crate::xml::reader::{FromXml, NodeId, Tree};
+use crate::xml::writer::{Out, ToXml};
+use crate::xml::xml_struct;
+
+/// The pain.001.001.09 namespace.
+pub const NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09";
+/// The message definition identifier.
+pub const MSG_DEF_IDR: &str = "pain.001.001.09";
+/// The message element under `<Document>`.
+pub const ROOT: &str = "CstmrCdtTrfInitn";
+
+xml_struct! {
+    /// `GroupHeader85` (authorisations and control sum not modelled). `NbOfTxs` is derived.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct GroupHeader {
+        /// `<MsgId>`.
+        msg_id: req Max35Text = "MsgId",
+        /// `<CreDtTm>`.
+        cre_dt_tm: req IsoDateTime = "CreDtTm",
+        /// `<InitgPty>`.
+        initg_pty: req Party = "InitgPty",
+        /// `<FwdgAgt>`.
+        fwdg_agt: opt Agent = "FwdgAgt",
+    }
+}
+
+impl GroupHeader {
+    /// A group header with the required elements.
+    pub fn new(msg_id: Max35Text, cre_dt_tm: IsoDateTime, initg_pty: Party) -> Self {
+        GroupHeader {
+            msg_id,
+            cre_dt_tm,
+            initg_pty,
+            fwdg_agt: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `PaymentIdentification6`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct PaymentId {
+        /// `<InstrId>`.
+        instr_id: opt Max35Text = "InstrId",
+        /// `<EndToEndId>`.
+        end_to_end_id: req Max35Text = "EndToEndId",
+        /// `<UETR>`.
+        uetr: opt Uetr = "UETR",
+    }
+}
+
+xml_struct! {
+    /// `EquivalentAmount2`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct EquivalentAmount {
+        /// `<Amt>`.
+        amt: req Amount = "Amt",
+        /// `<CcyOfTrf>`.
+        ccy_of_trf: req &'static crate::Currency = "CcyOfTrf",
+    }
+}
+
+/// `AmountType4Choice`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstructedAmount {
+    /// `<InstdAmt>`.
+    InstdAmt(Amount),
+    /// `<EqvtAmt>`.
+    EqvtAmt(EquivalentAmount),
+}
+
+impl FromXml for InstructedAmount {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        match choice(tree, id, &["InstdAmt", "EqvtAmt"])? {
+            (c, 0) => Ok(InstructedAmount::InstdAmt(Amount::from_xml(tree, c)?)),
+            (c, _) => Ok(InstructedAmount::EqvtAmt(EquivalentAmount::from_xml(
+                tree, c,
+            )?)),
+        }
+    }
+}
+
+impl ToXml for InstructedAmount {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        match self {
+            InstructedAmount::InstdAmt(a) => out.amount("InstdAmt", a),
+            InstructedAmount::EqvtAmt(e) => e.to_xml(out, "EqvtAmt"),
+        }
+        out.end(name);
+    }
+}
+
+xml_struct! {
+    /// `CreditTransferTransaction34`: one payment of the order (exchange rate, cheque,
+    /// regulatory reporting, tax and related remittance not modelled).
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Transfer {
+        /// `<PmtId>`.
+        pmt_id: req PaymentId = "PmtId",
+        /// `<PmtTpInf>`.
+        pmt_tp_inf: opt PaymentTypeInfo = "PmtTpInf",
+        /// `<Amt>`.
+        amt: req InstructedAmount = "Amt",
+        /// `<ChrgBr>`.
+        chrg_br: opt ChargeBearer = "ChrgBr",
+        /// `<UltmtDbtr>`.
+        ultmt_dbtr: opt Party = "UltmtDbtr",
+        /// `<IntrmyAgt1>`.
+        intrmy_agt1: opt Agent = "IntrmyAgt1",
+        /// `<IntrmyAgt1Acct>`.
+        intrmy_agt1_acct: opt CashAccount = "IntrmyAgt1Acct",
+        /// `<CdtrAgt>`.
+        cdtr_agt: opt Agent = "CdtrAgt",
+        /// `<CdtrAgtAcct>`.
+        cdtr_agt_acct: opt CashAccount = "CdtrAgtAcct",
+        /// `<Cdtr>`.
+        cdtr: opt Party = "Cdtr",
+        /// `<CdtrAcct>`.
+        cdtr_acct: opt CashAccount = "CdtrAcct",
+        /// `<UltmtCdtr>`.
+        ultmt_cdtr: opt Party = "UltmtCdtr",
+        /// `<InstrForCdtrAgt>`.
+        instr_for_cdtr_agt: many InstructionForCreditorAgent = "InstrForCdtrAgt",
+        /// `<InstrForDbtrAgt>`.
+        instr_for_dbtr_agt: opt Max140Text = "InstrForDbtrAgt",
+        /// `<Purp>`.
+        purp: opt CodeOrProprietary<4> = "Purp",
+        /// `<RmtInf>`.
+        rmt_inf: opt RemittanceInfo = "RmtInf",
+        /// `<SplmtryData>`.
+        splmtry_data: many SupplementaryData = "SplmtryData",
+    }
+}
+
+impl Transfer {
+    /// A payment of `amt` with the given end-to-end reference.
+    pub fn new(end_to_end_id: Max35Text, amt: InstructedAmount) -> Self {
+        Transfer {
+            pmt_id: PaymentId {
+                instr_id: None,
+                end_to_end_id,
+                uetr: None,
+            },
+            pmt_tp_inf: None,
+            amt,
+            chrg_br: None,
+            ultmt_dbtr: None,
+            intrmy_agt1: None,
+            intrmy_agt1_acct: None,
+            cdtr_agt: None,
+            cdtr_agt_acct: None,
+            cdtr: None,
+            cdtr_acct: None,
+            ultmt_cdtr: None,
+            instr_for_cdtr_agt: Vec::new(),
+            instr_for_dbtr_agt: None,
+            purp: None,
+            rmt_inf: None,
+            splmtry_data: Vec::new(),
+        }
+    }
+}
+
+/// `PaymentInstruction30`: a batch of transfers from one debtor account (control sum and
+/// pooling date not modelled). Its `NbOfTxs` is written from, and checked against, the
+/// transfers.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PaymentInstruction {
+    /// `<PmtInfId>`.
+    pub pmt_inf_id: Max35Text,
+    /// `<PmtMtd>`.
+    pub pmt_mtd: PaymentMethod,
+    /// `<BtchBookg>`.
+    pub btch_bookg: Option<bool>,
+    /// `<PmtTpInf>`.
+    pub pmt_tp_inf: Option<PaymentTypeInfo>,
+    /// `<ReqdExctnDt>`.
+    pub reqd_exctn_dt: DateOrDateTime,
+    /// `<Dbtr>`.
+    pub dbtr: Party,
+    /// `<DbtrAcct>`.
+    pub dbtr_acct: CashAccount,
+    /// `<DbtrAgt>`.
+    pub dbtr_agt: Agent,
+    /// `<DbtrAgtAcct>`.
+    pub dbtr_agt_acct: Option<CashAccount>,
+    /// `<InstrForDbtrAgt>`.
+    pub instr_for_dbtr_agt: Option<Max140Text>,
+    /// `<UltmtDbtr>`.
+    pub ultmt_dbtr: Option<Party>,
+    /// `<ChrgBr>`.
+    pub chrg_br: Option<ChargeBearer>,
+    /// `<ChrgsAcct>`.
+    pub chrgs_acct: Option<CashAccount>,
+    /// `<ChrgsAcctAgt>`.
+    pub chrgs_acct_agt: Option<Agent>,
+    /// `<CdtTrfTxInf>`: one or more.
+    pub cdt_trf_tx_inf: Vec<Transfer>,
+}
+
+impl PaymentInstruction {
+    /// A batch with one transfer.
+    pub fn new(
+        pmt_inf_id: Max35Text,
+        reqd_exctn_dt: DateOrDateTime,
+        dbtr: Party,
+        dbtr_acct: CashAccount,
+        dbtr_agt: Agent,
+        transfer: Transfer,
+    ) -> Self {
+        PaymentInstruction {
+            pmt_inf_id,
+            pmt_mtd: PaymentMethod::Trf,
+            btch_bookg: None,
+            pmt_tp_inf: None,
+            reqd_exctn_dt,
+            dbtr,
+            dbtr_acct,
+            dbtr_agt,
+            dbtr_agt_acct: None,
+            instr_for_dbtr_agt: None,
+            ultmt_dbtr: None,
+            chrg_br: None,
+            chrgs_acct: None,
+            chrgs_acct_agt: None,
+            cdt_trf_tx_inf: vec![transfer],
+        }
+    }
+}
+
+impl FromXml for PaymentInstruction {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        let mut s = tree.seq(id);
+        let pmt_inf_id = s.req("PmtInfId")?;
+        let pmt_mtd = s.req("PmtMtd")?;
+        let btch_bookg = s.opt("BtchBookg")?;
+        let nb_of_txs = s.opt_node("NbOfTxs");
+        let pmt_tp_inf = s.opt("PmtTpInf")?;
+        let reqd_exctn_dt = s.req("ReqdExctnDt")?;
+        let dbtr = s.req("Dbtr")?;
+        let dbtr_acct = s.req("DbtrAcct")?;
+        let dbtr_agt = s.req("DbtrAgt")?;
+        let dbtr_agt_acct = s.opt("DbtrAgtAcct")?;
+        let instr_for_dbtr_agt = s.opt("InstrForDbtrAgt")?;
+        let ultmt_dbtr = s.opt("UltmtDbtr")?;
+        let chrg_br = s.opt("ChrgBr")?;
+        let chrgs_acct = s.opt("ChrgsAcct")?;
+        let chrgs_acct_agt = s.opt("ChrgsAcctAgt")?;
+        let cdt_trf_tx_inf: Vec<Transfer> = s.some("CdtTrfTxInf")?;
+        if let Some(n) = nb_of_txs {
+            check_nb_of_txs(tree, n, cdt_trf_tx_inf.len())?;
+        }
+        Ok(PaymentInstruction {
+            pmt_inf_id,
+            pmt_mtd,
+            btch_bookg,
+            pmt_tp_inf,
+            reqd_exctn_dt,
+            dbtr,
+            dbtr_acct,
+            dbtr_agt,
+            dbtr_agt_acct,
+            instr_for_dbtr_agt,
+            ultmt_dbtr,
+            chrg_br,
+            chrgs_acct,
+            chrgs_acct_agt,
+            cdt_trf_tx_inf,
+        })
+    }
+}
+
+impl ToXml for PaymentInstruction {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        out.leaf("PmtInfId", &self.pmt_inf_id);
+        out.leaf("PmtMtd", &self.pmt_mtd);
+        out.opt("BtchBookg", &self.btch_bookg);
+        out.text("NbOfTxs", &self.cdt_trf_tx_inf.len().to_string());
+        out.opt("PmtTpInf", &self.pmt_tp_inf);
+        self.reqd_exctn_dt.to_xml(out, "ReqdExctnDt");
+        self.dbtr.to_xml(out, "Dbtr");
+        self.dbtr_acct.to_xml(out, "DbtrAcct");
+        self.dbtr_agt.to_xml(out, "DbtrAgt");
+        out.opt("DbtrAgtAcct", &self.dbtr_agt_acct);
+        out.opt("InstrForDbtrAgt", &self.instr_for_dbtr_agt);
+        out.opt("UltmtDbtr", &self.ultmt_dbtr);
+        out.opt("ChrgBr", &self.chrg_br);
+        out.opt("ChrgsAcct", &self.chrgs_acct);
+        out.opt("ChrgsAcctAgt", &self.chrgs_acct_agt);
+        out.many("CdtTrfTxInf", &self.cdt_trf_tx_inf);
+        out.end(name);
+    }
+}
+
+/// A pain.001.001.09 message (`<CstmrCdtTrfInitn>`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Pain001 {
+    /// `<GrpHdr>`.
+    pub grp_hdr: GroupHeader,
+    /// `<PmtInf>`: one or more.
+    pub pmt_inf: Vec<PaymentInstruction>,
+    /// `<SplmtryData>`.
+    pub splmtry_data: Vec<SupplementaryData>,
+}
+
+impl Pain001 {
+    /// An order with one payment instruction.
+    pub fn new(grp_hdr: GroupHeader, pmt_inf: PaymentInstruction) -> Self {
+        Pain001 {
+            grp_hdr,
+            pmt_inf: vec![pmt_inf],
+            splmtry_data: Vec::new(),
+        }
+    }
+
+    /// `GrpHdr/MsgId`.
+    pub fn msg_id(&self) -> &str {
+        self.grp_hdr.msg_id.as_str()
+    }
+
+    /// Every transfer, in document order.
+    pub fn transfers(&self) -> impl Iterator<Item = &Transfer> {
+        self.pmt_inf.iter().flat_map(|p| p.cdt_trf_tx_inf.iter())
+    }
+}
+
+impl FromXml for Pain001 {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+        let mut s = tree.seq(id);
+        let hdr = s.req_node("GrpHdr")?;
+        let grp_hdr = {
+            let mut h = tree.seq(hdr);
+            let msg_id = h.req("MsgId")?;
+            let cre_dt_tm = h.req("CreDtTm")?;
+            let nb = h.req_node("NbOfTxs")?;
+            let initg_pty = h.req("InitgPty")?;
+            let fwdg_agt = h.opt("FwdgAgt")?;
+            (
+                GroupHeader {
+                    msg_id,
+                    cre_dt_tm,
+                    initg_pty,
+                    fwdg_agt,
+                },
+                nb,
+            )
+        };
+        let pmt_inf: Vec<PaymentInstruction> = s.some("PmtInf")?;
+        let total = pmt_inf.iter().map(|p| p.cdt_trf_tx_inf.len()).sum();
+        check_nb_of_txs(tree, grp_hdr.1, total)?;
+        let splmtry_data = s.many("SplmtryData", usize::MAX)?;
+        Ok(Pain001 {
+            grp_hdr: grp_hdr.0,
+            pmt_inf,
+            splmtry_data,
+        })
+    }
+}
+
+impl ToXml for Pain001 {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        out.start("GrpHdr");
+        out.leaf("MsgId", &self.grp_hdr.msg_id);
+        out.leaf("CreDtTm", &self.grp_hdr.cre_dt_tm);
+        out.text("NbOfTxs", &self.transfers().count().to_string());
+        self.grp_hdr.initg_pty.to_xml(out, "InitgPty");
+        out.opt("FwdgAgt", &self.grp_hdr.fwdg_agt);
+        out.end("GrpHdr");
+        out.many("PmtInf", &self.pmt_inf);
+        out.many("SplmtryData", &self.splmtry_data);
+        out.end(name);
+    }
+}
+
+message_impl!(Pain001, |m| Some(m.msg_id()));
