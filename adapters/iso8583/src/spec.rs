@@ -685,7 +685,12 @@ fn build_composite(
                 }
                 bitmap_bytes as usize * 8
             } else {
-                subs.len()
+                // Numbered 1..=N; the highest number sets N so that a gap is reported as one.
+                subs.keys()
+                    .filter_map(|k| k.parse::<usize>().ok())
+                    .max()
+                    .unwrap_or(0)
+                    .clamp(1, 999)
             };
             let mut list: Vec<Option<FieldSpec>> = vec![None; count];
             for (k, sf) in subs {
