@@ -408,6 +408,16 @@ impl Config {
                 _ => {}
             }
         }
+        // A lease must outlive the slowest send it covers, or a second worker would resend
+        // while the first still waits (harmless to a bank that dedupes by UETR, but wasteful).
+        for bank in &self.banks {
+            if self.dispatch.lease_ms <= bank.timeout_ms as i64 {
+                return invalid(format!(
+                    "dispatch.lease_ms ({}) must be longer than banks[{:?}].timeout_ms ({})",
+                    self.dispatch.lease_ms, bank.id, bank.timeout_ms
+                ));
+            }
+        }
         if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
             return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
         }
@@ -536,6 +546,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nope"), "{err}");
+        let err = Config::from_toml(MINIMAL, env(&[("CORRIDOR__DISPATCH__LEASE_MS", "10000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lease_ms"), "{err}");
         let err = Config::from_toml(MINIMAL, env(&[("CORRIDOR__BANKS__7__ID", "x")]))
             .unwrap_err()
             .to_string();

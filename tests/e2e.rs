@@ -267,8 +267,11 @@ async fn asynchronous_and_pending_answers_arrive_by_callback() {
 #[tokio::test]
 async fn gateway_killed_between_send_and_answer_resumes_without_double_payment() {
     on_each_store("gateway_killed_between_send_and_answer", |db| async move {
+        // The lease outlives one send (config check), and both are short so that the
+        // restarted instance takes the row over quickly.
         let options = Options {
             lease_ms: 500,
+            bank_timeout_ms: 450,
             ..Options::default()
         };
         let mut world = World::start(db, options).await;

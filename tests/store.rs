@@ -377,3 +377,34 @@ async fn outbound_identifiers_are_unique_and_findable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sqlite_is_durable_on_power_loss() {
+    // WAL with synchronous=FULL: an acknowledged commit is on disk (DESIGN.md decision 4).
+    let db = TestDb::sqlite().await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    use sqlx::Row;
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let sync: i64 = sqlx::query("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 2, "FULL");
+    assert_eq!(fk, 1);
+    drop(conn);
+    db.finish().await;
+}

@@ -251,6 +251,15 @@ async fn accept_one(
         }
         Inserted::Created => {
             let state = route_and_submit(tx, config, &settlement).await?;
+            tracing::info!(
+                settlement = %settlement.id,
+                ledger,
+                event_id = %settlement.event_id,
+                amount = %settlement.amount,
+                creditor_account = %crate::telemetry::mask(account_text(&settlement.creditor.account)),
+                %state,
+                "settlement received"
+            );
             Ok(EventResult {
                 status: 201,
                 event_id,
@@ -259,6 +268,14 @@ async fn accept_one(
                 error: None,
             })
         }
+    }
+}
+
+fn account_text(account: &crate::domain::Account) -> &str {
+    match account {
+        crate::domain::Account::Iban(iban) => iban.as_str(),
+        crate::domain::Account::Msisdn(m) => m.as_str(),
+        crate::domain::Account::Other { id, .. } => id,
     }
 }
 
