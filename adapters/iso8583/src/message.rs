@@ -238,8 +238,8 @@ impl Message {
 
     /// Decode into this message, replacing its content and reusing its buffers.
     pub fn decode_from(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
-        let spec = self.spec.clone();
-        let spec = &*spec;
+        // Borrow the spec field by field: no Arc clone on the hot path.
+        let spec: &Spec = &self.spec;
         if bytes.len() > spec.message_bytes_max {
             return Err(CodecError::at(
                 Location::Message,
