@@ -75,6 +75,9 @@ pub struct Config {
     /// Correspondent banks reachable over the ISO 20022 rail.
     #[serde(default)]
     pub banks: Vec<BankConfig>,
+    /// Mobile-money switches reachable over the ISO 8583 rail.
+    #[serde(default)]
+    pub switches: Vec<SwitchConfig>,
     /// Routing rules, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
@@ -287,6 +290,72 @@ fn default_business_service() -> String {
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    /// Our name for the switch, used in routes.
+    pub id: String,
+    /// `host:port` of its ISO 8583 listener (one persistent link per switch).
+    pub addr: String,
+    /// An embedded spec name (`mobile-money`, `iso87ascii`, `iso87binary`, `iso93ascii`) or a
+    /// path to a spec TOML file.
+    #[serde(default = "default_switch_spec")]
+    pub spec: String,
+    /// PEM CA file: when set, the link runs TLS and checks the switch against it.
+    #[serde(default)]
+    pub tls_ca_file: Option<PathBuf>,
+    /// Name checked against the switch's certificate (default: the host part of `addr`).
+    #[serde(default)]
+    pub tls_server_name: Option<String>,
+    /// Deadline of one request (0200, 0420/0421).
+    #[serde(default = "default_switch_timeout_ms")]
+    pub timeout_ms: u64,
+    /// DE3 of a wallet credit.
+    #[serde(default = "default_processing_code")]
+    pub processing_code: String,
+    /// DE32, acquiring institution id.
+    #[serde(default = "default_acquirer_id")]
+    pub acquirer_id: String,
+    /// DE41, card acceptor terminal id (8 characters).
+    #[serde(default = "default_terminal_id")]
+    pub terminal_id: String,
+    /// DE39 codes meaning approved.
+    #[serde(default = "default_approved_codes")]
+    pub approved_codes: Vec<String>,
+    /// DE39 codes whose outcome is unknown: answered by a reversal, like a timeout. Every
+    /// other code is a final decline.
+    #[serde(default = "default_ambiguous_codes")]
+    pub ambiguous_codes: Vec<String>,
+    /// Send an echo (0800/301) after this long without traffic; 0 disables.
+    #[serde(default = "default_echo_idle_ms")]
+    pub echo_idle_ms: u64,
+}
+
+fn default_switch_spec() -> String {
+    "mobile-money".into()
+}
+fn default_switch_timeout_ms() -> u64 {
+    5_000
+}
+fn default_processing_code() -> String {
+    "260000".into()
+}
+fn default_acquirer_id() -> String {
+    "000001".into()
+}
+fn default_terminal_id() -> String {
+    "CORRIDOR".into()
+}
+fn default_approved_codes() -> Vec<String> {
+    vec!["00".into()]
+}
+fn default_ambiguous_codes() -> Vec<String> {
+    vec!["68".into(), "91".into(), "96".into()]
+}
+fn default_echo_idle_ms() -> u64 {
+    30_000
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// Settlement currencies this rule takes; empty: any.
     #[serde(default)]
@@ -297,9 +366,9 @@ pub struct RouteConfig {
     /// Creditor account kinds: iban, msisdn, other; empty: any.
     #[serde(default)]
     pub account_kinds: Vec<AccountKind>,
-    /// `iso20022` (a bank in `banks`).
+    /// `iso20022` (a bank in `banks`) or `iso8583` (a switch in `switches`).
     pub rail: RailKind,
-    /// The bank id (for iso20022).
+    /// The bank or switch id.
     pub counterparty: String,
 }
 
@@ -307,12 +376,14 @@ pub struct RouteConfig {
 #[serde(rename_all = "snake_case")]
 pub enum RailKind {
     Iso20022,
+    Iso8583,
 }
 
 impl RailKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RailKind::Iso20022 => "iso20022",
+            RailKind::Iso8583 => "iso8583",
         }
     }
 }
@@ -405,6 +476,12 @@ impl Config {
                         route.counterparty
                     ));
                 }
+                RailKind::Iso8583 if self.switch(&route.counterparty).is_none() => {
+                    return invalid(format!(
+                        "routes[{i}]: counterparty {:?} is not a configured switch",
+                        route.counterparty
+                    ));
+                }
                 _ => {}
             }
         }
@@ -415,6 +492,32 @@ impl Config {
                 return invalid(format!(
                     "dispatch.lease_ms ({}) must be longer than banks[{:?}].timeout_ms ({})",
                     self.dispatch.lease_ms, bank.id, bank.timeout_ms
+                ));
+            }
+        }
+        let mut switch_ids = HashSet::new();
+        for switch in &self.switches {
+            if !switch_ids.insert(&switch.id) {
+                return invalid(format!("switch id {:?} appears twice", switch.id));
+            }
+            if switch.terminal_id.len() != 8 {
+                return invalid(format!(
+                    "switch {:?}: terminal_id must be 8 characters",
+                    switch.id
+                ));
+            }
+            if switch.processing_code.len() != 6
+                || !switch.processing_code.bytes().all(|b| b.is_ascii_digit())
+            {
+                return invalid(format!(
+                    "switch {:?}: processing_code must be 6 digits",
+                    switch.id
+                ));
+            }
+            if self.dispatch.lease_ms <= switch.timeout_ms as i64 {
+                return invalid(format!(
+                    "dispatch.lease_ms ({}) must be longer than switches[{:?}].timeout_ms ({})",
+                    self.dispatch.lease_ms, switch.id, switch.timeout_ms
                 ));
             }
         }
@@ -430,6 +533,10 @@ impl Config {
 
     pub fn bank(&self, id: &str) -> Option<&BankConfig> {
         self.banks.iter().find(|b| b.id == id)
+    }
+
+    pub fn switch(&self, id: &str) -> Option<&SwitchConfig> {
+        self.switches.iter().find(|s| s.id == id)
     }
 
     /// The database URL with a relative SQLite path resolved under the data directory.

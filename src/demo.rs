@@ -40,6 +40,7 @@ pub const WRITEBACK_SECRET: &str = "demo-writeback-secret";
 pub const BANK_ID: &str = "sim-bank";
 pub const BANK_BIC: &str = "SIMBGB2LXXX";
 pub const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
+pub const SWITCH_ID: &str = "sim-switch";
 
 /// The demo's configuration, as a user would write it (printed with `--help` in the README).
 pub fn demo_config(
@@ -47,6 +48,7 @@ pub fn demo_config(
     listen: SocketAddr,
     bank_endpoint: &str,
     ledger_callback: &str,
+    switch_addr: SocketAddr,
 ) -> String {
     let pki = data_dir.join("pki");
     format!(
@@ -84,6 +86,18 @@ cert_file = "{cert}"
 key_file = "{key}"
 timeout_ms = 1000
 callback_secrets = ["{BANK_CALLBACK_SECRET}"]
+
+[[switches]]
+id = "{SWITCH_ID}"
+addr = "{switch_addr}"
+spec = "mobile-money"
+timeout_ms = 1000
+
+[[routes]]
+currencies = ["PHP"]
+account_kinds = ["msisdn"]
+rail = "iso8583"
+counterparty = "{SWITCH_ID}"
 
 [[routes]]
 currencies = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK"]
@@ -125,8 +139,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     bank_config.callback_base = Some(format!("http://{listen}"));
     bank_config.callback_secret = BANK_CALLBACK_SECRET.as_bytes().to_vec();
     let bank = sim::bank::BankSim::start(bank_config).await?;
+    let switch = sim::switch::start(sim::switch::SwitchConfig::local(iso8583::specs::builtin(
+        "mobile-money",
+    )?))
+    .await?;
 
-    let toml = demo_config(&dir, listen, &bank.mx_url(), &ledger.url());
+    let toml = demo_config(&dir, listen, &bank.mx_url(), &ledger.url(), switch.addr);
     let config_path = dir.join("corridor.toml");
     std::fs::write(&config_path, &toml)?;
     let config = Arc::new(Config::from_toml(&toml, std::env::vars())?);
@@ -140,7 +158,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let mut gateway = crate::gateway::start(config.clone(), store.clone(), true).await?;
 
-    let mut generator = LedgerSim::new(GeneratorConfig::new(LEDGER, args.seed));
+    let mut generator_config = GeneratorConfig::new(LEDGER, args.seed);
+    // Some settlements pay PHP into mobile wallets: they go over the ISO 8583 rail.
+    generator_config.mix.msisdn_share = 0.1;
+    let mut generator = LedgerSim::new(generator_config);
     let events = generator.take(args.events);
     let poster = sim::ledger::LedgerPoster::new(PosterConfig {
         gateway_base: format!("http://{listen}"),
@@ -196,13 +217,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     bank.wait_for_callbacks(bank.stats().callbacks_sent, Duration::from_secs(2))
         .await;
 
-    let ok = summary(&store, &events, &statuses, &ledger, &bank).await?;
+    let ok = summary(&store, &events, &statuses, &ledger, &bank, &switch).await?;
     println!("  took {:.1} s", started.elapsed().as_secs_f64());
     println!(
         "  inspect: corridor settlements list --config {}",
         config_path.display()
     );
     gateway.shutdown().await;
+    switch.shutdown();
     bank.shutdown().await;
     ledger.shutdown().await;
     store.close().await;
@@ -244,6 +266,7 @@ async fn summary(
     statuses: &HashMap<u16, usize>,
     ledger: &sim::ledger::WritebackHandle,
     bank: &sim::bank::BankHandle,
+    switch: &sim::switch::SwitchHandle,
 ) -> anyhow::Result<bool> {
     let mut conn = store.pool().acquire().await?;
     let counts: BTreeMap<_, _> = settlements::count_by_state(&mut conn)
@@ -322,11 +345,19 @@ async fn summary(
         bank_stats.resends,
         if one_msg_id { "yes" } else { "NO" }
     );
-    let sent_to_bank = counts
-        .iter()
-        .filter(|(s, _)| **s != "unroutable" && **s != "failed")
-        .map(|(_, n)| *n)
-        .sum::<i64>();
+    let kinds = crate::store::messages::count_by_kind(&mut conn).await?;
+    let prepared = |kind: &str| kinds.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
+    let sent_to_bank = prepared(crate::rails::bank::PACS008);
+    let switch_counters = switch.counters();
+    let wallet_credits = prepared(crate::rails::wallet::CREDIT);
+    let never_twice = switch_counters.credits as i64 <= wallet_credits;
+    println!(
+        "  wallet switch: {} credits for {wallet_credits} settlements sent, {} declines, {} reversals, never credited twice: {}",
+        switch_counters.credits,
+        switch_counters.declines,
+        switch_counters.reversals,
+        if never_twice { "yes" } else { "NO" }
+    );
     let journal = crate::store::journal::count_by_status(&mut conn).await?;
     let journal: Vec<String> = journal.iter().map(|(s, n)| format!("{n} {s}")).collect();
     println!("  inbound journal: {}", journal.join(", "));
@@ -347,7 +378,8 @@ async fn summary(
         && wrong == 0
         && stray == 0
         && one_msg_id
-        && bank_stats.distinct_uetrs as i64 == sent_to_bank;
+        && bank_stats.distinct_uetrs as i64 == sent_to_bank
+        && never_twice;
     println!();
     println!(
         "  every ledger event reached exactly one final outcome: {}",

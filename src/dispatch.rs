@@ -10,6 +10,8 @@ use crate::config::{Config, DispatchConfig};
 use crate::confirm;
 use crate::domain::SettlementState;
 use crate::rails::bank::{self, BankClient, BankReply};
+use crate::rails::switch_link::SwitchLink;
+use crate::rails::wallet;
 use crate::store::journal::{self, Channel};
 use crate::store::outbox::{self, Job, Kind, Retry};
 use crate::store::settlements::{self, Change, Transitioned};
@@ -26,6 +28,7 @@ pub struct Dispatcher {
     pub store: Store,
     pub config: Arc<Config>,
     pub banks: HashMap<String, BankClient>,
+    pub switches: HashMap<String, SwitchLink>,
     pub writer: Writer,
     pub owner: String,
     pub wake: Arc<Notify>,
@@ -36,6 +39,10 @@ pub struct Dispatcher {
 pub enum JobError {
     #[error(transparent)]
     Send(#[from] bank::SendError),
+    #[error("switch link: {0}")]
+    Link(#[from] iso8583::LinkError),
+    #[error("switch answered {0} to a reversal; expected 0430")]
+    UnexpectedAnswer(String),
     #[error("write-back: {0}")]
     Writeback(String),
     #[error(transparent)]
@@ -101,6 +108,7 @@ impl Dispatcher {
         let result = match job.kind {
             Kind::Deliver => self.deliver(&job, owner).await,
             Kind::Writeback => self.write_back(&job, owner).await,
+            Kind::Reverse => self.reverse(&job, owner).await,
         };
         if let Err(error) = result {
             let backoff = backoff_ms(&self.config.dispatch, job.attempts);
@@ -155,6 +163,10 @@ impl Dispatcher {
             // crash: the bank has it, and there is nothing to send.
             outbox::complete(&mut conn, job, owner).await?;
             return Ok(());
+        }
+        if record.rail.as_deref() == Some("iso8583") {
+            drop(conn);
+            return self.deliver_wallet(job, owner).await;
         }
         let message = messages::for_settlement(&mut conn, sid, bank::PACS008)
             .await?
@@ -262,6 +274,217 @@ impl Dispatcher {
             }
         }
         self.wake.notify_one();
+        Ok(())
+    }
+
+    fn switch_for(&self, message: &messages::Outbound) -> Result<&SwitchLink, JobError> {
+        self.switches.get(&message.counterparty).ok_or_else(|| {
+            JobError::Config(format!("switch {} is not configured", message.counterparty))
+        })
+    }
+
+    /// Sends the stored 0200 and applies the 0210, or starts a reversal when the outcome is
+    /// unknown. A request that never left (link down, busy) is simply retried.
+    async fn deliver_wallet(&self, job: &Job, owner: &str) -> Result<(), JobError> {
+        let sid = &job.settlement_id;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let message = messages::for_settlement(&mut conn, sid, wallet::CREDIT)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("settlement {sid} has no {}", wallet::CREDIT))
+            })?;
+        let switch = self.switch_for(&message)?;
+        let request = wallet::for_sending(&switch.spec, &message, false)
+            .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
+        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        drop(conn);
+        let started = Instant::now();
+        let result = switch
+            .link
+            .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
+            .await;
+        metrics::histogram!("corridor_switch_request_duration_seconds", "switch" => message.counterparty.clone())
+            .record(started.elapsed().as_secs_f64());
+        let response = match result {
+            Ok(response) => response,
+            Err(e) if e.is_ambiguous() => {
+                return self
+                    .start_reversal(job, owner, &message, switch, &e.to_string(), None)
+                    .await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let raw = response.encode().unwrap_or_default();
+        let inbound = journal::record(
+            &self.store,
+            Channel::SwitchResponse,
+            Some(&message.counterparty),
+            Some("application/iso8583"),
+            &raw,
+        )
+        .await?;
+        let answer = wallet::classify(&switch.config, response.get_str(39));
+        let (to, code) = match &answer {
+            wallet::Answer::Approved(code) => (SettlementState::Settled, code),
+            wallet::Answer::Declined(code) => (SettlementState::Rejected, code),
+            wallet::Answer::Ambiguous(code) => {
+                let why = format!("{} with DE39 {code}: outcome unknown", response.mti());
+                return self
+                    .start_reversal(job, owner, &message, switch, &why, Some(inbound))
+                    .await;
+            }
+        };
+        let cause = format!("{} {code}", response.mti());
+        let rejected = to == SettlementState::Rejected;
+        let mut tx = self.store.begin().await?;
+        let change = Change {
+            cause: &cause,
+            inbound_id: Some(inbound),
+            reason_code: rejected.then_some(code.as_str()),
+            reason: rejected.then_some("declined by the switch"),
+            ..Default::default()
+        };
+        let applied = settlements::transition(&mut tx, sid, to, &change).await?;
+        let status = match applied {
+            Transitioned::Moved { .. } => journal::Status::Applied,
+            Transitioned::AlreadyThere => journal::Status::Duplicate,
+            Transitioned::Illegal(_) => journal::Status::Conflict,
+        };
+        journal::mark(
+            &mut tx,
+            inbound,
+            status,
+            &journal::Outcome {
+                detail: Some(&cause),
+                settlement_id: Some(sid.as_str()),
+                message_kind: Some(response.mti()),
+                message_ref: message.rrn.as_deref(),
+            },
+        )
+        .await?;
+        outbox::complete(&mut tx, job, owner).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The credit may or may not have happened: record it as sent, store the 0420 with its
+    /// own STAN, and queue the reversal, all in one transaction.
+    async fn start_reversal(
+        &self,
+        job: &Job,
+        owner: &str,
+        credit: &messages::Outbound,
+        switch: &SwitchLink,
+        why: &str,
+        inbound_id: Option<i64>,
+    ) -> Result<(), JobError> {
+        let sid = &job.settlement_id;
+        tracing::warn!(settlement = %sid, switch = %credit.counterparty, why, "credit outcome unknown: reversing");
+        let mut tx = self.store.begin().await?;
+        if let Some(inbound) = inbound_id {
+            journal::mark(
+                &mut tx,
+                inbound,
+                journal::Status::Applied,
+                &journal::Outcome {
+                    detail: Some(why),
+                    settlement_id: Some(sid.as_str()),
+                    message_kind: Some("0210"),
+                    message_ref: credit.rrn.as_deref(),
+                },
+            )
+            .await?;
+        }
+        mark_sent_state(
+            &mut tx,
+            sid,
+            &format!("ambiguous: {why}; reversal queued"),
+            inbound_id,
+        )
+        .await?;
+        let reversal = wallet::prepare_reversal(&mut tx, &switch.config, credit)
+            .await?
+            .map_err(|e| StoreError::Corrupt(format!("reversal of {sid}: {e}")))?;
+        messages::insert(&mut tx, &reversal).await?;
+        outbox::enqueue(&mut tx, Kind::Reverse, sid, now_ms()).await?;
+        outbox::complete(&mut tx, job, owner).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Sends the stored reversal (0421 when repeated) until a 0430 comes back.
+    async fn reverse(&self, job: &Job, owner: &str) -> Result<(), JobError> {
+        let sid = &job.settlement_id;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let record = settlements::get(&mut conn, sid)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        if record.state.is_final() {
+            outbox::complete(&mut conn, job, owner).await?;
+            return Ok(());
+        }
+        let message = messages::for_settlement(&mut conn, sid, wallet::REVERSAL)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("settlement {sid} has no {}", wallet::REVERSAL))
+            })?;
+        let switch = self.switch_for(&message)?;
+        let request = wallet::for_sending(&switch.spec, &message, message.send_count > 0)
+            .map_err(|e| StoreError::Corrupt(format!("stored 0420 of {sid}: {e}")))?;
+        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        drop(conn);
+        let response = switch
+            .link
+            .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
+            .await?;
+        let raw = response.encode().unwrap_or_default();
+        let inbound = journal::record(
+            &self.store,
+            Channel::SwitchResponse,
+            Some(&message.counterparty),
+            Some("application/iso8583"),
+            &raw,
+        )
+        .await?;
+        if response.mti() != "0430" {
+            return Err(JobError::UnexpectedAnswer(response.mti().to_string()));
+        }
+        let cause = format!("0430 {}", response.get_str(39).unwrap_or("--"));
+        let mut tx = self.store.begin().await?;
+        let change = Change {
+            cause: &cause,
+            inbound_id: Some(inbound),
+            reason_code: Some("REVERSED"),
+            reason: Some("outcome unknown at the switch; the credit was reversed"),
+            ..Default::default()
+        };
+        settlements::transition(&mut tx, sid, SettlementState::Reversed, &change).await?;
+        journal::mark(
+            &mut tx,
+            inbound,
+            journal::Status::Applied,
+            &journal::Outcome {
+                detail: Some(&cause),
+                settlement_id: Some(sid.as_str()),
+                message_kind: Some("0430"),
+                message_ref: message.rrn.as_deref(),
+            },
+        )
+        .await?;
+        outbox::complete(&mut tx, job, owner).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 

@@ -20,6 +20,8 @@ pub enum StartError {
         bank: String,
         source: crate::rails::bank::TlsSetupError,
     },
+    #[error(transparent)]
+    Switch(#[from] crate::rails::switch_link::LinkSetupError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -32,7 +34,10 @@ pub struct Running {
     pub addr: SocketAddr,
     pub dispatcher: Arc<Dispatcher>,
     stop: CancellationToken,
+    /// The HTTP server and the dispatch workers.
     tasks: Vec<JoinHandle<()>>,
+    /// One per switch link: journals what the switch sends unasked.
+    journalers: Vec<JoinHandle<()>>,
 }
 
 /// A name for this instance in leases and logs.
@@ -47,8 +52,12 @@ pub fn instance_id(config: &Config) -> String {
     })
 }
 
-/// Builds the dispatcher (bank clients, writer) without starting anything.
-pub fn dispatcher(config: Arc<Config>, store: Store) -> Result<Arc<Dispatcher>, StartError> {
+/// Builds the dispatcher: bank clients, switch links (which connect in the background, with
+/// their journaling tasks returned), and the writer.
+pub fn dispatcher(
+    config: Arc<Config>,
+    store: Store,
+) -> Result<(Arc<Dispatcher>, Vec<JoinHandle<()>>), StartError> {
     let mut banks = HashMap::new();
     for bank in &config.banks {
         let client = BankClient::new(bank).map_err(|source| StartError::BankTls {
@@ -57,14 +66,17 @@ pub fn dispatcher(config: Arc<Config>, store: Store) -> Result<Arc<Dispatcher>, 
         })?;
         banks.insert(bank.id.clone(), client);
     }
-    Ok(Arc::new(Dispatcher {
+    let (switches, tasks) = crate::rails::switch_link::open_all(&config.switches, &store)?;
+    let dispatcher = Arc::new(Dispatcher {
         store,
         owner: instance_id(&config),
         writer: Writer::new(config.clone()),
         config,
         banks,
+        switches,
         wake: Arc::new(Notify::new()),
-    }))
+    });
+    Ok((dispatcher, tasks))
 }
 
 /// Starts the API on `config.server.listen` (port 0 picks one) and `dispatch.workers`
@@ -74,7 +86,7 @@ pub async fn start(
     store: Store,
     workers: bool,
 ) -> Result<Running, StartError> {
-    let dispatcher = dispatcher(config.clone(), store.clone())?;
+    let (dispatcher, link_tasks) = dispatcher(config.clone(), store.clone())?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -108,26 +120,46 @@ pub async fn start(
         dispatcher,
         stop,
         tasks,
+        journalers: link_tasks,
     })
 }
 
 impl Running {
-    /// Stops accepting, lets workers finish the batch in hand, and waits.
+    /// Stops accepting, lets workers finish the batch in hand, drains the switch links, and
+    /// waits.
     pub async fn shutdown(self) {
         self.stop.cancel();
         for task in self.tasks {
             let _ = task.await;
         }
+        close_links(&self.dispatcher, self.journalers).await;
     }
 
     /// Stops at once, like a killed process: in-flight work is abandoned where it stands,
-    /// leases stay held until they expire. For crash tests and the demo's restart.
+    /// leases stay held until they expire, connections drop. For crash tests and the demo.
     pub async fn kill(self) {
         for task in &self.tasks {
             task.abort();
         }
         for task in self.tasks {
             let _ = task.await;
+        }
+        close_links(&self.dispatcher, self.journalers).await;
+    }
+}
+
+/// Closes every switch link, then ends the journaling tasks, whose senders the links hold.
+async fn close_links(dispatcher: &Dispatcher, journalers: Vec<JoinHandle<()>>) {
+    for switch in dispatcher.switches.values() {
+        switch.link.close().await;
+    }
+    for task in journalers {
+        // The link's sink may outlive `close`; give queued messages a moment to be written.
+        if tokio::time::timeout(std::time::Duration::from_secs(2), task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a switch journaling task did not finish in time");
         }
     }
 }

@@ -272,6 +272,7 @@ async fn gateway_killed_between_send_and_answer_resumes_without_double_payment()
         let options = Options {
             lease_ms: 500,
             bank_timeout_ms: 450,
+            switch_timeout_ms: 450,
             ..Options::default()
         };
         let mut world = World::start(db, options).await;
@@ -372,15 +373,17 @@ async fn dead_letter_then_operator_replay() {
 async fn unroutable_settlement_is_final_and_written_back() {
     on_each_store("unroutable_settlement", |db| async move {
         let world = World::start(db, Options::default()).await;
-        let mut event = event_json("evt-php", "500.00", "wallet top-up");
-        event["currency"] = "PHP".into();
-        event["creditor"]["account"] = serde_json::json!({"msisdn": "+639171234567"});
+        // No route takes ZAR.
+        let mut event = event_json("evt-zar", "500.00", "school fees");
+        event["currency"] = "ZAR".into();
+        event["creditor"]["account"] =
+            serde_json::json!({"other": "62001234567", "scheme": "BBAN"});
         let (status, body) = world.post(&event).await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["state"], "unroutable");
         world.wait_all_final(1, WAIT).await;
         assert_eq!(
-            outcome(&world, "evt-php"),
+            outcome(&world, "evt-zar"),
             ("unroutable".into(), Some("NOROUTE".into()))
         );
         assert_eq!(world.bank.stats().messages_received, 0);

@@ -334,6 +334,9 @@ async fn outbound_identifiers_are_unique_and_findable() {
             uetr: Some("eb6305c9-1f7f-49de-aed0-16487c27b42d".into()),
             body: b"<xml/>".to_vec(),
             send_count: 0,
+            stan: None,
+            rrn: None,
+            transmitted_at: None,
         };
         let mut tx = db.store.begin().await.unwrap();
         settlements::insert_received(&mut tx, &s, "h", "intake", None)

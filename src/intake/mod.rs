@@ -315,7 +315,7 @@ async fn route_and_submit(
         },
     )
     .await?;
-    match rails::prepare(config, &route, settlement) {
+    match rails::prepare(tx, config, &route, settlement).await? {
         Ok(outbound) => {
             crate::store::messages::insert(tx, &outbound).await?;
             move_to(

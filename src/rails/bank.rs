@@ -78,6 +78,9 @@ pub fn prepare(
         uetr: Some(ids.uetr.to_string()),
         body: body.into_bytes(),
         send_count: 0,
+        stan: None,
+        rrn: None,
+        transmitted_at: None,
     })
 }
 

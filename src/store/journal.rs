@@ -16,6 +16,10 @@ pub enum Channel {
     BankResponse,
     /// `POST /v1/banks/{bank}/messages`.
     BankCallback,
+    /// An ISO 8583 switch's answer to our request (re-encoded from the decoded message).
+    SwitchResponse,
+    /// Anything else a switch sent: late or unmatched answers, requests, undecodable frames.
+    SwitchMessage,
 }
 
 impl Channel {
@@ -25,6 +29,8 @@ impl Channel {
             Channel::LedgerFile => "ledger-file",
             Channel::BankResponse => "bank-response",
             Channel::BankCallback => "bank-callback",
+            Channel::SwitchResponse => "switch-response",
+            Channel::SwitchMessage => "switch-message",
         }
     }
 }

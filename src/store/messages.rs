@@ -21,13 +21,18 @@ pub struct Outbound {
     pub uetr: Option<String>,
     pub body: Vec<u8>,
     pub send_count: i64,
+    /// ISO 8583: DE11, DE37 and DE7 as sent.
+    pub stan: Option<String>,
+    pub rrn: Option<String>,
+    pub transmitted_at: Option<String>,
 }
 
 pub async fn insert(conn: &mut AnyConnection, m: &Outbound) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbound_messages (settlement_id, rail, counterparty, kind, msg_id, \
-         biz_msg_idr, instr_id, end_to_end_id, tx_id, uetr, body, send_count, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)",
+         biz_msg_idr, instr_id, end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, \
+         transmitted_at, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15)",
     )
     .bind(m.settlement_id.as_str())
     .bind(&m.rail)
@@ -40,6 +45,9 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outbound) -> Result<(), StoreE
     .bind(&m.tx_id)
     .bind(&m.uetr)
     .bind(m.body.clone())
+    .bind(&m.stan)
+    .bind(&m.rrn)
+    .bind(&m.transmitted_at)
     .bind(now_ms())
     .execute(conn)
     .await?;
@@ -47,7 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outbound) -> Result<(), StoreE
 }
 
 const COLUMNS: &str = "settlement_id, rail, counterparty, kind, msg_id, biz_msg_idr, instr_id, \
-    end_to_end_id, tx_id, uetr, body, send_count";
+    end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, transmitted_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Outbound, StoreError> {
     let sid: String = row.try_get("settlement_id")?;
@@ -65,6 +73,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Outbound, StoreError> {
         uetr: row.try_get("uetr")?,
         body: row.try_get("body")?,
         send_count: row.try_get("send_count")?,
+        stan: row.try_get("stan")?,
+        rrn: row.try_get("rrn")?,
+        transmitted_at: row.try_get("transmitted_at")?,
     })
 }
 
@@ -130,4 +141,53 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Finds an ISO 8583 message to `counterparty` by its STAN and RRN (as echoed in answers).
+pub async fn find_by_trace(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    stan: &str,
+    rrn: &str,
+) -> Result<Option<Outbound>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbound_messages WHERE counterparty = $1 AND stan = $2 AND rrn = $3"
+    ))
+    .bind(counterparty)
+    .bind(stan)
+    .bind(rrn)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Messages per kind (e.g. how many pacs.008 were ever prepared).
+pub async fn count_by_kind(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT kind, COUNT(*) AS n FROM outbound_messages GROUP BY kind")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("kind")?, row.try_get("n")?)))
+        .collect()
+}
+
+/// Takes the next STAN for `counterparty` (1 to 999999, then round again), inside the
+/// caller's transaction so that it is persisted with the message that uses it.
+pub async fn next_stan(conn: &mut AnyConnection, counterparty: &str) -> Result<String, StoreError> {
+    sqlx::query(
+        "INSERT INTO trace_numbers (counterparty, next_stan) VALUES ($1, 0) \
+         ON CONFLICT (counterparty) DO NOTHING",
+    )
+    .bind(counterparty)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query(
+        "UPDATE trace_numbers SET next_stan = CASE WHEN next_stan >= 999999 THEN 1 \
+         ELSE next_stan + 1 END WHERE counterparty = $1 RETURNING next_stan",
+    )
+    .bind(counterparty)
+    .fetch_one(conn)
+    .await?;
+    let stan: i64 = row.try_get("next_stan")?;
+    Ok(format!("{stan:06}"))
 }

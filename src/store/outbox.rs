@@ -16,6 +16,8 @@ pub enum Kind {
     Deliver,
     /// Post the final outcome back to the ledger.
     Writeback,
+    /// Reverse an ISO 8583 credit whose outcome is unknown (0420, then 0421 repeats).
+    Reverse,
 }
 
 impl Kind {
@@ -23,12 +25,14 @@ impl Kind {
         match self {
             Kind::Deliver => "deliver",
             Kind::Writeback => "writeback",
+            Kind::Reverse => "reverse",
         }
     }
     fn parse(value: &str) -> Option<Self> {
         match value {
             "deliver" => Some(Kind::Deliver),
             "writeback" => Some(Kind::Writeback),
+            "reverse" => Some(Kind::Reverse),
             _ => None,
         }
     }

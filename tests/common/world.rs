@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 pub struct Options {
     pub bank_timeout_ms: u64,
+    pub switch_timeout_ms: u64,
     pub lease_ms: i64,
     pub attempts_max: i64,
     pub behaviour: Behaviour,
@@ -25,6 +26,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             bank_timeout_ms: 5_000,
+            switch_timeout_ms: 1_000,
             lease_ms: 10_000,
             attempts_max: 5,
             behaviour: Behaviour::Accept,
@@ -39,6 +41,7 @@ pub struct World {
     pub config: Arc<Config>,
     pub gateway: Option<Running>,
     pub bank: BankHandle,
+    pub switch: sim::switch::SwitchHandle,
     pub ledger: WritebackHandle,
     pub poster: LedgerPoster,
     pub listen: SocketAddr,
@@ -68,11 +71,25 @@ impl World {
         bank_config.callback_secret = demo::BANK_CALLBACK_SECRET.as_bytes().to_vec();
         bank_config.hang_ms_max = 10_000;
         let bank = BankSim::start(bank_config).await.unwrap();
-        let text = demo::demo_config(dir.path(), listen, &bank.mx_url(), &ledger.url());
+        let spec = iso8583::specs::builtin("mobile-money").unwrap();
+        let switch = sim::switch::start(sim::switch::SwitchConfig::local(spec))
+            .await
+            .unwrap();
+        let text = demo::demo_config(
+            dir.path(),
+            listen,
+            &bank.mx_url(),
+            &ledger.url(),
+            switch.addr,
+        );
         let overrides = vec![
             (
                 "CORRIDOR__BANKS__0__TIMEOUT_MS".to_string(),
                 options.bank_timeout_ms.to_string(),
+            ),
+            (
+                "CORRIDOR__SWITCHES__0__TIMEOUT_MS".to_string(),
+                options.switch_timeout_ms.to_string(),
             ),
             (
                 "CORRIDOR__DISPATCH__LEASE_MS".to_string(),
@@ -116,6 +133,7 @@ impl World {
             config,
             gateway: Some(gateway),
             bank,
+            switch,
             ledger,
             poster,
             listen,
@@ -188,6 +206,7 @@ impl World {
         if let Some(g) = self.gateway.take() {
             g.shutdown().await;
         }
+        self.switch.shutdown();
         self.bank.shutdown().await;
         self.ledger.shutdown().await;
         self.db

@@ -1,0 +1,228 @@
+//! Persistent links to ISO 8583 switches, one per configured switch, and the journaling of
+//! everything a switch sends that is not the answer to a waiting request (late answers,
+//! unmatched answers, unsolicited requests, undecodable frames): nothing is dropped.
+
+use super::wallet;
+use crate::config::SwitchConfig;
+use crate::domain::SettlementState;
+use crate::store::journal::{self, Channel, Status};
+use crate::store::{messages, settlements, Store, StoreError};
+use iso8583::{Inbound, Link, LinkConfig, Spec, TlsClient};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Most inbound messages queued from one link before the link waits for the journal.
+const INBOUND_QUEUE_MAX: usize = 1024;
+
+/// A live link with what is needed to speak on it.
+#[derive(Clone)]
+pub struct SwitchLink {
+    pub link: Link,
+    pub config: SwitchConfig,
+    pub spec: Arc<Spec>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkSetupError {
+    #[error("switch {0}: {1}")]
+    Spec(String, String),
+    #[error("switch {switch}: TLS CA {path}: {why}")]
+    Tls {
+        switch: String,
+        path: String,
+        why: String,
+    },
+}
+
+fn tls(switch: &SwitchConfig) -> Result<Option<TlsClient>, LinkSetupError> {
+    let Some(path) = &switch.tls_ca_file else {
+        return Ok(None);
+    };
+    let err = |why: String| LinkSetupError::Tls {
+        switch: switch.id.clone(),
+        path: path.display().to_string(),
+        why,
+    };
+    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(cert.map_err(|e| err(e.to_string()))?)
+            .map_err(|e| err(e.to_string()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let host = switch
+        .addr
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&switch.addr);
+    Ok(Some(TlsClient {
+        config: Arc::new(config),
+        server_name: switch
+            .tls_server_name
+            .clone()
+            .unwrap_or_else(|| host.to_string()),
+    }))
+}
+
+/// The open links by switch id, and their journaling tasks.
+pub type OpenLinks = (HashMap<String, SwitchLink>, Vec<JoinHandle<()>>);
+
+/// Opens a link to every switch (they connect and sign on in the background, reconnecting
+/// for ever) and starts one journaling task per link.
+pub fn open_all(switches: &[SwitchConfig], store: &Store) -> Result<OpenLinks, LinkSetupError> {
+    let mut links = HashMap::new();
+    let mut tasks = Vec::new();
+    for switch in switches {
+        let spec = wallet::spec(switch)
+            .map_err(|e| LinkSetupError::Spec(switch.id.clone(), e.to_string()))?;
+        let mut cfg = LinkConfig::new(switch.addr.clone(), spec.clone());
+        cfg.name = switch.id.clone();
+        cfg.tls = tls(switch)?;
+        cfg.request_timeout_ms = switch.timeout_ms;
+        cfg.echo_idle_ms = switch.echo_idle_ms;
+        let (sink, inbound) = mpsc::channel(INBOUND_QUEUE_MAX);
+        let link = Link::connect(cfg, sink);
+        tasks.push(tokio::spawn(journal_inbound(
+            store.clone(),
+            switch.clone(),
+            inbound,
+        )));
+        links.insert(
+            switch.id.clone(),
+            SwitchLink {
+                link,
+                config: switch.clone(),
+                spec,
+            },
+        );
+    }
+    Ok((links, tasks))
+}
+
+async fn journal_inbound(store: Store, switch: SwitchConfig, mut inbound: mpsc::Receiver<Inbound>) {
+    while let Some(message) = inbound.recv().await {
+        if let Err(e) = journal_one(&store, &switch, message).await {
+            tracing::error!(switch = %switch.id, error = %e, "could not journal a message from the switch");
+        }
+    }
+}
+
+async fn journal_one(
+    store: &Store,
+    switch: &SwitchConfig,
+    inbound: Inbound,
+) -> Result<(), StoreError> {
+    let source = Some(switch.id.as_str());
+    let (raw, status, detail, settlement, kind) = match inbound {
+        Inbound::Undecodable { raw, error } => (
+            raw,
+            Status::Rejected,
+            format!("undecodable frame: {error}"),
+            None,
+            None,
+        ),
+        Inbound::Request { message, raw } => (
+            raw,
+            Status::Unmatched,
+            format!("unsolicited request {}", message.mti()),
+            None,
+            Some(message.mti().to_string()),
+        ),
+        Inbound::Unmatched { message, raw, late } => {
+            let (status, detail, settlement) =
+                classify_unmatched(store, switch, &message, late).await?;
+            (
+                raw,
+                status,
+                detail,
+                settlement,
+                Some(message.mti().to_string()),
+            )
+        }
+    };
+    let id = journal::record(
+        store,
+        Channel::SwitchMessage,
+        source,
+        Some("application/iso8583"),
+        &raw,
+    )
+    .await?;
+    let mut conn = store.pool().acquire().await?;
+    if status == Status::Conflict {
+        tracing::warn!(switch = %switch.id, journal = id, %detail, "switch answer contradicts the settlement: kept as a break");
+    }
+    journal::mark(
+        &mut conn,
+        id,
+        status,
+        &journal::Outcome {
+            detail: Some(&detail),
+            settlement_id: settlement.as_deref(),
+            message_kind: kind.as_deref(),
+            message_ref: None,
+        },
+    )
+    .await
+}
+
+/// What an answer that found no waiting request means: a late approval after a reversal is a
+/// break (a conflict for reconciliation), never a silent overwrite (DESIGN.md decision 6).
+async fn classify_unmatched(
+    store: &Store,
+    switch: &SwitchConfig,
+    message: &iso8583::Message,
+    late: bool,
+) -> Result<(Status, String, Option<String>), StoreError> {
+    let (Some(stan), Some(rrn)) = (message.get_str(11), message.get_str(37)) else {
+        return Ok((
+            Status::Unmatched,
+            format!("{} without DE11/DE37", message.mti()),
+            None,
+        ));
+    };
+    let mut conn = store.pool().acquire().await?;
+    let Some(sent) = messages::find_by_trace(&mut conn, &switch.id, stan, rrn).await? else {
+        return Ok((
+            Status::Unmatched,
+            format!(
+                "{} for STAN {stan} RRN {rrn}: nothing sent with these",
+                message.mti()
+            ),
+            None,
+        ));
+    };
+    let record = settlements::get(&mut conn, &sent.settlement_id).await?;
+    let state = record.map(|r| r.state);
+    let answer = wallet::classify(switch, message.get_str(39));
+    let lateness = if late { "late" } else { "unmatched" };
+    let sid = Some(sent.settlement_id.to_string());
+    Ok(match (state, answer) {
+        (Some(SettlementState::Reversed), wallet::Answer::Approved(code)) if message.mti() == "0210" => (
+            Status::Conflict,
+            format!("{lateness} approval (DE39 {code}) after the credit was reversed"),
+            sid,
+        ),
+        (Some(state), wallet::Answer::Approved(code)) if message.mti() == "0210" && !state.is_final() => (
+            Status::Conflict,
+            format!("{lateness} approval (DE39 {code}) while the settlement is {state}, its outcome already treated as unknown"),
+            sid,
+        ),
+        (Some(state), answer) if state.is_final() => {
+            (Status::Duplicate, format!("{lateness} {} ({answer:?}); settlement already {state}", message.mti()), sid)
+        }
+        (state, answer) => (
+            Status::Conflict,
+            format!("{lateness} {} ({answer:?}) while the settlement is {}", message.mti(), state.map_or("unknown".into(), |s| s.to_string())),
+            sid,
+        ),
+    })
+}

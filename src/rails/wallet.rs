@@ -1,0 +1,319 @@
+//! The ISO 8583 wallet rail: a settlement to a mobile wallet becomes a 0200 credit on a
+//! persistent link to a mobile-money switch; the 0210's DE39 decides. An ambiguous outcome (a
+//! timeout, a lost connection, or DE39 68/91/96) is never guessed: it starts a durable
+//! reversal, 0420 then 0421 repeats until a 0430 (DESIGN.md decision 6).
+//!
+//! Mapping is pure apart from the STAN counter; the link (iso8583::Link) is the transport.
+
+use super::RailError;
+use crate::config::SwitchConfig;
+use crate::domain::{Account, Settlement};
+use crate::store::messages::{self, Outbound};
+use crate::store::StoreError;
+use iso8583::{Message, Spec};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Message kinds as stored in outbound_messages.
+pub const CREDIT: &str = "iso8583.0200";
+pub const REVERSAL: &str = "iso8583.0420";
+
+/// What a 0210 (or a failed exchange) means for the settlement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Approved(String),
+    Declined(String),
+    /// Unknown outcome at the switch: reverse.
+    Ambiguous(String),
+}
+
+/// Classifies a DE39 by the switch's own table.
+pub fn classify(switch: &SwitchConfig, de39: Option<&str>) -> Answer {
+    let Some(code) = de39 else {
+        return Answer::Ambiguous("no DE39 in the answer".into());
+    };
+    if switch.approved_codes.iter().any(|c| c == code) {
+        Answer::Approved(code.to_string())
+    } else if switch.ambiguous_codes.iter().any(|c| c == code) {
+        Answer::Ambiguous(code.to_string())
+    } else {
+        Answer::Declined(code.to_string())
+    }
+}
+
+/// The switch's spec, loaded once per name or path.
+pub fn spec(switch: &SwitchConfig) -> Result<Arc<Spec>, RailError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Spec>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(spec) = cache.lock().expect("spec cache lock").get(&switch.spec) {
+        return Ok(spec.clone());
+    }
+    let spec = iso8583::specs::load(&switch.spec).map_err(|e| {
+        RailError::Render(format!("switch {}: spec {}: {e}", switch.id, switch.spec))
+    })?;
+    cache
+        .lock()
+        .expect("spec cache lock")
+        .insert(switch.spec.clone(), spec.clone());
+    Ok(spec)
+}
+
+fn fmt(now: time::OffsetDateTime, format: &[time::format_description::FormatItem<'_>]) -> String {
+    now.format(format).unwrap_or_default()
+}
+
+/// DE7 (MMDDhhmmss, UTC), DE12 (hhmmss), DE13 (MMDD) and an RRN (YDDDhh + STAN).
+struct Stamp {
+    de7: String,
+    de12: String,
+    de13: String,
+    rrn: String,
+}
+
+fn stamp(now: time::OffsetDateTime, stan: &str) -> Stamp {
+    use time::macros::format_description;
+    let year_digit = (now.year() % 10).to_string();
+    Stamp {
+        de7: fmt(
+            now,
+            format_description!("[month][day][hour][minute][second]"),
+        ),
+        de12: fmt(now, format_description!("[hour][minute][second]")),
+        de13: fmt(now, format_description!("[month][day]")),
+        rrn: format!(
+            "{year_digit}{}{}{stan}",
+            fmt(now, format_description!("[ordinal]")),
+            fmt(now, format_description!("[hour]"))
+        ),
+    }
+}
+
+fn render_err(field: u16, e: impl std::fmt::Display) -> RailError {
+    RailError::Render(format!("ISO 8583 field {field}: {e}"))
+}
+
+fn set(msg: &mut Message, field: u16, value: &str) -> Result<(), RailError> {
+    msg.set(field, value.as_bytes())
+        .map(|_| ())
+        .map_err(|e| render_err(field, e))
+}
+
+/// Assigns STAN, RRN and DE7 and builds the 0200 credit, inside the intake transaction.
+pub async fn prepare(
+    conn: &mut AnyConnection,
+    switch: &SwitchConfig,
+    settlement: &Settlement,
+) -> Result<Result<Outbound, RailError>, StoreError> {
+    let spec = match spec(switch) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let stan = messages::next_stan(conn, &switch.id).await?;
+    Ok(build_credit(
+        &spec,
+        switch,
+        settlement,
+        &stan,
+        time::OffsetDateTime::now_utc(),
+    ))
+}
+
+fn build_credit(
+    spec: &Arc<Spec>,
+    switch: &SwitchConfig,
+    settlement: &Settlement,
+    stan: &str,
+    now: time::OffsetDateTime,
+) -> Result<Outbound, RailError> {
+    let st = stamp(now, stan);
+    let mut msg = Message::new(spec, "0200").map_err(|e| render_err(0, e))?;
+    match &settlement.creditor.account {
+        Account::Msisdn(m) => set(&mut msg, 2, m.digits())?,
+        Account::Iban(iban) => set(&mut msg, 103, iban.as_str())?,
+        Account::Other { id, .. } => set(&mut msg, 103, id)?,
+    }
+    set(&mut msg, 3, &switch.processing_code)?;
+    set(&mut msg, 4, &format!("{:012}", settlement.amount.minor()))?;
+    set(&mut msg, 7, &st.de7)?;
+    set(&mut msg, 11, stan)?;
+    set(&mut msg, 12, &st.de12)?;
+    set(&mut msg, 13, &st.de13)?;
+    set(&mut msg, 32, &switch.acquirer_id)?;
+    set(&mut msg, 37, &st.rrn)?;
+    set(&mut msg, 41, &switch.terminal_id)?;
+    set(
+        &mut msg,
+        49,
+        &format!("{:03}", settlement.amount.currency().numeric()),
+    )?;
+    let body = msg.encode().map_err(|e| render_err(0, e))?;
+    Ok(Outbound {
+        settlement_id: settlement.id.clone(),
+        rail: "iso8583".into(),
+        counterparty: switch.id.clone(),
+        kind: CREDIT.into(),
+        msg_id: format!("0200:{stan}:{}", st.rrn),
+        biz_msg_idr: format!("0200:{stan}:{}", st.rrn),
+        instr_id: None,
+        end_to_end_id: Some(settlement.id.to_string()),
+        tx_id: None,
+        uetr: None,
+        body,
+        send_count: 0,
+        stan: Some(stan.to_string()),
+        rrn: Some(st.rrn),
+        transmitted_at: Some(st.de7),
+    })
+}
+
+/// Builds the reversal of a stored 0200: a new STAN, the same RRN and terminal (so that the
+/// switch finds the original), and DE90 = original MTI, STAN, DE7, acquirer, forwarder.
+pub async fn prepare_reversal(
+    conn: &mut AnyConnection,
+    switch: &SwitchConfig,
+    credit: &Outbound,
+) -> Result<Result<Outbound, RailError>, StoreError> {
+    let spec = match spec(switch) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let stan = messages::next_stan(conn, &switch.id).await?;
+    Ok(build_reversal(
+        &spec,
+        switch,
+        credit,
+        &stan,
+        time::OffsetDateTime::now_utc(),
+    ))
+}
+
+fn build_reversal(
+    spec: &Arc<Spec>,
+    switch: &SwitchConfig,
+    credit: &Outbound,
+    stan: &str,
+    now: time::OffsetDateTime,
+) -> Result<Outbound, RailError> {
+    let original = Message::decode(spec, &credit.body).map_err(|e| render_err(0, e))?;
+    let mut msg = Message::new(spec, "0420").map_err(|e| render_err(0, e))?;
+    for field in [2, 3, 4, 12, 13, 32, 37, 41, 49, 103] {
+        if let Some(value) = original.get(field) {
+            msg.set(field, value).map_err(|e| render_err(field, e))?;
+        }
+    }
+    let st = stamp(now, stan);
+    set(&mut msg, 7, &st.de7)?;
+    set(&mut msg, 11, stan)?;
+    let de90 = format!(
+        "0200{}{}{:0>11}{:0>11}",
+        credit.stan.as_deref().unwrap_or("000000"),
+        credit.transmitted_at.as_deref().unwrap_or("0000000000"),
+        switch.acquirer_id,
+        ""
+    );
+    set(&mut msg, 90, &de90)?;
+    let body = msg.encode().map_err(|e| render_err(0, e))?;
+    let rrn = credit.rrn.clone().unwrap_or_default();
+    Ok(Outbound {
+        settlement_id: credit.settlement_id.clone(),
+        rail: "iso8583".into(),
+        counterparty: switch.id.clone(),
+        kind: REVERSAL.into(),
+        msg_id: format!("0420:{stan}:{rrn}"),
+        biz_msg_idr: format!("0420:{stan}:{rrn}"),
+        instr_id: None,
+        end_to_end_id: credit.end_to_end_id.clone(),
+        tx_id: None,
+        uetr: None,
+        body,
+        send_count: 0,
+        stan: Some(stan.to_string()),
+        rrn: Some(rrn),
+        transmitted_at: Some(st.de7),
+    })
+}
+
+/// The stored message ready to send: a repeat of a reversal goes out as 0421.
+pub fn for_sending(
+    spec: &Arc<Spec>,
+    stored: &Outbound,
+    repeat: bool,
+) -> Result<Message, RailError> {
+    let mut msg = Message::decode(spec, &stored.body).map_err(|e| render_err(0, e))?;
+    if repeat && msg.mti() == "0420" {
+        msg.set_mti("0421").map_err(|e| render_err(0, e))?;
+    }
+    Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::event;
+
+    fn switch() -> SwitchConfig {
+        let config = crate::config::Config::from_toml(
+            r#"
+            [gateway]
+            bic = "CORRGB2LXXX"
+            [[switches]]
+            id = "s"
+            addr = "127.0.0.1:1"
+            "#,
+            Vec::new(),
+        )
+        .unwrap();
+        config.switches[0].clone()
+    }
+
+    fn wallet_settlement() -> Settlement {
+        let value = serde_json::json!({
+            "event_id": "w1", "type": "settlement.requested", "amount": "1500.25", "currency": "PHP",
+            "debtor": {"name": "A", "account": {"iban": "DE89370400440532013000"}},
+            "creditor": {"name": "Juan", "account": {"msisdn": "+639171234567"}}
+        });
+        event::to_settlement("l", &event::parse_json(value).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn credit_carries_amount_currency_and_trace_and_reversal_points_back() {
+        let sw = switch();
+        let spec = spec(&sw).unwrap();
+        let now = time::macros::datetime!(2026-11-25 09:08:07 UTC);
+        let credit = build_credit(&spec, &sw, &wallet_settlement(), "000042", now).unwrap();
+        let msg = Message::decode(&spec, &credit.body).unwrap();
+        assert_eq!(msg.mti(), "0200");
+        assert_eq!(msg.get_str(2), Some("639171234567"));
+        assert_eq!(msg.get_str(4), Some("000000150025"));
+        assert_eq!(msg.get_str(49), Some("608"));
+        assert_eq!(msg.get_str(7), Some("1125090807"));
+        assert_eq!(msg.get_str(11), Some("000042"));
+        assert_eq!(msg.get_str(37), Some("632909000042"));
+        assert_eq!(credit.rrn.as_deref(), Some("632909000042"));
+
+        let reversal = build_reversal(&spec, &sw, &credit, "000043", now).unwrap();
+        let rev = Message::decode(&spec, &reversal.body).unwrap();
+        assert_eq!(rev.mti(), "0420");
+        assert_eq!(rev.get_str(11), Some("000043"));
+        assert_eq!(rev.get_str(37), msg.get_str(37));
+        assert_eq!(rev.get_str(41), msg.get_str(41));
+        assert_eq!(rev.get_str(4), msg.get_str(4));
+        assert_eq!(
+            rev.get_str(90),
+            Some("020000004211250908070000000000100000000000")
+        );
+        let repeat = for_sending(&spec, &reversal, true).unwrap();
+        assert_eq!(repeat.mti(), "0421");
+        assert_eq!(for_sending(&spec, &reversal, false).unwrap().mti(), "0420");
+    }
+
+    #[test]
+    fn response_codes_follow_the_switch_table() {
+        let sw = switch();
+        assert_eq!(classify(&sw, Some("00")), Answer::Approved("00".into()));
+        assert_eq!(classify(&sw, Some("51")), Answer::Declined("51".into()));
+        assert_eq!(classify(&sw, Some("91")), Answer::Ambiguous("91".into()));
+        assert!(matches!(classify(&sw, None), Answer::Ambiguous(_)));
+    }
+}

@@ -1,0 +1,146 @@
+//! What the bank rail renders: every pacs.008 + head.001 reads back with the same content.
+//! With `CORRIDOR_RENDER_DIR` set, the parts are also written there, one file per document,
+//! for the CI step that validates them against the official XSDs with xmllint.
+
+mod common;
+
+use corridor::config::Config;
+use corridor::domain::Settlement;
+use corridor::intake::event;
+use corridor::routing;
+use serde_json::json;
+
+const CONFIG: &str = r#"
+[gateway]
+bic = "CORRGB2LXXX"
+[[banks]]
+id = "b"
+bic = "DEUTDEFFXXX"
+endpoint = "https://127.0.0.1:1/mx"
+ca_file = "ca.pem"
+cert_file = "c.pem"
+key_file = "k.pem"
+[[banks]]
+id = "cover"
+bic = "CHASUS33XXX"
+endpoint = "https://127.0.0.1:2/mx"
+ca_file = "ca.pem"
+cert_file = "c.pem"
+key_file = "k.pem"
+settlement_method = "COVE"
+charge_bearer = "DEBT"
+[[routes]]
+currencies = ["USD"]
+rail = "iso20022"
+counterparty = "cover"
+[[routes]]
+rail = "iso20022"
+counterparty = "b"
+"#;
+
+/// A broad spread of what ledgers send: currencies with 0, 2 and 3 decimals, IBAN and other
+/// accounts, with and without agents, LEIs, countries, remittance and dates.
+fn settlements() -> Vec<Settlement> {
+    let currencies = [
+        ("EUR", "1234.56"),
+        ("JPY", "150000"),
+        ("KWD", "12.345"),
+        ("USD", "0.01"),
+        ("GBP", "99999999.99"),
+        ("CHF", "7"),
+    ];
+    let creditors = [
+        json!({"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"}),
+        json!({"name": "Widget Inc", "account": {"other": "123456789", "scheme": "BBAN"}, "agent": {"bic": "CHASUS33"}, "lei": "5493001KJTIIGC8Y1R12"}),
+        json!({"name": "Acme KK", "account": {"other": "0012345", "scheme": "Local clearing"}}),
+        json!({"name": "O'Neil & Sons (UK) Ltd.", "account": {"iban": "GB29NWBK60161331926819"}}),
+    ];
+    let mut out = Vec::new();
+    for (i, (currency, amount)) in currencies.iter().enumerate() {
+        for (j, creditor) in creditors.iter().enumerate() {
+            let mut value = json!({
+                "event_id": format!("render-{i}-{j}"),
+                "type": "settlement.requested",
+                "amount": amount,
+                "currency": currency,
+                "debtor": {"name": "Nordwind Logistik AG", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}, "country": "DE"},
+                "creditor": creditor,
+            });
+            if j % 2 == 0 {
+                value["remittance_info"] = json!(format!("Invoice {i}{j}/2026"));
+                value["execution_date"] = json!("2026-12-01");
+            }
+            let parsed = event::parse_json(value).unwrap();
+            out.push(event::to_settlement("l", &parsed).unwrap());
+        }
+    }
+    out
+}
+
+fn part<'a>(xml: &'a str, element: &str) -> &'a str {
+    let start = xml
+        .find(&format!("<{element} "))
+        .unwrap_or_else(|| panic!("no <{element}> in {xml}"));
+    let end_tag = format!("</{element}>");
+    let end = xml.rfind(&end_tag).unwrap() + end_tag.len();
+    &xml[start..end]
+}
+
+#[test]
+fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
+    let config = Config::from_toml(CONFIG, Vec::new()).unwrap();
+    let out_dir = std::env::var_os("CORRIDOR_RENDER_DIR").map(std::path::PathBuf::from);
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let all = settlements();
+    assert_eq!(all.len(), 24);
+    for (n, settlement) in all.iter().enumerate() {
+        let route = routing::route(&config, settlement).unwrap();
+        let outbound = corridor::rails::bank::prepare(
+            &config.gateway.bic,
+            config.bank(&route.counterparty).unwrap(),
+            settlement,
+        )
+        .unwrap();
+        let xml = String::from_utf8(outbound.body.clone()).unwrap();
+        let message = iso20022::BusinessMessage::parse(&xml).unwrap();
+        let iso20022::Document::Pacs008(doc) = &message.document else {
+            panic!("not a pacs.008")
+        };
+        // The identifiers stored are the identifiers sent.
+        assert_eq!(message.msg_id(), Some(outbound.msg_id.as_str()));
+        assert_eq!(message.uetr().map(|u| u.as_str()), outbound.uetr.as_deref());
+        assert_eq!(message.end_to_end_id(), Some(settlement.id.as_str()));
+        assert_eq!(message.biz_msg_idr(), Some(outbound.biz_msg_idr.as_str()));
+        // The amount is exact and carries the currency's own decimals.
+        let amount_text = settlement.amount.to_decimal_string();
+        assert!(
+            xml.contains(&format!(
+                "Ccy=\"{}\">{amount_text}<",
+                settlement.amount.currency()
+            )),
+            "{xml}"
+        );
+        assert_eq!(doc.cdt_trf_tx_inf.len(), 1, "one transaction per pacs.008");
+        assert_eq!(
+            doc.cdt_trf_tx_inf[0].intr_bk_sttlm_amt.minor(),
+            settlement.amount.minor()
+        );
+        let bank = config.bank(&route.counterparty).unwrap();
+        assert!(xml.contains(&format!("<SttlmMtd>{}</SttlmMtd>", bank.settlement_method)));
+        assert!(xml.contains(&format!("<ChrgBr>{}</ChrgBr>", bank.charge_bearer)));
+        if let Some(dir) = &out_dir {
+            std::fs::write(
+                dir.join(format!("{n:03}.head.001.001.02.xml")),
+                part(&xml, "AppHdr"),
+            )
+            .unwrap();
+            std::fs::write(
+                dir.join(format!("{n:03}.pacs.008.001.08.xml")),
+                part(&xml, "Document"),
+            )
+            .unwrap();
+        }
+    }
+}

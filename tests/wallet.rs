@@ -1,0 +1,177 @@
+//! The ISO 8583 wallet rail end to end: settlements paying PHP into mobile wallets go to the
+//! simulated switch over a persistent TCP link (sign-on, matching), on SQLite and PostgreSQL.
+//! Every ambiguous outcome is reversed (0420/0421 until 0430) and never credited twice.
+
+mod common;
+
+use common::world::{Options, World};
+use common::{event_json, on_each_store};
+use corridor::store::journal;
+use sim::switch::{Action, Match, Rule};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
+    let mut event = event_json(event_id, amount, "wallet top-up");
+    event["currency"] = "PHP".into();
+    event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
+    event
+}
+
+fn script(world: &World, msisdn: &str, action: Action) {
+    world.switch.script(Rule {
+        when: Match::Msisdn(msisdn.to_string()),
+        action,
+        times: None,
+    });
+}
+
+fn outcome(world: &World, event_id: &str) -> (String, Option<String>) {
+    let ids = world
+        .ledger
+        .settlements_for_event(corridor::demo::LEDGER, event_id);
+    assert_eq!(
+        ids.len(),
+        1,
+        "{}: write-backs for {event_id}: {ids:?}",
+        world.db.label
+    );
+    let w = world
+        .ledger
+        .outcome(corridor::demo::LEDGER, event_id)
+        .unwrap();
+    (w.outcome, w.reason_code)
+}
+
+#[tokio::test]
+async fn approved_declined_and_reversed_credits() {
+    on_each_store("wallet_approved_declined_reversed", |db| async move {
+        let world = World::start(
+            db,
+            Options {
+                switch_timeout_ms: 400,
+                ..Options::default()
+            },
+        )
+        .await;
+        script(&world, "639170000051", Action::Decline("51".into()));
+        script(&world, "639170000091", Action::Decline("91".into()));
+        script(&world, "639170000068", Action::NoAnswer);
+        script(&world, "639170000099", Action::Disconnect);
+
+        for (event, amount, msisdn) in [
+            ("w-ok", "1500.25", "+639171234567"),
+            ("w-declined", "10.00", "+639170000051"),
+            ("w-91", "11.00", "+639170000091"),
+            ("w-timeout", "12.00", "+639170000068"),
+            ("w-disconnect", "13.00", "+639170000099"),
+        ] {
+            let (status, body) = world.post(&wallet_event(event, amount, msisdn)).await;
+            assert_eq!(status, 201, "{event}: {body}");
+        }
+        world.wait_all_final(5, WAIT).await;
+
+        assert_eq!(outcome(&world, "w-ok").0, "settled");
+        assert_eq!(
+            world.switch.balance("639171234567"),
+            150_025,
+            "{}",
+            world.db.label
+        );
+        assert_eq!(
+            outcome(&world, "w-declined"),
+            ("rejected".into(), Some("51".into()))
+        );
+        assert_eq!(world.switch.balance("639170000051"), 0);
+        // 91 (issuer unavailable), a timeout and a dropped connection leave the outcome
+        // unknown: each is reversed, and the wallet ends where it started.
+        for (event, msisdn) in [
+            ("w-91", "639170000091"),
+            ("w-timeout", "639170000068"),
+            ("w-disconnect", "639170000099"),
+        ] {
+            assert_eq!(
+                outcome(&world, event),
+                ("reversed".into(), Some("REVERSED".into())),
+                "{event}"
+            );
+            assert_eq!(
+                world.switch.balance(msisdn),
+                0,
+                "{}: {event} credited",
+                world.db.label
+            );
+        }
+        let counters = world.switch.counters();
+        assert_eq!(counters.credits, 3, "{}: {counters:?}", world.db.label);
+        assert_eq!(
+            counters.reversals, 2,
+            "{}: the credits that happened were undone: {counters:?}",
+            world.db.label
+        );
+        assert!(counters.sign_ons >= 1);
+        assert_eq!(
+            world.bank.stats().messages_received,
+            0,
+            "wallet settlements never reach the bank"
+        );
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn late_approval_after_reversal_is_kept_as_a_break() {
+    on_each_store("late_approval_after_reversal", |db| async move {
+        let world = World::start(
+            db,
+            Options {
+                switch_timeout_ms: 300,
+                ..Options::default()
+            },
+        )
+        .await;
+        script(&world, "639175550000", Action::LateApprovalAfterReversal);
+        assert_eq!(
+            world
+                .post(&wallet_event("w-late", "42.00", "+639175550000"))
+                .await
+                .0,
+            201
+        );
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(outcome(&world, "w-late").0, "reversed");
+        assert_eq!(world.switch.balance("639175550000"), 0);
+        let mut found = None;
+        for _ in 0..250 {
+            let mut conn = world.db.store.pool().acquire().await.unwrap();
+            let conflicts = journal::list(&mut conn, Some(journal::Status::Conflict), 10)
+                .await
+                .unwrap();
+            drop(conn);
+            if let Some(entry) = conflicts
+                .into_iter()
+                .find(|e| e.channel == "switch-message")
+            {
+                found = Some(entry);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let entry = found.unwrap_or_else(|| {
+            panic!(
+                "{}: the late approval was not journaled as a conflict",
+                world.db.label
+            )
+        });
+        // The approval may overtake our own record of the 0430: either way it is a break.
+        let detail = entry.detail.as_deref().unwrap_or("");
+        assert!(detail.contains("late approval (DE39 00)"), "{entry:?}");
+        assert!(entry.settlement_id.is_some());
+        // Still one outcome for the ledger.
+        assert_eq!(world.ledger.stats().deliveries, 1);
+        world.finish().await
+    })
+    .await;
+}
