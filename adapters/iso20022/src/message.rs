@@ -193,7 +193,11 @@ impl Document {
                 message: "a Document holds exactly one message element".into(),
             });
         };
-        let namespace = tree.ns(id);
+        let namespace = tree.ns(id).ok_or_else(|| Error::Structure {
+            path: tree.path(id),
+            message: format!("undeclared namespace prefix {:?}", tree.node(id).prefix),
+        })?;
+        let namespace = namespace.as_str();
         if let Some(doc) = Self::read_kind(tree, namespace, msg)? {
             return Ok(doc);
         }
@@ -267,14 +271,11 @@ impl BusinessMessage {
         let (hdr_node, doc_node) = locate(&tree)?;
         let app_hdr = match hdr_node {
             Some(h) => {
-                if tree.ns(h) != head::NAMESPACE {
+                let ns = tree.ns(h);
+                if ns.as_deref() != Some(head::NAMESPACE) {
                     return Err(Error::Structure {
                         path: tree.path(h),
-                        message: format!(
-                            "AppHdr namespace {:?} is not {}",
-                            tree.ns(h),
-                            head::NAMESPACE
-                        ),
+                        message: format!("AppHdr namespace {ns:?} is not {}", head::NAMESPACE),
                     });
                 }
                 Some(AppHdr::from_xml(&tree, h)?)

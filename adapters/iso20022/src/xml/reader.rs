@@ -13,8 +13,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::Reader;
 
 use crate::error::{Error, InvalidValue, Result};
 use crate::types::Leaf;
@@ -24,9 +23,11 @@ pub(crate) type NodeId = u32;
 const NONE: NodeId = u32::MAX;
 
 pub(crate) struct Node<'a> {
+    /// Local name (without prefix).
     pub name: &'a str,
-    /// Index into `Tree::namespaces`; 0 is "no namespace".
-    pub ns: u16,
+    /// Namespace prefix as written (`""` for none). The namespace itself is resolved on demand
+    /// ([`Tree::ns`]): only document roots need it, so the reader does not track scopes.
+    pub prefix: &'a str,
     /// Start tag content after `<` (name and attributes), for reading attributes on demand.
     pub start: &'a str,
     pub text: Cow<'a, str>,
@@ -43,7 +44,6 @@ pub(crate) struct Node<'a> {
 pub(crate) struct Tree<'a> {
     pub src: &'a str,
     pub nodes: Vec<Node<'a>>,
-    pub namespaces: Vec<String>,
     /// Top-level elements. Well-formed XML has one; "AppHdr + Document side by side" has two.
     pub roots: Vec<NodeId>,
 }
@@ -69,6 +69,11 @@ fn as_str<'a>(bytes: Cow<'a, [u8]>, offset: u64) -> Result<Cow<'a, str>> {
 /// The start tag's content (name and attributes) as a slice of the input: the event lends it
 /// only for its own lifetime, the tree needs it for the input's.
 fn tag_content(src: &str, at: u64, len: usize) -> Result<&str> {
+    if src.as_bytes().get(at as usize) == Some(&b'<') {
+        return src
+            .get(at as usize + 1..at as usize + 1 + len)
+            .ok_or_else(|| syntax(at, "internal: start tag out of bounds"));
+    }
     let lt = src
         .get(at as usize..)
         .and_then(|rest| rest.find('<'))
@@ -87,7 +92,7 @@ impl<'a> Tree<'a> {
                 limit: limits.message_bytes_max,
             });
         }
-        let mut reader = NsReader::from_str(src);
+        let mut reader = Reader::from_str(src);
         let config = reader.config_mut();
         config.check_end_names = true;
         config.expand_empty_elements = false;
@@ -95,41 +100,25 @@ impl<'a> Tree<'a> {
         let mut tree = Tree {
             src,
             nodes: Vec::with_capacity(src.len() / 24),
-            namespaces: vec![String::new()],
             roots: Vec::new(),
         };
         let mut stack: Vec<NodeId> = Vec::with_capacity(16);
         let mut root_seen = false;
         loop {
             let before = reader.buffer_position();
-            let (ns, event) = match reader.read_resolved_event() {
-                Ok((ns, event)) => (ns, event),
+            let event = match reader.read_event() {
+                Ok(event) => event,
                 Err(e) => {
                     let message = e.to_string();
                     return Err(syntax(reader.error_position(), message));
-                }
-            };
-            let ns = match ns {
-                ResolveResult::Bound(n) => Some(tree.intern(n.as_ref(), before)?),
-                ResolveResult::Unbound => Some(0),
-                ResolveResult::Unknown(p) => {
-                    return Err(syntax(
-                        before,
-                        format!(
-                            "undeclared namespace prefix {:?}",
-                            String::from_utf8_lossy(&p)
-                        ),
-                    ))
                 }
             };
             match event {
                 Event::Start(e) => {
                     root_seen = true;
                     let name_len = e.name().as_ref().len();
-                    let local_len = e.local_name().as_ref().len();
                     let start = tag_content(src, before, e.len())?;
-                    let name = &start[name_len - local_len..name_len];
-                    let id = tree.push(name, ns.unwrap_or(0), start, &stack, before);
+                    let id = tree.push(&start[..name_len], start, &stack, before);
                     stack.push(id);
                     if stack.len() > limits.depth_max {
                         return Err(Error::TooDeep {
@@ -141,10 +130,8 @@ impl<'a> Tree<'a> {
                 Event::Empty(e) => {
                     root_seen = true;
                     let name_len = e.name().as_ref().len();
-                    let local_len = e.local_name().as_ref().len();
                     let start = tag_content(src, before, e.len())?;
-                    let name = &start[name_len - local_len..name_len];
-                    let id = tree.push(name, ns.unwrap_or(0), start, &stack, before);
+                    let id = tree.push(&start[..name_len], start, &stack, before);
                     tree.nodes[id as usize].span_end = reader.buffer_position() as u32;
                     if stack.len() + 1 > limits.depth_max {
                         return Err(Error::TooDeep {
@@ -159,7 +146,16 @@ impl<'a> Tree<'a> {
                     }
                 }
                 Event::Text(t) => {
-                    let text = t.unescape().map_err(|e| syntax(before, e))?;
+                    // The text is a slice of `src` (valid UTF-8, cut at ASCII `>` / `<`), so it
+                    // is borrowed as is unless it holds references to resolve.
+                    let raw = src
+                        .get(before as usize..before as usize + t.len())
+                        .ok_or_else(|| syntax(before, "internal: text out of bounds"))?;
+                    let text = if raw.contains('&') {
+                        quick_xml::escape::unescape(raw).map_err(|e| syntax(before, e))?
+                    } else {
+                        Cow::Borrowed(raw)
+                    };
                     tree.add_text(&stack, text, before)?;
                 }
                 Event::CData(t) => {
@@ -187,32 +183,13 @@ impl<'a> Tree<'a> {
         Ok(tree)
     }
 
-    fn intern(&mut self, ns: &[u8], offset: u64) -> Result<u16> {
-        if let Some(i) = self.namespaces.iter().position(|n| n.as_bytes() == ns) {
-            return Ok(i as u16);
-        }
-        const NAMESPACES_MAX: usize = 256;
-        if self.namespaces.len() >= NAMESPACES_MAX {
-            return Err(syntax(offset, "too many distinct namespaces"));
-        }
-        let s = std::str::from_utf8(ns).map_err(|e| syntax(offset, e))?;
-        self.namespaces.push(s.to_owned());
-        Ok((self.namespaces.len() - 1) as u16)
-    }
-
-    fn push(
-        &mut self,
-        name: &'a str,
-        ns: u16,
-        start: &'a str,
-        stack: &[NodeId],
-        at: u64,
-    ) -> NodeId {
+    fn push(&mut self, qname: &'a str, start: &'a str, stack: &[NodeId], at: u64) -> NodeId {
+        let (prefix, name) = qname.split_once(':').unwrap_or(("", qname));
         let id = self.nodes.len() as NodeId;
         let parent = stack.last().copied().unwrap_or(NONE);
         self.nodes.push(Node {
             name,
-            ns,
+            prefix,
             start,
             text: Cow::Borrowed(""),
             parent,
@@ -266,8 +243,44 @@ impl<'a> Tree<'a> {
         &self.nodes[id as usize]
     }
 
-    pub fn ns(&self, id: NodeId) -> &str {
-        &self.namespaces[self.node(id).ns as usize]
+    /// The element's namespace: the nearest declaration of its prefix on it or an ancestor.
+    /// `Some("")` for an unprefixed element with no default namespace; `None` for an undeclared
+    /// prefix.
+    pub fn ns(&self, id: NodeId) -> Option<String> {
+        let prefix = self.node(id).prefix;
+        let mut cur = id;
+        while cur != NONE {
+            if let Some(uri) = self.declared(cur, prefix) {
+                return Some(uri);
+            }
+            cur = self.node(cur).parent;
+        }
+        prefix.is_empty().then(String::new)
+    }
+
+    /// The namespace `prefix` is bound to by an `xmlns` attribute of this element, if any.
+    fn declared(&self, id: NodeId, prefix: &str) -> Option<String> {
+        let n = self.node(id);
+        if !n.start.contains("xmlns") {
+            return None;
+        }
+        let name_len = n
+            .start
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(n.start.len());
+        let start = quick_xml::events::BytesStart::from_content(n.start, name_len);
+        for a in start.attributes().flatten() {
+            let key = a.key.as_ref();
+            let matches = if prefix.is_empty() {
+                key == b"xmlns"
+            } else {
+                key.strip_prefix(b"xmlns:") == Some(prefix.as_bytes())
+            };
+            if matches {
+                return a.unescape_value().ok().map(|v| v.into_owned());
+            }
+        }
+        None
     }
 
     pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
@@ -400,6 +413,13 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
+/// Name equality, checking length and last byte first: most candidates differ there (tags share
+/// prefixes such as `Dbtr`/`DbtrAcct`/`DbtrAgt`), which saves a `memcmp` call per candidate.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+}
+
 /// Reads a parent's children in schema order. Each lookup searches forward from the cursor;
 /// children skipped on the way stay unread, and strict mode reports them.
 pub(crate) struct Seq<'t, 'a> {
@@ -435,7 +455,7 @@ impl Seq<'_, '_> {
         let mut cur = self.cursor;
         while cur != NONE {
             let n = self.tree.node(cur);
-            if n.name == name {
+            if same_name(n.name, name) {
                 self.cursor = n.next;
                 return Some(cur);
             }
@@ -491,7 +511,7 @@ impl Seq<'_, '_> {
             return Ok(out);
         };
         out.push(T::from_xml(self.tree, first)?);
-        while self.cursor != NONE && self.tree.node(self.cursor).name == name {
+        while self.cursor != NONE && same_name(self.tree.node(self.cursor).name, name) {
             let id = self.cursor;
             self.cursor = self.tree.node(id).next;
             if out.len() == max {

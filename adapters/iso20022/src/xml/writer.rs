@@ -2,7 +2,7 @@
 //! indentation, fixed element order from the schema, one namespace declaration on each
 //! document root).
 
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 use crate::amount::Amount;
@@ -39,8 +39,13 @@ impl Out {
             .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     }
 
+    /// Element names are the schema's own ASCII tags, so plain tags are pushed straight into
+    /// the writer's buffer; events (with their escaping) are kept for attributes and text.
     pub fn start(&mut self, name: &str) {
-        let _ = self.w.write_event(Event::Start(BytesStart::new(name)));
+        let buf = self.w.get_mut();
+        buf.push(b'<');
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(b'>');
     }
 
     pub fn start_ns(&mut self, name: &str, namespace: &str) {
@@ -50,22 +55,24 @@ impl Out {
     }
 
     pub fn end(&mut self, name: &str) {
-        let _ = self.w.write_event(Event::End(BytesEnd::new(name)));
+        let buf = self.w.get_mut();
+        buf.extend_from_slice(b"</");
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(b'>');
     }
 
     pub fn leaf<T: Leaf>(&mut self, name: &str, value: &T) {
-        self.scratch.clear();
-        value.write_text(&mut self.scratch);
-        self.start(name);
-        let _ = self
-            .w
-            .write_event(Event::Text(BytesText::new(&self.scratch)));
-        self.end(name);
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        value.write_text(&mut text);
+        self.text(name, &text);
+        self.scratch = text;
     }
 
     pub fn text(&mut self, name: &str, text: &str) {
         self.start(name);
-        let _ = self.w.write_event(Event::Text(BytesText::new(text)));
+        let escaped = escape_text(text);
+        self.w.get_mut().extend_from_slice(&escaped);
         self.end(name);
     }
 
@@ -74,7 +81,9 @@ impl Out {
         s.push_attribute(("Ccy", amount.currency().alpha));
         let _ = self.w.write_event(Event::Start(s));
         let text = amount.to_decimal_string();
-        let _ = self.w.write_event(Event::Text(BytesText::new(&text)));
+        let _ = self
+            .w
+            .write_event(Event::Text(BytesText::from_escaped(text)));
         self.end(name);
     }
 
@@ -99,6 +108,27 @@ impl Out {
         // Only `&str` inputs were written, so the buffer is UTF-8.
         String::from_utf8(self.w.into_inner()).unwrap_or_default()
     }
+}
+
+/// Escapes element text: `&`, `<` and `>` as entities, and carriage return as `&#13;` so that
+/// it survives the line-end normalization of other readers. Most values need nothing, and are
+/// passed through without a copy.
+fn escape_text(text: &str) -> BytesText<'_> {
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'\r');
+    if !text.as_bytes().iter().any(special) {
+        return BytesText::from_escaped(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    BytesText::from_escaped(out)
 }
 
 impl ToXml for Amount {
