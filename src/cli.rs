@@ -69,6 +69,32 @@ pub enum Command {
         #[command(subcommand)]
         which: SimCommand,
     },
+    /// Encode and decode ISO 8583 messages with a spec (no length header).
+    Iso8583 {
+        #[command(subcommand)]
+        action: Iso8583Action,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Iso8583Action {
+    /// Decode a message to JSON (sensitive fields masked).
+    Decode {
+        /// Spec: an embedded name (mobile-money, iso87ascii, iso87binary, iso93ascii) or a path.
+        #[arg(long, default_value = "mobile-money")]
+        spec: String,
+        /// The message in hex (spaces allowed).
+        #[arg(conflicts_with = "file")]
+        hex: Option<String>,
+        /// A file holding the raw message bytes.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Encode a message from its JSON view, read from standard input; prints hex.
+    Encode {
+        #[arg(long, default_value = "mobile-money")]
+        spec: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +129,8 @@ pub enum SimCommand {
     Bank(Box<sim::cli::BankArgs>),
     /// A ledger: posts generated events, receives write-backs.
     Ledger(Box<sim::cli::LedgerArgs>),
+    /// A mobile-money wallet switch: ISO 8583 over TCP or TLS, scriptable.
+    Switch(Box<sim::switch::SwitchArgs>),
 }
 
 fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
@@ -156,7 +184,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim { which } => match which {
             SimCommand::Bank(args) => sim::cli::run_bank(*args).await,
             SimCommand::Ledger(args) => sim::cli::run_ledger(*args).await,
+            SimCommand::Switch(args) => sim::switch::run(*args).await,
         },
+        Command::Iso8583 { action } => iso8583_cmd(action),
     }
 }
 
@@ -329,6 +359,35 @@ async fn settlements_cmd(arg: &ConfigArg, action: SettlementsAction) -> anyhow::
                     t.detail.unwrap_or_default()
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn iso8583_cmd(action: Iso8583Action) -> anyhow::Result<()> {
+    match action {
+        Iso8583Action::Decode { spec, hex, file } => {
+            let spec =
+                iso8583::specs::load(&spec).with_context(|| format!("loading spec {spec}"))?;
+            let bytes = match (hex, file) {
+                (Some(text), None) => {
+                    iso8583::cli::parse_hex(&text).context("the message is not hex")?
+                }
+                (None, Some(path)) => {
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?
+                }
+                _ => bail!("give the message as HEX or --file FILE"),
+            };
+            let json = iso8583::cli::decode_to_json(&spec, &bytes)?;
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        Iso8583Action::Encode { spec } => {
+            let spec =
+                iso8583::specs::load(&spec).with_context(|| format!("loading spec {spec}"))?;
+            let json: serde_json::Value = serde_json::from_reader(std::io::stdin().lock())
+                .context("standard input is not JSON")?;
+            let bytes = iso8583::cli::encode_from_json(&spec, &json)?;
+            println!("{}", hex::encode_upper(bytes));
         }
     }
     Ok(())

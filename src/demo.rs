@@ -139,10 +139,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     bank_config.callback_base = Some(format!("http://{listen}"));
     bank_config.callback_secret = BANK_CALLBACK_SECRET.as_bytes().to_vec();
     let bank = sim::bank::BankSim::start(bank_config).await?;
-    let switch = sim::switch::start(sim::switch::SwitchConfig::local(iso8583::specs::builtin(
-        "mobile-money",
-    )?))
-    .await?;
+    let mut switch_config =
+        sim::switch::SwitchConfig::local(iso8583::specs::builtin("mobile-money")?);
+    // Wallet trouble: the first credit is never answered (the gateway reverses it), the
+    // second is declined for insufficient funds at the switch.
+    switch_config.rules = vec![
+        sim::switch::Rule {
+            when: sim::switch::Match::Any,
+            action: sim::switch::Action::NoAnswer,
+            times: Some(1),
+        },
+        sim::switch::Rule {
+            when: sim::switch::Match::Any,
+            action: sim::switch::Action::Decline("51".into()),
+            times: Some(1),
+        },
+    ];
+    let switch = sim::switch::start(switch_config).await?;
 
     let toml = demo_config(&dir, listen, &bank.mx_url(), &ledger.url(), switch.addr);
     let config_path = dir.join("corridor.toml");
@@ -152,10 +165,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Corridor demo");
     println!("  store   {}", config.database_url());
     println!(
-        "  gateway http://{listen}   bank {} (HTTPS, mutual TLS)   ledger write-backs {}",
-        bank.mx_url(),
+        "  gateway http://{listen}   ledger write-backs {}",
         ledger.url()
     );
+    println!(
+        "  bank {} (ISO 20022, HTTPS, mutual TLS)   wallet switch {} (ISO 8583, TCP)",
+        bank.mx_url(),
+        switch.addr
+    );
+
     let mut gateway = crate::gateway::start(config.clone(), store.clone(), true).await?;
 
     let mut generator_config = GeneratorConfig::new(LEDGER, args.seed);
@@ -297,6 +315,7 @@ async fn summary(
     let mut multiple = 0;
     let mut wrong = 0;
     let mut expected_ids = HashSet::new();
+    let mut wallet_expected: BTreeMap<String, i64> = BTreeMap::new();
     for generated in events.iter().filter(|g| g.kind.is_new_settlement()) {
         let id = &generated.event.event_id;
         expected_ids.insert(id.clone());
@@ -307,13 +326,41 @@ async fn summary(
                 let outcome = ledger
                     .outcome(LEDGER, id)
                     .map(|w| (w.outcome, w.reason_code));
+                let to_wallet = matches!(
+                    generated.event.creditor.account,
+                    sim::ledger::Account::Msisdn { .. }
+                );
                 let fits = match (generated.kind.expected(), &outcome) {
+                    // The switch is scripted to leave one credit unanswered and to decline
+                    // one; the balances below check that each landed (or not) to the cent.
+                    (Expected::Settled, Some((o, _))) if to_wallet => {
+                        ["settled", "reversed", "rejected"].contains(&o.as_str())
+                    }
                     (Expected::Settled, Some((o, _))) => o == "settled",
                     (Expected::Rejected { code }, Some((o, c))) => {
                         o == "rejected" && c.as_deref() == Some(code.as_str())
                     }
                     _ => false,
                 };
+                if to_wallet {
+                    if let (Some(w), sim::ledger::Account::Msisdn { msisdn }) = (
+                        ledger.outcome(LEDGER, id),
+                        &generated.event.creditor.account,
+                    ) {
+                        if w.outcome == "settled" {
+                            let currency = crate::domain::Currency::parse(
+                                w.currency.as_deref().unwrap_or(""),
+                            )?;
+                            let amount = crate::domain::Amount::parse_decimal(
+                                w.amount.as_deref().unwrap_or(""),
+                                currency,
+                            )?;
+                            *wallet_expected
+                                .entry(msisdn.trim_start_matches('+').to_string())
+                                .or_insert(0) += amount.minor();
+                        }
+                    }
+                }
                 if !fits {
                     wrong += 1;
                     println!("  ! {id} ({:?}) ended as {outcome:?}", generated.kind);
@@ -350,9 +397,14 @@ async fn summary(
     let sent_to_bank = prepared(crate::rails::bank::PACS008);
     let switch_counters = switch.counters();
     let wallet_credits = prepared(crate::rails::wallet::CREDIT);
-    let never_twice = switch_counters.credits as i64 <= wallet_credits;
+    let balances = switch.balances();
+    let to_the_cent = wallet_expected
+        .iter()
+        .all(|(msisdn, minor)| balances.get(msisdn) == Some(minor))
+        && balances.values().sum::<i64>() == wallet_expected.values().sum::<i64>();
+    let never_twice = switch_counters.credits as i64 <= wallet_credits && to_the_cent;
     println!(
-        "  wallet switch: {} credits for {wallet_credits} settlements sent, {} declines, {} reversals, never credited twice: {}",
+        "  wallet switch: {} credits for {wallet_credits} settlements sent, {} declines, {} reversals; wallet balances equal the settled amounts to the cent: {}",
         switch_counters.credits,
         switch_counters.declines,
         switch_counters.reversals,
