@@ -26,6 +26,7 @@ pub struct ConfigArg {
     #[arg(
         long,
         short,
+        global = true,
         env = "CORRIDOR_CONFIG",
         default_value = "config/corridor.toml"
     )]
