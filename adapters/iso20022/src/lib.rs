@@ -122,6 +122,7 @@
 pub mod amount;
 pub mod camt029;
 pub mod camt056;
+pub mod cbpr;
 pub mod common;
 pub mod error;
 pub mod head;

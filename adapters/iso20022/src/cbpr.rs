@@ -1,0 +1,614 @@
+//! CBPR+ usage rules (SWIFT's cross-border payments and reporting plus market practice) as a
+//! validator with located findings: every [`Finding`] names the element path and a stable rule
+//! identifier, for logs, the `validate` command and tests.
+//!
+//! The schema-level constraints (lengths, patterns, enumerations) already hold by construction
+//! of the typed model; this module checks what the schemas do not:
+//!
+//! | rule | what |
+//! |---|---|
+//! | `CBPR.UETR.PRESENT` | pacs.008 / pacs.009 transactions carry a UETR (lower-case v4 by type) |
+//! | `CBPR.TX.ONE` | a pacs.008 / pacs.009 holds exactly one transaction |
+//! | `CBPR.INSTRID.FORMAT` | `InstrId` (and `OrgnlInstrId`) ≤ 16 characters, no leading or trailing `/`, no `//` |
+//! | `CBPR.STTLM_MTD` | settlement method INDA, INGA or COVE (pacs.009: INDA or INGA; COVE only for a pacs.008) |
+//! | `CBPR.CHRG_BR.CODE` | charge bearer DEBT, CRED or SHAR (not SLEV) |
+//! | `CBPR.CHRG_BR.CRED` | charge bearer CRED needs at least one `ChrgsInf` |
+//! | `CBPR.CHRGS_INF.INSTD_AMT` | `ChrgsInf` present needs `InstdAmt` |
+//! | `CBPR.CHARSET.X` | identifiers and codes use the SWIFT x character set |
+//! | `CBPR.CHARSET.EXTENDED` | names, addresses and free text use the x set plus the CBPR+ extended characters |
+//! | `CBPR.DATETIME.OFFSET` | every date-time carries a time-zone offset (`Z` or `±hh:mm`) |
+//! | `CBPR.BAH.PRESENT` | a business message has an AppHdr |
+//! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC |
+//! | `CBPR.BAH.BIZSVC` | `BizSvc` present and a `swift.cbprplus.` service |
+//! | `CBPR.BAH.MSGDEFIDR` | `MsgDefIdr` = the Document's message definition |
+//! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
+//! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
+//! | `ISO17442.LEI` | an LEI's check digits are right |
+//! | `ISO3166.COUNTRY` | country codes are ISO 3166-1 alpha-2 codes |
+//! | `ISO4217.ACTIVE` | interbank settlement amounts are in active ISO 4217 currencies (historic codes are read only where the schema allows them) |
+//!
+//! The SWIFT x set is `a-z A-Z 0-9 / - ? : ( ) . , ' +`, space, CR and LF. The extended set
+//! adds `! " % & * ; < > = @ # { } _ $` and is accepted in names (`Nm`), postal address lines
+//! and parts, remittance (`Ustrd`), and additional / instruction information.
+
+use std::fmt;
+
+use crate::common::Agent;
+use crate::head::AppHdr;
+use crate::message::{BusinessMessage, Document};
+use crate::types::{ChargeBearer, SettlementMethod};
+use crate::xml::reader::{NodeId, Tree};
+use crate::Limits;
+
+/// One broken rule, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Element path, e.g. `/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/InstrId`.
+    pub path: String,
+    /// Stable rule identifier, e.g. `CBPR.INSTRID.FORMAT`.
+    pub rule: &'static str,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}] {}", self.path, self.rule, self.message)
+    }
+}
+
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, path: impl Into<String>, rule: &'static str, message: impl Into<String>) {
+        self.0.push(Finding {
+            path: path.into(),
+            rule,
+            message: message.into(),
+        });
+    }
+}
+
+/// Validates a business message: the AppHdr rules, then the Document's.
+pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
+    let mut f = Findings(Vec::new());
+    match &msg.app_hdr {
+        Some(hdr) => {
+            header_rules(&mut f, hdr, &msg.document);
+            walk_rendered(&mut f, &hdr.render());
+        }
+        None => f.add(
+            "/AppHdr",
+            "CBPR.BAH.PRESENT",
+            "a CBPR+ business message has an AppHdr",
+        ),
+    }
+    f.0.extend(validate_document(&msg.document));
+    f.0
+}
+
+/// Validates a Document alone (no AppHdr rules).
+pub fn validate_document(doc: &Document) -> Vec<Finding> {
+    let mut f = Findings(Vec::new());
+    document_rules(&mut f, doc);
+    if !matches!(doc, Document::Unknown { .. }) {
+        walk_rendered(&mut f, &doc.render());
+    }
+    f.0
+}
+
+fn root_path(doc: &Document) -> String {
+    let root = match doc {
+        Document::Pacs008(_) => crate::pacs008::ROOT,
+        Document::Pacs009(_) => crate::pacs009::ROOT,
+        _ => "",
+    };
+    format!("/Document/{root}")
+}
+
+fn document_rules(f: &mut Findings, doc: &Document) {
+    let root = root_path(doc);
+    match doc {
+        Document::Pacs008(m) => {
+            if m.cdt_trf_tx_inf.len() != 1 {
+                f.add(
+                    format!("{root}/GrpHdr/NbOfTxs"),
+                    "CBPR.TX.ONE",
+                    format!(
+                        "{} transactions; CBPR+ allows exactly one",
+                        m.cdt_trf_tx_inf.len()
+                    ),
+                );
+            }
+            settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, true);
+            for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
+                let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
+                payment_id(
+                    f,
+                    &tx_path,
+                    tx.pmt_id.uetr.is_some(),
+                    tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
+                );
+                charges(
+                    f,
+                    &tx_path,
+                    tx.chrg_br,
+                    !tx.chrgs_inf.is_empty(),
+                    tx.instd_amt.is_some(),
+                );
+            }
+        }
+        Document::Pacs009(m) => {
+            if m.cdt_trf_tx_inf.len() != 1 {
+                f.add(
+                    format!("{root}/GrpHdr/NbOfTxs"),
+                    "CBPR.TX.ONE",
+                    format!(
+                        "{} transactions; CBPR+ allows exactly one",
+                        m.cdt_trf_tx_inf.len()
+                    ),
+                );
+            }
+            settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, false);
+            for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
+                let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
+                payment_id(
+                    f,
+                    &tx_path,
+                    tx.pmt_id.uetr.is_some(),
+                    tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn indexed(parent: &str, name: &str, i: usize, count: usize) -> String {
+    if count > 1 {
+        format!("{parent}/{name}[{}]", i + 1)
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn settlement_method(f: &mut Findings, root: &str, mtd: SettlementMethod, cover_allowed: bool) {
+    let ok = match mtd {
+        SettlementMethod::Inda | SettlementMethod::Inga => true,
+        SettlementMethod::Cove => cover_allowed,
+        SettlementMethod::Clrg => false,
+    };
+    if !ok {
+        let allowed = if cover_allowed {
+            "INDA, INGA or COVE"
+        } else {
+            "INDA or INGA"
+        };
+        f.add(
+            format!("{root}/GrpHdr/SttlmInf/SttlmMtd"),
+            "CBPR.STTLM_MTD",
+            format!("{} not allowed; expected {allowed}", mtd.code()),
+        );
+    }
+}
+
+fn payment_id(f: &mut Findings, tx_path: &str, has_uetr: bool, instr_id: Option<&str>) {
+    if !has_uetr {
+        f.add(
+            format!("{tx_path}/PmtId/UETR"),
+            "CBPR.UETR.PRESENT",
+            "UETR is mandatory",
+        );
+    }
+    if let Some(id) = instr_id {
+        if let Some(problem) = instr_id_problem(id) {
+            f.add(
+                format!("{tx_path}/PmtId/InstrId"),
+                "CBPR.INSTRID.FORMAT",
+                problem,
+            );
+        }
+    }
+}
+
+/// The CBPR+ InstrId constraints (it travels on into MT field 20).
+fn instr_id_problem(id: &str) -> Option<String> {
+    let chars = id.chars().count();
+    if chars > 16 {
+        return Some(format!("{chars} characters; at most 16"));
+    }
+    if id.starts_with('/') || id.ends_with('/') {
+        return Some("must not start or end with '/'".into());
+    }
+    if id.contains("//") {
+        return Some("must not contain '//'".into());
+    }
+    None
+}
+
+fn charges(
+    f: &mut Findings,
+    tx_path: &str,
+    chrg_br: ChargeBearer,
+    has_charges: bool,
+    has_instd_amt: bool,
+) {
+    if chrg_br == ChargeBearer::Slev {
+        f.add(
+            format!("{tx_path}/ChrgBr"),
+            "CBPR.CHRG_BR.CODE",
+            "SLEV not allowed; expected DEBT, CRED or SHAR",
+        );
+    }
+    if chrg_br == ChargeBearer::Cred && !has_charges {
+        f.add(
+            format!("{tx_path}/ChrgsInf"),
+            "CBPR.CHRG_BR.CRED",
+            "charge bearer CRED needs at least one ChrgsInf",
+        );
+    }
+    if has_charges && !has_instd_amt {
+        f.add(
+            format!("{tx_path}/InstdAmt"),
+            "CBPR.CHRGS_INF.INSTD_AMT",
+            "InstdAmt is required when ChrgsInf is present",
+        );
+    }
+}
+
+/// The instructing and instructed agents' BICs: group header first, then the transaction.
+fn agents(doc: &Document) -> (Option<&Agent>, Option<&Agent>) {
+    match doc {
+        Document::Pacs008(m) => {
+            let tx = m.cdt_trf_tx_inf.first();
+            (
+                m.grp_hdr
+                    .instg_agt
+                    .as_ref()
+                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
+                m.grp_hdr
+                    .instd_agt
+                    .as_ref()
+                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
+            )
+        }
+        Document::Pacs009(m) => {
+            let tx = m.cdt_trf_tx_inf.first();
+            (
+                m.grp_hdr
+                    .instg_agt
+                    .as_ref()
+                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
+                m.grp_hdr
+                    .instd_agt
+                    .as_ref()
+                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
+            )
+        }
+        Document::Pacs002(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
+        Document::Pacs028(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
+        Document::Pacs004(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
+        _ => (None, None),
+    }
+}
+
+/// BIC equality ignoring the default branch code (`BANKDEFF` = `BANKDEFFXXX`).
+fn same_bic(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        if s.len() == 11 && s.ends_with("XXX") {
+            s[..8].to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    norm(a) == norm(b)
+}
+
+fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
+    match &hdr.biz_svc {
+        None => f.add(
+            "/AppHdr/BizSvc",
+            "CBPR.BAH.BIZSVC",
+            "BizSvc is required (e.g. swift.cbprplus.02)",
+        ),
+        Some(s) if !s.as_str().starts_with("swift.cbprplus.") => f.add(
+            "/AppHdr/BizSvc",
+            "CBPR.BAH.BIZSVC",
+            format!("{:?} is not a swift.cbprplus service", s.as_str()),
+        ),
+        Some(_) => {}
+    }
+    if hdr.msg_def_idr.as_str() != doc.msg_def_idr() {
+        f.add(
+            "/AppHdr/MsgDefIdr",
+            "CBPR.BAH.MSGDEFIDR",
+            format!(
+                "{:?} does not match the Document ({})",
+                hdr.msg_def_idr.as_str(),
+                doc.msg_def_idr()
+            ),
+        );
+    }
+    let (instg, instd) = agents(doc);
+    let pairs = [
+        (
+            "/AppHdr/Fr/FIId/FinInstnId/BICFI",
+            "CBPR.BAH.FR",
+            hdr.fr.bicfi(),
+            instg,
+            "instructing",
+        ),
+        (
+            "/AppHdr/To/FIId/FinInstnId/BICFI",
+            "CBPR.BAH.TO",
+            hdr.to.bicfi(),
+            instd,
+            "instructed",
+        ),
+    ];
+    for (path, rule, header_bic, agent, role) in pairs {
+        let Some(agent_bic) = agent.and_then(|a| a.bicfi()) else {
+            continue;
+        };
+        match header_bic {
+            Some(b) if same_bic(b.as_str(), agent_bic.as_str()) => {}
+            Some(b) => f.add(
+                path,
+                rule,
+                format!(
+                    "{} differs from the {role} agent {}",
+                    b.as_str(),
+                    agent_bic.as_str()
+                ),
+            ),
+            None => f.add(
+                path,
+                rule,
+                format!("no BIC; the {role} agent is {}", agent_bic.as_str()),
+            ),
+        }
+    }
+}
+
+/// Identifier-like elements: SWIFT x set only.
+const X_SET_ELEMENTS: &[&str] = &[
+    "MsgId",
+    "InstrId",
+    "EndToEndId",
+    "TxId",
+    "ClrSysRef",
+    "BizMsgIdr",
+    "MsgDefIdr",
+    "BizSvc",
+    "OrgnlMsgId",
+    "OrgnlMsgNmId",
+    "OrgnlInstrId",
+    "OrgnlEndToEndId",
+    "OrgnlTxId",
+    "StsId",
+    "RtrId",
+    "CxlId",
+    "StsReqId",
+    "AcctSvcrRef",
+    "NtryRef",
+    "PmtInfId",
+    "OrgnlPmtInfId",
+    "MmbId",
+];
+
+/// Free-text elements where the extended character set is accepted.
+const EXTENDED_ELEMENTS: &[&str] = &[
+    "Nm",
+    "StrtNm",
+    "BldgNb",
+    "BldgNm",
+    "Flr",
+    "PstBx",
+    "Room",
+    "PstCd",
+    "TwnNm",
+    "TwnLctnNm",
+    "DstrctNm",
+    "CtrySubDvsn",
+    "AdrLine",
+    "Dept",
+    "SubDept",
+    "Ustrd",
+    "AddtlInf",
+    "InstrInf",
+    "AddtlNtryInf",
+    "AddtlTxInf",
+    "AddtlStmtInf",
+    "AddtlRptInf",
+    "AddtlNtfctnInf",
+    "PlcAndNm",
+    "CityOfBirth",
+    "PrvcOfBirth",
+    "InstrForDbtrAgt",
+];
+
+const DATE_TIME_ELEMENTS: &[&str] = &[
+    "CreDtTm",
+    "CreDt",
+    "BizPrcgDt",
+    "AccptncDtTm",
+    "OrgnlCreDtTm",
+    "DtTm",
+    "FrDtTm",
+    "ToDtTm",
+];
+
+/// Amounts whose currency must be active (`ActiveCurrencyAndAmount`).
+const ACTIVE_AMOUNT_ELEMENTS: &[&str] = &[
+    "IntrBkSttlmAmt",
+    "TtlIntrBkSttlmAmt",
+    "RtrdIntrBkSttlmAmt",
+    "TtlRtrdIntrBkSttlmAmt",
+];
+
+fn in_x_set(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+' | ' ' | '\r' | '\n'
+        )
+}
+
+fn in_extended_set(c: char) -> bool {
+    in_x_set(c)
+        || matches!(
+            c,
+            '!' | '"' | '%' | '&' | '*' | ';' | '<' | '>' | '=' | '@' | '#' | '{' | '}' | '_' | '$'
+        )
+}
+
+/// Walks every element of a rendered document and applies the per-element rules.
+fn walk_rendered(f: &mut Findings, xml: &str) {
+    let limits = Limits {
+        message_bytes_max: usize::MAX,
+        ..Limits::default()
+    };
+    let Ok(tree) = Tree::parse(xml, &limits) else {
+        return;
+    };
+    for &root in &tree.roots {
+        walk(f, &tree, root);
+    }
+}
+
+fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let node = tree.node(id);
+    let name = node.name;
+    if name == "SplmtryData" || name == "Envlp" {
+        return; // free-form, not CBPR+ text
+    }
+    let mut children = tree.children(id).peekable();
+    if children.peek().is_some() {
+        for c in children {
+            walk(f, tree, c);
+        }
+        return;
+    }
+    let text = tree.text(id);
+    if X_SET_ELEMENTS.contains(&name) || name == "Cd" || name == "Prtry" || name == "Id" {
+        if let Some(c) = text.chars().find(|&c| !in_x_set(c)) {
+            f.add(
+                tree.path(id),
+                "CBPR.CHARSET.X",
+                format!("character {c:?} is outside the SWIFT x set"),
+            );
+        }
+    } else if EXTENDED_ELEMENTS.contains(&name) {
+        if let Some(c) = text.chars().find(|&c| !in_extended_set(c)) {
+            f.add(
+                tree.path(id),
+                "CBPR.CHARSET.EXTENDED",
+                format!("character {c:?} is outside the CBPR+ extended character set"),
+            );
+        }
+    }
+    if DATE_TIME_ELEMENTS.contains(&name) {
+        let has_offset = crate::types::IsoDateTime::new(text)
+            .map(|d| d.has_offset())
+            .unwrap_or(true);
+        if !has_offset {
+            f.add(
+                tree.path(id),
+                "CBPR.DATETIME.OFFSET",
+                format!("{text} has no time-zone offset"),
+            );
+        }
+    }
+    match name {
+        "BICFI" | "AnyBIC" => {
+            let country = text.get(4..6).unwrap_or("");
+            if !is_country(country) {
+                f.add(
+                    tree.path(id),
+                    "ISO9362.BIC",
+                    format!("{text}: {country:?} is not an ISO 3166 country"),
+                );
+            }
+        }
+        "IBAN" => {
+            if let Ok(iban) = crate::types::Iban::new(text) {
+                if !is_country(&text[..2]) {
+                    f.add(
+                        tree.path(id),
+                        "ISO13616.IBAN",
+                        format!("{text}: {:?} is not an ISO 3166 country", &text[..2]),
+                    );
+                } else if !iban.checksum_ok() {
+                    f.add(
+                        tree.path(id),
+                        "ISO13616.IBAN",
+                        format!("{text}: wrong check digits"),
+                    );
+                }
+            }
+        }
+        "LEI" => {
+            if let Ok(lei) = crate::types::Lei::new(text) {
+                if !lei.checksum_ok() {
+                    f.add(
+                        tree.path(id),
+                        "ISO17442.LEI",
+                        format!("{text}: wrong check digits"),
+                    );
+                }
+            }
+        }
+        "Ctry" | "CtryOfRes" | "CtryOfBirth" if !is_country(text) => {
+            f.add(
+                tree.path(id),
+                "ISO3166.COUNTRY",
+                format!("{text:?} is not an ISO 3166 country"),
+            );
+        }
+        _ => {}
+    }
+    // Settlement amounts are `ActiveCurrencyAndAmount`; other amounts and currencies may be
+    // historic (`ActiveOrHistoric...`), which the reader already restricts to ISO 4217 codes.
+    if ACTIVE_AMOUNT_ELEMENTS.contains(&name) {
+        if let Ok(Some(ccy)) = tree.attr(id, "Ccy") {
+            if crate::iso4217::lookup(&ccy).is_none() {
+                f.add(
+                    tree.path(id),
+                    "ISO4217.ACTIVE",
+                    format!("{ccy} is not an active ISO 4217 currency"),
+                );
+            }
+        }
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes, plus XK (Kosovo), which SWIFT uses in BICs and IBANs.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
+
+/// Whether `code` is an ISO 3166-1 alpha-2 country code (or XK).
+pub fn is_country(code: &str) -> bool {
+    code.len() == 2 && COUNTRIES.split(' ').any(|c| c == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_list_is_complete_and_sorted() {
+        let codes: Vec<&str> = COUNTRIES.split(' ').collect();
+        assert_eq!(codes.len(), 250, "249 ISO 3166-1 codes plus XK");
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_country("DE") && is_country("XK") && !is_country("ZZ") && !is_country("de"));
+    }
+
+    #[test]
+    fn instr_id_rule() {
+        assert_eq!(instr_id_problem("ABC/123"), None);
+        assert!(instr_id_problem("/ABC").is_some());
+        assert!(instr_id_problem("ABC/").is_some());
+        assert!(instr_id_problem("AB//C").is_some());
+        assert!(instr_id_problem("12345678901234567").is_some());
+        assert_eq!(instr_id_problem("1234567890123456"), None);
+    }
+}
