@@ -143,7 +143,7 @@ mod xml;
 pub use amount::Amount;
 pub use error::{Error, InvalidValue, Result};
 pub use iso4217::Currency;
-pub use message::{BusinessMessage, Document, Envelope, UnreadElement};
+pub use message::{BusinessMessage, Document, Envelope, Keys, UnreadElement};
 
 /// Bounds on what the reader accepts. Every field is a hard limit with its unit in its name.
 #[derive(Debug, Clone, PartialEq, Eq)]

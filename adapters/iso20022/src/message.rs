@@ -210,6 +210,167 @@ impl Document {
     }
 }
 
+/// The references reconciliation matches on, taken from a document's first transaction (CBPR+
+/// messages carry one). Statement entries have their own: see
+/// [`crate::statement::Entry::transaction_refs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Keys<'a> {
+    /// `GrpHdr/MsgId` (`Assgnmt/Id` for camt.056 / camt.029).
+    pub msg_id: Option<&'a str>,
+    /// `UETR` of a payment message.
+    pub uetr: Option<&'a str>,
+    /// `EndToEndId`.
+    pub end_to_end_id: Option<&'a str>,
+    /// `InstrId`.
+    pub instr_id: Option<&'a str>,
+    /// `TxId`.
+    pub tx_id: Option<&'a str>,
+    /// The original message's `MsgId` (status reports, returns, recalls, resolutions).
+    pub orgnl_msg_id: Option<&'a str>,
+    /// `OrgnlUETR`.
+    pub orgnl_uetr: Option<&'a str>,
+    /// `OrgnlEndToEndId`.
+    pub orgnl_end_to_end_id: Option<&'a str>,
+    /// `OrgnlInstrId`.
+    pub orgnl_instr_id: Option<&'a str>,
+    /// `OrgnlTxId`.
+    pub orgnl_tx_id: Option<&'a str>,
+    /// `AcctSvcrRef` of a status report's transaction.
+    pub acct_svcr_ref: Option<&'a str>,
+}
+
+fn s<const N: usize>(t: &Option<crate::types::Text<N>>) -> Option<&str> {
+    t.as_ref().map(|t| t.as_str())
+}
+
+fn u(t: &Option<Uetr>) -> Option<&str> {
+    t.as_ref().map(|t| t.as_str())
+}
+
+impl Document {
+    /// The reconciliation references of this document (first transaction).
+    pub fn keys(&self) -> Keys<'_> {
+        let mut k = Keys {
+            msg_id: self.msg_id(),
+            ..Keys::default()
+        };
+        match self {
+            Document::Pacs008(m) => {
+                if let Some(t) = m.tx() {
+                    k.uetr = u(&t.pmt_id.uetr);
+                    k.end_to_end_id = Some(t.pmt_id.end_to_end_id.as_str());
+                    k.instr_id = s(&t.pmt_id.instr_id);
+                    k.tx_id = s(&t.pmt_id.tx_id);
+                }
+            }
+            Document::Pacs009(m) => {
+                if let Some(t) = m.tx() {
+                    k.uetr = u(&t.pmt_id.uetr);
+                    k.end_to_end_id = Some(t.pmt_id.end_to_end_id.as_str());
+                    k.instr_id = s(&t.pmt_id.instr_id);
+                    k.tx_id = s(&t.pmt_id.tx_id);
+                }
+            }
+            Document::Pacs002(m) => {
+                k.orgnl_msg_id = m.orgnl_msg_id();
+                if let Some(t) = m.tx_inf_and_sts.first() {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.orgnl_tx_id = s(&t.orgnl_tx_id);
+                    k.acct_svcr_ref = s(&t.acct_svcr_ref);
+                    if k.orgnl_msg_id.is_none() {
+                        k.orgnl_msg_id = t.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                    }
+                }
+            }
+            Document::Pacs004(m) => {
+                k.orgnl_msg_id = m.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                if let Some(t) = m.tx_inf.first() {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.orgnl_tx_id = s(&t.orgnl_tx_id);
+                    if k.orgnl_msg_id.is_none() {
+                        k.orgnl_msg_id = t.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                    }
+                }
+            }
+            Document::Pacs028(m) => {
+                k.orgnl_msg_id = m.orgnl_grp_inf.first().map(|g| g.orgnl_msg_id.as_str());
+                if let Some(t) = m.tx_inf.first() {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.orgnl_tx_id = s(&t.orgnl_tx_id);
+                    if k.orgnl_msg_id.is_none() {
+                        k.orgnl_msg_id = t.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                    }
+                }
+            }
+            Document::Camt056(m) => {
+                if let Some(t) = m.tx() {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.orgnl_tx_id = s(&t.orgnl_tx_id);
+                    k.orgnl_msg_id = t.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                }
+                if k.orgnl_msg_id.is_none() {
+                    k.orgnl_msg_id = m
+                        .undrlyg
+                        .iter()
+                        .find_map(|u| u.orgnl_grp_inf_and_cxl.as_ref())
+                        .map(|g| g.orgnl_msg_id.as_str());
+                }
+            }
+            Document::Camt029(m) => {
+                if let Some(t) = m.tx() {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.orgnl_tx_id = s(&t.orgnl_tx_id);
+                    k.orgnl_msg_id = t.orgnl_grp_inf.as_ref().map(|g| g.orgnl_msg_id.as_str());
+                }
+                if k.orgnl_msg_id.is_none() {
+                    k.orgnl_msg_id = m
+                        .cxl_dtls
+                        .iter()
+                        .find_map(|d| d.orgnl_grp_inf_and_sts.as_ref())
+                        .map(|g| g.orgnl_msg_id.as_str());
+                }
+            }
+            Document::Pain002(m) => {
+                k.orgnl_msg_id = Some(m.orgnl_msg_id());
+                if let Some(t) = m
+                    .orgnl_pmt_inf_and_sts
+                    .iter()
+                    .flat_map(|p| p.tx_inf_and_sts.iter())
+                    .next()
+                {
+                    k.orgnl_uetr = u(&t.orgnl_uetr);
+                    k.orgnl_end_to_end_id = s(&t.orgnl_end_to_end_id);
+                    k.orgnl_instr_id = s(&t.orgnl_instr_id);
+                    k.acct_svcr_ref = s(&t.acct_svcr_ref);
+                }
+            }
+            Document::Pain001(m) => {
+                if let Some(t) = m.transfers().next() {
+                    k.uetr = u(&t.pmt_id.uetr);
+                    k.end_to_end_id = Some(t.pmt_id.end_to_end_id.as_str());
+                    k.instr_id = s(&t.pmt_id.instr_id);
+                }
+            }
+            Document::Camt052(_)
+            | Document::Camt053(_)
+            | Document::Camt054(_)
+            | Document::Unknown { .. } => {}
+        }
+        k
+    }
+}
+
 /// An element lenient parsing did not read (unknown, or out of schema order), kept as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadElement {
@@ -334,29 +495,47 @@ impl BusinessMessage {
         }
     }
 
-    /// The UETR of the (first) transaction, for messages that carry one as their own.
+    /// The reconciliation references of the document (first transaction).
+    pub fn keys(&self) -> Keys<'_> {
+        self.document.keys()
+    }
+
+    /// The UETR of the (first) transaction of a payment (pacs.008, pacs.009, pain.001).
     pub fn uetr(&self) -> Option<&Uetr> {
-        self.pacs008().and_then(|m| m.uetr())
+        match &self.document {
+            Document::Pacs008(m) => m.uetr(),
+            Document::Pacs009(m) => m.uetr(),
+            Document::Pain001(m) => m.transfers().next().and_then(|t| t.pmt_id.uetr.as_ref()),
+            _ => None,
+        }
     }
 
     /// The EndToEndId of the (first) transaction.
     pub fn end_to_end_id(&self) -> Option<&str> {
-        self.pacs008().and_then(|m| m.end_to_end_id())
+        self.keys().end_to_end_id
     }
 
-    /// The original UETR a status report refers to.
+    /// The original UETR a status report, return, status request, recall or resolution refers
+    /// to.
     pub fn orgnl_uetr(&self) -> Option<&Uetr> {
-        self.pacs002().and_then(|m| m.orgnl_uetr())
+        match &self.document {
+            Document::Pacs002(m) => m.orgnl_uetr(),
+            Document::Pacs004(m) => m.orgnl_uetr(),
+            Document::Pacs028(m) => m.orgnl_uetr(),
+            Document::Camt056(m) => m.orgnl_uetr(),
+            Document::Camt029(m) => m.orgnl_uetr(),
+            _ => None,
+        }
     }
 
-    /// The original EndToEndId a status report refers to.
+    /// The original EndToEndId the message refers to.
     pub fn orgnl_end_to_end_id(&self) -> Option<&str> {
-        self.pacs002().and_then(|m| m.orgnl_end_to_end_id())
+        self.keys().orgnl_end_to_end_id
     }
 
-    /// The original MsgId a status report refers to.
+    /// The original MsgId the message refers to.
     pub fn orgnl_msg_id(&self) -> Option<&str> {
-        self.pacs002().and_then(|m| m.orgnl_msg_id())
+        self.keys().orgnl_msg_id
     }
 
     /// The (first) transaction status of a status report.

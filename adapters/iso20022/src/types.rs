@@ -17,7 +17,13 @@ pub(crate) trait Leaf: Sized {
     fn write_text(&self, out: &mut String);
 }
 
-/// Text of 1 to `MAX` characters (`Max35Text`, `Max140Text`, ...).
+/// Whether XML 1.0 allows the character at all (the `Char` production): no control characters
+/// other than tab, line feed and carriage return, no U+FFFE / U+FFFF.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Text of 1 to `MAX` characters (`Max35Text`, `Max140Text`, ...), each one XML allows.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Text<const MAX: usize>(String);
 
@@ -52,6 +58,13 @@ impl<const MAX: usize> Text<MAX> {
                 "text",
                 &text,
                 format!("{chars} characters, must be 1 to {MAX}"),
+            ));
+        }
+        if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+            return Err(InvalidValue::new(
+                "text",
+                &text,
+                format!("character U+{:04X} cannot appear in XML", u32::from(c)),
             ));
         }
         Ok(Text(text))
@@ -904,6 +917,9 @@ mod tests {
         assert!(Max35Text::new("a".repeat(35)).is_ok());
         assert!(Max35Text::new("a".repeat(36)).is_err());
         assert!(Max4Text::new("éééé").is_ok(), "characters, not bytes");
+        assert!(Max35Text::new("a\u{1}b").is_err(), "not an XML character");
+        assert!(Max35Text::new("a\u{FFFE}").is_err());
+        assert!(Max35Text::new("tab\there\r\n").is_ok());
     }
 
     #[test]

@@ -292,3 +292,38 @@ fn every_truncation_of_a_message_fails_cleanly() {
         }
     }
 }
+
+#[test]
+fn reconciliation_keys() {
+    let m = BusinessMessage::parse(&fixture("pacs008_prefixed_side_by_side.xml")).unwrap();
+    let k = m.keys();
+    assert_eq!(k.msg_id, Some("CORR-20261125-0042"));
+    assert_eq!(k.uetr, Some("0f4c1a52-7d3e-4b9a-9c61-3e2f5d8a7b10"));
+    assert_eq!(k.end_to_end_id, Some("INV-2026-981"));
+    assert_eq!(k.instr_id, Some("CORR/0042"));
+    assert_eq!(k.tx_id, Some("CORR-TX-0042"));
+    assert_eq!(k.orgnl_uetr, None);
+    assert_eq!(m.biz_msg_idr(), Some("CORR-20261125-0042"));
+
+    let r = BusinessMessage::parse(&fixture("pacs002_bare_default_ns.xml")).unwrap();
+    let k = r.keys();
+    assert_eq!(k.msg_id, Some("STS-2026-11-25-001"));
+    assert_eq!(k.orgnl_msg_id, Some("CORR-20261125-0042"));
+    assert_eq!(k.orgnl_uetr, Some("0f4c1a52-7d3e-4b9a-9c61-3e2f5d8a7b10"));
+    assert_eq!(k.orgnl_end_to_end_id, Some("INV-2026-981"));
+    assert_eq!(k.orgnl_instr_id, Some("CORR/0042"));
+    assert_eq!(k.acct_svcr_ref, Some("NOST-REF-1"));
+    assert_eq!(r.orgnl_uetr().map(|u| u.as_str()), k.orgnl_uetr);
+
+    // Returns, status requests, recalls and resolutions expose their original references.
+    for seed in 0..50 {
+        let ret = iso20022::samples::pacs004(seed);
+        let expect = ret.tx_inf[0].orgnl_uetr.as_ref().map(|u| u.as_str());
+        assert_eq!(Document::from(ret.clone()).keys().orgnl_uetr, expect);
+        let recall = iso20022::samples::camt056(seed);
+        let expect = recall.orgnl_uetr().map(|u| u.as_str());
+        let doc = Document::from(recall.clone());
+        assert_eq!(doc.keys().orgnl_uetr, expect);
+        assert_eq!(doc.keys().msg_id, Some(recall.assignment_id()));
+    }
+}
