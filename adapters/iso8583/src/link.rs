@@ -102,8 +102,9 @@ impl LinkConfig {
     }
 }
 
-/// What the link hands to the caller's sink (the gateway journals all of it).
-#[derive(Debug)]
+/// What the link hands to the caller's sink (the gateway journals all of it). `raw` is the
+/// message exactly as received (without length header); its Debug output shows only its
+/// length, since it may hold card numbers or MSISDNs.
 pub enum Inbound {
     /// A response that matched no waiting request. `late` when its request had timed out.
     Unmatched {
@@ -115,6 +116,29 @@ pub enum Inbound {
     Request { message: Message, raw: Bytes },
     /// A frame that did not decode, kept as it arrived.
     Undecodable { raw: Bytes, error: CodecError },
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inbound::Unmatched { message, raw, late } => f
+                .debug_struct("Unmatched")
+                .field("message", message)
+                .field("raw_bytes", &raw.len())
+                .field("late", late)
+                .finish(),
+            Inbound::Request { message, raw } => f
+                .debug_struct("Request")
+                .field("message", message)
+                .field("raw_bytes", &raw.len())
+                .finish(),
+            Inbound::Undecodable { raw, error } => f
+                .debug_struct("Undecodable")
+                .field("raw_bytes", &raw.len())
+                .field("error", error)
+                .finish(),
+        }
+    }
 }
 
 /// Why a request did not get its response.

@@ -126,13 +126,21 @@ impl Message {
     }
 
     fn put(&mut self, n: usize, value: &[u8]) {
+        let (w, b) = bit(n);
+        let old = self.spans[n];
+        if self.present[w] & b != 0 && value.len() <= old.len as usize {
+            // Overwrite in place, so that setting a field again does not grow the arena.
+            let at = old.start as usize;
+            self.data[at..at + value.len()].copy_from_slice(value);
+            self.spans[n].len = value.len() as u32;
+            return;
+        }
         let start = self.data.len() as u32;
         self.data.extend_from_slice(value);
         self.spans[n] = Span {
             start,
             len: value.len() as u32,
         };
-        let (w, b) = bit(n);
         self.present[w] |= b;
     }
 
