@@ -282,6 +282,12 @@ impl Link {
         *self.shared.state.borrow()
     }
 
+    /// Watch state changes, e.g. to run a key exchange (an 0800 through [`Link::request`])
+    /// each time the link comes `Up` after a sign-on.
+    pub fn subscribe_state(&self) -> watch::Receiver<LinkState> {
+        self.shared.state.subscribe()
+    }
+
     /// Wait until the link is in `state`, up to `timeout`; true if it got there.
     pub async fn wait_for(&self, state: LinkState, timeout: Duration) -> bool {
         let mut rx = self.shared.state.subscribe();

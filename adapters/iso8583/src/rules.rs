@@ -101,3 +101,58 @@ impl Message {
         Ok(r)
     }
 }
+
+/// Fields copied from an original into its reversal when the spec has no rule for it.
+const REVERSAL_COPY_DEFAULT: &[u16] = &[2, 3, 4, 7, 11, 12, 13, 32, 33, 37, 41, 42, 49, 102, 103];
+
+impl Message {
+    /// Build the reversal of this request: x420 (or x421 when `repeat`), the original's
+    /// identifying fields copied (those the spec's reversal rule names, else a default set),
+    /// and DE90 (original data elements: MTI, STAN, DE7, DE32, DE33) when the spec has a
+    /// 42-digit field 90. The STAN stays the original's; set another with `set(11, ..)` if the
+    /// counterparty wants a new one.
+    pub fn reversal(&self, repeat: bool) -> Result<Message, RuleError> {
+        let v = self.mti_bytes()[0] as char;
+        let mti = format!("{v}42{}", if repeat { 1 } else { 0 });
+        let mut r = Message::new(self.spec(), &mti)?;
+        let copy: Vec<u16> = match self.spec().rule(&r.mti_bytes()) {
+            Some(rule) => rule
+                .mandatory
+                .iter()
+                .chain(&rule.conditional)
+                .chain(&rule.echo)
+                .copied()
+                .collect(),
+            None => REVERSAL_COPY_DEFAULT.to_vec(),
+        };
+        for n in copy {
+            if n == 90 || n == 39 {
+                continue;
+            }
+            if let (Some(v), Some(_)) = (self.get(n), r.field_spec(n)) {
+                r.set(n, v)?;
+            }
+        }
+        if self
+            .spec()
+            .field(90)
+            .is_some_and(|f| f.len == 42 && f.is_fixed())
+        {
+            let digits = |n: u16, len: usize| {
+                let v = self.get_str(n).unwrap_or("");
+                let v: String = v.chars().filter(char::is_ascii_digit).collect();
+                format!("{v:0>len$}")
+            };
+            let de90 = format!(
+                "{}{}{}{}{}",
+                self.mti(),
+                digits(11, 6),
+                digits(7, 10),
+                digits(32, 11),
+                digits(33, 11)
+            );
+            r.set(90, de90)?;
+        }
+        Ok(r)
+    }
+}

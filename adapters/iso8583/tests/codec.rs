@@ -310,3 +310,23 @@ fn bad_specs_fail_at_load_with_a_precise_error() {
     );
     assert!(specs::builtin("nope").is_err());
 }
+
+#[test]
+fn reversal_copies_identifiers_and_builds_de90() {
+    let mut m = credit();
+    m.set(32, "1234").unwrap();
+    let r = m.reversal(false).unwrap();
+    assert_eq!(r.mti(), "0420");
+    for n in [2u16, 3, 4, 7, 11, 37, 41, 49] {
+        assert_eq!(r.get(n), m.get(n), "field {n}");
+    }
+    assert_eq!(
+        r.get_str(90).unwrap(),
+        "0200004211112510300000000001234".to_string() + "00000000000"
+    );
+    r.validate().unwrap();
+    assert_eq!(m.reversal(true).unwrap().mti(), "0421");
+    let resp = r.response("00").unwrap();
+    assert_eq!(resp.mti(), "0430");
+    assert_eq!(resp.get(90), r.get(90));
+}
