@@ -32,6 +32,8 @@ use crate::spec::Spec;
 const EXPIRED_KEYS_MAX: usize = 4096;
 /// Bound on frames written in one batch.
 const WRITE_BATCH_MAX: usize = 128;
+/// Bound on distinct metric label sets per link.
+const METER_KEYS_MAX: usize = 1024;
 /// Bound on queued internal frames (answers to the peer's 0800s, sink-less sends).
 const CONTROL_QUEUE_MAX: usize = 1024;
 
@@ -220,6 +222,7 @@ struct Shared {
     gen: AtomicU64,
     started: Instant,
     last_rx_ms: AtomicU64,
+    meters: Meters,
 }
 
 /// A handle on a link; clone it freely. Dropping every handle does not stop the link: call
@@ -249,6 +252,61 @@ fn mti_label(mti: [u8; 4]) -> String {
     String::from_utf8_lossy(&mti).into_owned()
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Meter {
+    In,
+    Out,
+    Response,
+    Timeout,
+    Unmatched,
+}
+
+/// Metric handles, registered once per (meter, MTI, response code) and then reused, so the
+/// hot path neither allocates labels nor looks the key up in the recorder. Install the
+/// metrics recorder before connecting a link: handles taken earlier stay no-ops.
+#[derive(Default)]
+struct Meters {
+    counters: Mutex<HashMap<(Meter, [u8; 4], [u8; 3]), metrics::Counter>>,
+    latency: Mutex<HashMap<[u8; 4], metrics::Histogram>>,
+}
+
+impl Meters {
+    fn count(&self, meter: Meter, link: &str, mti: [u8; 4], code: &[u8]) {
+        let mut c = [0u8; 3];
+        let n = code.len().min(3);
+        c[..n].copy_from_slice(&code[..n]);
+        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        // A peer sending odd MTIs or codes cannot grow the label set without bound.
+        let (mti, c, n) = if map.len() >= METER_KEYS_MAX && !map.contains_key(&(meter, mti, c)) {
+            (*b"????", *b"???", 3)
+        } else {
+            (mti, c, n)
+        };
+        map.entry((meter, mti, c))
+            .or_insert_with(|| {
+                let (link, mti) = (link.to_string(), mti_label(mti));
+                match meter {
+                    Meter::In => metrics::counter!("iso8583_link_messages_total", "link" => link, "direction" => "in", "mti" => mti),
+                    Meter::Out => metrics::counter!("iso8583_link_messages_total", "link" => link, "direction" => "out", "mti" => mti),
+                    Meter::Response => {
+                        let code = String::from_utf8_lossy(&c[..n]).into_owned();
+                        metrics::counter!("iso8583_link_responses_total", "link" => link, "mti" => mti, "code" => code)
+                    }
+                    Meter::Timeout => metrics::counter!("iso8583_link_timeouts_total", "link" => link, "mti" => mti),
+                    Meter::Unmatched => metrics::counter!("iso8583_link_unmatched_total", "link" => link, "mti" => mti),
+                }
+            })
+            .increment(1);
+    }
+
+    fn latency(&self, link: &str, mti: [u8; 4], seconds: f64) {
+        let mut map = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(mti)
+            .or_insert_with(|| metrics::histogram!("iso8583_link_request_seconds", "link" => link.to_string(), "mti" => mti_label(mti)))
+            .record(seconds);
+    }
+}
+
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
@@ -273,6 +331,7 @@ impl Link {
             gen: AtomicU64::new(0),
             started: Instant::now(),
             last_rx_ms: AtomicU64::new(0),
+            meters: Meters::default(),
         });
         tokio::spawn(manage(shared.clone(), queue_rx, control_rx, sink));
         Link { shared }
@@ -367,7 +426,7 @@ impl Link {
                 let removed = guard.remove();
                 match removed {
                     Some(p) => {
-                        metrics::counter!("iso8583_link_timeouts_total", "link" => sh.cfg.name.clone(), "mti" => mti_label(mti)).increment(1);
+                        sh.meters.count(Meter::Timeout, &sh.cfg.name, mti, b"");
                         Err(LinkError::Timeout { sent: p.gen != 0 })
                     }
                     // Answered or failed in the same instant: take that outcome.
@@ -598,7 +657,7 @@ async fn network_request(
 }
 
 fn count_out(sh: &Shared, mti: [u8; 4]) {
-    metrics::counter!("iso8583_link_messages_total", "link" => sh.cfg.name.clone(), "direction" => "out", "mti" => mti_label(mti)).increment(1);
+    sh.meters.count(Meter::Out, &sh.cfg.name, mti, b"");
 }
 
 async fn manage(
@@ -871,7 +930,7 @@ async fn handle_inbound(sh: &Shared, gen: u64, raw: Bytes, sink: &mpsc::Sender<I
         }
     };
     let mti = msg.mti_bytes();
-    metrics::counter!("iso8583_link_messages_total", "link" => sh.cfg.name.clone(), "direction" => "in", "mti" => mti_label(mti)).increment(1);
+    sh.meters.count(Meter::In, &sh.cfg.name, mti, b"");
     if is_response(mti) {
         let key = key_of(&sh.cfg.match_fields, &msg);
         let waiting = sh
@@ -881,14 +940,15 @@ async fn handle_inbound(sh: &Shared, gen: u64, raw: Bytes, sink: &mpsc::Sender<I
             .remove(&key);
         match waiting {
             Some(p) => {
-                let code = msg.get_str(39).unwrap_or("").to_string();
-                metrics::counter!("iso8583_link_responses_total", "link" => sh.cfg.name.clone(), "mti" => mti_label(mti), "code" => code).increment(1);
-                metrics::histogram!("iso8583_link_request_seconds", "link" => sh.cfg.name.clone(), "mti" => mti_label(p.mti)).record(p.sent_at.elapsed().as_secs_f64());
+                let code = msg.get(39).unwrap_or(b"");
+                sh.meters.count(Meter::Response, &sh.cfg.name, mti, code);
+                sh.meters
+                    .latency(&sh.cfg.name, p.mti, p.sent_at.elapsed().as_secs_f64());
                 let _ = p.tx.send(Ok(msg));
             }
             None => {
                 let late = sh.expired.lock().map(|e| e.contains(&key)).unwrap_or(false);
-                metrics::counter!("iso8583_link_unmatched_total", "link" => sh.cfg.name.clone(), "mti" => mti_label(mti)).increment(1);
+                sh.meters.count(Meter::Unmatched, &sh.cfg.name, mti, b"");
                 deliver(
                     sh,
                     sink,
