@@ -261,12 +261,15 @@ enum Meter {
     Unmatched,
 }
 
+/// (meter, MTI, response code padded with zeros).
+type MeterKey = (Meter, [u8; 4], [u8; 3]);
+
 /// Metric handles, registered once per (meter, MTI, response code) and then reused, so the
 /// hot path neither allocates labels nor looks the key up in the recorder. Install the
 /// metrics recorder before connecting a link: handles taken earlier stay no-ops.
 #[derive(Default)]
 struct Meters {
-    counters: Mutex<HashMap<(Meter, [u8; 4], [u8; 3]), metrics::Counter>>,
+    counters: Mutex<HashMap<MeterKey, metrics::Counter>>,
     latency: Mutex<HashMap<[u8; 4], metrics::Histogram>>,
 }
 
