@@ -111,9 +111,9 @@ impl crate::types::Leaf for &'static Currency {
 
 /// Raw XML kept exactly as written (the content of a SplmtryData `<Envlp>`, a signature).
 ///
-/// The text is the element's markup as it appeared in the input. Namespace prefixes declared on
-/// ancestors outside it are not repeated inside, so an envelope that relies on them should be
-/// written with its own declarations (as the schemas' `##any` content usually is).
+/// The text is the element's markup as it appeared in the input, except that namespace
+/// declarations it relied on from outside (its prefixes, or the default namespace, declared on
+/// ancestors) are added to its start tag, so that it means the same wherever it is written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RawXml(String);
 
@@ -157,7 +157,7 @@ impl FromXml for Envelope {
                 message: "an envelope holds exactly one element".into(),
             });
         };
-        Ok(Envelope(RawXml(tree.raw(first).to_owned())))
+        Ok(Envelope(RawXml(tree.raw_self_contained(first))))
     }
 }
 

@@ -205,7 +205,7 @@ impl Document {
         Ok(Document::Unknown {
             namespace: namespace.to_owned(),
             root: tree.node(msg).name.to_owned(),
-            raw: tree.raw(id).to_owned(),
+            raw: tree.raw_self_contained(id),
         })
     }
 }

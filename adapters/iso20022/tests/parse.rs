@@ -327,3 +327,21 @@ fn reconciliation_keys() {
         assert_eq!(doc.keys().msg_id, Some(recall.assignment_id()));
     }
 }
+
+#[test]
+fn parts_kept_raw_carry_the_namespaces_they_inherit() {
+    // Found by fuzzing: an unknown Document inheriting its namespace from the wrapper changed
+    // namespace once written inside our own envelope.
+    let xml = r#"<W xmlns="urn:example:wrapper" xmlns:p="urn:example:p"><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><Fr><FIId><FinInstnId><BICFI>AAAADEFF</BICFI></FinInstnId></FIId></Fr><To><FIId><FinInstnId><BICFI>BBBBUS33</BICFI></FinInstnId></FIId></To><BizMsgIdr>B</BizMsgIdr><MsgDefIdr>x</MsgDefIdr><CreDt>2026-11-25T00:00:00Z</CreDt></AppHdr><Document><Foo><p:Bar>1</p:Bar></Foo></Document></W>"#;
+    let m = BusinessMessage::parse(xml).unwrap();
+    let Document::Unknown { namespace, raw, .. } = &m.document else {
+        panic!("typed?")
+    };
+    assert_eq!(namespace, "urn:example:wrapper");
+    assert_eq!(
+        raw,
+        r#"<Document xmlns="urn:example:wrapper" xmlns:p="urn:example:p"><Foo><p:Bar>1</p:Bar></Foo></Document>"#
+    );
+    let again = BusinessMessage::parse(&m.render()).unwrap();
+    assert_eq!(again.document, m.document);
+}

@@ -248,14 +248,8 @@ impl<'a> Tree<'a> {
     /// prefix.
     pub fn ns(&self, id: NodeId) -> Option<String> {
         let prefix = self.node(id).prefix;
-        let mut cur = id;
-        while cur != NONE {
-            if let Some(uri) = self.declared(cur, prefix) {
-                return Some(uri);
-            }
-            cur = self.node(cur).parent;
-        }
-        prefix.is_empty().then(String::new)
+        self.resolve_from(id, prefix)
+            .or_else(|| prefix.is_empty().then(String::new))
     }
 
     /// The namespace `prefix` is bound to by an `xmlns` attribute of this element, if any.
@@ -358,6 +352,80 @@ impl<'a> Tree<'a> {
         &self.src[n.span_start as usize..n.span_end as usize]
     }
 
+    /// Raw XML of an element that reads the same on its own: namespace prefixes used inside it
+    /// but declared on ancestors (the default namespace included) are declared again on it.
+    /// Without this, a part cut out of an envelope would change namespace when written
+    /// elsewhere.
+    pub fn raw_self_contained(&self, id: NodeId) -> String {
+        let raw = self.raw(id);
+        let mut prefixes: Vec<&str> = Vec::new();
+        self.collect_prefixes(id, &mut prefixes);
+        let mut decls = String::new();
+        for prefix in prefixes {
+            if self.declared(id, prefix).is_some() {
+                continue;
+            }
+            let parent = self.node(id).parent;
+            let uri = if parent == NONE {
+                None
+            } else {
+                self.resolve_from(parent, prefix)
+            };
+            match (prefix.is_empty(), uri) {
+                (true, uri) => {
+                    decls.push_str(" xmlns=\"");
+                    decls.push_str(&escape_attr(uri.as_deref().unwrap_or("")));
+                    decls.push('"');
+                }
+                (false, Some(uri)) => {
+                    decls.push_str(" xmlns:");
+                    decls.push_str(prefix);
+                    decls.push_str("=\"");
+                    decls.push_str(&escape_attr(&uri));
+                    decls.push('"');
+                }
+                // Undeclared everywhere: nothing to copy.
+                (false, None) => {}
+            }
+        }
+        if decls.is_empty() {
+            return raw.to_owned();
+        }
+        let n = self.node(id);
+        let qname_len = n
+            .start
+            .find(|c: char| c.is_ascii_whitespace() || c == '/')
+            .unwrap_or(n.start.len());
+        let at = 1 + qname_len;
+        let mut out = String::with_capacity(raw.len() + decls.len());
+        out.push_str(&raw[..at]);
+        out.push_str(&decls);
+        out.push_str(&raw[at..]);
+        out
+    }
+
+    fn collect_prefixes<'s>(&'s self, id: NodeId, out: &mut Vec<&'s str>) {
+        let prefix = self.node(id).prefix;
+        if !out.contains(&prefix) {
+            out.push(prefix);
+        }
+        for c in self.children(id) {
+            self.collect_prefixes(c, out);
+        }
+    }
+
+    /// The namespace `prefix` is bound to at element `id` (declared on it or an ancestor).
+    fn resolve_from(&self, id: NodeId, prefix: &str) -> Option<String> {
+        let mut cur = id;
+        while cur != NONE {
+            if let Some(uri) = self.declared(cur, prefix) {
+                return Some(uri);
+            }
+            cur = self.node(cur).parent;
+        }
+        None
+    }
+
     /// Marks an element and everything inside it as read.
     pub fn mark_subtree(&self, id: NodeId) {
         self.node(id).used.set(true);
@@ -418,6 +486,13 @@ impl Iterator for Children<'_, '_> {
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+}
+
+fn escape_attr(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
 }
 
 /// Reads a parent's children in schema order. Each lookup searches forward from the cursor;
