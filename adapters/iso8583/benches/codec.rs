@@ -3,7 +3,9 @@
 //!
 //! cargo bench -p corridor-iso8583 --bench codec
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use iso8583::{specs, Message};
 
 fn message(spec_name: &str) -> Message {

@@ -29,7 +29,7 @@ fn reversal(original: &Message, stan: u32, repeat: bool) -> Message {
     let spec = original.spec();
     let mut m = Message::new(spec, if repeat { "0421" } else { "0420" }).unwrap();
     for n in [2u16, 3, 4, 7, 37, 41, 49] {
-        m.set(n, original.get(n).unwrap().to_vec()).unwrap();
+        m.set(n, original.get(n).unwrap()).unwrap();
     }
     m.set(11, format!("{stan:06}")).unwrap();
     let de90 = format!(
