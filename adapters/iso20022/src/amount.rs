@@ -149,6 +149,17 @@ fn currency_of(code: &str) -> Result<&'static Currency, InvalidValue> {
         .ok_or_else(|| InvalidValue::new("currency", code, "not an active ISO 4217 code"))
 }
 
+/// JSON form: `{"ccy": "EUR", "amount": "1234.50"}` (the amount as exact decimal text).
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Amount", 2)?;
+        s.serialize_field("ccy", self.currency.alpha)?;
+        s.serialize_field("amount", &self.to_decimal_string())?;
+        s.end()
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.to_decimal_string(), self.currency.alpha)

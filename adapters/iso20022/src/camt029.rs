@@ -17,7 +17,7 @@ pub const ROOT: &str = "RsltnOfInvstgtn";
 
 /// `InvestigationStatus5Choice`.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum InvestigationStatus {
     /// `<Conf>`: ExternalInvestigationExecutionConfirmation1Code (e.g. `CNCL`, `RJCR`, `PDCR`).
     Conf(Max4Text),
@@ -66,7 +66,7 @@ impl ToXml for InvestigationStatus {
 
 xml_struct! {
     /// `OriginalGroupHeader14` (counts and per-status numbers not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupCancellationStatus {
         /// `<OrgnlGrpCxlId>`.
@@ -87,7 +87,7 @@ xml_struct! {
 xml_struct! {
     /// `PaymentTransaction102`: the cancellation status of one transaction (resolution data
     /// and original transaction reference not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationStatusTransaction {
         /// `<CxlStsId>`.
@@ -123,7 +123,7 @@ xml_struct! {
 
 xml_struct! {
     /// `UnderlyingTransaction22` (payment-information level not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationDetails {
         /// `<OrgnlGrpInfAndSts>`.
@@ -136,7 +136,7 @@ xml_struct! {
 xml_struct! {
     /// A camt.029.001.09 message (`<RsltnOfInvstgtn>`; modification, claim, statement and
     /// corrective details not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct Camt029 {
         /// `<Assgnmt>`.

@@ -14,7 +14,7 @@ pub const ROOT: &str = "FIToFIPmtCxlReq";
 
 xml_struct! {
     /// `OriginalGroupHeader15` (original counts not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupCancellation {
         /// `<GrpCxlId>`.
@@ -37,7 +37,7 @@ xml_struct! {
 xml_struct! {
     /// `PaymentTransaction106`: one transaction to cancel (original transaction reference not
     /// modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationTransaction {
         /// `<CxlId>`.
@@ -73,7 +73,7 @@ xml_struct! {
 
 xml_struct! {
     /// `UnderlyingTransaction23`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Underlying {
         /// `<OrgnlGrpInfAndCxl>`.
@@ -85,7 +85,7 @@ xml_struct! {
 
 xml_struct! {
     /// A camt.056.001.08 message (`<FIToFIPmtCxlReq>`; control data not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct Camt056 {
         /// `<Assgnmt>`.

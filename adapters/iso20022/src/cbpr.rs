@@ -41,7 +41,7 @@ use crate::xml::reader::{NodeId, Tree};
 use crate::Limits;
 
 /// One broken rule, located.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Finding {
     /// Element path, e.g. `/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/InstrId`.
     pub path: String,

@@ -16,7 +16,7 @@ use crate::xml::xml_struct;
 
 /// A choice between an external code (at most `CD` characters) and a proprietary text, as in
 /// `ServiceLevel8Choice`, `AccountSchemeName1Choice`, `StatusReason6Choice`, ...
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub enum CodeOrProprietary<const CD: usize> {
     /// `<Cd>`: a code from an ISO external code list, kept as written.
     Cd(Text<CD>),
@@ -114,7 +114,7 @@ impl crate::types::Leaf for &'static Currency {
 /// The text is the element's markup as it appeared in the input, except that namespace
 /// declarations it relied on from outside (its prefixes, or the default namespace, declared on
 /// ancestors) are added to its start tag, so that it means the same wherever it is written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub struct RawXml(String);
 
 impl RawXml {
@@ -134,7 +134,7 @@ impl RawXml {
 
 xml_struct! {
     /// `SupplementaryData1`: free-form data, kept as raw XML.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct SupplementaryData {
         /// `<PlcAndNm>`: where the data belongs.
         plc_and_nm: opt Max350Text = "PlcAndNm",
@@ -144,7 +144,7 @@ xml_struct! {
 }
 
 /// `SupplementaryDataEnvelope1`: one element of any namespace, kept raw.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct Envelope(pub RawXml);
 
 impl FromXml for Envelope {
@@ -171,7 +171,7 @@ impl ToXml for Envelope {
 
 xml_struct! {
     /// `PostalAddress24` (address type omitted).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostalAddress {
         /// `<Dept>`.
@@ -220,7 +220,7 @@ impl PostalAddress {
 
 xml_struct! {
     /// `ClearingSystemMemberIdentification2`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct ClearingSystemMemberId {
         /// `<ClrSysId>`: `Cd` from ExternalClearingSystemIdentification1Code (5) or `Prtry`.
         clr_sys_id: opt CodeOrProprietary<5> = "ClrSysId",
@@ -232,7 +232,7 @@ xml_struct! {
 xml_struct! {
     /// `GenericFinancialIdentification1`, also the shape of `GenericOrganisationIdentification1`
     /// and `GenericPersonIdentification1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct GenericId {
         /// `<Id>`.
         id: req Max35Text = "Id",
@@ -245,7 +245,7 @@ xml_struct! {
 
 xml_struct! {
     /// `FinancialInstitutionIdentification18`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct FinInstnId {
         /// `<BICFI>`.
@@ -265,7 +265,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BranchData3`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct BranchData {
         /// `<Id>`.
@@ -281,7 +281,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BranchAndFinancialInstitutionIdentification6`: an agent (a bank).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Agent {
         /// `<FinInstnId>`.
@@ -311,7 +311,7 @@ impl Agent {
 
 xml_struct! {
     /// `DateAndPlaceOfBirth1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct DateAndPlaceOfBirth {
         /// `<BirthDt>`.
         birth_dt: req IsoDate = "BirthDt",
@@ -326,7 +326,7 @@ xml_struct! {
 
 xml_struct! {
     /// `OrganisationIdentification29`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OrgId {
         /// `<AnyBIC>`.
@@ -340,7 +340,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PersonIdentification13`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PrvtId {
         /// `<DtAndPlcOfBirth>`.
@@ -351,7 +351,7 @@ xml_struct! {
 }
 
 /// `Party38Choice`: an organisation or a private person.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum PartyId {
     /// `<OrgId>`.
     OrgId(OrgId),
@@ -381,7 +381,7 @@ impl ToXml for PartyId {
 
 xml_struct! {
     /// `PartyIdentification135`: a debtor, creditor, ultimate party or initiating party.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Party {
         /// `<Nm>`.
@@ -436,7 +436,7 @@ impl Party {
 
 xml_struct! {
     /// `GenericAccountIdentification1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct GenericAccountId {
         /// `<Id>`.
         id: req Max34Text = "Id",
@@ -448,7 +448,7 @@ xml_struct! {
 }
 
 /// `AccountIdentification4Choice`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum AccountId {
     /// `<IBAN>`.
     Iban(Iban),
@@ -478,7 +478,7 @@ impl ToXml for AccountId {
 
 xml_struct! {
     /// `CashAccount38` (proxy omitted).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct CashAccount {
         /// `<Id>`.
@@ -529,7 +529,7 @@ impl CashAccount {
 xml_struct! {
     /// `RemittanceInformation16` (unstructured part; structured remittance is not modelled yet
     /// and is refused in strict mode, reported as unread in lenient mode).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RemittanceInfo {
         /// `<Ustrd>` lines.
@@ -546,7 +546,7 @@ impl RemittanceInfo {
 
 xml_struct! {
     /// `SettlementInstruction7` (pacs.008) / `SettlementInstruction7` (pacs.009).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct SettlementInstruction {
         /// `<SttlmMtd>`.
@@ -589,7 +589,7 @@ impl SettlementInstruction {
 
 xml_struct! {
     /// `PaymentTypeInformation28` (clearing channel omitted).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PaymentTypeInfo {
         /// `<InstrPrty>`.
@@ -605,7 +605,7 @@ xml_struct! {
 
 xml_struct! {
     /// `Charges7`: an amount of charges taken by an agent.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct Charges {
         /// `<Amt>`.
         amt: req Amount = "Amt",
@@ -616,7 +616,7 @@ xml_struct! {
 
 xml_struct! {
     /// `StatusReasonInformation12`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct StatusReason {
         /// `<Orgtr>`: who gave the status.
@@ -645,7 +645,7 @@ impl StatusReason {
 }
 
 /// `DateAndDateTime2Choice`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum DateOrDateTime {
     /// `<Dt>`.
     Dt(IsoDate),
@@ -698,7 +698,7 @@ pub(crate) fn check_nb_of_txs(tree: &Tree<'_>, id: NodeId, found: usize) -> Resu
 
 /// `Party40Choice`: a party or an agent.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum PartyOrAgent {
     /// `<Pty>`.
     Pty(Party),
@@ -728,7 +728,7 @@ impl ToXml for PartyOrAgent {
 
 xml_struct! {
     /// `Case5`: an investigation case.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct Case {
         /// `<Id>`.
         id: req Max35Text = "Id",
@@ -741,7 +741,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CaseAssignment5`: who assigns an investigation to whom (camt.056, camt.029).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct CaseAssignment {
         /// `<Id>`: the assignment identification (the message's own reference).
         id: req Max35Text = "Id",
@@ -756,7 +756,7 @@ xml_struct! {
 
 xml_struct! {
     /// `OriginalGroupInformation29`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct OriginalGroupInfo {
         /// `<OrgnlMsgId>`.
         orgnl_msg_id: req Max35Text = "OrgnlMsgId",

@@ -57,7 +57,7 @@ pub(crate) trait Message: Sized {
 macro_rules! documents {
     ($( $(#[$doc:meta])* $variant:ident($ty:ty) ),* $(,)?) => {
         /// An ISO 20022 `<Document>`, by message kind.
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, serde::Serialize, PartialEq)]
         #[non_exhaustive]
         pub enum Document {
             $( $(#[$doc])* $variant(Box<$ty>), )*
@@ -213,7 +213,7 @@ impl Document {
 /// The references reconciliation matches on, taken from a document's first transaction (CBPR+
 /// messages carry one). Statement entries have their own: see
 /// [`crate::statement::Entry::transaction_refs`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Keys<'a> {
     /// `GrpHdr/MsgId` (`Assgnmt/Id` for camt.056 / camt.029).
@@ -372,7 +372,7 @@ impl Document {
 }
 
 /// An element lenient parsing did not read (unknown, or out of schema order), kept as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct UnreadElement {
     /// Its path, e.g. `/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Tax`.
     pub path: String,
@@ -381,7 +381,7 @@ pub struct UnreadElement {
 }
 
 /// A business message: an optional AppHdr and a Document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct BusinessMessage {
     /// `<AppHdr>` (head.001.001.02), absent for a bare Document.
     pub app_hdr: Option<AppHdr>,

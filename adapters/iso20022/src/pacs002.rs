@@ -16,7 +16,7 @@ pub const ROOT: &str = "FIToFIPmtStsRpt";
 
 xml_struct! {
     /// `GroupHeader91`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -44,7 +44,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `OriginalGroupHeader17`: the message being reported on, and its group status.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupStatus {
         /// `<OrgnlMsgId>`.
@@ -76,7 +76,7 @@ impl OriginalGroupStatus {
 xml_struct! {
     /// `PaymentTransaction110`: the status of one original transaction. The original
     /// transaction reference block (`OrgnlTxRef`) is not modelled yet.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionStatusInfo {
         /// `<StsId>`.
@@ -137,7 +137,7 @@ impl TransactionStatusInfo {
 
 xml_struct! {
     /// A pacs.002.001.10 message (the `<FIToFIPmtStsRpt>` inside `<Document>`).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct Pacs002 {
         /// `<GrpHdr>`.

@@ -16,7 +16,7 @@ pub const MSG_DEF_IDR: &str = "pacs.004.001.09";
 pub const ROOT: &str = "PmtRtr";
 
 /// `GroupHeader90` (authorisations not modelled). `NbOfTxs` is derived from the transactions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct GroupHeader {
     /// `<MsgId>`.
@@ -103,7 +103,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `OriginalGroupHeader18`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupReturn {
         /// `<OrgnlMsgId>`.
@@ -120,7 +120,7 @@ xml_struct! {
 xml_struct! {
     /// `PaymentTransaction112`: one returned transaction (return chain and original transaction
     /// reference not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReturnTransaction {
         /// `<RtrId>`.
@@ -203,7 +203,7 @@ impl ReturnTransaction {
 }
 
 /// A pacs.004.001.09 message (`<PmtRtr>`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct Pacs004 {
     /// `<GrpHdr>`.

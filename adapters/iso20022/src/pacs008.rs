@@ -17,7 +17,7 @@ pub const ROOT: &str = "FIToFICstmrCdtTrf";
 
 /// `GroupHeader93`. `NbOfTxs` is not a field: it is written from, and checked against, the
 /// number of transactions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct GroupHeader {
     /// `<MsgId>`.
@@ -106,7 +106,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `PaymentIdentification7`: the references a payment carries end to end.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct PaymentId {
         /// `<InstrId>`: point-to-point reference of the instructing agent.
@@ -142,7 +142,7 @@ impl PaymentId {
 
 xml_struct! {
     /// `InstructionForCreditorAgent1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct InstructionForCreditorAgent {
         /// `<Cd>`.
         cd: opt CreditorAgentInstruction = "Cd",
@@ -153,7 +153,7 @@ xml_struct! {
 
 xml_struct! {
     /// `InstructionForNextAgent1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct InstructionForNextAgent {
         /// `<Cd>`.
         cd: opt NextAgentInstruction = "Cd",
@@ -164,7 +164,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CreditTransferTransaction39`: one customer credit transfer.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct CreditTransfer {
         /// `<PmtId>`.
@@ -304,7 +304,7 @@ impl CreditTransfer {
 }
 
 /// A pacs.008.001.08 message (the `<FIToFICstmrCdtTrf>` inside `<Document>`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct Pacs008 {
     /// `<GrpHdr>`.

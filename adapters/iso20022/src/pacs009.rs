@@ -19,7 +19,7 @@ pub const ROOT: &str = "FICdtTrf";
 
 xml_struct! {
     /// `InstructionForCreditorAgent2`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct InstructionForCreditorAgent {
         /// `<Cd>`.
         cd: opt FiCreditorAgentInstruction = "Cd",
@@ -30,7 +30,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CreditTransferTransaction37`: the customer credit transfer a cover payment covers.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct UnderlyingCustomerCreditTransfer {
         /// `<UltmtDbtr>`.
@@ -127,7 +127,7 @@ impl UnderlyingCustomerCreditTransfer {
 
 xml_struct! {
     /// `CreditTransferTransaction36`: one bank-to-bank transfer.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct FiCreditTransfer {
         /// `<PmtId>`.
@@ -247,7 +247,7 @@ impl FiCreditTransfer {
 }
 
 /// A pacs.009.001.08 message (`<FICdtTrf>`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct Pacs009 {
     /// `<GrpHdr>` (GroupHeader93, as in pacs.008).

@@ -23,7 +23,7 @@ use crate::Limits;
 
 xml_struct! {
     /// `Pagination1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct Pagination {
         /// `<PgNb>`: page number (1 to 5 digits).
         pg_nb: req PageNumber = "PgNb",
@@ -33,7 +33,7 @@ xml_struct! {
 }
 
 /// `Max5NumericText`: a page number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct PageNumber(pub u32);
 
 impl Leaf for PageNumber {
@@ -53,7 +53,7 @@ impl Leaf for PageNumber {
 xml_struct! {
     /// `GroupHeader81`: the header of a camt.052/053/054 (original business query not
     /// modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -84,7 +84,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `DateTimePeriod1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct DateTimePeriod {
         /// `<FrDtTm>`.
         fr_dt_tm: req IsoDateTime = "FrDtTm",
@@ -95,7 +95,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CashAccount39`: the reported account (proxy not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReportedAccount {
         /// `<Id>`.
@@ -137,7 +137,7 @@ impl ReportedAccount {
 
 xml_struct! {
     /// `BalanceType13` (sub-type not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct BalanceType {
         /// `<CdOrPrtry>`: `Cd` from ExternalBalanceType1Code (`OPBD`, `CLBD`, `ITBD`, ...).
         cd_or_prtry: req CodeOrProprietary<4> = "CdOrPrtry",
@@ -146,7 +146,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CashBalance8` (credit lines and availability not modelled).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct Balance {
         /// `<Tp>`.
@@ -186,7 +186,7 @@ impl Balance {
 
 xml_struct! {
     /// `BankTransactionCodeStructure6`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct BankTransactionFamily {
         /// `<Cd>`.
         cd: req Max4Text = "Cd",
@@ -197,7 +197,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BankTransactionCodeStructure5`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct BankTransactionDomain {
         /// `<Cd>`.
         cd: req Max4Text = "Cd",
@@ -208,7 +208,7 @@ xml_struct! {
 
 xml_struct! {
     /// `ProprietaryBankTransactionCodeStructure1`.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     pub struct ProprietaryBankTransactionCode {
         /// `<Cd>`.
         cd: req Max35Text = "Cd",
@@ -219,7 +219,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BankTransactionCodeStructure4`.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     pub struct BankTransactionCode {
         /// `<Domn>`: ISO domain / family / sub-family (e.g. `PMNT` / `RCDT` / `XBCT`).
         domn: opt BankTransactionDomain = "Domn",
@@ -230,7 +230,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionReferences6` (proprietary references not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionRefs {
         /// `<MsgId>`.
@@ -266,7 +266,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionParties6` (trading and proprietary parties not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RelatedParties {
         /// `<InitgPty>`.
@@ -288,7 +288,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionAgents5` (the usual agents; others not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RelatedAgents {
         /// `<InstgAgt>`.
@@ -307,7 +307,7 @@ xml_struct! {
 xml_struct! {
     /// `EntryTransaction10`: the details of one transaction in an entry (the commonly used
     /// parts).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EntryTransaction {
         /// `<Refs>`: the references to reconcile on (UETR, EndToEndId, ...).
@@ -337,7 +337,7 @@ xml_struct! {
 
 xml_struct! {
     /// `EntryDetails9` (batch information not modelled).
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EntryDetails {
         /// `<TxDtls>`.
@@ -347,7 +347,7 @@ xml_struct! {
 
 xml_struct! {
     /// `ReportEntry10`: one booked (or pending) movement on the account.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct Entry {
         /// `<NtryRef>`.
@@ -421,7 +421,7 @@ impl Entry {
 
 /// Which of the three reports: they differ only in element names and in whether balances are
 /// required, allowed or absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum ReportKind {
     /// camt.053 `Stmt`: at least one balance.
     Statement,
@@ -488,7 +488,7 @@ impl ReportKind {
 
 /// `AccountStatement9` / `AccountReport25` / `AccountNotification17`: one report on one account
 /// (interest, summaries and reporting sequences not modelled).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct AccountReport {
     /// `<Id>`.
@@ -589,7 +589,7 @@ impl AccountReport {
 macro_rules! report_message {
     ($(#[$doc:meta])* $name:ident, $kind:expr, $module_ns:literal, $def:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, serde::Serialize, PartialEq)]
         #[non_exhaustive]
         pub struct $name {
             /// `<GrpHdr>`.
@@ -683,7 +683,7 @@ report_message!(
 );
 
 /// What [`EntryStream`] yields, in document order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum StreamItem {
     /// The group header (once, first).

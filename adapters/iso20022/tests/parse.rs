@@ -345,3 +345,17 @@ fn parts_kept_raw_carry_the_namespaces_they_inherit() {
     let again = BusinessMessage::parse(&m.render()).unwrap();
     assert_eq!(again.document, m.document);
 }
+
+#[test]
+fn parsed_messages_serialize_to_json() {
+    let m = BusinessMessage::parse(&fixture("pacs008_envelope_default_ns_splmtry.xml")).unwrap();
+    let json = serde_json::to_value(&m).unwrap();
+    let tx = &json["document"]["Pacs008"]["cdt_trf_tx_inf"][0];
+    assert_eq!(
+        tx["intr_bk_sttlm_amt"],
+        serde_json::json!({"ccy": "KWD", "amount": "1.235"})
+    );
+    assert_eq!(tx["pmt_id"]["uetr"], "c2b7a0e4-5f61-4d2a-8e3b-71a9c0d4e5f6");
+    assert_eq!(tx["chrg_br"], "SHAR");
+    assert_eq!(json["app_hdr"]["cre_dt"], "2026-11-25T11:02:03.5+03:00");
+}
