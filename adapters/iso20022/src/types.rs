@@ -228,10 +228,11 @@ fn check_bic(s: &str) -> Result<(), &'static str> {
     if s.len() != 8 && s.len() != 11 {
         return Err("a BIC has 8 or 11 characters");
     }
+    // Bytes, not `str` slices: a multi-byte character must fail the check, not split.
     let b = s.as_bytes();
-    let ok = all(&s[0..4], upper_or_digit)
+    let ok = b[0..4].iter().all(|&c| upper_or_digit(c))
         && b[4..6].iter().all(u8::is_ascii_uppercase)
-        && all(&s[6..], upper_or_digit);
+        && b[6..].iter().all(|&c| upper_or_digit(c));
     if ok {
         Ok(())
     } else {
@@ -965,6 +966,11 @@ mod tests {
         assert!(Bic::new("deutdeff").is_err());
         assert!(Bic::new("DEUT1EFF").is_err());
         assert!(Bic::new("DEUTDEFF50").is_err());
+        assert!(
+            Bic::new("ABC\u{feff}DEFF").is_err(),
+            "found by fuzzing: multi-byte characters"
+        );
+        assert!(Bic::new("ABCDÉFFF").is_err());
         let iban = Iban::new("DE89370400440532013000").unwrap();
         assert!(iban.checksum_ok());
         assert!(!Iban::new("DE88370400440532013000").unwrap().checksum_ok());

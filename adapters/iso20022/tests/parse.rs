@@ -359,3 +359,12 @@ fn parsed_messages_serialize_to_json() {
     assert_eq!(tx["chrg_br"], "SHAR");
     assert_eq!(json["app_hdr"]["cre_dt"], "2026-11-25T11:02:03.5+03:00");
 }
+
+#[test]
+fn benchmark_message_is_a_clean_cbpr_message() {
+    let xml = include_str!("../benches/data/pacs008_envelope.xml");
+    let m = BusinessMessage::parse_with(xml, &ParseOptions::strict()).unwrap();
+    let findings = iso20022::cbpr::validate(&m);
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_eq!(BusinessMessage::parse(&m.render()).unwrap(), m);
+}
