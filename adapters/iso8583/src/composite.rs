@@ -363,6 +363,11 @@ impl Message {
         Ok(self.get_path_all(path)?.into_iter().next())
     }
 
+    /// The value at a path as text (`None` when absent or not UTF-8).
+    pub fn get_path_str(&self, path: &str) -> Result<Option<String>, CodecError> {
+        Ok(self.get_path(path)?.and_then(|v| String::from_utf8(v).ok()))
+    }
+
     /// Set the value at a path; a composite is rebuilt around the new part.
     pub fn set_path(
         &mut self,

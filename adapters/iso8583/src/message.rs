@@ -111,6 +111,15 @@ impl Message {
         self.get(n).and_then(|v| std::str::from_utf8(v).ok())
     }
 
+    /// A numeric field as an integer (`None` when absent, not digits, or above u64).
+    pub fn get_u64(&self, n: u16) -> Option<u64> {
+        let v = self.get(n)?;
+        if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(v.iter().fold(0u64, |a, d| a * 10 + (d - b'0') as u64))
+    }
+
     /// Set a field. Checks the field exists in the spec, its length and characters; pads a
     /// short fixed numeric (zeros, left) or text (spaces, right) field.
     pub fn set(&mut self, n: u16, value: impl AsRef<[u8]>) -> Result<&mut Self, CodecError> {
