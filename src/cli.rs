@@ -172,7 +172,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox { config, action } => outbox_cmd(&config, action).await,
         Command::Settlements { config, action } => settlements_cmd(&config, action).await,
         Command::CheckConfig(arg) => {
-            let config = load(&arg)?;
+            let mut config = load(&arg)?;
+            config.store.database_url = redact_url(&config.store.database_url);
+
             println!("{}", toml::to_string_pretty(&config)?);
             eprintln!(
                 "config OK: {} ledgers, {} banks, {} routes",

@@ -264,7 +264,7 @@ pub struct BankConfig {
     /// Secrets the bank signs its asynchronous messages with.
     #[serde(default)]
     pub callback_secrets: Vec<Secret>,
-    /// SttlmMtd in pacs.008: INDA, INGA, COVE or CLRG.
+    /// SttlmMtd in pacs.008: INDA, INGA or COVE (CBPR+ allows no other).
     #[serde(default = "default_settlement_method")]
     pub settlement_method: String,
     /// ChrgBr in pacs.008: DEBT, CRED or SHAR.
@@ -348,7 +348,9 @@ fn default_approved_codes() -> Vec<String> {
     vec!["00".into()]
 }
 fn default_ambiguous_codes() -> Vec<String> {
-    vec!["68".into(), "91".into(), "96".into()]
+    // 68 response received too late, 91 issuer or switch inoperative, 94 duplicate
+    // transmission (the first may stand), 96 system malfunction.
+    vec!["68".into(), "91".into(), "94".into(), "96".into()]
 }
 fn default_echo_idle_ms() -> u64 {
     30_000
@@ -445,9 +447,9 @@ impl Config {
             if !bank_ids.insert(&bank.id) {
                 return invalid(format!("bank id {:?} appears twice", bank.id));
             }
-            if !["INDA", "INGA", "COVE", "CLRG"].contains(&bank.settlement_method.as_str()) {
+            if !["INDA", "INGA", "COVE"].contains(&bank.settlement_method.as_str()) {
                 return invalid(format!(
-                    "bank {:?}: settlement_method must be INDA, INGA, COVE or CLRG",
+                    "bank {:?}: settlement_method must be INDA, INGA or COVE (CBPR+)",
                     bank.id
                 ));
             }

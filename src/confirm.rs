@@ -60,13 +60,14 @@ pub async fn apply_reports(
     for report in reports {
         applied.push(apply_one(conn, counterparty, inbound_id, report).await?);
     }
-    let status = if applied.iter().any(|a| matches!(a, Applied::Moved { .. })) {
-        Status::Applied
-    } else if applied
+    // A conflict anywhere in the message wins, so that reconciliation sees it.
+    let status = if applied
         .iter()
         .any(|a| matches!(a, Applied::Conflict { .. }))
     {
         Status::Conflict
+    } else if applied.iter().any(|a| matches!(a, Applied::Moved { .. })) {
+        Status::Applied
     } else if !applied.is_empty()
         && applied
             .iter()
@@ -198,4 +199,60 @@ async fn apply_one(
             }
         },
     )
+}
+
+/// Most journal entries recovered per start; the rest wait for the next start or for
+/// reconciliation, and are never lost either way.
+const RECOVER_ENTRIES_MAX: i64 = 1000;
+
+/// Applies bank messages that were journaled but not applied because the process stopped in
+/// between (journal status `received`). Run at start, before the workers: the journal, not
+/// the bank's goodwill, is what makes an answer count once.
+pub async fn recover_journal(store: &crate::store::Store) -> Result<usize, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    let pending = journal::list(&mut conn, Some(Status::Received), RECOVER_ENTRIES_MAX).await?;
+    drop(conn);
+    let mut applied = 0;
+    for entry in pending.into_iter().rev() {
+        if entry.channel != "bank-response" && entry.channel != "bank-callback" {
+            continue;
+        }
+        let Some(bank) = entry.source.as_deref() else {
+            continue;
+        };
+        let mut conn = store.pool().acquire().await?;
+        let raw = journal::get(&mut conn, entry.id)
+            .await?
+            .map(|e| e.raw)
+            .unwrap_or_default();
+        drop(conn);
+        let mut tx = store.begin().await?;
+        match crate::rails::bank::parse_reports(&raw) {
+            Ok((kind, reports)) => {
+                apply_reports(&mut tx, bank, entry.id, &kind, &reports).await?;
+                applied += 1;
+            }
+            Err(e) => {
+                let detail = format!("recovered at start: {e}");
+                journal::mark(
+                    &mut tx,
+                    entry.id,
+                    Status::Rejected,
+                    &journal::Outcome {
+                        detail: Some(&detail),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    if applied > 0 {
+        tracing::info!(
+            applied,
+            "bank messages journaled before a stop were applied at start"
+        );
+    }
+    Ok(applied)
 }

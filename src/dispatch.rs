@@ -43,6 +43,11 @@ pub enum JobError {
     Link(#[from] iso8583::LinkError),
     #[error("switch answered {0} to a reversal; expected 0430")]
     UnexpectedAnswer(String),
+    #[error("reversal answered 0430 with DE39 {0}: not confirmed")]
+    ReversalNotConfirmed(String),
+    /// Another worker took the row over (our lease ran out): its outcome is that worker's.
+    #[error("lease lost to another worker")]
+    LeaseLost,
     #[error("write-back: {0}")]
     Writeback(String),
     #[error(transparent)]
@@ -110,6 +115,10 @@ impl Dispatcher {
             Kind::Writeback => self.write_back(&job, owner).await,
             Kind::Reverse => self.reverse(&job, owner).await,
         };
+        if let Err(JobError::LeaseLost) = result {
+            tracing::warn!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, "lease lost; this worker's result was rolled back");
+            return;
+        }
         if let Err(error) = result {
             let backoff = backoff_ms(&self.config.dispatch, job.attempts);
             let text = error.to_string();
@@ -131,9 +140,15 @@ impl Dispatcher {
                 Ok(Retry::At(_)) => {
                     tracing::warn!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, attempts = job.attempts, error = %text, retry_in_ms = backoff, "outbox attempt failed")
                 }
+                Ok(Retry::Dead) if job.kind == Kind::Reverse => {
+                    metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
+                        .increment(1);
+                    tracing::error!(job = job.id, settlement = %job.settlement_id, attempts = job.attempts, error = %text, "reversal not acknowledged: MANUAL INTERVENTION needed (check the wallet at the switch, then `corridor outbox replay {}`)", job.id)
+                }
                 Ok(Retry::Dead) => {
                     metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
                         .increment(1);
+
                     tracing::error!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, attempts = job.attempts, error = %text, "outbox row is dead; replay it with `corridor outbox replay {}`", job.id)
                 }
                 Ok(Retry::LeaseLost) => tracing::warn!(
@@ -176,6 +191,17 @@ impl Dispatcher {
         let client = self.banks.get(&message.counterparty).ok_or_else(|| {
             JobError::Config(format!("bank {} is not configured", message.counterparty))
         })?;
+        // The lease runs from the claim; renew it now so that it covers this send.
+        still_mine(
+            outbox::renew(
+                &mut conn,
+                job,
+                owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+            )
+            .await?,
+        )?;
         messages::mark_sent(&mut conn, &message.msg_id).await?;
         drop(conn);
 
@@ -200,7 +226,7 @@ impl Dispatcher {
             BankReply::Accepted => {
                 let mut tx = self.store.begin().await?;
                 mark_sent_state(&mut tx, sid, "HTTP 202: answer to follow", None).await?;
-                outbox::complete(&mut tx, job, owner).await?;
+                still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
             }
             BankReply::Answer { body, content_type } => {
@@ -233,7 +259,7 @@ impl Dispatcher {
                         .await?;
                     }
                 }
-                outbox::complete(&mut tx, job, owner).await?;
+                still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
             }
             BankReply::Refused { status, body } => {
@@ -246,8 +272,36 @@ impl Dispatcher {
                 )
                 .await?;
                 let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+                // A refusal is final only for a first send the bank read and refused. On a
+                // resend the bank may hold the first copy (a 409 "duplicate" says so), and
+                // 401/403 are about us, not the payment: retried, never guessed as failed.
+                let resend = message.send_count > 0;
+                if resend || matches!(status, 401 | 403 | 409) {
+                    let detail =
+                        format!("HTTP {status} (resend: {resend}): not final, retried: {text}");
+                    let mut conn = self
+                        .store
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(StoreError::from)?;
+                    journal::mark(
+                        &mut conn,
+                        inbound,
+                        journal::Status::Applied,
+                        &journal::Outcome {
+                            detail: Some(&detail),
+                            settlement_id: Some(sid.as_str()),
+                            message_kind: Some("http-refusal"),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                    return Err(bank::SendError::Server { status, text }.into());
+                }
                 let reason = format!("bank refused the message: HTTP {status}: {text}");
                 let mut tx = self.store.begin().await?;
+
                 journal::mark(
                     &mut tx,
                     inbound,
@@ -269,7 +323,7 @@ impl Dispatcher {
                     ..Default::default()
                 };
                 settlements::transition(&mut tx, sid, SettlementState::Failed, &change).await?;
-                outbox::complete(&mut tx, job, owner).await?;
+                still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
             }
         }
@@ -299,8 +353,30 @@ impl Dispatcher {
                 StoreError::Corrupt(format!("settlement {sid} has no {}", wallet::CREDIT))
             })?;
         let switch = self.switch_for(&message)?;
+        if message.send_count > 0 {
+            // An earlier attempt may have reached the switch and died with us before its
+            // answer was applied. A second 0200 could credit twice (or be declined as a
+            // duplicate while the first stands): the outcome is unknown, so it is reversed.
+            drop(conn);
+            let why = "an earlier send's outcome is unknown (the gateway stopped after sending)";
+            return self
+                .start_reversal(job, owner, &message, switch, why, None)
+                .await;
+        }
         let request = wallet::for_sending(&switch.spec, &message, false)
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
+        // The lease runs from the claim; renew it now so that it covers this send.
+        still_mine(
+            outbox::renew(
+                &mut conn,
+                job,
+                owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+            )
+            .await?,
+        )?;
+        // Counted before the send: a crash from here on leaves "may have been sent".
         messages::mark_sent(&mut conn, &message.msg_id).await?;
         drop(conn);
         let started = Instant::now();
@@ -317,8 +393,19 @@ impl Dispatcher {
                     .start_reversal(job, owner, &message, switch, &e.to_string(), None)
                     .await;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // It never left (link down, busy, closed): not a send, so not counted.
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(StoreError::from)?;
+                messages::unmark_sent(&mut conn, &message.msg_id).await?;
+                return Err(e.into());
+            }
         };
+
         let raw = response.encode().unwrap_or_default();
         let inbound = journal::record(
             &self.store,
@@ -367,7 +454,7 @@ impl Dispatcher {
             },
         )
         .await?;
-        outbox::complete(&mut tx, job, owner).await?;
+        still_mine(outbox::complete(&mut tx, job, owner).await?)?;
         tx.commit().await.map_err(StoreError::from)?;
         self.wake.notify_one();
         Ok(())
@@ -413,7 +500,7 @@ impl Dispatcher {
             .map_err(|e| StoreError::Corrupt(format!("reversal of {sid}: {e}")))?;
         messages::insert(&mut tx, &reversal).await?;
         outbox::enqueue(&mut tx, Kind::Reverse, sid, now_ms()).await?;
-        outbox::complete(&mut tx, job, owner).await?;
+        still_mine(outbox::complete(&mut tx, job, owner).await?)?;
         tx.commit().await.map_err(StoreError::from)?;
         self.wake.notify_one();
         Ok(())
@@ -443,6 +530,17 @@ impl Dispatcher {
         let switch = self.switch_for(&message)?;
         let request = wallet::for_sending(&switch.spec, &message, message.send_count > 0)
             .map_err(|e| StoreError::Corrupt(format!("stored 0420 of {sid}: {e}")))?;
+        // The lease runs from the claim; renew it now so that it covers this send.
+        still_mine(
+            outbox::renew(
+                &mut conn,
+                job,
+                owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+            )
+            .await?,
+        )?;
         messages::mark_sent(&mut conn, &message.msg_id).await?;
         drop(conn);
         let response = switch
@@ -458,10 +556,41 @@ impl Dispatcher {
             &raw,
         )
         .await?;
-        if response.mti() != "0430" {
-            return Err(JobError::UnexpectedAnswer(response.mti().to_string()));
+        let code = response.get_str(39).unwrap_or("--").to_string();
+        // 00: reversed. 25 (original not found): the credit never happened, so the money is
+        // where a reversal would have put it. Anything else does not confirm the reversal:
+        // it is repeated (0421) until the attempt bound, then waits for a person.
+        let refusal = if response.mti() != "0430" {
+            Some(JobError::UnexpectedAnswer(response.mti().to_string()))
+        } else if code != "00" && code != "25" {
+            Some(JobError::ReversalNotConfirmed(code.clone()))
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
+            let mut conn = self
+                .store
+                .pool()
+                .acquire()
+                .await
+                .map_err(StoreError::from)?;
+            let detail = error.to_string();
+            journal::mark(
+                &mut conn,
+                inbound,
+                journal::Status::Conflict,
+                &journal::Outcome {
+                    detail: Some(&detail),
+                    settlement_id: Some(sid.as_str()),
+                    message_kind: Some(response.mti()),
+                    message_ref: message.rrn.as_deref(),
+                },
+            )
+            .await?;
+            return Err(error);
         }
-        let cause = format!("0430 {}", response.get_str(39).unwrap_or("--"));
+        let cause = format!("0430 {code}");
+
         let mut tx = self.store.begin().await?;
         let change = Change {
             cause: &cause,
@@ -483,7 +612,7 @@ impl Dispatcher {
             },
         )
         .await?;
-        outbox::complete(&mut tx, job, owner).await?;
+        still_mine(outbox::complete(&mut tx, job, owner).await?)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -506,6 +635,16 @@ impl Dispatcher {
         let uetr = messages::for_settlement(&mut conn, &job.settlement_id, bank::PACS008)
             .await?
             .and_then(|m| m.uetr);
+        still_mine(
+            outbox::renew(
+                &mut conn,
+                job,
+                owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+            )
+            .await?,
+        )?;
         drop(conn);
         self.writer
             .post(&record, uetr.as_deref())
@@ -513,9 +652,19 @@ impl Dispatcher {
             .map_err(|e| JobError::Writeback(e.to_string()))?;
         let mut tx = self.store.begin().await?;
         settlements::mark_written_back(&mut tx, &job.settlement_id).await?;
-        outbox::complete(&mut tx, job, owner).await?;
+        still_mine(outbox::complete(&mut tx, job, owner).await?)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
+    }
+}
+
+/// Turns a lost lease into an error, so that the caller's transaction is dropped (rolled
+/// back) instead of committing a result another worker may be producing too.
+fn still_mine(held: bool) -> Result<(), JobError> {
+    if held {
+        Ok(())
+    } else {
+        Err(JobError::LeaseLost)
     }
 }
 

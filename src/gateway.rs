@@ -22,6 +22,9 @@ pub enum StartError {
     },
     #[error(transparent)]
     Switch(#[from] crate::rails::switch_link::LinkSetupError),
+    #[error("recovering the inbound journal: {0}")]
+    Recover(#[from] crate::store::StoreError),
+
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -86,6 +89,7 @@ pub async fn start(
     store: Store,
     workers: bool,
 ) -> Result<Running, StartError> {
+    crate::confirm::recover_journal(&store).await?;
     let (dispatcher, link_tasks) = dispatcher(config.clone(), store.clone())?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)

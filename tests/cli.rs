@@ -86,11 +86,11 @@ fn ingest_a_file_then_inspect_and_replay() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("line 1: f-1 st_") && said.contains(" 201 submitted"),
+        said.contains("line 1: f-1 st-") && said.contains(" 201 submitted"),
         "{said}"
     );
     assert!(
-        said.contains("line 3: f-1 st_") && said.contains(" 200 submitted"),
+        said.contains("line 3: f-1 st-") && said.contains(" 200 submitted"),
         "{said}"
     );
     assert!(

@@ -424,3 +424,35 @@ async fn a_batch_is_answered_per_event() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_group_status_rejection_applies_to_its_only_transaction() {
+    on_each_store("group_status_rejection", |db| async move {
+        // The bank takes the message (202) and answers much later; meanwhile it sends a
+        // pacs.002 with only a group status naming our MsgId.
+        let options = Options { behaviour: Behaviour::AcceptAsync { delay_ms: 60_000 }, ..Options::default() };
+        let world = World::start(db, options).await;
+        let (_, body) = world.post(&event_json("evt-grp", "30.00", "Invoice")).await;
+        let sid = SettlementId::parse(body["settlement_id"].as_str().unwrap()).unwrap();
+        world.wait_for("the bank to take the message", WAIT, |w| w.bank.stats().messages_received >= 1).await;
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let sent = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08").await.unwrap().unwrap();
+        drop(conn);
+        let xml = format!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>
+<GrpHdr><MsgId>GRP-1</MsgId><CreDtTm>2026-11-25T10:00:00+00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{}</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>
+<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>
+</FIToFIPmtStsRpt></Document>"#,
+            sent.msg_id
+        );
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+        let signature = webhook::sign(corridor::demo::BANK_CALLBACK_SECRET.as_bytes(), corridor::api::unix_now(), xml.as_bytes());
+        let response = world.http.post(&url).header(webhook::SIGNATURE_HEADER, signature).body(xml).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(outcome(&world, "evt-grp"), ("rejected".into(), Some("FF01".into())));
+        world.finish().await
+    })
+    .await;
+}

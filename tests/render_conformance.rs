@@ -54,6 +54,7 @@ fn settlements() -> Vec<Settlement> {
         json!({"name": "Widget Inc", "account": {"other": "123456789", "scheme": "BBAN"}, "agent": {"bic": "CHASUS33"}, "lei": "5493001KJTIIGC8Y1R12"}),
         json!({"name": "Acme KK", "account": {"other": "0012345", "scheme": "Local clearing"}}),
         json!({"name": "O'Neil & Sons (UK) Ltd.", "account": {"iban": "GB29NWBK60161331926819"}}),
+        json!({"name": "Jürgen Groß Ærø Łódź № 5", "account": {"iban": "DE89370400440532013000"}, "country": "DE"}),
     ];
     let mut out = Vec::new();
     for (i, (currency, amount)) in currencies.iter().enumerate() {
@@ -94,7 +95,7 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
         std::fs::create_dir_all(dir).unwrap();
     }
     let all = settlements();
-    assert_eq!(all.len(), 24);
+    assert_eq!(all.len(), 30);
     for (n, settlement) in all.iter().enumerate() {
         let route = routing::route(&config, settlement).unwrap();
         let outbound = corridor::rails::bank::prepare(
@@ -108,6 +109,10 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
         let iso20022::Document::Pacs008(doc) = &message.document else {
             panic!("not a pacs.008")
         };
+        // What we send passes the CBPR+ usage rules, not only the schema.
+        let findings = iso20022::cbpr::validate(&message);
+        assert!(findings.is_empty(), "{findings:?}");
+
         // The identifiers stored are the identifiers sent.
         assert_eq!(message.msg_id(), Some(outbound.msg_id.as_str()));
         assert_eq!(message.uetr().map(|u| u.as_str()), outbound.uetr.as_deref());
@@ -143,4 +148,17 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
             .unwrap();
         }
     }
+}
+
+#[test]
+fn free_text_is_converted_to_the_cbpr_character_set() {
+    use corridor::rails::bank::to_cbpr_text;
+    assert_eq!(to_cbpr_text("Jürgen Groß"), "Jurgen Gross");
+    assert_eq!(to_cbpr_text("Ærø Łódź"), "AEro Lodz");
+    assert_eq!(
+        to_cbpr_text("O'Neil & Sons (UK) Ltd."),
+        "O'Neil & Sons (UK) Ltd."
+    );
+    assert_eq!(to_cbpr_text("№ 5\tüber"), "No 5 uber");
+    assert_eq!(to_cbpr_text("東京"), "..");
 }

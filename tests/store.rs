@@ -411,3 +411,62 @@ async fn sqlite_is_durable_on_power_loss() {
     drop(conn);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn concurrent_transitions_on_postgres_both_land_in_order() {
+    // Two transactions move one settlement at once (an HTTP answer and a callback): the
+    // second waits for the first, then decides again from the state it finds.
+    let Some(db) = TestDb::postgres("concurrent_transitions_on_postgres").await else {
+        return;
+    };
+    let s = settlement("evt-race");
+    let mut tx = db.store.begin().await.unwrap();
+    settlements::insert_received(&mut tx, &s, "h", "intake", None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    walk(&db, &s, &[Routed, Submitted]).await;
+
+    let mut first = db.store.begin().await.unwrap();
+    let moved = settlements::transition(&mut first, &s.id, Accepted, &change("pacs.002 ACSP"))
+        .await
+        .unwrap();
+    assert!(matches!(moved, Transitioned::Moved { from: Submitted }));
+    let store = db.store.clone();
+    let id = s.id.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = store.begin().await.unwrap();
+        let moved = settlements::transition(
+            &mut tx,
+            &id,
+            Settled,
+            &Change {
+                cause: "pacs.002 ACSC",
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        moved
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    assert_eq!(
+        second.await.unwrap(),
+        Transitioned::Moved { from: Accepted }
+    );
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let path: Vec<String> = settlements::transitions(&mut conn, &s.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.to)
+        .collect();
+    assert_eq!(
+        path,
+        ["received", "routed", "submitted", "accepted", "settled"]
+    );
+    drop(conn);
+    db.finish().await;
+}

@@ -175,3 +175,45 @@ async fn late_approval_after_reversal_is_kept_as_a_break() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn gateway_killed_during_a_credit_reverses_instead_of_resending() {
+    on_each_store("gateway_killed_during_a_credit", |db| async move {
+        let options = Options {
+            lease_ms: 600,
+            switch_timeout_ms: 500,
+            bank_timeout_ms: 500,
+            ..Options::default()
+        };
+        let mut world = World::start(db, options).await;
+        script(&world, "639176660000", Action::Slow(400));
+        assert_eq!(
+            world
+                .post(&wallet_event("w-crash", "77.00", "+639176660000"))
+                .await
+                .0,
+            201
+        );
+        // The 0200 is at the switch (credited, answer on its way): the gateway dies now.
+        world
+            .wait_for("the switch to credit", WAIT, |w| {
+                w.switch.counters().credits >= 1
+            })
+            .await;
+        world.crash_and_restart().await;
+        world.wait_all_final(1, WAIT).await;
+        // The outcome of the first send was unknown to the restarted gateway: it reversed
+        // rather than sending the 0200 a second time.
+        assert_eq!(outcome(&world, "w-crash").0, "reversed");
+        let counters = world.switch.counters();
+        assert_eq!(
+            counters.duplicates, 0,
+            "{}: 0200 resent: {counters:?}",
+            world.db.label
+        );
+        assert_eq!(counters.reversals, 1, "{}: {counters:?}", world.db.label);
+        assert_eq!(world.switch.balance("639176660000"), 0);
+        world.finish().await
+    })
+    .await;
+}

@@ -62,10 +62,11 @@ impl ApiError {
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
+        // The details go to the log, not to a caller who may not be authenticated.
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
-            e.to_string(),
+            "the store is unavailable; retry later",
         )
     }
 }

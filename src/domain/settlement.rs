@@ -4,7 +4,7 @@ use super::{Amount, Bic, CountryCode, Iban, Lei, Msisdn};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Our identifier for a settlement: `st_` and 32 hex digits (35 characters, so it also fits
+/// Our identifier for a settlement: `st-` and 32 hex digits (35 characters of the SWIFT x set, so it also fits
 /// ISO 20022's Max35Text and serves as the EndToEndId).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -12,12 +12,12 @@ pub struct SettlementId(String);
 
 impl SettlementId {
     pub fn new() -> Self {
-        SettlementId(format!("st_{}", uuid::Uuid::new_v4().simple()))
+        SettlementId(format!("st-{}", uuid::Uuid::new_v4().simple()))
     }
 
     /// Reads an id from the store or an API path; only the shape is checked.
     pub fn parse(value: &str) -> Option<Self> {
-        let hex = value.strip_prefix("st_")?;
+        let hex = value.strip_prefix("st-")?;
         (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| SettlementId(value.to_string()))
     }

@@ -137,7 +137,7 @@ fn render(
     grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
 
     let party = |what: &str, p: &Party| -> Result<MxParty, RailError> {
-        let name = Max140Text::new(p.name.as_str()).map_err(|e| bad(what, &e))?;
+        let name = Max140Text::new(to_cbpr_text(&p.name)).map_err(|e| bad(what, &e))?;
         let mut out = MxParty::named(name);
         if let Some(country) = p.effective_country() {
             let ctry = CountryCode::new(country.as_str()).map_err(|e| bad(what, &e))?;
@@ -205,7 +205,8 @@ fn render(
     tx.dbtr_acct = Some(account("DbtrAcct", &settlement.debtor.account)?);
     tx.cdtr_acct = Some(account("CdtrAcct", &settlement.creditor.account)?);
     if let Some(info) = &settlement.remittance_info {
-        let line = Max140Text::new(info.as_str()).map_err(|e| bad("RmtInf", &e))?;
+        let line = Max140Text::new(to_cbpr_text(info)).map_err(|e| bad("RmtInf", &e))?;
+
         tx.rmt_inf = Some(RemittanceInfo::unstructured(line));
     }
     let mut hdr = AppHdr::new(
@@ -216,7 +217,18 @@ fn render(
         cre_dt_tm,
     );
     hdr.biz_svc = Some(text35("BizSvc", &bank.business_service)?);
-    Ok(BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx)).render())
+    let message = BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx));
+    // Our own output must pass the usage rules the bank will apply: a finding here is a
+    // settlement we cannot send as it stands, refused now with the rule, not by the bank.
+    let findings = iso20022::cbpr::validate(&message);
+    if !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        return Err(RailError::Render(format!(
+            "CBPR+ rules: {}",
+            list.join("; ")
+        )));
+    }
+    Ok(message.render())
 }
 
 /// Reads a bank message (an envelope or bare Document holding a pacs.002) into its message
@@ -461,6 +473,40 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Rewrites free text into the characters CBPR+ accepts in names, addresses and remittance
+/// (the SWIFT x set plus its extended characters): accents are dropped (`Müller` → `Muller`),
+/// a few letters are spelled out (`ß` → `ss`, `Æ` → `AE`), anything else becomes `.`, as
+/// SWIFT's own conversion does. The ledger's original text stays in the settlement.
+pub fn to_cbpr_text(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    const EXTENDED: &str = "/-?:().,'+ !\"%&*;<>=@#{}_$";
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkd() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => out.push(c),
+            c if EXTENDED.contains(c) => out.push(c),
+            // Combining marks left by the decomposition: the accent goes, the letter stays.
+            '\u{0300}'..='\u{036f}' => {}
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'Æ' => out.push_str("AE"),
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            'ø' => out.push('o'),
+            'Ø' => out.push('O'),
+            'ł' => out.push('l'),
+            'Ł' => out.push('L'),
+            'đ' | 'ð' => out.push('d'),
+            'Đ' | 'Ð' => out.push('D'),
+            'þ' => out.push_str("th"),
+            'Þ' => out.push_str("TH"),
+            c if c.is_whitespace() => out.push(' '),
+            _ => out.push('.'),
+        }
+    }
+    out
 }
 
 /// The name a party's account gets on the wire (used by the XML mapping).

@@ -121,32 +121,11 @@ async fn journal_one(
     inbound: Inbound,
 ) -> Result<(), StoreError> {
     let source = Some(switch.id.as_str());
-    let (raw, status, detail, settlement, kind) = match inbound {
-        Inbound::Undecodable { raw, error } => (
-            raw,
-            Status::Rejected,
-            format!("undecodable frame: {error}"),
-            None,
-            None,
-        ),
-        Inbound::Request { message, raw } => (
-            raw,
-            Status::Unmatched,
-            format!("unsolicited request {}", message.mti()),
-            None,
-            Some(message.mti().to_string()),
-        ),
-        Inbound::Unmatched { message, raw, late } => {
-            let (status, detail, settlement) =
-                classify_unmatched(store, switch, &message, late).await?;
-            (
-                raw,
-                status,
-                detail,
-                settlement,
-                Some(message.mti().to_string()),
-            )
-        }
+    // Journal first: whatever the classification below finds (or fails to), the bytes stay.
+    let raw = match &inbound {
+        Inbound::Undecodable { raw, .. }
+        | Inbound::Request { raw, .. }
+        | Inbound::Unmatched { raw, .. } => raw.clone(),
     };
     let id = journal::record(
         store,
@@ -156,6 +135,25 @@ async fn journal_one(
         &raw,
     )
     .await?;
+    let (status, detail, settlement, kind) = match inbound {
+        Inbound::Undecodable { error, .. } => (
+            Status::Rejected,
+            format!("undecodable frame: {error}"),
+            None,
+            None,
+        ),
+        Inbound::Request { message, .. } => (
+            Status::Unmatched,
+            format!("unsolicited request {}", message.mti()),
+            None,
+            Some(message.mti().to_string()),
+        ),
+        Inbound::Unmatched { message, late, .. } => {
+            let (status, detail, settlement) =
+                classify_unmatched(store, switch, &message, late).await?;
+            (status, detail, settlement, Some(message.mti().to_string()))
+        }
+    };
     let mut conn = store.pool().acquire().await?;
     if status == Status::Conflict {
         tracing::warn!(switch = %switch.id, journal = id, %detail, "switch answer contradicts the settlement: kept as a break");

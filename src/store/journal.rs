@@ -152,10 +152,13 @@ fn entry(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
         settlement_id: row.try_get("settlement_id")?,
         message_kind: row.try_get("message_kind")?,
         message_ref: row.try_get("message_ref")?,
-        raw: row.try_get("raw")?,
+        // Lists leave the bytes out (they can be large); `get` reads them.
+        raw: row.try_get("raw").unwrap_or_default(),
     })
 }
 
+const LIST_COLUMNS: &str = "id, received_at_ms, channel, source, status, detail, settlement_id, \
+    message_kind, message_ref";
 const COLUMNS: &str = "id, received_at_ms, channel, source, status, detail, settlement_id, \
     message_kind, message_ref, raw";
 
@@ -179,7 +182,7 @@ pub async fn list(
     let rows = match status {
         Some(status) => {
             sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM inbound_journal WHERE status = $1 ORDER BY id DESC LIMIT $2"
+                "SELECT {LIST_COLUMNS} FROM inbound_journal WHERE status = $1 ORDER BY id DESC LIMIT $2"
             ))
             .bind(status.as_str())
             .bind(limit)
@@ -188,7 +191,7 @@ pub async fn list(
         }
         None => {
             sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM inbound_journal ORDER BY id DESC LIMIT $1"
+                "SELECT {LIST_COLUMNS} FROM inbound_journal ORDER BY id DESC LIMIT $1"
             ))
             .bind(limit)
             .fetch_all(conn)

@@ -125,6 +125,19 @@ pub async fn find_by_reference(
             return from_row(&row).map(Some);
         }
     }
+    if let (Some(msg_id), None) = (msg_id, end_to_end_id) {
+        // A group-level status names only the original message; we send one transaction
+        // per message, so the MsgId alone identifies it.
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbound_messages WHERE msg_id = $1"
+        ))
+        .bind(msg_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return from_row(&row).map(Some);
+        }
+    }
     Ok(None)
 }
 
@@ -190,4 +203,15 @@ pub async fn next_stan(conn: &mut AnyConnection, counterparty: &str) -> Result<S
     .await?;
     let stan: i64 = row.try_get("next_stan")?;
     Ok(format!("{stan:06}"))
+}
+
+/// Takes back a count made by [`mark_sent`] for a send that provably never left.
+pub async fn unmark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbound_messages SET send_count = send_count - 1 WHERE msg_id = $1 AND send_count > 0",
+    )
+    .bind(msg_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -143,7 +143,31 @@ pub async fn complete(
     Ok(done == 1)
 }
 
+/// Extends `owner`'s lease on `job` from `now`, right before network I/O. False when the lease
+/// was lost: the caller must not send.
+pub async fn renew(
+    conn: &mut AnyConnection,
+    job: &Job,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<bool, StoreError> {
+    let renewed = sqlx::query(
+        "UPDATE outbox SET lease_until_ms = $1, updated_at_ms = $2 \
+         WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
+    )
+    .bind(now + lease_ms)
+    .bind(now)
+    .bind(job.id)
+    .bind(owner)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(renewed == 1)
+}
+
 /// What became of a failed attempt.
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Retry {
     At(i64),

@@ -198,23 +198,51 @@ pub async fn transition(
     to: SettlementState,
     change: &Change<'_>,
 ) -> Result<Transitioned, StoreError> {
+    // A concurrent mover (on PostgreSQL, another transaction that committed between our read
+    // and our update) makes the guarded UPDATE match nothing: read again and decide again.
+    // Each retry sees a newer state; the table is finite and acyclic, so few are ever needed.
+    const RETRIES_MAX: usize = 8;
+    for _ in 0..RETRIES_MAX {
+        let from = current_state(conn, id).await?;
+        if from == to {
+            return Ok(Transitioned::AlreadyThere);
+        }
+        if let Err(illegal) = from.check(to) {
+            return Ok(Transitioned::Illegal(illegal));
+        }
+        if try_move(conn, id, from, to, change).await? {
+            return Ok(Transitioned::Moved { from });
+        }
+    }
+    Err(StoreError::Corrupt(format!(
+        "settlement {id} kept changing state under a transition to {to}"
+    )))
+}
+
+async fn current_state(
+    conn: &mut AnyConnection,
+    id: &SettlementId,
+) -> Result<SettlementState, StoreError> {
     let row = sqlx::query("SELECT state FROM settlements WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("settlement {id} does not exist")))?;
-    let from_text: String = row.try_get("state")?;
-    let from = SettlementState::parse(&from_text)
-        .ok_or_else(|| StoreError::Corrupt(format!("settlement {id}: state {from_text:?}")))?;
-    if from == to {
-        return Ok(Transitioned::AlreadyThere);
-    }
-    if let Err(illegal) = from.check(to) {
-        return Ok(Transitioned::Illegal(illegal));
-    }
+    let text: String = row.try_get("state")?;
+    SettlementState::parse(&text)
+        .ok_or_else(|| StoreError::Corrupt(format!("settlement {id}: state {text:?}")))
+}
+
+/// The guarded write of one checked move; false when the state was no longer `from`.
+async fn try_move(
+    conn: &mut AnyConnection,
+    id: &SettlementId,
+    from: SettlementState,
+    to: SettlementState,
+    change: &Change<'_>,
+) -> Result<bool, StoreError> {
     let now = now_ms();
     let final_at = to.is_final().then_some(now);
-    // The state guard makes a concurrent mover lose instead of both writing.
     let updated = sqlx::query(
         "UPDATE settlements SET state = $1, updated_at_ms = $2, \
          final_at_ms = COALESCE($3, final_at_ms), \
@@ -235,9 +263,7 @@ pub async fn transition(
     .await?
     .rows_affected();
     if updated != 1 {
-        return Err(StoreError::Corrupt(format!(
-            "settlement {id} changed state under a transition from {from}"
-        )));
+        return Ok(false);
     }
     journal_transition(
         conn,
@@ -253,7 +279,7 @@ pub async fn transition(
     if to.is_final() {
         outbox::enqueue(conn, outbox::Kind::Writeback, id, now).await?;
     }
-    Ok(Transitioned::Moved { from })
+    Ok(true)
 }
 
 pub async fn get(
