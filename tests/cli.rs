@@ -184,3 +184,57 @@ fn iso8583_encode_then_decode_masks_the_wallet() {
     let out = corridor(&["iso8583", "decode", "--spec", "mobile-money", "zz"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn iso20022_validate_and_parse_a_rendered_pacs008() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = corridor::config::Config::load(&config(dir.path()), Vec::new()).unwrap();
+    let json = corridor::intake::event::parse_json(
+        serde_json::from_str(&event("x-1", "FR1420041010050500013M02606")).unwrap(),
+    )
+    .unwrap();
+    let settlement = corridor::intake::event::to_settlement("file-ledger", &json).unwrap();
+    let outbound =
+        corridor::rails::bank::prepare(&config.gateway.bic, &config.banks[0], &settlement).unwrap();
+    let good = dir.path().join("good.xml");
+    std::fs::write(&good, &outbound.body).unwrap();
+
+    let out = corridor(&["iso20022", "validate", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("pacs.008.001.08 valid"),
+        "{}",
+        text(&out)
+    );
+
+    let out = corridor(&["iso20022", "parse", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed["keys"]["uetr"], outbound.uetr.unwrap().as_str());
+    assert_eq!(parsed["keys"]["end_to_end_id"], settlement.id.as_str());
+
+    let body = String::from_utf8(outbound.body).unwrap();
+    let instr = outbound.instr_id.unwrap();
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        body.replace(
+            &format!("<InstrId>{instr}<"),
+            "<InstrId>/starts/with/slash<",
+        ),
+    )
+    .unwrap();
+    let out = corridor(&["iso20022", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("[CBPR.INSTRID.FORMAT]"),
+        "{}",
+        text(&out)
+    );
+
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(&broken, &body[..body.len() / 2]).unwrap();
+    let out = corridor(&["iso20022", "validate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("[SCHEMA]"), "{}", text(&out));
+}
