@@ -190,6 +190,9 @@ pub enum LinkState {
 type Key = Vec<u8>;
 
 struct Pending {
+    /// Unique per registration, so that a key reused after an answer is never confused
+    /// with the request that used it before.
+    id: u64,
     tx: oneshot::Sender<Result<Message, LinkError>>,
     /// Connection generation it was written on; 0 while queued.
     gen: u64,
@@ -199,6 +202,7 @@ struct Pending {
 
 struct Outgoing {
     key: Key,
+    id: u64,
     payload: Vec<u8>,
 }
 
@@ -223,6 +227,7 @@ struct Shared {
     started: Instant,
     last_rx_ms: AtomicU64,
     meters: Meters,
+    next_id: AtomicU64,
 }
 
 /// A handle on a link; clone it freely. Dropping every handle does not stop the link: call
@@ -335,6 +340,7 @@ impl Link {
             started: Instant::now(),
             last_rx_ms: AtomicU64::new(0),
             meters: Meters::default(),
+            next_id: AtomicU64::new(1),
         });
         tokio::spawn(manage(shared.clone(), queue_rx, control_rx, sink));
         Link { shared }
@@ -400,6 +406,7 @@ impl Link {
         let payload = msg.encode()?;
         let key = key_of(&sh.cfg.match_fields, msg);
         let (tx, mut rx) = oneshot::channel();
+        let id = sh.next_id.fetch_add(1, Ordering::Relaxed);
         {
             let mut p = sh.pending.lock().unwrap_or_else(|e| e.into_inner());
             if p.contains_key(&key) {
@@ -408,6 +415,7 @@ impl Link {
             p.insert(
                 key.clone(),
                 Pending {
+                    id,
                     tx,
                     gen: 0,
                     mti,
@@ -415,18 +423,32 @@ impl Link {
                 },
             );
         }
-        let guard = PendingGuard {
+        let mut guard = PendingGuard {
             shared: sh,
             key: Some(key.clone()),
+            id,
         };
-        if sh.queue_tx.send(Outgoing { key, payload }).await.is_err() {
+        if sh
+            .queue_tx
+            .send(Outgoing { key, id, payload })
+            .await
+            .is_err()
+        {
             return Err(LinkError::Closed);
         }
         let result = match tokio::time::timeout(timeout, &mut rx).await {
-            Ok(Ok(res)) => res,
-            Ok(Err(_)) => Err(LinkError::ConnectionLost),
+            // Whoever answered or failed the request already removed its entry.
+            Ok(Ok(res)) => {
+                guard.key = None;
+                res
+            }
+            Ok(Err(_)) => {
+                guard.key = None;
+                Err(LinkError::ConnectionLost)
+            }
             Err(_) => {
                 let removed = guard.remove();
+                guard.key = None;
                 match removed {
                     Some(p) => {
                         sh.meters.count(Meter::Timeout, &sh.cfg.name, mti, b"");
@@ -465,17 +487,23 @@ impl Link {
 struct PendingGuard<'a> {
     shared: &'a Shared,
     key: Option<Key>,
+    id: u64,
+}
+
+/// Remove the entry under `key` only if it is still the registration `id`.
+fn remove_if(pending: &Mutex<HashMap<Key, Pending>>, key: &Key, id: u64) -> Option<Pending> {
+    let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+    if p.get(key).is_some_and(|e| e.id == id) {
+        p.remove(key)
+    } else {
+        None
+    }
 }
 
 impl PendingGuard<'_> {
     fn remove(&self) -> Option<Pending> {
         let key = self.key.as_ref()?;
-        let p = self
-            .shared
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        let p = remove_if(&self.shared.pending, key, self.id);
         if p.is_some() {
             let mut ex = self
                 .shared
@@ -495,11 +523,7 @@ impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
         // A caller that gave up (dropped the future) must not leave its key blocking others.
         if let Some(key) = self.key.take() {
-            self.shared
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
+            remove_if(&self.shared.pending, &key, self.id);
         }
     }
 }
@@ -594,6 +618,7 @@ fn register_internal(
 ) -> Option<oneshot::Receiver<Result<Message, LinkError>>> {
     let (tx, rx) = oneshot::channel();
     let key = key_of(&sh.cfg.match_fields, m);
+    let id = sh.next_id.fetch_add(1, Ordering::Relaxed);
     let mut p = sh.pending.lock().unwrap_or_else(|e| e.into_inner());
     if p.contains_key(&key) {
         return None;
@@ -601,6 +626,7 @@ fn register_internal(
     p.insert(
         key,
         Pending {
+            id,
             tx,
             gen,
             mti: m.mti_bytes(),
@@ -871,8 +897,9 @@ async fn write_batch(
         let mut p = sh.pending.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         for o in batch.iter() {
-            // A request whose caller already gave up is not sent.
-            let Some(entry) = p.get_mut(&o.key) else {
+            // A request whose caller already gave up is not sent, even if a newer request
+            // now holds the same key (that one has its own entry in the queue).
+            let Some(entry) = p.get_mut(&o.key).filter(|e| e.id == o.id) else {
                 continue;
             };
             if sh.cfg.framing.encode(&o.payload, buf).is_err() {

@@ -172,3 +172,45 @@ async fn a_refused_sign_on_is_retried_and_nothing_is_sent_before_it() {
     let resp = pending.await.unwrap().unwrap();
     assert_eq!(resp.get_str(39), Some("00"));
 }
+
+#[tokio::test]
+async fn a_request_that_expired_before_sending_is_never_sent_even_when_its_key_is_reused() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cfg = config(listener.local_addr().unwrap());
+    let f = cfg.framing.clone();
+    let (tx, _rx) = mpsc::channel(8);
+    let link = Link::connect(cfg, tx);
+    let spec = specs::builtin("iso87ascii").unwrap();
+    let mut req = Message::new(&spec, "0200").unwrap();
+    req.set(11, "000777").unwrap().set(4, "1").unwrap();
+    let (mut s, _) = listener.accept().await.unwrap();
+    let mut buf = BytesMut::new();
+    let sign_on = read_msg(&mut s, &f, &mut buf).await.unwrap();
+    // Sign-on not answered yet: the first request waits in the queue and expires there.
+    let e = link
+        .request_with_timeout(&req, Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert_eq!(e, iso8583::LinkError::Timeout { sent: false });
+    // A caller that gives up by dropping its future frees the key too.
+    let dropped = tokio::time::timeout(Duration::from_millis(50), link.request(&req)).await;
+    assert!(dropped.is_err());
+    req.set(4, "2").unwrap();
+    let l2 = link.clone();
+    let r2 = req.clone();
+    let second =
+        tokio::spawn(async move { l2.request_with_timeout(&r2, Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    write_msg(&mut s, &f, &sign_on.response("00").unwrap()).await;
+    let got = read_msg(&mut s, &f, &mut buf).await.unwrap();
+    assert_eq!(
+        got.get_str(4),
+        Some("000000000002"),
+        "only the live request is written"
+    );
+    write_msg(&mut s, &f, &got.response("00").unwrap()).await;
+    assert_eq!(second.await.unwrap().unwrap().get_str(39), Some("00"));
+    let more =
+        tokio::time::timeout(Duration::from_millis(200), read_msg(&mut s, &f, &mut buf)).await;
+    assert!(more.is_err(), "nothing else was written: {more:?}");
+}
