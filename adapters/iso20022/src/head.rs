@@ -5,7 +5,7 @@
 //! `pacs.008.001.08`), the business service (`BizSvc`, e.g. `swift.cbprplus.02`) and the creation
 //! date-time.
 
-use crate::common::{choice, Agent, Party};
+use crate::common::{choice, Agent, Envelope, Party};
 use crate::error::Result;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
@@ -62,6 +62,17 @@ impl ToXml for HeaderParty {
 }
 
 xml_struct! {
+    /// `ImplementationSpecification1`: the market practice a message follows.
+    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    pub struct MarketPractice {
+        /// `<Regy>`: the registry.
+        regy: req Max350Text = "Regy",
+        /// `<Id>`: the specification's identification.
+        id: req Max2048Text = "Id",
+    }
+}
+
+xml_struct! {
     /// `BusinessApplicationHeader5`: the header of a related message (`<Rltd>`).
     #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
@@ -114,8 +125,7 @@ impl RelatedHeader {
 }
 
 xml_struct! {
-    /// `BusinessApplicationHeaderV02` (`<AppHdr>`). Market practice and signature are not
-    /// modelled yet.
+    /// `BusinessApplicationHeaderV02` (`<AppHdr>`).
     #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct AppHdr {
@@ -131,6 +141,8 @@ xml_struct! {
         msg_def_idr: req Max35Text = "MsgDefIdr",
         /// `<BizSvc>`: e.g. `swift.cbprplus.02`.
         biz_svc: opt Max35Text = "BizSvc",
+        /// `<MktPrctc>`: the market practice followed.
+        mkt_prctc: opt MarketPractice = "MktPrctc",
         /// `<CreDt>`.
         cre_dt: req IsoDateTime = "CreDt",
         /// `<BizPrcgDt>`.
@@ -141,6 +153,8 @@ xml_struct! {
         pssbl_dplct: opt bool = "PssblDplct",
         /// `<Prty>`.
         prty: opt Max35Text = "Prty",
+        /// `<Sgntr>`: the signature (an XML-DSig `ds:Signature`), kept as raw XML.
+        sgntr: opt Envelope = "Sgntr",
         /// `<Rltd>`: headers of related messages (e.g. the pacs.008 a pacs.002 answers).
         rltd: many RelatedHeader = "Rltd",
     }
@@ -162,11 +176,13 @@ impl AppHdr {
             biz_msg_idr,
             msg_def_idr,
             biz_svc: None,
+            mkt_prctc: None,
             cre_dt,
             biz_prcg_dt: None,
             cpy_dplct: None,
             pssbl_dplct: None,
             prty: None,
+            sgntr: None,
             rltd: Vec::new(),
         }
     }

@@ -1,5 +1,6 @@
-//! Typed ISO 20022 (MX) messages for settlement gateways: read and write pacs.008, pacs.002 and
-//! the head.001 Business Application Header, exactly and schema-valid.
+//! Typed ISO 20022 (MX) messages for settlement gateways: read and write head.001.001.02,
+//! pacs.008/.009/.002/.004/.028, camt.056/.029/.052/.053/.054 and pain.001/.002, exactly and
+//! schema-valid, and check them against the CBPR+ usage rules ([`cbpr`]).
 //!
 //! - **Exact money**: [`Amount`] is `i64` minor units plus an [`iso4217::Currency`]; decimals
 //!   follow the currency (JPY 0, EUR 2, KWD 3), text with more decimals than the currency allows
@@ -112,8 +113,13 @@
 //! - [`iso4217`]: the currency table; [`amount`]: exact amounts.
 //! - [`types`]: leaf values (texts, BIC, IBAN, LEI, UETR, dates, codes).
 //! - [`common`]: components shared by messages (agents, parties, accounts, ...).
-//! - [`head`], [`pacs008`], [`pacs002`]: the messages.
-//! - [`message`]: `Document` over all kinds, `BusinessMessage` (the envelope), parse / render.
+//! - [`head`], [`pacs008`], [`pacs009`], [`pacs002`], [`pacs004`], [`pacs028`], [`camt056`],
+//!   [`camt029`], [`statement`] (camt.052/.053/.054 and the streaming [`statement::EntryStream`]),
+//!   [`pain001`], [`pain002`]: the messages.
+//! - [`message`]: `Document` over all kinds, `BusinessMessage` (the envelope), parse / render,
+//!   reconciliation [`Keys`].
+//! - [`cbpr`]: the CBPR+ validator, findings with path and rule id.
+//! - [`samples`]: deterministic sample messages (conformance runs, benchmarks).
 //! - [`error`]: errors with element paths.
 
 #![forbid(unsafe_code)]

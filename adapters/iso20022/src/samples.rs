@@ -536,6 +536,17 @@ pub fn app_hdr(seed: u64, msg_def_idr: &str) -> AppHdr {
         }
     });
     h.biz_prcg_dt = g.opt(Gen::date_time);
+    h.mkt_prctc = g.opt(|g| crate::head::MarketPractice {
+        regy: g.text(),
+        id: g.text(),
+    });
+    h.sgntr = g.opt(|g| {
+        let xml = format!(
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignatureValue>{}</ds:SignatureValue></ds:Signature>",
+            g.range(0, u64::MAX / 2)
+        );
+        Envelope(RawXml::new(xml).expect(GEN))
+    });
     h.cpy_dplct = g.opt(|g| {
         [
             CopyDuplicate::Codu,
