@@ -9,6 +9,22 @@
 //! - Each 0200 can be scripted ([`Rule`], [`Action`]): approve, decline with a code, no
 //!   answer, slow, disconnect mid-request, duplicate response, late approval after reversal.
 //! - [`SwitchHandle`] exposes balances and counters for tests.
+//!
+//! From Rust (port 0 on loopback, mobile-money spec, 2-byte length headers):
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use sim::switch::{start, Action, Match, Rule, SwitchConfig};
+//! let mut cfg = SwitchConfig::local(iso8583::specs::builtin("mobile-money")?);
+//! cfg.rules.push(Rule { when: Match::Msisdn("639170000051".into()), action: Action::Decline("51".into()), times: None });
+//! let switch = start(cfg).await?;
+//! // connect an iso8583::Link to switch.addr; later: switch.balance("639171234567"), switch.counters()
+//! # Ok(()) }
+//! ```
+//!
+//! From the command line (`corridor sim switch`, arguments in [`SwitchArgs`]):
+//! `--bind 127.0.0.1:8583 --spec mobile-money --length-header binary2 --behaviour approve
+//! --rule msisdn:639170000051=decline:51 --rule amount:999=no-answer*1 [--tls-cert C --tls-key K]`.
 
 mod state;
 #[cfg(test)]
