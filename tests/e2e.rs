@@ -33,23 +33,6 @@ fn assert_bank_saw_one_uetr_each(world: &World, settlements: usize) {
     }
 }
 
-fn outcome(world: &World, event_id: &str) -> (String, Option<String>) {
-    let ids = world
-        .ledger
-        .settlements_for_event(corridor::demo::LEDGER, event_id);
-    assert_eq!(
-        ids.len(),
-        1,
-        "{}: write-backs for {event_id}: {ids:?}",
-        world.db.label
-    );
-    let w = world
-        .ledger
-        .outcome(corridor::demo::LEDGER, event_id)
-        .unwrap();
-    (w.outcome, w.reason_code)
-}
-
 #[tokio::test]
 async fn happy_path_reject_and_duplicate_events() {
     on_each_store("happy_path_reject_and_duplicate_events", |db| async move {
@@ -83,9 +66,9 @@ async fn happy_path_reject_and_duplicate_events() {
         );
 
         world.wait_all_final(2, WAIT).await;
-        assert_eq!(outcome(&world, "evt-ok"), ("settled".into(), None));
+        assert_eq!(world.outcome("evt-ok"), ("settled".into(), None));
         assert_eq!(
-            outcome(&world, "evt-rj"),
+            world.outcome("evt-rj"),
             ("rejected".into(), Some("AC04".into()))
         );
         assert_bank_saw_one_uetr_each(&world, 2);
@@ -161,7 +144,7 @@ async fn bank_answering_twice_changes_nothing() {
             "{}: second pacs.002 journaled as duplicate",
             world.db.label
         );
-        assert_eq!(outcome(&world, "evt-2x").0, "settled");
+        assert_eq!(world.outcome("evt-2x").0, "settled");
         assert_eq!(
             world.ledger.stats().deliveries,
             1,
@@ -190,7 +173,7 @@ async fn late_answer_is_resent_with_the_same_identifiers() {
             201
         );
         world.wait_all_final(1, WAIT).await;
-        assert_eq!(outcome(&world, "evt-late").0, "settled");
+        assert_eq!(world.outcome("evt-late").0, "settled");
         let stats = world.bank.stats();
         assert_eq!(stats.resends, 1, "{}: {stats:?}", world.db.label);
         assert_bank_saw_one_uetr_each(&world, 1);
@@ -233,8 +216,8 @@ async fn asynchronous_and_pending_answers_arrive_by_callback() {
             201
         );
         world.wait_all_final(2, WAIT).await;
-        assert_eq!(outcome(&world, "evt-async").0, "settled");
-        assert_eq!(outcome(&world, "evt-pdng").0, "settled");
+        assert_eq!(world.outcome("evt-async").0, "settled");
+        assert_eq!(world.outcome("evt-pdng").0, "settled");
         let mut conn = world.db.store.pool().acquire().await.unwrap();
         let rows = settlements::list(&mut conn, None, 10).await.unwrap();
         for row in rows {
@@ -291,7 +274,7 @@ async fn gateway_killed_between_send_and_answer_resumes_without_double_payment()
             .await;
         world.crash_and_restart().await;
         world.wait_all_final(1, WAIT).await;
-        assert_eq!(outcome(&world, "evt-crash").0, "settled");
+        assert_eq!(world.outcome("evt-crash").0, "settled");
         assert_eq!(world.ledger.stats().recorded, 1);
         let stats = world.bank.stats();
         assert!(
@@ -362,7 +345,7 @@ async fn dead_letter_then_operator_replay() {
             .unwrap();
         assert_eq!(replayed.status(), 200, "{}", replayed.text().await.unwrap());
         world.wait_all_final(1, WAIT).await;
-        assert_eq!(outcome(&world, "evt-dead").0, "settled");
+        assert_eq!(world.outcome("evt-dead").0, "settled");
         assert_bank_saw_one_uetr_each(&world, 1);
         world.finish().await
     })
@@ -383,7 +366,7 @@ async fn unroutable_settlement_is_final_and_written_back() {
         assert_eq!(body["state"], "unroutable");
         world.wait_all_final(1, WAIT).await;
         assert_eq!(
-            outcome(&world, "evt-zar"),
+            world.outcome("evt-zar"),
             ("unroutable".into(), Some("NOROUTE".into()))
         );
         assert_eq!(world.bank.stats().messages_received, 0);
@@ -451,7 +434,7 @@ async fn a_group_status_rejection_applies_to_its_only_transaction() {
         let response = world.http.post(&url).header(webhook::SIGNATURE_HEADER, signature).body(xml).send().await.unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         world.wait_all_final(1, WAIT).await;
-        assert_eq!(outcome(&world, "evt-grp"), ("rejected".into(), Some("FF01".into())));
+        assert_eq!(world.outcome("evt-grp"), ("rejected".into(), Some("FF01".into())));
         world.finish().await
     })
     .await;

@@ -27,23 +27,6 @@ fn script(world: &World, msisdn: &str, action: Action) {
     });
 }
 
-fn outcome(world: &World, event_id: &str) -> (String, Option<String>) {
-    let ids = world
-        .ledger
-        .settlements_for_event(corridor::demo::LEDGER, event_id);
-    assert_eq!(
-        ids.len(),
-        1,
-        "{}: write-backs for {event_id}: {ids:?}",
-        world.db.label
-    );
-    let w = world
-        .ledger
-        .outcome(corridor::demo::LEDGER, event_id)
-        .unwrap();
-    (w.outcome, w.reason_code)
-}
-
 #[tokio::test]
 async fn approved_declined_and_reversed_credits() {
     on_each_store("wallet_approved_declined_reversed", |db| async move {
@@ -72,7 +55,7 @@ async fn approved_declined_and_reversed_credits() {
         }
         world.wait_all_final(5, WAIT).await;
 
-        assert_eq!(outcome(&world, "w-ok").0, "settled");
+        assert_eq!(world.outcome("w-ok").0, "settled");
         assert_eq!(
             world.switch.balance("639171234567"),
             150_025,
@@ -80,7 +63,7 @@ async fn approved_declined_and_reversed_credits() {
             world.db.label
         );
         assert_eq!(
-            outcome(&world, "w-declined"),
+            world.outcome("w-declined"),
             ("rejected".into(), Some("51".into()))
         );
         assert_eq!(world.switch.balance("639170000051"), 0);
@@ -92,7 +75,7 @@ async fn approved_declined_and_reversed_credits() {
             ("w-disconnect", "639170000099"),
         ] {
             assert_eq!(
-                outcome(&world, event),
+                world.outcome(event),
                 ("reversed".into(), Some("REVERSED".into())),
                 "{event}"
             );
@@ -141,7 +124,7 @@ async fn late_approval_after_reversal_is_kept_as_a_break() {
             201
         );
         world.wait_all_final(1, WAIT).await;
-        assert_eq!(outcome(&world, "w-late").0, "reversed");
+        assert_eq!(world.outcome("w-late").0, "reversed");
         assert_eq!(world.switch.balance("639175550000"), 0);
         let mut found = None;
         for _ in 0..250 {
@@ -204,7 +187,7 @@ async fn gateway_killed_during_a_credit_reverses_instead_of_resending() {
         world.wait_all_final(1, WAIT).await;
         // The outcome of the first send was unknown to the restarted gateway: it reversed
         // rather than sending the 0200 a second time.
-        assert_eq!(outcome(&world, "w-crash").0, "reversed");
+        assert_eq!(world.outcome("w-crash").0, "reversed");
         let counters = world.switch.counters();
         assert_eq!(
             counters.duplicates, 0,

@@ -1,10 +1,10 @@
 //! `POST /v1/banks/{bank}/messages`: a bank's asynchronous ISO 20022 messages (pacs.002 …),
 //! signed with the bank's callback secret.
 
-use super::{header, read_limited, unix_now, ApiError, AppState, Limited};
+use super::{header, unix_now, ApiError, AppState, Journaled};
 use crate::confirm;
 use crate::rails::bank;
-use crate::store::journal::{self, Channel, Status};
+use crate::store::journal::Channel;
 use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -19,37 +19,13 @@ pub async fn post_message(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let max = state.config.intake.body_bytes_max;
     let source: String = bank_id.chars().take(64).collect();
-    let (bytes, truncated) = match read_limited(body, max).await? {
-        Limited::Whole(b) => (b, false),
-        Limited::Truncated(b) => (b, true),
-    };
-    let inbound = journal::record(
-        &state.store,
-        Channel::BankCallback,
-        Some(&source),
-        header(&headers, "content-type"),
-        &bytes,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let received =
+        Journaled::receive(&state, Channel::BankCallback, Some(&source), &headers, body).await?;
+    let (bytes, inbound) = (&received.bytes, received.inbound);
     let refuse = |status: StatusCode, code: &'static str, message: String| {
-        let store = state.store.clone();
-        async move {
-            if let Ok(mut conn) = store.pool().acquire().await {
-                let outcome = journal::Outcome {
-                    detail: Some(&message),
-                    ..Default::default()
-                };
-                if let Err(e) = journal::mark(&mut conn, inbound, Status::Rejected, &outcome).await
-                {
-                    tracing::error!(error = %e, inbound, "could not mark a refused message in the journal");
-                }
-            }
-            tracing::warn!(inbound, code, %message, "bank message refused");
-            ApiError::new(status, code, message)
-        }
+        received.refuse(status, code, message)
     };
-    if truncated {
+    if received.truncated {
         return Err(refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
@@ -72,14 +48,14 @@ pub async fn post_message(
         .collect();
     if let Err(e) = webhook::verify(
         header(&headers, webhook::SIGNATURE_HEADER),
-        &bytes,
+        bytes,
         &secrets,
         unix_now(),
         state.config.intake.signature_window_seconds,
     ) {
         return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
     }
-    let (kind, reports) = match bank::parse_reports(&bytes) {
+    let (kind, reports) = match bank::parse_reports(bytes) {
         Ok(parsed) => parsed,
         Err(e) => {
             return Err(refuse(StatusCode::BAD_REQUEST, "unreadable_message", e.to_string()).await)

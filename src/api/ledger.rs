@@ -1,8 +1,8 @@
 //! `POST /v1/ledger/events`: one event or an array of them, signed by the ledger.
 
-use super::{header, read_limited, unix_now, ApiError, AppState, Limited};
+use super::{header, unix_now, ApiError, AppState, Journaled};
 use crate::intake::{self, IntakeError};
-use crate::store::journal::{self, Channel, Status};
+use crate::store::journal::Channel;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -19,39 +19,19 @@ pub async fn post_events(
     let max = state.config.intake.body_bytes_max;
     let claimed: Option<String> =
         header(&headers, LEDGER_HEADER).map(|l| l.chars().take(64).collect());
-    let content_type = header(&headers, "content-type");
-    let (bytes, truncated) = match read_limited(body, max).await? {
-        Limited::Whole(b) => (b, false),
-        Limited::Truncated(b) => (b, true),
-    };
-    // Journal first: whatever happens next, the bytes are kept.
-    let inbound = journal::record(
-        &state.store,
+    let received = Journaled::receive(
+        &state,
         Channel::LedgerHttp,
         claimed.as_deref(),
-        content_type,
-        &bytes,
+        &headers,
+        body,
     )
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
+    let (bytes, inbound) = (&received.bytes, received.inbound);
     let refuse = |status: StatusCode, code: &'static str, message: String| {
-        let store = state.store.clone();
-        async move {
-            if let Ok(mut conn) = store.pool().acquire().await {
-                let outcome = journal::Outcome {
-                    detail: Some(&message),
-                    ..Default::default()
-                };
-                if let Err(e) = journal::mark(&mut conn, inbound, Status::Rejected, &outcome).await
-                {
-                    tracing::error!(error = %e, inbound, "could not mark a refused request in the journal");
-                }
-            }
-            tracing::warn!(inbound, code, %message, "ledger request refused");
-            ApiError::new(status, code, message)
-        }
+        received.refuse(status, code, message)
     };
-    if truncated {
+    if received.truncated {
         return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("body exceeds {max} bytes; its first {max} bytes are kept in journal entry {inbound}")).await);
     }
     let Some(ledger_id) = claimed else {
@@ -73,14 +53,14 @@ pub async fn post_events(
     let secrets: Vec<&[u8]> = ledger.secrets.iter().map(|s| s.expose()).collect();
     if let Err(e) = webhook::verify(
         header(&headers, webhook::SIGNATURE_HEADER),
-        &bytes,
+        bytes,
         &secrets,
         unix_now(),
         state.config.intake.signature_window_seconds,
     ) {
         return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
     }
-    match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, &bytes).await {
+    match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, bytes).await {
         Ok((batch, results)) => {
             state.wake.notify_waiters();
             metrics::counter!("corridor_ledger_events_total", "ledger" => ledger_id.clone())

@@ -160,3 +160,74 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+/// A request body as received: bounded, and already in the inbound journal.
+pub struct Journaled {
+    pub bytes: Bytes,
+    pub inbound: i64,
+    /// The body was longer than the bound; `bytes` holds its first part.
+    pub truncated: bool,
+    store: Store,
+}
+
+impl Journaled {
+    /// Reads `body` up to `intake.body_bytes_max` and journals it before anything else looks
+    /// at it: whatever happens next, the bytes are kept.
+    pub async fn receive(
+        state: &AppState,
+        channel: crate::store::journal::Channel,
+        source: Option<&str>,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<Journaled, ApiError> {
+        let (bytes, truncated) =
+            match read_limited(body, state.config.intake.body_bytes_max).await? {
+                Limited::Whole(b) => (b, false),
+                Limited::Truncated(b) => (b, true),
+            };
+        let inbound = crate::store::journal::record(
+            &state.store,
+            channel,
+            source,
+            header(headers, "content-type"),
+            &bytes,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+        Ok(Journaled {
+            bytes,
+            inbound,
+            truncated,
+            store: state.store.clone(),
+        })
+    }
+
+    /// Marks the journal entry rejected with the reason, and makes the 4xx that says it.
+    pub async fn refuse(
+        &self,
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    ) -> ApiError {
+        use crate::store::journal;
+        let outcome = journal::Outcome {
+            detail: Some(&message),
+            ..Default::default()
+        };
+        match self.store.pool().acquire().await {
+            Ok(mut conn) => {
+                if let Err(e) =
+                    journal::mark(&mut conn, self.inbound, journal::Status::Rejected, &outcome)
+                        .await
+                {
+                    tracing::error!(error = %e, inbound = self.inbound, "could not mark a refused request in the journal");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, inbound = self.inbound, "could not mark a refused request in the journal")
+            }
+        }
+        tracing::warn!(inbound = self.inbound, code, %message, "request refused");
+        ApiError::new(status, code, message)
+    }
+}

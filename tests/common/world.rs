@@ -142,6 +142,19 @@ impl World {
         }
     }
 
+    /// The one write-back the ledger recorded for `event_id`: (outcome, reason code).
+    pub fn outcome(&self, event_id: &str) -> (String, Option<String>) {
+        let ids = self.ledger.settlements_for_event(demo::LEDGER, event_id);
+        assert_eq!(
+            ids.len(),
+            1,
+            "{}: write-backs for {event_id}: {ids:?}",
+            self.db.label
+        );
+        let w = self.ledger.outcome(demo::LEDGER, event_id).unwrap();
+        (w.outcome, w.reason_code)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.listen)
     }
