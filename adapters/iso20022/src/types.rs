@@ -52,19 +52,27 @@ impl<const MAX: usize> Text<MAX> {
     /// Checks the length (1 to `MAX` characters) and keeps the text exactly as given.
     pub fn new(text: impl Into<String>) -> Result<Self, InvalidValue> {
         let text = text.into();
-        let chars = text.chars().count();
+        // One pass over the bytes for the usual all-ASCII text; characters otherwise.
+        let ascii_ok = text
+            .bytes()
+            .all(|b| (0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+        let chars = if ascii_ok {
+            text.len()
+        } else {
+            if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+                return Err(InvalidValue::new(
+                    "text",
+                    &text,
+                    format!("character U+{:04X} cannot appear in XML", u32::from(c)),
+                ));
+            }
+            text.chars().count()
+        };
         if chars == 0 || chars > MAX {
             return Err(InvalidValue::new(
                 "text",
                 &text,
                 format!("{chars} characters, must be 1 to {MAX}"),
-            ));
-        }
-        if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
-            return Err(InvalidValue::new(
-                "text",
-                &text,
-                format!("character U+{:04X} cannot appear in XML", u32::from(c)),
             ));
         }
         Ok(Text(text))
