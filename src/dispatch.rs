@@ -331,6 +331,27 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Journals a switch's answer to our request. The link hands over the decoded message,
+    /// so the bytes kept are its encoding again (the codec round-trips byte for byte).
+    async fn journal_switch_answer(
+        &self,
+        switch: &str,
+        response: &iso8583::Message,
+    ) -> Result<i64, StoreError> {
+        let raw = match response.encode() {
+            Ok(raw) => raw,
+            Err(e) => format!("(answer could not be re-encoded: {e})").into_bytes(),
+        };
+        journal::record(
+            &self.store,
+            Channel::SwitchResponse,
+            Some(switch),
+            Some("application/iso8583"),
+            &raw,
+        )
+        .await
+    }
+
     fn switch_for(&self, message: &messages::Outbound) -> Result<&SwitchLink, JobError> {
         self.switches.get(&message.counterparty).ok_or_else(|| {
             JobError::Config(format!("switch {} is not configured", message.counterparty))
@@ -406,15 +427,9 @@ impl Dispatcher {
             }
         };
 
-        let raw = response.encode().unwrap_or_default();
-        let inbound = journal::record(
-            &self.store,
-            Channel::SwitchResponse,
-            Some(&message.counterparty),
-            Some("application/iso8583"),
-            &raw,
-        )
-        .await?;
+        let inbound = self
+            .journal_switch_answer(&message.counterparty, &response)
+            .await?;
         let answer = wallet::classify(&switch.config, response.get_str(39));
         let (to, code) = match &answer {
             wallet::Answer::Approved(code) => (SettlementState::Settled, code),
@@ -547,15 +562,9 @@ impl Dispatcher {
             .link
             .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
             .await?;
-        let raw = response.encode().unwrap_or_default();
-        let inbound = journal::record(
-            &self.store,
-            Channel::SwitchResponse,
-            Some(&message.counterparty),
-            Some("application/iso8583"),
-            &raw,
-        )
-        .await?;
+        let inbound = self
+            .journal_switch_answer(&message.counterparty, &response)
+            .await?;
         let code = response.get_str(39).unwrap_or("--").to_string();
         // 00: reversed. 25 (original not found): the credit never happened, so the money is
         // where a reversal would have put it. Anything else does not confirm the reversal:
