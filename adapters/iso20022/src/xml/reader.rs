@@ -434,23 +434,18 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// Elements nobody read, outermost only.
+    /// Elements nobody read, outermost only. Reading marks a parent before its children, so
+    /// an element is an outermost unread one exactly when it is unread and its parent is read
+    /// (or it is a root): one pass in document order.
     pub fn unread(&self) -> Vec<NodeId> {
         let mut out = Vec::new();
-        for &r in &self.roots {
-            self.collect_unread(r, &mut out);
+        for (i, n) in self.nodes.iter().enumerate() {
+            let parent_read = n.parent == NONE || self.nodes[n.parent as usize].used.get();
+            if !n.used.get() && parent_read {
+                out.push(i as NodeId);
+            }
         }
         out
-    }
-
-    fn collect_unread(&self, id: NodeId, out: &mut Vec<NodeId>) {
-        if !self.node(id).used.get() {
-            out.push(id);
-            return;
-        }
-        for c in self.children(id) {
-            self.collect_unread(c, out);
-        }
     }
 
     /// A sequential reader over `parent`'s children, in schema order.
