@@ -177,7 +177,7 @@ pub struct ParseOptions {
     /// Size and depth bounds.
     pub limits: Limits,
     /// Strict mode refuses any element the typed model does not read (unknown, or out of
-    /// schema order). Lenient mode (the default) reports them in
+    /// schema order) and any element outside its part's namespace (free-form content excepted). Lenient mode (the default) reports them in
     /// [`BusinessMessage::unread`].
     pub strict: bool,
 }

@@ -456,6 +456,12 @@ impl BusinessMessage {
             if let Some(first) = unread.into_iter().next() {
                 return Err(Error::Unexpected { path: first.path });
             }
+            if !matches!(document, Document::Unknown { .. }) {
+                same_namespace(&tree, doc_node)?;
+            }
+            if let Some(h) = hdr_node {
+                same_namespace(&tree, h)?;
+            }
             return Ok(BusinessMessage {
                 app_hdr,
                 document,
@@ -542,6 +548,31 @@ impl BusinessMessage {
     pub fn tx_sts(&self) -> Option<&TransactionStatus> {
         self.pacs002().and_then(|m| m.tx_sts())
     }
+}
+
+/// Strict mode: every element of a typed part is in that part's namespace (free-form content,
+/// `SplmtryData/Envlp` and `Sgntr`, excepted).
+fn same_namespace(tree: &Tree<'_>, root: NodeId) -> Result<()> {
+    let expected = tree.ns(root);
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        let node = tree.node(id);
+        if tree.ns(id) != expected {
+            return Err(Error::Structure {
+                path: tree.path(id),
+                message: format!(
+                    "element in namespace {:?}, expected {:?} (strict mode)",
+                    tree.ns(id).unwrap_or_default(),
+                    expected.as_deref().unwrap_or_default()
+                ),
+            });
+        }
+        if node.name == "Envlp" || node.name == "Sgntr" {
+            continue;
+        }
+        stack.extend(tree.children(id));
+    }
+    Ok(())
 }
 
 /// Finds the AppHdr (if any) and the Document among the accepted layouts.

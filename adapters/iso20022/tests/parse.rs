@@ -368,3 +368,24 @@ fn benchmark_message_is_a_clean_cbpr_message() {
     assert!(findings.is_empty(), "{findings:#?}");
     assert_eq!(BusinessMessage::parse(&m.render()).unwrap(), m);
 }
+
+#[test]
+fn strict_mode_wants_every_element_in_the_document_namespace() {
+    let xml = pacs008_with(&format!(
+        "<PmtId><EndToEndId>E</EndToEndId></PmtId><IntrBkSttlmAmt Ccy=\"EUR\">1.00</IntrBkSttlmAmt>{PARTIES}"
+    ))
+    .replace("<Dbtr><Nm>D</Nm></Dbtr>", "<Dbtr><x:Nm xmlns:x=\"urn:other\">D</x:Nm></Dbtr>");
+    assert!(
+        Document::parse(&xml).is_ok(),
+        "lenient mode reads by local name"
+    );
+    let err = Document::parse_with(&xml, &ParseOptions::strict()).unwrap_err();
+    assert_eq!(
+        err.path(),
+        Some("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Dbtr/Nm"),
+        "{err}"
+    );
+    // Free-form content keeps its own namespaces in strict mode too.
+    let fixture = fixture("pacs008_envelope_default_ns_splmtry.xml");
+    assert!(BusinessMessage::parse_with(&fixture, &ParseOptions::strict()).is_ok());
+}
