@@ -1,5 +1,8 @@
 //! pacs.002.001.10, `FIToFIPmtStsRpt`: the payment status report a bank answers with.
 
+/// Re-exported where it was first defined; it lives in [`crate::common`] since several messages
+/// share it.
+pub use crate::common::OriginalGroupInfo;
 use crate::common::*;
 use crate::error::Result;
 use crate::types::*;
