@@ -444,17 +444,12 @@ impl BusinessMessage {
             None => None,
         };
         let document = Document::read(&tree, doc_node)?;
-        let unread: Vec<UnreadElement> = tree
-            .unread()
-            .into_iter()
-            .map(|id| UnreadElement {
-                path: tree.path(id),
-                xml: tree.raw(id).to_owned(),
-            })
-            .collect();
+        let unread_ids = tree.unread();
         if options.strict {
-            if let Some(first) = unread.into_iter().next() {
-                return Err(Error::Unexpected { path: first.path });
+            if let Some(&first) = unread_ids.first() {
+                return Err(Error::Unexpected {
+                    path: tree.path(first),
+                });
             }
             if !matches!(document, Document::Unknown { .. }) {
                 same_namespace(&tree, doc_node)?;
@@ -468,6 +463,13 @@ impl BusinessMessage {
                 unread: Vec::new(),
             });
         }
+        let unread = unread_ids
+            .into_iter()
+            .map(|id| UnreadElement {
+                path: tree.path(id),
+                xml: tree.raw(id).to_owned(),
+            })
+            .collect();
         Ok(BusinessMessage {
             app_hdr,
             document,

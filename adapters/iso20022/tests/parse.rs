@@ -389,3 +389,29 @@ fn strict_mode_wants_every_element_in_the_document_namespace() {
     let fixture = fixture("pacs008_envelope_default_ns_splmtry.xml");
     assert!(BusinessMessage::parse_with(&fixture, &ParseOptions::strict()).is_ok());
 }
+
+#[test]
+fn many_unknown_siblings_are_reported_in_linear_time() {
+    // 200,000 unknown elements under one parent: paths must not cost a sibling scan each.
+    let many = "<X/>".repeat(200_000);
+    let xml = pacs008_with(&format!(
+        "<PmtId><EndToEndId>E</EndToEndId></PmtId><IntrBkSttlmAmt Ccy=\"EUR\">1.00</IntrBkSttlmAmt>{PARTIES}{many}"
+    ));
+    let started = std::time::Instant::now();
+    let m = BusinessMessage::parse(&xml).unwrap();
+    assert_eq!(m.unread.len(), 200_000);
+    assert_eq!(
+        m.unread[1].path,
+        "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/X[2]"
+    );
+    let err = BusinessMessage::parse_with(&xml, &ParseOptions::strict()).unwrap_err();
+    assert_eq!(
+        err.path(),
+        Some("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/X[1]")
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -46,6 +46,8 @@ pub(crate) struct Tree<'a> {
     pub nodes: Vec<Node<'a>>,
     /// Top-level elements. Well-formed XML has one; "AppHdr + Document side by side" has two.
     pub roots: Vec<NodeId>,
+    /// Same-name sibling positions, for paths (computed on first use).
+    positions: std::cell::OnceCell<Vec<(u32, bool)>>,
 }
 
 fn syntax(offset: u64, message: impl ToString) -> Error {
@@ -101,6 +103,7 @@ impl<'a> Tree<'a> {
             src,
             nodes: Vec::with_capacity(src.len() / 24),
             roots: Vec::new(),
+            positions: std::cell::OnceCell::new(),
         };
         let mut stack: Vec<NodeId> = Vec::with_capacity(16);
         let mut root_seen = false;
@@ -292,26 +295,41 @@ impl<'a> Tree<'a> {
     /// `/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/PmtId`: the position index is shown only
     /// where an element has same-name siblings.
     pub fn path(&self, id: NodeId) -> String {
+        // Sibling positions are computed once per tree, so that reporting many elements (unread
+        // ones, validator findings) stays linear even under a parent with huge numbers of
+        // same-name children.
+        let positions = self.positions.get_or_init(|| self.sibling_positions());
         let mut parts = Vec::new();
         let mut cur = id;
         while cur != NONE {
             let n = self.node(cur);
-            let mut part = n.name.to_owned();
-            if n.parent != NONE {
-                let same: Vec<NodeId> = self
-                    .children(n.parent)
-                    .filter(|&c| self.node(c).name == n.name)
-                    .collect();
-                if same.len() > 1 {
-                    let pos = same.iter().position(|&c| c == cur).unwrap_or(0) + 1;
-                    part = format!("{part}[{pos}]");
-                }
+            match positions[cur as usize] {
+                (pos, true) => parts.push(format!("{}[{pos}]", n.name)),
+                (_, false) => parts.push(n.name.to_owned()),
             }
-            parts.push(part);
             cur = n.parent;
         }
         parts.reverse();
         format!("/{}", parts.join("/"))
+    }
+
+    /// For every node: its 1-based position among same-name siblings, and whether it has any.
+    fn sibling_positions(&self) -> Vec<(u32, bool)> {
+        let mut counts: std::collections::HashMap<(NodeId, &str), u32> =
+            std::collections::HashMap::new();
+        let mut out: Vec<(u32, bool)> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let c = counts.entry((n.parent, n.name)).or_insert(0);
+                *c += 1;
+                (*c, false)
+            })
+            .collect();
+        for (i, n) in self.nodes.iter().enumerate() {
+            out[i].1 = counts.get(&(n.parent, n.name)).copied().unwrap_or(0) > 1;
+        }
+        out
     }
 
     /// The path of a child named `name` that is absent under `parent`.
