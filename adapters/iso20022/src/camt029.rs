@@ -86,7 +86,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PaymentTransaction102`: the cancellation status of one transaction (resolution data
-    /// and original transaction reference not modelled).
+    /// not modelled).
     #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationStatusTransaction {
@@ -118,6 +118,8 @@ xml_struct! {
         assgnr: opt PartyOrAgent = "Assgnr",
         /// `<Assgne>`.
         assgne: opt PartyOrAgent = "Assgne",
+        /// `<OrgnlTxRef>`: the original transaction's key elements.
+        orgnl_tx_ref: opt OriginalTransactionRef = "OrgnlTxRef",
     }
 }
 

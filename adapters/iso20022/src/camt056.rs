@@ -35,8 +35,7 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `PaymentTransaction106`: one transaction to cancel (original transaction reference not
-    /// modelled).
+    /// `PaymentTransaction106`: one transaction to cancel.
     #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationTransaction {
@@ -66,6 +65,8 @@ xml_struct! {
         assgne: opt Agent = "Assgne",
         /// `<CxlRsnInf>`: `Rsn/Cd` from ExternalCancellationReason1Code (e.g. `DUPL`, `FRAD`).
         cxl_rsn_inf: many StatusReason = "CxlRsnInf",
+        /// `<OrgnlTxRef>`: the original transaction's key elements.
+        orgnl_tx_ref: opt OriginalTransactionRef = "OrgnlTxRef",
         /// `<SplmtryData>`.
         splmtry_data: many SupplementaryData = "SplmtryData",
     }

@@ -791,3 +791,49 @@ macro_rules! message_impl {
     };
 }
 pub(crate) use message_impl;
+
+xml_struct! {
+    /// `OriginalTransactionReference28`: key elements of the original transaction, as a status
+    /// report, return, status request, recall or resolution repeats them (collection, mandate
+    /// and creditor scheme parts not modelled).
+    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct OriginalTransactionRef {
+        /// `<IntrBkSttlmAmt>`.
+        intr_bk_sttlm_amt: opt Amount = "IntrBkSttlmAmt",
+        /// `<Amt>`.
+        amt: opt crate::pain001::InstructedAmount = "Amt",
+        /// `<IntrBkSttlmDt>`.
+        intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
+        /// `<ReqdExctnDt>`.
+        reqd_exctn_dt: opt DateOrDateTime = "ReqdExctnDt",
+        /// `<SttlmInf>`.
+        sttlm_inf: opt SettlementInstruction = "SttlmInf",
+        /// `<PmtTpInf>`.
+        pmt_tp_inf: opt PaymentTypeInfo = "PmtTpInf",
+        /// `<RmtInf>`.
+        rmt_inf: opt RemittanceInfo = "RmtInf",
+        /// `<UltmtDbtr>`.
+        ultmt_dbtr: opt PartyOrAgent = "UltmtDbtr",
+        /// `<Dbtr>`.
+        dbtr: opt PartyOrAgent = "Dbtr",
+        /// `<DbtrAcct>`.
+        dbtr_acct: opt CashAccount = "DbtrAcct",
+        /// `<DbtrAgt>`.
+        dbtr_agt: opt Agent = "DbtrAgt",
+        /// `<DbtrAgtAcct>`.
+        dbtr_agt_acct: opt CashAccount = "DbtrAgtAcct",
+        /// `<CdtrAgt>`.
+        cdtr_agt: opt Agent = "CdtrAgt",
+        /// `<CdtrAgtAcct>`.
+        cdtr_agt_acct: opt CashAccount = "CdtrAgtAcct",
+        /// `<Cdtr>`.
+        cdtr: opt PartyOrAgent = "Cdtr",
+        /// `<CdtrAcct>`.
+        cdtr_acct: opt CashAccount = "CdtrAcct",
+        /// `<UltmtCdtr>`.
+        ultmt_cdtr: opt PartyOrAgent = "UltmtCdtr",
+        /// `<Purp>`.
+        purp: opt CodeOrProprietary<4> = "Purp",
+    }
+}

@@ -77,8 +77,7 @@ impl OriginalGroupStatus {
 }
 
 xml_struct! {
-    /// `PaymentTransaction110`: the status of one original transaction. The original
-    /// transaction reference block (`OrgnlTxRef`) is not modelled yet.
+    /// `PaymentTransaction110`: the status of one original transaction.
     #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionStatusInfo {
@@ -112,6 +111,8 @@ xml_struct! {
         instg_agt: opt Agent = "InstgAgt",
         /// `<InstdAgt>`.
         instd_agt: opt Agent = "InstdAgt",
+        /// `<OrgnlTxRef>`: the original transaction's key elements.
+        orgnl_tx_ref: opt OriginalTransactionRef = "OrgnlTxRef",
         /// `<SplmtryData>`.
         splmtry_data: many SupplementaryData = "SplmtryData",
     }

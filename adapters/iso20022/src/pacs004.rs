@@ -118,8 +118,7 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `PaymentTransaction112`: one returned transaction (return chain and original transaction
-    /// reference not modelled).
+    /// `PaymentTransaction112`: one returned transaction (return chain not modelled).
     #[derive(Debug, Clone, serde::Serialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReturnTransaction {
@@ -163,6 +162,8 @@ xml_struct! {
         instd_agt: opt Agent = "InstdAgt",
         /// `<RtrRsnInf>`: why (`Rsn/Cd` from ExternalReturnReason1Code, e.g. `AC04`).
         rtr_rsn_inf: many StatusReason = "RtrRsnInf",
+        /// `<OrgnlTxRef>`: the original transaction's key elements.
+        orgnl_tx_ref: opt OriginalTransactionRef = "OrgnlTxRef",
         /// `<SplmtryData>`.
         splmtry_data: many SupplementaryData = "SplmtryData",
     }
@@ -192,6 +193,7 @@ impl ReturnTransaction {
             instg_agt: None,
             instd_agt: None,
             rtr_rsn_inf: Vec::new(),
+            orgnl_tx_ref: None,
             splmtry_data: Vec::new(),
         }
     }

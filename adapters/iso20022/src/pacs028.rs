@@ -27,8 +27,7 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `PaymentTransaction113`: the transaction whose status is asked (original transaction
-    /// reference not modelled).
+    /// `PaymentTransaction113`: the transaction whose status is asked.
     #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct StatusRequestTransaction {
@@ -52,6 +51,8 @@ xml_struct! {
         instg_agt: opt Agent = "InstgAgt",
         /// `<InstdAgt>`.
         instd_agt: opt Agent = "InstdAgt",
+        /// `<OrgnlTxRef>`: the original transaction's key elements.
+        orgnl_tx_ref: opt OriginalTransactionRef = "OrgnlTxRef",
         /// `<SplmtryData>`.
         splmtry_data: many SupplementaryData = "SplmtryData",
     }

@@ -493,6 +493,7 @@ pub fn pacs002(seed: u64) -> Pacs002 {
         t.clr_sys_ref = g.opt(Gen::text);
         t.instg_agt = g.opt(Gen::agent);
         t.instd_agt = g.opt(Gen::agent);
+        t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
         t.splmtry_data = g.vec(1, Gen::supplementary);
         t
     });
@@ -719,6 +720,7 @@ pub fn pacs004(seed: u64) -> crate::pacs004::Pacs004 {
         t.instg_agt = g.opt(Gen::agent);
         t.instd_agt = g.opt(Gen::agent);
         t.rtr_rsn_inf = g.vec(2, Gen::status_reason);
+        t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
         t
     };
     let first = tx(g);
@@ -759,6 +761,7 @@ pub fn pacs028(seed: u64) -> crate::pacs028::Pacs028 {
     t.clr_sys_ref = g.opt(Gen::text);
     t.instg_agt = g.opt(Gen::agent);
     t.instd_agt = g.opt(Gen::agent);
+    t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
     let mut m = Pacs028::new(h, t);
     m.orgnl_grp_inf = g.vec(2, |g| OriginalGroupRequest {
         orgnl_msg_id: g.text(),
@@ -786,6 +789,7 @@ pub fn camt056(seed: u64) -> crate::camt056::Camt056 {
     t.assgnr = g.opt(Gen::agent);
     t.assgne = g.opt(Gen::agent);
     t.cxl_rsn_inf = g.vec(2, Gen::status_reason);
+    t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
     t.splmtry_data = g.vec(1, Gen::supplementary);
     let mut m = Camt056::new(assignment(g), t);
     m.case = g.opt(case);
@@ -850,6 +854,7 @@ pub fn camt029(seed: u64) -> crate::camt029::Camt029 {
             t.orgnl_intr_bk_sttlm_dt = g.opt(Gen::date);
             t.assgnr = g.opt(agent_or_party);
             t.assgne = g.opt(agent_or_party);
+            t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
             t
         });
         d
@@ -1180,6 +1185,31 @@ pub fn pain002(seed: u64) -> crate::pain002::Pain002 {
         p
     });
     m
+}
+
+fn orgnl_tx_ref(g: &mut Gen) -> OriginalTransactionRef {
+    let mut r = OriginalTransactionRef::default();
+    r.intr_bk_sttlm_amt = g.opt(Gen::amount);
+    r.amt = g.opt(|g| crate::pain001::InstructedAmount::InstdAmt(g.amount()));
+    r.intr_bk_sttlm_dt = g.opt(Gen::date);
+    r.reqd_exctn_dt = g.opt(date_or_time);
+    r.sttlm_inf = g.opt(Gen::settlement);
+    r.pmt_tp_inf = g.opt(Gen::payment_type);
+    r.rmt_inf = g.opt(|g| {
+        let mut i = RemittanceInfo::default();
+        i.ustrd = g.vec(2, Gen::text);
+        i
+    });
+    r.ultmt_dbtr = g.opt(agent_or_party);
+    r.dbtr = g.opt(agent_or_party);
+    r.dbtr_acct = g.opt(Gen::account);
+    r.dbtr_agt = g.opt(Gen::agent);
+    r.cdtr_agt = g.opt(Gen::agent);
+    r.cdtr = g.opt(agent_or_party);
+    r.cdtr_acct = g.opt(Gen::account);
+    r.ultmt_cdtr = g.opt(agent_or_party);
+    r.purp = g.opt(Gen::code);
+    r
 }
 
 /// One document of every kind this crate types, for a seed.

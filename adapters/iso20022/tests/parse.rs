@@ -112,16 +112,20 @@ fn other_wrapper_and_lenient_versus_strict() {
     assert_eq!(m.biz_msg_idr(), Some("STS-9"));
     assert_eq!(m.tx_sts(), Some(&TransactionStatus::Rjct));
     assert_eq!(m.unread.len(), 1, "{:?}", m.unread);
+    let unread_path = "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef/PmtMtd";
+    assert_eq!(m.unread[0].path, unread_path);
+    assert_eq!(m.unread[0].xml, "<PmtMtd>TRF</PmtMtd>");
+    let report = m.pacs002().unwrap();
+    let orgnl = report.tx_inf_and_sts[0].orgnl_tx_ref.as_ref().unwrap();
     assert_eq!(
-        m.unread[0].path,
-        "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef"
+        orgnl.intr_bk_sttlm_amt.map(|a| a.to_string()),
+        Some("10.00 USD".to_string())
     );
-    assert!(m.unread[0].xml.starts_with("<OrgnlTxRef>"));
     let err = BusinessMessage::parse_with(&xml, &ParseOptions::strict()).unwrap_err();
     assert_eq!(
         err,
         Error::Unexpected {
-            path: "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef".into()
+            path: unread_path.into()
         }
     );
 }
