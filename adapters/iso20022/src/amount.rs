@@ -116,6 +116,24 @@ impl Amount {
         self.currency
     }
 
+    /// Appends the decimal text (as [`Amount::to_decimal_string`]) to `out`.
+    pub fn write_decimal(&self, out: &mut String) {
+        use std::fmt::Write;
+        let exponent = u32::from(self.currency.exponent());
+        if exponent == 0 {
+            let _ = write!(out, "{}", self.minor);
+            return;
+        }
+        let scale = 10i64.pow(exponent);
+        let _ = write!(
+            out,
+            "{}.{:0width$}",
+            self.minor / scale,
+            self.minor % scale,
+            width = exponent as usize
+        );
+    }
+
     /// The decimal text with exactly the currency's exponent digits, as written in XML.
     pub fn to_decimal_string(&self) -> String {
         let exponent = u32::from(self.currency.exponent());

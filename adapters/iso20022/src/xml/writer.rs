@@ -1,16 +1,15 @@
-//! The writer: typed values to XML through quick-xml, compact and deterministic (no
-//! indentation, fixed element order from the schema, one namespace declaration on each
-//! document root).
-
-use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+//! The writer: typed values to XML, compact and deterministic (no indentation, fixed element
+//! order from the schema, one namespace declaration on each document root).
 
 use crate::amount::Amount;
 use crate::types::Leaf;
 
 pub(crate) struct Out {
-    w: Writer<Vec<u8>>,
-    scratch: String,
+    /// The document being written. A `String` rather than quick-xml's `Writer<Vec<u8>>`: values
+    /// are written straight into it and escaped in place when needed, with no copy through a
+    /// scratch buffer and no UTF-8 re-validation at the end. Attribute values are escaped with
+    /// quick-xml's `escape`.
+    buf: String,
 }
 
 /// Typed writing of an element (the counterpart of `reader::FromXml`).
@@ -24,66 +23,84 @@ impl<T: Leaf> ToXml for T {
     }
 }
 
-// Writing into a `Vec<u8>` cannot fail (no I/O), so the writer's `io::Result`s are ignored.
 impl Out {
     pub fn new(capacity: usize) -> Self {
         Out {
-            w: Writer::new(Vec::with_capacity(capacity)),
-            scratch: String::with_capacity(64),
+            buf: String::with_capacity(capacity),
         }
     }
 
     pub fn declaration(&mut self) {
-        let _ = self
-            .w
-            .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+        self.buf
+            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     }
 
-    /// Element names are the schema's own ASCII tags, so plain tags are pushed straight into
-    /// the writer's buffer; events (with their escaping) are kept for attributes and text.
+    /// Element names are the schema's own ASCII tags: nothing to escape.
     pub fn start(&mut self, name: &str) {
-        let buf = self.w.get_mut();
-        buf.push(b'<');
-        buf.extend_from_slice(name.as_bytes());
-        buf.push(b'>');
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
     }
 
     pub fn start_ns(&mut self, name: &str, namespace: &str) {
-        let mut s = BytesStart::new(name);
-        s.push_attribute(("xmlns", namespace));
-        let _ = self.w.write_event(Event::Start(s));
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push_str(" xmlns=\"");
+        self.buf.push_str(&quick_xml::escape::escape(namespace));
+        self.buf.push_str("\">");
     }
 
     pub fn end(&mut self, name: &str) {
-        let buf = self.w.get_mut();
-        buf.extend_from_slice(b"</");
-        buf.extend_from_slice(name.as_bytes());
-        buf.push(b'>');
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
     }
 
     pub fn leaf<T: Leaf>(&mut self, name: &str, value: &T) {
-        let mut text = std::mem::take(&mut self.scratch);
-        text.clear();
-        value.write_text(&mut text);
-        self.text(name, &text);
-        self.scratch = text;
+        self.start(name);
+        let from = self.buf.len();
+        value.write_text(&mut self.buf);
+        self.escape_from(from);
+        self.end(name);
     }
 
     pub fn text(&mut self, name: &str, text: &str) {
         self.start(name);
-        let escaped = escape_text(text);
-        self.w.get_mut().extend_from_slice(&escaped);
+        let from = self.buf.len();
+        self.buf.push_str(text);
+        self.escape_from(from);
         self.end(name);
     }
 
+    /// Escapes, in place, the text written since byte `from`: `&`, `<` and `>` as entities,
+    /// and carriage return as `&#13;` so that it survives the line-end normalization of other
+    /// readers. Most values need nothing and are left as written.
+    fn escape_from(&mut self, from: usize) {
+        let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'\r');
+        if !self.buf.as_bytes()[from..].iter().any(special) {
+            return;
+        }
+        let raw = self.buf.split_off(from);
+        for c in raw.chars() {
+            match c {
+                '&' => self.buf.push_str("&amp;"),
+                '<' => self.buf.push_str("&lt;"),
+                '>' => self.buf.push_str("&gt;"),
+                '\r' => self.buf.push_str("&#13;"),
+                c => self.buf.push(c),
+            }
+        }
+    }
+
     pub fn amount(&mut self, name: &str, amount: &Amount) {
-        let mut s = BytesStart::new(name);
-        s.push_attribute(("Ccy", amount.currency().alpha));
-        let _ = self.w.write_event(Event::Start(s));
-        let text = amount.to_decimal_string();
-        let _ = self
-            .w
-            .write_event(Event::Text(BytesText::from_escaped(text)));
+        // The currency code comes from the ISO 4217 table (three capital letters) and the
+        // amount is digits and a point: nothing to escape.
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push_str(" Ccy=\"");
+        self.buf.push_str(amount.currency().alpha);
+        self.buf.push_str("\">");
+        amount.write_decimal(&mut self.buf);
         self.end(name);
     }
 
@@ -101,34 +118,12 @@ impl Out {
 
     /// Writes already-serialized XML unchanged (SplmtryData envelopes, signatures).
     pub fn raw(&mut self, xml: &str) {
-        self.w.get_mut().extend_from_slice(xml.as_bytes());
+        self.buf.push_str(xml);
     }
 
     pub fn finish(self) -> String {
-        // Only `&str` inputs were written, so the buffer is UTF-8.
-        String::from_utf8(self.w.into_inner()).unwrap_or_default()
+        self.buf
     }
-}
-
-/// Escapes element text: `&`, `<` and `>` as entities, and carriage return as `&#13;` so that
-/// it survives the line-end normalization of other readers. Most values need nothing, and are
-/// passed through without a copy.
-fn escape_text(text: &str) -> BytesText<'_> {
-    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'\r');
-    if !text.as_bytes().iter().any(special) {
-        return BytesText::from_escaped(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    BytesText::from_escaped(out)
 }
 
 impl ToXml for Amount {
