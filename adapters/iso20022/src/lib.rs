@@ -62,20 +62,20 @@
 //! tx.cdtr_acct = Some(CashAccount::other(Max34Text::new("123456789")?, None));
 //! tx.rmt_inf = Some(RemittanceInfo::unstructured(Max140Text::new("Invoice 42")?));
 //!
-//! let hdr = AppHdr::new(
+//! let mut hdr = AppHdr::new(
 //!     HeaderParty::bic(instg),
 //!     HeaderParty::bic(instd),
 //!     Max35Text::new("MSG-0001")?,
 //!     Max35Text::new(pacs008::MSG_DEF_IDR)?,
 //!     now,
 //! );
-//! let mut hdr = hdr;
 //! hdr.biz_svc = Some(Max35Text::new("swift.cbprplus.02")?);
 //!
 //! let msg = BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx));
 //! let xml = msg.render();
 //! assert!(xml.contains(r#"<IntrBkSttlmAmt Ccy="EUR">1234.50</IntrBkSttlmAmt>"#));
 //! assert_eq!(BusinessMessage::parse(&xml)?, msg); // round trip
+//! assert!(iso20022::cbpr::validate(&msg).is_empty()); // CBPR+ usage rules hold
 //!
 //! // The bank answers with a pacs.002 (here with prefixes, as some banks write it).
 //! let answer = r#"<?xml version="1.0"?>
