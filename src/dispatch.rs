@@ -191,18 +191,8 @@ impl Dispatcher {
         let client = self.banks.get(&message.counterparty).ok_or_else(|| {
             JobError::Config(format!("bank {} is not configured", message.counterparty))
         })?;
-        // The lease runs from the claim; renew it now so that it covers this send.
-        still_mine(
-            outbox::renew(
-                &mut conn,
-                job,
-                owner,
-                now_ms(),
-                self.config.dispatch.lease_ms,
-            )
-            .await?,
-        )?;
-        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        self.about_to_send(&mut conn, job, owner, &message.msg_id)
+            .await?;
         drop(conn);
 
         let started = Instant::now();
@@ -331,6 +321,22 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Right before a send: renews the lease so that it covers the send (it ran from the
+    /// claim), then counts the send, so that a crash from here on leaves "may have been sent".
+    async fn about_to_send(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        job: &Job,
+        owner: &str,
+        msg_id: &str,
+    ) -> Result<(), JobError> {
+        still_mine(
+            outbox::renew(conn, job, owner, now_ms(), self.config.dispatch.lease_ms).await?,
+        )?;
+        messages::mark_sent(conn, msg_id).await?;
+        Ok(())
+    }
+
     /// Journals a switch's answer to our request. The link hands over the decoded message,
     /// so the bytes kept are its encoding again (the codec round-trips byte for byte).
     async fn journal_switch_answer(
@@ -386,19 +392,8 @@ impl Dispatcher {
         }
         let request = wallet::for_sending(&switch.spec, &message, false)
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
-        // The lease runs from the claim; renew it now so that it covers this send.
-        still_mine(
-            outbox::renew(
-                &mut conn,
-                job,
-                owner,
-                now_ms(),
-                self.config.dispatch.lease_ms,
-            )
-            .await?,
-        )?;
-        // Counted before the send: a crash from here on leaves "may have been sent".
-        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        self.about_to_send(&mut conn, job, owner, &message.msg_id)
+            .await?;
         drop(conn);
         let started = Instant::now();
         let result = switch
@@ -545,18 +540,8 @@ impl Dispatcher {
         let switch = self.switch_for(&message)?;
         let request = wallet::for_sending(&switch.spec, &message, message.send_count > 0)
             .map_err(|e| StoreError::Corrupt(format!("stored 0420 of {sid}: {e}")))?;
-        // The lease runs from the claim; renew it now so that it covers this send.
-        still_mine(
-            outbox::renew(
-                &mut conn,
-                job,
-                owner,
-                now_ms(),
-                self.config.dispatch.lease_ms,
-            )
-            .await?,
-        )?;
-        messages::mark_sent(&mut conn, &message.msg_id).await?;
+        self.about_to_send(&mut conn, job, owner, &message.msg_id)
+            .await?;
         drop(conn);
         let response = switch
             .link

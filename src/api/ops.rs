@@ -11,12 +11,22 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sqlx::pool::PoolConnection;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     state: Option<String>,
     status: Option<String>,
     limit: Option<i64>,
+}
+
+async fn connection(state: &AppState) -> Result<PoolConnection<sqlx::Any>, ApiError> {
+    state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(StoreError::from(e)))
 }
 
 fn settlement_json(r: &settlements::Record) -> Value {
@@ -55,12 +65,7 @@ pub async fn list_settlements(
         })?),
         None => None,
     };
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let rows = settlements::list(&mut conn, filter, q.limit.unwrap_or(100))
         .await
         .map_err(ApiError::internal)?;
@@ -83,12 +88,7 @@ pub async fn get_settlement(
         )
     };
     let sid = SettlementId::parse(&id).ok_or_else(not_found)?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let record = settlements::get(&mut conn, &sid)
         .await
         .map_err(ApiError::internal)?
@@ -118,12 +118,7 @@ pub async fn list_outbox(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let rows = outbox::list(&mut conn, q.status.as_deref(), q.limit.unwrap_or(100))
         .await
         .map_err(ApiError::internal)?;
@@ -136,12 +131,7 @@ pub async fn replay_outbox(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Operator)?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     if outbox::replay(&mut conn, id)
         .await
         .map_err(ApiError::internal)?
@@ -187,12 +177,7 @@ pub async fn list_journal(
         })?),
         None => None,
     };
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let rows = journal::list(&mut conn, filter, q.limit.unwrap_or(100))
         .await
         .map_err(ApiError::internal)?;
@@ -205,12 +190,7 @@ pub async fn journal_raw(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     authorize(&state.config, &headers, Role::Reviewer)?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let entry = journal::get(&mut conn, id)
         .await
         .map_err(ApiError::internal)?
@@ -230,12 +210,7 @@ pub async fn summary(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let states = settlements::count_by_state(&mut conn)
         .await
         .map_err(ApiError::internal)?;
@@ -268,12 +243,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus text. Gauges that describe stored state are read from the store at scrape
 /// time, so every instance reports the same truth.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))?;
+    let mut conn = connection(&state).await?;
     let states = settlements::count_by_state(&mut conn)
         .await
         .map_err(ApiError::internal)?;
