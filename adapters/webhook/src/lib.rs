@@ -54,7 +54,10 @@ fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> [u8; 32] {
 
 /// The header value that signs `body` at `timestamp` (unix seconds) with `secret`.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex::encode(mac(secret, timestamp, body)))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac(secret, timestamp, body))
+    )
 }
 
 /// A header value signed with each of `secrets` (a sender rotating its secret).
@@ -143,7 +146,10 @@ mod tests {
     #[test]
     fn signed_body_verifies_and_any_change_is_refused() {
         let header = sign(b"s3cret", NOW, b"{\"a\":1}");
-        assert_eq!(verify(Some(&header), b"{\"a\":1}", &[b"s3cret"], NOW, 300), Ok(()));
+        assert_eq!(
+            verify(Some(&header), b"{\"a\":1}", &[b"s3cret"], NOW, 300),
+            Ok(())
+        );
         assert_eq!(
             verify(Some(&header), b"{\"a\":2}", &[b"s3cret"], NOW, 300),
             Err(VerifyError::Mismatch)
@@ -169,7 +175,10 @@ mod tests {
         let header = sign(b"k", NOW - 301, b"body");
         assert!(matches!(
             verify(Some(&header), b"body", &[b"k"], NOW, 300),
-            Err(VerifyError::OutsideWindow { skew_seconds: 301, .. })
+            Err(VerifyError::OutsideWindow {
+                skew_seconds: 301,
+                ..
+            })
         ));
         let header = sign(b"k", NOW + 301, b"body");
         assert!(verify(Some(&header), b"body", &[b"k"], NOW, 300).is_err());
@@ -183,7 +192,10 @@ mod tests {
         let new = sign(b"new", NOW, b"x");
         let both = sign_all(&[b"old", b"new"], NOW, b"x");
         for header in [old, new, both] {
-            assert_eq!(verify(Some(&header), b"x", &[b"new", b"old"], NOW, 300), Ok(()));
+            assert_eq!(
+                verify(Some(&header), b"x", &[b"new", b"old"], NOW, 300),
+                Ok(())
+            );
         }
         let retired = sign(b"retired", NOW, b"x");
         assert_eq!(
@@ -208,7 +220,10 @@ mod tests {
                 "{header}"
             );
         }
-        assert_eq!(verify(None, b"", &[b"k"], NOW, 300), Err(VerifyError::Missing));
+        assert_eq!(
+            verify(None, b"", &[b"k"], NOW, 300),
+            Err(VerifyError::Missing)
+        );
         assert_eq!(
             verify(Some(&sign(b"k", NOW, b"")), b"", &[], NOW, 300),
             Err(VerifyError::NoSecret)
