@@ -196,23 +196,13 @@ fn build_reversal(
     now: time::OffsetDateTime,
 ) -> Result<Outbound, RailError> {
     let original = Message::decode(spec, &credit.body).map_err(|e| render_err(0, e))?;
-    let mut msg = Message::new(spec, "0420").map_err(|e| render_err(0, e))?;
-    for field in [2, 3, 4, 12, 13, 32, 37, 41, 49, 103] {
-        if let Some(value) = original.get(field) {
-            msg.set(field, value).map_err(|e| render_err(field, e))?;
-        }
-    }
+    // The codec builds the 0420 from the original: the fields its rules copy, and DE90 from
+    // the original's MTI, STAN, DE7, acquirer and forwarder. The reversal then gets its own
+    // STAN and transmission time.
+    let mut msg = original.reversal(false).map_err(|e| render_err(90, e))?;
     let st = stamp(now, stan);
     set(&mut msg, 7, &st.de7)?;
     set(&mut msg, 11, stan)?;
-    let de90 = format!(
-        "0200{}{}{:0>11}{:0>11}",
-        credit.stan.as_deref().unwrap_or("000000"),
-        credit.transmitted_at.as_deref().unwrap_or("0000000000"),
-        switch.acquirer_id,
-        ""
-    );
-    set(&mut msg, 90, &de90)?;
     let body = msg.encode().map_err(|e| render_err(0, e))?;
     let rrn = credit.rrn.clone().unwrap_or_default();
     Ok(Outbound {
