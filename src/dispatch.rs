@@ -97,8 +97,7 @@ impl Dispatcher {
         }
     }
 
-    /// Claims one batch and works it; returns how many rows were claimed. Tests drive
-    /// workers with this, step by step, instead of sleeping.
+    /// Claims one batch and works it; returns how many rows were claimed.
     pub async fn run_once(&self, owner: &str) -> Result<usize, StoreError> {
         let d = &self.config.dispatch;
         let jobs =
@@ -266,32 +265,13 @@ impl Dispatcher {
                 // resend the bank may hold the first copy (a 409 "duplicate" says so), and
                 // 401/403 are about us, not the payment: retried, never guessed as failed.
                 let resend = message.send_count > 0;
-                if resend || matches!(status, 401 | 403 | 409) {
-                    let detail =
-                        format!("HTTP {status} (resend: {resend}): not final, retried: {text}");
-                    let mut conn = self
-                        .store
-                        .pool()
-                        .acquire()
-                        .await
-                        .map_err(StoreError::from)?;
-                    journal::mark(
-                        &mut conn,
-                        inbound,
-                        journal::Status::Applied,
-                        &journal::Outcome {
-                            detail: Some(&detail),
-                            settlement_id: Some(sid.as_str()),
-                            message_kind: Some("http-refusal"),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                    return Err(bank::SendError::Server { status, text }.into());
-                }
-                let reason = format!("bank refused the message: HTTP {status}: {text}");
+                let is_final = !resend && !matches!(status, 401 | 403 | 409);
+                let reason = if is_final {
+                    format!("bank refused the message: HTTP {status}: {text}")
+                } else {
+                    format!("HTTP {status} (resend: {resend}): not final, retried: {text}")
+                };
                 let mut tx = self.store.begin().await?;
-
                 journal::mark(
                     &mut tx,
                     inbound,
@@ -304,6 +284,10 @@ impl Dispatcher {
                     },
                 )
                 .await?;
+                if !is_final {
+                    tx.commit().await.map_err(StoreError::from)?;
+                    return Err(bank::SendError::Server { status, text }.into());
+                }
                 let change = Change {
                     cause: "dispatch",
                     detail: Some(&reason),

@@ -148,19 +148,6 @@ pub async fn replay_outbox(
     }
 }
 
-fn parse_status(s: &str) -> Option<Status> {
-    [
-        Status::Received,
-        Status::Applied,
-        Status::Rejected,
-        Status::Duplicate,
-        Status::Conflict,
-        Status::Unmatched,
-    ]
-    .into_iter()
-    .find(|x| x.as_str() == s)
-}
-
 pub async fn list_journal(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -168,7 +155,7 @@ pub async fn list_journal(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
     let filter = match q.status.as_deref() {
-        Some(s) => Some(parse_status(s).ok_or_else(|| {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_status",

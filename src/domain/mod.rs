@@ -11,7 +11,7 @@ mod state;
 pub use ids::{Bic, CountryCode, Iban, Lei, Msisdn, Uetr};
 pub use money::{Amount, Currency};
 pub use settlement::{Account, AccountKind, Party, Settlement, SettlementId};
-pub use state::{Outcome, SettlementState, TransitionError};
+pub use state::{SettlementState, TransitionError};
 
 /// Why a value was refused at the edge. The message names what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

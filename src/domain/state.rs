@@ -51,9 +51,6 @@ const TRANSITIONS: &[(SettlementState, &[SettlementState])] = &[
     (Unroutable, &[]),
 ];
 
-/// The final outcome a ledger is told about.
-pub type Outcome = SettlementState;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("illegal transition {from} -> {to}")]
 pub struct TransitionError {

@@ -359,6 +359,22 @@ fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, TlsSetupError> {
     })
 }
 
+/// The CA certificates in a PEM file, as rustls trust roots (at least one).
+pub fn trust_roots(ca_file: &std::path::Path) -> Result<rustls::RootCertStore, TlsSetupError> {
+    let pem_err = |why: String| TlsSetupError::Pem {
+        path: ca_file.display().to_string(),
+        why,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut read_pem(ca_file)?.as_slice()) {
+        roots.add(cert.map_err(|e| pem_err(e.to_string()))?)?;
+    }
+    if roots.is_empty() {
+        return Err(pem_err("no certificate found".into()));
+    }
+    Ok(roots)
+}
+
 /// A rustls client configuration trusting `ca_file` and presenting `cert_file`/`key_file`.
 pub fn client_tls(
     ca_file: &std::path::Path,
@@ -369,14 +385,7 @@ pub fn client_tls(
         path: path.display().to_string(),
         why,
     };
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut read_pem(ca_file)?.as_slice()) {
-        let cert = cert.map_err(|e| pem_err(ca_file, e.to_string()))?;
-        roots.add(cert)?;
-    }
-    if roots.is_empty() {
-        return Err(pem_err(ca_file, "no certificate found".into()));
-    }
+    let roots = trust_roots(ca_file)?;
     let chain: Vec<_> = rustls_pemfile::certs(&mut read_pem(cert_file)?.as_slice())
         .collect::<Result<_, _>>()
         .map_err(|e| pem_err(cert_file, e.to_string()))?;

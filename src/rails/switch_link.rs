@@ -45,13 +45,7 @@ fn tls(switch: &SwitchConfig) -> Result<Option<TlsClient>, LinkSetupError> {
         path: path.display().to_string(),
         why,
     };
-    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots
-            .add(cert.map_err(|e| err(e.to_string()))?)
-            .map_err(|e| err(e.to_string()))?;
-    }
+    let roots = super::bank::trust_roots(path).map_err(|e| err(e.to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -52,6 +52,19 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Received,
+        Status::Applied,
+        Status::Rejected,
+        Status::Duplicate,
+        Status::Conflict,
+        Status::Unmatched,
+    ];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Received => "received",
