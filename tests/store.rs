@@ -470,3 +470,19 @@ async fn concurrent_transitions_on_postgres_both_land_in_order() {
     drop(conn);
     db.finish().await;
 }
+
+#[test]
+fn database_name_is_replaced() {
+    assert_eq!(
+        common::with_database("postgres://u@127.0.0.1:5432/test", "x"),
+        "postgres://u@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        common::with_database("postgres://127.0.0.1/test?sslmode=disable", "x"),
+        "postgres://127.0.0.1/x?sslmode=disable"
+    );
+    assert_eq!(
+        common::with_database("postgres://127.0.0.1", "x"),
+        "postgres://127.0.0.1/x"
+    );
+}

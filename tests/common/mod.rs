@@ -110,22 +110,6 @@ where
     }
 }
 
-#[test]
-fn database_name_is_replaced() {
-    assert_eq!(
-        with_database("postgres://u@127.0.0.1:5432/test", "x"),
-        "postgres://u@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://127.0.0.1/test?sslmode=disable", "x"),
-        "postgres://127.0.0.1/x?sslmode=disable"
-    );
-    assert_eq!(
-        with_database("postgres://127.0.0.1", "x"),
-        "postgres://127.0.0.1/x"
-    );
-}
-
 /// A valid event as a ledger would post it.
 pub fn event_json(event_id: &str, amount: &str, remittance: &str) -> serde_json::Value {
     serde_json::json!({
