@@ -143,7 +143,7 @@ fn render(
             let ctry = CountryCode::new(country.as_str()).map_err(|e| bad(what, &e))?;
             let mut address = PostalAddress::default();
             address.ctry = Some(ctry);
-            out.pstl_adr = Some(address);
+            out.pstl_adr = Some(Box::new(address));
         }
         if let Some(lei) = &p.lei {
             out.set_lei(Lei::new(lei.as_str()).map_err(|e| bad(what, &e))?);

@@ -2,7 +2,7 @@
 
 use crate::amount::Amount;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::{Out, ToXml};
@@ -30,7 +30,7 @@ pub enum InvestigationStatus {
 }
 
 impl FromXml for InvestigationStatus {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let names = ["Conf", "RjctdMod", "DplctOf", "AssgnmtCxlConf"];
         let first = tree
             .children(id)

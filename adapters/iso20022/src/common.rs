@@ -40,7 +40,11 @@ impl<const CD: usize> CodeOrProprietary<CD> {
 }
 
 /// Reads a choice element: exactly one of the listed children.
-pub(crate) fn choice(tree: &Tree<'_>, id: NodeId, names: &[&str]) -> Result<(NodeId, usize)> {
+pub(crate) fn choice(
+    tree: &Tree<'_>,
+    id: NodeId,
+    names: &[&str],
+) -> crate::error::XResult<(NodeId, usize)> {
     tree.node(id).used.set(true);
     let mut found = None;
     for c in tree.children(id) {
@@ -49,19 +53,22 @@ pub(crate) fn choice(tree: &Tree<'_>, id: NodeId, names: &[&str]) -> Result<(Nod
                 return Err(Error::Structure {
                     path: tree.path(id),
                     message: format!("choice of {} holds more than one", names.join("/")),
-                });
+                }
+                .into());
             }
             found = Some((c, i));
         }
     }
-    found.ok_or_else(|| Error::Structure {
-        path: tree.path(id),
-        message: format!("choice of {} holds none", names.join("/")),
+    found.ok_or_else(|| {
+        Box::new(Error::Structure {
+            path: tree.path(id),
+            message: format!("choice of {} holds none", names.join("/")),
+        })
     })
 }
 
 impl<const CD: usize> FromXml for CodeOrProprietary<CD> {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         match choice(tree, id, &["Cd", "Prtry"])? {
             (c, 0) => Ok(Self::Cd(Text::from_xml(tree, c)?)),
             (c, _) => Ok(Self::Prtry(Max35Text::from_xml(tree, c)?)),
@@ -81,7 +88,7 @@ impl<const CD: usize> ToXml for CodeOrProprietary<CD> {
 }
 
 impl FromXml for Amount {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         tree.node(id).used.set(true);
         let ccy = tree
             .attr(id, "Ccy")?
@@ -148,14 +155,15 @@ xml_struct! {
 pub struct Envelope(pub RawXml);
 
 impl FromXml for Envelope {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         tree.mark_subtree(id);
         let mut children = tree.children(id);
         let (Some(first), None) = (children.next(), children.next()) else {
             return Err(Error::Structure {
                 path: tree.path(id),
                 message: "an envelope holds exactly one element".into(),
-            });
+            }
+            .into());
         };
         Ok(Envelope(RawXml(tree.raw_self_contained(first))))
     }
@@ -204,6 +212,20 @@ xml_struct! {
         ctry: opt CountryCode = "Ctry",
         /// `<AdrLine>`, at most 7.
         adr_line: many Max70Text = "AdrLine" max 7,
+    }
+}
+
+// Postal addresses are boxed where they appear: large (15 fields) and often absent, they would
+// otherwise make every party and agent, and so every transaction, several times larger to move.
+impl FromXml for Box<PostalAddress> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
+        PostalAddress::from_xml(tree, id).map(Box::new)
+    }
+}
+
+impl ToXml for Box<PostalAddress> {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        PostalAddress::to_xml(self, out, name);
     }
 }
 
@@ -257,7 +279,7 @@ xml_struct! {
         /// `<Nm>`.
         nm: opt Max140Text = "Nm",
         /// `<PstlAdr>`.
-        pstl_adr: opt PostalAddress = "PstlAdr",
+        pstl_adr: opt Box<PostalAddress> = "PstlAdr",
         /// `<Othr>`.
         othr: opt GenericId = "Othr",
     }
@@ -275,7 +297,7 @@ xml_struct! {
         /// `<Nm>`.
         nm: opt Max140Text = "Nm",
         /// `<PstlAdr>`.
-        pstl_adr: opt PostalAddress = "PstlAdr",
+        pstl_adr: opt Box<PostalAddress> = "PstlAdr",
     }
 }
 
@@ -360,7 +382,7 @@ pub enum PartyId {
 }
 
 impl FromXml for PartyId {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         match choice(tree, id, &["OrgId", "PrvtId"])? {
             (c, 0) => Ok(PartyId::OrgId(OrgId::from_xml(tree, c)?)),
             (c, _) => Ok(PartyId::PrvtId(PrvtId::from_xml(tree, c)?)),
@@ -387,7 +409,7 @@ xml_struct! {
         /// `<Nm>`.
         nm: opt Max140Text = "Nm",
         /// `<PstlAdr>`.
-        pstl_adr: opt PostalAddress = "PstlAdr",
+        pstl_adr: opt Box<PostalAddress> = "PstlAdr",
         /// `<Id>`.
         id: opt PartyId = "Id",
         /// `<CtryOfRes>`.
@@ -457,7 +479,7 @@ pub enum AccountId {
 }
 
 impl FromXml for AccountId {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         match choice(tree, id, &["IBAN", "Othr"])? {
             (c, 0) => Ok(AccountId::Iban(Iban::from_xml(tree, c)?)),
             (c, _) => Ok(AccountId::Othr(GenericAccountId::from_xml(tree, c)?)),
@@ -654,7 +676,7 @@ pub enum DateOrDateTime {
 }
 
 impl FromXml for DateOrDateTime {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         match choice(tree, id, &["Dt", "DtTm"])? {
             (c, 0) => Ok(DateOrDateTime::Dt(IsoDate::from_xml(tree, c)?)),
             (c, _) => Ok(DateOrDateTime::DtTm(IsoDateTime::from_xml(tree, c)?)),
@@ -674,7 +696,11 @@ impl ToXml for DateOrDateTime {
 }
 
 /// Reads `NbOfTxs` and checks it against the number of transactions found.
-pub(crate) fn check_nb_of_txs(tree: &Tree<'_>, id: NodeId, found: usize) -> Result<()> {
+pub(crate) fn check_nb_of_txs(
+    tree: &Tree<'_>,
+    id: NodeId,
+    found: usize,
+) -> crate::error::XResult<()> {
     let text = tree.text(id);
     let valid = !text.is_empty() && text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit());
     if !valid {
@@ -707,7 +733,7 @@ pub enum PartyOrAgent {
 }
 
 impl FromXml for PartyOrAgent {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         match choice(tree, id, &["Pty", "Agt"])? {
             (c, 0) => Ok(PartyOrAgent::Pty(Party::from_xml(tree, c)?)),
             (c, _) => Ok(PartyOrAgent::Agt(Agent::from_xml(tree, c)?)),
@@ -777,7 +803,7 @@ macro_rules! message_impl {
             fn read(
                 tree: &crate::xml::reader::Tree<'_>,
                 id: crate::xml::reader::NodeId,
-            ) -> crate::error::Result<Self> {
+            ) -> crate::error::XResult<Self> {
                 <$ty as crate::xml::reader::FromXml>::from_xml(tree, id)
             }
             fn write(&self, out: &mut crate::xml::writer::Out) {

@@ -181,3 +181,13 @@ impl Error {
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The readers' internal result: the error boxed, so that the many small results passed up
+/// while reading a document (one per element) stay the size of their value.
+pub(crate) type XResult<T> = std::result::Result<T, Box<Error>>;
+
+impl From<Box<Error>> for Error {
+    fn from(e: Box<Error>) -> Self {
+        *e
+    }
+}

@@ -6,7 +6,7 @@
 //! date-time.
 
 use crate::common::{choice, Agent, Envelope, Party};
-use crate::error::Result;
+use crate::error::XResult;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::{Out, ToXml};
@@ -42,7 +42,7 @@ impl HeaderParty {
 }
 
 impl FromXml for HeaderParty {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         match choice(tree, id, &["FIId", "OrgId"])? {
             (c, 0) => Ok(HeaderParty::FiId(Agent::from_xml(tree, c)?)),
             (c, _) => Ok(HeaderParty::OrgId(Party::from_xml(tree, c)?)),

@@ -40,7 +40,7 @@
 //! grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
 //!
 //! let mut dbtr = Party::named(Max140Text::new("Acme Corp")?);
-//! dbtr.pstl_adr = Some(PostalAddress::town_country(Max35Text::new("Berlin")?, CountryCode::new("DE")?));
+//! dbtr.pstl_adr = Some(Box::new(PostalAddress::town_country(Max35Text::new("Berlin")?, CountryCode::new("DE")?)));
 //! dbtr.set_lei(Lei::new("5493001KJTIIGC8Y1R12")?);
 //!
 //! let mut tx = CreditTransfer::new(

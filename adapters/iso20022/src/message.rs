@@ -48,7 +48,7 @@ pub(crate) trait Message: Sized {
     const NAMESPACE: &'static str;
     /// The message element under `<Document>`.
     const ROOT: &'static str;
-    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self>;
+    fn read(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self>;
     fn write(&self, out: &mut Out);
     /// The message's own identification (`GrpHdr/MsgId`, or `Assgnmt/Id` for investigations).
     fn msg_id(&self) -> Option<&str>;
@@ -101,14 +101,14 @@ macro_rules! documents {
                 }
             }
 
-            fn read_kind(tree: &Tree<'_>, namespace: &str, msg: NodeId) -> Result<Option<Document>> {
+            fn read_kind(tree: &Tree<'_>, namespace: &str, msg: NodeId) -> crate::error::XResult<Option<Document>> {
                 let name = tree.node(msg).name;
                 $( if namespace == <$ty as Message>::NAMESPACE {
                     if name != <$ty as Message>::ROOT {
                         return Err(Error::Structure {
                             path: tree.path(msg),
                             message: format!("namespace {namespace} expects <{}>", <$ty as Message>::ROOT),
-                        });
+                        }.into());
                     }
                     return Ok(Some(Document::$variant(Box::new(<$ty as Message>::read(tree, msg)?))));
                 } )*
@@ -184,14 +184,15 @@ impl Document {
         Ok(msg.document)
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<Document> {
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Document> {
         tree.node(id).used.set(true);
         let mut children = tree.children(id);
         let (Some(msg), None) = (children.next(), children.next()) else {
             return Err(Error::Structure {
                 path: tree.path(id),
                 message: "a Document holds exactly one message element".into(),
-            });
+            }
+            .into());
         };
         let namespace = tree.ns(id).ok_or_else(|| Error::Structure {
             path: tree.path(id),
@@ -429,7 +430,14 @@ impl BusinessMessage {
     /// Parses with the given options (strict mode refuses unknown elements).
     pub fn parse_with(xml: &str, options: &ParseOptions) -> Result<BusinessMessage> {
         let tree = Tree::parse(xml, &options.limits)?;
-        let (hdr_node, doc_node) = locate(&tree)?;
+        Ok(Self::from_tree(&tree, options)?)
+    }
+
+    pub(crate) fn from_tree(
+        tree: &Tree<'_>,
+        options: &ParseOptions,
+    ) -> crate::error::XResult<BusinessMessage> {
+        let (hdr_node, doc_node) = locate(tree)?;
         let app_hdr = match hdr_node {
             Some(h) => {
                 let ns = tree.ns(h);
@@ -437,25 +445,27 @@ impl BusinessMessage {
                     return Err(Error::Structure {
                         path: tree.path(h),
                         message: format!("AppHdr namespace {ns:?} is not {}", head::NAMESPACE),
-                    });
+                    }
+                    .into());
                 }
-                Some(AppHdr::from_xml(&tree, h)?)
+                Some(AppHdr::from_xml(tree, h)?)
             }
             None => None,
         };
-        let document = Document::read(&tree, doc_node)?;
+        let document = Document::read(tree, doc_node)?;
         let unread_ids = tree.unread();
         if options.strict {
             if let Some(&first) = unread_ids.first() {
                 return Err(Error::Unexpected {
                     path: tree.path(first),
-                });
+                }
+                .into());
             }
             if !matches!(document, Document::Unknown { .. }) {
-                same_namespace(&tree, doc_node)?;
+                same_namespace(tree, doc_node)?;
             }
             if let Some(h) = hdr_node {
-                same_namespace(&tree, h)?;
+                same_namespace(tree, h)?;
             }
             return Ok(BusinessMessage {
                 app_hdr,
@@ -554,7 +564,7 @@ impl BusinessMessage {
 
 /// Strict mode: every element of a typed part is in that part's namespace (free-form content,
 /// `SplmtryData/Envlp` and `Sgntr`, excepted).
-fn same_namespace(tree: &Tree<'_>, root: NodeId) -> Result<()> {
+fn same_namespace(tree: &Tree<'_>, root: NodeId) -> crate::error::XResult<()> {
     let expected = tree.ns(root);
     let mut stack = vec![root];
     while let Some(id) = stack.pop() {
@@ -567,7 +577,8 @@ fn same_namespace(tree: &Tree<'_>, root: NodeId) -> Result<()> {
                     tree.ns(id).unwrap_or_default(),
                     expected.as_deref().unwrap_or_default()
                 ),
-            });
+            }
+            .into());
         }
         if node.name == "Envlp" || node.name == "Sgntr" {
             continue;
@@ -578,11 +589,13 @@ fn same_namespace(tree: &Tree<'_>, root: NodeId) -> Result<()> {
 }
 
 /// Finds the AppHdr (if any) and the Document among the accepted layouts.
-fn locate(tree: &Tree<'_>) -> Result<(Option<NodeId>, NodeId)> {
+fn locate(tree: &Tree<'_>) -> crate::error::XResult<(Option<NodeId>, NodeId)> {
     let name = |id: NodeId| tree.node(id).name;
-    let structure = |path: String, message: &str| Error::Structure {
-        path,
-        message: message.to_owned(),
+    let structure = |path: String, message: &str| {
+        Box::new(Error::Structure {
+            path,
+            message: message.to_owned(),
+        })
     };
     let candidates: Vec<NodeId> = match tree.roots.as_slice() {
         [single] if name(*single) == "Document" => return Ok((None, *single)),

@@ -4,7 +4,7 @@
 /// share it.
 pub use crate::common::OriginalGroupInfo;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::{Out, ToXml};
@@ -198,7 +198,7 @@ impl Pacs002 {
         self.tx_inf_and_sts.first().and_then(|t| t.tx_sts.as_ref())
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Self::from_xml(tree, id)
     }
 
@@ -210,7 +210,7 @@ impl Pacs002 {
 impl crate::message::Message for Pacs002 {
     const NAMESPACE: &'static str = NAMESPACE;
     const ROOT: &'static str = ROOT;
-    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Pacs002::read(tree, id)
     }
     fn write(&self, out: &mut Out) {

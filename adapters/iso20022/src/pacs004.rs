@@ -2,7 +2,7 @@
 
 use crate::amount::Amount;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::{Out, ToXml};
@@ -59,7 +59,7 @@ impl GroupHeader {
         }
     }
 
-    fn read(tree: &Tree<'_>, id: NodeId) -> Result<(Self, NodeId)> {
+    fn read(tree: &Tree<'_>, id: NodeId) -> XResult<(Self, NodeId)> {
         let mut s = tree.seq(id);
         let msg_id = s.req("MsgId")?;
         let cre_dt_tm = s.req("CreDtTm")?;
@@ -249,7 +249,7 @@ impl Pacs004 {
 }
 
 impl FromXml for Pacs004 {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let mut s = tree.seq(id);
         let grp_hdr_node = s.req_node("GrpHdr")?;
         let (grp_hdr, nb_of_txs) = GroupHeader::read(tree, grp_hdr_node)?;

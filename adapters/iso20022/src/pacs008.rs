@@ -2,7 +2,7 @@
 
 use crate::amount::Amount;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
 use crate::xml::writer::{Out, ToXml};
@@ -60,7 +60,7 @@ impl GroupHeader {
         }
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<(Self, NodeId)> {
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> XResult<(Self, NodeId)> {
         let mut s = tree.seq(id);
         let msg_id = s.req("MsgId")?;
         let cre_dt_tm = s.req("CreDtTm")?;
@@ -359,7 +359,7 @@ impl Pacs008 {
             .map(|s| s.as_str())
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let mut s = tree.seq(id);
         let grp_hdr_node = s.req_node("GrpHdr")?;
         let (grp_hdr, nb_of_txs) = GroupHeader::read(tree, grp_hdr_node)?;
@@ -386,7 +386,7 @@ impl Pacs008 {
 }
 
 impl FromXml for Pacs008 {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Self::read(tree, id)
     }
 }
@@ -394,7 +394,7 @@ impl FromXml for Pacs008 {
 impl crate::message::Message for Pacs008 {
     const NAMESPACE: &'static str = NAMESPACE;
     const ROOT: &'static str = ROOT;
-    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Pacs008::read(tree, id)
     }
     fn write(&self, out: &mut Out) {

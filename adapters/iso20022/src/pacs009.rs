@@ -3,7 +3,7 @@
 
 use crate::amount::Amount;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::pacs008::{GroupHeader, InstructionForNextAgent, PaymentId};
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
@@ -293,7 +293,7 @@ impl Pacs009 {
         self.tx().map(|t| t.pmt_id.end_to_end_id.as_str())
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let mut s = tree.seq(id);
         let grp_hdr_node = s.req_node("GrpHdr")?;
         let (grp_hdr, nb_of_txs) = GroupHeader::read(tree, grp_hdr_node)?;
@@ -320,7 +320,7 @@ impl Pacs009 {
 }
 
 impl FromXml for Pacs009 {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Self::read(tree, id)
     }
 }
@@ -328,7 +328,7 @@ impl FromXml for Pacs009 {
 impl crate::message::Message for Pacs009 {
     const NAMESPACE: &'static str = NAMESPACE;
     const ROOT: &'static str = ROOT;
-    fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn read(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         Pacs009::read(tree, id)
     }
     fn write(&self, out: &mut Out) {

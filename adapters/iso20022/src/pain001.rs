@@ -2,7 +2,7 @@
 
 use crate::amount::Amount;
 use crate::common::*;
-use crate::error::Result;
+use crate::error::XResult;
 use crate::pacs008::InstructionForCreditorAgent;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
@@ -78,7 +78,7 @@ pub enum InstructedAmount {
 }
 
 impl FromXml for InstructedAmount {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         match choice(tree, id, &["InstdAmt", "EqvtAmt"])? {
             (c, 0) => Ok(InstructedAmount::InstdAmt(Amount::from_xml(tree, c)?)),
             (c, _) => Ok(InstructedAmount::EqvtAmt(EquivalentAmount::from_xml(
@@ -240,7 +240,7 @@ impl PaymentInstruction {
 }
 
 impl FromXml for PaymentInstruction {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let mut s = tree.seq(id);
         let pmt_inf_id = s.req("PmtInfId")?;
         let pmt_mtd = s.req("PmtMtd")?;
@@ -338,7 +338,7 @@ impl Pain001 {
 }
 
 impl FromXml for Pain001 {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         let mut s = tree.seq(id);
         let hdr = s.req_node("GrpHdr")?;
         let grp_hdr = {

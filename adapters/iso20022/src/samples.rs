@@ -229,7 +229,7 @@ impl Gen {
         });
         f.lei = self.opt(Gen::lei);
         f.nm = self.opt(Gen::text);
-        f.pstl_adr = self.opt(Gen::postal_address);
+        f.pstl_adr = self.opt(Gen::postal_address).map(Box::new);
         f.othr = self.opt(Gen::generic_id);
         let mut a = Agent::default();
         a.fin_instn_id = f;
@@ -238,7 +238,7 @@ impl Gen {
             b.id = g.opt(Gen::text);
             b.lei = g.opt(Gen::lei);
             b.nm = g.opt(Gen::text);
-            b.pstl_adr = g.opt(Gen::postal_address);
+            b.pstl_adr = g.opt(Gen::postal_address).map(Box::new);
             b
         });
         a
@@ -248,7 +248,7 @@ impl Gen {
     pub fn party(&mut self) -> Party {
         let mut p = Party::default();
         p.nm = self.opt(Gen::text);
-        p.pstl_adr = self.opt(Gen::postal_address);
+        p.pstl_adr = self.opt(Gen::postal_address).map(Box::new);
         p.id = self.opt(|g| {
             if g.coin() {
                 let mut o = OrgId::default();

@@ -536,7 +536,11 @@ impl AccountReport {
         }
     }
 
-    pub(crate) fn read(tree: &Tree<'_>, id: NodeId, kind: ReportKind) -> Result<Self> {
+    pub(crate) fn read(
+        tree: &Tree<'_>,
+        id: NodeId,
+        kind: ReportKind,
+    ) -> crate::error::XResult<Self> {
         let mut s = tree.seq(id);
         let mut r = AccountReport {
             id: s.req("Id")?,
@@ -627,7 +631,7 @@ macro_rules! report_message {
         impl crate::message::Message for $name {
             const NAMESPACE: &'static str = $module_ns;
             const ROOT: &'static str = $kind.root();
-            fn read(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+            fn read(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
                 let mut s = tree.seq(id);
                 let grp_hdr = s.req("GrpHdr")?;
                 let mut reports = Vec::new();
@@ -876,7 +880,7 @@ impl<R: BufRead> EntryStream<R> {
     fn parse_part<T>(
         &self,
         xml: &[u8],
-        read: impl FnOnce(&Tree<'_>, NodeId) -> Result<T>,
+        read: impl FnOnce(&Tree<'_>, NodeId) -> crate::error::XResult<T>,
     ) -> Result<T> {
         let text = std::str::from_utf8(xml).map_err(|e| self.syntax(e))?;
         let tree =
@@ -885,7 +889,7 @@ impl<R: BufRead> EntryStream<R> {
             .roots
             .first()
             .ok_or_else(|| self.syntax("empty part"))?;
-        read(&tree, root).map_err(|e| e.with_path_prefix(&self.path_str()))
+        read(&tree, root).map_err(|e| (*e).with_path_prefix(&self.path_str()))
     }
 
     fn entry(&self, xml: &[u8]) -> Result<StreamItem> {

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::error::InvalidValue;
 
 /// A value read from, and written as, the text of one element.
@@ -25,7 +27,7 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 
 /// Text of 1 to `MAX` characters (`Max35Text`, `Max140Text`, ...), each one XML allows.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Text<const MAX: usize>(String);
+pub struct Text<const MAX: usize>(CompactString);
 
 /// `Max4Text`: also the shape of most external codes.
 pub type Max4Text = Text<4>;
@@ -51,7 +53,14 @@ pub type Max2048Text = Text<2048>;
 impl<const MAX: usize> Text<MAX> {
     /// Checks the length (1 to `MAX` characters) and keeps the text exactly as given.
     pub fn new(text: impl Into<String>) -> Result<Self, InvalidValue> {
-        let text = text.into();
+        let text: String = text.into();
+        Self::check(&text)?;
+        Ok(Text(CompactString::from(text)))
+    }
+
+    /// Length and characters; texts of up to 24 bytes (most identifiers and names) are then
+    /// kept inline, without an allocation.
+    fn check(text: &str) -> Result<(), InvalidValue> {
         // One pass over the bytes for the usual all-ASCII text; characters otherwise.
         let ascii_ok = text
             .bytes()
@@ -62,7 +71,7 @@ impl<const MAX: usize> Text<MAX> {
             if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
                 return Err(InvalidValue::new(
                     "text",
-                    &text,
+                    text,
                     format!("character U+{:04X} cannot appear in XML", u32::from(c)),
                 ));
             }
@@ -71,11 +80,11 @@ impl<const MAX: usize> Text<MAX> {
         if chars == 0 || chars > MAX {
             return Err(InvalidValue::new(
                 "text",
-                &text,
+                text,
                 format!("{chars} characters, must be 1 to {MAX}"),
             ));
         }
-        Ok(Text(text))
+        Ok(())
     }
 
     /// The text.
@@ -85,13 +94,14 @@ impl<const MAX: usize> Text<MAX> {
 
     /// The text, owned.
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into_string()
     }
 }
 
 impl<const MAX: usize> Leaf for Text<MAX> {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
-        Self::new(text)
+        Self::check(text)?;
+        Ok(Text(CompactString::new(text)))
     }
     fn write_text(&self, out: &mut String) {
         out.push_str(&self.0);
@@ -148,17 +158,19 @@ macro_rules! checked_string {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $check:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// Checks the value against the schema's pattern and keeps it as given.
             pub fn new(text: impl Into<String>) -> Result<Self, InvalidValue> {
-                let text = text.into();
+                let text: String = text.into();
+                Self::check(&text)?;
+                Ok($name(CompactString::from(text)))
+            }
+
+            fn check(text: &str) -> Result<(), InvalidValue> {
                 let check: fn(&str) -> Result<(), &'static str> = $check;
-                match check(&text) {
-                    Ok(()) => Ok($name(text)),
-                    Err(reason) => Err(InvalidValue::new($kind, &text, reason)),
-                }
+                check(text).map_err(|reason| InvalidValue::new($kind, text, reason))
             }
 
             /// The value.
@@ -169,7 +181,8 @@ macro_rules! checked_string {
 
         impl Leaf for $name {
             fn from_text(text: &str) -> Result<Self, InvalidValue> {
-                Self::new(text)
+                Self::check(text)?;
+                Ok($name(CompactString::new(text)))
             }
             fn write_text(&self, out: &mut String) {
                 out.push_str(&self.0);
@@ -377,7 +390,9 @@ impl Bic {
 impl Uetr {
     /// A fresh random UETR.
     pub fn new_v4() -> Self {
-        Uetr(uuid::Uuid::new_v4().hyphenated().to_string())
+        Uetr(CompactString::from(
+            uuid::Uuid::new_v4().hyphenated().to_string(),
+        ))
     }
 
     /// From a UUID; refuses versions other than 4 (the schema's pattern requires v4).
@@ -396,17 +411,19 @@ impl Uetr {
 /// digits as given), so that a message parsed and re-rendered is unchanged and a signature over
 /// it still holds.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct IsoDateTime(String);
+pub struct IsoDateTime(CompactString);
 
 impl IsoDateTime {
     /// Checks the `xs:dateTime` lexical form `YYYY-MM-DDThh:mm:ss[.f+][Z|(+|-)hh:mm]` and the
     /// calendar (month length, leap years).
     pub fn new(text: impl Into<String>) -> Result<Self, InvalidValue> {
-        let text = text.into();
-        match check_date_time(&text) {
-            Ok(()) => Ok(IsoDateTime(text)),
-            Err(reason) => Err(InvalidValue::new("ISODateTime", &text, reason)),
-        }
+        let text: String = text.into();
+        Self::check(&text)?;
+        Ok(IsoDateTime(CompactString::from(text)))
+    }
+
+    fn check(text: &str) -> Result<(), InvalidValue> {
+        check_date_time(text).map_err(|reason| InvalidValue::new("ISODateTime", text, reason))
     }
 
     /// From a `time` value, written with its offset (`2026-11-25T12:00:00.123+01:00`, and `Z`
@@ -421,7 +438,7 @@ impl IsoDateTime {
         } else {
             format!(".{ms:03}")
         };
-        IsoDateTime(format!(
+        IsoDateTime(compact_str::format_compact!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}:{:02}",
             t.year(),
             u8::from(t.month()),
@@ -456,7 +473,8 @@ impl IsoDateTime {
 
 impl Leaf for IsoDateTime {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
-        Self::new(text)
+        Self::check(text)?;
+        Ok(IsoDateTime(CompactString::new(text)))
     }
     fn write_text(&self, out: &mut String) {
         out.push_str(&self.0);

@@ -26,10 +26,10 @@ fn clean() -> BusinessMessage {
     h.instg_agt = Some(Agent::bic(bic("BANKDEFFXXX")));
     h.instd_agt = Some(Agent::bic(bic("BANKUS33")));
     let mut dbtr = Party::named(Max140Text::new("Acme GmbH").unwrap());
-    dbtr.pstl_adr = Some(PostalAddress::town_country(
+    dbtr.pstl_adr = Some(Box::new(PostalAddress::town_country(
         t35("Berlin"),
         CountryCode::new("DE").unwrap(),
-    ));
+    )));
     dbtr.set_lei(Lei::new("5493001KJTIIGC8Y1R12").unwrap());
     let mut tx = CreditTransfer::new(
         PaymentId::new(

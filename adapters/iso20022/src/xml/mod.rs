@@ -21,7 +21,7 @@ macro_rules! xml_struct {
         }
 
         impl $crate::xml::reader::FromXml for $name {
-            fn from_xml(tree: &$crate::xml::reader::Tree<'_>, id: $crate::xml::reader::NodeId) -> $crate::error::Result<Self> {
+            fn from_xml(tree: &$crate::xml::reader::Tree<'_>, id: $crate::xml::reader::NodeId) -> $crate::error::XResult<Self> {
                 #[allow(unused_mut, unused_variables)]
                 let mut seq = tree.seq(id);
                 Ok($name {

@@ -15,7 +15,7 @@ use std::cell::Cell;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::error::{Error, InvalidValue, Result};
+use crate::error::{Error, InvalidValue, Result, XResult};
 use crate::types::Leaf;
 use crate::Limits;
 
@@ -154,7 +154,7 @@ impl<'a> Tree<'a> {
                     let raw = src
                         .get(before as usize..before as usize + t.len())
                         .ok_or_else(|| syntax(before, "internal: text out of bounds"))?;
-                    let text = if raw.contains('&') {
+                    let text = if raw.bytes().any(|b| b == b'&') {
                         quick_xml::escape::unescape(raw).map_err(|e| syntax(before, e))?
                     } else {
                         Cow::Borrowed(raw)
@@ -187,7 +187,11 @@ impl<'a> Tree<'a> {
     }
 
     fn push(&mut self, qname: &'a str, start: &'a str, stack: &[NodeId], at: u64) -> NodeId {
-        let (prefix, name) = qname.split_once(':').unwrap_or(("", qname));
+        // Names are short: a byte loop beats the generic searcher's set-up.
+        let (prefix, name) = match qname.bytes().position(|b| b == b':') {
+            Some(i) => (&qname[..i], &qname[i + 1..]),
+            None => ("", qname),
+        };
         let id = self.nodes.len() as NodeId;
         let parent = stack.last().copied().unwrap_or(NONE);
         self.nodes.push(Node {
@@ -357,11 +361,11 @@ impl<'a> Tree<'a> {
         Ok(None)
     }
 
-    pub fn invalid(&self, id: NodeId, source: InvalidValue) -> Error {
-        Error::Invalid {
+    pub fn invalid(&self, id: NodeId, source: InvalidValue) -> Box<Error> {
+        Box::new(Error::Invalid {
             path: self.path(id),
             source,
-        }
+        })
     }
 
     /// Raw XML of an element, exactly as in the input.
@@ -498,7 +502,9 @@ impl Iterator for Children<'_, '_> {
 /// prefixes such as `Dbtr`/`DbtrAcct`/`DbtrAgt`), which saves a `memcmp` call per candidate.
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Tags are short: an inline byte loop, not a call to `memcmp`.
+    a.len() == b.len() && a.last() == b.last() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 fn escape_attr(value: &str) -> String {
@@ -518,11 +524,11 @@ pub(crate) struct Seq<'t, 'a> {
 
 /// Typed reading of an element (the counterpart of `writer::Render`).
 pub(crate) trait FromXml: Sized {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self>;
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self>;
 }
 
 impl<T: Leaf> FromXml for T {
-    fn from_xml(tree: &Tree<'_>, id: NodeId) -> Result<Self> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> XResult<Self> {
         tree.node(id).used.set(true);
         if tree.node(id).first_child != NONE {
             return Err(tree.invalid(
@@ -559,41 +565,45 @@ impl Seq<'_, '_> {
         Some(id)
     }
 
-    pub fn req_node(&mut self, name: &str) -> Result<NodeId> {
-        self.opt_node(name).ok_or_else(|| Error::Missing {
-            path: self.tree.child_path(self.parent, name),
+    pub fn req_node(&mut self, name: &str) -> XResult<NodeId> {
+        self.opt_node(name).ok_or_else(|| {
+            Box::new(Error::Missing {
+                path: self.tree.child_path(self.parent, name),
+            })
         })
     }
 
-    pub fn opt<T: FromXml>(&mut self, name: &str) -> Result<Option<T>> {
+    pub fn opt<T: FromXml>(&mut self, name: &str) -> XResult<Option<T>> {
         match self.find(name) {
             Some(id) => T::from_xml(self.tree, id).map(Some),
             None => Ok(None),
         }
     }
 
-    pub fn req<T: FromXml>(&mut self, name: &str) -> Result<T> {
+    pub fn req<T: FromXml>(&mut self, name: &str) -> XResult<T> {
         match self.find(name) {
             Some(id) => T::from_xml(self.tree, id),
             None => Err(Error::Missing {
                 path: self.tree.child_path(self.parent, name),
-            }),
+            }
+            .into()),
         }
     }
 
     /// One or more children named `name`.
-    pub fn some<T: FromXml>(&mut self, name: &str) -> Result<Vec<T>> {
+    pub fn some<T: FromXml>(&mut self, name: &str) -> XResult<Vec<T>> {
         let v = self.many(name, usize::MAX)?;
         if v.is_empty() {
             return Err(Error::Missing {
                 path: self.tree.child_path(self.parent, name),
-            });
+            }
+            .into());
         }
         Ok(v)
     }
 
     /// All consecutive children named `name` (at most `max`).
-    pub fn many<T: FromXml>(&mut self, name: &str, max: usize) -> Result<Vec<T>> {
+    pub fn many<T: FromXml>(&mut self, name: &str, max: usize) -> XResult<Vec<T>> {
         let mut out = Vec::new();
         let Some(first) = self.find(name) else {
             return Ok(out);
@@ -615,7 +625,8 @@ impl Seq<'_, '_> {
                     path: self.tree.path(id),
                     count,
                     max,
-                });
+                }
+                .into());
             }
             out.push(T::from_xml(self.tree, id)?);
         }
