@@ -12,7 +12,9 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
+#[cfg(test)]
 use quick_xml::events::Event;
+#[cfg(test)]
 use quick_xml::Reader;
 
 use crate::error::{Error, InvalidValue, Result, XResult};
@@ -57,6 +59,7 @@ fn syntax(offset: u64, message: impl ToString) -> Error {
     }
 }
 
+#[cfg(test)]
 fn as_str<'a>(bytes: Cow<'a, [u8]>, offset: u64) -> Result<Cow<'a, str>> {
     match bytes {
         Cow::Borrowed(b) => std::str::from_utf8(b)
@@ -70,6 +73,7 @@ fn as_str<'a>(bytes: Cow<'a, [u8]>, offset: u64) -> Result<Cow<'a, str>> {
 
 /// The start tag's content (name and attributes) as a slice of the input: the event lends it
 /// only for its own lifetime, the tree needs it for the input's.
+#[cfg(test)]
 fn tag_content(src: &str, at: u64, len: usize) -> Result<&str> {
     if src.as_bytes().get(at as usize) == Some(&b'<') {
         return src
@@ -85,9 +89,330 @@ fn tag_content(src: &str, at: u64, len: usize) -> Result<&str> {
         .ok_or_else(|| syntax(at, "internal: start tag out of bounds"))
 }
 
+const LT: u8 = 1;
+const AMP: u8 = 2;
+const RBRACKET: u8 = 4;
+
+/// Bytes of interest in character data.
+static TEXT_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'<' as usize] = LT;
+    t[b'&' as usize] = AMP;
+    t[b']' as usize] = RBRACKET;
+    t
+};
+
+/// Length of the element's qualified name (prefix included) at the start of `node.start`.
+fn qname_len(node: &Node<'_>) -> usize {
+    if node.prefix.is_empty() {
+        node.name.len()
+    } else {
+        node.prefix.len() + 1 + node.name.len()
+    }
+}
+
+fn find_byte(b: &[u8], needle: u8, from: usize) -> Option<usize> {
+    memchr::memchr(needle, b.get(from..)?).map(|p| from + p)
+}
+
+const NAME_START: u8 = 1;
+const NAME_MORE: u8 = 2;
+
+/// Name characters: letters, `_`, `:` and non-ASCII bytes start a name; digits, `-` and `.`
+/// may follow.
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80 {
+            NAME_START
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            NAME_MORE
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// An XML `Name`: ASCII characters by the production; any non-ASCII character is taken as a
+/// name character (the reader does not carry the Unicode tables of the production).
+fn check_name(name: &str) -> std::result::Result<(), String> {
+    let b = name.as_bytes();
+    let Some(&first) = b.first() else {
+        return Err("empty name".into());
+    };
+    let start_ok = NAME_CLASS[first as usize] == NAME_START;
+    let rest_ok = b[1..].iter().all(|&c| NAME_CLASS[c as usize] != 0);
+    if start_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(format!("invalid name {name:?}"))
+    }
+}
+
+/// Scans the start tag opening at `lt`: its content (name and attributes, without `<`, `/`
+/// and `>`), whether it is an empty-element tag, and the offset just past it. Attribute
+/// syntax, values (no `<`, valid references) and uniqueness are checked here, so that reading
+/// attributes later cannot meet a malformed one.
+fn scan_start_tag<'a>(
+    src: &'a str,
+    lt: usize,
+    attrs: &mut Vec<&'a str>,
+) -> Result<(&'a str, bool, usize)> {
+    let b = src.as_bytes();
+    let at = lt as u64;
+    let mut j = lt + 1;
+    while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>') {
+        j += 1;
+    }
+    check_name(&src[lt + 1..j]).map_err(|m| syntax(at, m))?;
+    attrs.clear();
+    loop {
+        let ws_start = j;
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
+            j += 1;
+        }
+        match b.get(j) {
+            None => return Err(syntax(at, "unclosed start tag")),
+            Some(b'>') => return Ok((&src[lt + 1..j], false, j + 1)),
+            Some(b'/') => {
+                if b.get(j + 1) != Some(&b'>') {
+                    return Err(syntax(j as u64, "'/' not followed by '>' in a start tag"));
+                }
+                return Ok((&src[lt + 1..j], true, j + 2));
+            }
+            Some(_) if j == ws_start => {
+                return Err(syntax(
+                    j as u64,
+                    "attributes must be separated by white space",
+                ));
+            }
+            Some(_) => {}
+        }
+        let name_start = j;
+        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'/' | b'>') {
+            j += 1;
+        }
+        let name = &src[name_start..j];
+        check_name(name).map_err(|m| syntax(name_start as u64, m))?;
+        if attrs.contains(&name) {
+            return Err(syntax(
+                name_start as u64,
+                format!("duplicate attribute {name:?}"),
+            ));
+        }
+        attrs.push(name);
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
+            j += 1;
+        }
+        if b.get(j) != Some(&b'=') {
+            return Err(syntax(j as u64, format!("attribute {name:?} without '='")));
+        }
+        j += 1;
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
+            j += 1;
+        }
+        let quote = match b.get(j) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => {
+                return Err(syntax(
+                    j as u64,
+                    format!("attribute {name:?} value not quoted"),
+                ))
+            }
+        };
+        let close = find_byte(b, quote, j + 1)
+            .ok_or_else(|| syntax(j as u64, format!("attribute {name:?} value not closed")))?;
+        let value = &src[j + 1..close];
+        if value.contains('<') {
+            return Err(syntax(
+                j as u64,
+                format!("'<' in the value of attribute {name:?}"),
+            ));
+        }
+        if value.contains('&') {
+            quick_xml::escape::unescape(value).map_err(|e| syntax(j as u64, e))?;
+        }
+        j = close + 1;
+    }
+}
+
 impl<'a> Tree<'a> {
     /// Parses `src` into a tree, enforcing `limits`.
+    ///
+    /// The scanner is written for this tree rather than driven by a general pull parser: it
+    /// finds markup with `memchr`, slices names, text and tags straight out of `src`, and
+    /// checks what well-formedness needs (names, attribute syntax and uniqueness, matching end
+    /// tags, references, `]]>` outside CDATA, one place for the XML declaration). Tests check it
+    /// against quick-xml on every fixture and on corrupted inputs.
     pub fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>> {
+        if src.len() > limits.message_bytes_max {
+            return Err(Error::TooLarge {
+                bytes: src.len(),
+                limit: limits.message_bytes_max,
+            });
+        }
+        let b = src.as_bytes();
+        let mut tree = Tree {
+            src,
+            nodes: Vec::with_capacity(src.len() / 24),
+            roots: Vec::new(),
+            positions: std::cell::OnceCell::new(),
+        };
+        let mut stack: Vec<NodeId> = Vec::with_capacity(16);
+        let mut root_seen = false;
+        let mut i = if src.starts_with('\u{FEFF}') { 3 } else { 0 };
+        let mut attrs: Vec<&'a str> = Vec::new();
+        loop {
+            // Character data up to the next '<', noting '&' and ']' on the way: texts are
+            // short, so one table-driven byte loop beats a search per character of interest.
+            let mut j = i;
+            let mut seen = 0u8;
+            while j < b.len() {
+                let class = TEXT_CLASS[b[j] as usize];
+                if class == LT {
+                    break;
+                }
+                seen |= class;
+                j += 1;
+            }
+            if j > i {
+                tree.text_run(&stack, &src[i..j], i as u64, seen)?;
+            }
+            if j == b.len() {
+                break;
+            }
+            let lt = j;
+            i = lt;
+            match b.get(i + 1) {
+                Some(b'/') => {
+                    let mut gt = i + 2;
+                    while gt < b.len() && b[gt] != b'>' {
+                        gt += 1;
+                    }
+                    if gt == b.len() {
+                        return Err(syntax(i as u64, "unclosed end tag"));
+                    }
+                    let name = src[i + 2..gt].trim_end_matches([' ', '\t', '\r', '\n']);
+                    let Some(id) = stack.pop() else {
+                        return Err(syntax(
+                            i as u64,
+                            format!("end tag </{name}> without a start tag"),
+                        ));
+                    };
+                    let node = &mut tree.nodes[id as usize];
+                    let open = &node.start[..qname_len(node)];
+                    if name != open {
+                        return Err(syntax(
+                            i as u64,
+                            format!("end tag </{name}> does not match <{open}>"),
+                        ));
+                    }
+                    node.span_end = (gt + 1) as u32;
+                    i = gt + 1;
+                }
+                Some(b'?') => {
+                    let end = memchr::memmem::find(&b[i + 2..], b"?>")
+                        .map(|p| i + 2 + p)
+                        .ok_or_else(|| syntax(i as u64, "unclosed processing instruction"))?;
+                    let target = &src[i + 2..end];
+                    let target_name = target.split([' ', '\t', '\r', '\n']).next().unwrap_or("");
+                    if target_name.eq_ignore_ascii_case("xml")
+                        && i != 0
+                        && !(i == 3 && b.starts_with(b"\xEF\xBB\xBF"))
+                    {
+                        return Err(syntax(
+                            i as u64,
+                            "XML declaration not at the start of the input",
+                        ));
+                    }
+                    check_name(target_name).map_err(|m| syntax(i as u64, m))?;
+                    i = end + 2;
+                }
+                Some(b'!') => {
+                    let rest = &b[i + 2..];
+                    if rest.starts_with(b"--") {
+                        let end = memchr::memmem::find(&b[i + 4..], b"--")
+                            .map(|p| i + 4 + p)
+                            .ok_or_else(|| syntax(i as u64, "unclosed comment"))?;
+                        if b.get(end + 2) != Some(&b'>') {
+                            return Err(syntax(end as u64, "'--' inside a comment"));
+                        }
+                        i = end + 3;
+                    } else if rest.starts_with(b"[CDATA[") {
+                        let start = i + 9;
+                        let end = memchr::memmem::find(&b[start..], b"]]>")
+                            .map(|p| start + p)
+                            .ok_or_else(|| syntax(i as u64, "unclosed CDATA section"))?;
+                        if stack.is_empty() {
+                            return Err(syntax(i as u64, "CDATA outside the root element"));
+                        }
+                        tree.add_text(&stack, Cow::Borrowed(&src[start..end]), i as u64)?;
+                        i = end + 3;
+                    } else if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"DOCTYPE") {
+                        return Err(Error::DtdRefused { offset: i as u64 });
+                    } else {
+                        return Err(syntax(i as u64, "unknown markup after '<!'"));
+                    }
+                }
+                _ => {
+                    root_seen = true;
+                    let (content, empty, next) = scan_start_tag(src, i, &mut attrs)?;
+                    let name_len = content
+                        .bytes()
+                        .position(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                        .unwrap_or(content.len());
+                    let id = tree.push(&content[..name_len], content, &stack, i as u64);
+                    let depth = stack.len() + 1;
+                    if depth > limits.depth_max {
+                        return Err(Error::TooDeep {
+                            path: tree.path(id),
+                            limit: limits.depth_max,
+                        });
+                    }
+                    if empty {
+                        tree.nodes[id as usize].span_end = next as u32;
+                    } else {
+                        stack.push(id);
+                    }
+                    i = next;
+                }
+            }
+        }
+        if let Some(&open) = stack.last() {
+            // A truncated message must not pass for a complete one.
+            return Err(syntax(
+                src.len() as u64,
+                format!("input ends inside <{}>", tree.nodes[open as usize].name),
+            ));
+        }
+        if !root_seen {
+            return Err(syntax(0, "no root element"));
+        }
+        Ok(tree)
+    }
+
+    /// Character data between markup: references resolved, `]]>` refused.
+    fn text_run(&mut self, stack: &[NodeId], raw: &'a str, at: u64, seen: u8) -> Result<()> {
+        let bytes = raw.as_bytes();
+        if seen & RBRACKET != 0 && memchr::memmem::find(bytes, b"]]>").is_some() {
+            return Err(syntax(at, "']]>' in character data"));
+        }
+        let text = if seen & AMP != 0 {
+            quick_xml::escape::unescape(raw).map_err(|e| syntax(at, e))?
+        } else {
+            Cow::Borrowed(raw)
+        };
+        self.add_text(stack, text, at)
+    }
+
+    /// The tree as built from quick-xml's events: the reference the scanner is checked
+    /// against (same tree for every document both accept).
+    #[cfg(test)]
+    pub fn parse_with_quick_xml(src: &'a str, limits: &Limits) -> Result<Tree<'a>> {
         if src.len() > limits.message_bytes_max {
             return Err(Error::TooLarge {
                 bytes: src.len(),
@@ -631,5 +956,210 @@ impl Seq<'_, '_> {
             out.push(T::from_xml(self.tree, id)?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod scanner_vs_quick_xml {
+    //! The scanner against quick-xml's events: on every document both accept they must build
+    //! the same tree, and the scanner may refuse more (it checks names, attributes and `]]>`,
+    //! which quick-xml leaves to later), never less.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shape<'t>(t: &'t Tree<'_>) -> Vec<(&'t str, &'t str, &'t str, &'t str, [u32; 6])> {
+        t.nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.name,
+                    n.prefix,
+                    n.start,
+                    &*n.text,
+                    [
+                        n.parent,
+                        n.first_child,
+                        n.last_child,
+                        n.next,
+                        n.span_start,
+                        n.span_end,
+                    ],
+                )
+            })
+            .collect()
+    }
+
+    /// Both accept `xml` and build the same tree.
+    fn same(xml: &str) {
+        let limits = Limits::default();
+        let a = Tree::parse(xml, &limits).unwrap_or_else(|e| panic!("scanner: {e}\n{xml}"));
+        let b = Tree::parse_with_quick_xml(xml, &limits)
+            .unwrap_or_else(|e| panic!("quick-xml: {e}\n{xml}"));
+        assert_eq!(a.roots, b.roots);
+        assert_eq!(shape(&a), shape(&b), "{xml}");
+    }
+
+    /// Whatever the scanner accepts, quick-xml accepts too, with the same tree.
+    fn no_weaker(xml: &str) {
+        let limits = Limits::default();
+        if let Ok(a) = Tree::parse(xml, &limits) {
+            let b = Tree::parse_with_quick_xml(xml, &limits).unwrap_or_else(|e| {
+                panic!("scanner accepted what quick-xml refuses ({e}):\n{xml}")
+            });
+            assert_eq!(a.roots, b.roots);
+            assert_eq!(shape(&a), shape(&b), "{xml}");
+        }
+    }
+
+    #[test]
+    fn same_tree_on_generated_documents_and_fixtures() {
+        for seed in 0..60 {
+            for doc in crate::samples::all_documents(seed) {
+                same(&doc.render());
+            }
+            same(&crate::samples::business_message(seed).render());
+        }
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut n = 0;
+        for entry in std::fs::read_dir(fixtures).expect("fixtures folder") {
+            let path = entry.expect("entry").path();
+            let xml = std::fs::read_to_string(&path).expect("fixture");
+            let limits = Limits::default();
+            // Some fixtures are meant to fail later (unknown elements), none at the XML level.
+            match (
+                Tree::parse(&xml, &limits),
+                Tree::parse_with_quick_xml(&xml, &limits),
+            ) {
+                (Ok(_), Ok(_)) => same(&xml),
+                (a, b) => panic!(
+                    "{}: scanner {:?} / quick-xml {:?}",
+                    path.display(),
+                    a.err(),
+                    b.err()
+                ),
+            }
+            n += 1;
+        }
+        assert!(n >= 4, "fixtures found: {n}");
+        // The official samples, when the shared folder is beside the checkout.
+        let shared = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/iso20022/samples"
+        );
+        if let Ok(dir) = std::fs::read_dir(shared) {
+            for entry in dir {
+                let path = entry.expect("entry").path();
+                if let Ok(xml) = std::fs::read_to_string(&path) {
+                    no_weaker(&xml);
+                    if Tree::parse_with_quick_xml(&xml, &Limits::default()).is_ok() {
+                        same(&xml);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn markup_forms() {
+        same("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a:Doc xmlns:a=\"urn:x\" b = 'q&amp;\"' >\r\n <!-- c - d -->\n<x/><y  z=\"1\"/><![CDATA[<raw> & ]]]]><w>t&lt;&#65;&#x42;</w  ></a:Doc>\n");
+        same("<Doc><?pi data?>text<x>1</x>more</Doc>");
+        // A byte-order mark: quick-xml skips it but then reports positions from after it, so
+        // the old event-driven tree cut texts three bytes off; the scanner keeps offsets into
+        // the input as given.
+        let xml = "\u{FEFF}<Doc><?pi data?>text<x>1</x>more</Doc>";
+        let t = Tree::parse(xml, &Limits::default()).expect("BOM accepted");
+        assert_eq!(t.text(0), "textmore");
+        assert_eq!(t.text(1), "1");
+        assert_eq!(t.raw(1), "<x>1</x>");
+        same("<AppHdr/><Document/>");
+    }
+
+    #[test]
+    fn refusals() {
+        let limits = Limits::default();
+        for bad in [
+            "<a></b>",
+            "<a><b></a></b>",
+            "</a>",
+            "<a>",
+            "<a",
+            "<a b></a>",
+            "<a b=c></a>",
+            "<a b=\"1\" b=\"2\"></a>",
+            "<a b=\"1\"c=\"2\"></a>",
+            "<a b=\"<\"></a>",
+            "<a b=\"&nope;\"></a>",
+            "<a>&nope;</a>",
+            "<a>]]></a>",
+            "<a><!-- x -- y --></a>",
+            "<a><!-- x</a>",
+            "<a><![CDATA[x</a>",
+            "<a><!ELEMENT a ANY></a>",
+            "<a/ >",
+            "<1a/>",
+            "< a/>",
+            "<a/><?xml version=\"1.0\"?>",
+            "text",
+            "",
+        ] {
+            assert!(Tree::parse(bad, &limits).is_err(), "accepted {bad:?}");
+        }
+        assert!(matches!(
+            Tree::parse("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", &limits),
+            Err(Error::DtdRefused { offset: 0 })
+        ));
+        assert!(matches!(
+            Tree::parse("<a><!doctype a></a>", &limits),
+            Err(Error::DtdRefused { .. })
+        ));
+    }
+
+    fn corrupt(xml: &str, edits: &[(usize, u8, u8)]) -> String {
+        const MARKUP: &[u8] = b"<>/&;=\"'!?-[] \n:x";
+        let mut bytes = xml.as_bytes().to_vec();
+        for &(at, op, pick) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = at % bytes.len();
+            let c = MARKUP[pick as usize % MARKUP.len()];
+            match op % 3 {
+                0 => bytes[at] = c,
+                1 => bytes.insert(at, c),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn corrupted_documents_never_weaker(
+            seed in 0u64..200,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..4),
+        ) {
+            let xml = crate::samples::business_message(seed).render();
+            no_weaker(&corrupt(&xml, &edits));
+        }
+
+        #[test]
+        fn small_markup_soups_never_weaker(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("<a>"), Just("</a>"), Just("<b x='1'>"), Just("</b>"), Just("<c/>"),
+                    Just("t"), Just("&amp;"), Just("&#1;"), Just("]]>"), Just("<![CDATA[x]]>"),
+                    Just("<!--c-->"), Just("<?p?>"), Just(" "), Just("<p:a xmlns:p='u'>"),
+                    Just("</p:a>"), Just("<"), Just(">"), Just("&"), Just("'"), Just("\""),
+                ],
+                0..12,
+            ),
+        ) {
+            no_weaker(&parts.concat());
+        }
     }
 }
