@@ -178,6 +178,122 @@ impl serde::Serialize for Amount {
     }
 }
 
+/// JSON in: exactly the shape written, `{"ccy": "EUR", "amount": "1234.50"}`, read with
+/// [`Amount::parse`] and an active currency (as the XML reader reads `Ccy`). The amount must be
+/// a JSON string: a JSON number is refused, since a reader on the way may already have made it
+/// a float. When `ccy` comes first (as written) an amount error is reported at `amount`.
+impl<'de> serde::Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("Amount", AMOUNT_FIELDS, AmountVisitor)
+    }
+}
+
+const AMOUNT_FIELDS: &[&str] = &["ccy", "amount"];
+
+/// How an amount's text is asked for in errors.
+const DECIMAL_EXPECTED: &str =
+    "an exact decimal in a JSON string, e.g. \"1234.50\" (never a JSON number)";
+
+/// `invalid amount "1.234" for EUR: EUR allows 2 decimal(s); refusing to round` (the text as
+/// [`InvalidValue`] keeps it: shortened, so a hostile input cannot blow up the message).
+fn amount_error(currency: &Currency, e: &InvalidValue) -> String {
+    format!(
+        "invalid amount {:?} for {}: {}",
+        e.value, currency.alpha, e.reason
+    )
+}
+
+struct AmountVisitor;
+
+/// The keys of an amount; any other is refused while it is read, so the error names it.
+#[derive(serde::Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum AmountField {
+    Ccy,
+    Amount,
+}
+
+impl<'de> serde::de::Visitor<'de> for AmountVisitor {
+    type Value = Amount;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"an amount {"ccy": "EUR", "amount": "1234.50"}"#)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Amount, A::Error> {
+        use serde::de::Error;
+        let mut currency: Option<&'static Currency> = None;
+        let mut text: Option<String> = None;
+        let mut amount: Option<Amount> = None;
+        while let Some(key) = map.next_key::<AmountField>()? {
+            match key {
+                AmountField::Ccy if currency.is_none() => {
+                    currency = Some(map.next_value::<ActiveCurrency>()?.0);
+                }
+                AmountField::Amount if text.is_none() && amount.is_none() => match currency {
+                    Some(c) => amount = Some(map.next_value_seed(AmountSeed(c))?),
+                    None => text = Some(map.next_value::<DecimalText>()?.0),
+                },
+                AmountField::Ccy => return Err(A::Error::duplicate_field("ccy")),
+                AmountField::Amount => return Err(A::Error::duplicate_field("amount")),
+            }
+        }
+        let currency = currency.ok_or_else(|| A::Error::missing_field("ccy"))?;
+        if let Some(a) = amount {
+            return Ok(a);
+        }
+        let text = text.ok_or_else(|| A::Error::missing_field("amount"))?;
+        // `amount` came before `ccy`: checked only now, so the error names the field itself.
+        Amount::parse(&text, currency)
+            .map_err(|e| A::Error::custom(format!("amount: {}", amount_error(currency, &e))))
+    }
+}
+
+/// A currency code the amount types accept: active ISO 4217 only.
+struct ActiveCurrency(&'static Currency);
+
+impl<'de> serde::Deserialize<'de> for ActiveCurrency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, "an ISO 4217 currency code string", |s| {
+            currency_of(s).map(ActiveCurrency)
+        })
+    }
+}
+
+/// An amount's text, before its currency is known.
+struct DecimalText(String);
+
+impl<'de> serde::Deserialize<'de> for DecimalText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, DECIMAL_EXPECTED, |s| {
+            Ok(DecimalText(s.to_owned()))
+        })
+    }
+}
+
+/// An amount's text, read with its currency already known.
+struct AmountSeed(&'static Currency);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AmountSeed {
+    type Value = Amount;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Amount, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for AmountSeed {
+    type Value = Amount;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(DECIMAL_EXPECTED)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Amount, E> {
+        Amount::parse(v, self.0).map_err(|e| E::custom(amount_error(self.0, &e)))
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.to_decimal_string(), self.currency.alpha)

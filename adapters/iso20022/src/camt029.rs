@@ -17,11 +17,12 @@ pub const ROOT: &str = "RsltnOfInvstgtn";
 
 /// `InvestigationStatus5Choice`.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum InvestigationStatus {
     /// `<Conf>`: ExternalInvestigationExecutionConfirmation1Code (e.g. `CNCL`, `RJCR`, `PDCR`).
     Conf(Max4Text),
-    /// `<RjctdMod>`: rejected modification reasons.
+    /// `<RjctdMod>`: rejected modification reasons (at least one).
+    #[serde(deserialize_with = "crate::de::non_empty")]
     RjctdMod(Vec<CodeOrProprietary<4>>),
     /// `<DplctOf>`: duplicate of this case.
     DplctOf(Case),
@@ -66,7 +67,7 @@ impl ToXml for InvestigationStatus {
 
 xml_struct! {
     /// `OriginalGroupHeader14` (counts and per-status numbers not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupCancellationStatus {
         /// `<OrgnlGrpCxlId>`.
@@ -87,7 +88,7 @@ xml_struct! {
 xml_struct! {
     /// `PaymentTransaction102`: the cancellation status of one transaction (resolution data
     /// not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationStatusTransaction {
         /// `<CxlStsId>`.
@@ -125,7 +126,7 @@ xml_struct! {
 
 xml_struct! {
     /// `UnderlyingTransaction22` (payment-information level not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationDetails {
         /// `<OrgnlGrpInfAndSts>`.
@@ -138,7 +139,7 @@ xml_struct! {
 xml_struct! {
     /// A camt.029.001.09 message (`<RsltnOfInvstgtn>`; modification, claim, statement and
     /// corrective details not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Camt029 {
         /// `<Assgnmt>`.

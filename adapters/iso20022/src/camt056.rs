@@ -14,7 +14,7 @@ pub const ROOT: &str = "FIToFIPmtCxlReq";
 
 xml_struct! {
     /// `OriginalGroupHeader15` (original counts not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupCancellation {
         /// `<GrpCxlId>`.
@@ -36,7 +36,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PaymentTransaction106`: one transaction to cancel.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CancellationTransaction {
         /// `<CxlId>`.
@@ -74,7 +74,7 @@ xml_struct! {
 
 xml_struct! {
     /// `UnderlyingTransaction23`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Underlying {
         /// `<OrgnlGrpInfAndCxl>`.
@@ -86,7 +86,7 @@ xml_struct! {
 
 xml_struct! {
     /// A camt.056.001.08 message (`<FIToFIPmtCxlReq>`; control data not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Camt056 {
         /// `<Assgnmt>`.

@@ -51,6 +51,47 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Every rule identifier [`validate`] reports.
+pub const RULES: &[&str] = &[
+    "CBPR.BAH.BIZSVC",
+    "CBPR.BAH.FR",
+    "CBPR.BAH.MSGDEFIDR",
+    "CBPR.BAH.PRESENT",
+    "CBPR.BAH.TO",
+    "CBPR.CHARSET.EXTENDED",
+    "CBPR.CHARSET.X",
+    "CBPR.CHRGS_INF.INSTD_AMT",
+    "CBPR.CHRG_BR.CODE",
+    "CBPR.CHRG_BR.CRED",
+    "CBPR.DATETIME.OFFSET",
+    "CBPR.INSTRID.FORMAT",
+    "CBPR.STTLM_MTD",
+    "CBPR.TX.ONE",
+    "CBPR.UETR.PRESENT",
+];
+
+/// JSON in: the shape written; `rule` must be one of [`RULES`].
+impl<'de> serde::Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Json {
+            path: String,
+            rule: String,
+            message: String,
+        }
+        let json = Json::deserialize(deserializer)?;
+        let rule = RULES.iter().find(|r| **r == json.rule).ok_or_else(|| {
+            serde::de::Error::custom(format!("rule: unknown rule id {:?}", json.rule))
+        })?;
+        Ok(Finding {
+            path: json.path,
+            rule,
+            message: json.message,
+        })
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} [{}] {}", self.path, self.rule, self.message)
@@ -600,6 +641,23 @@ mod tests {
         assert_eq!(codes.len(), 250, "249 ISO 3166-1 codes plus XK");
         assert!(codes.windows(2).all(|w| w[0] < w[1]));
         assert!(is_country("DE") && is_country("XK") && !is_country("ZZ") && !is_country("de"));
+    }
+
+    #[test]
+    fn rules_lists_every_rule_reported() {
+        // Every rule id literal in this file, outside the list itself, is in the list.
+        let source = include_str!("cbpr.rs");
+        let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
+        let mut used: Vec<&str> = source[list_end..]
+            .split('"')
+            .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        assert!(!used.is_empty());
+        for rule in used {
+            assert!(RULES.contains(&rule), "{rule} missing from RULES");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::xml::xml_struct;
 
 /// A choice between an external code (at most `CD` characters) and a proprietary text, as in
 /// `ServiceLevel8Choice`, `AccountSchemeName1Choice`, `StatusReason6Choice`, ...
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq, Hash)]
 pub enum CodeOrProprietary<const CD: usize> {
     /// `<Cd>`: a code from an ISO external code list, kept as written.
     Cd(Text<CD>),
@@ -124,6 +124,15 @@ impl crate::types::Leaf for &'static Currency {
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub struct RawXml(String);
 
+/// JSON in: the markup as a string, checked with [`RawXml::check_standalone`].
+impl<'de> serde::Deserialize<'de> for RawXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let xml = String::deserialize(deserializer)?;
+        RawXml::check_standalone(&xml).map_err(serde::de::Error::custom)?;
+        Ok(RawXml(xml))
+    }
+}
+
 impl RawXml {
     /// Checks that `xml` is one well-formed element (with the crate's default limits) and keeps
     /// it as given.
@@ -137,11 +146,48 @@ impl RawXml {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What raw XML from outside the reader (JSON) must be so that it is written into a
+    /// document and read back unchanged, as the reader itself keeps raw parts: one element and
+    /// nothing around it, every prefix declared, and the namespaces it uses declared on its own
+    /// root (the default one included: `xmlns="..."`, or `xmlns=""` for none). Without the last
+    /// rule an element would take the namespace of wherever it is written.
+    pub(crate) fn check_standalone(xml: &str) -> std::result::Result<(), String> {
+        let tree = Tree::parse(xml, &crate::Limits::default()).map_err(|e| e.to_string())?;
+        let root = match tree.roots.as_slice() {
+            [root] => *root,
+            _ => return Err("raw XML must be exactly one element".into()),
+        };
+        let node = tree.node(root);
+        if node.span_start != 0 || node.span_end as usize != xml.len() {
+            return Err(
+                "raw XML must be one element with nothing before or after it (no declaration, comment or space)"
+                    .into(),
+            );
+        }
+        for id in 0..tree.nodes.len() {
+            let id = id as NodeId;
+            if tree.ns(id).is_none() {
+                return Err(format!(
+                    "{}: undeclared namespace prefix {:?}",
+                    tree.path(id),
+                    tree.node(id).prefix
+                ));
+            }
+        }
+        if tree.raw_self_contained(root) != xml {
+            return Err(format!(
+                "<{}> must declare the namespaces used inside it on itself (for unprefixed elements: xmlns=\"...\", or xmlns=\"\" for none)",
+                node.name
+            ));
+        }
+        Ok(())
+    }
 }
 
 xml_struct! {
     /// `SupplementaryData1`: free-form data, kept as raw XML.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct SupplementaryData {
         /// `<PlcAndNm>`: where the data belongs.
         plc_and_nm: opt Max350Text = "PlcAndNm",
@@ -151,7 +197,7 @@ xml_struct! {
 }
 
 /// `SupplementaryDataEnvelope1`: one element of any namespace, kept raw.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Envelope(pub RawXml);
 
 impl FromXml for Envelope {
@@ -179,7 +225,7 @@ impl ToXml for Envelope {
 
 xml_struct! {
     /// `PostalAddress24` (address type omitted).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostalAddress {
         /// `<Dept>`.
@@ -242,7 +288,7 @@ impl PostalAddress {
 
 xml_struct! {
     /// `ClearingSystemMemberIdentification2`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct ClearingSystemMemberId {
         /// `<ClrSysId>`: `Cd` from ExternalClearingSystemIdentification1Code (5) or `Prtry`.
         clr_sys_id: opt CodeOrProprietary<5> = "ClrSysId",
@@ -254,7 +300,7 @@ xml_struct! {
 xml_struct! {
     /// `GenericFinancialIdentification1`, also the shape of `GenericOrganisationIdentification1`
     /// and `GenericPersonIdentification1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct GenericId {
         /// `<Id>`.
         id: req Max35Text = "Id",
@@ -267,7 +313,7 @@ xml_struct! {
 
 xml_struct! {
     /// `FinancialInstitutionIdentification18`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct FinInstnId {
         /// `<BICFI>`.
@@ -287,7 +333,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BranchData3`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct BranchData {
         /// `<Id>`.
@@ -303,7 +349,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BranchAndFinancialInstitutionIdentification6`: an agent (a bank).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Agent {
         /// `<FinInstnId>`.
@@ -333,7 +379,7 @@ impl Agent {
 
 xml_struct! {
     /// `DateAndPlaceOfBirth1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct DateAndPlaceOfBirth {
         /// `<BirthDt>`.
         birth_dt: req IsoDate = "BirthDt",
@@ -348,7 +394,7 @@ xml_struct! {
 
 xml_struct! {
     /// `OrganisationIdentification29`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OrgId {
         /// `<AnyBIC>`.
@@ -362,7 +408,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PersonIdentification13`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PrvtId {
         /// `<DtAndPlcOfBirth>`.
@@ -373,7 +419,7 @@ xml_struct! {
 }
 
 /// `Party38Choice`: an organisation or a private person.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum PartyId {
     /// `<OrgId>`.
     OrgId(OrgId),
@@ -403,7 +449,7 @@ impl ToXml for PartyId {
 
 xml_struct! {
     /// `PartyIdentification135`: a debtor, creditor, ultimate party or initiating party.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct Party {
         /// `<Nm>`.
@@ -458,7 +504,7 @@ impl Party {
 
 xml_struct! {
     /// `GenericAccountIdentification1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct GenericAccountId {
         /// `<Id>`.
         id: req Max34Text = "Id",
@@ -470,7 +516,7 @@ xml_struct! {
 }
 
 /// `AccountIdentification4Choice`.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum AccountId {
     /// `<IBAN>`.
     Iban(Iban),
@@ -500,7 +546,7 @@ impl ToXml for AccountId {
 
 xml_struct! {
     /// `CashAccount38` (proxy omitted).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct CashAccount {
         /// `<Id>`.
@@ -551,7 +597,7 @@ impl CashAccount {
 xml_struct! {
     /// `RemittanceInformation16` (unstructured part; structured remittance is not modelled yet
     /// and is refused in strict mode, reported as unread in lenient mode).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RemittanceInfo {
         /// `<Ustrd>` lines.
@@ -568,7 +614,7 @@ impl RemittanceInfo {
 
 xml_struct! {
     /// `SettlementInstruction7` (pacs.008) / `SettlementInstruction7` (pacs.009).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct SettlementInstruction {
         /// `<SttlmMtd>`.
@@ -611,7 +657,7 @@ impl SettlementInstruction {
 
 xml_struct! {
     /// `PaymentTypeInformation28` (clearing channel omitted).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PaymentTypeInfo {
         /// `<InstrPrty>`.
@@ -627,7 +673,7 @@ xml_struct! {
 
 xml_struct! {
     /// `Charges7`: an amount of charges taken by an agent.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct Charges {
         /// `<Amt>`.
         amt: req Amount = "Amt",
@@ -638,7 +684,7 @@ xml_struct! {
 
 xml_struct! {
     /// `StatusReasonInformation12`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct StatusReason {
         /// `<Orgtr>`: who gave the status.
@@ -667,7 +713,7 @@ impl StatusReason {
 }
 
 /// `DateAndDateTime2Choice`.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum DateOrDateTime {
     /// `<Dt>`.
     Dt(IsoDate),
@@ -724,7 +770,7 @@ pub(crate) fn check_nb_of_txs(
 
 /// `Party40Choice`: a party or an agent.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum PartyOrAgent {
     /// `<Pty>`.
     Pty(Party),
@@ -754,7 +800,7 @@ impl ToXml for PartyOrAgent {
 
 xml_struct! {
     /// `Case5`: an investigation case.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct Case {
         /// `<Id>`.
         id: req Max35Text = "Id",
@@ -767,7 +813,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CaseAssignment5`: who assigns an investigation to whom (camt.056, camt.029).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct CaseAssignment {
         /// `<Id>`: the assignment identification (the message's own reference).
         id: req Max35Text = "Id",
@@ -782,7 +828,7 @@ xml_struct! {
 
 xml_struct! {
     /// `OriginalGroupInformation29`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct OriginalGroupInfo {
         /// `<OrgnlMsgId>`.
         orgnl_msg_id: req Max35Text = "OrgnlMsgId",
@@ -822,7 +868,7 @@ xml_struct! {
     /// `OriginalTransactionReference28`: key elements of the original transaction, as a status
     /// report, return, status request, recall or resolution repeats them (collection, mandate
     /// and creditor scheme parts not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OriginalTransactionRef {
         /// `<IntrBkSttlmAmt>`.

@@ -18,7 +18,7 @@ pub const NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:head.001.001.02";
 /// `Party44Choice`: a financial institution or an organisation.
 // Unboxed on purpose: one header per message, and callers match on it directly.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum HeaderParty {
     /// `<FIId>`: a financial institution (the CBPR+ case).
     FiId(Agent),
@@ -63,7 +63,7 @@ impl ToXml for HeaderParty {
 
 xml_struct! {
     /// `ImplementationSpecification1`: the market practice a message follows.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct MarketPractice {
         /// `<Regy>`: the registry.
         regy: req Max350Text = "Regy",
@@ -74,7 +74,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BusinessApplicationHeader5`: the header of a related message (`<Rltd>`).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct RelatedHeader {
         /// `<CharSet>`.
@@ -126,7 +126,7 @@ impl RelatedHeader {
 
 xml_struct! {
     /// `BusinessApplicationHeaderV02` (`<AppHdr>`).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct AppHdr {
         /// `<CharSet>`.

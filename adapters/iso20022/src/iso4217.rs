@@ -62,6 +62,31 @@ impl serde::Serialize for Currency {
     }
 }
 
+/// JSON in: the alphabetic code of an active or historic currency (as the XML reader reads a
+/// `Ccy` element), as the table's own entry.
+impl<'de> serde::Deserialize<'de> for &'static Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, "an ISO 4217 currency code string", |s| {
+            lookup_any(s).ok_or_else(|| {
+                crate::error::InvalidValue::new("currency", s, "not an ISO 4217 code")
+            })
+        })
+    }
+}
+
+/// JSON in: as `&'static Currency`, copied out of the table.
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let c = <&'static Currency>::deserialize(deserializer)?;
+        Ok(Currency {
+            alpha: c.alpha,
+            numeric: c.numeric,
+            minor_units: c.minor_units,
+            name: c.name,
+        })
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.alpha)

@@ -130,6 +130,7 @@ pub mod camt029;
 pub mod camt056;
 pub mod cbpr;
 pub mod common;
+mod de;
 pub mod error;
 pub mod head;
 pub mod iso4217;

@@ -57,7 +57,11 @@ pub(crate) trait Message: Sized {
 macro_rules! documents {
     ($( $(#[$doc:meta])* $variant:ident($ty:ty) ),* $(,)?) => {
         /// An ISO 20022 `<Document>`, by message kind.
-        #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+        ///
+        /// JSON: the kind's variant name around the message, `{"Pacs008": {...}}`, or
+        /// `{"Unknown": {"namespace", "root", "raw"}}`.
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+        #[serde(try_from = "DocumentJson")]
         #[non_exhaustive]
         pub enum Document {
             $( $(#[$doc])* $variant(Box<$ty>), )*
@@ -113,6 +117,34 @@ macro_rules! documents {
                     return Ok(Some(Document::$variant(Box::new(<$ty as Message>::read(tree, msg)?))));
                 } )*
                 Ok(None)
+            }
+        }
+
+        /// JSON in: the shape `Document` serializes to, before the checks only a whole
+        /// document allows (see `TryFrom`).
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields, rename = "Document")]
+        enum DocumentJson {
+            $( $variant(Box<$ty>), )*
+            Unknown {
+                namespace: String,
+                root: String,
+                raw: String,
+            },
+        }
+
+        impl TryFrom<DocumentJson> for Document {
+            type Error = String;
+
+            fn try_from(json: DocumentJson) -> std::result::Result<Document, String> {
+                match json {
+                    $( DocumentJson::$variant(m) => Ok(Document::$variant(m)), )*
+                    DocumentJson::Unknown { namespace, root, raw } => {
+                        Document::check_unknown(&namespace, &root, &raw)
+                            .map_err(|e| format!("Unknown: {e}"))?;
+                        Ok(Document::Unknown { namespace, root, raw })
+                    }
+                }
             }
         }
 
@@ -184,6 +216,38 @@ impl Document {
         Ok(msg.document)
     }
 
+    /// An unknown document from JSON is what the reader would have kept: a standalone
+    /// `<Document>` (see [`crate::common::RawXml`]) of a kind this crate does not type, in the
+    /// namespace and with the message element its fields say. Rendering writes `raw` as is.
+    fn check_unknown(namespace: &str, root: &str, raw: &str) -> std::result::Result<(), String> {
+        crate::common::RawXml::check_standalone(raw).map_err(|e| format!("raw: {e}"))?;
+        let tree = Tree::parse(raw, &crate::Limits::default()).map_err(|e| e.to_string())?;
+        let doc = tree
+            .roots
+            .first()
+            .copied()
+            .filter(|&r| tree.node(r).name == "Document")
+            .ok_or("raw: not a <Document> element")?;
+        match Document::read(&tree, doc).map_err(|e| format!("raw: {e}"))? {
+            Document::Unknown {
+                namespace: ns,
+                root: r,
+                ..
+            } if ns == namespace && r == root => Ok(()),
+            Document::Unknown {
+                namespace: ns,
+                root: r,
+                ..
+            } => Err(format!(
+                "raw holds <{r}> in namespace {ns:?}, the fields say <{root}> in {namespace:?}"
+            )),
+            typed => Err(format!(
+                "raw is a {} document, which is typed: give it under its own variant",
+                typed.msg_def_idr()
+            )),
+        }
+    }
+
     pub(crate) fn read(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Document> {
         tree.node(id).used.set(true);
         let mut children = tree.children(id);
@@ -214,7 +278,7 @@ impl Document {
 /// The references reconciliation matches on, taken from a document's first transaction (CBPR+
 /// messages carry one). Statement entries have their own: see
 /// [`crate::statement::Entry::transaction_refs`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Keys<'a> {
     /// `GrpHdr/MsgId` (`Assgnmt/Id` for camt.056 / camt.029).
@@ -373,7 +437,8 @@ impl Document {
 }
 
 /// An element lenient parsing did not read (unknown, or out of schema order), kept as written.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct UnreadElement {
     /// Its path, e.g. `/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Tax`.
     pub path: String,
@@ -382,7 +447,8 @@ pub struct UnreadElement {
 }
 
 /// A business message: an optional AppHdr and a Document.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct BusinessMessage {
     /// `<AppHdr>` (head.001.001.02), absent for a bare Document.
     pub app_hdr: Option<AppHdr>,
@@ -390,6 +456,7 @@ pub struct BusinessMessage {
     pub document: Document,
     /// Elements lenient parsing did not read (always empty after a strict parse, and ignored by
     /// rendering).
+    #[serde(default)]
     pub unread: Vec<UnreadElement>,
 }
 

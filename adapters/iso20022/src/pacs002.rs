@@ -19,7 +19,7 @@ pub const ROOT: &str = "FIToFIPmtStsRpt";
 
 xml_struct! {
     /// `GroupHeader91`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -47,7 +47,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `OriginalGroupHeader17`: the message being reported on, and its group status.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupStatus {
         /// `<OrgnlMsgId>`.
@@ -78,7 +78,7 @@ impl OriginalGroupStatus {
 
 xml_struct! {
     /// `PaymentTransaction110`: the status of one original transaction.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionStatusInfo {
         /// `<StsId>`.
@@ -141,7 +141,7 @@ impl TransactionStatusInfo {
 
 xml_struct! {
     /// A pacs.002.001.10 message (the `<FIToFIPmtStsRpt>` inside `<Document>`).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Pacs002 {
         /// `<GrpHdr>`.

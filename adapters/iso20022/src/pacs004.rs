@@ -16,7 +16,8 @@ pub const MSG_DEF_IDR: &str = "pacs.004.001.09";
 pub const ROOT: &str = "PmtRtr";
 
 /// `GroupHeader90` (authorisations not modelled). `NbOfTxs` is derived from the transactions.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GroupHeader {
     /// `<MsgId>`.
@@ -103,7 +104,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `OriginalGroupHeader18`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalGroupReturn {
         /// `<OrgnlMsgId>`.
@@ -119,7 +120,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PaymentTransaction112`: one returned transaction (return chain not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReturnTransaction {
         /// `<RtrId>`.
@@ -205,7 +206,8 @@ impl ReturnTransaction {
 }
 
 /// A pacs.004.001.09 message (`<PmtRtr>`).
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Pacs004 {
     /// `<GrpHdr>`.
@@ -213,8 +215,10 @@ pub struct Pacs004 {
     /// `<OrgnlGrpInf>`.
     pub orgnl_grp_inf: Option<OriginalGroupReturn>,
     /// `<TxInf>`.
+    #[serde(default)]
     pub tx_inf: Vec<ReturnTransaction>,
     /// `<SplmtryData>`.
+    #[serde(default)]
     pub splmtry_data: Vec<SupplementaryData>,
 }
 

@@ -17,7 +17,8 @@ pub const ROOT: &str = "FIToFICstmrCdtTrf";
 
 /// `GroupHeader93`. `NbOfTxs` is not a field: it is written from, and checked against, the
 /// number of transactions.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GroupHeader {
     /// `<MsgId>`.
@@ -106,7 +107,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `PaymentIdentification7`: the references a payment carries end to end.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct PaymentId {
         /// `<InstrId>`: point-to-point reference of the instructing agent.
@@ -142,7 +143,7 @@ impl PaymentId {
 
 xml_struct! {
     /// `InstructionForCreditorAgent1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct InstructionForCreditorAgent {
         /// `<Cd>`.
         cd: opt CreditorAgentInstruction = "Cd",
@@ -153,7 +154,7 @@ xml_struct! {
 
 xml_struct! {
     /// `InstructionForNextAgent1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct InstructionForNextAgent {
         /// `<Cd>`.
         cd: opt NextAgentInstruction = "Cd",
@@ -164,7 +165,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CreditTransferTransaction39`: one customer credit transfer.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct CreditTransfer {
         /// `<PmtId>`.
@@ -304,14 +305,17 @@ impl CreditTransfer {
 }
 
 /// A pacs.008.001.08 message (the `<FIToFICstmrCdtTrf>` inside `<Document>`).
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Pacs008 {
     /// `<GrpHdr>`.
     pub grp_hdr: GroupHeader,
     /// `<CdtTrfTxInf>`: CBPR+ allows exactly one.
+    #[serde(deserialize_with = "crate::de::non_empty")]
     pub cdt_trf_tx_inf: Vec<CreditTransfer>,
     /// `<SplmtryData>`.
+    #[serde(default)]
     pub splmtry_data: Vec<SupplementaryData>,
 }
 

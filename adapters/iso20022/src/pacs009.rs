@@ -19,7 +19,7 @@ pub const ROOT: &str = "FICdtTrf";
 
 xml_struct! {
     /// `InstructionForCreditorAgent2`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct InstructionForCreditorAgent {
         /// `<Cd>`.
         cd: opt FiCreditorAgentInstruction = "Cd",
@@ -30,7 +30,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CreditTransferTransaction37`: the customer credit transfer a cover payment covers.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct UnderlyingCustomerCreditTransfer {
         /// `<UltmtDbtr>`.
@@ -127,7 +127,7 @@ impl UnderlyingCustomerCreditTransfer {
 
 xml_struct! {
     /// `CreditTransferTransaction36`: one bank-to-bank transfer.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct FiCreditTransfer {
         /// `<PmtId>`.
@@ -247,14 +247,17 @@ impl FiCreditTransfer {
 }
 
 /// A pacs.009.001.08 message (`<FICdtTrf>`).
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Pacs009 {
     /// `<GrpHdr>` (GroupHeader93, as in pacs.008).
     pub grp_hdr: GroupHeader,
     /// `<CdtTrfTxInf>`.
+    #[serde(deserialize_with = "crate::de::non_empty")]
     pub cdt_trf_tx_inf: Vec<FiCreditTransfer>,
     /// `<SplmtryData>`.
+    #[serde(default)]
     pub splmtry_data: Vec<SupplementaryData>,
 }
 

@@ -15,7 +15,7 @@ pub const ROOT: &str = "FIToFIPmtStsReq";
 
 xml_struct! {
     /// `OriginalGroupInformation27` (original counts not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct OriginalGroupRequest {
         /// `<OrgnlMsgId>`.
         orgnl_msg_id: req Max35Text = "OrgnlMsgId",
@@ -28,7 +28,7 @@ xml_struct! {
 
 xml_struct! {
     /// `PaymentTransaction113`: the transaction whose status is asked.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct StatusRequestTransaction {
         /// `<StsReqId>`.
@@ -60,7 +60,7 @@ xml_struct! {
 
 xml_struct! {
     /// A pacs.028.001.03 message (`<FIToFIPmtStsReq>`).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Pacs028 {
         /// `<GrpHdr>` (GroupHeader91, as in pacs.002).

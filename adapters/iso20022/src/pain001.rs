@@ -18,7 +18,7 @@ pub const ROOT: &str = "CstmrCdtTrfInitn";
 
 xml_struct! {
     /// `GroupHeader85` (authorisations and control sum not modelled). `NbOfTxs` is derived.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -46,7 +46,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `PaymentIdentification6`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct PaymentId {
         /// `<InstrId>`.
         instr_id: opt Max35Text = "InstrId",
@@ -59,7 +59,7 @@ xml_struct! {
 
 xml_struct! {
     /// `EquivalentAmount2`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct EquivalentAmount {
         /// `<Amt>`.
         amt: req Amount = "Amt",
@@ -69,7 +69,7 @@ xml_struct! {
 }
 
 /// `AmountType4Choice`.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum InstructedAmount {
     /// `<InstdAmt>`.
     InstdAmt(Amount),
@@ -102,7 +102,7 @@ impl ToXml for InstructedAmount {
 xml_struct! {
     /// `CreditTransferTransaction34`: one payment of the order (exchange rate, cheque,
     /// regulatory reporting, tax and related remittance not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Transfer {
         /// `<PmtId>`.
@@ -174,7 +174,8 @@ impl Transfer {
 /// `PaymentInstruction30`: a batch of transfers from one debtor account (control sum and
 /// pooling date not modelled). Its `NbOfTxs` is written from, and checked against, the
 /// transfers.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PaymentInstruction {
     /// `<PmtInfId>`.
@@ -206,6 +207,7 @@ pub struct PaymentInstruction {
     /// `<ChrgsAcctAgt>`.
     pub chrgs_acct_agt: Option<Agent>,
     /// `<CdtTrfTxInf>`: one or more.
+    #[serde(deserialize_with = "crate::de::non_empty")]
     pub cdt_trf_tx_inf: Vec<Transfer>,
 }
 
@@ -305,14 +307,17 @@ impl ToXml for PaymentInstruction {
 }
 
 /// A pain.001.001.09 message (`<CstmrCdtTrfInitn>`).
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Pain001 {
     /// `<GrpHdr>`.
     pub grp_hdr: GroupHeader,
     /// `<PmtInf>`: one or more.
+    #[serde(deserialize_with = "crate::de::non_empty")]
     pub pmt_inf: Vec<PaymentInstruction>,
     /// `<SplmtryData>`.
+    #[serde(default)]
     pub splmtry_data: Vec<SupplementaryData>,
 }
 

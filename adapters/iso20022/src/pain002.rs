@@ -14,7 +14,7 @@ pub const ROOT: &str = "CstmrPmtStsRpt";
 
 xml_struct! {
     /// `GroupHeader86`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -48,7 +48,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `PaymentTransaction105` (tracker data and original transaction reference not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionStatusInfo {
         /// `<StsId>`.
@@ -78,7 +78,7 @@ xml_struct! {
 
 xml_struct! {
     /// `OriginalPaymentInstruction32` (counts not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct OriginalPaymentInstructionStatus {
         /// `<OrgnlPmtInfId>`.
@@ -106,7 +106,7 @@ impl OriginalPaymentInstructionStatus {
 
 xml_struct! {
     /// A pain.002.001.10 message (`<CstmrPmtStsRpt>`).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Pain002 {
         /// `<GrpHdr>`.

@@ -23,7 +23,7 @@ use crate::Limits;
 
 xml_struct! {
     /// `Pagination1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct Pagination {
         /// `<PgNb>`: page number (1 to 5 digits).
         pg_nb: req PageNumber = "PgNb",
@@ -35,6 +35,22 @@ xml_struct! {
 /// `Max5NumericText`: a page number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct PageNumber(pub u32);
+
+/// Largest page number `Max5NumericText` can carry.
+const PAGE_NUMBER_MAX: u32 = 99_999;
+
+/// JSON in: a number of at most 5 digits (the writer could not write a larger one).
+impl<'de> serde::Deserialize<'de> for PageNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(deserializer)?;
+        if n > PAGE_NUMBER_MAX {
+            return Err(serde::de::Error::custom(format!(
+                "invalid Max5NumericText {n}: 1 to 5 digits"
+            )));
+        }
+        Ok(PageNumber(n))
+    }
+}
 
 impl Leaf for PageNumber {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
@@ -53,7 +69,7 @@ impl Leaf for PageNumber {
 xml_struct! {
     /// `GroupHeader81`: the header of a camt.052/053/054 (original business query not
     /// modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
         /// `<MsgId>`.
@@ -84,7 +100,7 @@ impl GroupHeader {
 
 xml_struct! {
     /// `DateTimePeriod1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct DateTimePeriod {
         /// `<FrDtTm>`.
         fr_dt_tm: req IsoDateTime = "FrDtTm",
@@ -95,7 +111,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CashAccount39`: the reported account (proxy not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReportedAccount {
         /// `<Id>`.
@@ -137,7 +153,7 @@ impl ReportedAccount {
 
 xml_struct! {
     /// `BalanceType13` (sub-type not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct BalanceType {
         /// `<CdOrPrtry>`: `Cd` from ExternalBalanceType1Code (`OPBD`, `CLBD`, `ITBD`, ...).
         cd_or_prtry: req CodeOrProprietary<4> = "CdOrPrtry",
@@ -146,7 +162,7 @@ xml_struct! {
 
 xml_struct! {
     /// `CashBalance8` (credit lines and availability not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Balance {
         /// `<Tp>`.
@@ -186,7 +202,7 @@ impl Balance {
 
 xml_struct! {
     /// `BankTransactionCodeStructure6`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct BankTransactionFamily {
         /// `<Cd>`.
         cd: req Max4Text = "Cd",
@@ -197,7 +213,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BankTransactionCodeStructure5`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct BankTransactionDomain {
         /// `<Cd>`.
         cd: req Max4Text = "Cd",
@@ -208,7 +224,7 @@ xml_struct! {
 
 xml_struct! {
     /// `ProprietaryBankTransactionCodeStructure1`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct ProprietaryBankTransactionCode {
         /// `<Cd>`.
         cd: req Max35Text = "Cd",
@@ -219,7 +235,7 @@ xml_struct! {
 
 xml_struct! {
     /// `BankTransactionCodeStructure4`.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     pub struct BankTransactionCode {
         /// `<Domn>`: ISO domain / family / sub-family (e.g. `PMNT` / `RCDT` / `XBCT`).
         domn: opt BankTransactionDomain = "Domn",
@@ -230,7 +246,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionReferences6` (proprietary references not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct TransactionRefs {
         /// `<MsgId>`.
@@ -266,7 +282,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionParties6` (trading and proprietary parties not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RelatedParties {
         /// `<InitgPty>`.
@@ -288,7 +304,7 @@ xml_struct! {
 
 xml_struct! {
     /// `TransactionAgents5` (the usual agents; others not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RelatedAgents {
         /// `<InstgAgt>`.
@@ -307,7 +323,7 @@ xml_struct! {
 xml_struct! {
     /// `EntryTransaction10`: the details of one transaction in an entry (the commonly used
     /// parts).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EntryTransaction {
         /// `<Refs>`: the references to reconcile on (UETR, EndToEndId, ...).
@@ -337,7 +353,7 @@ xml_struct! {
 
 xml_struct! {
     /// `EntryDetails9` (batch information not modelled).
-    #[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EntryDetails {
         /// `<TxDtls>`.
@@ -347,7 +363,7 @@ xml_struct! {
 
 xml_struct! {
     /// `ReportEntry10`: one booked (or pending) movement on the account.
-    #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Entry {
         /// `<NtryRef>`.
@@ -421,7 +437,7 @@ impl Entry {
 
 /// Which of the three reports: they differ only in element names and in whether balances are
 /// required, allowed or absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReportKind {
     /// camt.053 `Stmt`: at least one balance.
     Statement,
@@ -488,7 +504,8 @@ impl ReportKind {
 
 /// `AccountStatement9` / `AccountReport25` / `AccountNotification17`: one report on one account
 /// (interest, summaries and reporting sequences not modelled).
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AccountReport {
     /// `<Id>`.
@@ -496,8 +513,10 @@ pub struct AccountReport {
     /// `<StmtPgntn>` / `<RptPgntn>` / `<NtfctnPgntn>`.
     pub pgntn: Option<Pagination>,
     /// `<ElctrncSeqNb>`.
+    #[serde(default, deserialize_with = "crate::de::opt_number")]
     pub elctrnc_seq_nb: Option<u64>,
     /// `<LglSeqNb>`.
+    #[serde(default, deserialize_with = "crate::de::opt_number")]
     pub lgl_seq_nb: Option<u64>,
     /// `<CreDtTm>`.
     pub cre_dt_tm: Option<IsoDateTime>,
@@ -510,8 +529,10 @@ pub struct AccountReport {
     /// `<RltdAcct>`.
     pub rltd_acct: Option<CashAccount>,
     /// `<Bal>` (camt.053: at least one; camt.054: none).
+    #[serde(default)]
     pub bal: Vec<Balance>,
     /// `<Ntry>`.
+    #[serde(default)]
     pub ntry: Vec<Entry>,
     /// `<AddtlStmtInf>` / `<AddtlRptInf>` / `<AddtlNtfctnInf>`.
     pub addtl_inf: Option<Max500Text>,
@@ -591,16 +612,19 @@ impl AccountReport {
 }
 
 macro_rules! report_message {
-    ($(#[$doc:meta])* $name:ident, $kind:expr, $module_ns:literal, $def:literal) => {
+    ($(#[$doc:meta])* $name:ident, $kind:expr, $module_ns:literal, $def:literal, $reports_de:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, serde::Serialize, PartialEq)]
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
         #[non_exhaustive]
         pub struct $name {
             /// `<GrpHdr>`.
             pub grp_hdr: GroupHeader,
             /// The reports (`<Stmt>`, `<Rpt>` or `<Ntfctn>`), at least one.
+            #[serde(deserialize_with = $reports_de)]
             pub reports: Vec<AccountReport>,
             /// `<SplmtryData>`.
+            #[serde(default)]
             pub splmtry_data: Vec<SupplementaryData>,
         }
 
@@ -669,25 +693,65 @@ report_message!(
     Camt053,
     ReportKind::Statement,
     "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
-    "camt.053.001.08"
+    "camt.053.001.08",
+    "statement_reports"
 );
 report_message!(
     /// A camt.052.001.08 bank-to-customer account report (`<BkToCstmrAcctRpt>`).
     Camt052,
     ReportKind::Report,
     "urn:iso:std:iso:20022:tech:xsd:camt.052.001.08",
-    "camt.052.001.08"
+    "camt.052.001.08",
+    "account_reports"
 );
 report_message!(
     /// A camt.054.001.08 debit/credit notification (`<BkToCstmrDbtCdtNtfctn>`).
     Camt054,
     ReportKind::Notification,
     "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
-    "camt.054.001.08"
+    "camt.054.001.08",
+    "notification_reports"
 );
 
+/// JSON in for a message's reports: at least one, and balances as the kind requires them
+/// (the writer leaves out a notification's balances, so accepting them would drop data).
+fn reports_of<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    kind: ReportKind,
+) -> Result<Vec<AccountReport>, D::Error> {
+    let reports: Vec<AccountReport> = crate::de::non_empty(deserializer)?;
+    for (i, r) in reports.iter().enumerate() {
+        let problem = match kind {
+            ReportKind::Statement if r.bal.is_empty() => "a statement has at least one balance",
+            ReportKind::Notification if !r.bal.is_empty() => "a notification has no balances",
+            _ => continue,
+        };
+        return Err(serde::de::Error::custom(format!(
+            "report {i}: bal: {problem} ({})",
+            kind.element()
+        )));
+    }
+    Ok(reports)
+}
+
+fn statement_reports<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<AccountReport>, D::Error> {
+    reports_of(d, ReportKind::Statement)
+}
+
+fn account_reports<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<AccountReport>, D::Error> {
+    reports_of(d, ReportKind::Report)
+}
+
+fn notification_reports<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<AccountReport>, D::Error> {
+    reports_of(d, ReportKind::Notification)
+}
+
 /// What [`EntryStream`] yields, in document order.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum StreamItem {
     /// The group header (once, first).

@@ -114,6 +114,13 @@ impl<const MAX: usize> serde::Serialize for Text<MAX> {
     }
 }
 
+/// JSON in: a string, checked as [`Text::new`] checks it.
+impl<'de, const MAX: usize> serde::Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, "a text string", |s| Self::new(s))
+    }
+}
+
 impl<const MAX: usize> fmt::Display for Text<MAX> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -198,6 +205,13 @@ macro_rules! checked_string {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
+            }
+        }
+
+        /// JSON in: a string, checked as `new` checks it.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::de::from_str(deserializer, concat!("a ", $kind, " string"), |s| Self::new(s))
             }
         }
 
@@ -487,6 +501,13 @@ impl serde::Serialize for IsoDateTime {
     }
 }
 
+/// JSON in: a string, checked as [`IsoDateTime::new`] checks it and kept as written.
+impl<'de> serde::Deserialize<'de> for IsoDateTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, "an ISO date-time string", |s| Self::new(s))
+    }
+}
+
 impl fmt::Display for IsoDateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -636,6 +657,13 @@ impl serde::Serialize for IsoDate {
     }
 }
 
+/// JSON in: a `YYYY-MM-DD` string.
+impl<'de> serde::Deserialize<'de> for IsoDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::de::from_str(deserializer, "an ISO date string (YYYY-MM-DD)", Self::new)
+    }
+}
+
 impl fmt::Display for IsoDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::with_capacity(10);
@@ -735,6 +763,13 @@ macro_rules! closed_code {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.code())
+            }
+        }
+
+        /// JSON in: the code as a string, one of the enumeration (as the XML reader reads it).
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::de::from_str(deserializer, concat!("a ", $kind, " code string"), str::parse)
             }
         }
     };
@@ -908,6 +943,13 @@ macro_rules! open_code {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.code())
+            }
+        }
+
+        /// JSON in: the code as a string; a code without a variant is kept in `Other`.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::de::from_str(deserializer, "a code string", str::parse)
             }
         }
     };

@@ -15,10 +15,7 @@ macro_rules! xml_struct {
             $( $(#[$fm:meta])* $field:ident : $kind:ident $ty:ty = $tag:literal $(max $max:expr)? ),* $(,)?
         }
     ) => {
-        $(#[$m])*
-        pub struct $name {
-            $( $(#[$fm])* pub $field: xml_struct!(@ty $kind $ty), )*
-        }
+        xml_struct!(@struct [$(#[$m])*] $name [] $( $(#[$fm])* $field : $kind $ty = $tag $(max $max)? , )*);
 
         impl $crate::xml::reader::FromXml for $name {
             fn from_xml(tree: &$crate::xml::reader::Tree<'_>, id: $crate::xml::reader::NodeId) -> $crate::error::XResult<Self> {
@@ -46,10 +43,32 @@ macro_rules! xml_struct {
             }
         }
     };
-    (@ty req $ty:ty) => { $ty };
-    (@ty opt $ty:ty) => { Option<$ty> };
-    (@ty many $ty:ty) => { Vec<$ty> };
-    (@ty some $ty:ty) => { Vec<$ty> };
+    // The struct itself, one field at a time, so that each kind gets its serde attributes:
+    // JSON in accepts exactly what JSON out writes (absent `opt` / `many` read as None / empty)
+    // and refuses what the XML reader refuses (unknown fields, `some` empty, `max` exceeded).
+    (@struct [$($m:tt)*] $name:ident [$($done:tt)*]) => {
+        $($m)*
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($done)* }
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : req $ty:ty = $tag:literal , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* pub $field: $ty,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : opt $ty:ty = $tag:literal , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* pub $field: Option<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default)] pub $field: Vec<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max $max:expr , $($rest:tt)*) => {
+        // A `deserialize_with` path is a string the macro cannot build from `$max`: each bound
+        // has its own function in `crate::de`, and this fails to compile for a bound without one.
+        const _: () = assert!($max == 7, "add a crate::de::at_most_N for this bound");
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_7")] pub $field: Vec<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : some $ty:ty = $tag:literal , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(deserialize_with = "crate::de::non_empty")] pub $field: Vec<$ty>,] $($rest)*);
+    };
     (@read $seq:ident req $tag:literal) => { $seq.req($tag)? };
     (@read $seq:ident opt $tag:literal) => { $seq.opt($tag)? };
     (@read $seq:ident many $tag:literal) => { $seq.many($tag, usize::MAX)? };
