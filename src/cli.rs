@@ -94,6 +94,103 @@ pub enum Iso20022Action {
     /// Check a message: schema shape (strict parse) and CBPR+ usage rules. One line per
     /// finding; exit code 1 when there is any.
     Validate { file: PathBuf },
+    /// Write a message as XML from its JSON: what `parse` prints, a business message
+    /// (`app_hdr`, `document`), or the bare document. With an `app_hdr` the output is the
+    /// envelope (AppHdr + Document), otherwise a bare Document. Every value is checked as
+    /// parsing checks it; a bad one is reported with its JSON path, exit code 1.
+    Render {
+        #[arg(value_parser = MxKind::parse, help = MxKind::help())]
+        kind: MxKind,
+        /// The JSON file, or `-` for standard input.
+        #[arg(long)]
+        input: PathBuf,
+        /// Insist on the envelope: refuse input without an `app_hdr` (rather than writing a
+        /// bare Document).
+        #[arg(long)]
+        envelope: bool,
+    },
+}
+
+/// A message kind `iso20022 render` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MxKind {
+    /// The short name, `pacs.008`.
+    pub short: &'static str,
+    /// The message definition identifier, `pacs.008.001.08`.
+    pub msg_def_idr: &'static str,
+}
+
+impl MxKind {
+    /// Every kind the ISO 20022 crate types.
+    pub const ALL: [MxKind; 12] = [
+        MxKind::new("pacs.008", iso20022::pacs008::MSG_DEF_IDR),
+        MxKind::new("pacs.009", iso20022::pacs009::MSG_DEF_IDR),
+        MxKind::new("pacs.002", iso20022::pacs002::MSG_DEF_IDR),
+        MxKind::new("pacs.004", iso20022::pacs004::MSG_DEF_IDR),
+        MxKind::new("pacs.028", iso20022::pacs028::MSG_DEF_IDR),
+        MxKind::new("camt.056", iso20022::camt056::MSG_DEF_IDR),
+        MxKind::new("camt.029", iso20022::camt029::MSG_DEF_IDR),
+        MxKind::new("camt.052", iso20022::statement::Camt052::MSG_DEF_IDR),
+        MxKind::new("camt.053", iso20022::statement::Camt053::MSG_DEF_IDR),
+        MxKind::new("camt.054", iso20022::statement::Camt054::MSG_DEF_IDR),
+        MxKind::new("pain.001", iso20022::pain001::MSG_DEF_IDR),
+        MxKind::new("pain.002", iso20022::pain002::MSG_DEF_IDR),
+    ];
+
+    const fn new(short: &'static str, msg_def_idr: &'static str) -> Self {
+        MxKind { short, msg_def_idr }
+    }
+
+    /// `pacs.008`, `pacs.008.001.08` or `pacs008` (any case).
+    pub fn parse(name: &str) -> Result<MxKind, String> {
+        let squash = |s: &str| s.replace('.', "").to_ascii_lowercase();
+        let wanted = squash(name);
+        Self::ALL
+            .into_iter()
+            .find(|k| squash(k.short) == wanted || squash(k.msg_def_idr) == wanted)
+            .ok_or_else(|| format!("unknown message kind {name:?}; accepted: {}", Self::names()))
+    }
+
+    fn names() -> String {
+        let names: Vec<String> = Self::ALL
+            .iter()
+            .map(|k| format!("{} ({})", k.short, k.msg_def_idr))
+            .collect();
+        names.join(", ")
+    }
+
+    fn help() -> String {
+        format!(
+            "Message kind, e.g. pacs.008, pacs.008.001.08 or pacs008. Accepted: {}",
+            Self::names()
+        )
+    }
+
+    /// The input as a bare message of this kind (`{"grp_hdr": ...}`).
+    fn bare(self, json: &str) -> Result<iso20022::Document, String> {
+        use iso20022::{camt029, camt056, pacs002, pacs004, pacs008, pacs009, pacs028};
+        use iso20022::{pain001, pain002, statement, Document};
+        fn de<T: serde::de::DeserializeOwned + Into<Document>>(
+            json: &str,
+        ) -> Result<Document, String> {
+            from_json::<T>(json).map(Into::into)
+        }
+        match self.msg_def_idr {
+            pacs008::MSG_DEF_IDR => de::<pacs008::Pacs008>(json),
+            pacs009::MSG_DEF_IDR => de::<pacs009::Pacs009>(json),
+            pacs002::MSG_DEF_IDR => de::<pacs002::Pacs002>(json),
+            pacs004::MSG_DEF_IDR => de::<pacs004::Pacs004>(json),
+            pacs028::MSG_DEF_IDR => de::<pacs028::Pacs028>(json),
+            camt056::MSG_DEF_IDR => de::<camt056::Camt056>(json),
+            camt029::MSG_DEF_IDR => de::<camt029::Camt029>(json),
+            statement::Camt052::MSG_DEF_IDR => de::<statement::Camt052>(json),
+            statement::Camt053::MSG_DEF_IDR => de::<statement::Camt053>(json),
+            statement::Camt054::MSG_DEF_IDR => de::<statement::Camt054>(json),
+            pain001::MSG_DEF_IDR => de::<pain001::Pain001>(json),
+            pain002::MSG_DEF_IDR => de::<pain002::Pain002>(json),
+            other => Err(format!("internal: no reader for {other}")),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -421,6 +518,155 @@ fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
+/// What `iso20022 parse` prints. Serialized straight from the types (not through a
+/// `serde_json::Value`, which would sort the keys): fields come in schema order, and an amount's
+/// `ccy` before its `amount`, so that `render` can check the amount where it stands.
+#[derive(serde::Serialize)]
+struct ParseOutput<'a> {
+    /// The message definition identifier.
+    message: &'a str,
+    /// The reconciliation keys (derived from `parsed`).
+    keys: iso20022::Keys<'a>,
+    parsed: &'a iso20022::BusinessMessage,
+}
+
+/// `ParseOutput` read back by `render`: `message` and `keys` are derived from `parsed`, so they
+/// may be left out; when present they must agree with it (an edited key would otherwise be
+/// silently ignored).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParseOutputIn {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    keys: Option<serde_json::Value>,
+    parsed: iso20022::BusinessMessage,
+}
+
+/// Largest JSON input `render` reads, in bytes: the XML reader's default limit is 4 MiB, and a
+/// message as pretty-printed JSON is up to about three times its XML.
+const RENDER_JSON_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// Reads JSON with the path of the offending field in the error:
+/// `cdt_trf_tx_inf[0].intr_bk_sttlm_amt.amount: invalid amount "1.234" for EUR: ...`.
+fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let value: T = serde_path_to_error::deserialize(&mut *de)
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+fn read_input(input: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let name = input.display();
+    let reader: Box<dyn Read> = if input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(input).with_context(|| format!("reading {name}"))?)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(RENDER_JSON_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {name}"))?;
+    if bytes.len() as u64 > RENDER_JSON_BYTES_MAX {
+        bail!("{name}: larger than {RENDER_JSON_BYTES_MAX} bytes");
+    }
+    String::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8"))
+}
+
+/// The message in `json`, whichever of the accepted shapes it has (told apart by its
+/// top-level keys).
+fn message_from_json(kind: MxKind, json: &str) -> Result<iso20022::BusinessMessage, String> {
+    use serde::de::IgnoredAny;
+    let top: std::collections::BTreeMap<String, IgnoredAny> =
+        serde_json::from_str(json).map_err(|e| format!("not a JSON object: {e}"))?;
+    let has = |key: &str| top.contains_key(key);
+    let variant = |name: &str| {
+        let mut v = name.replace('.', "");
+        v[..1].make_ascii_uppercase();
+        v
+    };
+    let message = if has("parsed") {
+        let out: ParseOutputIn = from_json(json)?;
+        check_derived(&out)?;
+        out.parsed
+    } else if has("document") {
+        from_json(json)?
+    } else if top.len() == 1 && MxKind::ALL.iter().any(|k| has(&variant(k.short))) {
+        iso20022::BusinessMessage {
+            app_hdr: None,
+            document: from_json(json)?,
+            unread: Vec::new(),
+        }
+    } else {
+        iso20022::BusinessMessage {
+            app_hdr: None,
+            document: kind.bare(json)?,
+            unread: Vec::new(),
+        }
+    };
+    let found = message.document.msg_def_idr();
+    if found != kind.msg_def_idr {
+        return Err(format!(
+            "the input holds a {found} document, not {} as asked",
+            kind.msg_def_idr
+        ));
+    }
+    Ok(message)
+}
+
+/// `message` and `keys` of `parse` output say what `parsed` says.
+fn check_derived(out: &ParseOutputIn) -> Result<(), String> {
+    let msg_def_idr = out.parsed.document.msg_def_idr();
+    if let Some(m) = out.message.as_deref().filter(|m| *m != msg_def_idr) {
+        return Err(format!(
+            "message: {m:?}, but parsed.document is {msg_def_idr}"
+        ));
+    }
+    if let Some(keys) = &out.keys {
+        let derived = serde_json::to_value(out.parsed.keys()).map_err(|e| e.to_string())?;
+        if *keys != derived {
+            return Err(
+                "keys: differ from the keys of parsed (they are derived, not read: edit parsed, or leave keys out)"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn render(kind: MxKind, input: &std::path::Path, envelope: bool) -> anyhow::Result<()> {
+    let json = read_input(input)?;
+    let name = match input.to_str() {
+        Some("-") => "standard input".to_owned(),
+        _ => input.display().to_string(),
+    };
+    let mut message = message_from_json(kind, &json).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    if envelope && message.app_hdr.is_none() {
+        bail!("{name}: app_hdr: missing, and --envelope asks for the envelope (AppHdr + Document)");
+    }
+    if let Some(first) = message.unread.first() {
+        eprintln!(
+            "warning: {name}: {} element(s) listed in unread are not rendered (first: {})",
+            message.unread.len(),
+            first.path
+        );
+        message.unread.clear();
+    }
+    let xml = message.render();
+    // What is written must read back as the same message: a check on this program, not on
+    // the input, which deserialization has already checked.
+    let back = iso20022::BusinessMessage::parse_with(&xml, &iso20022::ParseOptions::strict())
+        .context("internal: the rendered XML does not read back")?;
+    if back != message {
+        bail!("internal: the rendered XML reads back as a different message");
+    }
+    println!("{xml}");
+    Ok(())
+}
+
 fn iso20022_cmd(action: Iso20022Action) -> anyhow::Result<()> {
     match action {
         Iso20022Action::Parse { file, strict } => {
@@ -431,13 +677,18 @@ fn iso20022_cmd(action: Iso20022Action) -> anyhow::Result<()> {
             };
             let message = iso20022::BusinessMessage::parse_with(&text, &options)
                 .with_context(|| format!("{}", file.display()))?;
-            let json = serde_json::json!({
-                "message": message.document.msg_def_idr(),
-                "keys": message.keys(),
-                "parsed": message,
-            });
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            let output = ParseOutput {
+                message: message.document.msg_def_idr(),
+                keys: message.keys(),
+                parsed: &message,
+            };
+            println!("{}", serde_json::to_string_pretty(&output)?);
         }
+        Iso20022Action::Render {
+            kind,
+            input,
+            envelope,
+        } => render(kind, &input, envelope)?,
         Iso20022Action::Validate { file } => {
             let text = read_text(&file)?;
             let message = match iso20022::BusinessMessage::parse_with(

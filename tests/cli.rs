@@ -238,3 +238,118 @@ fn iso20022_validate_and_parse_a_rendered_pacs008() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("[SCHEMA]"), "{}", text(&out));
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("adapters/iso20022/tests/fixtures")
+        .join(name)
+}
+
+fn render_stdin(args: &[&str], json: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn iso20022_parse_render_parse_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = fixture("pacs008_envelope_default_ns_splmtry.xml");
+    let out = corridor(&["iso20022", "parse", "--strict", xml.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = dir.path().join("pacs008.json");
+    std::fs::write(&json, &out.stdout).unwrap();
+
+    let out = corridor(&[
+        "iso20022",
+        "render",
+        "pacs.008",
+        "--input",
+        json.to_str().unwrap(),
+        "--envelope",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rendered = dir.path().join("rendered.xml");
+    std::fs::write(&rendered, &out.stdout).unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<Envelope xmlns="));
+
+    let again = corridor(&["iso20022", "parse", "--strict", rendered.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", text(&again));
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let second: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        first, second,
+        "parse -> render -> parse gives the same message"
+    );
+
+    // The bare document, from standard input, under any spelling of the kind: a bare Document.
+    let document = serde_json::to_string(&first["parsed"]["document"]["Pacs008"]).unwrap();
+    let out = render_stdin(
+        &["iso20022", "render", "pacs008", "--input", "-"],
+        &document,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let bare = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        bare.contains("<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">")
+            && !bare.contains("AppHdr"),
+        "{bare}"
+    );
+    let out = render_stdin(
+        &[
+            "iso20022",
+            "render",
+            "pacs.008.001.08",
+            "--input",
+            "-",
+            "--envelope",
+        ],
+        &document,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("app_hdr: missing"), "{}", text(&out));
+}
+
+#[test]
+fn iso20022_render_refuses_bad_input_with_its_path() {
+    let xml = fixture("pacs008_envelope_default_ns_splmtry.xml");
+    let out = corridor(&["iso20022", "parse", xml.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = String::from_utf8(out.stdout).unwrap();
+    let amount = r#""amount": ""#;
+    let at = json.find(amount).expect("an amount") + amount.len();
+    let end = at + json[at..].find('"').unwrap();
+    // One more decimal than the currency allows.
+    let bad = format!("{}{}1{}", &json[..at], &json[at..end], &json[end..]);
+    let out = render_stdin(&["iso20022", "render", "pacs.008", "--input", "-"], &bad);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert_eq!(said.lines().count(), 1, "one line: {said}");
+    assert!(
+        said.starts_with("error: standard input: parsed.document.Pacs008.")
+            && said.contains("_amt.amount: invalid amount")
+            && said.contains("refusing to round"),
+        "{said}"
+    );
+
+    let out = render_stdin(&["iso20022", "render", "pacs.007", "--input", "-"], &json);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+    assert!(
+        text(&out).contains("unknown message kind")
+            && text(&out).contains("pacs.008 (pacs.008.001.08)"),
+        "{}",
+        text(&out)
+    );
+}
