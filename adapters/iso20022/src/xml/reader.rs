@@ -104,11 +104,9 @@ static TEXT_CLASS: [u8; 256] = {
 
 /// Length of the element's qualified name (prefix included) at the start of `node.start`.
 fn qname_len(node: &Node<'_>) -> usize {
-    if node.prefix.is_empty() {
-        node.name.len()
-    } else {
-        node.prefix.len() + 1 + node.name.len()
-    }
+    // `name` is a slice of `start` ending the qualified name; measuring from the pointers
+    // holds even for odd names such as `:x` (an empty prefix before the colon).
+    node.name.as_ptr() as usize - node.start.as_ptr() as usize + node.name.len()
 }
 
 fn find_byte(b: &[u8], needle: u8, from: usize) -> Option<usize> {
@@ -1073,6 +1071,9 @@ mod scanner_vs_quick_xml {
         assert_eq!(t.text(1), "1");
         assert_eq!(t.raw(1), "<x>1</x>");
         same("<AppHdr/><Document/>");
+        // Found by fuzzing: a colon with nothing before it, then a multi-byte character.
+        same("<:\u{13E}></:\u{13E}>");
+        assert!(Tree::parse("<:\u{13E}></>", &Limits::default()).is_err());
     }
 
     #[test]
