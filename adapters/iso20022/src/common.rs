@@ -87,6 +87,36 @@ impl<const CD: usize> ToXml for CodeOrProprietary<CD> {
     }
 }
 
+/// A choice between a code from a closed ISO list and a proprietary value, as in
+/// `AddressType3Choice`, `ReferredDocumentType3Choice` and `CreditorReferenceType1Choice`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub enum CodeChoice<C, P> {
+    /// `<Cd>`.
+    Cd(C),
+    /// `<Prtry>`.
+    Prtry(P),
+}
+
+impl<C: FromXml, P: FromXml> FromXml for CodeChoice<C, P> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
+        match choice(tree, id, &["Cd", "Prtry"])? {
+            (c, 0) => Ok(Self::Cd(C::from_xml(tree, c)?)),
+            (c, _) => Ok(Self::Prtry(P::from_xml(tree, c)?)),
+        }
+    }
+}
+
+impl<C: ToXml, P: ToXml> ToXml for CodeChoice<C, P> {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        match self {
+            Self::Cd(c) => c.to_xml(out, "Cd"),
+            Self::Prtry(p) => p.to_xml(out, "Prtry"),
+        }
+        out.end(name);
+    }
+}
+
 impl FromXml for Amount {
     fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
         tree.node(id).used.set(true);
@@ -224,10 +254,12 @@ impl ToXml for Envelope {
 }
 
 xml_struct! {
-    /// `PostalAddress24` (address type omitted).
+    /// `PostalAddress24`.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostalAddress {
+        /// `<AdrTp>`: a type code, or a proprietary type.
+        adr_tp: opt AddressType = "AdrTp",
         /// `<Dept>`.
         dept: opt Max70Text = "Dept",
         /// `<SubDept>`.
@@ -258,6 +290,123 @@ xml_struct! {
         ctry: opt CountryCode = "Ctry",
         /// `<AdrLine>`, at most 7.
         adr_line: many Max70Text = "AdrLine" max 7,
+    }
+}
+
+/// `AddressType3Choice`.
+pub type AddressType = CodeChoice<AddressType2, GenericIdentification30>;
+
+xml_struct! {
+    /// `GenericIdentification30`: a proprietary code with its issuer.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct GenericIdentification30 {
+        /// `<Id>`.
+        id: req Exact4AlphaNumeric = "Id",
+        /// `<Issr>`.
+        issr: req Max35Text = "Issr",
+        /// `<SchmeNm>`.
+        schme_nm: opt Max35Text = "SchmeNm",
+    }
+}
+
+xml_struct! {
+    /// `Contact4`: how to reach a party.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct Contact {
+        /// `<NmPrfx>`.
+        nm_prfx: opt NamePrefix = "NmPrfx",
+        /// `<Nm>`.
+        nm: opt Max140Text = "Nm",
+        /// `<PhneNb>`.
+        phne_nb: opt PhoneNumber = "PhneNb",
+        /// `<MobNb>`.
+        mob_nb: opt PhoneNumber = "MobNb",
+        /// `<FaxNb>`.
+        fax_nb: opt PhoneNumber = "FaxNb",
+        /// `<EmailAdr>`.
+        email_adr: opt Max2048Text = "EmailAdr",
+        /// `<EmailPurp>`.
+        email_purp: opt Max35Text = "EmailPurp",
+        /// `<JobTitl>`.
+        job_titl: opt Max35Text = "JobTitl",
+        /// `<Rspnsblty>`.
+        rspnsblty: opt Max35Text = "Rspnsblty",
+        /// `<Dept>`.
+        dept: opt Max70Text = "Dept",
+        /// `<Othr>`: other channels.
+        othr: many OtherContact = "Othr",
+        /// `<PrefrdMtd>`.
+        prefrd_mtd: opt PreferredContactMethod = "PrefrdMtd",
+    }
+}
+
+xml_struct! {
+    /// `OtherContact1`: a contact channel the code list does not name.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct OtherContact {
+        /// `<ChanlTp>`.
+        chanl_tp: req Max4Text = "ChanlTp",
+        /// `<Id>`.
+        id: opt Max128Text = "Id",
+    }
+}
+
+impl FromXml for Box<Contact> {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
+        Contact::from_xml(tree, id).map(Box::new)
+    }
+}
+
+impl ToXml for Box<Contact> {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        Contact::to_xml(self, out, name);
+    }
+}
+
+xml_struct! {
+    /// `RegulatoryReporting3`: information a regulator asks to travel with the payment.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct RegulatoryReporting {
+        /// `<DbtCdtRptgInd>`.
+        dbt_cdt_rptg_ind: opt RegulatoryReportingType = "DbtCdtRptgInd",
+        /// `<Authrty>`.
+        authrty: opt RegulatoryAuthority = "Authrty",
+        /// `<Dtls>`.
+        dtls: many StructuredRegulatoryReporting = "Dtls",
+    }
+}
+
+xml_struct! {
+    /// `RegulatoryAuthority2`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct RegulatoryAuthority {
+        /// `<Nm>`.
+        nm: opt Max140Text = "Nm",
+        /// `<Ctry>`.
+        ctry: opt CountryCode = "Ctry",
+    }
+}
+
+xml_struct! {
+    /// `StructuredRegulatoryReporting3`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct StructuredRegulatoryReporting {
+        /// `<Tp>`.
+        tp: opt Max35Text = "Tp",
+        /// `<Dt>`.
+        dt: opt IsoDate = "Dt",
+        /// `<Ctry>`.
+        ctry: opt CountryCode = "Ctry",
+        /// `<Cd>`.
+        cd: opt Max10Text = "Cd",
+        /// `<Amt>`.
+        amt: opt Amount = "Amt",
+        /// `<Inf>`.
+        inf: many Max35Text = "Inf",
     }
 }
 
@@ -460,6 +609,8 @@ xml_struct! {
         id: opt PartyId = "Id",
         /// `<CtryOfRes>`.
         ctry_of_res: opt CountryCode = "CtryOfRes",
+        /// `<CtctDtls>`.
+        ctct_dtls: opt Box<Contact> = "CtctDtls",
     }
 }
 
@@ -595,11 +746,23 @@ impl CashAccount {
 }
 
 xml_struct! {
-    /// `RemittanceInformation16` (unstructured part; structured remittance is not modelled yet
-    /// and is refused in strict mode, reported as unread in lenient mode).
+    /// `RemittanceInformation16`: unstructured lines and structured remittance.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RemittanceInfo {
+        /// `<Ustrd>` lines.
+        ustrd: many Max140Text = "Ustrd",
+        /// `<Strd>`: structured remittance (documents, amounts, creditor reference).
+        strd: many crate::remittance::StructuredRemittance = "Strd",
+    }
+}
+
+xml_struct! {
+    /// `RemittanceInformation2`: unstructured lines only (a pacs.009's own remittance, as
+    /// opposed to that of the customer transfer it covers).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct UnstructuredRemittance {
         /// `<Ustrd>` lines.
         ustrd: many Max140Text = "Ustrd",
     }
@@ -608,7 +771,10 @@ xml_struct! {
 impl RemittanceInfo {
     /// One unstructured line.
     pub fn unstructured(line: Max140Text) -> Self {
-        RemittanceInfo { ustrd: vec![line] }
+        RemittanceInfo {
+            ustrd: vec![line],
+            strd: Vec::new(),
+        }
     }
 }
 

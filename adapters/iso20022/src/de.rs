@@ -71,15 +71,26 @@ where
     deserializer.deserialize_seq(AtMost::<T, MAX>(PhantomData))
 }
 
-/// `at_most` for `xml_struct!`'s `max 7` (postal address lines): a `deserialize_with` path is a
-/// string, so each bound used gets a named function; the macro checks it names the right one.
-pub(crate) fn at_most_7<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    at_most::<D, T, 7>(deserializer)
+/// `at_most` for `xml_struct!`'s `max N` bounds: a `deserialize_with` path is a string, so each
+/// bound used gets a named function, and the macro an arm naming it.
+macro_rules! at_most_fns {
+    ($($name:ident = $max:literal: $what:literal),* $(,)?) => {$(
+        #[doc = concat!("At most ", stringify!($max), " elements (", $what, ").")]
+        pub(crate) fn $name<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+        where
+            D: Deserializer<'de>,
+            T: Deserialize<'de>,
+        {
+            at_most::<D, T, $max>(deserializer)
+        }
+    )*};
 }
+
+at_most_fns!(
+    at_most_3 = 3: "additional remittance information lines",
+    at_most_7 = 7: "postal address lines",
+    at_most_10 = 10: "regulatory reporting",
+);
 
 struct AtMost<T, const MAX: usize>(PhantomData<T>);
 

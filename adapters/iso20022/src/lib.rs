@@ -142,6 +142,7 @@ pub mod pacs009;
 pub mod pacs028;
 pub mod pain001;
 pub mod pain002;
+pub mod remittance;
 pub mod samples;
 pub mod statement;
 pub mod types;

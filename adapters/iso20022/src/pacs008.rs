@@ -182,6 +182,8 @@ xml_struct! {
         accptnc_dt_tm: opt IsoDateTime = "AccptncDtTm",
         /// `<InstdAmt>`: the amount the debtor instructed, before charges.
         instd_amt: opt Amount = "InstdAmt",
+        /// `<XchgRate>`: the rate between the instructed and the settled currency.
+        xchg_rate: opt BaseOneRate = "XchgRate",
         /// `<ChrgBr>`.
         chrg_br: req ChargeBearer = "ChrgBr",
         /// `<ChrgsInf>`.
@@ -242,6 +244,8 @@ xml_struct! {
         instr_for_nxt_agt: many InstructionForNextAgent = "InstrForNxtAgt",
         /// `<Purp>`: `Cd` from ExternalPurpose1Code or `Prtry`.
         purp: opt CodeOrProprietary<4> = "Purp",
+        /// `<RgltryRptg>`, at most 10.
+        rgltry_rptg: many RegulatoryReporting = "RgltryRptg" max 10,
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
         /// `<SplmtryData>`.
@@ -268,6 +272,7 @@ impl CreditTransfer {
             sttlm_prty: None,
             accptnc_dt_tm: None,
             instd_amt: None,
+            xchg_rate: None,
             chrg_br,
             chrgs_inf: Vec::new(),
             prvs_instg_agt1: None,
@@ -298,6 +303,7 @@ impl CreditTransfer {
             instr_for_cdtr_agt: Vec::new(),
             instr_for_nxt_agt: Vec::new(),
             purp: None,
+            rgltry_rptg: Vec::new(),
             rmt_inf: None,
             splmtry_data: Vec::new(),
         }

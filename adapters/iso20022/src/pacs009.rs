@@ -195,7 +195,7 @@ xml_struct! {
         /// `<Purp>`.
         purp: opt CodeOrProprietary<4> = "Purp",
         /// `<RmtInf>` (RemittanceInformation2: unstructured lines only).
-        rmt_inf: opt RemittanceInfo = "RmtInf",
+        rmt_inf: opt UnstructuredRemittance = "RmtInf",
         /// `<UndrlygCstmrCdtTrf>`: present in the cover variant (pacs.009 COV).
         undrlyg_cstmr_cdt_trf: opt UnderlyingCustomerCreditTransfer = "UndrlygCstmrCdtTrf",
         /// `<SplmtryData>`.

@@ -135,6 +135,8 @@ xml_struct! {
         instr_for_dbtr_agt: opt Max140Text = "InstrForDbtrAgt",
         /// `<Purp>`.
         purp: opt CodeOrProprietary<4> = "Purp",
+        /// `<RgltryRptg>`, at most 10.
+        rgltry_rptg: many RegulatoryReporting = "RgltryRptg" max 10,
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
         /// `<SplmtryData>`.
@@ -165,6 +167,7 @@ impl Transfer {
             instr_for_cdtr_agt: Vec::new(),
             instr_for_dbtr_agt: None,
             purp: None,
+            rgltry_rptg: Vec::new(),
             rmt_inf: None,
             splmtry_data: Vec::new(),
         }

@@ -31,6 +31,7 @@ const TEXT_CHARS: &[u8] =
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const UPPER_DIGIT: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const HEX: &[u8] = b"0123456789abcdef";
+const DIGITS: &[u8] = b"0123456789";
 
 impl Gen {
     /// A generator for one seed.
@@ -190,6 +191,26 @@ impl Gen {
 
     fn postal_address(&mut self) -> PostalAddress {
         let mut a = PostalAddress::default();
+        a.adr_tp = self.opt(|g| {
+            if g.coin() {
+                CodeChoice::Cd(
+                    [
+                        AddressType2::Addr,
+                        AddressType2::Pbox,
+                        AddressType2::Home,
+                        AddressType2::Bizz,
+                        AddressType2::Mlto,
+                        AddressType2::Dlvy,
+                    ][g.range(0, 5) as usize],
+                )
+            } else {
+                CodeChoice::Prtry(GenericIdentification30 {
+                    id: Exact4AlphaNumeric::new(g.chars(UPPER_DIGIT, 4)).expect(GEN),
+                    issr: g.text(),
+                    schme_nm: g.opt(Gen::text),
+                })
+            }
+        });
         a.dept = self.opt(Gen::text);
         a.sub_dept = self.opt(Gen::text);
         a.strt_nm = self.opt(Gen::text);
@@ -269,7 +290,178 @@ impl Gen {
             }
         });
         p.ctry_of_res = self.opt(Gen::country);
+        if self.range(0, 3) == 0 {
+            p.ctct_dtls = Some(Box::new(self.contact()));
+        }
         p
+    }
+
+    fn phone(&mut self) -> PhoneNumber {
+        let cc = self.range(1, 3) as usize;
+        let len = self.range(1, 30) as usize;
+        PhoneNumber::new(format!(
+            "+{}-{}",
+            self.chars(DIGITS, cc),
+            self.chars(b"0123456789()+-", len)
+        ))
+        .expect(GEN)
+    }
+
+    /// Contact details with any combination of their elements.
+    pub fn contact(&mut self) -> Contact {
+        let mut c = Contact::default();
+        c.nm_prfx = self.opt(|g| {
+            [
+                NamePrefix::Doct,
+                NamePrefix::Madm,
+                NamePrefix::Miss,
+                NamePrefix::Mist,
+                NamePrefix::Miks,
+            ][g.range(0, 4) as usize]
+        });
+        c.nm = self.opt(Gen::text);
+        c.phne_nb = self.opt(Gen::phone);
+        c.mob_nb = self.opt(Gen::phone);
+        c.fax_nb = self.opt(Gen::phone);
+        c.email_adr = self.opt(Gen::text);
+        c.email_purp = self.opt(Gen::text);
+        c.job_titl = self.opt(Gen::text);
+        c.rspnsblty = self.opt(Gen::text);
+        c.dept = self.opt(Gen::text);
+        c.othr = self.vec(2, |g| OtherContact {
+            chanl_tp: g.text(),
+            id: g.opt(Gen::text),
+        });
+        c.prefrd_mtd = self.opt(|g| {
+            [
+                PreferredContactMethod::Lett,
+                PreferredContactMethod::Mail,
+                PreferredContactMethod::Phon,
+                PreferredContactMethod::Faxx,
+                PreferredContactMethod::Cell,
+            ][g.range(0, 4) as usize]
+        });
+        c
+    }
+
+    fn typed_amount(&mut self) -> crate::remittance::TypedAmount {
+        crate::remittance::TypedAmount {
+            tp: self.opt(Gen::code),
+            amt: self.amount(),
+        }
+    }
+
+    /// Structured remittance with any combination of the typed elements.
+    pub fn structured_remittance(&mut self) -> crate::remittance::StructuredRemittance {
+        use crate::remittance::*;
+        let mut r = StructuredRemittance::default();
+        r.rfrd_doc_inf = self.vec(3, |g| {
+            let mut d = ReferredDocument::default();
+            d.tp = g.opt(|g| ReferredDocumentType {
+                cd_or_prtry: if g.coin() {
+                    CodeChoice::Cd(
+                        [
+                            DocumentType6::Cinv,
+                            DocumentType6::Cren,
+                            DocumentType6::Debn,
+                            DocumentType6::Soac,
+                            DocumentType6::Puor,
+                        ][g.range(0, 4) as usize],
+                    )
+                } else {
+                    CodeChoice::Prtry(g.text())
+                },
+                issr: g.opt(Gen::text),
+            });
+            d.nb = g.opt(Gen::text);
+            d.rltd_dt = g.opt(Gen::date);
+            d
+        });
+        r.rfrd_doc_amt = self.opt(|g| {
+            let mut a = RemittanceAmount::default();
+            a.due_pybl_amt = g.opt(Gen::amount);
+            a.dscnt_apld_amt = g.vec(2, Gen::typed_amount);
+            a.cdt_note_amt = g.opt(Gen::amount);
+            a.tax_amt = g.vec(2, Gen::typed_amount);
+            a.adjstmnt_amt_and_rsn = g.vec(2, |g| DocumentAdjustment {
+                amt: g.amount(),
+                cdt_dbt_ind: g.opt(|g| {
+                    if g.coin() {
+                        CreditDebit::Crdt
+                    } else {
+                        CreditDebit::Dbit
+                    }
+                }),
+                rsn: g.opt(Gen::text),
+                addtl_inf: g.opt(Gen::text),
+            });
+            a.rmtd_amt = g.opt(Gen::amount);
+            a
+        });
+        r.cdtr_ref_inf = self.opt(|g| {
+            let mut c = CreditorReference::default();
+            c.tp = g.opt(|g| CreditorReferenceType {
+                cd_or_prtry: if g.coin() {
+                    CodeChoice::Cd(
+                        [
+                            DocumentType3::Scor,
+                            DocumentType3::Radm,
+                            DocumentType3::Rpin,
+                        ][g.range(0, 2) as usize],
+                    )
+                } else {
+                    CodeChoice::Prtry(g.text())
+                },
+                issr: g.opt(Gen::text),
+            });
+            c.r#ref = g.opt(Gen::text);
+            c
+        });
+        r.invcr = self.opt(Gen::party);
+        r.invcee = self.opt(Gen::party);
+        r.addtl_rmt_inf = self.vec(3, Gen::text);
+        r
+    }
+
+    /// Regulatory reporting with any combination of its elements.
+    pub fn regulatory_reporting(&mut self) -> RegulatoryReporting {
+        let mut r = RegulatoryReporting::default();
+        r.dbt_cdt_rptg_ind = self.opt(|g| {
+            [
+                RegulatoryReportingType::Cred,
+                RegulatoryReportingType::Debt,
+                RegulatoryReportingType::Both,
+            ][g.range(0, 2) as usize]
+        });
+        r.authrty = self.opt(|g| {
+            let mut a = RegulatoryAuthority::default();
+            a.nm = g.opt(Gen::text);
+            a.ctry = g.opt(Gen::country);
+            a
+        });
+        r.dtls = self.vec(2, |g| {
+            let mut d = StructuredRegulatoryReporting::default();
+            d.tp = g.opt(Gen::text);
+            d.dt = g.opt(Gen::date);
+            d.ctry = g.opt(Gen::country);
+            d.cd = g.opt(Gen::text);
+            d.amt = g.opt(Gen::amount);
+            d.inf = g.vec(2, Gen::text);
+            d
+        });
+        r
+    }
+
+    /// An exchange rate: up to 11 digits, up to 10 of them after the point.
+    pub fn rate(&mut self) -> BaseOneRate {
+        let int_digits = self.range(1, 6) as usize;
+        let frac_digits = self.range(0, 10.min(11 - int_digits) as u64) as usize;
+        let mut s = self.chars(DIGITS, int_digits);
+        if frac_digits > 0 {
+            s.push('.');
+            s += &self.chars(DIGITS, frac_digits);
+        }
+        BaseOneRate::new(s).expect(GEN)
     }
 
     /// An account by IBAN or other identification, with optional type, currency and name.
@@ -390,6 +582,7 @@ pub fn pacs008(seed: u64) -> Pacs008 {
     });
     t.accptnc_dt_tm = g.opt(Gen::date_time);
     t.instd_amt = g.opt(Gen::amount);
+    t.xchg_rate = g.opt(Gen::rate);
     t.chrgs_inf = g.vec(2, |g| Charges {
         amt: g.amount(),
         agt: g.agent(),
@@ -437,9 +630,11 @@ pub fn pacs008(seed: u64) -> Pacs008 {
         instr_inf: g.opt(Gen::text),
     });
     t.purp = g.opt(Gen::code);
+    t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
     t.rmt_inf = g.opt(|g| {
         let mut r = RemittanceInfo::default();
         r.ustrd = g.vec(3, Gen::text);
+        r.strd = g.vec(1, Gen::structured_remittance);
         r
     });
     t.splmtry_data = g.vec(1, Gen::supplementary);
@@ -625,6 +820,7 @@ fn underlying(g: &mut Gen) -> crate::pacs009::UnderlyingCustomerCreditTransfer {
     u.rmt_inf = g.opt(|g| {
         let mut r = RemittanceInfo::default();
         r.ustrd = g.vec(2, Gen::text);
+        r.strd = g.vec(1, Gen::structured_remittance);
         r
     });
     u.instd_amt = g.opt(Gen::amount);
@@ -673,7 +869,7 @@ pub fn pacs009(seed: u64) -> crate::pacs009::Pacs009 {
     });
     t.purp = g.opt(Gen::code);
     t.rmt_inf = g.opt(|g| {
-        let mut r = RemittanceInfo::default();
+        let mut r = UnstructuredRemittance::default();
         r.ustrd = g.vec(2, Gen::text);
         r
     });
@@ -957,6 +1153,7 @@ pub fn entry(g: &mut Gen) -> crate::statement::Entry {
             t.rmt_inf = g.opt(|g| {
                 let mut r = RemittanceInfo::default();
                 r.ustrd = g.vec(2, Gen::text);
+                r.strd = g.vec(1, Gen::structured_remittance);
                 r
             });
             t.addtl_tx_inf = g.opt(Gen::text);
@@ -1094,9 +1291,11 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
         t.ultmt_cdtr = g.opt(Gen::party);
         t.instr_for_dbtr_agt = g.opt(Gen::text);
         t.purp = g.opt(Gen::code);
+        t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
         t.rmt_inf = g.opt(|g| {
             let mut r = RemittanceInfo::default();
             r.ustrd = g.vec(2, Gen::text);
+            r.strd = g.vec(1, Gen::structured_remittance);
             r
         });
         t

@@ -49,6 +49,10 @@ pub type Max350Text = Text<350>;
 pub type Max500Text = Text<500>;
 /// `Max2048Text`.
 pub type Max2048Text = Text<2048>;
+/// `Max10Text` (regulatory reporting codes).
+pub type Max10Text = Text<10>;
+/// `Max128Text` (other contact identifiers).
+pub type Max128Text = Text<128>;
 
 impl<const MAX: usize> Text<MAX> {
     /// Checks the length (1 to `MAX` characters) and keeps the text exactly as given.
@@ -359,6 +363,75 @@ checked_string!(
     "UETR",
     check_uetr
 );
+checked_string!(
+    /// `PhoneNumber`: `+` country code `-` number, e.g. `+44-2079460000`.
+    PhoneNumber,
+    "phone number",
+    check_phone
+);
+checked_string!(
+    /// `Exact4AlphaNumericText`: four letters or digits.
+    Exact4AlphaNumeric,
+    "Exact4AlphaNumericText",
+    check_exact4
+);
+checked_string!(
+    /// `BaseOneRate`: an exchange rate as an exact decimal (at most 11 digits, 10 of them after
+    /// the point), kept as written.
+    BaseOneRate,
+    "BaseOneRate",
+    check_base_one_rate
+);
+
+fn check_phone(s: &str) -> Result<(), &'static str> {
+    // \+[0-9]{1,3}-[0-9()+\-]{1,30}
+    let rest = s
+        .strip_prefix('+')
+        .ok_or("a phone number starts with '+'")?;
+    let (cc, number) = rest
+        .split_once('-')
+        .ok_or("a phone number is +country-number")?;
+    let cc_ok = (1..=3).contains(&cc.len()) && all(cc, |b| b.is_ascii_digit());
+    let number_ok = (1..=30).contains(&number.len())
+        && all(number, |b| {
+            b.is_ascii_digit() || matches!(b, b'(' | b')' | b'+' | b'-')
+        });
+    if cc_ok && number_ok {
+        Ok(())
+    } else {
+        Err("a phone number is + 1-3 digits, '-', then 1-30 of digits ( ) + -")
+    }
+}
+
+fn check_exact4(s: &str) -> Result<(), &'static str> {
+    if s.len() == 4 && all(s, |b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err("exactly 4 letters or digits")
+    }
+}
+
+/// `xs:decimal` with `totalDigits` 11 and `fractionDigits` 10. The facets constrain the value,
+/// so leading zeros of the integer part and trailing zeros of the fraction do not count.
+fn check_base_one_rate(s: &str) -> Result<(), &'static str> {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty()
+        || !all(int, |b| b.is_ascii_digit())
+        || !all(frac, |b| b.is_ascii_digit())
+    {
+        return Err("a decimal number such as 1.0825");
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > 10 {
+        return Err("at most 10 digits after the decimal point");
+    }
+    if int.len() + frac.len() > 11 {
+        return Err("at most 11 digits in all");
+    }
+    Ok(())
+}
 
 /// ISO 7064 mod 97-10 over letters-as-numbers, as used by IBAN and LEI check digits.
 fn mod97(chars: impl Iterator<Item = u8>) -> Option<u32> {
@@ -890,6 +963,124 @@ closed_code!(
         Trf = "TRF",
         /// Transfer advice.
         Tra = "TRA",
+    }
+);
+
+closed_code!(
+    /// `DocumentType6Code`: the kind of a referred document (structured remittance).
+    DocumentType6, "document type", {
+        /// Metered service invoice.
+        Msin = "MSIN",
+        /// Credit note related to financial adjustment.
+        Cnfa = "CNFA",
+        /// Debit note related to financial adjustment.
+        Dnfa = "DNFA",
+        /// Commercial invoice.
+        Cinv = "CINV",
+        /// Credit note.
+        Cren = "CREN",
+        /// Debit note.
+        Debn = "DEBN",
+        /// Hire invoice.
+        Hiri = "HIRI",
+        /// Self-billed invoice.
+        Sbin = "SBIN",
+        /// Commercial contract.
+        Cmcn = "CMCN",
+        /// Statement of account.
+        Soac = "SOAC",
+        /// Dispatch advice.
+        Disp = "DISP",
+        /// Bill of lading.
+        Bold = "BOLD",
+        /// Voucher.
+        Vchr = "VCHR",
+        /// Account receivable open item.
+        Aroi = "AROI",
+        /// Trade services utility transaction.
+        Tsut = "TSUT",
+        /// Purchase order.
+        Puor = "PUOR",
+    }
+);
+
+closed_code!(
+    /// `DocumentType3Code`: the kind of a creditor reference.
+    DocumentType3, "creditor reference type", {
+        /// Remittance advice message.
+        Radm = "RADM",
+        /// Related payment instruction.
+        Rpin = "RPIN",
+        /// Foreign exchange deal reference.
+        Fxdr = "FXDR",
+        /// Dispatch advice.
+        Disp = "DISP",
+        /// Purchase order.
+        Puor = "PUOR",
+        /// Structured communication reference (e.g. ISO 11649 RF creditor reference).
+        Scor = "SCOR",
+    }
+);
+
+closed_code!(
+    /// `RegulatoryReportingType1Code`: which side the regulatory report concerns.
+    RegulatoryReportingType, "regulatory reporting type", {
+        /// Credit side only.
+        Cred = "CRED",
+        /// Debit side only.
+        Debt = "DEBT",
+        /// Both sides.
+        Both = "BOTH",
+    }
+);
+
+closed_code!(
+    /// `NamePrefix2Code`.
+    NamePrefix, "name prefix", {
+        /// Doctor.
+        Doct = "DOCT",
+        /// Madam.
+        Madm = "MADM",
+        /// Miss.
+        Miss = "MISS",
+        /// Mister.
+        Mist = "MIST",
+        /// Gender-neutral title.
+        Miks = "MIKS",
+    }
+);
+
+closed_code!(
+    /// `PreferredContactMethod1Code`.
+    PreferredContactMethod, "preferred contact method", {
+        /// Letter.
+        Lett = "LETT",
+        /// E-mail.
+        Mail = "MAIL",
+        /// Phone.
+        Phon = "PHON",
+        /// Fax.
+        Faxx = "FAXX",
+        /// Mobile phone.
+        Cell = "CELL",
+    }
+);
+
+closed_code!(
+    /// `AddressType2Code`.
+    AddressType2, "address type", {
+        /// Postal address.
+        Addr = "ADDR",
+        /// PO box.
+        Pbox = "PBOX",
+        /// Residential.
+        Home = "HOME",
+        /// Business.
+        Bizz = "BIZZ",
+        /// Mail to.
+        Mlto = "MLTO",
+        /// Delivery to.
+        Dlvy = "DLVY",
     }
 );
 

@@ -419,3 +419,71 @@ fn many_unknown_siblings_are_reported_in_linear_time() {
         started.elapsed()
     );
 }
+
+#[test]
+fn structured_remittance_regulatory_reporting_and_contacts_are_typed() {
+    use iso20022::common::CodeChoice;
+    use iso20022::types::{AddressType2, DocumentType3, DocumentType6, RegulatoryReportingType};
+
+    let xml = fixture("pacs008_structured_remittance.xml");
+    // Strict: every element of the fixture is read by the model.
+    let m = BusinessMessage::parse_with(&xml, &ParseOptions::strict()).unwrap();
+    let tx = m.pacs008().unwrap().tx().unwrap();
+    assert_eq!(tx.xchg_rate.as_ref().map(|r| r.as_str()), Some("0.923650"));
+
+    let dbtr = &tx.dbtr;
+    let adr = dbtr.pstl_adr.as_ref().unwrap();
+    assert_eq!(adr.adr_tp, Some(CodeChoice::Cd(AddressType2::Bizz)));
+    let ctct = dbtr.ctct_dtls.as_ref().unwrap();
+    assert_eq!(ctct.phne_nb.as_ref().unwrap().as_str(), "+44-2079460000");
+    assert_eq!(ctct.othr[0].chanl_tp.as_str(), "TLX");
+    let cdtr_adr = tx.cdtr.pstl_adr.as_ref().unwrap();
+    match &cdtr_adr.adr_tp {
+        Some(CodeChoice::Prtry(p)) => {
+            assert_eq!((p.id.as_str(), p.issr.as_str()), ("HQ01", "RHEIN"))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let rr = &tx.rgltry_rptg[0];
+    assert_eq!(rr.dbt_cdt_rptg_ind, Some(RegulatoryReportingType::Debt));
+    assert_eq!(
+        rr.dtls[0].amt.as_ref().unwrap().to_decimal_string(),
+        "10830.00"
+    );
+
+    let strd = &tx.rmt_inf.as_ref().unwrap().strd[0];
+    let kinds: Vec<_> = strd
+        .rfrd_doc_inf
+        .iter()
+        .map(|d| d.tp.as_ref().map(|t| t.cd_or_prtry.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            Some(CodeChoice::Cd(DocumentType6::Cinv)),
+            Some(CodeChoice::Cd(DocumentType6::Cren))
+        ]
+    );
+    assert_eq!(
+        strd.rfrd_doc_inf[0].nb.as_ref().unwrap().as_str(),
+        "RL-2026-11-0042"
+    );
+    let amounts = strd.rfrd_doc_amt.as_ref().unwrap();
+    // Due minus credit note equals what was remitted, to the cent.
+    let due = amounts.due_pybl_amt.as_ref().unwrap();
+    let credit = amounts.cdt_note_amt.as_ref().unwrap();
+    let remitted = amounts.rmtd_amt.as_ref().unwrap();
+    assert_eq!(due.minor() - credit.minor(), remitted.minor());
+    assert_eq!(remitted.minor(), 1_083_000);
+    let cref = strd.cdtr_ref_inf.as_ref().unwrap();
+    assert_eq!(
+        cref.tp.as_ref().map(|t| t.cd_or_prtry.clone()),
+        Some(CodeChoice::Cd(DocumentType3::Scor))
+    );
+    assert_eq!(cref.r#ref.as_ref().unwrap().as_str(), "RF18539007547034");
+
+    // Rendered back, the message is the same and says the same.
+    let again = BusinessMessage::parse_with(&m.render(), &ParseOptions::strict()).unwrap();
+    assert_eq!(again, m);
+}

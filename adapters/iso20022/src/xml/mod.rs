@@ -5,14 +5,14 @@ pub(crate) mod writer;
 
 /// Defines a struct for an XSD sequence, with its reader and writer. Fields are listed in
 /// schema order, each as `name: req T = "Tag"`, `name: opt T = "Tag"`,
-/// `name: many T = "Tag"`, `name: many T = "Tag" max 7` or
+/// `name: many T = "Tag"`, `name: many T = "Tag" max 7` (bounds 3, 7, 10) or
 /// `name: some T = "Tag"` (one or more); reading and writing both follow that order, which is what makes
 /// the output schema-valid and deterministic.
 macro_rules! xml_struct {
     (
         $(#[$m:meta])*
         pub struct $name:ident {
-            $( $(#[$fm:meta])* $field:ident : $kind:ident $ty:ty = $tag:literal $(max $max:expr)? ),* $(,)?
+            $( $(#[$fm:meta])* $field:ident : $kind:ident $ty:ty = $tag:literal $(max $max:tt)? ),* $(,)?
         }
     ) => {
         xml_struct!(@struct [$(#[$m])*] $name [] $( $(#[$fm])* $field : $kind $ty = $tag $(max $max)? , )*);
@@ -60,11 +60,17 @@ macro_rules! xml_struct {
     (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default)] pub $field: Vec<$ty>,] $($rest)*);
     };
-    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max $max:expr , $($rest:tt)*) => {
-        // A `deserialize_with` path is a string the macro cannot build from `$max`: each bound
-        // has its own function in `crate::de`, and this fails to compile for a bound without one.
-        const _: () = assert!($max == 7, "add a crate::de::at_most_N for this bound");
+    // A `deserialize_with` path is a string the macro cannot build from the bound, so each bound
+    // the schema uses has its own arm (and function in `crate::de`); another bound does not
+    // match any arm and fails to compile.
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 3 , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_3")] pub $field: Vec<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 7 , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_7")] pub $field: Vec<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 10 , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_10")] pub $field: Vec<$ty>,] $($rest)*);
     };
     (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : some $ty:ty = $tag:literal , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(deserialize_with = "crate::de::non_empty")] pub $field: Vec<$ty>,] $($rest)*);
