@@ -696,7 +696,7 @@ impl ToXml for AccountId {
 }
 
 xml_struct! {
-    /// `CashAccount38` (proxy omitted).
+    /// `CashAccount38`.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct CashAccount {
@@ -708,6 +708,19 @@ xml_struct! {
         ccy: opt &'static Currency = "Ccy",
         /// `<Nm>`.
         nm: opt Max70Text = "Nm",
+        /// `<Prxy>`: a proxy (alias) of the account, such as a phone number or e-mail.
+        prxy: opt ProxyAccount = "Prxy",
+    }
+}
+
+xml_struct! {
+    /// `ProxyAccountIdentification1`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct ProxyAccount {
+        /// `<Tp>`: `Cd` from ExternalProxyAccountType1Code or `Prtry`.
+        tp: opt CodeOrProprietary<4> = "Tp",
+        /// `<Id>`.
+        id: req Max2048Text = "Id",
     }
 }
 
@@ -733,6 +746,7 @@ impl CashAccount {
             tp: None,
             ccy: None,
             nm: None,
+            prxy: None,
         }
     }
 
@@ -822,10 +836,58 @@ impl SettlementInstruction {
 }
 
 xml_struct! {
-    /// `PaymentTypeInformation28` (clearing channel omitted).
+    /// `PaymentTypeInformation28` (interbank); also read for `PaymentTypeInformation27` in
+    /// original transaction references (its sequence type is not typed).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PaymentTypeInfo {
+        /// `<InstrPrty>`.
+        instr_prty: opt Priority = "InstrPrty",
+        /// `<ClrChanl>`.
+        clr_chanl: opt ClearingChannel = "ClrChanl",
+        /// `<SvcLvl>`: `Cd` from ExternalServiceLevel1Code or `Prtry`.
+        svc_lvl: many CodeOrProprietary<4> = "SvcLvl",
+        /// `<LclInstrm>`.
+        lcl_instrm: opt CodeOrProprietary<35> = "LclInstrm",
+        /// `<CtgyPurp>`.
+        ctgy_purp: opt CodeOrProprietary<4> = "CtgyPurp",
+    }
+}
+
+xml_struct! {
+    /// `SettlementDateTimeIndication1`: when the debit and the credit took place.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct SettlementTimeIndication {
+        /// `<DbtDtTm>`.
+        dbt_dt_tm: opt IsoDateTime = "DbtDtTm",
+        /// `<CdtDtTm>`.
+        cdt_dt_tm: opt IsoDateTime = "CdtDtTm",
+    }
+}
+
+xml_struct! {
+    /// `SettlementTimeRequest2`: times by which, from which or until which to settle.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct SettlementTimeRequest {
+        /// `<CLSTm>`: the CLS settlement time.
+        cls_tm: opt IsoTime = "CLSTm",
+        /// `<TillTm>`.
+        till_tm: opt IsoTime = "TillTm",
+        /// `<FrTm>`.
+        fr_tm: opt IsoTime = "FrTm",
+        /// `<RjctTm>`.
+        rjct_tm: opt IsoTime = "RjctTm",
+    }
+}
+
+xml_struct! {
+    /// `PaymentTypeInformation26`: the payment type a customer gives in an initiation (no
+    /// clearing channel).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct InitiationPaymentTypeInfo {
         /// `<InstrPrty>`.
         instr_prty: opt Priority = "InstrPrty",
         /// `<SvcLvl>`: `Cd` from ExternalServiceLevel1Code or `Prtry`.

@@ -145,6 +145,7 @@ pub mod pain002;
 pub mod remittance;
 pub mod samples;
 pub mod statement;
+pub mod tax;
 pub mod types;
 mod xml;
 

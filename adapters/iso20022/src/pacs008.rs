@@ -178,8 +178,14 @@ xml_struct! {
         intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
         /// `<SttlmPrty>`.
         sttlm_prty: opt Priority = "SttlmPrty",
+        /// `<SttlmTmIndctn>`.
+        sttlm_tm_indctn: opt SettlementTimeIndication = "SttlmTmIndctn",
+        /// `<SttlmTmReq>`.
+        sttlm_tm_req: opt SettlementTimeRequest = "SttlmTmReq",
         /// `<AccptncDtTm>`.
         accptnc_dt_tm: opt IsoDateTime = "AccptncDtTm",
+        /// `<PoolgAdjstmntDt>`.
+        poolg_adjstmnt_dt: opt IsoDate = "PoolgAdjstmntDt",
         /// `<InstdAmt>`: the amount the debtor instructed, before charges.
         instd_amt: opt Amount = "InstdAmt",
         /// `<XchgRate>`: the rate between the instructed and the settled currency.
@@ -246,6 +252,10 @@ xml_struct! {
         purp: opt CodeOrProprietary<4> = "Purp",
         /// `<RgltryRptg>`, at most 10.
         rgltry_rptg: many RegulatoryReporting = "RgltryRptg" max 10,
+        /// `<Tax>`.
+        tax: opt crate::tax::TaxInformation = "Tax",
+        /// `<RltdRmtInf>`, at most 10: where remittance information sent separately is.
+        rltd_rmt_inf: many crate::remittance::RemittanceLocation = "RltdRmtInf" max 10,
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
         /// `<SplmtryData>`.
@@ -270,7 +280,10 @@ impl CreditTransfer {
             intr_bk_sttlm_amt,
             intr_bk_sttlm_dt: None,
             sttlm_prty: None,
+            sttlm_tm_indctn: None,
+            sttlm_tm_req: None,
             accptnc_dt_tm: None,
+            poolg_adjstmnt_dt: None,
             instd_amt: None,
             xchg_rate: None,
             chrg_br,
@@ -304,6 +317,8 @@ impl CreditTransfer {
             instr_for_nxt_agt: Vec::new(),
             purp: None,
             rgltry_rptg: Vec::new(),
+            tax: None,
+            rltd_rmt_inf: Vec::new(),
             rmt_inf: None,
             splmtry_data: Vec::new(),
         }

@@ -140,6 +140,10 @@ xml_struct! {
         intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
         /// `<SttlmPrty>`.
         sttlm_prty: opt Priority = "SttlmPrty",
+        /// `<SttlmTmIndctn>`.
+        sttlm_tm_indctn: opt SettlementTimeIndication = "SttlmTmIndctn",
+        /// `<SttlmTmReq>`.
+        sttlm_tm_req: opt SettlementTimeRequest = "SttlmTmReq",
         /// `<PrvsInstgAgt1>`.
         prvs_instg_agt1: opt Agent = "PrvsInstgAgt1",
         /// `<PrvsInstgAgt1Acct>`.
@@ -212,6 +216,8 @@ impl FiCreditTransfer {
             intr_bk_sttlm_amt,
             intr_bk_sttlm_dt: None,
             sttlm_prty: None,
+            sttlm_tm_indctn: None,
+            sttlm_tm_req: None,
             prvs_instg_agt1: None,
             prvs_instg_agt1_acct: None,
             prvs_instg_agt2: None,

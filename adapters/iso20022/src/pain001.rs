@@ -3,6 +3,7 @@
 use crate::amount::Amount;
 use crate::common::*;
 use crate::error::XResult;
+use crate::iso4217::Currency;
 use crate::pacs008::InstructionForCreditorAgent;
 use crate::types::*;
 use crate::xml::reader::{FromXml, NodeId, Tree};
@@ -100,17 +101,35 @@ impl ToXml for InstructedAmount {
 }
 
 xml_struct! {
-    /// `CreditTransferTransaction34`: one payment of the order (exchange rate, cheque,
-    /// regulatory reporting, tax and related remittance not modelled).
+    /// `ExchangeRate1`: the rate the debtor agreed with its bank.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct ExchangeRateInfo {
+        /// `<UnitCcy>`.
+        unit_ccy: opt &'static Currency = "UnitCcy",
+        /// `<XchgRate>`.
+        xchg_rate: opt BaseOneRate = "XchgRate",
+        /// `<RateTp>`.
+        rate_tp: opt ExchangeRateType = "RateTp",
+        /// `<CtrctId>`.
+        ctrct_id: opt Max35Text = "CtrctId",
+    }
+}
+
+xml_struct! {
+    /// `CreditTransferTransaction34`: one payment of the order (cheque instructions not
+    /// modelled).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct Transfer {
         /// `<PmtId>`.
         pmt_id: req PaymentId = "PmtId",
         /// `<PmtTpInf>`.
-        pmt_tp_inf: opt PaymentTypeInfo = "PmtTpInf",
+        pmt_tp_inf: opt InitiationPaymentTypeInfo = "PmtTpInf",
         /// `<Amt>`.
         amt: req InstructedAmount = "Amt",
+        /// `<XchgRateInf>`.
+        xchg_rate_inf: opt ExchangeRateInfo = "XchgRateInf",
         /// `<ChrgBr>`.
         chrg_br: opt ChargeBearer = "ChrgBr",
         /// `<UltmtDbtr>`.
@@ -119,6 +138,14 @@ xml_struct! {
         intrmy_agt1: opt Agent = "IntrmyAgt1",
         /// `<IntrmyAgt1Acct>`.
         intrmy_agt1_acct: opt CashAccount = "IntrmyAgt1Acct",
+        /// `<IntrmyAgt2>`.
+        intrmy_agt2: opt Agent = "IntrmyAgt2",
+        /// `<IntrmyAgt2Acct>`.
+        intrmy_agt2_acct: opt CashAccount = "IntrmyAgt2Acct",
+        /// `<IntrmyAgt3>`.
+        intrmy_agt3: opt Agent = "IntrmyAgt3",
+        /// `<IntrmyAgt3Acct>`.
+        intrmy_agt3_acct: opt CashAccount = "IntrmyAgt3Acct",
         /// `<CdtrAgt>`.
         cdtr_agt: opt Agent = "CdtrAgt",
         /// `<CdtrAgtAcct>`.
@@ -137,6 +164,10 @@ xml_struct! {
         purp: opt CodeOrProprietary<4> = "Purp",
         /// `<RgltryRptg>`, at most 10.
         rgltry_rptg: many RegulatoryReporting = "RgltryRptg" max 10,
+        /// `<Tax>`.
+        tax: opt crate::tax::TaxInformation = "Tax",
+        /// `<RltdRmtInf>`, at most 10.
+        rltd_rmt_inf: many crate::remittance::RemittanceLocation = "RltdRmtInf" max 10,
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
         /// `<SplmtryData>`.
@@ -155,10 +186,15 @@ impl Transfer {
             },
             pmt_tp_inf: None,
             amt,
+            xchg_rate_inf: None,
             chrg_br: None,
             ultmt_dbtr: None,
             intrmy_agt1: None,
             intrmy_agt1_acct: None,
+            intrmy_agt2: None,
+            intrmy_agt2_acct: None,
+            intrmy_agt3: None,
+            intrmy_agt3_acct: None,
             cdtr_agt: None,
             cdtr_agt_acct: None,
             cdtr: None,
@@ -168,6 +204,8 @@ impl Transfer {
             instr_for_dbtr_agt: None,
             purp: None,
             rgltry_rptg: Vec::new(),
+            tax: None,
+            rltd_rmt_inf: Vec::new(),
             rmt_inf: None,
             splmtry_data: Vec::new(),
         }
@@ -188,7 +226,7 @@ pub struct PaymentInstruction {
     /// `<BtchBookg>`.
     pub btch_bookg: Option<bool>,
     /// `<PmtTpInf>`.
-    pub pmt_tp_inf: Option<PaymentTypeInfo>,
+    pub pmt_tp_inf: Option<InitiationPaymentTypeInfo>,
     /// `<ReqdExctnDt>`.
     pub reqd_exctn_dt: DateOrDateTime,
     /// `<Dbtr>`.

@@ -2,13 +2,13 @@
 //! their amounts, and the creditor's reference, for the creditor to reconcile against its
 //! receivables.
 //!
-//! Typed: referred documents (type, number, date), remittance amounts (due, discounts, credit
-//! notes, taxes, adjustments, remitted), creditor reference, invoicer and invoicee, additional
-//! lines. Not typed: document line details, tax remittance and garnishment (lenient parsing
-//! reports them in `unread`, strict parsing refuses them).
+//! Typed: referred documents (type, number, date, line details), remittance amounts (due,
+//! discounts, credit notes, taxes, adjustments, remitted), creditor reference, invoicer and
+//! invoicee, tax remittance, garnishment, additional lines; and the location of remittance
+//! information sent separately (`RltdRmtInf`).
 
 use crate::amount::Amount;
-use crate::common::{CodeChoice, CodeOrProprietary, Party};
+use crate::common::{CodeChoice, CodeOrProprietary, Party, PostalAddress};
 use crate::types::*;
 use crate::xml::xml_struct;
 
@@ -27,6 +27,10 @@ xml_struct! {
         invcr: opt Party = "Invcr",
         /// `<Invcee>`.
         invcee: opt Party = "Invcee",
+        /// `<TaxRmt>`.
+        tax_rmt: opt crate::tax::RemittanceTax = "TaxRmt",
+        /// `<GrnshmtRmt>`.
+        grnshmt_rmt: opt Garnishment = "GrnshmtRmt",
         /// `<AddtlRmtInf>`, at most 3.
         addtl_rmt_inf: many Max140Text = "AddtlRmtInf" max 3,
     }
@@ -47,7 +51,7 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `ReferredDocumentInformation7` (line details not typed).
+    /// `ReferredDocumentInformation7`.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct ReferredDocument {
@@ -57,6 +61,116 @@ xml_struct! {
         nb: opt Max35Text = "Nb",
         /// `<RltdDt>`.
         rltd_dt: opt IsoDate = "RltdDt",
+        /// `<LineDtls>`: the document's lines (e.g. invoice lines) this payment settles.
+        line_dtls: many DocumentLine = "LineDtls",
+    }
+}
+
+xml_struct! {
+    /// `DocumentLineInformation1`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct DocumentLine {
+        /// `<Id>`, one or more.
+        id: some DocumentLineId = "Id",
+        /// `<Desc>`.
+        desc: opt Max2048Text = "Desc",
+        /// `<Amt>`.
+        amt: opt RemittanceAmount = "Amt",
+    }
+}
+
+xml_struct! {
+    /// `DocumentLineIdentification1`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct DocumentLineId {
+        /// `<Tp>`.
+        tp: opt DocumentLineType = "Tp",
+        /// `<Nb>`.
+        nb: opt Max35Text = "Nb",
+        /// `<RltdDt>`.
+        rltd_dt: opt IsoDate = "RltdDt",
+    }
+}
+
+xml_struct! {
+    /// `DocumentLineType1`: `Cd` from ExternalDocumentLineType1Code or `Prtry`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct DocumentLineType {
+        /// `<CdOrPrtry>`.
+        cd_or_prtry: req CodeOrProprietary<4> = "CdOrPrtry",
+        /// `<Issr>`.
+        issr: opt Max35Text = "Issr",
+    }
+}
+
+xml_struct! {
+    /// `Garnishment3`: a remittance of garnished wages (e.g. child support).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct Garnishment {
+        /// `<Tp>`.
+        tp: req GarnishmentType = "Tp",
+        /// `<Grnshee>`.
+        grnshee: opt Party = "Grnshee",
+        /// `<GrnshmtAdmstr>`.
+        grnshmt_admstr: opt Party = "GrnshmtAdmstr",
+        /// `<RefNb>`.
+        ref_nb: opt Max140Text = "RefNb",
+        /// `<Dt>`.
+        dt: opt IsoDate = "Dt",
+        /// `<RmtdAmt>`.
+        rmtd_amt: opt Amount = "RmtdAmt",
+        /// `<FmlyMdclInsrncInd>`.
+        fmly_mdcl_insrnc_ind: opt bool = "FmlyMdclInsrncInd",
+        /// `<MplyeeTermntnInd>`.
+        mplyee_termntn_ind: opt bool = "MplyeeTermntnInd",
+    }
+}
+
+xml_struct! {
+    /// `GarnishmentType1`: `Cd` from ExternalGarnishmentType1Code or `Prtry`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct GarnishmentType {
+        /// `<CdOrPrtry>`.
+        cd_or_prtry: req CodeOrProprietary<4> = "CdOrPrtry",
+        /// `<Issr>`.
+        issr: opt Max35Text = "Issr",
+    }
+}
+
+xml_struct! {
+    /// `RemittanceLocation7`: where remittance information sent separately can be found.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct RemittanceLocation {
+        /// `<RmtId>`.
+        rmt_id: opt Max35Text = "RmtId",
+        /// `<RmtLctnDtls>`.
+        rmt_lctn_dtls: many RemittanceLocationData = "RmtLctnDtls",
+    }
+}
+
+xml_struct! {
+    /// `RemittanceLocationData1`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct RemittanceLocationData {
+        /// `<Mtd>`.
+        mtd: req RemittanceLocationMethod = "Mtd",
+        /// `<ElctrncAdr>`.
+        elctrnc_adr: opt Max2048Text = "ElctrncAdr",
+        /// `<PstlAdr>`.
+        pstl_adr: opt NameAndAddress = "PstlAdr",
+    }
+}
+
+xml_struct! {
+    /// `NameAndAddress16`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct NameAndAddress {
+        /// `<Nm>`.
+        nm: req Max140Text = "Nm",
+        /// `<Adr>`.
+        adr: req PostalAddress = "Adr",
     }
 }
 

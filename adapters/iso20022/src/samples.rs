@@ -375,6 +375,27 @@ impl Gen {
             });
             d.nb = g.opt(Gen::text);
             d.rltd_dt = g.opt(Gen::date);
+            d.line_dtls = g.vec(2, |g| DocumentLine {
+                id: (0..g.range(1, 2))
+                    .map(|_| {
+                        let mut i = DocumentLineId::default();
+                        i.tp = g.opt(|g| DocumentLineType {
+                            cd_or_prtry: g.code(),
+                            issr: g.opt(Gen::text),
+                        });
+                        i.nb = g.opt(Gen::text);
+                        i.rltd_dt = g.opt(Gen::date);
+                        i
+                    })
+                    .collect(),
+                desc: g.opt(Gen::text),
+                amt: g.opt(|g| {
+                    let mut a = RemittanceAmount::default();
+                    a.due_pybl_amt = g.opt(Gen::amount);
+                    a.rmtd_amt = g.opt(Gen::amount);
+                    a
+                }),
+            });
             d
         });
         r.rfrd_doc_amt = self.opt(|g| {
@@ -419,6 +440,24 @@ impl Gen {
         });
         r.invcr = self.opt(Gen::party);
         r.invcee = self.opt(Gen::party);
+        if self.range(0, 3) == 0 {
+            r.tax_rmt = Some(self.remittance_tax());
+        }
+        if self.range(0, 3) == 0 {
+            r.grnshmt_rmt = Some(Garnishment {
+                tp: GarnishmentType {
+                    cd_or_prtry: self.code(),
+                    issr: self.opt(Gen::text),
+                },
+                grnshee: self.opt(Gen::party),
+                grnshmt_admstr: self.opt(Gen::party),
+                ref_nb: self.opt(Gen::text),
+                dt: self.opt(Gen::date),
+                rmtd_amt: self.opt(Gen::amount),
+                fmly_mdcl_insrnc_ind: self.opt(Gen::coin),
+                mplyee_termntn_ind: self.opt(Gen::coin),
+            });
+        }
         r.addtl_rmt_inf = self.vec(3, Gen::text);
         r
     }
@@ -452,6 +491,162 @@ impl Gen {
         r
     }
 
+    /// An `xs:time`, with or without fraction and offset.
+    pub fn time(&mut self) -> IsoTime {
+        let (h, mi, s) = (self.range(0, 23), self.range(0, 59), self.range(0, 59));
+        let frac = if self.coin() {
+            format!(".{:03}", self.range(0, 999))
+        } else {
+            String::new()
+        };
+        let off = ["", "Z", "+01:00", "-05:30"][self.range(0, 3) as usize];
+        IsoTime::new(format!("{h:02}:{mi:02}:{s:02}{frac}{off}")).expect(GEN)
+    }
+
+    fn settlement_time_indication(&mut self) -> SettlementTimeIndication {
+        let mut t = SettlementTimeIndication::default();
+        t.dbt_dt_tm = self.opt(Gen::date_time);
+        t.cdt_dt_tm = self.opt(Gen::date_time);
+        t
+    }
+
+    fn settlement_time_request(&mut self) -> SettlementTimeRequest {
+        let mut t = SettlementTimeRequest::default();
+        t.cls_tm = self.opt(Gen::time);
+        t.till_tm = self.opt(Gen::time);
+        t.fr_tm = self.opt(Gen::time);
+        t.rjct_tm = self.opt(Gen::time);
+        t
+    }
+
+    fn tax_period(&mut self) -> crate::tax::TaxPeriod {
+        let mut p = crate::tax::TaxPeriod::default();
+        p.yr = self.opt(Gen::date);
+        p.tp = self.opt(|g| {
+            [
+                TaxRecordPeriod::Mm01,
+                TaxRecordPeriod::Qtr4,
+                TaxRecordPeriod::Hlf2,
+            ][g.range(0, 2) as usize]
+        });
+        p.fr_to_dt = self.opt(|g| crate::tax::DatePeriod {
+            fr_dt: g.date(),
+            to_dt: g.date(),
+        });
+        p
+    }
+
+    fn tax_record(&mut self) -> crate::tax::TaxRecord {
+        let mut r = crate::tax::TaxRecord::default();
+        r.tp = self.opt(Gen::text);
+        r.ctgy = self.opt(Gen::text);
+        r.ctgy_dtls = self.opt(Gen::text);
+        r.dbtr_sts = self.opt(Gen::text);
+        r.cert_id = self.opt(Gen::text);
+        r.frms_cd = self.opt(Gen::text);
+        r.prd = self.opt(Gen::tax_period);
+        r.tax_amt = self.opt(|g| {
+            let mut a = crate::tax::TaxAmount::default();
+            a.rate = g.opt(|g| {
+                let (int_len, frac_len) = (g.range(1, 3) as usize, g.range(1, 8) as usize);
+                let int = g.chars(DIGITS, int_len);
+                let frac = g.chars(DIGITS, frac_len);
+                PercentageRate::new(format!("{int}.{frac}")).expect(GEN)
+            });
+            a.taxbl_base_amt = g.opt(Gen::amount);
+            a.ttl_amt = g.opt(Gen::amount);
+            a.dtls = g.vec(2, |g| crate::tax::TaxRecordDetails {
+                prd: g.opt(Gen::tax_period),
+                amt: g.amount(),
+            });
+            a
+        });
+        r.addtl_inf = self.opt(Gen::text);
+        r
+    }
+
+    fn tax_debtor(&mut self) -> crate::tax::TaxDebtor {
+        let mut d = crate::tax::TaxDebtor::default();
+        d.tax_id = self.opt(Gen::text);
+        d.regn_id = self.opt(Gen::text);
+        d.tax_tp = self.opt(Gen::text);
+        d.authstn = self.opt(|g| {
+            let mut a = crate::tax::TaxAuthorisation::default();
+            a.titl = g.opt(Gen::text);
+            a.nm = g.opt(Gen::text);
+            a
+        });
+        d
+    }
+
+    fn tax_creditor(&mut self) -> crate::tax::TaxCreditor {
+        let mut c = crate::tax::TaxCreditor::default();
+        c.tax_id = self.opt(Gen::text);
+        c.regn_id = self.opt(Gen::text);
+        c.tax_tp = self.opt(Gen::text);
+        c
+    }
+
+    fn number(&mut self) -> Number {
+        let len = self.range(1, 18) as usize;
+        Number::new(self.chars(DIGITS, len)).expect(GEN)
+    }
+
+    /// Tax information on a transaction.
+    pub fn tax(&mut self) -> crate::tax::TaxInformation {
+        let mut t = crate::tax::TaxInformation::default();
+        t.cdtr = self.opt(Gen::tax_creditor);
+        t.dbtr = self.opt(Gen::tax_debtor);
+        t.admstn_zone = self.opt(Gen::text);
+        t.ref_nb = self.opt(Gen::text);
+        t.mtd = self.opt(Gen::text);
+        t.ttl_taxbl_base_amt = self.opt(Gen::amount);
+        t.ttl_tax_amt = self.opt(Gen::amount);
+        t.dt = self.opt(Gen::date);
+        t.seq_nb = self.opt(Gen::number);
+        t.rcrd = self.vec(2, Gen::tax_record);
+        t
+    }
+
+    fn remittance_tax(&mut self) -> crate::tax::RemittanceTax {
+        let mut t = crate::tax::RemittanceTax::default();
+        t.cdtr = self.opt(Gen::tax_creditor);
+        t.dbtr = self.opt(Gen::tax_debtor);
+        t.ultmt_dbtr = self.opt(Gen::tax_debtor);
+        t.admstn_zone = self.opt(Gen::text);
+        t.ref_nb = self.opt(Gen::text);
+        t.mtd = self.opt(Gen::text);
+        t.ttl_taxbl_base_amt = self.opt(Gen::amount);
+        t.ttl_tax_amt = self.opt(Gen::amount);
+        t.dt = self.opt(Gen::date);
+        t.seq_nb = self.opt(Gen::number);
+        t.rcrd = self.vec(2, Gen::tax_record);
+        t
+    }
+
+    /// Where separately sent remittance information is.
+    pub fn remittance_location(&mut self) -> crate::remittance::RemittanceLocation {
+        use crate::remittance::*;
+        let mut l = RemittanceLocation::default();
+        l.rmt_id = self.opt(Gen::text);
+        l.rmt_lctn_dtls = self.vec(2, |g| RemittanceLocationData {
+            mtd: [
+                RemittanceLocationMethod::Faxi,
+                RemittanceLocationMethod::Edic,
+                RemittanceLocationMethod::Urid,
+                RemittanceLocationMethod::Emal,
+                RemittanceLocationMethod::Post,
+                RemittanceLocationMethod::Smsm,
+            ][g.range(0, 5) as usize],
+            elctrnc_adr: g.opt(Gen::text),
+            pstl_adr: g.opt(|g| NameAndAddress {
+                nm: g.text(),
+                adr: g.postal_address(),
+            }),
+        });
+        l
+    }
+
     /// An exchange rate: up to 11 digits, up to 10 of them after the point.
     pub fn rate(&mut self) -> BaseOneRate {
         let int_digits = self.range(1, 6) as usize;
@@ -478,6 +673,12 @@ impl Gen {
         a.tp = self.opt(Gen::code);
         a.ccy = self.opt(|g| &iso4217::ALL[g.range(0, iso4217::ALL.len() as u64 - 1) as usize]);
         a.nm = self.opt(Gen::text);
+        if self.range(0, 3) == 0 {
+            a.prxy = Some(ProxyAccount {
+                tp: self.opt(Gen::code),
+                id: self.text(),
+            });
+        }
         a
     }
 
@@ -502,6 +703,29 @@ impl Gen {
 
     fn payment_type(&mut self) -> PaymentTypeInfo {
         let mut p = PaymentTypeInfo::default();
+        p.instr_prty = self.opt(|g| {
+            if g.coin() {
+                Priority::High
+            } else {
+                Priority::Norm
+            }
+        });
+        p.clr_chanl = self.opt(|g| {
+            [
+                ClearingChannel::Rtgs,
+                ClearingChannel::Rtns,
+                ClearingChannel::Mpns,
+                ClearingChannel::Book,
+            ][g.range(0, 3) as usize]
+        });
+        p.svc_lvl = self.vec(2, Gen::code);
+        p.lcl_instrm = self.opt(Gen::code);
+        p.ctgy_purp = self.opt(Gen::code);
+        p
+    }
+
+    fn initiation_payment_type(&mut self) -> InitiationPaymentTypeInfo {
+        let mut p = InitiationPaymentTypeInfo::default();
         p.instr_prty = self.opt(|g| {
             if g.coin() {
                 Priority::High
@@ -580,7 +804,10 @@ pub fn pacs008(seed: u64) -> Pacs008 {
             Priority::Norm
         }
     });
+    t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
+    t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
     t.accptnc_dt_tm = g.opt(Gen::date_time);
+    t.poolg_adjstmnt_dt = g.opt(Gen::date);
     t.instd_amt = g.opt(Gen::amount);
     t.xchg_rate = g.opt(Gen::rate);
     t.chrgs_inf = g.vec(2, |g| Charges {
@@ -631,6 +858,10 @@ pub fn pacs008(seed: u64) -> Pacs008 {
     });
     t.purp = g.opt(Gen::code);
     t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
+    if g.range(0, 3) == 0 {
+        t.tax = Some(g.tax());
+    }
+    t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
     t.rmt_inf = g.opt(|g| {
         let mut r = RemittanceInfo::default();
         r.ustrd = g.vec(3, Gen::text);
@@ -846,6 +1077,8 @@ pub fn pacs009(seed: u64) -> crate::pacs009::Pacs009 {
             Priority::Norm
         }
     });
+    t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
+    t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
     t.prvs_instg_agt1 = g.opt(Gen::agent);
     t.instg_agt = g.opt(Gen::agent);
     t.instd_agt = g.opt(Gen::agent);
@@ -1274,7 +1507,7 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
         let mut t = Transfer::new(g.text(), amt);
         t.pmt_id.instr_id = g.opt(Gen::text);
         t.pmt_id.uetr = g.opt(Gen::uetr);
-        t.pmt_tp_inf = g.opt(Gen::payment_type);
+        t.pmt_tp_inf = g.opt(Gen::initiation_payment_type);
         t.chrg_br = g.opt(|g| {
             [
                 ChargeBearer::Debt,
@@ -1283,8 +1516,29 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
                 ChargeBearer::Slev,
             ][g.range(0, 3) as usize]
         });
+        t.xchg_rate_inf = g.opt(|g| {
+            let mut x = ExchangeRateInfo::default();
+            x.unit_ccy = g.opt(|g| {
+                &crate::iso4217::ALL[g.range(0, crate::iso4217::ALL.len() as u64 - 1) as usize]
+            });
+            x.xchg_rate = g.opt(Gen::rate);
+            x.rate_tp = g.opt(|g| {
+                [
+                    ExchangeRateType::Spot,
+                    ExchangeRateType::Sale,
+                    ExchangeRateType::Agrd,
+                ][g.range(0, 2) as usize]
+            });
+            x.ctrct_id = g.opt(Gen::text);
+            x
+        });
         t.ultmt_dbtr = g.opt(Gen::party);
         t.intrmy_agt1 = g.opt(Gen::agent);
+        t.intrmy_agt1_acct = g.opt(Gen::account);
+        t.intrmy_agt2 = g.opt(Gen::agent);
+        t.intrmy_agt2_acct = g.opt(Gen::account);
+        t.intrmy_agt3 = g.opt(Gen::agent);
+        t.intrmy_agt3_acct = g.opt(Gen::account);
         t.cdtr_agt = g.opt(Gen::agent);
         t.cdtr = g.opt(Gen::party);
         t.cdtr_acct = g.opt(Gen::account);
@@ -1292,6 +1546,10 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
         t.instr_for_dbtr_agt = g.opt(Gen::text);
         t.purp = g.opt(Gen::code);
         t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
+        if g.range(0, 3) == 0 {
+            t.tax = Some(g.tax());
+        }
+        t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
         t.rmt_inf = g.opt(|g| {
             let mut r = RemittanceInfo::default();
             r.ustrd = g.vec(2, Gen::text);
@@ -1313,7 +1571,7 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
         p.pmt_mtd =
             [PaymentMethod::Trf, PaymentMethod::Chk, PaymentMethod::Tra][g.range(0, 2) as usize];
         p.btch_bookg = g.opt(Gen::coin);
-        p.pmt_tp_inf = g.opt(Gen::payment_type);
+        p.pmt_tp_inf = g.opt(Gen::initiation_payment_type);
         p.dbtr_agt_acct = g.opt(Gen::account);
         p.instr_for_dbtr_agt = g.opt(Gen::text);
         p.ultmt_dbtr = g.opt(Gen::party);

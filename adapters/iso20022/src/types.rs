@@ -411,26 +411,9 @@ fn check_exact4(s: &str) -> Result<(), &'static str> {
     }
 }
 
-/// `xs:decimal` with `totalDigits` 11 and `fractionDigits` 10. The facets constrain the value,
-/// so leading zeros of the integer part and trailing zeros of the fraction do not count.
+/// `BaseOneRate`: `xs:decimal` with `totalDigits` 11 and `fractionDigits` 10.
 fn check_base_one_rate(s: &str) -> Result<(), &'static str> {
-    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    if int.is_empty() && frac.is_empty()
-        || !all(int, |b| b.is_ascii_digit())
-        || !all(frac, |b| b.is_ascii_digit())
-    {
-        return Err("a decimal number such as 1.0825");
-    }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    if frac.len() > 10 {
-        return Err("at most 10 digits after the decimal point");
-    }
-    if int.len() + frac.len() > 11 {
-        return Err("at most 11 digits in all");
-    }
-    Ok(())
+    check_decimal(s, 11, 10)
 }
 
 /// ISO 7064 mod 97-10 over letters-as-numbers, as used by IBAN and LEI check digits.
@@ -655,7 +638,15 @@ fn check_date_time(s: &str) -> Result<(), &'static str> {
         return Err("expected YYYY-MM-DDThh:mm:ss");
     }
     check_date_part(&b[..10])?;
-    let t = &b[11..19];
+    check_time_part(&b[11..])
+}
+
+/// `hh:mm:ss[.f+][Z|(+|-)hh:mm]`, the time of an `xs:dateTime` or an `xs:time`.
+fn check_time_part(b: &[u8]) -> Result<(), &'static str> {
+    if b.len() < 8 {
+        return Err("expected hh:mm:ss");
+    }
+    let t = &b[..8];
     if t[2] != b':' || t[5] != b':' {
         return Err("expected hh:mm:ss");
     }
@@ -663,7 +654,7 @@ fn check_date_time(s: &str) -> Result<(), &'static str> {
     let (Some(h), Some(m), Some(sec)) = (h, m, sec) else {
         return Err("expected hh:mm:ss");
     };
-    let mut rest = &b[19..];
+    let mut rest = &b[8..];
     let mut frac_nonzero = false;
     if let Some(r) = rest.strip_prefix(b".") {
         let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -967,6 +958,92 @@ closed_code!(
 );
 
 closed_code!(
+    /// `ExchangeRateType1Code`.
+    ExchangeRateType, "exchange rate type", {
+        /// Spot rate.
+        Spot = "SPOT",
+        /// Sale rate.
+        Sale = "SALE",
+        /// Agreed (contract) rate.
+        Agrd = "AGRD",
+    }
+);
+
+closed_code!(
+    /// `ClearingChannel2Code`.
+    ClearingChannel, "clearing channel", {
+        /// Real-time gross settlement.
+        Rtgs = "RTGS",
+        /// Real-time net settlement.
+        Rtns = "RTNS",
+        /// Mass payment net system.
+        Mpns = "MPNS",
+        /// Book transfer.
+        Book = "BOOK",
+    }
+);
+
+closed_code!(
+    /// `RemittanceLocationMethod2Code`: how separate remittance information is sent.
+    RemittanceLocationMethod, "remittance location method", {
+        /// Fax.
+        Faxi = "FAXI",
+        /// Electronic data interchange.
+        Edic = "EDIC",
+        /// Uniform resource identifier.
+        Urid = "URID",
+        /// E-mail.
+        Emal = "EMAL",
+        /// Post.
+        Post = "POST",
+        /// SMS.
+        Smsm = "SMSM",
+    }
+);
+
+closed_code!(
+    /// `TaxRecordPeriod1Code`.
+    TaxRecordPeriod, "tax record period", {
+        /// January.
+        Mm01 = "MM01",
+        /// February.
+        Mm02 = "MM02",
+        /// March.
+        Mm03 = "MM03",
+        /// April.
+        Mm04 = "MM04",
+        /// May.
+        Mm05 = "MM05",
+        /// June.
+        Mm06 = "MM06",
+        /// July.
+        Mm07 = "MM07",
+        /// August.
+        Mm08 = "MM08",
+        /// September.
+        Mm09 = "MM09",
+        /// October.
+        Mm10 = "MM10",
+        /// November.
+        Mm11 = "MM11",
+        /// December.
+        Mm12 = "MM12",
+        /// First quarter.
+        Qtr1 = "QTR1",
+        /// Second quarter.
+        Qtr2 = "QTR2",
+        /// Third quarter.
+        Qtr3 = "QTR3",
+        /// Fourth quarter.
+        Qtr4 = "QTR4",
+        /// First half.
+        Hlf1 = "HLF1",
+        /// Second half.
+        Hlf2 = "HLF2",
+    }
+);
+
+closed_code!(
     /// `DocumentType6Code`: the kind of a referred document (structured remittance).
     DocumentType6, "document type", {
         /// Metered service invoice.
@@ -1203,6 +1280,57 @@ impl TransactionStatus {
     }
 }
 
+checked_string!(
+    /// `ISOTime`: an `xs:time`, `hh:mm:ss[.f][Z|±hh:mm]`, kept as written.
+    IsoTime,
+    "ISOTime",
+    check_time
+);
+checked_string!(
+    /// `PercentageRate`: a rate in percent as an exact decimal (at most 11 digits, 10 of them
+    /// after the point), kept as written.
+    PercentageRate,
+    "PercentageRate",
+    |s| check_decimal(s, 11, 10)
+);
+checked_string!(
+    /// `Number`: a whole number of at most 18 digits (`xs:decimal`, no fraction), kept as
+    /// written.
+    Number,
+    "Number",
+    |s| check_decimal(s, 18, 0)
+);
+
+fn check_time(s: &str) -> Result<(), &'static str> {
+    check_time_part(s.as_bytes())
+}
+
+/// `xs:decimal` with `totalDigits` and `fractionDigits` facets. The facets constrain the value,
+/// so leading zeros of the integer part and trailing zeros of the fraction do not count.
+fn check_decimal(s: &str, total: usize, fraction: usize) -> Result<(), &'static str> {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty()
+        || !all(int, |b| b.is_ascii_digit())
+        || !all(frac, |b| b.is_ascii_digit())
+    {
+        return Err("a decimal number such as 12.5");
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > fraction {
+        return Err(if fraction == 0 {
+            "a whole number"
+        } else {
+            "too many digits after the decimal point"
+        });
+    }
+    if int.len() + frac.len() > total {
+        return Err("too many digits");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1315,5 +1443,53 @@ mod tests {
         let other: TransactionStatus = "XYZ1".parse().unwrap();
         assert_eq!(other.code(), "XYZ1");
         assert!("TOOLONG".parse::<TransactionStatus>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod newer_value_types {
+    use super::*;
+
+    #[test]
+    fn times() {
+        for ok in ["09:30:00", "23:59:59.5", "00:00:00Z", "12:00:00+05:30", "24:00:00"] {
+            assert!(IsoTime::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["9:30:00", "25:00:00", "12:60:00", "12:00", "12:00:00+5:30", "24:00:00.1", ""] {
+            assert!(IsoTime::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_follow_their_facets_on_the_value() {
+        // BaseOneRate: 11 digits in all, 10 after the point.
+        assert!(BaseOneRate::new("0.9236500000").is_ok());
+        assert!(BaseOneRate::new("1.12345678901").is_err(), "11 fraction digits");
+        assert!(BaseOneRate::new("1.12345678900000").is_ok(), "trailing zeros do not count");
+        assert!(BaseOneRate::new("123456.123456").is_err(), "12 digits");
+        assert!(BaseOneRate::new("000123456.12345").is_ok(), "leading zeros do not count");
+        for bad in ["", ".", "1,5", "1e3", "--1", "+"] {
+            assert!(BaseOneRate::new(bad).is_err(), "{bad:?}");
+        }
+        // Kept exactly as written.
+        assert_eq!(BaseOneRate::new("0.923650").unwrap().as_str(), "0.923650");
+        // Number: whole numbers of at most 18 digits.
+        assert!(Number::new("123456789012345678").is_ok());
+        assert!(Number::new("1234567890123456789").is_err());
+        assert!(Number::new("12.5").is_err());
+        assert!(Number::new("12.0").is_ok(), "a zero fraction is a whole value");
+        assert!(PercentageRate::new("19.6").is_ok());
+    }
+
+    #[test]
+    fn phone_numbers_and_four_character_codes() {
+        assert!(PhoneNumber::new("+44-2079460000").is_ok());
+        assert!(PhoneNumber::new("+1-(212)555-0100").is_ok());
+        for bad in ["44-2079460000", "+4444-1", "+44-", "+44 2079460000", "+-1"] {
+            assert!(PhoneNumber::new(bad).is_err(), "{bad}");
+        }
+        assert!(Exact4AlphaNumeric::new("HQ01").is_ok());
+        assert!(Exact4AlphaNumeric::new("HQ0").is_err());
+        assert!(Exact4AlphaNumeric::new("HQ-1").is_err());
     }
 }
