@@ -836,8 +836,7 @@ impl SettlementInstruction {
 }
 
 xml_struct! {
-    /// `PaymentTypeInformation28` (interbank); also read for `PaymentTypeInformation27` in
-    /// original transaction references (its sequence type is not typed).
+    /// `PaymentTypeInformation28` (interbank).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PaymentTypeInfo {
@@ -879,6 +878,83 @@ xml_struct! {
         fr_tm: opt IsoTime = "FrTm",
         /// `<RjctTm>`.
         rjct_tm: opt IsoTime = "RjctTm",
+    }
+}
+
+xml_struct! {
+    /// `PaymentTypeInformation27`: the payment type as original transaction references repeat
+    /// it (adds the direct debit sequence type).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct OriginalPaymentTypeInfo {
+        /// `<InstrPrty>`.
+        instr_prty: opt Priority = "InstrPrty",
+        /// `<ClrChanl>`.
+        clr_chanl: opt ClearingChannel = "ClrChanl",
+        /// `<SvcLvl>`: `Cd` from ExternalServiceLevel1Code or `Prtry`.
+        svc_lvl: many CodeOrProprietary<4> = "SvcLvl",
+        /// `<LclInstrm>`.
+        lcl_instrm: opt CodeOrProprietary<35> = "LclInstrm",
+        /// `<SeqTp>`.
+        seq_tp: opt SequenceType = "SeqTp",
+        /// `<CtgyPurp>`.
+        ctgy_purp: opt CodeOrProprietary<4> = "CtgyPurp",
+    }
+}
+
+xml_struct! {
+    /// `TransactionParties7`: the parties of a transaction, as a return lists them back
+    /// (`RtrChain`).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[non_exhaustive]
+    pub struct TransactionParties {
+        /// `<UltmtDbtr>`.
+        ultmt_dbtr: opt PartyOrAgent = "UltmtDbtr",
+        /// `<Dbtr>`.
+        dbtr: req PartyOrAgent = "Dbtr",
+        /// `<InitgPty>`.
+        initg_pty: opt PartyOrAgent = "InitgPty",
+        /// `<DbtrAgt>`.
+        dbtr_agt: opt Agent = "DbtrAgt",
+        /// `<PrvsInstgAgt1>`.
+        prvs_instg_agt1: opt Agent = "PrvsInstgAgt1",
+        /// `<PrvsInstgAgt2>`.
+        prvs_instg_agt2: opt Agent = "PrvsInstgAgt2",
+        /// `<PrvsInstgAgt3>`.
+        prvs_instg_agt3: opt Agent = "PrvsInstgAgt3",
+        /// `<IntrmyAgt1>`.
+        intrmy_agt1: opt Agent = "IntrmyAgt1",
+        /// `<IntrmyAgt2>`.
+        intrmy_agt2: opt Agent = "IntrmyAgt2",
+        /// `<IntrmyAgt3>`.
+        intrmy_agt3: opt Agent = "IntrmyAgt3",
+        /// `<CdtrAgt>`.
+        cdtr_agt: opt Agent = "CdtrAgt",
+        /// `<Cdtr>`.
+        cdtr: req PartyOrAgent = "Cdtr",
+        /// `<UltmtCdtr>`.
+        ultmt_cdtr: opt PartyOrAgent = "UltmtCdtr",
+    }
+}
+
+impl TransactionParties {
+    /// The chain with its two required parties.
+    pub fn new(dbtr: PartyOrAgent, cdtr: PartyOrAgent) -> Self {
+        TransactionParties {
+            ultmt_dbtr: None,
+            dbtr,
+            initg_pty: None,
+            dbtr_agt: None,
+            prvs_instg_agt1: None,
+            prvs_instg_agt2: None,
+            prvs_instg_agt3: None,
+            intrmy_agt1: None,
+            intrmy_agt2: None,
+            intrmy_agt3: None,
+            cdtr_agt: None,
+            cdtr,
+            ultmt_cdtr: None,
+        }
     }
 }
 
@@ -1094,8 +1170,8 @@ pub(crate) use message_impl;
 
 xml_struct! {
     /// `OriginalTransactionReference28`: key elements of the original transaction, as a status
-    /// report, return, status request, recall or resolution repeats them (collection, mandate
-    /// and creditor scheme parts not modelled).
+    /// report, return, status request, recall or resolution repeats them (mandate details not
+    /// modelled).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OriginalTransactionRef {
@@ -1105,12 +1181,18 @@ xml_struct! {
         amt: opt crate::pain001::InstructedAmount = "Amt",
         /// `<IntrBkSttlmDt>`.
         intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
+        /// `<ReqdColltnDt>`.
+        reqd_colltn_dt: opt IsoDate = "ReqdColltnDt",
         /// `<ReqdExctnDt>`.
         reqd_exctn_dt: opt DateOrDateTime = "ReqdExctnDt",
+        /// `<CdtrSchmeId>`: the creditor's scheme identification (direct debits).
+        cdtr_schme_id: opt Party = "CdtrSchmeId",
         /// `<SttlmInf>`.
         sttlm_inf: opt SettlementInstruction = "SttlmInf",
         /// `<PmtTpInf>`.
-        pmt_tp_inf: opt PaymentTypeInfo = "PmtTpInf",
+        pmt_tp_inf: opt OriginalPaymentTypeInfo = "PmtTpInf",
+        /// `<PmtMtd>`.
+        pmt_mtd: opt OriginalPaymentMethod = "PmtMtd",
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
         /// `<UltmtDbtr>`.

@@ -147,8 +147,12 @@ xml_struct! {
         intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
         /// `<SttlmPrty>`.
         sttlm_prty: opt Priority = "SttlmPrty",
+        /// `<SttlmTmIndctn>`.
+        sttlm_tm_indctn: opt SettlementTimeIndication = "SttlmTmIndctn",
         /// `<RtrdInstdAmt>`.
         rtrd_instd_amt: opt Amount = "RtrdInstdAmt",
+        /// `<XchgRate>`.
+        xchg_rate: opt BaseOneRate = "XchgRate",
         /// `<CompstnAmt>`.
         compstn_amt: opt Amount = "CompstnAmt",
         /// `<ChrgBr>`.
@@ -161,6 +165,8 @@ xml_struct! {
         instg_agt: opt Agent = "InstgAgt",
         /// `<InstdAgt>`.
         instd_agt: opt Agent = "InstdAgt",
+        /// `<RtrChain>`: the parties of the returned transaction.
+        rtr_chain: opt TransactionParties = "RtrChain",
         /// `<RtrRsnInf>`: why (`Rsn/Cd` from ExternalReturnReason1Code, e.g. `AC04`).
         rtr_rsn_inf: many StatusReason = "RtrRsnInf",
         /// `<OrgnlTxRef>`: the original transaction's key elements.
@@ -186,13 +192,16 @@ impl ReturnTransaction {
             rtrd_intr_bk_sttlm_amt,
             intr_bk_sttlm_dt: None,
             sttlm_prty: None,
+            sttlm_tm_indctn: None,
             rtrd_instd_amt: None,
+            xchg_rate: None,
             compstn_amt: None,
             chrg_br: None,
             chrgs_inf: Vec::new(),
             clr_sys_ref: None,
             instg_agt: None,
             instd_agt: None,
+            rtr_chain: None,
             rtr_rsn_inf: Vec::new(),
             orgnl_tx_ref: None,
             splmtry_data: Vec::new(),

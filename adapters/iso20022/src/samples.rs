@@ -1133,7 +1133,9 @@ pub fn pacs004(seed: u64) -> crate::pacs004::Pacs004 {
         t.orgnl_intr_bk_sttlm_amt = g.opt(Gen::amount);
         t.orgnl_intr_bk_sttlm_dt = g.opt(Gen::date);
         t.intr_bk_sttlm_dt = g.opt(Gen::date);
+        t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
         t.rtrd_instd_amt = g.opt(Gen::amount);
+        t.xchg_rate = g.opt(Gen::rate);
         t.compstn_amt = g.opt(Gen::amount);
         t.chrg_br = g.opt(|g| {
             if g.coin() {
@@ -1148,6 +1150,18 @@ pub fn pacs004(seed: u64) -> crate::pacs004::Pacs004 {
         });
         t.instg_agt = g.opt(Gen::agent);
         t.instd_agt = g.opt(Gen::agent);
+        t.rtr_chain = g.opt(|g| {
+            let mut c = TransactionParties::new(agent_or_party(g), agent_or_party(g));
+            c.ultmt_dbtr = g.opt(agent_or_party);
+            c.initg_pty = g.opt(agent_or_party);
+            c.dbtr_agt = g.opt(Gen::agent);
+            c.prvs_instg_agt1 = g.opt(Gen::agent);
+            c.intrmy_agt1 = g.opt(Gen::agent);
+            c.intrmy_agt2 = g.opt(Gen::agent);
+            c.cdtr_agt = g.opt(Gen::agent);
+            c.ultmt_cdtr = g.opt(agent_or_party);
+            c
+        });
         t.rtr_rsn_inf = g.vec(2, Gen::status_reason);
         t.orgnl_tx_ref = g.opt(orgnl_tx_ref);
         t
@@ -1649,9 +1663,39 @@ fn orgnl_tx_ref(g: &mut Gen) -> OriginalTransactionRef {
     r.intr_bk_sttlm_amt = g.opt(Gen::amount);
     r.amt = g.opt(|g| crate::pain001::InstructedAmount::InstdAmt(g.amount()));
     r.intr_bk_sttlm_dt = g.opt(Gen::date);
+    r.reqd_colltn_dt = g.opt(Gen::date);
     r.reqd_exctn_dt = g.opt(date_or_time);
+    if g.range(0, 3) == 0 {
+        r.cdtr_schme_id = Some(g.party());
+    }
     r.sttlm_inf = g.opt(Gen::settlement);
-    r.pmt_tp_inf = g.opt(Gen::payment_type);
+    r.pmt_tp_inf = g.opt(|g| {
+        let p = g.payment_type();
+        let mut o = OriginalPaymentTypeInfo::default();
+        o.instr_prty = p.instr_prty;
+        o.clr_chanl = p.clr_chanl;
+        o.svc_lvl = p.svc_lvl;
+        o.lcl_instrm = p.lcl_instrm;
+        o.seq_tp = g.opt(|g| {
+            [
+                SequenceType::Frst,
+                SequenceType::Rcur,
+                SequenceType::Fnal,
+                SequenceType::Ooff,
+                SequenceType::Rpre,
+            ][g.range(0, 4) as usize]
+        });
+        o.ctgy_purp = p.ctgy_purp;
+        o
+    });
+    r.pmt_mtd = g.opt(|g| {
+        [
+            OriginalPaymentMethod::Chk,
+            OriginalPaymentMethod::Trf,
+            OriginalPaymentMethod::Dd,
+            OriginalPaymentMethod::Tra,
+        ][g.range(0, 3) as usize]
+    });
     r.rmt_inf = g.opt(|g| {
         let mut i = RemittanceInfo::default();
         i.ustrd = g.vec(2, Gen::text);

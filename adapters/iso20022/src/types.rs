@@ -958,6 +958,36 @@ closed_code!(
 );
 
 closed_code!(
+    /// `SequenceType3Code`: the place of a direct debit in its series.
+    SequenceType, "sequence type", {
+        /// First of a series.
+        Frst = "FRST",
+        /// Recurring.
+        Rcur = "RCUR",
+        /// Final.
+        Fnal = "FNAL",
+        /// One-off.
+        Ooff = "OOFF",
+        /// Re-presented.
+        Rpre = "RPRE",
+    }
+);
+
+closed_code!(
+    /// `PaymentMethod4Code`: how the original payment was made.
+    OriginalPaymentMethod, "payment method", {
+        /// Cheque.
+        Chk = "CHK",
+        /// Credit transfer.
+        Trf = "TRF",
+        /// Direct debit.
+        Dd = "DD",
+        /// Transfer advice.
+        Tra = "TRA",
+    }
+);
+
+closed_code!(
     /// `ExchangeRateType1Code`.
     ExchangeRateType, "exchange rate type", {
         /// Spot rate.
@@ -1452,10 +1482,24 @@ mod newer_value_types {
 
     #[test]
     fn times() {
-        for ok in ["09:30:00", "23:59:59.5", "00:00:00Z", "12:00:00+05:30", "24:00:00"] {
+        for ok in [
+            "09:30:00",
+            "23:59:59.5",
+            "00:00:00Z",
+            "12:00:00+05:30",
+            "24:00:00",
+        ] {
             assert!(IsoTime::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["9:30:00", "25:00:00", "12:60:00", "12:00", "12:00:00+5:30", "24:00:00.1", ""] {
+        for bad in [
+            "9:30:00",
+            "25:00:00",
+            "12:60:00",
+            "12:00",
+            "12:00:00+5:30",
+            "24:00:00.1",
+            "",
+        ] {
             assert!(IsoTime::new(bad).is_err(), "{bad}");
         }
     }
@@ -1464,10 +1508,19 @@ mod newer_value_types {
     fn decimals_follow_their_facets_on_the_value() {
         // BaseOneRate: 11 digits in all, 10 after the point.
         assert!(BaseOneRate::new("0.9236500000").is_ok());
-        assert!(BaseOneRate::new("1.12345678901").is_err(), "11 fraction digits");
-        assert!(BaseOneRate::new("1.12345678900000").is_ok(), "trailing zeros do not count");
+        assert!(
+            BaseOneRate::new("1.12345678901").is_err(),
+            "11 fraction digits"
+        );
+        assert!(
+            BaseOneRate::new("1.12345678900000").is_ok(),
+            "trailing zeros do not count"
+        );
         assert!(BaseOneRate::new("123456.123456").is_err(), "12 digits");
-        assert!(BaseOneRate::new("000123456.12345").is_ok(), "leading zeros do not count");
+        assert!(
+            BaseOneRate::new("000123456.12345").is_ok(),
+            "leading zeros do not count"
+        );
         for bad in ["", ".", "1,5", "1e3", "--1", "+"] {
             assert!(BaseOneRate::new(bad).is_err(), "{bad:?}");
         }
@@ -1477,7 +1530,10 @@ mod newer_value_types {
         assert!(Number::new("123456789012345678").is_ok());
         assert!(Number::new("1234567890123456789").is_err());
         assert!(Number::new("12.5").is_err());
-        assert!(Number::new("12.0").is_ok(), "a zero fraction is a whole value");
+        assert!(
+            Number::new("12.0").is_ok(),
+            "a zero fraction is a whole value"
+        );
         assert!(PercentageRate::new("19.6").is_ok());
     }
 

@@ -112,9 +112,9 @@ fn other_wrapper_and_lenient_versus_strict() {
     assert_eq!(m.biz_msg_idr(), Some("STS-9"));
     assert_eq!(m.tx_sts(), Some(&TransactionStatus::Rjct));
     assert_eq!(m.unread.len(), 1, "{:?}", m.unread);
-    let unread_path = "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef/PmtMtd";
+    let unread_path = "/BizMsg/Document/FIToFIPmtStsRpt/TxInfAndSts/OrgnlTxRef/LclRmk";
     assert_eq!(m.unread[0].path, unread_path);
-    assert_eq!(m.unread[0].xml, "<PmtMtd>TRF</PmtMtd>");
+    assert_eq!(m.unread[0].xml, "<LclRmk>paid by wire</LclRmk>");
     let report = m.pacs002().unwrap();
     let orgnl = report.tx_inf_and_sts[0].orgnl_tx_ref.as_ref().unwrap();
     assert_eq!(
