@@ -119,7 +119,7 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `PaymentTransaction112`: one returned transaction (return chain not modelled).
+    /// `PaymentTransaction112`: one returned transaction.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct ReturnTransaction {

@@ -1347,6 +1347,147 @@ fn date_or_time(g: &mut Gen) -> DateOrDateTime {
     }
 }
 
+fn credit_debit(g: &mut Gen) -> CreditDebit {
+    if g.coin() {
+        CreditDebit::Crdt
+    } else {
+        CreditDebit::Dbit
+    }
+}
+
+/// Digits of an exact decimal: 1 to 15 before the point, up to 17 after it, 18 in all (the
+/// `DecimalNumber` facets), often with the 2 decimals of a sum of money.
+fn decimal_digits(g: &mut Gen) -> String {
+    let int_digits = g.range(1, 15) as usize;
+    let frac_digits = match g.range(0, 3) {
+        0 => 0,
+        1 => g.range(1, 17.min(18 - int_digits) as u64) as usize,
+        _ => 2,
+    };
+    let mut s = g.chars(DIGITS, int_digits);
+    if frac_digits > 0 {
+        s.push('.');
+        s += &g.chars(DIGITS, frac_digits);
+    }
+    s
+}
+
+fn decimal_number(g: &mut Gen) -> DecimalNumber {
+    DecimalNumber::new(decimal_digits(g)).expect(GEN)
+}
+
+fn entry_count(g: &mut Gen) -> Max15NumericText {
+    let len = g.range(1, 15) as usize;
+    Max15NumericText::new(g.chars(DIGITS, len)).expect(GEN)
+}
+
+fn net_entry(g: &mut Gen) -> crate::statement::AmountAndDirection {
+    crate::statement::AmountAndDirection {
+        amt: NonNegativeDecimalNumber::new(decimal_digits(g)).expect(GEN),
+        cdt_dbt_ind: credit_debit(g),
+    }
+}
+
+fn number_and_sum(g: &mut Gen) -> crate::statement::NumberAndSum {
+    crate::statement::NumberAndSum {
+        nb_of_ntries: g.opt(entry_count),
+        sum: g.opt(decimal_number),
+    }
+}
+
+/// A transactions summary with any combination of its totals.
+fn transactions_summary(g: &mut Gen) -> crate::statement::TotalTransactions {
+    use crate::statement::*;
+    let mut t = TotalTransactions::default();
+    t.ttl_ntries = g.opt(|g| NumberAndSumWithNet {
+        nb_of_ntries: g.opt(entry_count),
+        sum: g.opt(decimal_number),
+        ttl_net_ntry: g.opt(net_entry),
+    });
+    t.ttl_cdt_ntries = g.opt(number_and_sum);
+    t.ttl_dbt_ntries = g.opt(number_and_sum);
+    t.ttl_ntries_per_bk_tx_cd = g.vec(2, |g| {
+        let mut c = TotalsPerBankTransactionCode::new(bank_tx_code(g));
+        c.nb_of_ntries = g.opt(entry_count);
+        c.sum = g.opt(decimal_number);
+        c.ttl_net_ntry = g.opt(net_entry);
+        c.cdt_ntries = g.opt(number_and_sum);
+        c.dbt_ntries = g.opt(number_and_sum);
+        c.fcst_ind = g.opt(Gen::coin);
+        c.dt = g.opt(date_or_time);
+        c
+    });
+    t
+}
+
+/// Codes from ExternalReturnReason1Code.
+const RETURN_REASONS: [&str; 12] = [
+    "AC01", "AC04", "AC06", "AG01", "AM05", "BE04", "CUST", "FOCR", "MD07", "MS02", "MS03", "NARR",
+];
+
+fn return_reason(g: &mut Gen) -> crate::statement::PaymentReturnReason {
+    let mut r = crate::statement::PaymentReturnReason::default();
+    r.orgnl_bk_tx_cd = g.opt(bank_tx_code);
+    r.orgtr = g.opt(Gen::party);
+    r.rsn = g.opt(|g| {
+        if g.range(0, 3) > 0 {
+            let code = RETURN_REASONS[g.range(0, RETURN_REASONS.len() as u64 - 1) as usize];
+            CodeOrProprietary::code(code).expect(GEN)
+        } else {
+            CodeOrProprietary::Prtry(g.text())
+        }
+    });
+    r.addtl_inf = g.vec(2, Gen::text);
+    r
+}
+
+fn transaction_dates(g: &mut Gen) -> crate::statement::TransactionDates {
+    use crate::statement::*;
+    let mut d = TransactionDates::default();
+    d.accptnc_dt_tm = g.opt(Gen::date_time);
+    d.trad_actvty_ctrctl_sttlm_dt = g.opt(Gen::date);
+    d.trad_dt = g.opt(Gen::date);
+    d.intr_bk_sttlm_dt = g.opt(Gen::date);
+    d.start_dt = g.opt(Gen::date);
+    d.end_dt = g.opt(Gen::date);
+    d.tx_dt_tm = g.opt(Gen::date_time);
+    d.prtry = g.vec(2, |g| ProprietaryDate {
+        tp: g.text(),
+        dt: date_or_time(g),
+    });
+    d
+}
+
+/// An ISIN with a right check digit.
+fn isin(g: &mut Gen) -> Isin {
+    let body = g.chars(UPPER, 2) + &g.chars(UPPER_DIGIT, 9);
+    (0..10)
+        .map(|d| Isin::new(format!("{body}{d}")).expect(GEN))
+        .find(Isin::checksum_ok)
+        .expect("one check digit of ten satisfies the Luhn check")
+}
+
+/// Codes from ExternalFinancialInstrumentIdentificationType1Code.
+const SECURITY_ID_TYPES: [&str; 6] = ["BLOM", "CUSP", "RICC", "SEDL", "TICK", "VALO"];
+
+fn security_id(g: &mut Gen) -> crate::statement::SecurityIdentification {
+    use crate::statement::*;
+    let mut s = SecurityIdentification::default();
+    s.isin = g.opt(isin);
+    s.othr_id = g.vec(2, |g| OtherSecurityId {
+        id: g.text(),
+        sfx: g.opt(Gen::text),
+        tp: if g.coin() {
+            let code = SECURITY_ID_TYPES[g.range(0, SECURITY_ID_TYPES.len() as u64 - 1) as usize];
+            CodeOrProprietary::code(code).expect(GEN)
+        } else {
+            CodeOrProprietary::Prtry(g.text())
+        },
+    });
+    s.desc = g.opt(Gen::text);
+    s
+}
+
 /// One statement entry.
 pub fn entry(g: &mut Gen) -> crate::statement::Entry {
     use crate::statement::*;
@@ -1403,6 +1544,12 @@ pub fn entry(g: &mut Gen) -> crate::statement::Entry {
                 r.strd = g.vec(1, Gen::structured_remittance);
                 r
             });
+            t.rltd_dts = g.opt(transaction_dates);
+            // Securities transactions are rare on a cash account: about one in eight.
+            if g.range(0, 7) == 0 {
+                t.fin_instrm_id = Some(security_id(g));
+            }
+            t.rtr_inf = g.opt(return_reason);
             t.addtl_tx_inf = g.opt(Gen::text);
             t
         });
@@ -1454,6 +1601,7 @@ fn report(
         let dt = date_or_time(g);
         r.bal.push(Balance::new(code, amt, cd, dt).expect(GEN));
     }
+    r.txs_summry = g.opt(transactions_summary);
     r.ntry = (0..entries).map(|_| entry(g)).collect();
     r.addtl_inf = g.opt(Gen::text);
     r
@@ -1466,6 +1614,17 @@ fn report_header(g: &mut Gen) -> crate::statement::GroupHeader {
     h.msg_pgntn = g.opt(|g| Pagination {
         pg_nb: PageNumber(g.range(1, 99) as u32),
         last_pg_ind: g.coin(),
+    });
+    h.orgnl_biz_qry = g.opt(|g| OriginalBusinessQuery {
+        msg_id: g.text(),
+        msg_nm_id: g.opt(|g| {
+            if g.coin() {
+                Max35Text::new("camt.060.001.05").expect(GEN)
+            } else {
+                g.text()
+            }
+        }),
+        cre_dt_tm: g.opt(Gen::date_time),
     });
     h.addtl_inf = g.opt(Gen::text);
     h

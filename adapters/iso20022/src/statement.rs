@@ -6,6 +6,23 @@
 //! [`crate::Document`]. Large statements are better read with [`EntryStream`], which yields the
 //! group header, each report's header, then its entries one at a time, holding only one entry
 //! in memory: memory stays flat whatever the number of entries.
+//!
+//! What a reconciliation reads is typed: the group header with the query it answers
+//! (`OrgnlBizQry`), the account, balances, the transactions summary (`TxsSummry`: counts, and
+//! sums as exact decimals kept as written, never floats), and each entry with its transactions:
+//! references, amounts, codes, parties, agents, remittance, related dates (`RltdDts`), the
+//! financial instrument (`FinInstrmId`) and, for a returned payment, the return reason
+//! (`RtrInf`; see [`Entry::returns`]).
+//!
+//! Not typed (lenient parsing reports them in `BusinessMessage::unread`, strict parsing refuses
+//! them): a report's reporting sequence, reporting source and interest (`RptgSeq`, `RptgSrc`,
+//! `Intrst`); the account proxy; balance sub-types, credit lines and availability; the
+//! availability of a per-code total (`TtlNtriesPerBkTxCd/Avlbty`); an entry's availability,
+//! commission waiver and additional information indicators, amount details, charges, technical
+//! input channel, interest, card transaction and batch details (`NtryDtls/Btch`); and, in a
+//! transaction, amount details, availability, charges, interest, related remittance location,
+//! price and quantities, tax, corporate action, safekeeping account, cash deposits, card
+//! transaction, proprietary references and the less common parties and agents.
 
 use std::io::BufRead;
 
@@ -67,8 +84,21 @@ impl Leaf for PageNumber {
 }
 
 xml_struct! {
-    /// `GroupHeader81`: the header of a camt.052/053/054 (original business query not
-    /// modelled).
+    /// `OriginalBusinessQuery1`: the query (a camt.060 account reporting request, typically)
+    /// this report answers.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct OriginalBusinessQuery {
+        /// `<MsgId>`: the query's message identification.
+        msg_id: req Max35Text = "MsgId",
+        /// `<MsgNmId>`: the query's message name (e.g. `camt.060.001.05`).
+        msg_nm_id: opt Max35Text = "MsgNmId",
+        /// `<CreDtTm>`: when the query was created.
+        cre_dt_tm: opt IsoDateTime = "CreDtTm",
+    }
+}
+
+xml_struct! {
+    /// `GroupHeader81`: the header of a camt.052/053/054.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
@@ -80,6 +110,8 @@ xml_struct! {
         msg_rcpt: opt Party = "MsgRcpt",
         /// `<MsgPgntn>`.
         msg_pgntn: opt Pagination = "MsgPgntn",
+        /// `<OrgnlBizQry>`: the query this report answers, when it answers one.
+        orgnl_biz_qry: opt OriginalBusinessQuery = "OrgnlBizQry",
         /// `<AddtlInf>`.
         addtl_inf: opt Max500Text = "AddtlInf",
     }
@@ -93,8 +125,14 @@ impl GroupHeader {
             cre_dt_tm,
             msg_rcpt: None,
             msg_pgntn: None,
+            orgnl_biz_qry: None,
             addtl_inf: None,
         }
+    }
+
+    /// `OrgnlBizQry/MsgId`: the message identification of the query this report answers.
+    pub fn orgnl_biz_qry_msg_id(&self) -> Option<&str> {
+        self.orgnl_biz_qry.as_ref().map(|q| q.msg_id.as_str())
     }
 }
 
@@ -321,8 +359,106 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// `EntryTransaction10`: the details of one transaction in an entry (the commonly used
-    /// parts).
+    /// `PaymentReturnReason5`: why a payment came back (on the entry that books the return).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct PaymentReturnReason {
+        /// `<OrgnlBkTxCd>`: the bank transaction code of the returned payment.
+        orgnl_bk_tx_cd: opt BankTransactionCode = "OrgnlBkTxCd",
+        /// `<Orgtr>`: who returned it.
+        orgtr: opt Party = "Orgtr",
+        /// `<Rsn>`: `Cd` from ExternalReturnReason1Code (e.g. `AC04`, `AM05`, `NARR`), kept as
+        /// written, or `Prtry`.
+        rsn: opt CodeOrProprietary<4> = "Rsn",
+        /// `<AddtlInf>` lines.
+        addtl_inf: many Max105Text = "AddtlInf",
+    }
+}
+
+impl PaymentReturnReason {
+    /// A reason given by its code (ExternalReturnReason1Code).
+    pub fn code(code: &str) -> Result<Self, InvalidValue> {
+        Ok(PaymentReturnReason {
+            rsn: Some(CodeOrProprietary::code(code)?),
+            ..Default::default()
+        })
+    }
+
+    /// The reason code, if given as `<Cd>`.
+    pub fn reason_code(&self) -> Option<&str> {
+        self.rsn.as_ref().and_then(|r| r.as_code())
+    }
+}
+
+xml_struct! {
+    /// `ProprietaryDate3`: a date under a bank's own name.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct ProprietaryDate {
+        /// `<Tp>`.
+        tp: req Max35Text = "Tp",
+        /// `<Dt>`.
+        dt: req DateOrDateTime = "Dt",
+    }
+}
+
+xml_struct! {
+    /// `TransactionDates3`: the dates of the underlying transaction (the interbank settlement
+    /// date is the one to reconcile a payment on).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct TransactionDates {
+        /// `<AccptncDtTm>`.
+        accptnc_dt_tm: opt IsoDateTime = "AccptncDtTm",
+        /// `<TradActvtyCtrctlSttlmDt>`.
+        trad_actvty_ctrctl_sttlm_dt: opt IsoDate = "TradActvtyCtrctlSttlmDt",
+        /// `<TradDt>`.
+        trad_dt: opt IsoDate = "TradDt",
+        /// `<IntrBkSttlmDt>`.
+        intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
+        /// `<StartDt>`.
+        start_dt: opt IsoDate = "StartDt",
+        /// `<EndDt>`.
+        end_dt: opt IsoDate = "EndDt",
+        /// `<TxDtTm>`.
+        tx_dt_tm: opt IsoDateTime = "TxDtTm",
+        /// `<Prtry>`.
+        prtry: many ProprietaryDate = "Prtry",
+    }
+}
+
+xml_struct! {
+    /// `OtherIdentification1`: a security identifier other than the ISIN.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct OtherSecurityId {
+        /// `<Id>`.
+        id: req Max35Text = "Id",
+        /// `<Sfx>`.
+        sfx: opt Max16Text = "Sfx",
+        /// `<Tp>`: `Cd` from ExternalFinancialInstrumentIdentificationType1Code (e.g. `CUSP`,
+        /// `SEDL`, `TICK`), kept as written, or `Prtry`.
+        tp: req CodeOrProprietary<4> = "Tp",
+    }
+}
+
+xml_struct! {
+    /// `SecurityIdentification19`: the financial instrument a transaction is about.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    #[non_exhaustive]
+    pub struct SecurityIdentification {
+        /// `<ISIN>`.
+        isin: opt Isin = "ISIN",
+        /// `<OthrId>`.
+        othr_id: many OtherSecurityId = "OthrId",
+        /// `<Desc>`.
+        desc: opt Max140Text = "Desc",
+    }
+}
+
+xml_struct! {
+    /// `EntryTransaction10`: the details of one transaction in an entry (the parts a
+    /// reconciliation reads; amount details, availability, charges, interest, related
+    /// remittance locations, prices, quantities, tax, corporate action, safekeeping account,
+    /// cash deposits and card transactions are not modelled).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EntryTransaction {
@@ -344,10 +480,23 @@ xml_struct! {
         purp: opt CodeOrProprietary<4> = "Purp",
         /// `<RmtInf>`.
         rmt_inf: opt RemittanceInfo = "RmtInf",
+        /// `<RltdDts>`.
+        rltd_dts: opt TransactionDates = "RltdDts",
+        /// `<FinInstrmId>`.
+        fin_instrm_id: opt SecurityIdentification = "FinInstrmId",
+        /// `<RtrInf>`: present when the transaction is a returned payment.
+        rtr_inf: opt PaymentReturnReason = "RtrInf",
         /// `<AddtlTxInf>`.
         addtl_tx_inf: opt Max500Text = "AddtlTxInf",
         /// `<SplmtryData>`.
         splmtry_data: many SupplementaryData = "SplmtryData",
+    }
+}
+
+impl EntryTransaction {
+    /// `RtrInf/Rsn/Cd`: the return reason code, if the transaction is a return given by code.
+    pub fn return_reason_code(&self) -> Option<&str> {
+        self.rtr_inf.as_ref().and_then(|r| r.reason_code())
     }
 }
 
@@ -414,12 +563,29 @@ impl Entry {
         }
     }
 
+    /// Every transaction of this entry (`NtryDtls/TxDtls`), in document order.
+    pub fn transactions(&self) -> impl Iterator<Item = &EntryTransaction> {
+        self.ntry_dtls.iter().flat_map(|d| d.tx_dtls.iter())
+    }
+
     /// Every transaction's references in this entry.
     pub fn transaction_refs(&self) -> impl Iterator<Item = &TransactionRefs> {
-        self.ntry_dtls
-            .iter()
-            .flat_map(|d| d.tx_dtls.iter())
-            .filter_map(|t| t.refs.as_ref())
+        self.transactions().filter_map(|t| t.refs.as_ref())
+    }
+
+    /// The returned payments booked by this entry: each transaction that has `RtrInf`, with its
+    /// references (which name the original payment: its UETR, EndToEndId, ...) and the reason.
+    pub fn returns(
+        &self,
+    ) -> impl Iterator<Item = (Option<&TransactionRefs>, &PaymentReturnReason)> {
+        self.transactions()
+            .filter_map(|t| t.rtr_inf.as_ref().map(|r| (t.refs.as_ref(), r)))
+    }
+
+    /// The return reason codes (`RtrInf/Rsn/Cd`) of this entry's transactions.
+    pub fn return_reason_codes(&self) -> impl Iterator<Item = &str> {
+        self.transactions()
+            .filter_map(EntryTransaction::return_reason_code)
     }
 
     /// The UETRs of this entry's transactions.
@@ -432,6 +598,100 @@ impl Entry {
         self.transaction_refs()
             .filter_map(|r| r.end_to_end_id.as_ref())
             .map(|s| s.as_str())
+    }
+}
+
+xml_struct! {
+    /// `AmountAndDirection35`: a net amount (no currency: a total over the report) and its
+    /// direction.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct AmountAndDirection {
+        /// `<Amt>`: an exact decimal, not below zero, kept as written.
+        amt: req NonNegativeDecimalNumber = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: req CreditDebit = "CdtDbtInd",
+    }
+}
+
+xml_struct! {
+    /// `NumberAndSumOfTransactions1`: how many entries, and the sum of their amounts.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct NumberAndSum {
+        /// `<NbOfNtries>`.
+        nb_of_ntries: opt Max15NumericText = "NbOfNtries",
+        /// `<Sum>`: the sum of the entries' amounts, as an exact decimal kept as written (no
+        /// currency: a report may mix currencies).
+        sum: opt DecimalNumber = "Sum",
+    }
+}
+
+xml_struct! {
+    /// `NumberAndSumOfTransactions4`: [`NumberAndSum`] plus the net of credits and debits.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct NumberAndSumWithNet {
+        /// `<NbOfNtries>`.
+        nb_of_ntries: opt Max15NumericText = "NbOfNtries",
+        /// `<Sum>`: an exact decimal, kept as written.
+        sum: opt DecimalNumber = "Sum",
+        /// `<TtlNetNtry>`: credits minus debits, as an amount and a direction.
+        ttl_net_ntry: opt AmountAndDirection = "TtlNetNtry",
+    }
+}
+
+xml_struct! {
+    /// `TotalsPerBankTransactionCode5`: the totals for one bank transaction code (availability
+    /// not modelled).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[non_exhaustive]
+    pub struct TotalsPerBankTransactionCode {
+        /// `<NbOfNtries>`.
+        nb_of_ntries: opt Max15NumericText = "NbOfNtries",
+        /// `<Sum>`: an exact decimal, kept as written.
+        sum: opt DecimalNumber = "Sum",
+        /// `<TtlNetNtry>`.
+        ttl_net_ntry: opt AmountAndDirection = "TtlNetNtry",
+        /// `<CdtNtries>`.
+        cdt_ntries: opt NumberAndSum = "CdtNtries",
+        /// `<DbtNtries>`.
+        dbt_ntries: opt NumberAndSum = "DbtNtries",
+        /// `<FcstInd>`: whether the totals are a forecast.
+        fcst_ind: opt bool = "FcstInd",
+        /// `<BkTxCd>`: the code these totals are for.
+        bk_tx_cd: req BankTransactionCode = "BkTxCd",
+        /// `<Dt>`.
+        dt: opt DateOrDateTime = "Dt",
+    }
+}
+
+impl TotalsPerBankTransactionCode {
+    /// Totals for a bank transaction code, with nothing counted yet.
+    pub fn new(bk_tx_cd: BankTransactionCode) -> Self {
+        TotalsPerBankTransactionCode {
+            nb_of_ntries: None,
+            sum: None,
+            ttl_net_ntry: None,
+            cdt_ntries: None,
+            dbt_ntries: None,
+            fcst_ind: None,
+            bk_tx_cd,
+            dt: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `TotalTransactions6`: a report's transactions summary (`<TxsSummry>`), the bank's own
+    /// control totals to check the entries against.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct TotalTransactions {
+        /// `<TtlNtries>`.
+        ttl_ntries: opt NumberAndSumWithNet = "TtlNtries",
+        /// `<TtlCdtNtries>`.
+        ttl_cdt_ntries: opt NumberAndSum = "TtlCdtNtries",
+        /// `<TtlDbtNtries>`.
+        ttl_dbt_ntries: opt NumberAndSum = "TtlDbtNtries",
+        /// `<TtlNtriesPerBkTxCd>`.
+        ttl_ntries_per_bk_tx_cd: many TotalsPerBankTransactionCode = "TtlNtriesPerBkTxCd",
     }
 }
 
@@ -503,7 +763,7 @@ impl ReportKind {
 }
 
 /// `AccountStatement9` / `AccountReport25` / `AccountNotification17`: one report on one account
-/// (interest, summaries and reporting sequences not modelled).
+/// (interest, reporting sequences and reporting source not modelled).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -531,6 +791,8 @@ pub struct AccountReport {
     /// `<Bal>` (camt.053: at least one; camt.054: none).
     #[serde(default)]
     pub bal: Vec<Balance>,
+    /// `<TxsSummry>`.
+    pub txs_summry: Option<TotalTransactions>,
     /// `<Ntry>`.
     #[serde(default)]
     pub ntry: Vec<Entry>,
@@ -552,6 +814,7 @@ impl AccountReport {
             acct,
             rltd_acct: None,
             bal: Vec::new(),
+            txs_summry: None,
             ntry: Vec::new(),
             addtl_inf: None,
         }
@@ -574,6 +837,7 @@ impl AccountReport {
             acct: s.req("Acct")?,
             rltd_acct: s.opt("RltdAcct")?,
             bal: Vec::new(),
+            txs_summry: None,
             ntry: Vec::new(),
             addtl_inf: None,
         };
@@ -582,6 +846,7 @@ impl AccountReport {
             ReportKind::Report => r.bal = s.many("Bal", usize::MAX)?,
             ReportKind::Notification => {}
         }
+        r.txs_summry = s.opt("TxsSummry")?;
         r.ntry = s.many("Ntry", usize::MAX)?;
         r.addtl_inf = s.opt(kind.additional_info())?;
         Ok(r)
@@ -608,6 +873,7 @@ impl AccountReport {
         if kind != ReportKind::Notification {
             out.many("Bal", &self.bal);
         }
+        out.opt("TxsSummry", &self.txs_summry);
     }
 }
 
@@ -644,6 +910,11 @@ macro_rules! report_message {
             /// `GrpHdr/MsgId`.
             pub fn msg_id(&self) -> &str {
                 self.grp_hdr.msg_id.as_str()
+            }
+
+            /// `GrpHdr/OrgnlBizQry/MsgId`: the query this message answers, if any.
+            pub fn orgnl_biz_qry_msg_id(&self) -> Option<&str> {
+                self.grp_hdr.orgnl_biz_qry_msg_id()
             }
 
             /// Every entry of every report, in document order.

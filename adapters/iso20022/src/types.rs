@@ -382,6 +382,36 @@ checked_string!(
     "BaseOneRate",
     check_base_one_rate
 );
+checked_string!(
+    /// `DecimalNumber`: an exact decimal of at most 18 digits, 17 of them after the point, signed
+    /// or not (e.g. the `Sum` of a transactions summary), kept as written: never a float, so
+    /// `"12345.67"` stays `"12345.67"`. Equality compares the text (`"1.50"` is not `"1.5"`).
+    DecimalNumber,
+    "DecimalNumber",
+    check_decimal_number
+);
+checked_string!(
+    /// `NonNegativeDecimalNumber`: a [`DecimalNumber`] that is not below zero (the amount of a
+    /// total net entry, whose sign is its credit/debit indicator), kept as written.
+    NonNegativeDecimalNumber,
+    "NonNegativeDecimalNumber",
+    check_non_negative_decimal_number
+);
+checked_string!(
+    /// `Max15NumericText`: 1 to 15 digits (a number of entries), kept as written (leading zeros
+    /// too); [`Max15NumericText::value`] reads the number.
+    Max15NumericText,
+    "Max15NumericText",
+    check_max15_numeric
+);
+checked_string!(
+    /// `ISINOct2015Identifier`: an International Securities Identification Number (ISO 6166):
+    /// 2 letters, 9 letters or digits, 1 check digit. The check digit is checked by
+    /// [`Isin::checksum_ok`], not by the schema.
+    Isin,
+    "ISIN",
+    check_isin
+);
 
 fn check_phone(s: &str) -> Result<(), &'static str> {
     // \+[0-9]{1,3}-[0-9()+\-]{1,30}
@@ -411,9 +441,128 @@ fn check_exact4(s: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The digits of an `xs:decimal` that its facets count: `(negative, integer digits, fraction
+/// digits)`. Leading zeros of the integer part and trailing zeros of the fraction do not count
+/// (the facets constrain the value, not the text). `None` if the text is not an `xs:decimal`
+/// (`-1.5`, `1.`, `.5` are; `1e3`, ` 1`, `.` are not).
+fn decimal_digits(s: &str) -> Option<(bool, usize, usize)> {
+    let negative = s.starts_with('-');
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty()
+        || !all(int, |b| b.is_ascii_digit())
+        || !all(frac, |b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    Some((
+        negative && !(int.is_empty() && frac.is_empty()),
+        int.len(),
+        frac.len(),
+    ))
+}
+
 /// `BaseOneRate`: `xs:decimal` with `totalDigits` 11 and `fractionDigits` 10.
 fn check_base_one_rate(s: &str) -> Result<(), &'static str> {
     check_decimal(s, 11, 10)
+}
+
+/// `xs:decimal` with `totalDigits` 18 and `fractionDigits` 17.
+fn check_decimal_number(s: &str) -> Result<(), &'static str> {
+    let (_, int, frac) = decimal_digits(s).ok_or("a decimal number such as 12345.67")?;
+    if frac > 17 {
+        return Err("at most 17 digits after the decimal point");
+    }
+    if int + frac > 18 {
+        return Err("at most 18 digits in all");
+    }
+    Ok(())
+}
+
+/// `DecimalNumber` with `minInclusive` 0 (`-0` is zero, so allowed).
+fn check_non_negative_decimal_number(s: &str) -> Result<(), &'static str> {
+    check_decimal_number(s)?;
+    match decimal_digits(s) {
+        Some((false, _, _)) => Ok(()),
+        _ => Err("not below zero (the direction is the credit/debit indicator)"),
+    }
+}
+
+fn check_max15_numeric(s: &str) -> Result<(), &'static str> {
+    // [0-9]{1,15}
+    if (1..=15).contains(&s.len()) && all(s, |b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("1 to 15 digits")
+    }
+}
+
+fn check_isin(s: &str) -> Result<(), &'static str> {
+    // [A-Z]{2,2}[A-Z0-9]{9,9}[0-9]{1,1}
+    let b = s.as_bytes();
+    if b.len() == 12
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..11].iter().all(|&c| upper_or_digit(c))
+        && b[11].is_ascii_digit()
+    {
+        Ok(())
+    } else {
+        Err("an ISIN is 2 letters, 9 upper-case letters/digits, then a check digit")
+    }
+}
+
+impl Max15NumericText {
+    /// The number (15 digits always fit).
+    pub fn value(&self) -> u64 {
+        // Checked digits, at most 15: parsing cannot fail or overflow.
+        self.0.parse().unwrap_or(0)
+    }
+
+    /// The number, written without leading zeros.
+    pub fn from_value(n: u64) -> Result<Self, InvalidValue> {
+        Self::new(n.to_string())
+    }
+}
+
+impl Isin {
+    /// Whether the check digit is right (ISO 6166: letters as numbers 10 to 35, then the Luhn
+    /// algorithm over the digits).
+    pub fn checksum_ok(&self) -> bool {
+        let mut digits: Vec<u8> = Vec::with_capacity(24);
+        for c in self.0.bytes() {
+            match c {
+                b'0'..=b'9' => digits.push(c - b'0'),
+                b'A'..=b'Z' => {
+                    let v = c - b'A' + 10;
+                    digits.push(v / 10);
+                    digits.push(v % 10);
+                }
+                _ => return false,
+            }
+        }
+        luhn_ok(&digits)
+    }
+}
+
+/// The Luhn check over decimal digits, the last one being the check digit.
+fn luhn_ok(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let twice = d * 2;
+                twice / 10 + twice % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
 }
 
 /// ISO 7064 mod 97-10 over letters-as-numbers, as used by IBAN and LEI check digits.
@@ -1335,27 +1484,18 @@ fn check_time(s: &str) -> Result<(), &'static str> {
     check_time_part(s.as_bytes())
 }
 
-/// `xs:decimal` with `totalDigits` and `fractionDigits` facets. The facets constrain the value,
-/// so leading zeros of the integer part and trailing zeros of the fraction do not count.
+/// `xs:decimal` with `totalDigits` and `fractionDigits` facets (counted on the value, see
+/// [`decimal_digits`]).
 fn check_decimal(s: &str, total: usize, fraction: usize) -> Result<(), &'static str> {
-    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    if int.is_empty() && frac.is_empty()
-        || !all(int, |b| b.is_ascii_digit())
-        || !all(frac, |b| b.is_ascii_digit())
-    {
-        return Err("a decimal number such as 12.5");
-    }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    if frac.len() > fraction {
+    let (_, int, frac) = decimal_digits(s).ok_or("a decimal number such as 12.5")?;
+    if frac > fraction {
         return Err(if fraction == 0 {
             "a whole number"
         } else {
             "too many digits after the decimal point"
         });
     }
-    if int.len() + frac.len() > total {
+    if int + frac > total {
         return Err("too many digits");
     }
     Ok(())
@@ -1451,6 +1591,73 @@ mod tests {
             IsoDateTime::from_offset_date_time(west).as_str(),
             "2026-11-25T12:00:00-03:30"
         );
+    }
+
+    #[test]
+    fn exact_decimals_kept_as_written() {
+        for ok in [
+            "12345.67",
+            "0",
+            "-1.5",
+            "+3",
+            "1.",
+            ".5",
+            "123456789012345678",
+            "0.12345678901234567",
+            "1.00000000000000000000",
+            "000000000000000000001",
+        ] {
+            assert_eq!(
+                DecimalNumber::new(ok).map(|d| d.as_str().to_owned()),
+                Ok(ok.to_owned()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "",
+            ".",
+            "-",
+            "1e3",
+            " 1",
+            "1,5",
+            "1234567890123456789",
+            "0.123456789012345678",
+            "12.34567890123456789",
+        ] {
+            assert!(DecimalNumber::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            DecimalNumber::new("1.50").unwrap(),
+            DecimalNumber::new("1.50").unwrap()
+        );
+        assert_ne!(
+            DecimalNumber::new("1.50").unwrap(),
+            DecimalNumber::new("1.5").unwrap(),
+            "kept as written, compared as written"
+        );
+        assert!(NonNegativeDecimalNumber::new("0.01").is_ok());
+        assert!(NonNegativeDecimalNumber::new("-0.00").is_ok(), "zero");
+        assert!(NonNegativeDecimalNumber::new("-0.01").is_err());
+        assert!(BaseOneRate::new("1.0825").is_ok());
+        assert!(BaseOneRate::new("0.12345678901").is_err());
+        assert!(BaseOneRate::new("123456789012").is_err());
+    }
+
+    #[test]
+    fn counts_and_isins() {
+        assert_eq!(Max15NumericText::new("007").unwrap().value(), 7);
+        assert_eq!(Max15NumericText::new("007").unwrap().as_str(), "007");
+        assert!(Max15NumericText::new("9".repeat(15)).is_ok());
+        assert!(Max15NumericText::new("9".repeat(16)).is_err());
+        assert!(Max15NumericText::new("").is_err());
+        assert!(Max15NumericText::new("-1").is_err());
+        let apple = Isin::new("US0378331005").unwrap();
+        assert!(apple.checksum_ok());
+        assert!(Isin::new("DE000BAY0017").unwrap().checksum_ok());
+        assert!(!Isin::new("US0378331006").unwrap().checksum_ok());
+        assert!(Isin::new("us0378331005").is_err());
+        assert!(Isin::new("US037833100X").is_err());
+        assert!(Isin::new("US03783310051").is_err());
     }
 
     #[test]

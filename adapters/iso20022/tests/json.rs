@@ -62,6 +62,7 @@ fn fixtures_round_trip_with_unread_elements_and_raw_parts() {
         fixture("pacs002_other_wrapper_unknown_element.xml"),
         fixture("pacs008_envelope_default_ns_splmtry.xml"),
         fixture("pacs008_prefixed_side_by_side.xml"),
+        fixture("camt054_prefixed_return_summary.xml"),
         unknown_kind.to_owned(),
     ];
     for xml in inputs {
@@ -320,4 +321,46 @@ fn raw_parts_must_read_back_the_same() {
     let typed = Document::from(samples::pacs002(1)).render();
     let typed = typed.trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     assert!(refused(&unknown(typed)).contains("is typed"));
+}
+
+#[test]
+fn summary_sums_are_exact_decimal_strings() {
+    let parsed = Document::parse(&fixture("camt054_prefixed_return_summary.xml")).unwrap();
+    let doc = serde_json::to_value(&parsed).unwrap();
+    let sum = "Camt054.reports[0].txs_summry.ttl_ntries.sum";
+    assert_eq!(
+        doc["Camt054"]["reports"][0]["txs_summry"]["ttl_ntries"]["sum"],
+        json!("12345.67"),
+        "written as the string it was read from"
+    );
+    let with_sum = |v: Value| {
+        let mut d = doc.clone();
+        d["Camt054"]["reports"][0]["txs_summry"]["ttl_ntries"]["sum"] = v;
+        d
+    };
+    assert_refused(
+        &with_sum(json!(12345.67)),
+        sum,
+        "expected a DecimalNumber string",
+    );
+    assert_refused(
+        &with_sum(json!("1.2345678901234567890")),
+        sum,
+        "at most 17 digits after the decimal point",
+    );
+    let mut d = doc.clone();
+    d["Camt054"]["reports"][0]["txs_summry"]["ttl_ntries"]["ttl_net_ntry"]["amt"] = json!("-1");
+    assert_refused(
+        &d,
+        "Camt054.reports[0].txs_summry.ttl_ntries.ttl_net_ntry.amt",
+        "not below zero",
+    );
+    let mut d = doc.clone();
+    d["Camt054"]["reports"][0]["txs_summry"]["ttl_ntries"]["nb_of_ntries"] =
+        json!("1234567890123456");
+    assert_refused(
+        &d,
+        "Camt054.reports[0].txs_summry.ttl_ntries.nb_of_ntries",
+        "1 to 15 digits",
+    );
 }

@@ -487,3 +487,188 @@ fn structured_remittance_regulatory_reporting_and_contacts_are_typed() {
     let again = BusinessMessage::parse_with(&m.render(), &ParseOptions::strict()).unwrap();
     assert_eq!(again, m);
 }
+
+#[test]
+fn camt054_summary_returns_dates_and_instruments_are_typed() {
+    use iso20022::common::{CodeOrProprietary, DateOrDateTime, PartyId};
+    use iso20022::statement::{EntryStream, StreamItem};
+    use iso20022::types::CreditDebit;
+
+    let xml = fixture("camt054_prefixed_return_summary.xml");
+    // Strict: every element of the fixture is read by the model.
+    let m = BusinessMessage::parse_with(&xml, &ParseOptions::strict()).unwrap();
+    let Document::Camt054(n) = &m.document else {
+        panic!("{:?}", m.document)
+    };
+    assert_eq!(n.orgnl_biz_qry_msg_id(), Some("QRY-20261125-0007"));
+    let q = n.grp_hdr.orgnl_biz_qry.as_ref().unwrap();
+    assert_eq!(q.msg_nm_id.as_ref().unwrap().as_str(), "camt.060.001.05");
+    assert_eq!(
+        q.cre_dt_tm.as_ref().unwrap().as_str(),
+        "2026-11-25T15:58:12.250+01:00"
+    );
+
+    // The summary's sums are exact decimals, kept as written (trailing zeros too).
+    let report = &n.reports[0];
+    let summary = report.txs_summry.as_ref().unwrap();
+    let total = summary.ttl_ntries.as_ref().unwrap();
+    assert_eq!(total.nb_of_ntries.as_ref().unwrap().value(), 2);
+    assert_eq!(total.sum.as_ref().unwrap().as_str(), "12345.67");
+    let net = total.ttl_net_ntry.as_ref().unwrap();
+    assert_eq!(
+        (net.amt.as_str(), net.cdt_dbt_ind),
+        ("10345.67", CreditDebit::Crdt)
+    );
+    let credits = summary.ttl_cdt_ntries.as_ref().unwrap();
+    let debits = summary.ttl_dbt_ntries.as_ref().unwrap();
+    assert_eq!(credits.sum.as_ref().unwrap().as_str(), "11345.67");
+    assert_eq!(debits.sum.as_ref().unwrap().as_str(), "1000.00");
+    let per_code = &summary.ttl_ntries_per_bk_tx_cd;
+    assert_eq!(per_code.len(), 2);
+    let returns = &per_code[0];
+    let family = &returns.bk_tx_cd.domn.as_ref().unwrap().fmly;
+    assert_eq!(
+        (family.cd.as_str(), family.sub_fmly_cd.as_str()),
+        ("ICDT", "RRTN")
+    );
+    assert_eq!(returns.fcst_ind, Some(false));
+    assert_eq!(
+        returns
+            .cdt_ntries
+            .as_ref()
+            .unwrap()
+            .sum
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "11345.67"
+    );
+    assert!(matches!(returns.dt, Some(DateOrDateTime::Dt(_))));
+    let securities = &per_code[1];
+    let count = securities.nb_of_ntries.as_ref().unwrap();
+    assert_eq!(
+        (count.as_str(), count.value()),
+        ("001", 1),
+        "kept as written"
+    );
+    // The entries agree with the bank's totals, to the cent.
+    let entries: Vec<_> = n.entries().collect();
+    let credit_minor: i64 = entries
+        .iter()
+        .filter(|e| e.cdt_dbt_ind == CreditDebit::Crdt)
+        .map(|e| e.amt.minor())
+        .sum();
+    assert_eq!(credit_minor, 1_134_567);
+
+    // The returned payment: its original references, the reason and the dates.
+    let returned = entries[0];
+    assert_eq!(returned.return_reason_codes().collect::<Vec<_>>(), ["AC04"]);
+    let (refs, reason) = returned.returns().next().unwrap();
+    let refs = refs.unwrap();
+    assert_eq!(
+        refs.uetr.as_ref().map(|u| u.as_str()),
+        Some("0f4c1a52-7d3e-4b9a-9c61-3e2f5d8a7b10")
+    );
+    assert_eq!(
+        refs.end_to_end_id.as_ref().map(|s| s.as_str()),
+        Some("INV-2026-981")
+    );
+    assert_eq!(reason.reason_code(), Some("AC04"));
+    assert_eq!(
+        reason.addtl_inf[1].as_str(),
+        "Funds returned in full & without charges"
+    );
+    let orgnl = &reason
+        .orgnl_bk_tx_cd
+        .as_ref()
+        .unwrap()
+        .domn
+        .as_ref()
+        .unwrap();
+    assert_eq!(orgnl.fmly.sub_fmly_cd.as_str(), "XBCT");
+    let orgtr = reason.orgtr.as_ref().unwrap();
+    match &orgtr.id {
+        Some(PartyId::OrgId(o)) => {
+            assert_eq!(o.any_bic.as_ref().unwrap().as_str(), "RHEIDEFFXXX")
+        }
+        other => panic!("{other:?}"),
+    }
+    let tx = returned.transactions().next().unwrap();
+    let dates = tx.rltd_dts.as_ref().unwrap();
+    assert_eq!(dates.intr_bk_sttlm_dt.unwrap().to_string(), "2026-11-25");
+    assert_eq!(
+        dates.tx_dt_tm.as_ref().unwrap().as_str(),
+        "2026-11-25T14:31:07.125+01:00"
+    );
+    assert_eq!(dates.prtry[0].tp.as_str(), "ORIGINAL SETTLEMENT");
+    assert!(tx.fin_instrm_id.is_none());
+
+    // The securities settlement: no return, its instrument identified.
+    let security = entries[1];
+    assert_eq!(security.returns().count(), 0);
+    let tx = security.transactions().next().unwrap();
+    assert_eq!(tx.return_reason_code(), None);
+    let dates = tx.rltd_dts.as_ref().unwrap();
+    assert_eq!(dates.trad_dt.unwrap().to_string(), "2026-11-23");
+    let instrument = tx.fin_instrm_id.as_ref().unwrap();
+    let isin = instrument.isin.as_ref().unwrap();
+    assert_eq!(isin.as_str(), "US0378331005");
+    assert!(isin.checksum_ok());
+    assert_eq!(instrument.othr_id[0].id.as_str(), "037833100");
+    assert_eq!(
+        instrument.othr_id[0].tp,
+        CodeOrProprietary::code("CUSP").unwrap()
+    );
+    assert_eq!(
+        instrument.desc.as_ref().unwrap().as_str(),
+        "Apple Inc. common stock"
+    );
+
+    // The streaming reader yields the same header (with the summary) and entries.
+    let items: Vec<StreamItem> = EntryStream::new(xml.as_bytes(), Limits::default())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut header = report.clone();
+    header.ntry.clear();
+    let mut expected = vec![
+        StreamItem::GroupHeader(n.grp_hdr.clone()),
+        StreamItem::Report(header),
+    ];
+    expected.extend(report.ntry.iter().cloned().map(StreamItem::Entry));
+    expected.push(StreamItem::ReportEnd(None));
+    assert_eq!(items, expected);
+
+    // Rendered back, the message is the same, sums and all.
+    let rendered = m.render();
+    assert!(rendered.contains("<Sum>1000.00</Sum>"));
+    let again = BusinessMessage::parse_with(&rendered, &ParseOptions::strict()).unwrap();
+    assert_eq!(again, m);
+}
+
+#[test]
+fn summary_sums_refuse_what_the_schema_refuses() {
+    let xml = fixture("camt054_prefixed_return_summary.xml");
+    for (from, to, path) in [
+        (
+            "<ntf:Sum>12345.67</ntf:Sum>",
+            "<ntf:Sum>1.2345678901234567890</ntf:Sum>",
+            "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn/TxsSummry/TtlNtries/Sum",
+        ),
+        (
+            "<ntf:Amt>10345.67</ntf:Amt>",
+            "<ntf:Amt>-10345.67</ntf:Amt>",
+            "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn/TxsSummry/TtlNtries/TtlNetNtry/Amt",
+        ),
+        (
+            "<ntf:ISIN>US0378331005</ntf:ISIN>",
+            "<ntf:ISIN>US037833100</ntf:ISIN>",
+            "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Ntry[2]/NtryDtls/TxDtls/FinInstrmId/ISIN",
+        ),
+    ] {
+        assert!(xml.contains(from), "{from}");
+        let bad = xml.replacen(from, to, 1);
+        let err = Document::parse(&bad).unwrap_err();
+        assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+        assert_eq!(err.path(), Some(path), "{err}");
+    }
+}
