@@ -149,6 +149,32 @@ impl Amount {
         )
     }
 
+    /// The control sum of a group of amounts (`CtrlSum`): the sum of their decimal values
+    /// whatever their currencies, as ISO 20022 defines it, exact, trailing zeros dropped
+    /// (`10.50` EUR + `1000` JPY is `1010.5`). `None` if it does not fit a `DecimalNumber`.
+    pub fn control_sum<'a>(
+        amounts: impl IntoIterator<Item = &'a Amount>,
+    ) -> Option<crate::types::DecimalNumber> {
+        // Every exponent is at most 5 (codes without minor unit use 5), so the sum is exact
+        // in units of 10^-5.
+        const SCALE: u32 = 5;
+        let mut total: i128 = 0;
+        for a in amounts {
+            let exponent = u32::from(a.currency.exponent());
+            let factor = 10i128.pow(SCALE.checked_sub(exponent)?);
+            total = total.checked_add(i128::from(a.minor).checked_mul(factor)?)?;
+        }
+        let unit = 10i128.pow(SCALE);
+        let mut text = format!("{}.{:05}", total / unit, (total % unit).abs());
+        while text.ends_with('0') {
+            text.pop();
+        }
+        if text.ends_with('.') {
+            text.pop();
+        }
+        crate::types::DecimalNumber::new(text).ok()
+    }
+
     /// Sum of two amounts of the same currency; `None` on currency mismatch or overflow.
     pub fn checked_add(&self, other: &Amount) -> Option<Amount> {
         if self.currency != other.currency {
@@ -389,5 +415,28 @@ mod tests {
         );
         let one_usd = Amount::from_minor(100, ccy("USD")).unwrap();
         assert_eq!(max.checked_add(&one_usd), None, "currency mismatch");
+    }
+}
+
+#[cfg(test)]
+mod control_sum_tests {
+    use super::*;
+
+    #[test]
+    fn control_sum_adds_decimal_values_across_currencies_exactly() {
+        let a = Amount::parse_code("10.50", "EUR").unwrap();
+        let b = Amount::parse_code("1000", "JPY").unwrap();
+        let c = Amount::parse_code("0.125", "KWD").unwrap();
+        let sum = Amount::control_sum([&a, &b, &c]).unwrap();
+        assert_eq!(sum.as_str(), "1010.625");
+        assert_eq!(Amount::control_sum([&b]).unwrap().as_str(), "1000");
+        assert_eq!(
+            Amount::control_sum(std::iter::empty()).unwrap().as_str(),
+            "0"
+        );
+        // A sum past 18 digits has no DecimalNumber.
+        let big = Amount::parse_code("999999999999999.99", "EUR").unwrap();
+        let many = vec![&big; 2000];
+        assert!(Amount::control_sum(many).is_none());
     }
 }

@@ -26,6 +26,9 @@ pub struct GroupHeader {
     pub cre_dt_tm: IsoDateTime,
     /// `<BtchBookg>`.
     pub btch_bookg: Option<bool>,
+    /// `<CtrlSum>`: the sum of the returned amounts, as the sender states it (kept as
+    /// written; not checked).
+    pub ctrl_sum: Option<DecimalNumber>,
     /// `<GrpRtr>`.
     pub grp_rtr: Option<bool>,
     /// `<TtlRtrdIntrBkSttlmAmt>`.
@@ -51,6 +54,7 @@ impl GroupHeader {
             msg_id,
             cre_dt_tm,
             btch_bookg: None,
+            ctrl_sum: None,
             grp_rtr: None,
             ttl_rtrd_intr_bk_sttlm_amt: None,
             intr_bk_sttlm_dt: None,
@@ -66,6 +70,7 @@ impl GroupHeader {
         let cre_dt_tm = s.req("CreDtTm")?;
         let btch_bookg = s.opt("BtchBookg")?;
         let nb_of_txs = s.req_node("NbOfTxs")?;
+        let ctrl_sum = s.opt("CtrlSum")?;
         let grp_rtr = s.opt("GrpRtr")?;
         let ttl_rtrd_intr_bk_sttlm_amt = s.opt("TtlRtrdIntrBkSttlmAmt")?;
         let intr_bk_sttlm_dt = s.opt("IntrBkSttlmDt")?;
@@ -76,6 +81,7 @@ impl GroupHeader {
             msg_id,
             cre_dt_tm,
             btch_bookg,
+            ctrl_sum,
             grp_rtr,
             ttl_rtrd_intr_bk_sttlm_amt,
             intr_bk_sttlm_dt,
@@ -92,6 +98,7 @@ impl GroupHeader {
         out.leaf("CreDtTm", &self.cre_dt_tm);
         out.opt("BtchBookg", &self.btch_bookg);
         out.text("NbOfTxs", &nb_of_txs.to_string());
+        out.opt("CtrlSum", &self.ctrl_sum);
         out.opt("GrpRtr", &self.grp_rtr);
         out.opt("TtlRtrdIntrBkSttlmAmt", &self.ttl_rtrd_intr_bk_sttlm_amt);
         out.opt("IntrBkSttlmDt", &self.intr_bk_sttlm_dt);

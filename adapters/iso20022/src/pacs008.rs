@@ -27,6 +27,9 @@ pub struct GroupHeader {
     pub cre_dt_tm: IsoDateTime,
     /// `<BtchBookg>`.
     pub btch_bookg: Option<bool>,
+    /// `<CtrlSum>`: the sum of the transactions' amounts, as the sender states it (kept as
+    /// written; not checked against the transactions).
+    pub ctrl_sum: Option<DecimalNumber>,
     /// `<TtlIntrBkSttlmAmt>`.
     pub ttl_intr_bk_sttlm_amt: Option<Amount>,
     /// `<IntrBkSttlmDt>`.
@@ -52,6 +55,7 @@ impl GroupHeader {
             msg_id,
             cre_dt_tm,
             btch_bookg: None,
+            ctrl_sum: None,
             ttl_intr_bk_sttlm_amt: None,
             intr_bk_sttlm_dt: None,
             sttlm_inf,
@@ -67,6 +71,7 @@ impl GroupHeader {
         let cre_dt_tm = s.req("CreDtTm")?;
         let btch_bookg = s.opt("BtchBookg")?;
         let nb_of_txs = s.req_node("NbOfTxs")?;
+        let ctrl_sum = s.opt("CtrlSum")?;
         let ttl_intr_bk_sttlm_amt = s.opt("TtlIntrBkSttlmAmt")?;
         let intr_bk_sttlm_dt = s.opt("IntrBkSttlmDt")?;
         let sttlm_inf = s.req("SttlmInf")?;
@@ -78,6 +83,7 @@ impl GroupHeader {
                 msg_id,
                 cre_dt_tm,
                 btch_bookg,
+                ctrl_sum,
                 ttl_intr_bk_sttlm_amt,
                 intr_bk_sttlm_dt,
                 sttlm_inf,
@@ -95,6 +101,7 @@ impl GroupHeader {
         out.leaf("CreDtTm", &self.cre_dt_tm);
         out.opt("BtchBookg", &self.btch_bookg);
         out.text("NbOfTxs", &nb_of_txs.to_string());
+        out.opt("CtrlSum", &self.ctrl_sum);
         out.opt("TtlIntrBkSttlmAmt", &self.ttl_intr_bk_sttlm_amt);
         out.opt("IntrBkSttlmDt", &self.intr_bk_sttlm_dt);
         self.sttlm_inf.to_xml(out, "SttlmInf");

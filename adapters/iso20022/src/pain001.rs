@@ -18,7 +18,7 @@ pub const MSG_DEF_IDR: &str = "pain.001.001.09";
 pub const ROOT: &str = "CstmrCdtTrfInitn";
 
 xml_struct! {
-    /// `GroupHeader85` (authorisations and control sum not modelled). `NbOfTxs` is derived.
+    /// `GroupHeader85` (authorisations not modelled). `NbOfTxs` is derived.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
@@ -26,6 +26,9 @@ xml_struct! {
         msg_id: req Max35Text = "MsgId",
         /// `<CreDtTm>`.
         cre_dt_tm: req IsoDateTime = "CreDtTm",
+        /// `<CtrlSum>`: the sum of all instructed amounts, as the initiating party states it
+        /// (kept as written; not checked against the transfers).
+        ctrl_sum: opt DecimalNumber = "CtrlSum",
         /// `<InitgPty>`.
         initg_pty: req Party = "InitgPty",
         /// `<FwdgAgt>`.
@@ -39,6 +42,7 @@ impl GroupHeader {
         GroupHeader {
             msg_id,
             cre_dt_tm,
+            ctrl_sum: None,
             initg_pty,
             fwdg_agt: None,
         }
@@ -212,9 +216,8 @@ impl Transfer {
     }
 }
 
-/// `PaymentInstruction30`: a batch of transfers from one debtor account (control sum and
-/// pooling date not modelled). Its `NbOfTxs` is written from, and checked against, the
-/// transfers.
+/// `PaymentInstruction30`: a batch of transfers from one debtor account. Its `NbOfTxs` is
+/// written from, and checked against, the transfers.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -225,10 +228,15 @@ pub struct PaymentInstruction {
     pub pmt_mtd: PaymentMethod,
     /// `<BtchBookg>`.
     pub btch_bookg: Option<bool>,
+    /// `<CtrlSum>`: the sum of this batch's instructed amounts, as stated (kept as written;
+    /// not checked).
+    pub ctrl_sum: Option<DecimalNumber>,
     /// `<PmtTpInf>`.
     pub pmt_tp_inf: Option<InitiationPaymentTypeInfo>,
     /// `<ReqdExctnDt>`.
     pub reqd_exctn_dt: DateOrDateTime,
+    /// `<PoolgAdjstmntDt>`.
+    pub poolg_adjstmnt_dt: Option<IsoDate>,
     /// `<Dbtr>`.
     pub dbtr: Party,
     /// `<DbtrAcct>`.
@@ -252,7 +260,22 @@ pub struct PaymentInstruction {
     pub cdt_trf_tx_inf: Vec<Transfer>,
 }
 
+impl InstructedAmount {
+    /// The amount instructed (the equivalent amount's own amount for `EqvtAmt`).
+    pub fn amount(&self) -> &Amount {
+        match self {
+            InstructedAmount::InstdAmt(a) => a,
+            InstructedAmount::EqvtAmt(e) => &e.amt,
+        }
+    }
+}
+
 impl PaymentInstruction {
+    /// The control sum of this batch's instructed amounts (see [`Amount::control_sum`]).
+    pub fn control_sum(&self) -> Option<DecimalNumber> {
+        Amount::control_sum(self.cdt_trf_tx_inf.iter().map(|t| t.amt.amount()))
+    }
+
     /// A batch with one transfer.
     pub fn new(
         pmt_inf_id: Max35Text,
@@ -266,8 +289,10 @@ impl PaymentInstruction {
             pmt_inf_id,
             pmt_mtd: PaymentMethod::Trf,
             btch_bookg: None,
+            ctrl_sum: None,
             pmt_tp_inf: None,
             reqd_exctn_dt,
+            poolg_adjstmnt_dt: None,
             dbtr,
             dbtr_acct,
             dbtr_agt,
@@ -289,8 +314,10 @@ impl FromXml for PaymentInstruction {
         let pmt_mtd = s.req("PmtMtd")?;
         let btch_bookg = s.opt("BtchBookg")?;
         let nb_of_txs = s.opt_node("NbOfTxs");
+        let ctrl_sum = s.opt("CtrlSum")?;
         let pmt_tp_inf = s.opt("PmtTpInf")?;
         let reqd_exctn_dt = s.req("ReqdExctnDt")?;
+        let poolg_adjstmnt_dt = s.opt("PoolgAdjstmntDt")?;
         let dbtr = s.req("Dbtr")?;
         let dbtr_acct = s.req("DbtrAcct")?;
         let dbtr_agt = s.req("DbtrAgt")?;
@@ -308,8 +335,10 @@ impl FromXml for PaymentInstruction {
             pmt_inf_id,
             pmt_mtd,
             btch_bookg,
+            ctrl_sum,
             pmt_tp_inf,
             reqd_exctn_dt,
+            poolg_adjstmnt_dt,
             dbtr,
             dbtr_acct,
             dbtr_agt,
@@ -331,8 +360,10 @@ impl ToXml for PaymentInstruction {
         out.leaf("PmtMtd", &self.pmt_mtd);
         out.opt("BtchBookg", &self.btch_bookg);
         out.text("NbOfTxs", &self.cdt_trf_tx_inf.len().to_string());
+        out.opt("CtrlSum", &self.ctrl_sum);
         out.opt("PmtTpInf", &self.pmt_tp_inf);
         self.reqd_exctn_dt.to_xml(out, "ReqdExctnDt");
+        out.opt("PoolgAdjstmntDt", &self.poolg_adjstmnt_dt);
         self.dbtr.to_xml(out, "Dbtr");
         self.dbtr_acct.to_xml(out, "DbtrAcct");
         self.dbtr_agt.to_xml(out, "DbtrAgt");
@@ -392,12 +423,14 @@ impl FromXml for Pain001 {
             let msg_id = h.req("MsgId")?;
             let cre_dt_tm = h.req("CreDtTm")?;
             let nb = h.req_node("NbOfTxs")?;
+            let ctrl_sum = h.opt("CtrlSum")?;
             let initg_pty = h.req("InitgPty")?;
             let fwdg_agt = h.opt("FwdgAgt")?;
             (
                 GroupHeader {
                     msg_id,
                     cre_dt_tm,
+                    ctrl_sum,
                     initg_pty,
                     fwdg_agt,
                 },
@@ -423,6 +456,7 @@ impl ToXml for Pain001 {
         out.leaf("MsgId", &self.grp_hdr.msg_id);
         out.leaf("CreDtTm", &self.grp_hdr.cre_dt_tm);
         out.text("NbOfTxs", &self.transfers().count().to_string());
+        out.opt("CtrlSum", &self.grp_hdr.ctrl_sum);
         self.grp_hdr.initg_pty.to_xml(out, "InitgPty");
         out.opt("FwdgAgt", &self.grp_hdr.fwdg_agt);
         out.end("GrpHdr");

@@ -869,6 +869,9 @@ pub fn pacs008(seed: u64) -> Pacs008 {
         r
     });
     t.splmtry_data = g.vec(1, Gen::supplementary);
+    if g.coin() {
+        h.ctrl_sum = Amount::control_sum([&t.intr_bk_sttlm_amt]);
+    }
     let mut m = Pacs008::new(h, t);
     m.splmtry_data = g.vec(1, Gen::supplementary);
     m
@@ -1757,10 +1760,14 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
         });
         p.chrgs_acct = g.opt(Gen::account);
         p.chrgs_acct_agt = g.opt(Gen::agent);
+        p.poolg_adjstmnt_dt = g.opt(Gen::date);
         let more = g.range(0, 2);
         for _ in 0..more {
             let t = transfer(g);
             p.cdt_trf_tx_inf.push(t);
+        }
+        if g.coin() {
+            p.ctrl_sum = p.control_sum();
         }
         p
     };
@@ -1769,6 +1776,9 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
     if g.coin() {
         let p = instruction(g);
         m.pmt_inf.push(p);
+    }
+    if g.coin() {
+        m.grp_hdr.ctrl_sum = Amount::control_sum(m.transfers().map(|t| t.amt.amount()));
     }
     m.splmtry_data = g.vec(1, Gen::supplementary);
     m

@@ -1,5 +1,6 @@
 //! Decoding never panics, and whatever decodes is stable: decode → encode → decode gives the
-//! same message, and encoding it again gives the same bytes.
+//! same message, and encoding it again gives the same bytes; and its JSON reads back as the
+//! same message.
 #![no_main]
 
 use iso20022::{BusinessMessage, ParseOptions};
@@ -16,5 +17,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.app_hdr, msg.app_hdr);
         assert_eq!(again.document, msg.document);
         assert_eq!(again.render(), rendered, "rendering is deterministic");
+        let json = serde_json::to_string(&msg).expect("a parsed message serializes");
+        let back: BusinessMessage =
+            serde_json::from_str(&json).expect("the JSON of a parsed message reads back");
+        assert_eq!(back, msg, "JSON round trip");
     }
 });
