@@ -273,6 +273,15 @@ pub struct BankConfig {
     /// BizSvc in the business header.
     #[serde(default = "default_business_service")]
     pub business_service: String,
+    /// When the bank has taken a payment (202, or a non-final status such as ACSP or PDNG) but
+    /// not given its final answer: how long to wait before asking with a pacs.028 status
+    /// request, and between requests.
+    #[serde(default = "default_status_request_after_ms")]
+    pub status_request_after_ms: i64,
+    /// Status requests per payment before the gateway stops asking and leaves it to an
+    /// operator (the outbox row goes dead, replayable).
+    #[serde(default = "default_status_requests_max")]
+    pub status_requests_max: i64,
 }
 
 fn default_bank_timeout_ms() -> u64 {
@@ -286,6 +295,12 @@ fn default_charge_bearer() -> String {
 }
 fn default_business_service() -> String {
     "swift.cbprplus.02".into()
+}
+fn default_status_request_after_ms() -> i64 {
+    60_000
+}
+fn default_status_requests_max() -> i64 {
+    10
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -494,6 +509,12 @@ impl Config {
                 return invalid(format!(
                     "dispatch.lease_ms ({}) must be longer than banks[{:?}].timeout_ms ({})",
                     self.dispatch.lease_ms, bank.id, bank.timeout_ms
+                ));
+            }
+            if bank.status_request_after_ms <= 0 || bank.status_requests_max <= 0 {
+                return invalid(format!(
+                    "banks[{:?}]: status_request_after_ms ({}) and status_requests_max ({}) must be positive",
+                    bank.id, bank.status_request_after_ms, bank.status_requests_max
                 ));
             }
         }

@@ -86,6 +86,7 @@ cert_file = "{cert}"
 key_file = "{key}"
 timeout_ms = 1000
 callback_secrets = ["{BANK_CALLBACK_SECRET}"]
+status_request_after_ms = 300
 
 [[switches]]
 id = "{SWITCH_ID}"
@@ -387,8 +388,9 @@ async fn summary(
         .values()
         .all(|ids| ids.iter().collect::<HashSet<_>>().len() == 1);
     println!(
-        "  bank: {} messages, {} distinct UETRs, {} resends of a known UETR, one MsgId per UETR: {}",
+        "  bank: {} messages ({} status requests), {} distinct UETRs, {} resends of a known UETR, one MsgId per UETR: {}",
         bank_stats.messages_received,
+        bank_stats.status_requests,
         bank_stats.distinct_uetrs,
         bank_stats.resends,
         if one_msg_id { "yes" } else { "NO" }
@@ -419,12 +421,16 @@ async fn summary(
         .filter(|g| {
             matches!(
                 g.kind,
-                EventKind::Late { .. } | EventKind::Twice | EventKind::DropFirst
+                EventKind::Late { .. }
+                    | EventKind::Twice
+                    | EventKind::DropFirst
+                    | EventKind::Silent
+                    | EventKind::Lose
             )
         })
         .count();
     println!(
-        "  scripted bank trouble: {late_or_twice} settlements answered late, twice or not at first"
+        "  scripted bank trouble: {late_or_twice} settlements answered late, twice, not at first, or only when asked (pacs.028)"
     );
     let all_good = missing == 0
         && multiple == 0

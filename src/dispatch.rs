@@ -113,6 +113,7 @@ impl Dispatcher {
             Kind::Deliver => self.deliver(&job, owner).await,
             Kind::Writeback => self.write_back(&job, owner).await,
             Kind::Reverse => self.reverse(&job, owner).await,
+            Kind::Status => self.status(&job, owner).await,
         };
         if let Err(JobError::LeaseLost) = result {
             tracing::warn!(job = job.id, kind = job.kind.as_str(), settlement = %job.settlement_id, "lease lost; this worker's result was rolled back");
@@ -215,6 +216,7 @@ impl Dispatcher {
             BankReply::Accepted => {
                 let mut tx = self.store.begin().await?;
                 mark_sent_state(&mut tx, sid, "HTTP 202: answer to follow", None).await?;
+                self.arm_status_if_open(&mut tx, sid, bank_id).await?;
                 still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
             }
@@ -248,6 +250,7 @@ impl Dispatcher {
                         .await?;
                     }
                 }
+                self.arm_status_if_open(&mut tx, sid, bank_id).await?;
                 still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
             }
@@ -302,6 +305,257 @@ impl Dispatcher {
             }
         }
         self.wake.notify_one();
+        Ok(())
+    }
+
+    /// When a bank has taken the payment but not given a final answer (202, ACSP, PDNG, or an
+    /// answer we could not read), arms the pacs.028 status request for later.
+    async fn arm_status_if_open(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sid: &crate::domain::SettlementId,
+        bank_id: &str,
+    ) -> Result<(), JobError> {
+        let Some(bank) = self.config.bank(bank_id) else {
+            return Ok(());
+        };
+        let state = settlements::get(conn, sid).await?.map(|r| r.state);
+        if matches!(
+            state,
+            Some(SettlementState::Sent | SettlementState::Accepted)
+        ) {
+            outbox::arm_status(conn, sid, now_ms() + bank.status_request_after_ms).await?;
+        }
+        Ok(())
+    }
+
+    /// A settlement the bank has not finished with: asks with a pacs.028 and applies the
+    /// pacs.002 it answers with. A bank that does not know the payment (404) gets the original
+    /// pacs.008 again, same identifiers (it dedupes by UETR). Repeats every
+    /// `status_request_after_ms` until the outcome is final, at most `status_requests_max`
+    /// times, then leaves the row dead for an operator (DESIGN.md decision 6).
+    async fn status(&self, job: &Job, owner: &str) -> Result<(), JobError> {
+        let sid = &job.settlement_id;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let record = settlements::get(&mut conn, sid)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        if !matches!(
+            record.state,
+            SettlementState::Sent | SettlementState::Accepted
+        ) {
+            // The answer came (final), or the payment was never sent: nothing to ask.
+            outbox::complete(&mut conn, job, owner).await?;
+            return Ok(());
+        }
+        let original = messages::for_settlement(&mut conn, sid, bank::PACS008)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("settlement {sid} has no {}", bank::PACS008))
+            })?;
+        let bank_id = original.counterparty.clone();
+        let config = self
+            .config
+            .bank(&bank_id)
+            .ok_or_else(|| JobError::Config(format!("bank {bank_id} is not configured")))?;
+        let client = self
+            .banks
+            .get(&bank_id)
+            .ok_or_else(|| JobError::Config(format!("bank {bank_id} is not configured")))?;
+        let asked = messages::status_requests_sent(&mut conn, sid).await?;
+        if asked >= config.status_requests_max {
+            let why = format!(
+                "no final status after {asked} status requests (pacs.028) about UETR {}: MANUAL INTERVENTION: ask the bank, then `corridor outbox replay {}`",
+                original.uetr.as_deref().unwrap_or("-"),
+                job.id
+            );
+            still_mine(outbox::give_up(&mut conn, job, owner, &why).await?)?;
+            metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
+                .increment(1);
+            tracing::error!(job = job.id, settlement = %sid, bank = %bank_id, "{why}");
+            return Ok(());
+        }
+        let request = bank::status_request(&self.config.gateway.bic, config, &original)
+            .map_err(|e| JobError::Config(format!("status request for {sid}: {e}")))?;
+        messages::insert_status_request(&mut conn, &request).await?;
+        still_mine(
+            outbox::renew(
+                &mut conn,
+                job,
+                owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+            )
+            .await?,
+        )?;
+        drop(conn);
+        metrics::counter!("corridor_status_requests_total", "bank" => bank_id.clone()).increment(1);
+        tracing::info!(settlement = %sid, bank = %bank_id, msg_id = %request.msg_id, uetr = ?original.uetr, "asking the bank for the payment's status (pacs.028)");
+
+        let outcome = match client.send(&request).await? {
+            BankReply::Answer { body, content_type } => {
+                self.apply_answer(sid, &bank_id, &body, content_type.as_deref())
+                    .await?;
+                "answered with a status report".to_string()
+            }
+            BankReply::Accepted => "202: the answer follows".to_string(),
+            BankReply::Refused { status, body } if matches!(status, 404 | 410) => {
+                self.journal_refusal(sid, &bank_id, status, &body, "status request: the bank does not know the payment; the original is sent again")
+                    .await?;
+                tracing::warn!(settlement = %sid, bank = %bank_id, uetr = ?original.uetr, "the bank does not know the payment; sending the original pacs.008 again (same identifiers)");
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(StoreError::from)?;
+                self.about_to_send(&mut conn, job, owner, &original.msg_id)
+                    .await?;
+                drop(conn);
+                match client.send(&original).await? {
+                    BankReply::Answer { body, content_type } => {
+                        self.apply_answer(sid, &bank_id, &body, content_type.as_deref())
+                            .await?;
+                    }
+                    BankReply::Accepted => {}
+                    BankReply::Refused { status, body } => {
+                        // A resend: the bank may hold the first copy after all; not final.
+                        self.journal_refusal(
+                            sid,
+                            &bank_id,
+                            status,
+                            &body,
+                            "resend after a status request refused; retried",
+                        )
+                        .await?;
+                        return Err(bank::SendError::Server {
+                            status,
+                            text: String::from_utf8_lossy(&body[..body.len().min(200)])
+                                .into_owned(),
+                        }
+                        .into());
+                    }
+                }
+                format!("HTTP {status}: unknown to the bank; original resent")
+            }
+            BankReply::Refused { status, body } => {
+                self.journal_refusal(
+                    sid,
+                    &bank_id,
+                    status,
+                    &body,
+                    "status request refused; retried",
+                )
+                .await?;
+                return Err(bank::SendError::Server {
+                    status,
+                    text: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                }
+                .into());
+            }
+        };
+
+        let mut tx = self.store.begin().await?;
+        messages::set_status_request_outcome(&mut tx, &request.msg_id, &outcome).await?;
+        let state = settlements::get(&mut tx, sid).await?.map(|r| r.state);
+        if state.is_some_and(|s| s.is_final()) {
+            still_mine(outbox::complete(&mut tx, job, owner).await?)?;
+        } else {
+            let due = now_ms() + config.status_request_after_ms;
+            let note = format!(
+                "status request {} of at most {}: {outcome}",
+                asked + 1,
+                config.status_requests_max
+            );
+            still_mine(outbox::reschedule(&mut tx, job, owner, due, &note).await?)?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Journals a bank's answer and applies the status reports in it (an unreadable answer is
+    /// kept and marked rejected).
+    async fn apply_answer(
+        &self,
+        sid: &crate::domain::SettlementId,
+        bank_id: &str,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<(), JobError> {
+        let inbound = journal::record(
+            &self.store,
+            Channel::BankResponse,
+            Some(bank_id),
+            content_type,
+            body,
+        )
+        .await?;
+        let mut tx = self.store.begin().await?;
+        match bank::parse_reports(body) {
+            Ok((kind, reports)) => {
+                confirm::apply_reports(&mut tx, bank_id, inbound, &kind, &reports).await?;
+            }
+            Err(e) => {
+                tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
+                journal::mark(
+                    &mut tx,
+                    inbound,
+                    journal::Status::Rejected,
+                    &journal::Outcome {
+                        detail: Some(&e.to_string()),
+                        settlement_id: Some(sid.as_str()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Journals a bank's HTTP refusal (its body, raw) with what the gateway makes of it.
+    async fn journal_refusal(
+        &self,
+        sid: &crate::domain::SettlementId,
+        bank_id: &str,
+        status: u16,
+        body: &[u8],
+        meaning: &str,
+    ) -> Result<(), JobError> {
+        let inbound = journal::record(
+            &self.store,
+            Channel::BankResponse,
+            Some(bank_id),
+            None,
+            body,
+        )
+        .await?;
+        let detail = format!("HTTP {status}: {meaning}");
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        journal::mark(
+            &mut conn,
+            inbound,
+            journal::Status::Applied,
+            &journal::Outcome {
+                detail: Some(&detail),
+                settlement_id: Some(sid.as_str()),
+                message_kind: Some("http-refusal"),
+                ..Default::default()
+            },
+        )
+        .await?;
         Ok(())
     }
 

@@ -244,7 +244,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     }
     let now = now_ms();
     let depth = outbox::depth(&mut conn).await.map_err(ApiError::internal)?;
-    for kind in ["deliver", "writeback", "reverse"] {
+    for kind in ["deliver", "writeback", "reverse", "status"] {
         for status in ["pending", "leased", "dead"] {
             let row = depth.iter().find(|d| d.kind == kind && d.status == status);
             metrics::gauge!("corridor_outbox_rows", "kind" => kind, "status" => status)

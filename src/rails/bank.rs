@@ -231,6 +231,91 @@ fn render(
     Ok(message.render())
 }
 
+/// The pacs.028 message definition.
+pub const PACS028: &str = "pacs.028.001.03";
+
+/// Builds a pacs.028 status request (with its head.001) about the stored pacs.008 `original`:
+/// a new MsgId each time, the original's MsgId, UETR, EndToEndId, InstrId and TxId. The
+/// result is sent as a message of its own (the idempotency key is its MsgId, not the UETR).
+pub fn status_request(
+    our_bic: &Bic,
+    bank: &BankConfig,
+    original: &Outbound,
+) -> Result<Outbound, RailError> {
+    use iso20022::head::{AppHdr, HeaderParty};
+    use iso20022::pacs002::GroupHeader;
+    use iso20022::pacs028::{OriginalGroupRequest, Pacs028, StatusRequestTransaction};
+    use iso20022::types::{Bic as MxBic, IsoDateTime, Max35Text, Uetr as MxUetr};
+    use iso20022::BusinessMessage;
+
+    let bad = |what: &str, e: &dyn std::fmt::Display| RailError::Render(format!("{what}: {e}"));
+    let text35 = |what: &str, v: &str| Max35Text::new(v).map_err(|e| bad(what, &e));
+    let opt35 = |what: &str, v: &Option<String>| v.as_deref().map(|v| text35(what, v)).transpose();
+    let msg_id = format!("Q{}", uuid::Uuid::new_v4().simple());
+    let stamp = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+        .replace('Z', "+00:00");
+    let now = IsoDateTime::new(stamp).map_err(|e| bad("CreDtTm", &e))?;
+    let mut tx = StatusRequestTransaction::default();
+    tx.sts_req_id = Some(text35("StsReqId", &msg_id)?);
+    tx.orgnl_instr_id = opt35("OrgnlInstrId", &original.instr_id)?;
+    tx.orgnl_end_to_end_id = opt35("OrgnlEndToEndId", &original.end_to_end_id)?;
+    tx.orgnl_tx_id = opt35("OrgnlTxId", &original.tx_id)?;
+    tx.orgnl_uetr = original
+        .uetr
+        .as_deref()
+        .map(|u| MxUetr::new(u).map_err(|e| bad("OrgnlUETR", &e)))
+        .transpose()?;
+    let mut request = Pacs028::new(GroupHeader::new(text35("MsgId", &msg_id)?, now.clone()), tx);
+    request.orgnl_grp_inf.push(OriginalGroupRequest {
+        orgnl_msg_id: text35("OrgnlMsgId", &original.msg_id)?,
+        orgnl_msg_nm_id: text35("OrgnlMsgNmId", &original.kind)?,
+        orgnl_cre_dt_tm: None,
+    });
+    let from = MxBic::new(our_bic.as_str()).map_err(|e| bad("our BIC", &e))?;
+    let to = MxBic::new(bank.bic.as_str()).map_err(|e| bad("bank BIC", &e))?;
+    let mut hdr = AppHdr::new(
+        HeaderParty::bic(from),
+        HeaderParty::bic(to),
+        text35("BizMsgIdr", &msg_id)?,
+        text35("MsgDefIdr", PACS028)?,
+        now,
+    );
+    hdr.biz_svc = Some(text35("BizSvc", &bank.business_service)?);
+    let message = BusinessMessage::new(hdr, request);
+    let findings = iso20022::cbpr::validate(&message);
+    if !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        return Err(RailError::Render(format!(
+            "CBPR+ rules: {}",
+            list.join("; ")
+        )));
+    }
+    Ok(Outbound {
+        settlement_id: original.settlement_id.clone(),
+        rail: original.rail.clone(),
+        counterparty: original.counterparty.clone(),
+        kind: PACS028.into(),
+        biz_msg_idr: msg_id.clone(),
+        msg_id,
+        instr_id: None,
+        end_to_end_id: original.end_to_end_id.clone(),
+        tx_id: None,
+        uetr: None,
+        body: message.render().into_bytes(),
+        send_count: 0,
+        stan: None,
+        rrn: None,
+        transmitted_at: None,
+    })
+}
+
 /// Reads a bank message (an envelope or bare Document holding a pacs.002) into its message
 /// definition and one status report per transaction.
 pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerError> {

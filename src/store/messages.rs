@@ -215,3 +215,48 @@ pub async fn unmark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), S
     .await?;
     Ok(())
 }
+
+/// Stores a pacs.028 status request before it is sent (identifiers and bytes).
+pub async fn insert_status_request(
+    conn: &mut AnyConnection,
+    request: &Outbound,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO status_requests (settlement_id, counterparty, msg_id, body, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(request.settlement_id.as_str())
+    .bind(&request.counterparty)
+    .bind(&request.msg_id)
+    .bind(request.body.clone())
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records what became of a status request (`answered ACSC`, `202`, `404: resent`, ...).
+pub async fn set_status_request_outcome(
+    conn: &mut AnyConnection,
+    msg_id: &str,
+    outcome: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE status_requests SET outcome = $1 WHERE msg_id = $2")
+        .bind(outcome)
+        .bind(msg_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many status requests were made about a settlement.
+pub async fn status_requests_sent(
+    conn: &mut AnyConnection,
+    settlement: &SettlementId,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM status_requests WHERE settlement_id = $1")
+        .bind(settlement.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}

@@ -18,6 +18,9 @@ pub enum Kind {
     Writeback,
     /// Reverse an ISO 8583 credit whose outcome is unknown (0420, then 0421 repeats).
     Reverse,
+    /// Ask a bank that has not given a final answer for the payment's status (pacs.028),
+    /// repeatedly until it does (DESIGN.md decision 6).
+    Status,
 }
 
 impl Kind {
@@ -26,6 +29,7 @@ impl Kind {
             Kind::Deliver => "deliver",
             Kind::Writeback => "writeback",
             Kind::Reverse => "reverse",
+            Kind::Status => "status",
         }
     }
     fn parse(value: &str) -> Option<Self> {
@@ -33,6 +37,7 @@ impl Kind {
             "deliver" => Some(Kind::Deliver),
             "writeback" => Some(Kind::Writeback),
             "reverse" => Some(Kind::Reverse),
+            "status" => Some(Kind::Status),
             _ => None,
         }
     }
@@ -70,6 +75,89 @@ pub async fn enqueue(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Arms the settlement's status-request job for `due_at_ms`: a new row, or the finished one
+/// of an earlier round put back (a payment can go quiet again after a resend). A row still
+/// pending or leased is left as it is.
+pub async fn arm_status(
+    conn: &mut AnyConnection,
+    settlement: &SettlementId,
+    due_at_ms: i64,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms,          updated_at_ms) VALUES ('status', $1, 'pending', 0, $2, $3, $4)          ON CONFLICT (kind, settlement_id) DO UPDATE SET status = 'pending', attempts = 0,          due_at_ms = excluded.due_at_ms, last_error = NULL, updated_at_ms = excluded.updated_at_ms          WHERE outbox.status = 'done'",
+    )
+    .bind(settlement.as_str())
+    .bind(due_at_ms)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Retires a settlement's waiting status-request job once its outcome is final (a leased one
+/// finishes by itself: it finds the settlement final).
+pub async fn cancel_status(
+    conn: &mut AnyConnection,
+    settlement: &SettlementId,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'done', updated_at_ms = $1          WHERE kind = 'status' AND settlement_id = $2 AND status = 'pending'",
+    )
+    .bind(now_ms())
+    .bind(settlement.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Puts `owner`'s job back in the queue for `due_at_ms` with a fresh attempt budget (a
+/// periodic job that did its round). False if the lease was lost.
+pub async fn reschedule(
+    conn: &mut AnyConnection,
+    job: &Job,
+    owner: &str,
+    due_at_ms: i64,
+    note: &str,
+) -> Result<bool, StoreError> {
+    let note: String = note.chars().take(1000).collect();
+    let changed = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, due_at_ms = $1, last_error = $2,          lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3          WHERE id = $4 AND status = 'leased' AND lease_owner = $5",
+    )
+    .bind(due_at_ms)
+    .bind(&note)
+    .bind(now_ms())
+    .bind(job.id)
+    .bind(owner)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Sends `owner`'s job to `dead` at once with `why` (a bound other than attempts was reached);
+/// an operator can replay it. False if the lease was lost.
+pub async fn give_up(
+    conn: &mut AnyConnection,
+    job: &Job,
+    owner: &str,
+    why: &str,
+) -> Result<bool, StoreError> {
+    let why: String = why.chars().take(1000).collect();
+    let changed = sqlx::query(
+        "UPDATE outbox SET status = 'dead', last_error = $1, lease_owner = NULL,          lease_until_ms = NULL, updated_at_ms = $2          WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
+    )
+    .bind(&why)
+    .bind(now_ms())
+    .bind(job.id)
+    .bind(owner)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
 }
 
 /// Claims up to `limit` due rows for `owner` until `now + lease_ms`, and commits.

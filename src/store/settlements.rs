@@ -278,6 +278,7 @@ async fn try_move(
     .await?;
     if to.is_final() {
         outbox::enqueue(conn, outbox::Kind::Writeback, id, now).await?;
+        outbox::cancel_status(conn, id).await?;
     }
     Ok(true)
 }

@@ -20,6 +20,8 @@ pub struct Options {
     pub lease_ms: i64,
     pub attempts_max: i64,
     pub behaviour: Behaviour,
+    pub status_request_after_ms: i64,
+    pub status_requests_max: i64,
 }
 
 impl Default for Options {
@@ -30,6 +32,8 @@ impl Default for Options {
             lease_ms: 10_000,
             attempts_max: 5,
             behaviour: Behaviour::Accept,
+            status_request_after_ms: 60_000,
+            status_requests_max: 10,
         }
     }
 }
@@ -90,6 +94,14 @@ impl World {
             (
                 "CORRIDOR__SWITCHES__0__TIMEOUT_MS".to_string(),
                 options.switch_timeout_ms.to_string(),
+            ),
+            (
+                "CORRIDOR__BANKS__0__STATUS_REQUEST_AFTER_MS".to_string(),
+                options.status_request_after_ms.to_string(),
+            ),
+            (
+                "CORRIDOR__BANKS__0__STATUS_REQUESTS_MAX".to_string(),
+                options.status_requests_max.to_string(),
             ),
             (
                 "CORRIDOR__DISPATCH__LEASE_MS".to_string(),

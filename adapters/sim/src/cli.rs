@@ -28,7 +28,7 @@ pub struct BankArgs {
     #[arg(long, default_value = "SIMBGB2LXXX")]
     pub bic: String,
     /// Behaviour for messages without a SIM: directive: accept, async:MS, pending:MS,
-    /// reject:CODE, late:MS, twice, drop_first, drop.
+    /// reject:CODE, late:MS, twice, drop_first, drop, silent, lose.
     #[arg(long, default_value = "accept")]
     pub behaviour: Behaviour,
     /// The gateway's base URL for asynchronous answers (e.g. https://127.0.0.1:8080).
@@ -200,6 +200,10 @@ pub struct MixArgs {
     pub twice_share: f64,
     #[arg(long, default_value_t = 0.02)]
     pub drop_first_share: f64,
+    #[arg(long, default_value_t = 0.02)]
+    pub silent_share: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub lose_share: f64,
     #[arg(long, default_value_t = 0.05)]
     pub duplicate_share: f64,
     #[arg(long, default_value_t = 0.02)]
@@ -222,6 +226,8 @@ impl From<&MixArgs> for Mix {
             late_ms: args.late_ms,
             twice_share: args.twice_share,
             drop_first_share: args.drop_first_share,
+            silent_share: args.silent_share,
+            lose_share: args.lose_share,
             duplicate_share: args.duplicate_share,
             conflict_share: args.conflict_share,
             invalid_share: args.invalid_share,

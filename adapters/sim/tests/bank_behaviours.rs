@@ -396,6 +396,8 @@ async fn generated_directives_drive_the_bank_as_their_kind_says() {
         late_share: 0.1,
         twice_share: 0.1,
         drop_first_share: 0.1,
+        silent_share: 0.1,
+        lose_share: 0.1,
         ..Mix::default()
     };
     let events = LedgerSim::new(GeneratorConfig {
@@ -413,6 +415,12 @@ async fn generated_directives_drive_the_bank_as_their_kind_says() {
             assert!(answer.is_err(), "{remittance}");
             answer = post(&client, &bank, &body).await;
         }
+        if matches!(generated.kind, EventKind::Silent | EventKind::Lose) {
+            // 202 and nothing more; the next copy is answered (booked, or booked now).
+            let (status, xml) = answer.unwrap();
+            assert_eq!((status, xml.as_str()), (202, ""), "{remittance}");
+            answer = post(&client, &bank, &body).await;
+        }
         let (status, xml) = answer.unwrap();
         assert_eq!(status, 200, "{remittance}");
         let report = Report::parse(&xml);
@@ -426,7 +434,9 @@ async fn generated_directives_drive_the_bank_as_their_kind_says() {
         }
         seen.insert(std::mem::discriminant(&generated.kind));
     }
-    assert_eq!(seen.len(), 5, "every scripted kind appeared");
+    assert_eq!(seen.len(), 7, "every scripted kind appeared");
+    let lost = events.iter().filter(|g| g.kind == EventKind::Lose).count();
+    assert_eq!(bank.stats().lost, lost as u64);
     let twice = events.iter().filter(|g| g.kind == EventKind::Twice).count();
     assert!(bank.wait_for_callbacks(twice as u64, TIMEOUT).await);
     assert_eq!(bank.stats().callbacks_sent, twice as u64);

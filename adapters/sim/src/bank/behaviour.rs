@@ -36,11 +36,18 @@ pub enum Behaviour {
     /// payment is booked as ACSC all the same, so that when the default behaviour is changed
     /// back (the bank "recovers"), a resend without a directive gets an ACSC answer.
     Drop,
+    /// 202 and the payment is booked ACSC, but the promised callback never comes: only a
+    /// status request (pacs.028) or a resend learns the outcome.
+    Silent,
+    /// 202, but the bank loses the first copy: nothing is booked, a status request gets 404
+    /// (unknown UETR), and the next copy of the UETR is booked (ACSC, answered at once) as a
+    /// first receipt.
+    Lose,
 }
 
 /// A script that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown bank behaviour {text:?}: {why} (expected accept, async:MS, pending:MS, reject:CODE, late:MS, twice, drop_first or drop)")]
+#[error("unknown bank behaviour {text:?}: {why} (expected accept, async:MS, pending:MS, reject:CODE, late:MS, twice, drop_first, drop, silent or lose)")]
 pub struct BehaviourError {
     text: String,
     why: &'static str,
@@ -50,7 +57,7 @@ impl FromStr for Behaviour {
     type Err = BehaviourError;
 
     /// Reads `accept`, `async:200` (or `accept_async:200`), `pending:200`, `reject:AC04`,
-    /// `late:1500`, `twice`, `drop_first`, `drop`; case does not matter.
+    /// `late:1500`, `twice`, `drop_first`, `drop`, `silent`, `lose`; case does not matter.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let error = |why| BehaviourError {
             text: text.to_string(),
@@ -98,6 +105,8 @@ impl FromStr for Behaviour {
             "TWICE" => no_argument(Behaviour::Twice),
             "DROP_FIRST" => no_argument(Behaviour::DropFirst),
             "DROP" => no_argument(Behaviour::Drop),
+            "SILENT" => no_argument(Behaviour::Silent),
+            "LOSE" => no_argument(Behaviour::Lose),
             _ => Err(error("no such behaviour")),
         }
     }
@@ -128,6 +137,8 @@ impl fmt::Display for Behaviour {
             Behaviour::Twice => write!(f, "twice"),
             Behaviour::DropFirst => write!(f, "drop_first"),
             Behaviour::Drop => write!(f, "drop"),
+            Behaviour::Silent => write!(f, "silent"),
+            Behaviour::Lose => write!(f, "lose"),
         }
     }
 }
@@ -177,6 +188,8 @@ mod tests {
             Behaviour::Twice,
             Behaviour::DropFirst,
             Behaviour::Drop,
+            Behaviour::Silent,
+            Behaviour::Lose,
         ];
         for behaviour in all {
             assert_eq!(

@@ -81,6 +81,41 @@ pub(crate) fn parse_request(xml: &str, message_bytes_max: usize) -> Result<Incom
     })
 }
 
+/// A pacs.028 status request: the UETR (or, failing that, the EndToEndId) it asks about.
+#[derive(Debug, Clone)]
+pub(crate) struct StatusQuery {
+    pub uetr: Option<String>,
+    pub end_to_end_id: Option<String>,
+}
+
+/// Reads a pacs.028 envelope, if the message is one (`None` for any other message).
+pub(crate) fn parse_status_request(
+    xml: &str,
+    message_bytes_max: usize,
+) -> Option<Result<StatusQuery, String>> {
+    let options = ParseOptions {
+        limits: Limits {
+            message_bytes_max,
+            ..Limits::default()
+        },
+        ..ParseOptions::default()
+    };
+    let message = BusinessMessage::parse_with(xml, &options).ok()?;
+    let iso20022::Document::Pacs028(request) = &message.document else {
+        return None;
+    };
+    let Some(tx) = request.tx_inf.first() else {
+        return Some(Err("the status request names no transaction (TxInf)".into()));
+    };
+    Some(Ok(StatusQuery {
+        uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
+        end_to_end_id: tx
+            .orgnl_end_to_end_id
+            .as_ref()
+            .map(|e| e.as_str().to_string()),
+    }))
+}
+
 /// The pacs.002 envelope reporting `status` (and `reason` for a reject) on `incoming`, from
 /// the bank `bank_bic` back to the sender, with a fresh message id.
 pub(crate) fn render_status(

@@ -148,11 +148,16 @@ enum Plan {
     Hang,
     /// 503: the bank's books are full (`uetrs_max`).
     Full,
+    /// 404: a status request about a payment the bank never booked.
+    Unknown(String),
 }
 
 /// Parses the message, books it, schedules callbacks, and says how to answer.
 fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
     let xml = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
+    if let Some(query) = mx::parse_status_request(xml, shared.config.message_bytes_max) {
+        return answer_status_request(shared, query?);
+    }
     let incoming = mx::parse_request(xml, shared.config.message_bytes_max)?;
     let behaviour = match behaviour::from_remittance(incoming.remittance.iter().map(String::as_str))
     {
@@ -182,6 +187,17 @@ fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
     if books.bookings.len() >= shared.config.uetrs_max {
         return Ok(Plan::Full);
     }
+    let behaviour = if behaviour == Behaviour::Lose {
+        if books.lost_uetrs.insert(incoming.uetr_key.clone()) {
+            books.lost += 1;
+            tracing::info!(uetr = %incoming.uetr_key, "acknowledged and lost (not booked)");
+            return Ok(Plan::Accepted);
+        }
+        // The copy after the lost one: booked and answered like any first receipt.
+        Behaviour::Accept
+    } else {
+        behaviour
+    };
     let (status, reason) = match &behaviour {
         Behaviour::Reject { code } => (TxStatus::Rjct, Some(code.as_str())),
         Behaviour::Pending { .. } => (TxStatus::Pdng, None),
@@ -245,9 +261,37 @@ fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
                 delay_ms: 0,
             }
         }
+        Behaviour::Silent => Plan::Accepted,
         Behaviour::DropFirst => Plan::Close,
         Behaviour::Drop => Plan::Hang,
+        Behaviour::Lose => unreachable!("lost messages returned before booking"),
     })
+}
+
+/// A pacs.028: the booked status of the payment it names (its latest pacs.002), or 404.
+fn answer_status_request(shared: &Arc<Shared>, query: mx::StatusQuery) -> Result<Plan, String> {
+    let mut books = shared.books();
+    books.status_requests += 1;
+    let booking = match (&query.uetr, &query.end_to_end_id) {
+        (Some(uetr), _) => books.bookings.get(uetr),
+        (None, Some(_)) | (None, None) => None,
+    };
+    match booking {
+        Some(booking) => {
+            tracing::info!(uetr = ?query.uetr, status = booking.status.code(), "status request answered");
+            Ok(Plan::Answer {
+                xml: booking.answer_xml.clone(),
+                delay_ms: 0,
+            })
+        }
+        None => {
+            tracing::info!(uetr = ?query.uetr, "status request about an unknown payment");
+            Ok(Plan::Unknown(format!(
+                "no payment with UETR {} is booked here",
+                query.uetr.as_deref().unwrap_or("(none given)")
+            )))
+        }
+    }
 }
 
 /// Settles a pending payment: books ACSC and returns the pacs.002 that says so.
@@ -281,6 +325,7 @@ async fn carry_out(shared: &Shared, plan: Plan) -> Reply {
             .body(Full::new(Bytes::new()))
             .expect("static response parts are valid")),
         Plan::Close => Err(NoAnswer),
+        Plan::Unknown(why) => Ok(text(StatusCode::NOT_FOUND, &why)),
         Plan::Full => Ok(text(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!(

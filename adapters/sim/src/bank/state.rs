@@ -59,6 +59,10 @@ pub struct BankStats {
     pub dropped: u64,
     /// Callbacks delivered (2xx from the gateway).
     pub callbacks_sent: u64,
+    /// pacs.028 status requests received (answered with the booked status, or 404).
+    pub status_requests: u64,
+    /// Messages lost on purpose (`lose`): acknowledged with 202, never booked.
+    pub lost: u64,
     /// Callbacks given up after every attempt failed, or with no callback configured.
     pub callbacks_failed: u64,
 }
@@ -74,6 +78,10 @@ pub(crate) struct Books {
     pub dropped: u64,
     pub callbacks_sent: u64,
     pub callbacks_failed: u64,
+    pub status_requests: u64,
+    pub lost: u64,
+    /// UETRs whose first copy was lost on purpose (`lose`): the next copy is booked.
+    pub lost_uetrs: std::collections::HashSet<String>,
 }
 
 impl Books {
@@ -88,6 +96,8 @@ impl Books {
             dropped: self.dropped,
             callbacks_sent: self.callbacks_sent,
             callbacks_failed: self.callbacks_failed,
+            status_requests: self.status_requests,
+            lost: self.lost,
             ..BankStats::default()
         };
         for (uetr, booking) in &self.bookings {

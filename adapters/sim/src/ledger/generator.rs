@@ -31,6 +31,12 @@ pub struct Mix {
     pub twice_share: f64,
     /// Events carrying `SIM:DROP_FIRST`: the bank books but does not answer the first send.
     pub drop_first_share: f64,
+    /// Events carrying `SIM:SILENT`: 202 and no callback; only a status request learns the
+    /// outcome.
+    pub silent_share: f64,
+    /// Events carrying `SIM:LOSE`: 202, the first copy lost; a status request gets 404 and the
+    /// resend settles.
+    pub lose_share: f64,
     /// An earlier event posted again, byte for byte.
     pub duplicate_share: f64,
     /// An earlier event id posted with other content (a different amount).
@@ -56,6 +62,8 @@ impl Default for Mix {
             late_ms: 1500,
             twice_share: 0.03,
             drop_first_share: 0.02,
+            silent_share: 0.02,
+            lose_share: 0.01,
             duplicate_share: 0.05,
             conflict_share: 0.02,
             invalid_share: 0.04,
@@ -74,6 +82,8 @@ impl Mix {
             late_share: 0.0,
             twice_share: 0.0,
             drop_first_share: 0.0,
+            silent_share: 0.0,
+            lose_share: 0.0,
             duplicate_share: 0.0,
             conflict_share: 0.0,
             invalid_share: 0.0,
@@ -130,6 +140,10 @@ pub enum EventKind {
     Twice,
     /// The bank books but does not answer the first send.
     DropFirst,
+    /// The bank answers 202 and never calls back.
+    Silent,
+    /// The bank answers 202 and loses the first copy.
+    Lose,
     /// The same event as `event_id` (identical), posted again.
     Duplicate { event_id: String },
     /// Same `event_id` as an earlier event, other content.
@@ -159,7 +173,9 @@ impl EventKind {
             EventKind::Accept
             | EventKind::Late { .. }
             | EventKind::Twice
-            | EventKind::DropFirst => Expected::Settled,
+            | EventKind::DropFirst
+            | EventKind::Silent
+            | EventKind::Lose => Expected::Settled,
             EventKind::BankReject { code } => Expected::Rejected { code: code.clone() },
             EventKind::Duplicate { .. } => Expected::SameAsOriginal,
             EventKind::Conflict { .. } => Expected::Conflict,
@@ -366,6 +382,10 @@ impl LedgerSim {
             self.fresh(EventKind::Twice)
         } else if within(mix.drop_first_share) {
             self.fresh(EventKind::DropFirst)
+        } else if within(mix.silent_share) {
+            self.fresh(EventKind::Silent)
+        } else if within(mix.lose_share) {
+            self.fresh(EventKind::Lose)
         } else if within(mix.duplicate_share) && !self.history.is_empty() {
             let event = self.pick_from_history();
             let event_id = event.event_id.clone();
@@ -395,6 +415,8 @@ impl LedgerSim {
             EventKind::Late { delay_ms } => Some(format!("SIM:LATE:{delay_ms}")),
             EventKind::Twice => Some("SIM:TWICE".to_string()),
             EventKind::DropFirst => Some("SIM:DROP_FIRST".to_string()),
+            EventKind::Silent => Some("SIM:SILENT".to_string()),
+            EventKind::Lose => Some("SIM:LOSE".to_string()),
             _ => None,
         };
         if let Some(directive) = directive {
