@@ -231,25 +231,7 @@ impl Dispatcher {
                 .await?;
                 let mut tx = self.store.begin().await?;
                 mark_sent_state(&mut tx, sid, "HTTP 200 with answer", Some(inbound)).await?;
-                match bank::parse_reports(&body) {
-                    Ok((kind, reports)) => {
-                        confirm::apply_reports(&mut tx, bank_id, inbound, &kind, &reports).await?;
-                    }
-                    Err(e) => {
-                        tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
-                        journal::mark(
-                            &mut tx,
-                            inbound,
-                            journal::Status::Rejected,
-                            &journal::Outcome {
-                                detail: Some(&e.to_string()),
-                                settlement_id: Some(sid.as_str()),
-                                ..Default::default()
-                            },
-                        )
-                        .await?;
-                    }
-                }
+                apply_journaled_answer(&mut tx, sid, bank_id, inbound, &body).await?;
                 self.arm_status_if_open(&mut tx, sid, bank_id).await?;
                 still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
@@ -435,8 +417,7 @@ impl Dispatcher {
                         .await?;
                         return Err(bank::SendError::Server {
                             status,
-                            text: String::from_utf8_lossy(&body[..body.len().min(200)])
-                                .into_owned(),
+                            text: bank::snippet(&body),
                         }
                         .into());
                     }
@@ -454,7 +435,7 @@ impl Dispatcher {
                 .await?;
                 return Err(bank::SendError::Server {
                     status,
-                    text: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                    text: bank::snippet(&body),
                 }
                 .into());
             }
@@ -497,25 +478,7 @@ impl Dispatcher {
         )
         .await?;
         let mut tx = self.store.begin().await?;
-        match bank::parse_reports(body) {
-            Ok((kind, reports)) => {
-                confirm::apply_reports(&mut tx, bank_id, inbound, &kind, &reports).await?;
-            }
-            Err(e) => {
-                tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
-                journal::mark(
-                    &mut tx,
-                    inbound,
-                    journal::Status::Rejected,
-                    &journal::Outcome {
-                        detail: Some(&e.to_string()),
-                        settlement_id: Some(sid.as_str()),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            }
-        }
+        apply_journaled_answer(&mut tx, sid, bank_id, inbound, body).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -901,6 +864,37 @@ fn still_mine(held: bool) -> Result<(), JobError> {
 }
 
 /// `submitted → sent`, tolerating an answer that already moved the settlement on.
+/// Applies the status reports of a journaled bank answer inside `conn`'s transaction; an answer
+/// that cannot be read stays in the journal, marked rejected.
+async fn apply_journaled_answer(
+    conn: &mut sqlx::AnyConnection,
+    sid: &crate::domain::SettlementId,
+    bank_id: &str,
+    inbound: i64,
+    body: &[u8],
+) -> Result<(), StoreError> {
+    match bank::parse_reports(body) {
+        Ok((kind, reports)) => {
+            confirm::apply_reports(conn, bank_id, inbound, &kind, &reports).await?;
+        }
+        Err(e) => {
+            tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
+            journal::mark(
+                conn,
+                inbound,
+                journal::Status::Rejected,
+                &journal::Outcome {
+                    detail: Some(&e.to_string()),
+                    settlement_id: Some(sid.as_str()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn mark_sent_state(
     conn: &mut sqlx::AnyConnection,
     sid: &crate::domain::SettlementId,

@@ -554,7 +554,8 @@ impl BankClient {
     }
 }
 
-fn snippet(body: &[u8]) -> String {
+/// The start of a body, for an error message.
+pub(crate) fn snippet(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
 }
 
