@@ -48,17 +48,35 @@ pub enum Applied {
 }
 
 /// Applies the reports of one journaled message from `counterparty` inside `conn`'s
-/// transaction, and marks the journal entry.
+/// transaction, and marks the journal entry. A report that leaves its settlement in progress
+/// (ACSP, PDNG, ...) arms the settlement's status request `status_after_ms` later, however
+/// the report came (answer, callback, status answer, recovery at start).
 pub async fn apply_reports(
     conn: &mut AnyConnection,
     counterparty: &str,
     inbound_id: i64,
     message_kind: &str,
     reports: &[StatusReport],
+    status_after_ms: Option<i64>,
 ) -> Result<Vec<Applied>, StoreError> {
     let mut applied = Vec::with_capacity(reports.len());
     for report in reports {
-        applied.push(apply_one(conn, counterparty, inbound_id, report).await?);
+        let outcome = apply_one(conn, counterparty, inbound_id, report).await?;
+        if let (
+            Applied::Moved {
+                settlement_id,
+                to: SettlementState::Sent | SettlementState::Accepted,
+                ..
+            },
+            Some(after_ms),
+        ) = (&outcome, status_after_ms)
+        {
+            if let Some(sid) = crate::domain::SettlementId::parse(settlement_id) {
+                crate::store::outbox::arm_status(conn, &sid, crate::store::now_ms() + after_ms)
+                    .await?;
+            }
+        }
+        applied.push(outcome);
     }
     // A conflict anywhere in the message wins, so that reconciliation sees it.
     let status = if applied
@@ -208,7 +226,10 @@ const RECOVER_ENTRIES_MAX: i64 = 1000;
 /// Applies bank messages that were journaled but not applied because the process stopped in
 /// between (journal status `received`). Run at start, before the workers: the journal, not
 /// the bank's goodwill, is what makes an answer count once.
-pub async fn recover_journal(store: &crate::store::Store) -> Result<usize, StoreError> {
+pub async fn recover_journal(
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+) -> Result<usize, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let pending = journal::list(&mut conn, Some(Status::Received), RECOVER_ENTRIES_MAX).await?;
     drop(conn);
@@ -229,7 +250,8 @@ pub async fn recover_journal(store: &crate::store::Store) -> Result<usize, Store
         let mut tx = store.begin().await?;
         match crate::rails::bank::parse_reports(&raw) {
             Ok((kind, reports)) => {
-                apply_reports(&mut tx, bank, entry.id, &kind, &reports).await?;
+                let after_ms = config.bank(bank).map(|b| b.status_request_after_ms);
+                apply_reports(&mut tx, bank, entry.id, &kind, &reports, after_ms).await?;
                 applied += 1;
             }
             Err(e) => {

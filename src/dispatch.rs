@@ -231,7 +231,7 @@ impl Dispatcher {
                 .await?;
                 let mut tx = self.store.begin().await?;
                 mark_sent_state(&mut tx, sid, "HTTP 200 with answer", Some(inbound)).await?;
-                apply_journaled_answer(&mut tx, sid, bank_id, inbound, &body).await?;
+                apply_journaled_answer(&mut tx, &self.config, sid, bank_id, inbound, &body).await?;
                 self.arm_status_if_open(&mut tx, sid, bank_id).await?;
                 still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await.map_err(StoreError::from)?;
@@ -312,10 +312,12 @@ impl Dispatcher {
     }
 
     /// A settlement the bank has not finished with: asks with a pacs.028 and applies the
-    /// pacs.002 it answers with. A bank that does not know the payment (404) gets the original
-    /// pacs.008 again, same identifiers (it dedupes by UETR). Repeats every
-    /// `status_request_after_ms` until the outcome is final, at most `status_requests_max`
-    /// times, then leaves the row dead for an operator (DESIGN.md decision 6).
+    /// pacs.002 it answers with. A bank that does not know the payment (404) while it is only
+    /// `sent` gets the original pacs.008 again, same identifiers (it dedupes by UETR). Repeats
+    /// every `status_request_after_ms` until the outcome is final; a round is at most
+    /// `status_requests_max` requests (the row's attempts: a request that got no answer counts
+    /// too), after which the row is dead for an operator, and a replay starts a new round
+    /// (DESIGN.md decision 6).
     async fn status(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
         let mut conn = self
@@ -349,10 +351,11 @@ impl Dispatcher {
             .banks
             .get(&bank_id)
             .ok_or_else(|| JobError::Config(format!("bank {bank_id} is not configured")))?;
-        let asked = messages::status_requests_sent(&mut conn, sid).await?;
+        // Claims of this round before this one: each made (or tried) one request.
+        let asked = job.attempts - 1;
         if asked >= config.status_requests_max {
             let why = format!(
-                "no final status after {asked} status requests (pacs.028) about UETR {}: MANUAL INTERVENTION: ask the bank, then `corridor outbox replay {}`",
+                "no final status after {asked} status requests (pacs.028) about UETR {}: MANUAL INTERVENTION: ask the bank, then `corridor outbox replay {}` for another round",
                 original.uetr.as_deref().unwrap_or("-"),
                 job.id
             );
@@ -364,7 +367,6 @@ impl Dispatcher {
         }
         let request = bank::status_request(&self.config.gateway.bic, config, &original)
             .map_err(|e| JobError::Config(format!("status request for {sid}: {e}")))?;
-        messages::insert_status_request(&mut conn, &request).await?;
         still_mine(
             outbox::renew(
                 &mut conn,
@@ -375,69 +377,27 @@ impl Dispatcher {
             )
             .await?,
         )?;
+        messages::insert_status_request(&mut conn, &request).await?;
         drop(conn);
         metrics::counter!("corridor_status_requests_total", "bank" => bank_id.clone()).increment(1);
         tracing::info!(settlement = %sid, bank = %bank_id, msg_id = %request.msg_id, uetr = ?original.uetr, "asking the bank for the payment's status (pacs.028)");
 
-        let outcome = match client.send(&request).await? {
-            BankReply::Answer { body, content_type } => {
+        let outcome = match client.send(&request).await {
+            Err(e) => format!("no answer: {e}"),
+            Ok(BankReply::Answer { body, content_type }) => {
                 self.apply_answer(sid, &bank_id, &body, content_type.as_deref())
                     .await?;
                 "answered with a status report".to_string()
             }
-            BankReply::Accepted => "202: the answer follows".to_string(),
-            BankReply::Refused { status, body } if matches!(status, 404 | 410) => {
-                self.journal_refusal(sid, &bank_id, status, &body, "status request: the bank does not know the payment; the original is sent again")
-                    .await?;
-                tracing::warn!(settlement = %sid, bank = %bank_id, uetr = ?original.uetr, "the bank does not know the payment; sending the original pacs.008 again (same identifiers)");
-                let mut conn = self
-                    .store
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(StoreError::from)?;
-                self.about_to_send(&mut conn, job, owner, &original.msg_id)
-                    .await?;
-                drop(conn);
-                match client.send(&original).await? {
-                    BankReply::Answer { body, content_type } => {
-                        self.apply_answer(sid, &bank_id, &body, content_type.as_deref())
-                            .await?;
-                    }
-                    BankReply::Accepted => {}
-                    BankReply::Refused { status, body } => {
-                        // A resend: the bank may hold the first copy after all; not final.
-                        self.journal_refusal(
-                            sid,
-                            &bank_id,
-                            status,
-                            &body,
-                            "resend after a status request refused; retried",
-                        )
-                        .await?;
-                        return Err(bank::SendError::Server {
-                            status,
-                            text: bank::snippet(&body),
-                        }
-                        .into());
-                    }
-                }
-                format!("HTTP {status}: unknown to the bank; original resent")
+            Ok(BankReply::Accepted) => "202: the answer follows".to_string(),
+            Ok(BankReply::Refused { status, body }) if matches!(status, 404 | 410) => {
+                self.unknown_to_the_bank(job, owner, &original, client, status, &body)
+                    .await?
             }
-            BankReply::Refused { status, body } => {
-                self.journal_refusal(
-                    sid,
-                    &bank_id,
-                    status,
-                    &body,
-                    "status request refused; retried",
-                )
-                .await?;
-                return Err(bank::SendError::Server {
-                    status,
-                    text: bank::snippet(&body),
-                }
-                .into());
+            Ok(BankReply::Refused { status, body }) => {
+                self.journal_refusal(sid, &bank_id, status, &body, "status request refused")
+                    .await?;
+                format!("HTTP {status}: refused: {}", bank::snippet(&body))
             }
         };
 
@@ -460,6 +420,93 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// The bank answered a status request with 404/410: it does not know the payment. Only a
+    /// payment still `sent` (never acknowledged with a status) gets the original pacs.008 again,
+    /// same identifiers; one the bank had acknowledged (ACSP, PDNG) is not resent on a 404,
+    /// which may as well come from a wrong endpoint: that is for an operator. Returns the
+    /// outcome to record.
+    async fn unknown_to_the_bank(
+        &self,
+        job: &Job,
+        owner: &str,
+        original: &messages::Outbound,
+        client: &BankClient,
+        status: u16,
+        body: &[u8],
+    ) -> Result<String, JobError> {
+        let sid = &original.settlement_id;
+        let bank_id = original.counterparty.as_str();
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let state = settlements::get(&mut conn, sid).await?.map(|r| r.state);
+        if state != Some(SettlementState::Sent) {
+            drop(conn);
+            self.journal_refusal(
+                sid,
+                bank_id,
+                status,
+                body,
+                "status request: the bank does not know a payment it had acknowledged; not resent",
+            )
+            .await?;
+            tracing::error!(settlement = %sid, bank = bank_id, uetr = ?original.uetr, state = ?state, "the bank answers a status request with HTTP {status} about a payment it had acknowledged: not resent; MANUAL INTERVENTION: check with the bank");
+            return Ok(format!(
+                "HTTP {status} about a payment the bank had acknowledged: not resent"
+            ));
+        }
+        drop(conn);
+        self.journal_refusal(
+            sid,
+            bank_id,
+            status,
+            body,
+            "status request: the bank does not know the payment; the original is sent again",
+        )
+        .await?;
+        tracing::warn!(settlement = %sid, bank = bank_id, uetr = ?original.uetr, "the bank does not know the payment; sending the original pacs.008 again (same identifiers)");
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        self.about_to_send(&mut conn, job, owner, &original.msg_id)
+            .await?;
+        drop(conn);
+        Ok(match client.send(original).await {
+            Err(e) => format!("HTTP {status}: unknown to the bank; resent, no answer: {e}"),
+            Ok(BankReply::Answer { body, content_type }) => {
+                self.apply_answer(sid, bank_id, &body, content_type.as_deref())
+                    .await?;
+                format!("HTTP {status}: unknown to the bank; original resent")
+            }
+            Ok(BankReply::Accepted) => {
+                format!("HTTP {status}: unknown to the bank; original resent (202)")
+            }
+            Ok(BankReply::Refused {
+                status: again,
+                body,
+            }) => {
+                // A resend: the bank may hold the first copy after all; never final from here.
+                self.journal_refusal(
+                    sid,
+                    bank_id,
+                    again,
+                    &body,
+                    "resend after a status request refused",
+                )
+                .await?;
+                format!(
+                    "HTTP {status}: unknown to the bank; the resend was refused with HTTP {again}"
+                )
+            }
+        })
+    }
+
     /// Journals a bank's answer and applies the status reports in it (an unreadable answer is
     /// kept and marked rejected).
     async fn apply_answer(
@@ -478,7 +525,7 @@ impl Dispatcher {
         )
         .await?;
         let mut tx = self.store.begin().await?;
-        apply_journaled_answer(&mut tx, sid, bank_id, inbound, body).await?;
+        apply_journaled_answer(&mut tx, &self.config, sid, bank_id, inbound, body).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -868,6 +915,7 @@ fn still_mine(held: bool) -> Result<(), JobError> {
 /// that cannot be read stays in the journal, marked rejected.
 async fn apply_journaled_answer(
     conn: &mut sqlx::AnyConnection,
+    config: &Config,
     sid: &crate::domain::SettlementId,
     bank_id: &str,
     inbound: i64,
@@ -875,7 +923,8 @@ async fn apply_journaled_answer(
 ) -> Result<(), StoreError> {
     match bank::parse_reports(body) {
         Ok((kind, reports)) => {
-            confirm::apply_reports(conn, bank_id, inbound, &kind, &reports).await?;
+            let after_ms = config.bank(bank_id).map(|b| b.status_request_after_ms);
+            confirm::apply_reports(conn, bank_id, inbound, &kind, &reports, after_ms).await?;
         }
         Err(e) => {
             tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");

@@ -89,7 +89,7 @@ pub async fn start(
     store: Store,
     workers: bool,
 ) -> Result<Running, StartError> {
-    crate::confirm::recover_journal(&store).await?;
+    crate::confirm::recover_journal(&store, &config).await?;
     let (dispatcher, link_tasks) = dispatcher(config.clone(), store.clone())?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)

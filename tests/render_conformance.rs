@@ -1,4 +1,5 @@
-//! What the bank rail renders: every pacs.008 + head.001 reads back with the same content.
+//! What the bank rail renders: every pacs.008 + head.001, and the pacs.028 status request about
+//! it, reads back with the same content.
 //! With `CORRIDOR_RENDER_DIR` set, the parts are also written there, one file per document,
 //! for the CI step that validates them against the official XSDs with xmllint.
 
@@ -135,6 +136,35 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
         let bank = config.bank(&route.counterparty).unwrap();
         assert!(xml.contains(&format!("<SttlmMtd>{}</SttlmMtd>", bank.settlement_method)));
         assert!(xml.contains(&format!("<ChrgBr>{}</ChrgBr>", bank.charge_bearer)));
+        // The status request about it names it: the original's MsgId, creation time and
+        // references, in the transaction, with the agents.
+        let request =
+            corridor::rails::bank::status_request(&config.gateway.bic, bank, &outbound).unwrap();
+        let request_xml = String::from_utf8(request.body.clone()).unwrap();
+        let asked =
+            iso20022::BusinessMessage::parse_with(&request_xml, &iso20022::ParseOptions::strict())
+                .unwrap();
+        assert!(iso20022::cbpr::validate(&asked).is_empty());
+        let iso20022::Document::Pacs028(req) = &asked.document else {
+            panic!("not a pacs.028")
+        };
+        let tx = &req.tx_inf[0];
+        let group = tx.orgnl_grp_inf.as_ref().unwrap();
+        assert_eq!(group.orgnl_msg_id.as_str(), outbound.msg_id);
+        assert_eq!(group.orgnl_msg_nm_id.as_str(), "pacs.008.001.08");
+        assert_eq!(group.orgnl_cre_dt_tm, Some(doc.grp_hdr.cre_dt_tm.clone()));
+        assert_eq!(
+            tx.orgnl_uetr.as_ref().map(|u| u.as_str()),
+            outbound.uetr.as_deref()
+        );
+        assert_eq!(
+            tx.orgnl_end_to_end_id.as_ref().map(|e| e.as_str()),
+            Some(settlement.id.as_str())
+        );
+        assert_ne!(
+            request.msg_id, outbound.msg_id,
+            "a status request has its own MsgId"
+        );
         if let Some(dir) = &out_dir {
             std::fs::write(
                 dir.join(format!("{n:03}.head.001.001.02.xml")),
@@ -144,6 +174,11 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
             std::fs::write(
                 dir.join(format!("{n:03}.pacs.008.001.08.xml")),
                 part(&xml, "Document"),
+            )
+            .unwrap();
+            std::fs::write(
+                dir.join(format!("{n:03}.pacs.028.001.03.xml")),
+                part(&request_xml, "Document"),
             )
             .unwrap();
         }

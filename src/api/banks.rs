@@ -63,7 +63,9 @@ pub async fn post_message(
     };
     let applied = async {
         let mut tx = state.store.begin().await?;
-        let applied = confirm::apply_reports(&mut tx, &bank_id, inbound, &kind, &reports).await?;
+        let after_ms = Some(bank_config.status_request_after_ms);
+        let applied =
+            confirm::apply_reports(&mut tx, &bank_id, inbound, &kind, &reports, after_ms).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(applied)
     }

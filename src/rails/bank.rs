@@ -242,9 +242,10 @@ pub fn status_request(
     bank: &BankConfig,
     original: &Outbound,
 ) -> Result<Outbound, RailError> {
+    use iso20022::common::{Agent, OriginalGroupInfo};
     use iso20022::head::{AppHdr, HeaderParty};
     use iso20022::pacs002::GroupHeader;
-    use iso20022::pacs028::{OriginalGroupRequest, Pacs028, StatusRequestTransaction};
+    use iso20022::pacs028::{Pacs028, StatusRequestTransaction};
     use iso20022::types::{Bic as MxBic, IsoDateTime, Max35Text, Uetr as MxUetr};
     use iso20022::BusinessMessage;
 
@@ -262,8 +263,22 @@ pub fn status_request(
         .unwrap_or_default()
         .replace('Z', "+00:00");
     let now = IsoDateTime::new(stamp).map_err(|e| bad("CreDtTm", &e))?;
+    // The original's creation time, read back from the stored message.
+    let orgnl_cre_dt_tm = std::str::from_utf8(&original.body)
+        .ok()
+        .and_then(|xml| BusinessMessage::parse(xml).ok())
+        .and_then(|m| m.pacs008().map(|p| p.grp_hdr.cre_dt_tm.clone()));
+    let from = MxBic::new(our_bic.as_str()).map_err(|e| bad("our BIC", &e))?;
+    let to = MxBic::new(bank.bic.as_str()).map_err(|e| bad("bank BIC", &e))?;
+    // One transaction, so the original group is named in it (TxInf/OrgnlGrpInf), with the
+    // agents, as CBPR+ lays a pacs.028 out.
     let mut tx = StatusRequestTransaction::default();
     tx.sts_req_id = Some(text35("StsReqId", &msg_id)?);
+    tx.orgnl_grp_inf = Some(OriginalGroupInfo {
+        orgnl_msg_id: text35("OrgnlMsgId", &original.msg_id)?,
+        orgnl_msg_nm_id: text35("OrgnlMsgNmId", &original.kind)?,
+        orgnl_cre_dt_tm,
+    });
     tx.orgnl_instr_id = opt35("OrgnlInstrId", &original.instr_id)?;
     tx.orgnl_end_to_end_id = opt35("OrgnlEndToEndId", &original.end_to_end_id)?;
     tx.orgnl_tx_id = opt35("OrgnlTxId", &original.tx_id)?;
@@ -272,14 +287,9 @@ pub fn status_request(
         .as_deref()
         .map(|u| MxUetr::new(u).map_err(|e| bad("OrgnlUETR", &e)))
         .transpose()?;
-    let mut request = Pacs028::new(GroupHeader::new(text35("MsgId", &msg_id)?, now.clone()), tx);
-    request.orgnl_grp_inf.push(OriginalGroupRequest {
-        orgnl_msg_id: text35("OrgnlMsgId", &original.msg_id)?,
-        orgnl_msg_nm_id: text35("OrgnlMsgNmId", &original.kind)?,
-        orgnl_cre_dt_tm: None,
-    });
-    let from = MxBic::new(our_bic.as_str()).map_err(|e| bad("our BIC", &e))?;
-    let to = MxBic::new(bank.bic.as_str()).map_err(|e| bad("bank BIC", &e))?;
+    tx.instg_agt = Some(Agent::bic(from.clone()));
+    tx.instd_agt = Some(Agent::bic(to.clone()));
+    let request = Pacs028::new(GroupHeader::new(text35("MsgId", &msg_id)?, now.clone()), tx);
     let mut hdr = AppHdr::new(
         HeaderParty::bic(from),
         HeaderParty::bic(to),

@@ -87,7 +87,11 @@ pub async fn arm_status(
 ) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms,          updated_at_ms) VALUES ('status', $1, 'pending', 0, $2, $3, $4)          ON CONFLICT (kind, settlement_id) DO UPDATE SET status = 'pending', attempts = 0,          due_at_ms = excluded.due_at_ms, last_error = NULL, updated_at_ms = excluded.updated_at_ms          WHERE outbox.status = 'done'",
+        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+         updated_at_ms) VALUES ('status', $1, 'pending', 0, $2, $3, $4) \
+         ON CONFLICT (kind, settlement_id) DO UPDATE SET status = 'pending', attempts = 0, \
+         due_at_ms = excluded.due_at_ms, last_error = NULL, updated_at_ms = excluded.updated_at_ms \
+         WHERE outbox.status = 'done'",
     )
     .bind(settlement.as_str())
     .bind(due_at_ms)
@@ -98,14 +102,15 @@ pub async fn arm_status(
     Ok(())
 }
 
-/// Retires a settlement's waiting status-request job once its outcome is final (a leased one
-/// finishes by itself: it finds the settlement final).
+/// Retires a settlement's waiting (or given-up) status-request job once its outcome is final
+/// (a leased one finishes by itself: it finds the settlement final).
 pub async fn cancel_status(
     conn: &mut AnyConnection,
     settlement: &SettlementId,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE outbox SET status = 'done', updated_at_ms = $1          WHERE kind = 'status' AND settlement_id = $2 AND status = 'pending'",
+        "UPDATE outbox SET status = 'done', updated_at_ms = $1 \
+         WHERE kind = 'status' AND settlement_id = $2 AND status IN ('pending', 'dead')",
     )
     .bind(now_ms())
     .bind(settlement.as_str())
@@ -114,8 +119,8 @@ pub async fn cancel_status(
     Ok(())
 }
 
-/// Puts `owner`'s job back in the queue for `due_at_ms` with a fresh attempt budget (a
-/// periodic job that did its round). False if the lease was lost.
+/// Puts `owner`'s job back in the queue for `due_at_ms`, its attempts kept (a periodic job
+/// counts its rounds with them). False if the lease was lost.
 pub async fn reschedule(
     conn: &mut AnyConnection,
     job: &Job,
@@ -125,7 +130,9 @@ pub async fn reschedule(
 ) -> Result<bool, StoreError> {
     let note: String = note.chars().take(1000).collect();
     let changed = sqlx::query(
-        "UPDATE outbox SET status = 'pending', attempts = 0, due_at_ms = $1, last_error = $2,          lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3          WHERE id = $4 AND status = 'leased' AND lease_owner = $5",
+        "UPDATE outbox SET status = 'pending', due_at_ms = $1, last_error = $2, \
+         lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3 \
+         WHERE id = $4 AND status = 'leased' AND lease_owner = $5",
     )
     .bind(due_at_ms)
     .bind(&note)
@@ -148,7 +155,9 @@ pub async fn give_up(
 ) -> Result<bool, StoreError> {
     let why: String = why.chars().take(1000).collect();
     let changed = sqlx::query(
-        "UPDATE outbox SET status = 'dead', last_error = $1, lease_owner = NULL,          lease_until_ms = NULL, updated_at_ms = $2          WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
+        "UPDATE outbox SET status = 'dead', last_error = $1, lease_owner = NULL, \
+         lease_until_ms = NULL, updated_at_ms = $2 \
+         WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
     )
     .bind(&why)
     .bind(now_ms())

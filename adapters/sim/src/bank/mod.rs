@@ -242,6 +242,12 @@ impl BankHandle {
             .expect("default behaviour lock") = behaviour;
     }
 
+    /// Forgets what the bank booked for `uetr`, as a bank that lost its records would: a status
+    /// request about it gets 404 and a resend is booked as new. True if it was booked.
+    pub fn forget(&self, uetr: &str) -> bool {
+        self.shared.books().bookings.remove(uetr).is_some()
+    }
+
     pub fn default_behaviour(&self) -> Behaviour {
         self.shared
             .default_behaviour

@@ -81,7 +81,8 @@ pub(crate) fn parse_request(xml: &str, message_bytes_max: usize) -> Result<Incom
     })
 }
 
-/// A pacs.028 status request: the UETR (or, failing that, the EndToEndId) it asks about.
+/// A pacs.028 status request: the UETR it asks about (the bank books by UETR; a request
+/// without one is answered 404), and its EndToEndId for the log.
 #[derive(Debug, Clone)]
 pub(crate) struct StatusQuery {
     pub uetr: Option<String>,
