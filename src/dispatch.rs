@@ -72,6 +72,11 @@ pub fn backoff_ms(config: &DispatchConfig, attempts: i64) -> i64 {
 }
 
 impl Dispatcher {
+    /// A connection from the pool, for one short step (never held across network I/O).
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.store.pool().acquire().await?)
+    }
+
     /// Runs one worker until `stop` is cancelled.
     pub async fn run_worker(self: Arc<Self>, index: usize, stop: CancellationToken) {
         let owner = format!("{}/{index}", self.owner);
@@ -164,12 +169,7 @@ impl Dispatcher {
 
     async fn deliver(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let record = settlements::get(&mut conn, sid)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
@@ -320,12 +320,7 @@ impl Dispatcher {
     /// (DESIGN.md decision 6).
     async fn status(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let record = settlements::get(&mut conn, sid)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
@@ -436,12 +431,7 @@ impl Dispatcher {
     ) -> Result<String, JobError> {
         let sid = &original.settlement_id;
         let bank_id = original.counterparty.as_str();
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let state = settlements::get(&mut conn, sid).await?.map(|r| r.state);
         if state != Some(SettlementState::Sent) {
             drop(conn);
@@ -468,12 +458,7 @@ impl Dispatcher {
         )
         .await?;
         tracing::warn!(settlement = %sid, bank = bank_id, uetr = ?original.uetr, "the bank does not know the payment; sending the original pacs.008 again (same identifiers)");
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         self.about_to_send(&mut conn, job, owner, &original.msg_id)
             .await?;
         drop(conn);
@@ -548,12 +533,7 @@ impl Dispatcher {
         )
         .await?;
         let detail = format!("HTTP {status}: {meaning}");
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         journal::mark(
             &mut conn,
             inbound,
@@ -616,12 +596,7 @@ impl Dispatcher {
     /// unknown. A request that never left (link down, busy) is simply retried.
     async fn deliver_wallet(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let message = messages::for_settlement(&mut conn, sid, wallet::CREDIT)
             .await?
             .ok_or_else(|| {
@@ -659,12 +634,7 @@ impl Dispatcher {
             }
             Err(e) => {
                 // It never left (link down, busy, closed): not a send, so not counted.
-                let mut conn = self
-                    .store
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(StoreError::from)?;
+                let mut conn = self.conn().await?;
                 messages::unmark_sent(&mut conn, &message.msg_id).await?;
                 return Err(e.into());
             }
@@ -767,12 +737,7 @@ impl Dispatcher {
     /// Sends the stored reversal (0421 when repeated) until a 0430 comes back.
     async fn reverse(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let record = settlements::get(&mut conn, sid)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
@@ -860,12 +825,7 @@ impl Dispatcher {
     }
 
     async fn write_back(&self, job: &Job, owner: &str) -> Result<(), JobError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let record = settlements::get(&mut conn, &job.settlement_id)
             .await?
             .ok_or_else(|| {

@@ -103,6 +103,22 @@ async fn outbox_rows(world: &World, status: &str) -> Vec<outbox::OutboxRow> {
         .collect()
 }
 
+/// Waits for the settlement's status row to go dead (its round used up) and returns it.
+async fn dead_status_row(world: &World) -> outbox::OutboxRow {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some(row) = outbox_rows(world, "dead").await.into_iter().next() {
+            return row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}: no dead status row",
+            world.db.label
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_bank_that_went_quiet_after_202_is_asked_and_its_answer_applied() {
     on_each_store("status_request_after_silence", |db| async move {
@@ -217,20 +233,7 @@ async fn a_bank_that_never_finishes_is_left_to_an_operator_after_the_bound() {
             201
         );
         let store = world.db.store.clone();
-        let deadline = std::time::Instant::now() + WAIT;
-        let dead = loop {
-            let mut conn = store.pool().acquire().await.unwrap();
-            let rows = outbox::list(&mut conn, Some("dead"), 10).await.unwrap();
-            if let Some(row) = rows.into_iter().find(|r| r.kind == "status") {
-                break row;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{}: no dead status row",
-                world.db.label
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let dead = dead_status_row(&world).await;
         let error = dead.last_error.unwrap_or_default();
         assert!(
             error.contains("after 3 status requests") && error.contains("MANUAL"),
@@ -254,15 +257,7 @@ async fn a_bank_that_never_finishes_is_left_to_an_operator_after_the_bound() {
                 w.bank.stats().status_requests == 6
             })
             .await;
-        let deadline = std::time::Instant::now() + WAIT;
-        while outbox_rows(&world, "dead").await.is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{}: round two not dead",
-                world.db.label
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        dead_status_row(&world).await;
         // The final answer comes at last (by callback): the dead row is retired with it.
         let sent = sent_for(&world, "evt-slow").await;
         callback(&world, &sent, "ACSC").await;
@@ -350,15 +345,7 @@ async fn a_payment_the_bank_had_acknowledged_is_not_resent_on_a_404() {
             })
             .await;
         assert!(world.bank.forget(sent.uetr.as_deref().unwrap()));
-        let deadline = std::time::Instant::now() + WAIT;
-        while outbox_rows(&world, "dead").await.is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{}: no dead row",
-                world.db.label
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        dead_status_row(&world).await;
         // Never resent: the bank saw the payment once; the 404 is recorded, not acted on.
         let stats = world.bank.stats();
         assert_eq!(stats.resends, 0, "{}: {stats:?}", world.db.label);

@@ -608,20 +608,23 @@ impl Gen {
         t
     }
 
+    /// Tax remitted in structured remittance: a transaction's tax information plus the
+    /// ultimate debtor.
     fn remittance_tax(&mut self) -> crate::tax::RemittanceTax {
-        let mut t = crate::tax::RemittanceTax::default();
-        t.cdtr = self.opt(Gen::tax_creditor);
-        t.dbtr = self.opt(Gen::tax_debtor);
-        t.ultmt_dbtr = self.opt(Gen::tax_debtor);
-        t.admstn_zone = self.opt(Gen::text);
-        t.ref_nb = self.opt(Gen::text);
-        t.mtd = self.opt(Gen::text);
-        t.ttl_taxbl_base_amt = self.opt(Gen::amount);
-        t.ttl_tax_amt = self.opt(Gen::amount);
-        t.dt = self.opt(Gen::date);
-        t.seq_nb = self.opt(Gen::number);
-        t.rcrd = self.vec(2, Gen::tax_record);
-        t
+        let t = self.tax();
+        crate::tax::RemittanceTax {
+            cdtr: t.cdtr,
+            dbtr: t.dbtr,
+            ultmt_dbtr: self.opt(Gen::tax_debtor),
+            admstn_zone: t.admstn_zone,
+            ref_nb: t.ref_nb,
+            mtd: t.mtd,
+            ttl_taxbl_base_amt: t.ttl_taxbl_base_amt,
+            ttl_tax_amt: t.ttl_tax_amt,
+            dt: t.dt,
+            seq_nb: t.seq_nb,
+            rcrd: t.rcrd,
+        }
     }
 
     /// Where separately sent remittance information is.
