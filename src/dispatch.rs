@@ -170,9 +170,7 @@ impl Dispatcher {
     async fn deliver(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
         let mut conn = self.conn().await?;
-        let record = settlements::get(&mut conn, sid)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        let record = job_settlement(&mut conn, sid).await?;
         if record.state != SettlementState::Submitted {
             // An asynchronous answer overtook us, or a previous attempt got through before a
             // crash: the bank has it, and there is nothing to send.
@@ -321,9 +319,7 @@ impl Dispatcher {
     async fn status(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
         let mut conn = self.conn().await?;
-        let record = settlements::get(&mut conn, sid)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        let record = job_settlement(&mut conn, sid).await?;
         if !matches!(
             record.state,
             SettlementState::Sent | SettlementState::Accepted
@@ -738,9 +734,7 @@ impl Dispatcher {
     async fn reverse(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let sid = &job.settlement_id;
         let mut conn = self.conn().await?;
-        let record = settlements::get(&mut conn, sid)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))?;
+        let record = job_settlement(&mut conn, sid).await?;
         if record.state.is_final() {
             outbox::complete(&mut conn, job, owner).await?;
             return Ok(());
@@ -826,14 +820,7 @@ impl Dispatcher {
 
     async fn write_back(&self, job: &Job, owner: &str) -> Result<(), JobError> {
         let mut conn = self.conn().await?;
-        let record = settlements::get(&mut conn, &job.settlement_id)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "outbox names missing settlement {}",
-                    job.settlement_id
-                ))
-            })?;
+        let record = job_settlement(&mut conn, &job.settlement_id).await?;
         let uetr = messages::for_settlement(&mut conn, &job.settlement_id, bank::PACS008)
             .await?
             .and_then(|m| m.uetr);
@@ -871,6 +858,16 @@ fn still_mine(held: bool) -> Result<(), JobError> {
 }
 
 /// `submitted → sent`, tolerating an answer that already moved the settlement on.
+/// The settlement an outbox row names; a row without one is a corrupt store.
+async fn job_settlement(
+    conn: &mut sqlx::AnyConnection,
+    sid: &crate::domain::SettlementId,
+) -> Result<settlements::Record, StoreError> {
+    settlements::get(conn, sid)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox names missing settlement {sid}")))
+}
+
 /// Applies the status reports of a journaled bank answer inside `conn`'s transaction; an answer
 /// that cannot be read stays in the journal, marked rejected.
 async fn apply_journaled_answer(

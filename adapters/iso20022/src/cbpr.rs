@@ -147,20 +147,22 @@ fn root_path(doc: &Document) -> String {
     format!("/Document/{root}")
 }
 
+/// CBPR.TX.ONE: a pacs.008 or pacs.009 carries exactly one transaction.
+fn one_transaction(f: &mut Findings, root: &str, count: usize) {
+    if count != 1 {
+        f.add(
+            format!("{root}/GrpHdr/NbOfTxs"),
+            "CBPR.TX.ONE",
+            format!("{count} transactions; CBPR+ allows exactly one"),
+        );
+    }
+}
+
 fn document_rules(f: &mut Findings, doc: &Document) {
     let root = root_path(doc);
     match doc {
         Document::Pacs008(m) => {
-            if m.cdt_trf_tx_inf.len() != 1 {
-                f.add(
-                    format!("{root}/GrpHdr/NbOfTxs"),
-                    "CBPR.TX.ONE",
-                    format!(
-                        "{} transactions; CBPR+ allows exactly one",
-                        m.cdt_trf_tx_inf.len()
-                    ),
-                );
-            }
+            one_transaction(f, &root, m.cdt_trf_tx_inf.len());
             settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, true);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
@@ -180,16 +182,7 @@ fn document_rules(f: &mut Findings, doc: &Document) {
             }
         }
         Document::Pacs009(m) => {
-            if m.cdt_trf_tx_inf.len() != 1 {
-                f.add(
-                    format!("{root}/GrpHdr/NbOfTxs"),
-                    "CBPR.TX.ONE",
-                    format!(
-                        "{} transactions; CBPR+ allows exactly one",
-                        m.cdt_trf_tx_inf.len()
-                    ),
-                );
-            }
+            one_transaction(f, &root, m.cdt_trf_tx_inf.len());
             settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, false);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
