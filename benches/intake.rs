@@ -57,10 +57,16 @@ fn intake(c: &mut Criterion) {
                 |events| {
                     runtime.block_on(async {
                         let raw = serde_json::to_vec(&events).unwrap();
-                        let inbound =
-                            journal::record(&store, Channel::LedgerHttp, Some("bench"), None, &raw)
-                                .await
-                                .unwrap();
+                        let inbound = journal::record(
+                            &store,
+                            Channel::LedgerHttp,
+                            Some("bench"),
+                            None,
+                            &raw,
+                            journal::AuthenticatedBy::Signature,
+                        )
+                        .await
+                        .unwrap();
                         let results = corridor::intake::accept_events(
                             &store, &config, "bench", inbound, events,
                         )

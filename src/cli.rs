@@ -2,7 +2,6 @@
 
 use crate::config::Config;
 use crate::domain::{SettlementId, SettlementState};
-use crate::store::journal::Channel;
 use crate::store::{outbox, settlements, Store};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -366,9 +365,7 @@ async fn ingest(arg: &ConfigArg, ledger: &str, file: &std::path::Path) -> anyhow
             refused += 1;
             continue;
         }
-        match crate::intake::journal_and_accept(&store, &config, Channel::LedgerFile, ledger, line)
-            .await
-        {
+        match crate::intake::journal_and_accept(&store, &config, ledger, line).await {
             Ok((journal_id, _, results)) => {
                 for r in results {
                     match r.status {

@@ -64,6 +64,8 @@ pub struct Config {
     #[serde(default)]
     pub intake: IntakeConfig,
     #[serde(default)]
+    pub journal: JournalConfig,
+    #[serde(default)]
     pub dispatch: DispatchConfig,
     #[serde(default)]
     pub writeback: WritebackConfig,
@@ -155,12 +157,16 @@ impl Default for StoreConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct IntakeConfig {
     /// Largest request body accepted on any inbound endpoint; larger is 413 (and journaled,
-    /// truncated to this size).
+    /// truncated to `journal.refused_prefix_bytes`).
     pub body_bytes_max: usize,
     /// Most events in one batch request.
     pub batch_events_max: usize,
     /// Allowed clock skew for signed requests.
     pub signature_window_seconds: u64,
+    /// Requests from one address that may fail authentication (unknown ledger or bank, bad
+    /// signature, oversized body) in a minute; past it the address gets 429 and nothing of
+    /// its requests is journaled until the minute is over. 0: no limit.
+    pub unauthenticated_failures_per_minute_max: u32,
 }
 
 impl Default for IntakeConfig {
@@ -169,6 +175,33 @@ impl Default for IntakeConfig {
             body_bytes_max: 1024 * 1024,
             batch_events_max: 1000,
             signature_window_seconds: webhook::WINDOW_SECONDS_DEFAULT,
+            unauthenticated_failures_per_minute_max: 60,
+        }
+    }
+}
+
+/// What is kept of requests refused before their sender was authenticated (DESIGN.md
+/// decision 7). Authenticated entries are always kept whole and never expire.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// Bytes of a refused request's body kept (with its headers, size and SHA-256).
+    pub refused_prefix_bytes: usize,
+    /// Refused requests are deleted this long after they arrived.
+    pub refused_retention_hours: u64,
+    /// Most bytes kept of refused requests in all; the oldest go first past it.
+    pub refused_bytes_max: i64,
+    /// How often expired refused entries are deleted.
+    pub expire_interval_ms: u64,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            refused_prefix_bytes: 4096,
+            refused_retention_hours: 7 * 24,
+            refused_bytes_max: 256 * 1024 * 1024,
+            expire_interval_ms: 60_000,
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::domain::SettlementState;
 use crate::rails::bank::StatusReport;
-use crate::store::journal::{self, Status};
+use crate::store::journal::{self, Channel, Status};
 use crate::store::settlements::{self, Change, Transitioned};
 use crate::store::{messages, StoreError};
 use sqlx::AnyConnection;
@@ -225,30 +225,47 @@ const RECOVER_ENTRIES_MAX: i64 = 1000;
 
 /// Applies bank messages that were journaled but not applied because the process stopped in
 /// between (journal status `received`). Run at start, before the workers: the journal, not
-/// the bank's goodwill, is what makes an answer count once.
+/// the bank's goodwill, is what makes an answer count once. Only entries whose sender was
+/// authenticated when they arrived are applied; any other still `received` is marked
+/// rejected, never applied (DESIGN.md decision 7).
 pub async fn recover_journal(
     store: &crate::store::Store,
     config: &crate::config::Config,
 ) -> Result<usize, StoreError> {
-    let mut conn = store.pool().acquire().await?;
-    let pending = journal::list(&mut conn, Some(Status::Received), RECOVER_ENTRIES_MAX).await?;
-    drop(conn);
+    let pending = {
+        let mut conn = store.pool().acquire().await?;
+        let refused = journal::reject_unauthenticated(&mut conn).await?;
+        if refused > 0 {
+            tracing::warn!(
+                refused,
+                "journal entries never authenticated were left unapplied; marked rejected"
+            );
+        }
+        journal::unapplied(&mut conn, RECOVER_ENTRIES_MAX).await?
+    };
     let mut applied = 0;
-    for entry in pending.into_iter().rev() {
-        if entry.channel != "bank-response" && entry.channel != "bank-callback" {
+    for entry in pending {
+        let is_ledger = entry.channel == Channel::LedgerHttp.as_str()
+            || entry.channel == Channel::LedgerFile.as_str();
+        let is_bank = entry.channel == Channel::BankResponse.as_str()
+            || entry.channel == Channel::BankCallback.as_str();
+        if let (true, Some(ledger)) = (is_ledger, entry.source.as_deref()) {
+            // An authenticated post the crash cut off before its answer: the ledger will post
+            // it again, and idempotency by key makes either copy count once. Applying it now
+            // means the journal holds no pending work that nobody will do.
+            match crate::intake::accept_body(store, config, ledger, entry.id, &entry.raw).await {
+                Ok(_) => applied += 1,
+                Err(crate::intake::IntakeError::Store(e)) => return Err(e),
+                // Refused content: the entry is marked rejected with the reason.
+                Err(_) => {}
+            }
             continue;
         }
-        let Some(bank) = entry.source.as_deref() else {
+        let (true, Some(bank)) = (is_bank, entry.source.as_deref()) else {
             continue;
         };
-        let mut conn = store.pool().acquire().await?;
-        let raw = journal::get(&mut conn, entry.id)
-            .await?
-            .map(|e| e.raw)
-            .unwrap_or_default();
-        drop(conn);
         let mut tx = store.begin().await?;
-        match crate::rails::bank::parse_reports(&raw) {
+        match crate::rails::bank::parse_reports(&entry.raw) {
             Ok((kind, reports)) => {
                 let after_ms = config.bank(bank).map(|b| b.status_request_after_ms);
                 apply_reports(&mut tx, bank, entry.id, &kind, &reports, after_ms).await?;
@@ -273,7 +290,7 @@ pub async fn recover_journal(
     if applied > 0 {
         tracing::info!(
             applied,
-            "bank messages journaled before a stop were applied at start"
+            "ledger events and bank messages journaled before a stop were applied at start"
         );
     }
     Ok(applied)

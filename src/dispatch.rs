@@ -225,6 +225,7 @@ impl Dispatcher {
                     Some(bank_id),
                     content_type.as_deref(),
                     &body,
+                    journal::AuthenticatedBy::MutualTls,
                 )
                 .await?;
                 let mut tx = self.store.begin().await?;
@@ -241,6 +242,7 @@ impl Dispatcher {
                     Some(bank_id),
                     None,
                     &body,
+                    journal::AuthenticatedBy::MutualTls,
                 )
                 .await?;
                 let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
@@ -503,6 +505,7 @@ impl Dispatcher {
             Some(bank_id),
             content_type,
             body,
+            journal::AuthenticatedBy::MutualTls,
         )
         .await?;
         let mut tx = self.store.begin().await?;
@@ -526,6 +529,7 @@ impl Dispatcher {
             Some(bank_id),
             None,
             body,
+            journal::AuthenticatedBy::MutualTls,
         )
         .await?;
         let detail = format!("HTTP {status}: {meaning}");
@@ -578,6 +582,7 @@ impl Dispatcher {
             Some(switch),
             Some("application/iso8583"),
             &raw,
+            journal::AuthenticatedBy::SwitchLink,
         )
         .await
     }

@@ -100,11 +100,14 @@ pub async fn start(
         .map_err(|source| StartError::Listen { addr, source })?;
     let stop = CancellationToken::new();
     let state = AppState {
-        store,
+        store: store.clone(),
         config: config.clone(),
         wake: dispatcher.wake.clone(),
+        throttle: Arc::new(api::Throttle::new(
+            config.intake.unauthenticated_failures_per_minute_max,
+        )),
     };
-    let app = api::router(state);
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server_stop = stop.clone();
     let mut tasks = vec![tokio::spawn(async move {
         let serve = axum::serve(listener, app)
@@ -113,6 +116,11 @@ pub async fn start(
             tracing::error!(error = %e, "HTTP server stopped");
         }
     })];
+    tasks.push(tokio::spawn(expire_refused(
+        store,
+        config.clone(),
+        stop.clone(),
+    )));
     if workers {
         for i in 0..config.dispatch.workers {
             tasks.push(tokio::spawn(dispatcher.clone().run_worker(i, stop.clone())));
@@ -164,6 +172,43 @@ async fn close_links(dispatcher: &Dispatcher, journalers: Vec<JoinHandle<()>>) {
             .is_err()
         {
             tracing::warn!("a switch journaling task did not finish in time");
+        }
+    }
+}
+
+/// Deletes, every `journal.expire_interval_ms`, what was kept of refused unauthenticated
+/// requests past their retention (age and total bytes), and reports what is kept.
+async fn expire_refused(store: Store, config: Arc<Config>, stop: CancellationToken) {
+    let journal = &config.journal;
+    let every = std::time::Duration::from_millis(journal.expire_interval_ms.max(1000));
+    let retention_ms = i64::try_from(journal.refused_retention_hours)
+        .unwrap_or(i64::MAX / 3_600_000)
+        .saturating_mul(3_600_000);
+    loop {
+        let run = async {
+            let mut conn = store.pool().acquire().await?;
+            let before = crate::store::now_ms().saturating_sub(retention_ms);
+            crate::store::journal::expire_refused(&mut conn, before, journal.refused_bytes_max)
+                .await
+        };
+        match run.await {
+            Ok(expired) => {
+                metrics::gauge!("corridor_journal_refused_bytes").set(expired.bytes_kept as f64);
+                metrics::counter!("corridor_journal_refused_expired_total")
+                    .increment(expired.deleted);
+                if expired.deleted > 0 {
+                    tracing::info!(
+                        deleted = expired.deleted,
+                        bytes_kept = expired.bytes_kept,
+                        "refused unauthenticated requests expired from the journal"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "expiring refused journal entries failed"),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
         }
     }
 }

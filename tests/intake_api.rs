@@ -63,7 +63,8 @@ async fn bad_input_gets_a_clear_4xx_and_is_journaled() {
             sent.push(raw.clone());
         }
 
-        // Larger than intake.body_bytes_max (64 KiB in these tests): 413, first 64 KiB kept.
+        // Larger than intake.body_bytes_max (64 KiB in these tests): 413. The sender is not
+        // authenticated, so only its first journal.refused_prefix_bytes are kept.
         let mut oversized = serde_json::to_vec(&event_json("evt-big", "1.00", "x")).unwrap();
         oversized.extend(std::iter::repeat_n(b' ', 70_000));
         let (status, body) = signed(&world, oversized.clone()).await;
@@ -82,8 +83,11 @@ async fn bad_input_gets_a_clear_4xx_and_is_journaled() {
             kept.push(journal::get(&mut conn, entry.id).await.unwrap().unwrap().raw);
         }
 
-        let big = kept.iter().position(|r| r.len() == 65_536).expect("truncated copy of the oversized body");
-        assert_eq!(kept.remove(big), oversized[..65_536].to_vec());
+        let prefix = world.config.journal.refused_prefix_bytes;
+        let big = kept.iter().position(|r| r.len() == prefix).expect("the oversized body's prefix");
+        assert_eq!(kept.remove(big), oversized[..prefix].to_vec());
+        let big_entry = entries.iter().find(|e| e.size_bytes == Some(65_536)).expect("its size");
+        assert_eq!(big_entry.sha256.as_deref(), Some(&*journal::sha256_hex(&oversized[..65_536])));
         kept.sort();
         sent.sort();
         assert_eq!(kept, sent, "{}: raw bytes kept exactly", world.db.label);

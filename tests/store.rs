@@ -279,6 +279,107 @@ async fn concurrent_claimers_never_share_a_row() {
 }
 
 #[tokio::test]
+async fn refused_entries_expire_by_age_and_by_bytes_and_authenticated_ones_never() {
+    on_each_store("refused_entries_expire", |db| async move {
+        let refuse = |body: &'static [u8]| journal::Refusal {
+            channel: Channel::BankCallback,
+            source: Some("b1"),
+            content_type: None,
+            headers: Some("{}"),
+            body,
+            prefix_bytes_max: 100,
+            reason: "bad signature",
+        };
+        let kept = journal::record(
+            &db.store,
+            Channel::BankCallback,
+            Some("b1"),
+            None,
+            b"<signed/>",
+            journal::AuthenticatedBy::Signature,
+        )
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..5 {
+            ids.push(
+                journal::record_refused(&db.store, &refuse(&[b'a'; 300]))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        // Each keeps its first 100 bytes: 500 in all. Nothing is old enough yet.
+        let none = journal::expire_refused(&mut conn, 0, 10_000).await.unwrap();
+        assert_eq!(
+            none,
+            journal::Expired {
+                deleted: 0,
+                bytes_kept: 500
+            },
+            "{}",
+            db.label
+        );
+        // Past the retention age: gone, whatever the budget.
+        sqlx::query("UPDATE inbound_journal SET received_at_ms = 5 WHERE id = $1")
+            .bind(ids[4])
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let by_age = journal::expire_refused(&mut conn, 10, 10_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_age,
+            journal::Expired {
+                deleted: 1,
+                bytes_kept: 400
+            },
+            "{}",
+            db.label
+        );
+        // Over a 250-byte budget the oldest go first, just enough of them to fit.
+        let by_bytes = journal::expire_refused(&mut conn, 10, 250).await.unwrap();
+        assert_eq!(
+            by_bytes,
+            journal::Expired {
+                deleted: 2,
+                bytes_kept: 200
+            },
+            "{}",
+            db.label
+        );
+        let gone: Vec<i64> = journal::list(&mut conn, Some(Status::Rejected), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(gone, [ids[3], ids[2]], "{}: the two newest stay", db.label);
+        let everything = journal::expire_refused(&mut conn, i64::MAX, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            everything,
+            journal::Expired {
+                deleted: 2,
+                bytes_kept: 0
+            }
+        );
+        let left = journal::get(&mut conn, kept).await.unwrap().unwrap();
+        assert_eq!(
+            left.raw, b"<signed/>",
+            "{}: authenticated entries stay",
+            db.label
+        );
+        assert_eq!(left.authenticated_by.as_deref(), Some("signature"));
+        drop(conn);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn journal_keeps_raw_bytes_exactly() {
     on_each_store("journal_keeps_raw_bytes", |db| async move {
         let raw: Vec<u8> = vec![0, 159, 146, 150, b'<', b'x', b'>', 255];
@@ -288,6 +389,7 @@ async fn journal_keeps_raw_bytes_exactly() {
             Some("b1"),
             Some("application/xml"),
             &raw,
+            journal::AuthenticatedBy::Signature,
         )
         .await
         .unwrap();

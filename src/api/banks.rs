@@ -1,10 +1,10 @@
 //! `POST /v1/banks/{bank}/messages`: a bank's asynchronous ISO 20022 messages (pacs.002 …),
 //! signed with the bank's callback secret.
 
-use super::{header, unix_now, ApiError, AppState, Journaled};
+use super::{header, unix_now, ApiError, AppState, Arrived, Peer};
 use crate::confirm;
 use crate::rails::bank;
-use crate::store::journal::Channel;
+use crate::store::journal::{AuthenticatedBy, Channel};
 use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -14,19 +14,26 @@ use axum::Json;
 pub async fn post_message(
     State(state): State<AppState>,
     Path(bank_id): Path<String>,
+    peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let max = state.config.intake.body_bytes_max;
     let source: String = bank_id.chars().take(64).collect();
-    let received =
-        Journaled::receive(&state, Channel::BankCallback, Some(&source), &headers, body).await?;
-    let (bytes, inbound) = (&received.bytes, received.inbound);
-    let refuse = |status: StatusCode, code: &'static str, message: String| {
-        received.refuse(status, code, message)
+    let arrived = Arrived::read(
+        &state,
+        peer,
+        Channel::BankCallback,
+        Some(&source),
+        &headers,
+        body,
+    )
+    .await?;
+    let refuse_unauthenticated = |status: StatusCode, code: &'static str, message: String| {
+        arrived.refuse_unauthenticated(&state, status, code, message)
     };
-    if received.truncated {
-        return Err(refuse(
+    if arrived.truncated {
+        return Err(refuse_unauthenticated(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("body exceeds {max} bytes"),
@@ -34,7 +41,7 @@ pub async fn post_message(
         .await);
     }
     let Some(bank_config) = state.config.bank(&bank_id) else {
-        return Err(refuse(
+        return Err(refuse_unauthenticated(
             StatusCode::NOT_FOUND,
             "unknown_bank",
             format!("bank {source:?} is not configured"),
@@ -48,13 +55,23 @@ pub async fn post_message(
         .collect();
     if let Err(e) = webhook::verify(
         header(&headers, webhook::SIGNATURE_HEADER),
-        bytes,
+        &arrived.bytes,
         &secrets,
         unix_now(),
         state.config.intake.signature_window_seconds,
     ) {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
+        return Err(refuse_unauthenticated(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            e.to_string(),
+        )
+        .await);
     }
+    let received = arrived.journal(&state, AuthenticatedBy::Signature).await?;
+    let (bytes, inbound) = (&received.bytes, received.inbound);
+    let refuse = |status: StatusCode, code: &'static str, message: String| {
+        received.refuse(status, code, message)
+    };
     let (kind, reports) = match bank::parse_reports(bytes) {
         Ok(parsed) => parsed,
         Err(e) => {

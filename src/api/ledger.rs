@@ -1,8 +1,8 @@
 //! `POST /v1/ledger/events`: one event or an array of them, signed by the ledger.
 
-use super::{header, unix_now, ApiError, AppState, Journaled};
+use super::{header, unix_now, ApiError, AppState, Arrived, Peer};
 use crate::intake::{self, IntakeError};
-use crate::store::journal::Channel;
+use crate::store::journal::{AuthenticatedBy, Channel};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,28 +13,34 @@ pub const LEDGER_HEADER: &str = "x-corridor-ledger";
 
 pub async fn post_events(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let max = state.config.intake.body_bytes_max;
     let claimed: Option<String> =
         header(&headers, LEDGER_HEADER).map(|l| l.chars().take(64).collect());
-    let received = Journaled::receive(
+    let arrived = Arrived::read(
         &state,
+        peer,
         Channel::LedgerHttp,
         claimed.as_deref(),
         &headers,
         body,
     )
     .await?;
-    let (bytes, inbound) = (&received.bytes, received.inbound);
     let refuse = |status: StatusCode, code: &'static str, message: String| {
-        received.refuse(status, code, message)
+        arrived.refuse_unauthenticated(&state, status, code, message)
     };
-    if received.truncated {
-        return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("body exceeds {max} bytes; its first {max} bytes are kept in journal entry {inbound}")).await);
+    if arrived.truncated {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("body exceeds {max} bytes"),
+        )
+        .await);
     }
-    let Some(ledger_id) = claimed else {
+    let Some(ledger_id) = claimed.clone() else {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "unknown_ledger",
@@ -53,13 +59,15 @@ pub async fn post_events(
     let secrets: Vec<&[u8]> = ledger.secrets.iter().map(|s| s.expose()).collect();
     if let Err(e) = webhook::verify(
         header(&headers, webhook::SIGNATURE_HEADER),
-        bytes,
+        &arrived.bytes,
         &secrets,
         unix_now(),
         state.config.intake.signature_window_seconds,
     ) {
         return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
     }
+    let received = arrived.journal(&state, AuthenticatedBy::Signature).await?;
+    let (bytes, inbound) = (&received.bytes, received.inbound);
     match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, bytes).await {
         Ok((batch, results)) => {
             state.wake.notify_waiters();

@@ -7,6 +7,7 @@ mod ledger;
 mod ops;
 
 use crate::config::{Config, Role};
+use crate::store::journal::{self, AuthenticatedBy, Channel};
 use crate::store::Store;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -22,6 +26,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub wake: Arc<Notify>,
+    /// Authentication failures per caller address (`intake.unauthenticated_failures_per_minute_max`).
+    pub throttle: Arc<Throttle>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -161,47 +167,127 @@ pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// A request body as received: bounded, and already in the inbound journal.
-pub struct Journaled {
+/// A request body read up to `intake.body_bytes_max`, not yet journaled: its sender is
+/// authenticated first, so that the journal knows whether to keep it whole.
+pub struct Arrived {
     pub bytes: Bytes,
-    pub inbound: i64,
     /// The body was longer than the bound; `bytes` holds its first part.
     pub truncated: bool,
-    store: Store,
+    channel: Channel,
+    source: Option<String>,
+    content_type: Option<String>,
+    headers: String,
+    peer: Option<IpAddr>,
 }
 
-impl Journaled {
-    /// Reads `body` up to `intake.body_bytes_max` and journals it before anything else looks
-    /// at it: whatever happens next, the bytes are kept.
-    pub async fn receive(
+impl Arrived {
+    /// Reads `body` under the body limit. A caller whose authentication failures went past
+    /// the per-minute limit is refused with 429 before its body is read.
+    pub async fn read(
         state: &AppState,
-        channel: crate::store::journal::Channel,
+        peer: Peer,
+        channel: Channel,
         source: Option<&str>,
         headers: &HeaderMap,
         body: Body,
-    ) -> Result<Journaled, ApiError> {
+    ) -> Result<Arrived, ApiError> {
+        if let Some(ip) = peer.0 {
+            if state.throttle.is_over(ip) {
+                metrics::counter!("corridor_unauthenticated_throttled_total").increment(1);
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_failures",
+                    "too many requests from this address failed authentication; retry in a minute",
+                ));
+            }
+        }
         let (bytes, truncated) =
             match read_limited(body, state.config.intake.body_bytes_max).await? {
                 Limited::Whole(b) => (b, false),
                 Limited::Truncated(b) => (b, true),
             };
-        let inbound = crate::store::journal::record(
-            &state.store,
+        Ok(Arrived {
+            bytes,
+            truncated,
             channel,
-            source,
-            header(headers, "content-type"),
-            &bytes,
+            source: source.map(str::to_string),
+            content_type: header(headers, "content-type").map(str::to_string),
+            headers: journal::headers_json(
+                headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            ),
+            peer: peer.0,
+        })
+    }
+
+    /// The sender could not be authenticated: keeps what an operator needs (headers, size,
+    /// hash, a prefix), counts the failure against the caller's address, and makes the 4xx.
+    pub async fn refuse_unauthenticated(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    ) -> ApiError {
+        if let Some(ip) = self.peer {
+            state.throttle.count_failure(ip);
+        }
+        metrics::counter!("corridor_unauthenticated_refused_total", "channel" => self.channel.as_str())
+            .increment(1);
+        let refusal = journal::Refusal {
+            channel: self.channel,
+            source: self.source.as_deref(),
+            content_type: self.content_type.as_deref(),
+            headers: Some(&self.headers),
+            body: &self.bytes,
+            prefix_bytes_max: state.config.journal.refused_prefix_bytes,
+            reason: &message,
+        };
+        match journal::record_refused(&state.store, &refusal).await {
+            Ok(inbound) => {
+                tracing::warn!(inbound, code, %message, "unauthenticated request refused")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, code, "could not journal a refused request")
+            }
+        }
+        ApiError::new(status, code, message)
+    }
+
+    /// The sender is authenticated: journals the body whole, committed, before anything
+    /// applies it.
+    pub async fn journal(
+        self,
+        state: &AppState,
+        authenticated_by: AuthenticatedBy,
+    ) -> Result<Journaled, ApiError> {
+        let inbound = journal::record(
+            &state.store,
+            self.channel,
+            self.source.as_deref(),
+            self.content_type.as_deref(),
+            &self.bytes,
+            authenticated_by,
         )
         .await
         .map_err(ApiError::internal)?;
         Ok(Journaled {
-            bytes,
+            bytes: self.bytes,
             inbound,
-            truncated,
             store: state.store.clone(),
         })
     }
+}
 
+/// A request body from an authenticated sender, in the inbound journal.
+pub struct Journaled {
+    pub bytes: Bytes,
+    pub inbound: i64,
+    store: Store,
+}
+
+impl Journaled {
     /// Marks the journal entry rejected with the reason, and makes the 4xx that says it.
     pub async fn refuse(
         &self,
@@ -209,7 +295,6 @@ impl Journaled {
         code: &'static str,
         message: String,
     ) -> ApiError {
-        use crate::store::journal;
         let outcome = journal::Outcome {
             detail: Some(&message),
             ..Default::default()
@@ -229,5 +314,72 @@ impl Journaled {
         }
         tracing::warn!(inbound = self.inbound, code, %message, "request refused");
         ApiError::new(status, code, message)
+    }
+}
+
+/// The address a request came from (when the server was started with connection info).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+/// Per-address count of authentication failures in the current minute. Bounded: past
+/// `ADDRESSES_MAX` addresses, finished minutes are forgotten, and if all are current the
+/// count starts over (a flood from that many addresses is not something one table stops).
+pub struct Throttle {
+    per_minute_max: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const ADDRESSES_MAX: usize = 10_000;
+const MINUTE: Duration = Duration::from_secs(60);
+
+impl Throttle {
+    pub fn new(per_minute_max: u32) -> Self {
+        Throttle {
+            per_minute_max,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn is_over(&self, ip: IpAddr) -> bool {
+        if self.per_minute_max == 0 {
+            return false;
+        }
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&ip)
+            .is_some_and(|(since, n)| since.elapsed() < MINUTE && *n >= self.per_minute_max)
+    }
+
+    fn count_failure(&self, ip: IpAddr) {
+        if self.per_minute_max == 0 {
+            return;
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= ADDRESSES_MAX && !seen.contains_key(&ip) {
+            seen.retain(|_, (since, _)| since.elapsed() < MINUTE);
+            if seen.len() >= ADDRESSES_MAX {
+                seen.clear();
+            }
+        }
+        let entry = seen.entry(ip).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= MINUTE {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
     }
 }

@@ -368,16 +368,22 @@ async fn move_to(
     }
 }
 
-/// Journals and applies a body pushed by `ledger` over HTTP or read from a file.
+/// Journals and applies a body from `ledger` read from a file an operator handed over.
 pub async fn journal_and_accept(
     store: &Store,
     config: &Config,
-    channel: Channel,
     ledger: &str,
     body: &[u8],
 ) -> Result<(i64, bool, Vec<EventResult>), IntakeError> {
-    let inbound_id =
-        journal::record(store, channel, Some(ledger), Some("application/json"), body).await?;
+    let inbound_id = journal::record(
+        store,
+        Channel::LedgerFile,
+        Some(ledger),
+        Some("application/json"),
+        body,
+        journal::AuthenticatedBy::Operator,
+    )
+    .await?;
     let (batch, results) = accept_body(store, config, ledger, inbound_id, body).await?;
     Ok((inbound_id, batch, results))
 }

@@ -127,6 +127,7 @@ async fn journal_one(
         source,
         Some("application/iso8583"),
         &raw,
+        journal::AuthenticatedBy::SwitchLink,
     )
     .await?;
     let (status, detail, settlement, kind) = match inbound {

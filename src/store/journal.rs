@@ -1,6 +1,12 @@
 //! The inbound journal (DESIGN.md decision 7): every event, answer, callback and statement is
 //! stored raw and unchanged, in its own committed transaction, before it is applied. Its
-//! status then says what became of it; nothing that arrived is ever deleted.
+//! status then says what became of it.
+//!
+//! Each entry says how its sender was authenticated ([`AuthenticatedBy`]). Recovery at start
+//! applies only authenticated entries: a forged answer refused before a crash can never be
+//! applied after it. What an unauthenticated caller sent is kept bounded ([`record_refused`]:
+//! headers, size, SHA-256 and a prefix) and expires ([`expire_refused`]), so that nobody can
+//! fill the disk without a key; every authenticated entry is kept whole, for ever.
 
 use super::{now_ms, Store, StoreError};
 use sqlx::{AnyConnection, Row};
@@ -32,6 +38,42 @@ impl Channel {
             Channel::SwitchResponse => "switch-response",
             Channel::SwitchMessage => "switch-message",
         }
+    }
+}
+
+/// How the sender of a journaled message was authenticated. An entry without one is never
+/// applied, now or by recovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthenticatedBy {
+    /// A webhook signature (HMAC-SHA256 over timestamp and body) checked against our secrets.
+    Signature,
+    /// The body of a bank's answer on a connection we opened with mutual TLS.
+    MutualTls,
+    /// A message on the configured ISO 8583 link to a switch.
+    SwitchLink,
+    /// A file an operator handed to the CLI (`corridor ingest`).
+    Operator,
+}
+
+impl AuthenticatedBy {
+    pub const ALL: [AuthenticatedBy; 4] = [
+        AuthenticatedBy::Signature,
+        AuthenticatedBy::MutualTls,
+        AuthenticatedBy::SwitchLink,
+        AuthenticatedBy::Operator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthenticatedBy::Signature => "signature",
+            AuthenticatedBy::MutualTls => "mutual-tls",
+            AuthenticatedBy::SwitchLink => "switch-link",
+            AuthenticatedBy::Operator => "operator",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == value)
     }
 }
 
@@ -77,29 +119,141 @@ impl Status {
     }
 }
 
-/// Stores a raw message and commits; returns its journal id.
+/// Stores a raw message from an authenticated sender, whole, and commits; returns its
+/// journal id.
 pub async fn record(
     store: &Store,
     channel: Channel,
     source: Option<&str>,
     content_type: Option<&str>,
     raw: &[u8],
+    authenticated_by: AuthenticatedBy,
 ) -> Result<i64, StoreError> {
+    insert(
+        store,
+        &NewEntry {
+            channel,
+            source,
+            content_type,
+            kept: raw,
+            size_bytes: raw.len(),
+            sha256: sha256_hex(raw),
+            headers: None,
+            status: Status::Received,
+            detail: None,
+            authenticated_by: Some(authenticated_by),
+        },
+    )
+    .await
+}
+
+/// A request refused before its sender was authenticated (unknown ledger or bank, bad
+/// signature, a body over the limit).
+#[derive(Clone, Debug)]
+pub struct Refusal<'a> {
+    pub channel: Channel,
+    pub source: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    /// The request's headers as JSON, secrets left out (see [`headers_json`]).
+    pub headers: Option<&'a str>,
+    /// The body as read (possibly already cut at the body limit).
+    pub body: &'a [u8],
+    /// How much of the body is kept.
+    pub prefix_bytes_max: usize,
+    pub reason: &'a str,
+}
+
+/// Stores what an operator needs of a refused, unauthenticated request (headers, size,
+/// SHA-256 of the body and its first `prefix_bytes_max` bytes), already marked `rejected`,
+/// and commits. Such entries expire ([`expire_refused`]).
+pub async fn record_refused(store: &Store, refusal: &Refusal<'_>) -> Result<i64, StoreError> {
+    let kept = &refusal.body[..refusal.body.len().min(refusal.prefix_bytes_max)];
+    insert(
+        store,
+        &NewEntry {
+            channel: refusal.channel,
+            source: refusal.source,
+            content_type: refusal.content_type,
+            kept,
+            size_bytes: refusal.body.len(),
+            sha256: sha256_hex(refusal.body),
+            headers: refusal.headers,
+            status: Status::Rejected,
+            detail: Some(refusal.reason),
+            authenticated_by: None,
+        },
+    )
+    .await
+}
+
+struct NewEntry<'a> {
+    channel: Channel,
+    source: Option<&'a str>,
+    content_type: Option<&'a str>,
+    kept: &'a [u8],
+    size_bytes: usize,
+    sha256: String,
+    headers: Option<&'a str>,
+    status: Status,
+    detail: Option<&'a str>,
+    authenticated_by: Option<AuthenticatedBy>,
+}
+
+async fn insert(store: &Store, row: &NewEntry<'_>) -> Result<i64, StoreError> {
     let now = now_ms();
-    let row = sqlx::query(
+    let detail: Option<String> = row
+        .detail
+        .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect());
+    let inserted = sqlx::query(
         "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, status, \
-         updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(now)
-    .bind(channel.as_str())
-    .bind(source)
-    .bind(content_type)
-    .bind(raw.to_vec())
-    .bind(Status::Received.as_str())
+    .bind(row.channel.as_str())
+    .bind(row.source)
+    .bind(row.content_type)
+    .bind(row.kept.to_vec())
+    .bind(row.status.as_str())
+    .bind(detail)
     .bind(now)
+    .bind(row.authenticated_by.map(AuthenticatedBy::as_str))
+    .bind(i64::try_from(row.size_bytes).unwrap_or(i64::MAX))
+    .bind(&row.sha256)
+    .bind(row.headers)
     .fetch_one(store.pool())
     .await?;
-    Ok(row.try_get("id")?)
+    Ok(inserted.try_get("id")?)
+}
+
+/// Most characters of a journal entry's detail.
+const DETAIL_CHARS_MAX: usize = 2000;
+
+/// Most headers, and characters per header value, kept of a refused request.
+const HEADERS_KEPT_MAX: usize = 32;
+const HEADER_VALUE_CHARS_MAX: usize = 256;
+
+/// A request's headers as a JSON object for the journal: credentials (`authorization`,
+/// `cookie`) are left out, and the count and each value are bounded.
+pub fn headers_json<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut kept = serde_json::Map::new();
+    for (name, value) in headers.into_iter().take(HEADERS_KEPT_MAX) {
+        if matches!(name, "authorization" | "cookie" | "proxy-authorization") {
+            continue;
+        }
+        let text: String = String::from_utf8_lossy(value)
+            .chars()
+            .take(HEADER_VALUE_CHARS_MAX)
+            .collect();
+        kept.insert(name.to_string(), serde_json::Value::String(text));
+    }
+    serde_json::Value::Object(kept).to_string()
+}
+
+/// SHA-256 of a message exactly as received, in lower-case hex.
+pub fn sha256_hex(raw: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(raw))
 }
 
 /// What applying a journaled message found.
@@ -119,7 +273,9 @@ pub async fn mark(
     status: Status,
     outcome: &Outcome<'_>,
 ) -> Result<(), StoreError> {
-    let detail: Option<String> = outcome.detail.map(|d| d.chars().take(2000).collect());
+    let detail: Option<String> = outcome
+        .detail
+        .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect());
     sqlx::query(
         "UPDATE inbound_journal SET status = $1, detail = $2, \
          settlement_id = COALESCE($3, settlement_id), message_kind = COALESCE($4, message_kind), \
@@ -149,7 +305,13 @@ pub struct Entry {
     pub settlement_id: Option<String>,
     pub message_kind: Option<String>,
     pub message_ref: Option<String>,
-    /// The raw bytes, exactly as received.
+    /// How the sender was authenticated; `None`: never (the entry is never applied).
+    pub authenticated_by: Option<String>,
+    /// Size of the body as received (for a refused request, more than `raw` may keep).
+    pub size_bytes: Option<i64>,
+    /// SHA-256 of the body as received, hex.
+    pub sha256: Option<String>,
+    /// The raw bytes, exactly as received (for a refused request, their first part).
     #[serde(skip)]
     pub raw: Vec<u8>,
 }
@@ -165,15 +327,18 @@ fn entry(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
         settlement_id: row.try_get("settlement_id")?,
         message_kind: row.try_get("message_kind")?,
         message_ref: row.try_get("message_ref")?,
+        authenticated_by: row.try_get("authenticated_by")?,
+        size_bytes: row.try_get("size_bytes")?,
+        sha256: row.try_get("sha256")?,
         // Lists leave the bytes out (they can be large); `get` reads them.
         raw: row.try_get("raw").unwrap_or_default(),
     })
 }
 
 const LIST_COLUMNS: &str = "id, received_at_ms, channel, source, status, detail, settlement_id, \
-    message_kind, message_ref";
+    message_kind, message_ref, authenticated_by, size_bytes, sha256";
 const COLUMNS: &str = "id, received_at_ms, channel, source, status, detail, settlement_id, \
-    message_kind, message_ref, raw";
+    message_kind, message_ref, authenticated_by, size_bytes, sha256, raw";
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Entry>, StoreError> {
     let row = sqlx::query(&format!(
@@ -222,4 +387,110 @@ pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i6
     rows.iter()
         .map(|row| Ok((row.try_get("status")?, row.try_get("n")?)))
         .collect()
+}
+
+/// Entries journaled but not applied because the process stopped in between (status
+/// `received`), oldest first, at most `limit`: only authenticated ones, raw bytes included.
+pub async fn unapplied(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Entry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbound_journal WHERE status = $1 \
+         AND authenticated_by IS NOT NULL ORDER BY id LIMIT $2"
+    ))
+    .bind(Status::Received.as_str())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(entry).collect()
+}
+
+/// Marks `rejected` every entry still `received` whose sender was never authenticated (left
+/// by a version that journaled before checking): such an entry is never applied. Returns how
+/// many there were.
+pub async fn reject_unauthenticated(conn: &mut AnyConnection) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE inbound_journal SET status = $1, detail = $2, updated_at_ms = $3 \
+         WHERE status = $4 AND authenticated_by IS NULL",
+    )
+    .bind(Status::Rejected.as_str())
+    .bind("never authenticated: not applied")
+    .bind(now_ms())
+    .bind(Status::Received.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What [`expire_refused`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Entries deleted.
+    pub deleted: u64,
+    /// Bytes still kept of refused, unauthenticated requests.
+    pub bytes_kept: i64,
+}
+
+/// Rows deleted per statement, so that an expiry never holds the store for long.
+const EXPIRE_BATCH_ROWS: i64 = 500;
+
+/// Deletes what was kept of refused, unauthenticated requests received before
+/// `received_before_ms`, then the oldest of the rest while they hold more than `bytes_max`.
+/// Authenticated entries are never deleted.
+pub async fn expire_refused(
+    conn: &mut AnyConnection,
+    received_before_ms: i64,
+    bytes_max: i64,
+) -> Result<Expired, StoreError> {
+    let mut expired = Expired::default();
+    let aged = sqlx::query(
+        "DELETE FROM inbound_journal WHERE authenticated_by IS NULL AND status = $1 \
+         AND received_at_ms < $2",
+    )
+    .bind(Status::Rejected.as_str())
+    .bind(received_before_ms)
+    .execute(&mut *conn)
+    .await?;
+    expired.deleted += aged.rows_affected();
+    loop {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(LENGTH(raw)), 0) AS BIGINT) AS kept FROM inbound_journal \
+             WHERE authenticated_by IS NULL AND status = $1",
+        )
+        .bind(Status::Rejected.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+        expired.bytes_kept = row.try_get("kept")?;
+        if expired.bytes_kept <= bytes_max {
+            return Ok(expired);
+        }
+        // The oldest entries that together free at least the excess.
+        let excess = expired.bytes_kept - bytes_max;
+        let oldest = sqlx::query(
+            "SELECT id, CAST(LENGTH(raw) AS BIGINT) AS bytes FROM inbound_journal \
+             WHERE authenticated_by IS NULL AND status = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(Status::Rejected.as_str())
+        .bind(EXPIRE_BATCH_ROWS)
+        .fetch_all(&mut *conn)
+        .await?;
+        let (mut freed, mut cutoff) = (0i64, None);
+        for row in &oldest {
+            freed += row.try_get::<i64, _>("bytes")?;
+            cutoff = Some(row.try_get::<i64, _>("id")?);
+            if freed >= excess {
+                break;
+            }
+        }
+        let Some(cutoff) = cutoff else {
+            return Ok(expired);
+        };
+        let oldest = sqlx::query(
+            "DELETE FROM inbound_journal WHERE authenticated_by IS NULL AND status = $1 \
+             AND id <= $2",
+        )
+        .bind(Status::Rejected.as_str())
+        .bind(cutoff)
+        .execute(&mut *conn)
+        .await?;
+        expired.deleted += oldest.rows_affected();
+    }
 }

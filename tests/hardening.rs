@@ -1,0 +1,243 @@
+//! Hardening regressions (issue: no forged answer after a crash, bounded refused input), over
+//! real sockets on SQLite and PostgreSQL.
+
+mod common;
+
+use common::world::{Options, World};
+use common::{event_json, on_each_store};
+use corridor::domain::{SettlementId, SettlementState};
+use corridor::store::{journal, messages, settlements};
+use sim::bank::Behaviour;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A pacs.002 for the payment with `uetr`, as a bank would write it, with status `status`.
+fn pacs002(msg_id: &str, uetr: &str, status: &str) -> String {
+    let reason = if status == "RJCT" {
+        "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>"
+    } else {
+        ""
+    };
+    format!(
+        r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>
+<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>2026-11-25T10:00:00+00:00</CreDtTm></GrpHdr>
+<TxInfAndSts><OrgnlUETR>{uetr}</OrgnlUETR><TxSts>{status}</TxSts>{reason}</TxInfAndSts>
+</FIToFIPmtStsRpt></Document>"#
+    )
+}
+
+async fn state_of(world: &World, sid: &SettlementId) -> SettlementState {
+    let mut conn = world.db.store.pool().acquire().await.unwrap();
+    settlements::get(&mut conn, sid)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+/// Posts one event to a bank that takes it (202) and answers only much later; returns the
+/// settlement and its UETR once it is `sent`.
+async fn a_sent_payment(world: &World, event_id: &str) -> (SettlementId, String) {
+    let (status, body) = world.post(&event_json(event_id, "75.00", "Invoice")).await;
+    assert_eq!(status, 201, "{body}");
+    let sid = SettlementId::parse(body["settlement_id"].as_str().unwrap()).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while state_of(world, &sid).await != SettlementState::Sent {
+        assert!(std::time::Instant::now() < deadline, "never sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut conn = world.db.store.pool().acquire().await.unwrap();
+    let sent = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08")
+        .await
+        .unwrap()
+        .unwrap();
+    (sid, sent.uetr.unwrap())
+}
+
+#[tokio::test]
+async fn forged_answers_refused_before_a_crash_are_never_applied_after_it() {
+    on_each_store("forged_answers_after_crash", |db| async move {
+        let options = Options {
+            behaviour: Behaviour::AcceptAsync { delay_ms: 120_000 },
+            ..Options::default()
+        };
+        let mut world = World::start(db, options).await;
+        let (sid, uetr) = a_sent_payment(&world, "evt-forged").await;
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+
+        // A flood of unsigned answers, rejections and settlements alike: each refused.
+        for i in 0..20 {
+            let status = if i % 2 == 0 { "RJCT" } else { "ACSC" };
+            let response = world
+                .http
+                .post(&url)
+                .body(pacs002(&format!("FORGED-{i}"), &uetr, status))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 401, "{}", world.db.label);
+        }
+        // What an older version (which journaled before checking) could leave behind when
+        // killed between the two: a forged answer still `received`, never authenticated.
+        let forged = pacs002("FORGED-LEFT", &uetr, "RJCT");
+        sqlx::query(
+            "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
+             status, updated_at_ms) VALUES ($1, 'bank-callback', $2, 'application/xml', $3, \
+             'received', $1)",
+        )
+        .bind(corridor::store::now_ms())
+        .bind(corridor::demo::BANK_ID)
+        .bind(forged.into_bytes())
+        .execute(world.db.store.pool())
+        .await
+        .unwrap();
+
+        world.crash_and_restart().await;
+        // Recovery has run (it runs before the gateway starts); the workers had time to act.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            state_of(&world, &sid).await,
+            SettlementState::Sent,
+            "{}: a forged answer moved the payment",
+            world.db.label
+        );
+        assert_eq!(world.ledger.stats().recorded, 0, "{}", world.db.label);
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let received = journal::list(&mut conn, Some(journal::Status::Received), 100)
+            .await
+            .unwrap();
+        assert!(received.is_empty(), "{}: {received:?}", world.db.label);
+        let rejected = journal::list(&mut conn, Some(journal::Status::Rejected), 100)
+            .await
+            .unwrap();
+        assert_eq!(rejected.len(), 21, "{}", world.db.label);
+        assert!(rejected.iter().all(|e| e.authenticated_by.is_none()));
+        assert!(rejected.iter().all(|e| e.settlement_id.is_none()));
+        drop(conn);
+
+        // The bank's own, signed answer still counts, once.
+        let genuine = pacs002("GENUINE-1", &uetr, "ACSC");
+        let signature = webhook::sign(
+            corridor::demo::BANK_CALLBACK_SECRET.as_bytes(),
+            corridor::api::unix_now(),
+            genuine.as_bytes(),
+        );
+        let response = world
+            .http
+            .post(&url)
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .body(genuine)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(world.outcome("evt-forged").0, "settled");
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refused_requests_are_kept_bounded_and_callers_that_keep_failing_are_throttled() {
+    on_each_store("refused_requests_bounded", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let big = vec![b'x'; 60_000];
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+        let response = world
+            .http
+            .post(&url)
+            .header("x-corridor-signature", "t=1,v1=00")
+            .header("authorization", "Bearer do-not-keep-me")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let listed = journal::list(&mut conn, Some(journal::Status::Rejected), 10)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{}", world.db.label);
+        let entry = journal::get(&mut conn, listed[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        let prefix = world.config.journal.refused_prefix_bytes;
+        assert_eq!(entry.raw, big[..prefix], "{}", world.db.label);
+        assert_eq!(entry.size_bytes, Some(60_000));
+        assert_eq!(entry.sha256.as_deref(), Some(&*journal::sha256_hex(&big)));
+        assert!(entry.authenticated_by.is_none());
+        let headers: String =
+            sqlx::query_scalar::<_, String>("SELECT headers FROM inbound_journal WHERE id = $1")
+                .bind(entry.id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        assert!(headers.contains("t=1,v1=00"), "{headers}");
+        assert!(!headers.contains("do-not-keep-me"), "{headers}");
+        drop(conn);
+
+        // The same address failing again and again: past the per-minute limit it gets 429,
+        // and nothing more of it is journaled.
+        let max = world.config.intake.unauthenticated_failures_per_minute_max as usize;
+        let mut statuses = Vec::new();
+        for _ in 0..max + 5 {
+            let response = world
+                .http
+                .post(world.url("/v1/banks/no-such-bank/messages"))
+                .body("<x/>")
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 404).count(), max - 1);
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 6);
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let kept = journal::list(&mut conn, Some(journal::Status::Rejected), 1000)
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), max, "{}", world.db.label);
+        drop(conn);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_ledger_post_journaled_before_a_crash_is_applied_at_start() {
+    on_each_store("ledger_post_recovered", |db| async move {
+        let mut world = World::start(db, Options::default()).await;
+        // Journaled, authenticated, and cut off before intake committed (as a SIGKILL right
+        // after the journal write leaves it).
+        let body = serde_json::to_vec(&event_json("evt-cut", "12.00", "Invoice")).unwrap();
+        let id = journal::record(
+            &world.db.store,
+            journal::Channel::LedgerHttp,
+            Some(corridor::demo::LEDGER),
+            Some("application/json"),
+            &body,
+            journal::AuthenticatedBy::Signature,
+        )
+        .await
+        .unwrap();
+        world.crash_and_restart().await;
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let entry = journal::get(&mut conn, id).await.unwrap().unwrap();
+        assert_eq!(entry.status, "applied", "{}: {entry:?}", world.db.label);
+        drop(conn);
+        // The ledger's retry of the same post is answered with the settlement it made.
+        let (status, answer) = world.post(&event_json("evt-cut", "12.00", "Invoice")).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer["settlement_id"].as_str(),
+            entry.settlement_id.as_deref()
+        );
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(world.outcome("evt-cut").0, "settled");
+        world.finish().await
+    })
+    .await;
+}
