@@ -403,8 +403,15 @@ async fn outbox_cmd(arg: &ConfigArg, action: OutboxAction) -> anyhow::Result<()>
     let mut conn = store.pool().acquire().await?;
     match action {
         OutboxAction::List { status, limit } => {
-            let status = (status != "all").then_some(status);
-            let rows = outbox::list(&mut conn, status.as_deref(), limit).await?;
+            let status = match status.as_str() {
+                "all" => None,
+                other => Some(
+                    other
+                        .parse::<outbox::Status>()
+                        .map_err(anyhow::Error::msg)?,
+                ),
+            };
+            let rows = outbox::list(&mut conn, status, limit).await?;
             println!(
                 "{:>8}  {:<9}  {:<35}  {:<7}  {:>8}  last error",
                 "id", "kind", "settlement", "status", "attempts"

@@ -3,7 +3,7 @@
 //! Every field is documented here and in the README. Units are the last word of a name
 //! (`timeout_ms`, `attempts_max`, `body_bytes_max`); secrets are [`Secret`]s that never print.
 
-use crate::domain::{AccountKind, Bic, CountryCode, Currency};
+use crate::domain::{AccountKind, Bic, CountryCode, Currency, Rail};
 use crate::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -416,26 +416,11 @@ pub struct RouteConfig {
     /// Creditor account kinds: iban, msisdn, other; empty: any.
     #[serde(default)]
     pub account_kinds: Vec<AccountKind>,
-    /// `iso20022` (a bank in `banks`) or `iso8583` (a switch in `switches`).
-    pub rail: RailKind,
+    /// `bank` (a bank in `banks`) or `wallet` (a switch in `switches`); the older names
+    /// `iso20022` and `iso8583` are read as these.
+    pub rail: Rail,
     /// The bank or switch id.
     pub counterparty: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RailKind {
-    Iso20022,
-    Iso8583,
-}
-
-impl RailKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RailKind::Iso20022 => "iso20022",
-            RailKind::Iso8583 => "iso8583",
-        }
-    }
 }
 
 impl Config {
@@ -520,13 +505,13 @@ impl Config {
                 }
             }
             match route.rail {
-                RailKind::Iso20022 if !bank_ids.contains(&route.counterparty) => {
+                Rail::Bank if !bank_ids.contains(&route.counterparty) => {
                     return invalid(format!(
                         "routes[{i}]: counterparty {:?} is not a configured bank",
                         route.counterparty
                     ));
                 }
-                RailKind::Iso8583 if self.switch(&route.counterparty).is_none() => {
+                Rail::Wallet if self.switch(&route.counterparty).is_none() => {
                     return invalid(format!(
                         "routes[{i}]: counterparty {:?} is not a configured switch",
                         route.counterparty

@@ -97,12 +97,12 @@ timeout_ms = 1000
 [[routes]]
 currencies = ["PHP"]
 account_kinds = ["msisdn"]
-rail = "iso8583"
+rail = "wallet"
 counterparty = "{SWITCH_ID}"
 
 [[routes]]
 currencies = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK"]
-rail = "iso20022"
+rail = "bank"
 counterparty = "{BANK_ID}"
 "#,
         data = data_dir.display(),

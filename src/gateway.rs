@@ -2,26 +2,19 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::dispatch::Dispatcher;
-use crate::rails::bank::BankClient;
+use crate::dispatch::{Dispatcher, Registry};
+use crate::store::outbox::Kind;
 use crate::store::Store;
 use crate::writeback::Writer;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("bank {bank}: {source}")]
-    BankTls {
-        bank: String,
-        source: crate::rails::bank::TlsSetupError,
-    },
     #[error(transparent)]
-    Switch(#[from] crate::rails::switch_link::LinkSetupError),
+    Rail(#[from] crate::rails::SetupError),
     #[error("recovering the inbound journal: {0}")]
     Recover(#[from] crate::store::StoreError),
 
@@ -39,8 +32,10 @@ pub struct Running {
     stop: CancellationToken,
     /// The HTTP server and the dispatch workers.
     tasks: Vec<JoinHandle<()>>,
-    /// One per switch link: journals what the switch sends unasked.
+    /// The rails' background tasks (one per switch link: journals what the switch sends
+    /// unasked), and the links they read from.
     journalers: Vec<JoinHandle<()>>,
+    links: Vec<iso8583::Link>,
 }
 
 /// A name for this instance in leases and logs.
@@ -55,31 +50,20 @@ pub fn instance_id(config: &Config) -> String {
     })
 }
 
-/// Builds the dispatcher: bank clients, switch links (which connect in the background, with
-/// their journaling tasks returned), and the writer.
+/// Builds the engine with every rail's handlers and the ledger write-back registered; the
+/// rails' links connect in the background.
 pub fn dispatcher(
     config: Arc<Config>,
     store: Store,
-) -> Result<(Arc<Dispatcher>, Vec<JoinHandle<()>>), StartError> {
-    let mut banks = HashMap::new();
-    for bank in &config.banks {
-        let client = BankClient::new(bank).map_err(|source| StartError::BankTls {
-            bank: bank.id.clone(),
-            source,
-        })?;
-        banks.insert(bank.id.clone(), client);
-    }
-    let (switches, tasks) = crate::rails::switch_link::open_all(&config.switches, &store)?;
-    let dispatcher = Arc::new(Dispatcher {
-        store,
-        owner: instance_id(&config),
-        writer: Writer::new(config.clone()),
-        config,
-        banks,
-        switches,
-        wake: Arc::new(Notify::new()),
-    });
-    Ok((dispatcher, tasks))
+) -> Result<(Arc<Dispatcher>, crate::rails::Registered), StartError> {
+    let mut registry = Registry::default();
+    let rails = crate::rails::register(&mut registry, &config, &store)?;
+    registry.every_rail(Kind::Writeback, Arc::new(Writer::new(config.clone())));
+    let owner = instance_id(&config);
+    Ok((
+        Arc::new(Dispatcher::new(store, config, owner, registry)),
+        rails,
+    ))
 }
 
 /// Starts the API on `config.server.listen` (port 0 picks one) and `dispatch.workers`
@@ -90,7 +74,7 @@ pub async fn start(
     workers: bool,
 ) -> Result<Running, StartError> {
     crate::confirm::recover_journal(&store, &config).await?;
-    let (dispatcher, link_tasks) = dispatcher(config.clone(), store.clone())?;
+    let (dispatcher, rails) = dispatcher(config.clone(), store.clone())?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -132,7 +116,8 @@ pub async fn start(
         dispatcher,
         stop,
         tasks,
-        journalers: link_tasks,
+        journalers: rails.tasks,
+        links: rails.links,
     })
 }
 
@@ -144,7 +129,7 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        close_links(&self.dispatcher, self.journalers).await;
+        close_links(&self.links, self.journalers).await;
     }
 
     /// Stops at once, like a killed process: in-flight work is abandoned where it stands,
@@ -156,14 +141,14 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        close_links(&self.dispatcher, self.journalers).await;
+        close_links(&self.links, self.journalers).await;
     }
 }
 
 /// Closes every switch link, then ends the journaling tasks, whose senders the links hold.
-async fn close_links(dispatcher: &Dispatcher, journalers: Vec<JoinHandle<()>>) {
-    for switch in dispatcher.switches.values() {
-        switch.link.close().await;
+async fn close_links(links: &[iso8583::Link], journalers: Vec<JoinHandle<()>>) {
+    for link in links {
+        link.close().await;
     }
     for task in journalers {
         // The link's sink may outlive `close`; give queued messages a moment to be written.

@@ -1,12 +1,13 @@
 //! Routing: which rail and counterparty a settlement goes to, from the ordered rules in
 //! config (by currency, creditor country, creditor account kind). No rule: `unroutable`.
 
-use crate::config::{Config, RailKind, RouteConfig};
+use crate::config::{Config, RouteConfig};
+use crate::domain::Rail;
 use crate::domain::Settlement;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
-    pub rail: RailKind,
+    pub rail: Rail,
     pub counterparty: String,
 }
 
@@ -73,12 +74,12 @@ mod tests {
         [[routes]]
         currencies = ["GBP"]
         countries = ["GB"]
-        rail = "iso20022"
+        rail = "bank"
         counterparty = "gb"
         [[routes]]
         currencies = ["EUR", "GBP"]
         account_kinds = ["iban"]
-        rail = "iso20022"
+        rail = "bank"
         counterparty = "eu"
     "#;
 

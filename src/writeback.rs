@@ -127,3 +127,35 @@ impl Writer {
         }
     }
 }
+
+impl crate::dispatch::Handler for Writer {
+    /// A `writeback` job: posts the final outcome, then records that the ledger has it.
+    fn handle<'a>(
+        &'a self,
+        _job: &'a crate::store::outbox::Job,
+        record: &'a Record,
+        cx: &'a crate::dispatch::Context<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<crate::dispatch::Outcome, crate::dispatch::JobError>>
+    {
+        Box::pin(async move {
+            let sid = &record.settlement.id;
+            let uetr = {
+                let mut conn = cx
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(crate::store::StoreError::from)?;
+                let uetr = crate::store::messages::uetr(&mut conn, sid).await?;
+                cx.renew(&mut conn).await?;
+                uetr
+            };
+            self.post(record, uetr.as_deref())
+                .await
+                .map_err(|e| crate::dispatch::JobError::Attempt(format!("write-back: {e}")))?;
+            let mut tx = cx.store.begin().await?;
+            crate::store::settlements::mark_written_back(&mut tx, sid).await?;
+            Ok(crate::dispatch::Outcome::done_with(tx))
+        })
+    }
+}

@@ -41,7 +41,7 @@ cert_file = "c.pem"
 key_file = "k.pem"
 [[routes]]
 currencies = ["EUR"]
-rail = "iso20022"
+rail = "bank"
 counterparty = "b1"
 "#,
         dir.display()

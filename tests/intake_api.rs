@@ -164,7 +164,7 @@ async fn unknown_ledger_and_bank_callbacks_are_refused_and_kept() {
             .await
             .into_iter()
             .rev()
-            .map(|e| e.status)
+            .map(|e| e.status.to_string())
             .collect();
         assert_eq!(
             statuses,

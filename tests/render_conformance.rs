@@ -32,10 +32,10 @@ settlement_method = "COVE"
 charge_bearer = "DEBT"
 [[routes]]
 currencies = ["USD"]
-rail = "iso20022"
+rail = "bank"
 counterparty = "cover"
 [[routes]]
-rail = "iso20022"
+rail = "bank"
 counterparty = "b"
 "#;
 

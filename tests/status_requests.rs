@@ -95,7 +95,7 @@ async fn callback(world: &World, sent: &messages::Outbound, status: &str) {
 
 async fn outbox_rows(world: &World, status: &str) -> Vec<outbox::OutboxRow> {
     let mut conn = world.db.store.pool().acquire().await.unwrap();
-    outbox::list(&mut conn, Some(status), 100)
+    outbox::list(&mut conn, Some(status.parse().unwrap()), 100)
         .await
         .unwrap()
         .into_iter()

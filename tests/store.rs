@@ -224,7 +224,7 @@ async fn failures_back_off_then_go_dead_and_can_be_replayed() {
             .unwrap()
             .is_empty());
         let mut conn = db.store.pool().acquire().await.unwrap();
-        let dead = outbox::list(&mut conn, Some("dead"), 10).await.unwrap();
+        let dead = outbox::list(&mut conn, Some(outbox::Status::Dead), 10).await.unwrap();
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_error.as_deref(), Some("timeout"));
         assert!(outbox::replay(&mut conn, dead[0].id).await.unwrap());
@@ -372,7 +372,7 @@ async fn refused_entries_expire_by_age_and_by_bytes_and_authenticated_ones_never
             "{}: authenticated entries stay",
             db.label
         );
-        assert_eq!(left.authenticated_by.as_deref(), Some("signature"));
+        assert_eq!(left.authenticated_by, Some(journal::AuthenticatedBy::Signature));
         drop(conn);
         db
     })
@@ -425,7 +425,7 @@ async fn outbound_identifiers_are_unique_and_findable() {
         let s = settlement("evt-5");
         let message = messages::Outbound {
             settlement_id: s.id.clone(),
-            rail: "iso20022".into(),
+            rail: corridor::domain::Rail::Bank,
             counterparty: "b1".into(),
             kind: "pacs.008.001.08".into(),
             msg_id: "M1".into(),
@@ -587,4 +587,91 @@ fn database_name_is_replaced() {
         common::with_database("postgres://127.0.0.1", "x"),
         "postgres://127.0.0.1/x"
     );
+}
+
+#[tokio::test]
+async fn typed_values_migration_keeps_rows_renames_rails_and_checks_values() {
+    use corridor::domain::Rail;
+    for db in common::EmptyDb::each("typed_values_migration").await {
+        sqlx::any::install_default_drivers();
+        // The store as the previous version left it: migrations up to 0004, rows with the old
+        // rail names.
+        let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(db.migrations))
+            .await
+            .unwrap();
+        let old: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 5)
+            .cloned()
+            .collect();
+        before.migrations = old.into();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        before.run(&pool).await.unwrap();
+        let s = settlement("evt-migrate");
+        let payload = serde_json::to_string(&s).unwrap();
+        for sql in [
+            "INSERT INTO settlements (id, ledger, event_id, content_hash, state, amount_minor, \
+             currency, rail, counterparty, payload, created_at_ms, updated_at_ms) VALUES \
+             ($1, 'l', 'evt-migrate', 'h', 'sent', 10000, 'EUR', 'iso8583', 'sw1', $2, 1, 1)",
+            "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, at_ms) \
+             VALUES ($1, 'submitted', 'sent', 'dispatch', 1)",
+            "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+             updated_at_ms) VALUES ('reverse', $1, 'pending', 0, 1, 1, 1)",
+            "INSERT INTO outbound_messages (settlement_id, rail, counterparty, kind, msg_id, \
+             biz_msg_idr, body, created_at_ms) VALUES ($1, 'iso8583', 'sw1', 'iso8583.0200', \
+             'M1', 'M1', $2, 1)",
+        ] {
+            let query = sqlx::query(sql).bind(s.id.as_str());
+            let query = match sql.contains("$2") {
+                true if sql.contains("outbound_messages") => query.bind(b"x".to_vec()),
+                true => query.bind(&payload),
+                false => query,
+            };
+            query.execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+
+        // This version's store: the rest of the migrations run on open.
+        let store = corridor::store::Store::connect(&db.url, 4).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let record = settlements::get(&mut conn, &s.id).await.unwrap().unwrap();
+        assert_eq!(record.rail, Some(Rail::Wallet), "{}", db.label);
+        assert_eq!(record.state, Sent);
+        let message = messages::for_settlement(&mut conn, &s.id, "iso8583.0200")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.rail, Rail::Wallet, "{}", db.label);
+        let path = settlements::transitions(&mut conn, &s.id).await.unwrap();
+        assert_eq!(path.len(), 1, "{}", db.label);
+        let rows = outbox::list(&mut conn, None, 10).await.unwrap();
+        assert_eq!(rows.len(), 1, "{}", db.label);
+
+        // Unknown values are refused by the store itself now, and the foreign keys still
+        // name the (rebuilt) settlements table.
+        for (what, sql) in [
+            ("outbox status", "UPDATE outbox SET status = 'paused'"),
+            ("outbox kind", "UPDATE outbox SET kind = 'resend'"),
+            ("settlement state", "UPDATE settlements SET state = 'lost'"),
+            ("rail", "UPDATE settlements SET rail = 'iso8583'"),
+            (
+                "journal channel",
+                "INSERT INTO inbound_journal (received_at_ms, channel, raw, \
+                status, updated_at_ms) VALUES (1, 'pigeon', 'x', 'received', 1)",
+            ),
+            (
+                "foreign key",
+                "INSERT INTO outbox (kind, settlement_id, status, attempts, \
+                due_at_ms, created_at_ms, updated_at_ms) VALUES ('deliver', \
+                'st-00000000000000000000000000000000', 'pending', 0, 1, 1, 1)",
+            ),
+        ] {
+            let refused = sqlx::query(sql).execute(&mut *conn).await;
+            assert!(refused.is_err(), "{}: {what} accepted", db.label);
+        }
+        drop(conn);
+        store.close().await;
+        db.finish().await;
+    }
 }

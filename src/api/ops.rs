@@ -118,8 +118,15 @@ pub async fn list_outbox(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
+    let filter = match q.status.as_deref() {
+        Some(s) => Some(
+            s.parse::<outbox::Status>()
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_status", e))?,
+        ),
+        None => None,
+    };
     let mut conn = connection(&state).await?;
-    let rows = outbox::list(&mut conn, q.status.as_deref(), q.limit.unwrap_or(100))
+    let rows = outbox::list(&mut conn, filter, q.limit.unwrap_or(100))
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({"outbox": rows})))
@@ -244,9 +251,13 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     }
     let now = now_ms();
     let depth = outbox::depth(&mut conn).await.map_err(ApiError::internal)?;
-    for kind in ["deliver", "writeback", "reverse", "status"] {
-        for status in ["pending", "leased", "dead"] {
+    for &kind in outbox::Kind::ALL {
+        for &status in outbox::Status::ALL {
+            if status == outbox::Status::Done {
+                continue;
+            }
             let row = depth.iter().find(|d| d.kind == kind && d.status == status);
+            let (kind, status) = (kind.as_str(), status.as_str());
             metrics::gauge!("corridor_outbox_rows", "kind" => kind, "status" => status)
                 .set(row.map_or(0.0, |d| d.rows as f64));
             metrics::gauge!("corridor_outbox_oldest_age_seconds", "kind" => kind, "status" => status)

@@ -7,11 +7,13 @@ mod ids;
 mod money;
 mod settlement;
 mod state;
+mod text_enum;
 
 pub use ids::{Bic, CountryCode, Iban, Lei, Msisdn, Uetr};
 pub use money::{Amount, Currency};
 pub use settlement::{Account, AccountKind, Party, Settlement, SettlementId};
 pub use state::{SettlementState, TransitionError};
+pub use text_enum::Rail;
 
 /// Why a value was refused at the edge. The message names what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

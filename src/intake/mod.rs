@@ -309,7 +309,7 @@ async fn route_and_submit(
         SettlementState::Routed,
         &Change {
             cause: "routing",
-            rail: Some(route.rail.as_str()),
+            rail: Some(route.rail),
             counterparty: Some(&route.counterparty),
             ..Default::default()
         },

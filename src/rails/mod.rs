@@ -1,13 +1,19 @@
 //! Rails: how a canonical settlement goes on the wire and how answers come back.
 //!
-//! Each rail has a mapping (canonical ⇄ wire) and a transport: the ISO 20022 bank rail
-//! ([`bank`]) and the ISO 8583 wallet rail ([`wallet`], over [`switch_link`]).
+//! One folder per rail, each with its mapping (canonical ⇄ wire), its transport and its
+//! outbox job handlers (`jobs.rs`, registered with the engine in [`register`]); its answers
+//! are applied in `confirm/<rail>.rs`:
+//!
+//! - [`bank`]: ISO 20022 (pacs.008 + head.001, pacs.028) to correspondent banks over HTTPS
+//!   with mutual TLS.
+//! - [`wallet`]: ISO 8583 (0200 credit, 0420 reversal) to mobile-money switches over a
+//!   persistent link ([`wallet::link`]).
 
 pub mod bank;
-pub mod switch_link;
 pub mod wallet;
 
-use crate::config::{Config, RailKind};
+use crate::config::Config;
+use crate::domain::Rail;
 use crate::domain::Settlement;
 use crate::routing::Route;
 use crate::store::messages::Outbound;
@@ -31,13 +37,52 @@ pub async fn prepare(
 ) -> Result<Result<Outbound, RailError>, crate::store::StoreError> {
     let unknown = || RailError::UnknownCounterparty(route.counterparty.clone());
     match route.rail {
-        RailKind::Iso20022 => Ok(match config.bank(&route.counterparty) {
+        Rail::Bank => Ok(match config.bank(&route.counterparty) {
             Some(bank) => bank::prepare(&config.gateway.bic, bank, settlement),
             None => Err(unknown()),
         }),
-        RailKind::Iso8583 => match config.switch(&route.counterparty) {
+        Rail::Wallet => match config.switch(&route.counterparty) {
             Some(switch) => wallet::prepare(conn, switch, settlement).await,
             None => Ok(Err(unknown())),
         },
     }
+}
+
+/// What a rail needs at start and could not get.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Bank(#[from] bank::jobs::BankSetupError),
+    #[error(transparent)]
+    Switch(#[from] wallet::link::LinkSetupError),
+}
+
+/// The rails' handlers registered with the engine, and the tasks and links they started.
+pub struct Registered {
+    pub links: Vec<iso8583::Link>,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Registers every rail's job handlers: one line per rail.
+pub fn register(
+    registry: &mut crate::dispatch::Registry,
+    config: &Config,
+    store: &crate::store::Store,
+) -> Result<Registered, SetupError> {
+    let (links, tasks) = wallet::link::open_all(&config.switches, store)?;
+    let link_handles = links.values().map(|l| l.link.clone()).collect();
+    registry.rail(
+        Rail::Bank,
+        bank::jobs::BankJobs::KINDS,
+        std::sync::Arc::new(bank::jobs::BankJobs::new(config)?),
+    );
+    registry.rail(
+        Rail::Wallet,
+        wallet::jobs::WalletJobs::KINDS,
+        std::sync::Arc::new(wallet::jobs::WalletJobs::new(links)),
+    );
+    Ok(Registered {
+        links: link_handles,
+        tasks,
+    })
 }

@@ -9,113 +9,55 @@
 //! fill the disk without a key; every authenticated entry is kept whole, for ever.
 
 use super::{now_ms, Store, StoreError};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
-/// Where an inbound message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    /// `POST /v1/ledger/events`.
-    LedgerHttp,
-    /// `corridor ingest FILE`.
-    LedgerFile,
-    /// The body of a bank's HTTP answer to our send.
-    BankResponse,
-    /// `POST /v1/banks/{bank}/messages`.
-    BankCallback,
-    /// An ISO 8583 switch's answer to our request (re-encoded from the decoded message).
-    SwitchResponse,
-    /// Anything else a switch sent: late or unmatched answers, requests, undecodable frames.
-    SwitchMessage,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::LedgerHttp => "ledger-http",
-            Channel::LedgerFile => "ledger-file",
-            Channel::BankResponse => "bank-response",
-            Channel::BankCallback => "bank-callback",
-            Channel::SwitchResponse => "switch-response",
-            Channel::SwitchMessage => "switch-message",
-        }
+crate::text_enum! {
+    /// Where an inbound message came from.
+    pub enum Channel {
+        /// `POST /v1/ledger/events`.
+        LedgerHttp => "ledger-http",
+        /// `corridor ingest FILE`.
+        LedgerFile => "ledger-file",
+        /// The body of a bank's HTTP answer to our send.
+        BankResponse => "bank-response",
+        /// `POST /v1/banks/{bank}/messages`.
+        BankCallback => "bank-callback",
+        /// An ISO 8583 switch's answer to our request (re-encoded from the decoded message).
+        SwitchResponse => "switch-response",
+        /// Anything else a switch sent: late or unmatched answers, requests, undecodable frames.
+        SwitchMessage => "switch-message",
     }
 }
 
-/// How the sender of a journaled message was authenticated. An entry without one is never
-/// applied, now or by recovery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthenticatedBy {
-    /// A webhook signature (HMAC-SHA256 over timestamp and body) checked against our secrets.
-    Signature,
-    /// The body of a bank's answer on a connection we opened with mutual TLS.
-    MutualTls,
-    /// A message on the configured ISO 8583 link to a switch.
-    SwitchLink,
-    /// A file an operator handed to the CLI (`corridor ingest`).
-    Operator,
-}
-
-impl AuthenticatedBy {
-    pub const ALL: [AuthenticatedBy; 4] = [
-        AuthenticatedBy::Signature,
-        AuthenticatedBy::MutualTls,
-        AuthenticatedBy::SwitchLink,
-        AuthenticatedBy::Operator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthenticatedBy::Signature => "signature",
-            AuthenticatedBy::MutualTls => "mutual-tls",
-            AuthenticatedBy::SwitchLink => "switch-link",
-            AuthenticatedBy::Operator => "operator",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == value)
+crate::text_enum! {
+    /// How the sender of a journaled message was authenticated. An entry without one is never
+    /// applied, now or by recovery.
+    pub enum AuthenticatedBy {
+        /// A webhook signature (HMAC-SHA256 over timestamp and body) checked against our secrets.
+        Signature => "signature",
+        /// The body of a bank's answer on a connection we opened with mutual TLS.
+        MutualTls => "mutual-tls",
+        /// A message on the configured ISO 8583 link to a switch.
+        SwitchLink => "switch-link",
+        /// A file an operator handed to the CLI (`corridor ingest`).
+        Operator => "operator",
     }
 }
 
-/// What became of an inbound message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Stored, not yet applied (or the process stopped while applying it).
-    Received,
-    Applied,
-    /// Refused: malformed, unauthenticated, too large, invalid content.
-    Rejected,
-    /// Already applied before: same key, same content.
-    Duplicate,
-    /// Same key, other content, or an answer contradicting a final state.
-    Conflict,
-    /// Names nothing we sent.
-    Unmatched,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Received,
-        Status::Applied,
-        Status::Rejected,
-        Status::Duplicate,
-        Status::Conflict,
-        Status::Unmatched,
-    ];
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Applied => "applied",
-            Status::Rejected => "rejected",
-            Status::Duplicate => "duplicate",
-            Status::Conflict => "conflict",
-            Status::Unmatched => "unmatched",
-        }
+crate::text_enum! {
+    /// What became of an inbound message.
+    pub enum Status {
+        /// Stored, not yet applied (or the process stopped while applying it).
+        Received => "received",
+        Applied => "applied",
+        /// Refused: malformed, unauthenticated, too large, invalid content.
+        Rejected => "rejected",
+        /// Already applied before: same key, same content.
+        Duplicate => "duplicate",
+        /// Same key, other content, or an answer contradicting a final state.
+        Conflict => "conflict",
+        /// Names nothing we sent.
+        Unmatched => "unmatched",
     }
 }
 
@@ -294,45 +236,32 @@ pub async fn mark(
 }
 
 /// A journal entry as operators (and reconciliation) see it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,
     pub received_at_ms: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub source: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub detail: Option<String>,
     pub settlement_id: Option<String>,
     pub message_kind: Option<String>,
     pub message_ref: Option<String>,
     /// How the sender was authenticated; `None`: never (the entry is never applied).
-    pub authenticated_by: Option<String>,
+    pub authenticated_by: Option<AuthenticatedBy>,
     /// Size of the body as received (for a refused request, more than `raw` may keep).
     pub size_bytes: Option<i64>,
     /// SHA-256 of the body as received, hex.
     pub sha256: Option<String>,
-    /// The raw bytes, exactly as received (for a refused request, their first part).
+    /// The raw bytes, exactly as received (for a refused request, their first part). Lists
+    /// leave them out (they can be large); [`get`] reads them.
     #[serde(skip)]
+    #[sqlx(default)]
     pub raw: Vec<u8>,
 }
 
 fn entry(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
-    Ok(Entry {
-        id: row.try_get("id")?,
-        received_at_ms: row.try_get("received_at_ms")?,
-        channel: row.try_get("channel")?,
-        source: row.try_get("source")?,
-        status: row.try_get("status")?,
-        detail: row.try_get("detail")?,
-        settlement_id: row.try_get("settlement_id")?,
-        message_kind: row.try_get("message_kind")?,
-        message_ref: row.try_get("message_ref")?,
-        authenticated_by: row.try_get("authenticated_by")?,
-        size_bytes: row.try_get("size_bytes")?,
-        sha256: row.try_get("sha256")?,
-        // Lists leave the bytes out (they can be large); `get` reads them.
-        raw: row.try_get("raw").unwrap_or_default(),
-    })
+    Ok(Entry::from_row(row)?)
 }
 
 const LIST_COLUMNS: &str = "id, received_at_ms, channel, source, status, detail, settlement_id, \

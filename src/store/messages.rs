@@ -2,14 +2,14 @@
 //! and bytes, before its first send (DESIGN.md decision 3); every resend sends these bytes.
 
 use super::{now_ms, StoreError};
-use crate::domain::SettlementId;
+use crate::domain::{Rail, SettlementId};
 use sqlx::{AnyConnection, Row};
 
 /// A message to send, or sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outbound {
     pub settlement_id: SettlementId,
-    pub rail: String,
+    pub rail: Rail,
     pub counterparty: String,
     /// Message definition, e.g. `pacs.008.001.08`.
     pub kind: String,
@@ -35,7 +35,7 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outbound) -> Result<(), StoreE
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15)",
     )
     .bind(m.settlement_id.as_str())
-    .bind(&m.rail)
+    .bind(m.rail.as_str())
     .bind(&m.counterparty)
     .bind(&m.kind)
     .bind(&m.msg_id)
@@ -62,7 +62,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Outbound, StoreError> {
     Ok(Outbound {
         settlement_id: SettlementId::parse(&sid)
             .ok_or_else(|| StoreError::Corrupt(format!("outbound settlement id {sid:?}")))?,
-        rail: row.try_get("rail")?,
+        rail: {
+            let text: String = row.try_get("rail")?;
+            Rail::parse(&text)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbound message rail {text:?}")))?
+        },
         counterparty: row.try_get("counterparty")?,
         kind: row.try_get("kind")?,
         msg_id: row.try_get("msg_id")?,
@@ -154,6 +158,18 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The UETR of the settlement's payment, on whichever rail carries one.
+pub async fn uetr(conn: &mut AnyConnection, id: &SettlementId) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(
+        "SELECT uetr FROM outbound_messages WHERE settlement_id = $1 AND uetr IS NOT NULL \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.try_get("uetr")).transpose()?)
 }
 
 /// Finds an ISO 8583 message to `counterparty` by its STAN and RRN (as echoed in answers).

@@ -150,3 +150,13 @@ pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// Row mapping reads a settlement id column through its parser: a malformed one is a decode
+/// error naming the column, never a value that skipped the check.
+impl TryFrom<String> for crate::domain::SettlementId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        crate::domain::SettlementId::parse(&value)
+            .ok_or_else(|| format!("not a settlement id: {value:?}"))
+    }
+}

@@ -7,47 +7,49 @@
 
 use super::{now_ms, Dialect, Store, StoreError};
 use crate::domain::SettlementId;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Send the settlement's message to its counterparty.
-    Deliver,
-    /// Post the final outcome back to the ledger.
-    Writeback,
-    /// Reverse an ISO 8583 credit whose outcome is unknown (0420, then 0421 repeats).
-    Reverse,
-    /// Ask a bank that has not given a final answer for the payment's status (pacs.028),
-    /// repeatedly until it does (DESIGN.md decision 6).
-    Status,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Deliver => "deliver",
-            Kind::Writeback => "writeback",
-            Kind::Reverse => "reverse",
-            Kind::Status => "status",
-        }
-    }
-    fn parse(value: &str) -> Option<Self> {
-        match value {
-            "deliver" => Some(Kind::Deliver),
-            "writeback" => Some(Kind::Writeback),
-            "reverse" => Some(Kind::Reverse),
-            "status" => Some(Kind::Status),
-            _ => None,
-        }
+crate::text_enum! {
+    /// What an outbox row is for.
+    pub enum Kind {
+        /// Send the settlement's message to its counterparty.
+        Deliver => "deliver",
+        /// Post the final outcome back to the ledger.
+        Writeback => "writeback",
+        /// Undo a send whose outcome is unknown (ISO 8583: 0420, then 0421 repeats).
+        Reverse => "reverse",
+        /// Ask a counterparty that has not given a final answer for the status (pacs.028),
+        /// repeatedly until it does (DESIGN.md decision 6).
+        Status => "status",
     }
 }
+
+crate::text_enum! {
+    /// Where an outbox row stands.
+    pub enum Status {
+        /// Waiting for `due_at_ms`.
+        Pending => "pending",
+        /// Claimed by a worker until `lease_until_ms`.
+        Leased => "leased",
+        /// Finished.
+        Done => "done",
+        /// Past its attempts (or another bound): waits for an operator's replay.
+        Dead => "dead",
+    }
+}
+
+const PENDING: &str = Status::Pending.as_str();
+const LEASED: &str = Status::Leased.as_str();
+const DONE: &str = Status::Done.as_str();
+const DEAD: &str = Status::Dead.as_str();
+const STATUS_KIND: &str = Kind::Status.as_str();
 
 /// A claimed row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
     pub kind: Kind,
+    #[sqlx(try_from = "String")]
     pub settlement_id: SettlementId,
     /// Including this one.
     pub attempts: i64,
@@ -62,11 +64,11 @@ pub async fn enqueue(
     due_at_ms: i64,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
-         updated_at_ms) VALUES ($1, $2, 'pending', 0, $3, $4, $5) \
-         ON CONFLICT (kind, settlement_id) DO NOTHING",
-    )
+         updated_at_ms) VALUES ($1, $2, '{PENDING}', 0, $3, $4, $5) \
+         ON CONFLICT (kind, settlement_id) DO NOTHING"
+    ))
     .bind(kind.as_str())
     .bind(settlement.as_str())
     .bind(due_at_ms)
@@ -86,13 +88,13 @@ pub async fn arm_status(
     due_at_ms: i64,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
-         updated_at_ms) VALUES ('status', $1, 'pending', 0, $2, $3, $4) \
-         ON CONFLICT (kind, settlement_id) DO UPDATE SET status = 'pending', attempts = 0, \
+         updated_at_ms) VALUES ('{STATUS_KIND}', $1, '{PENDING}', 0, $2, $3, $4) \
+         ON CONFLICT (kind, settlement_id) DO UPDATE SET status = '{PENDING}', attempts = 0, \
          due_at_ms = excluded.due_at_ms, last_error = NULL, updated_at_ms = excluded.updated_at_ms \
-         WHERE outbox.status = 'done'",
-    )
+         WHERE outbox.status = '{DONE}'"
+    ))
     .bind(settlement.as_str())
     .bind(due_at_ms)
     .bind(now)
@@ -108,10 +110,10 @@ pub async fn cancel_status(
     conn: &mut AnyConnection,
     settlement: &SettlementId,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'done', updated_at_ms = $1 \
-         WHERE kind = 'status' AND settlement_id = $2 AND status IN ('pending', 'dead')",
-    )
+    sqlx::query(&format!(
+        "UPDATE outbox SET status = '{DONE}', updated_at_ms = $1 \
+         WHERE kind = '{STATUS_KIND}' AND settlement_id = $2 AND status IN ('{PENDING}', '{DEAD}')"
+    ))
     .bind(now_ms())
     .bind(settlement.as_str())
     .execute(conn)
@@ -129,11 +131,11 @@ pub async fn reschedule(
     note: &str,
 ) -> Result<bool, StoreError> {
     let note: String = note.chars().take(1000).collect();
-    let changed = sqlx::query(
-        "UPDATE outbox SET status = 'pending', due_at_ms = $1, last_error = $2, \
+    let changed = sqlx::query(&format!(
+        "UPDATE outbox SET status = '{PENDING}', due_at_ms = $1, last_error = $2, \
          lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3 \
-         WHERE id = $4 AND status = 'leased' AND lease_owner = $5",
-    )
+         WHERE id = $4 AND status = '{LEASED}' AND lease_owner = $5"
+    ))
     .bind(due_at_ms)
     .bind(&note)
     .bind(now_ms())
@@ -154,11 +156,11 @@ pub async fn give_up(
     why: &str,
 ) -> Result<bool, StoreError> {
     let why: String = why.chars().take(1000).collect();
-    let changed = sqlx::query(
-        "UPDATE outbox SET status = 'dead', last_error = $1, lease_owner = NULL, \
+    let changed = sqlx::query(&format!(
+        "UPDATE outbox SET status = '{DEAD}', last_error = $1, lease_owner = NULL, \
          lease_until_ms = NULL, updated_at_ms = $2 \
-         WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
-    )
+         WHERE id = $3 AND status = '{LEASED}' AND lease_owner = $4"
+    ))
     .bind(&why)
     .bind(now_ms())
     .bind(job.id)
@@ -184,11 +186,11 @@ pub async fn claim(
         Dialect::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE outbox SET status = 'leased', lease_owner = $1, lease_until_ms = $2, \
+        "UPDATE outbox SET status = '{LEASED}', lease_owner = $1, lease_until_ms = $2, \
          attempts = attempts + 1, updated_at_ms = $3 \
          WHERE id IN (SELECT id FROM outbox \
-            WHERE (status = 'pending' AND due_at_ms <= $4) \
-               OR (status = 'leased' AND lease_until_ms <= $5) \
+            WHERE (status = '{PENDING}' AND due_at_ms <= $4) \
+               OR (status = '{LEASED}' AND lease_until_ms <= $5) \
             ORDER BY due_at_ms, id LIMIT $6 {lock}) \
          RETURNING id, kind, settlement_id, attempts"
     );
@@ -203,19 +205,10 @@ pub async fn claim(
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let mut jobs = Vec::with_capacity(rows.len());
-    for row in rows {
-        let kind: String = row.try_get("kind")?;
-        let sid: String = row.try_get("settlement_id")?;
-        jobs.push(Job {
-            id: row.try_get("id")?,
-            kind: Kind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("outbox kind {kind:?}")))?,
-            settlement_id: SettlementId::parse(&sid)
-                .ok_or_else(|| StoreError::Corrupt(format!("outbox settlement {sid:?}")))?,
-            attempts: row.try_get("attempts")?,
-        });
-    }
+    let mut jobs = rows
+        .iter()
+        .map(Job::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
 }
@@ -227,10 +220,9 @@ pub async fn complete(
     job: &Job,
     owner: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until_ms = NULL, \
-         last_error = NULL, updated_at_ms = $1 WHERE id = $2 AND status = 'leased' AND lease_owner = $3",
-    )
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, \
+         last_error = NULL, updated_at_ms = $1 WHERE id = $2 AND status = '{LEASED}' AND lease_owner = $3"))
     .bind(now_ms())
     .bind(job.id)
     .bind(owner)
@@ -249,10 +241,10 @@ pub async fn renew(
     now: i64,
     lease_ms: i64,
 ) -> Result<bool, StoreError> {
-    let renewed = sqlx::query(
+    let renewed = sqlx::query(&format!(
         "UPDATE outbox SET lease_until_ms = $1, updated_at_ms = $2 \
-         WHERE id = $3 AND status = 'leased' AND lease_owner = $4",
-    )
+         WHERE id = $3 AND status = '{LEASED}' AND lease_owner = $4"
+    ))
     .bind(now + lease_ms)
     .bind(now)
     .bind(job.id)
@@ -283,16 +275,16 @@ pub async fn fail(
     now: i64,
 ) -> Result<Retry, StoreError> {
     let (status, due, outcome) = if job.attempts >= attempts_max {
-        ("dead", now, Retry::Dead)
+        (DEAD, now, Retry::Dead)
     } else {
-        ("pending", now + backoff_ms, Retry::At(now + backoff_ms))
+        (PENDING, now + backoff_ms, Retry::At(now + backoff_ms))
     };
     let error: String = error.chars().take(1000).collect();
-    let changed = sqlx::query(
+    let changed = sqlx::query(&format!(
         "UPDATE outbox SET status = $1, due_at_ms = $2, last_error = $3, lease_owner = NULL, \
          lease_until_ms = NULL, updated_at_ms = $4 \
-         WHERE id = $5 AND status = 'leased' AND lease_owner = $6",
-    )
+         WHERE id = $5 AND status = '{LEASED}' AND lease_owner = $6"
+    ))
     .bind(status)
     .bind(due)
     .bind(&error)
@@ -313,10 +305,9 @@ pub async fn fail(
 /// Returns false if there is no such row or it is done.
 pub async fn replay(conn: &mut AnyConnection, id: i64) -> Result<bool, StoreError> {
     let now = now_ms();
-    let changed = sqlx::query(
-        "UPDATE outbox SET status = 'pending', attempts = 0, due_at_ms = $1, updated_at_ms = $2, \
-         lease_owner = NULL, lease_until_ms = NULL WHERE id = $3 AND status IN ('dead', 'pending')",
-    )
+    let changed = sqlx::query(&format!(
+        "UPDATE outbox SET status = '{PENDING}', attempts = 0, due_at_ms = $1, updated_at_ms = $2, \
+         lease_owner = NULL, lease_until_ms = NULL WHERE id = $3 AND status IN ('{DEAD}', '{PENDING}')"))
     .bind(now)
     .bind(now)
     .bind(id)
@@ -327,12 +318,12 @@ pub async fn replay(conn: &mut AnyConnection, id: i64) -> Result<bool, StoreErro
 }
 
 /// A row as operators see it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub settlement_id: String,
-    pub status: String,
+    pub status: Status,
     pub attempts: i64,
     pub due_at_ms: i64,
     pub lease_owner: Option<String>,
@@ -343,7 +334,7 @@ pub struct OutboxRow {
 /// Rows in a status (all when None), oldest first, at most `limit` (capped at 1000).
 pub async fn list(
     conn: &mut AnyConnection,
-    status: Option<&str>,
+    status: Option<Status>,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, StoreError> {
     let limit = limit.clamp(1, 1000);
@@ -354,7 +345,7 @@ pub async fn list(
             sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM outbox WHERE status = $1 ORDER BY id LIMIT $2"
             ))
-            .bind(status)
+            .bind(status.as_str())
             .bind(limit)
             .fetch_all(conn)
             .await?
@@ -368,56 +359,38 @@ pub async fn list(
             .await?
         }
     };
-    rows.iter()
-        .map(|row| {
-            Ok(OutboxRow {
-                id: row.try_get("id")?,
-                kind: row.try_get("kind")?,
-                settlement_id: row.try_get("settlement_id")?,
-                status: row.try_get("status")?,
-                attempts: row.try_get("attempts")?,
-                due_at_ms: row.try_get("due_at_ms")?,
-                lease_owner: row.try_get("lease_owner")?,
-                last_error: row.try_get("last_error")?,
-                created_at_ms: row.try_get("created_at_ms")?,
-            })
-        })
-        .collect()
+    Ok(rows
+        .iter()
+        .map(OutboxRow::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Depth (rows not done) and age of the oldest such row, per kind and status.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct Depth {
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub rows: i64,
     pub oldest_created_at_ms: i64,
 }
 
 pub async fn depth(conn: &mut AnyConnection) -> Result<Vec<Depth>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT kind, status, COUNT(*) AS n, MIN(created_at_ms) AS oldest FROM outbox \
-         WHERE status <> 'done' GROUP BY kind, status",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT kind, status, COUNT(*) AS rows, MIN(created_at_ms) AS oldest_created_at_ms \
+         FROM outbox WHERE status <> '{DONE}' GROUP BY kind, status"
+    ))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Depth {
-                kind: row.try_get("kind")?,
-                status: row.try_get("status")?,
-                rows: row.try_get("n")?,
-                oldest_created_at_ms: row.try_get("oldest")?,
-            })
-        })
-        .collect()
+    Ok(rows.iter().map(Depth::from_row).collect::<Result<_, _>>()?)
 }
 
 /// True when nothing is pending or leased (dead rows do not count: they wait for a person).
 pub async fn is_idle(conn: &mut AnyConnection) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'leased')")
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT COUNT(*) AS n FROM outbox WHERE status IN ('{PENDING}', '{LEASED}')"
+    ))
+    .fetch_one(conn)
+    .await?;
     let n: i64 = row.try_get("n")?;
     Ok(n == 0)
 }

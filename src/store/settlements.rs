@@ -3,7 +3,7 @@
 //! final state enqueues the write-back in the same transaction.
 
 use super::{now_ms, outbox, StoreError};
-use crate::domain::{Settlement, SettlementId, SettlementState, TransitionError};
+use crate::domain::{Rail, Settlement, SettlementId, SettlementState, TransitionError};
 use sqlx::{AnyConnection, Row};
 
 /// A settlement row as stored.
@@ -12,7 +12,7 @@ pub struct Record {
     pub settlement: Settlement,
     pub state: SettlementState,
     pub content_hash: String,
-    pub rail: Option<String>,
+    pub rail: Option<Rail>,
     pub counterparty: Option<String>,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
@@ -61,7 +61,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Record, StoreError> {
         settlement,
         state,
         content_hash: row.try_get("content_hash")?,
-        rail: row.try_get("rail")?,
+        rail: row
+            .try_get::<Option<String>, _>("rail")?
+            .map(|text| {
+                Rail::parse(&text)
+                    .ok_or_else(|| StoreError::Corrupt(format!("settlement {id}: rail {text:?}")))
+            })
+            .transpose()?,
         counterparty: row.try_get("counterparty")?,
         reason_code: row.try_get("reason_code")?,
         reason: row.try_get("reason")?,
@@ -176,7 +182,7 @@ pub struct Change<'a> {
     pub reason_code: Option<&'a str>,
     pub reason: Option<&'a str>,
     /// Set with `routed`.
-    pub rail: Option<&'a str>,
+    pub rail: Option<Rail>,
     pub counterparty: Option<&'a str>,
 }
 
@@ -255,7 +261,7 @@ async fn try_move(
     .bind(final_at)
     .bind(change.reason_code)
     .bind(change.reason)
-    .bind(change.rail)
+    .bind(change.rail.map(Rail::as_str))
     .bind(change.counterparty)
     .bind(id.as_str())
     .bind(from.as_str())

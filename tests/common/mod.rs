@@ -77,6 +77,65 @@ impl TestDb {
     }
 }
 
+/// A new, empty database (no migrations run) for tests that migrate by hand.
+pub struct EmptyDb {
+    pub label: &'static str,
+    pub url: String,
+    /// Where the migrations of this dialect are.
+    pub migrations: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl EmptyDb {
+    /// One of each kind: SQLite always, PostgreSQL when `DATABASE_URL` is set (else a
+    /// SKIPPED line, as for [`TestDb::postgres`]).
+    pub async fn each(test: &str) -> Vec<EmptyDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut out = vec![EmptyDb {
+            label: "sqlite",
+            url: format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("corridor.db").display()
+            ),
+            migrations: "schemas/sql/sqlite",
+            _dir: Some(dir),
+            pg_admin: None,
+        }];
+        if let Some(db) = TestDb::postgres(test).await {
+            // Reuse the server and naming, but start from an empty database.
+            let (admin_url, _) = db.pg_admin.clone().expect("postgres admin");
+            db.finish().await;
+            let name = format!("corridor_t_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::AnyPool::connect(&admin_url).await.expect("admin");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            out.push(EmptyDb {
+                label: "postgres",
+                url: with_database(&admin_url, &name),
+                migrations: "schemas/sql/postgres",
+                _dir: None,
+                pg_admin: Some((admin_url, name)),
+            });
+        }
+        out
+    }
+
+    pub async fn finish(self) {
+        if let Some((admin_url, name)) = self.pg_admin {
+            if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
 /// Replaces the database name (the path) of a postgres:// URL.
 pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

@@ -5,6 +5,9 @@
 //!
 //! Mapping is pure apart from the STAN counter; the link (iso8583::Link) is the transport.
 
+pub mod jobs;
+pub mod link;
+
 use super::RailError;
 use crate::config::SwitchConfig;
 use crate::domain::{Account, Settlement};
@@ -150,7 +153,7 @@ fn build_credit(
     let body = msg.encode().map_err(|e| render_err(0, e))?;
     Ok(Outbound {
         settlement_id: settlement.id.clone(),
-        rail: "iso8583".into(),
+        rail: crate::domain::Rail::Wallet,
         counterparty: switch.id.clone(),
         kind: CREDIT.into(),
         msg_id: format!("0200:{stan}:{}", st.rrn),
@@ -207,7 +210,7 @@ fn build_reversal(
     let rrn = credit.rrn.clone().unwrap_or_default();
     Ok(Outbound {
         settlement_id: credit.settlement_id.clone(),
-        rail: "iso8583".into(),
+        rail: crate::domain::Rail::Wallet,
         counterparty: switch.id.clone(),
         kind: REVERSAL.into(),
         msg_id: format!("0420:{stan}:{rrn}"),

@@ -2,11 +2,9 @@
 //! everything a switch sends that is not the answer to a waiting request (late answers,
 //! unmatched answers, unsolicited requests, undecodable frames): nothing is dropped.
 
-use super::wallet;
 use crate::config::SwitchConfig;
-use crate::domain::SettlementState;
 use crate::store::journal::{self, Channel, Status};
-use crate::store::{messages, settlements, Store, StoreError};
+use crate::store::{Store, StoreError};
 use iso8583::{Inbound, Link, LinkConfig, Spec, TlsClient};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,7 +43,7 @@ fn tls(switch: &SwitchConfig) -> Result<Option<TlsClient>, LinkSetupError> {
         path: path.display().to_string(),
         why,
     };
-    let roots = super::bank::trust_roots(path).map_err(|e| err(e.to_string()))?;
+    let roots = crate::rails::bank::trust_roots(path).map_err(|e| err(e.to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -75,7 +73,7 @@ pub fn open_all(switches: &[SwitchConfig], store: &Store) -> Result<OpenLinks, L
     let mut links = HashMap::new();
     let mut tasks = Vec::new();
     for switch in switches {
-        let spec = wallet::spec(switch)
+        let spec = super::spec(switch)
             .map_err(|e| LinkSetupError::Spec(switch.id.clone(), e.to_string()))?;
         let mut cfg = LinkConfig::new(switch.addr.clone(), spec.clone());
         cfg.name = switch.id.clone();
@@ -144,8 +142,10 @@ async fn journal_one(
             Some(message.mti().to_string()),
         ),
         Inbound::Unmatched { message, late, .. } => {
+            let mut conn = store.pool().acquire().await?;
             let (status, detail, settlement) =
-                classify_unmatched(store, switch, &message, late).await?;
+                crate::confirm::wallet::classify_unmatched(&mut conn, switch, &message, late)
+                    .await?;
             (status, detail, settlement, Some(message.mti().to_string()))
         }
     };
@@ -165,57 +165,4 @@ async fn journal_one(
         },
     )
     .await
-}
-
-/// What an answer that found no waiting request means: a late approval after a reversal is a
-/// break (a conflict for reconciliation), never a silent overwrite (DESIGN.md decision 6).
-async fn classify_unmatched(
-    store: &Store,
-    switch: &SwitchConfig,
-    message: &iso8583::Message,
-    late: bool,
-) -> Result<(Status, String, Option<String>), StoreError> {
-    let (Some(stan), Some(rrn)) = (message.get_str(11), message.get_str(37)) else {
-        return Ok((
-            Status::Unmatched,
-            format!("{} without DE11/DE37", message.mti()),
-            None,
-        ));
-    };
-    let mut conn = store.pool().acquire().await?;
-    let Some(sent) = messages::find_by_trace(&mut conn, &switch.id, stan, rrn).await? else {
-        return Ok((
-            Status::Unmatched,
-            format!(
-                "{} for STAN {stan} RRN {rrn}: nothing sent with these",
-                message.mti()
-            ),
-            None,
-        ));
-    };
-    let record = settlements::get(&mut conn, &sent.settlement_id).await?;
-    let state = record.map(|r| r.state);
-    let answer = wallet::classify(switch, message.get_str(39));
-    let lateness = if late { "late" } else { "unmatched" };
-    let sid = Some(sent.settlement_id.to_string());
-    Ok(match (state, answer) {
-        (Some(SettlementState::Reversed), wallet::Answer::Approved(code)) if message.mti() == "0210" => (
-            Status::Conflict,
-            format!("{lateness} approval (DE39 {code}) after the credit was reversed"),
-            sid,
-        ),
-        (Some(state), wallet::Answer::Approved(code)) if message.mti() == "0210" && !state.is_final() => (
-            Status::Conflict,
-            format!("{lateness} approval (DE39 {code}) while the settlement is {state}, its outcome already treated as unknown"),
-            sid,
-        ),
-        (Some(state), answer) if state.is_final() => {
-            (Status::Duplicate, format!("{lateness} {} ({answer:?}); settlement already {state}", message.mti()), sid)
-        }
-        (state, answer) => (
-            Status::Conflict,
-            format!("{lateness} {} ({answer:?}) while the settlement is {}", message.mti(), state.map_or("unknown".into(), |s| s.to_string())),
-            sid,
-        ),
-    })
 }

@@ -5,6 +5,8 @@
 //! transport separates "the bank did not answer" (retry the same bytes) from "the bank
 //! answered" (apply, whatever the answer says), as Vector's retry logic does.
 
+pub mod jobs;
+
 use super::RailError;
 use crate::config::BankConfig;
 use crate::domain::{Account, Bic, Party, Settlement, Uetr};
@@ -67,7 +69,7 @@ pub fn prepare(
     let body = render(our_bic, bank, settlement, &ids, now)?;
     Ok(Outbound {
         settlement_id: settlement.id.clone(),
-        rail: "iso20022".into(),
+        rail: crate::domain::Rail::Bank,
         counterparty: bank.id.clone(),
         kind: PACS008.into(),
         msg_id: ids.msg_id,
@@ -309,7 +311,7 @@ pub fn status_request(
     }
     Ok(Outbound {
         settlement_id: original.settlement_id.clone(),
-        rail: original.rail.clone(),
+        rail: original.rail,
         counterparty: original.counterparty.clone(),
         kind: PACS028.into(),
         biz_msg_idr: msg_id.clone(),

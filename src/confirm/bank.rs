@@ -1,4 +1,4 @@
-//! Confirmations: counterparties' answers applied to settlements.
+//! The bank rail's answers applied to settlements.
 //!
 //! A journaled pacs.002 is reduced to [`StatusReport`]s; each is matched to what we sent
 //! (UETR first, then original MsgId + EndToEndId) and drives the state machine. A duplicate
@@ -6,11 +6,11 @@
 //! transition table and kept as a conflict for reconciliation; an answer naming nothing we
 //! sent is kept as unmatched. Nothing is dropped.
 
-use crate::domain::SettlementState;
+use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::StatusReport;
-use crate::store::journal::{self, Channel, Status};
+use crate::store::journal::{self, Status};
 use crate::store::settlements::{self, Change, Transitioned};
-use crate::store::{messages, StoreError};
+use crate::store::{messages, outbox, StoreError};
 use sqlx::AnyConnection;
 
 /// What a transaction status code means for the settlement.
@@ -71,9 +71,8 @@ pub async fn apply_reports(
             Some(after_ms),
         ) = (&outcome, status_after_ms)
         {
-            if let Some(sid) = crate::domain::SettlementId::parse(settlement_id) {
-                crate::store::outbox::arm_status(conn, &sid, crate::store::now_ms() + after_ms)
-                    .await?;
+            if let Some(sid) = SettlementId::parse(settlement_id) {
+                outbox::arm_status(conn, &sid, crate::store::now_ms() + after_ms).await?;
             }
         }
         applied.push(outcome);
@@ -219,79 +218,110 @@ async fn apply_one(
     )
 }
 
-/// Most journal entries recovered per start; the rest wait for the next start or for
-/// reconciliation, and are never lost either way.
-const RECOVER_ENTRIES_MAX: i64 = 1000;
-
-/// Applies bank messages that were journaled but not applied because the process stopped in
-/// between (journal status `received`). Run at start, before the workers: the journal, not
-/// the bank's goodwill, is what makes an answer count once. Only entries whose sender was
-/// authenticated when they arrived are applied; any other still `received` is marked
-/// rejected, never applied (DESIGN.md decision 7).
-pub async fn recover_journal(
-    store: &crate::store::Store,
+/// Applies a bank message journaled before a stop (recovery at start): parsed and applied
+/// like a fresh one, or marked rejected when it cannot be read.
+pub async fn recover(
+    tx: &mut AnyConnection,
     config: &crate::config::Config,
-) -> Result<usize, StoreError> {
-    let pending = {
-        let mut conn = store.pool().acquire().await?;
-        let refused = journal::reject_unauthenticated(&mut conn).await?;
-        if refused > 0 {
-            tracing::warn!(
-                refused,
-                "journal entries never authenticated were left unapplied; marked rejected"
-            );
+    bank: &str,
+    entry: &journal::Entry,
+) -> Result<(), StoreError> {
+    match crate::rails::bank::parse_reports(&entry.raw) {
+        Ok((kind, reports)) => {
+            let after_ms = config.bank(bank).map(|b| b.status_request_after_ms);
+            apply_reports(tx, bank, entry.id, &kind, &reports, after_ms).await?;
         }
-        journal::unapplied(&mut conn, RECOVER_ENTRIES_MAX).await?
+        Err(e) => {
+            let detail = format!("recovered at start: {e}");
+            journal::mark(
+                tx,
+                entry.id,
+                Status::Rejected,
+                &journal::Outcome {
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the status reports of a journaled bank answer to the settlement `sid` it answers,
+/// inside `conn`'s transaction; an answer that cannot be read stays in the journal, marked
+/// rejected.
+pub async fn apply_answer(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    sid: &SettlementId,
+    bank_id: &str,
+    inbound: i64,
+    body: &[u8],
+) -> Result<(), StoreError> {
+    match crate::rails::bank::parse_reports(body) {
+        Ok((kind, reports)) => {
+            let after_ms = config.bank(bank_id).map(|b| b.status_request_after_ms);
+            apply_reports(conn, bank_id, inbound, &kind, &reports, after_ms).await?;
+        }
+        Err(e) => {
+            tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
+            journal::mark(
+                conn,
+                inbound,
+                Status::Rejected,
+                &journal::Outcome {
+                    detail: Some(&e.to_string()),
+                    settlement_id: Some(sid.as_str()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `submitted → sent` after the bank took the message, tolerating an answer that already
+/// moved the settlement on.
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    sid: &SettlementId,
+    detail: &str,
+    inbound_id: Option<i64>,
+) -> Result<(), StoreError> {
+    let change = Change {
+        cause: "dispatch",
+        detail: Some(detail),
+        inbound_id,
+        ..Default::default()
     };
-    let mut applied = 0;
-    for entry in pending {
-        let is_ledger = entry.channel == Channel::LedgerHttp.as_str()
-            || entry.channel == Channel::LedgerFile.as_str();
-        let is_bank = entry.channel == Channel::BankResponse.as_str()
-            || entry.channel == Channel::BankCallback.as_str();
-        if let (true, Some(ledger)) = (is_ledger, entry.source.as_deref()) {
-            // An authenticated post the crash cut off before its answer: the ledger will post
-            // it again, and idempotency by key makes either copy count once. Applying it now
-            // means the journal holds no pending work that nobody will do.
-            match crate::intake::accept_body(store, config, ledger, entry.id, &entry.raw).await {
-                Ok(_) => applied += 1,
-                Err(crate::intake::IntakeError::Store(e)) => return Err(e),
-                // Refused content: the entry is marked rejected with the reason.
-                Err(_) => {}
-            }
-            continue;
-        }
-        let (true, Some(bank)) = (is_bank, entry.source.as_deref()) else {
-            continue;
-        };
-        let mut tx = store.begin().await?;
-        match crate::rails::bank::parse_reports(&entry.raw) {
-            Ok((kind, reports)) => {
-                let after_ms = config.bank(bank).map(|b| b.status_request_after_ms);
-                apply_reports(&mut tx, bank, entry.id, &kind, &reports, after_ms).await?;
-                applied += 1;
-            }
-            Err(e) => {
-                let detail = format!("recovered at start: {e}");
-                journal::mark(
-                    &mut tx,
-                    entry.id,
-                    Status::Rejected,
-                    &journal::Outcome {
-                        detail: Some(&detail),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
+    match settlements::transition(conn, sid, SettlementState::Sent, &change).await? {
+        Transitioned::Moved { .. } | Transitioned::AlreadyThere => {}
+        // Already past `sent` (an asynchronous answer came first): nothing to record.
+        Transitioned::Illegal(_) => {}
     }
-    if applied > 0 {
-        tracing::info!(
-            applied,
-            "ledger events and bank messages journaled before a stop were applied at start"
-        );
+    Ok(())
+}
+
+/// When a bank has taken the payment but not given a final answer (202, ACSP, PDNG, or an
+/// answer we could not read), arms the pacs.028 status request for later.
+pub async fn arm_status_if_open(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    sid: &SettlementId,
+    bank_id: &str,
+) -> Result<(), StoreError> {
+    let Some(bank) = config.bank(bank_id) else {
+        return Ok(());
+    };
+    let state = settlements::get(conn, sid).await?.map(|r| r.state);
+    if matches!(
+        state,
+        Some(SettlementState::Sent | SettlementState::Accepted)
+    ) {
+        outbox::arm_status(conn, sid, crate::store::now_ms() + bank.status_request_after_ms)
+            .await?;
     }
-    Ok(applied)
+    Ok(())
 }
