@@ -289,7 +289,12 @@ impl Dispatcher {
     /// The job's settlement and the handler for its kind on the settlement's rail.
     async fn handler_for(&self, job: &Job) -> Result<(Arc<dyn Handler>, Record), JobError> {
         let record = {
-            let mut conn = self.store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = self
+                .store
+                .pool()
+                .acquire()
+                .await
+                .map_err(StoreError::from)?;
             job_settlement(&mut conn, &job.settlement_id).await?
         };
         let handler = self.registry.find(job.kind, record.rail).ok_or_else(|| {
@@ -326,7 +331,12 @@ impl Dispatcher {
                 tx.commit().await?;
             }
             Outcome::GiveUp { why } => {
-                let mut conn = self.store.pool().acquire().await.map_err(StoreError::from)?;
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(StoreError::from)?;
                 still_mine(outbox::give_up(&mut conn, job, owner, &why).await?)?;
                 metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
                     .increment(1);
@@ -370,7 +380,9 @@ impl Dispatcher {
                     .increment(1);
                 let advice = handler
                     .and_then(|h| h.dead_letter_advice(job))
-                    .unwrap_or_else(|| format!("replay it with `corridor outbox replay {}`", job.id));
+                    .unwrap_or_else(|| {
+                        format!("replay it with `corridor outbox replay {}`", job.id)
+                    });
                 tracing::error!(job = job.id, kind = %job.kind, settlement = %job.settlement_id, attempts = job.attempts, error = %text, "outbox row is dead: {advice}")
             }
             Ok(Retry::LeaseLost) => tracing::warn!(

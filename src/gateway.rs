@@ -55,10 +55,12 @@ pub fn instance_id(config: &Config) -> String {
 pub fn dispatcher(
     config: Arc<Config>,
     store: Store,
+    customize: impl FnOnce(&mut Registry),
 ) -> Result<(Arc<Dispatcher>, crate::rails::Registered), StartError> {
     let mut registry = Registry::default();
     let rails = crate::rails::register(&mut registry, &config, &store)?;
     registry.every_rail(Kind::Writeback, Arc::new(Writer::new(config.clone())));
+    customize(&mut registry);
     let owner = instance_id(&config);
     Ok((
         Arc::new(Dispatcher::new(store, config, owner, registry)),
@@ -73,8 +75,19 @@ pub async fn start(
     store: Store,
     workers: bool,
 ) -> Result<Running, StartError> {
+    start_with(config, store, workers, |_| {}).await
+}
+
+/// [`start`], with `customize` given the engine's handler registry after every rail and the
+/// write-back registered (to add or replace a handler: a rail under test, say).
+pub async fn start_with(
+    config: Arc<Config>,
+    store: Store,
+    workers: bool,
+    customize: impl FnOnce(&mut Registry),
+) -> Result<Running, StartError> {
     crate::confirm::recover_journal(&store, &config).await?;
-    let (dispatcher, rails) = dispatcher(config.clone(), store.clone())?;
+    let (dispatcher, rails) = dispatcher(config.clone(), store.clone(), customize)?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -308,9 +308,13 @@ async fn dead_letter_then_operator_replay() {
         let mut dead_id = None;
         for _ in 0..500 {
             let mut conn = world.db.store.pool().acquire().await.unwrap();
-            let dead = corridor::store::outbox::list(&mut conn, Some(corridor::store::outbox::Status::Dead), 10)
-                .await
-                .unwrap();
+            let dead = corridor::store::outbox::list(
+                &mut conn,
+                Some(corridor::store::outbox::Status::Dead),
+                10,
+            )
+            .await
+            .unwrap();
             drop(conn);
             if let Some(row) = dead.first() {
                 assert!(

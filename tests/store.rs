@@ -224,7 +224,9 @@ async fn failures_back_off_then_go_dead_and_can_be_replayed() {
             .unwrap()
             .is_empty());
         let mut conn = db.store.pool().acquire().await.unwrap();
-        let dead = outbox::list(&mut conn, Some(outbox::Status::Dead), 10).await.unwrap();
+        let dead = outbox::list(&mut conn, Some(outbox::Status::Dead), 10)
+            .await
+            .unwrap();
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_error.as_deref(), Some("timeout"));
         assert!(outbox::replay(&mut conn, dead[0].id).await.unwrap());
@@ -372,7 +374,10 @@ async fn refused_entries_expire_by_age_and_by_bytes_and_authenticated_ones_never
             "{}: authenticated entries stay",
             db.label
         );
-        assert_eq!(left.authenticated_by, Some(journal::AuthenticatedBy::Signature));
+        assert_eq!(
+            left.authenticated_by,
+            Some(journal::AuthenticatedBy::Signature)
+        );
         drop(conn);
         db
     })

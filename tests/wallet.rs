@@ -200,3 +200,67 @@ async fn gateway_killed_during_a_credit_reverses_instead_of_resending() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_approval_journaled_before_a_crash_is_applied_not_reversed() {
+    on_each_store("approval_journaled_before_crash", |db| async move {
+        let options = Options {
+            lease_ms: 600,
+            switch_timeout_ms: 500,
+            bank_timeout_ms: 500,
+            ..Options::default()
+        };
+        let mut world = World::start(db, options).await;
+        // The switch credits the wallet; its 0210 reached the gateway and was journaled, and
+        // the gateway died before applying it (the switch sim's answer is withheld here, and
+        // the journal entry written as the gateway would have written it).
+        script(&world, "639176660001", Action::NoAnswer);
+        let (status, body) = world
+            .post(&wallet_event("w-approved", "81.00", "+639176660001"))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        world
+            .wait_for("the switch to credit", WAIT, |w| {
+                w.switch.counters().credits >= 1
+            })
+            .await;
+        let sid =
+            corridor::domain::SettlementId::parse(body["settlement_id"].as_str().unwrap()).unwrap();
+        world
+            .crash_and_restart_with(|store| async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let credit =
+                    corridor::store::messages::for_settlement(&mut conn, &sid, "iso8583.0200")
+                        .await
+                        .unwrap()
+                        .unwrap();
+                drop(conn);
+                let spec = iso8583::specs::builtin("mobile-money").unwrap();
+                let request = iso8583::Message::decode(&spec, &credit.body).unwrap();
+                let approval = request.response("00").unwrap().encode().unwrap();
+                journal::record(
+                    &store,
+                    journal::Channel::SwitchResponse,
+                    Some(corridor::demo::SWITCH_ID),
+                    Some("application/iso8583"),
+                    &approval,
+                    journal::AuthenticatedBy::SwitchLink,
+                )
+                .await
+                .unwrap();
+            })
+            .await;
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(
+            world.outcome("w-approved").0,
+            "settled",
+            "{}",
+            world.db.label
+        );
+        let counters = world.switch.counters();
+        assert_eq!(counters.reversals, 0, "{}: {counters:?}", world.db.label);
+        assert_eq!(world.switch.balance("639176660001"), 8100);
+        world.finish().await
+    })
+    .await;
+}

@@ -82,7 +82,8 @@ pub async fn post_message(
         let mut tx = state.store.begin().await?;
         let after_ms = Some(bank_config.status_request_after_ms);
         let applied =
-            confirm::bank::apply_reports(&mut tx, &bank_id, inbound, &kind, &reports, after_ms).await?;
+            confirm::bank::apply_reports(&mut tx, &bank_id, inbound, &kind, &reports, after_ms)
+                .await?;
         tx.commit().await?;
         Ok::<_, StoreError>(applied)
     }

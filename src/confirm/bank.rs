@@ -320,8 +320,12 @@ pub async fn arm_status_if_open(
         state,
         Some(SettlementState::Sent | SettlementState::Accepted)
     ) {
-        outbox::arm_status(conn, sid, crate::store::now_ms() + bank.status_request_after_ms)
-            .await?;
+        outbox::arm_status(
+            conn,
+            sid,
+            crate::store::now_ms() + bank.status_request_after_ms,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -48,8 +48,7 @@ pub async fn recover_journal(store: &Store, config: &Config) -> Result<usize, St
                 // An authenticated post the crash cut off before its answer: the ledger will
                 // post it again, and idempotency by key makes either copy count once.
                 // Applying it now leaves no pending work in the journal that nobody will do.
-                match crate::intake::accept_body(store, config, source, entry.id, &entry.raw)
-                    .await
+                match crate::intake::accept_body(store, config, source, entry.id, &entry.raw).await
                 {
                     Ok(_) => {}
                     Err(crate::intake::IntakeError::Store(e)) => return Err(e),

@@ -135,7 +135,15 @@ pub async fn apply_reversal_answer(
                 response.get_str(39).unwrap_or("--")
             ),
         };
-        mark(tx, inbound, Status::Conflict, &detail, reversal, response.mti()).await?;
+        mark(
+            tx,
+            inbound,
+            Status::Conflict,
+            &detail,
+            reversal,
+            response.mti(),
+        )
+        .await?;
         return Ok(answer);
     };
     let cause = format!("0430 {code}");
@@ -146,8 +154,13 @@ pub async fn apply_reversal_answer(
         reason: Some("outcome unknown at the switch; the credit was reversed"),
         ..Default::default()
     };
-    settlements::transition(tx, &reversal.settlement_id, SettlementState::Reversed, &change)
-        .await?;
+    settlements::transition(
+        tx,
+        &reversal.settlement_id,
+        SettlementState::Reversed,
+        &change,
+    )
+    .await?;
     mark(tx, inbound, Status::Applied, &cause, reversal, "0430").await?;
     Ok(answer)
 }
@@ -185,7 +198,12 @@ pub async fn recover(
     entry: &journal::Entry,
 ) -> Result<(), StoreError> {
     let Some(switch) = config.switch(switch_id) else {
-        return reject(tx, entry.id, &format!("switch {switch_id:?} is not configured")).await;
+        return reject(
+            tx,
+            entry.id,
+            &format!("switch {switch_id:?} is not configured"),
+        )
+        .await;
     };
     let decoded = wallet::spec(switch)
         .map_err(|e| e.to_string())
@@ -199,7 +217,9 @@ pub async fn recover(
         _ => None,
     };
     let state = match &sent {
-        Some(sent) => settlements::get(tx, &sent.settlement_id).await?.map(|r| r.state),
+        Some(sent) => settlements::get(tx, &sent.settlement_id)
+            .await?
+            .map(|r| r.state),
         None => None,
     };
     match (sent, state) {
@@ -208,9 +228,7 @@ pub async fn recover(
         {
             apply_credit_answer(tx, switch, &credit, entry.id, &response).await?;
         }
-        (Some(reversal), Some(state))
-            if reversal.kind == wallet::REVERSAL && !state.is_final() =>
-        {
+        (Some(reversal), Some(state)) if reversal.kind == wallet::REVERSAL && !state.is_final() => {
             apply_reversal_answer(tx, &reversal, entry.id, &response).await?;
         }
         _ => {
@@ -349,7 +367,11 @@ mod tests {
         assert_eq!(status, Status::Conflict);
         assert!(detail.contains("after the credit was reversed"), "{detail}");
         let (status, _) = late_answer("0210", Some(Sent), &approved, true);
-        assert_eq!(status, Status::Conflict, "approval while a reversal is under way");
+        assert_eq!(
+            status,
+            Status::Conflict,
+            "approval while a reversal is under way"
+        );
         let (status, detail) = late_answer("0210", Some(Settled), &approved, false);
         assert_eq!(status, Status::Duplicate);
         assert!(detail.starts_with("unmatched"), "{detail}");

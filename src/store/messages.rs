@@ -161,7 +161,10 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
 }
 
 /// The UETR of the settlement's payment, on whichever rail carries one.
-pub async fn uetr(conn: &mut AnyConnection, id: &SettlementId) -> Result<Option<String>, StoreError> {
+pub async fn uetr(
+    conn: &mut AnyConnection,
+    id: &SettlementId,
+) -> Result<Option<String>, StoreError> {
     let row = sqlx::query(
         "SELECT uetr FROM outbound_messages WHERE settlement_id = $1 AND uetr IS NOT NULL \
          ORDER BY id LIMIT 1",

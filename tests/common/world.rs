@@ -183,7 +183,18 @@ impl World {
 
     /// Kills the gateway like a crashed process and starts a new one on the same store.
     pub async fn crash_and_restart(&mut self) {
+        self.crash_and_restart_with(|_| async {}).await;
+    }
+
+    /// Kills the gateway, runs `meanwhile` on the store (what the dead process left behind),
+    /// and starts it again.
+    pub async fn crash_and_restart_with<F, Fut>(&mut self, meanwhile: F)
+    where
+        F: FnOnce(corridor::store::Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         self.gateway.take().unwrap().kill().await;
+        meanwhile(self.db.store.clone()).await;
         let gateway = gateway::start(self.config.clone(), self.db.store.clone(), true)
             .await
             .unwrap();

@@ -69,7 +69,9 @@ impl Handler for BankJobs {
             match job.kind {
                 Kind::Deliver => self.deliver(settlement, cx).await,
                 Kind::Status => self.status(job, settlement, cx).await,
-                other => Err(JobError::Config(format!("the bank rail has no {other} jobs"))),
+                other => Err(JobError::Config(format!(
+                    "the bank rail has no {other} jobs"
+                ))),
             }
         })
     }
@@ -112,17 +114,17 @@ impl BankJobs {
                 Ok(Outcome::done_with(tx))
             }
             BankReply::Answer { body, content_type } => {
-                let inbound = journal_answer(cx.store, bank_id, content_type.as_deref(), &body).await?;
+                let inbound =
+                    journal_answer(cx.store, bank_id, content_type.as_deref(), &body).await?;
                 let mut tx = cx.store.begin().await?;
-                confirm::bank::mark_sent(&mut tx, sid, "HTTP 200 with answer", Some(inbound)).await?;
+                confirm::bank::mark_sent(&mut tx, sid, "HTTP 200 with answer", Some(inbound))
+                    .await?;
                 confirm::bank::apply_answer(&mut tx, cx.config, sid, bank_id, inbound, &body)
                     .await?;
                 confirm::bank::arm_status_if_open(&mut tx, cx.config, sid, bank_id).await?;
                 Ok(Outcome::done_with(tx))
             }
-            BankReply::Refused { status, body } => {
-                self.refused(&message, status, &body, cx).await
-            }
+            BankReply::Refused { status, body } => self.refused(&message, status, &body, cx).await,
         }
     }
 
@@ -375,7 +377,10 @@ mod tests {
     fn only_a_first_send_refused_for_the_payment_is_final() {
         assert!(refusal_is_final(400, false));
         assert!(refusal_is_final(422, false));
-        assert!(!refusal_is_final(400, true), "a resend: the bank may hold the first copy");
+        assert!(
+            !refusal_is_final(400, true),
+            "a resend: the bank may hold the first copy"
+        );
         for status in [401, 403, 409] {
             assert!(!refusal_is_final(status, false), "{status} is about us");
         }

@@ -104,7 +104,9 @@ impl WalletJobs {
             .record(started.elapsed().as_secs_f64());
         let response = match result {
             Ok(response) => response,
-            Err(e) if e.is_ambiguous() => return reversing(cx, switch, &credit, &e.to_string()).await,
+            Err(e) if e.is_ambiguous() => {
+                return reversing(cx, switch, &credit, &e.to_string()).await
+            }
             Err(e) => {
                 // It never left (link down, busy, closed): not a send, so not counted.
                 let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
