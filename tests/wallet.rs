@@ -226,14 +226,18 @@ async fn an_approval_journaled_before_a_crash_is_applied_not_reversed() {
             .await;
         let sid =
             corridor::domain::SettlementId::parse(body["settlement_id"].as_str().unwrap()).unwrap();
+        let credit_of = sid.clone();
         world
             .crash_and_restart_with(|store| async move {
                 let mut conn = store.pool().acquire().await.unwrap();
-                let credit =
-                    corridor::store::messages::for_settlement(&mut conn, &sid, "iso8583.0200")
-                        .await
-                        .unwrap()
-                        .unwrap();
+                let credit = corridor::store::messages::for_settlement(
+                    &mut conn,
+                    &credit_of,
+                    "iso8583.0200",
+                )
+                .await
+                .unwrap()
+                .unwrap();
                 drop(conn);
                 let spec = iso8583::specs::builtin("mobile-money").unwrap();
                 let request = iso8583::Message::decode(&spec, &credit.body).unwrap();
@@ -260,6 +264,20 @@ async fn an_approval_journaled_before_a_crash_is_applied_not_reversed() {
         let counters = world.switch.counters();
         assert_eq!(counters.reversals, 0, "{}: {counters:?}", world.db.label);
         assert_eq!(world.switch.balance("639176660001"), 8100);
+        // The settlement's view names its 0200 with its ISO 8583 identifiers.
+        let view: serde_json::Value = world
+            .http
+            .get(world.url(&format!("/v1/settlements/{sid}")))
+            .bearer_auth(common::world::OPERATOR_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["message"]["kind"], "iso8583.0200", "{view}");
+        assert_eq!(view["message"]["rail"], "wallet", "{view}");
+        assert!(view["message"]["stan"].is_string(), "{view}");
         world.finish().await
     })
     .await;

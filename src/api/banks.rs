@@ -1,10 +1,10 @@
 //! `POST /v1/banks/{bank}/messages`: a bank's asynchronous ISO 20022 messages (pacs.002 …),
 //! signed with the bank's callback secret.
 
-use super::{header, unix_now, ApiError, AppState, Arrived, Peer};
+use super::{ApiError, AppState, Arrived, Peer, Signer};
 use crate::confirm;
 use crate::rails::bank;
-use crate::store::journal::{AuthenticatedBy, Channel};
+use crate::store::journal::Channel;
 use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -18,7 +18,6 @@ pub async fn post_message(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let max = state.config.intake.body_bytes_max;
     let source: String = bank_id.chars().take(64).collect();
     let arrived = Arrived::read(
         &state,
@@ -29,45 +28,19 @@ pub async fn post_message(
         body,
     )
     .await?;
-    let refuse_unauthenticated = |status: StatusCode, code: &'static str, message: String| {
-        arrived.refuse_unauthenticated(&state, status, code, message)
+    let bank_config = state.config.bank(&bank_id);
+    let signer = match bank_config {
+        Some(bank) => Signer::Known(bank.callback_secrets.iter().map(|s| s.expose()).collect()),
+        None => Signer::Unknown {
+            status: StatusCode::NOT_FOUND,
+            code: "unknown_bank",
+            message: format!("bank {source:?} is not configured"),
+        },
     };
-    if arrived.truncated {
-        return Err(refuse_unauthenticated(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("body exceeds {max} bytes"),
-        )
-        .await);
-    }
-    let Some(bank_config) = state.config.bank(&bank_id) else {
-        return Err(refuse_unauthenticated(
-            StatusCode::NOT_FOUND,
-            "unknown_bank",
-            format!("bank {source:?} is not configured"),
-        )
-        .await);
-    };
-    let secrets: Vec<&[u8]> = bank_config
-        .callback_secrets
-        .iter()
-        .map(|s| s.expose())
-        .collect();
-    if let Err(e) = webhook::verify(
-        header(&headers, webhook::SIGNATURE_HEADER),
-        &arrived.bytes,
-        &secrets,
-        unix_now(),
-        state.config.intake.signature_window_seconds,
-    ) {
-        return Err(refuse_unauthenticated(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
-            e.to_string(),
-        )
-        .await);
-    }
-    let received = arrived.journal(&state, AuthenticatedBy::Signature).await?;
+    let received = arrived
+        .authenticate_signed(&state, &headers, signer)
+        .await?;
+    let bank_config = bank_config.expect("authenticated: the bank is configured");
     let (bytes, inbound) = (&received.bytes, received.inbound);
     let refuse = |status: StatusCode, code: &'static str, message: String| {
         received.refuse(status, code, message)

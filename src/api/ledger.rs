@@ -1,8 +1,8 @@
 //! `POST /v1/ledger/events`: one event or an array of them, signed by the ledger.
 
-use super::{header, unix_now, ApiError, AppState, Arrived, Peer};
+use super::{header, ApiError, AppState, Arrived, Peer, Signer};
 use crate::intake::{self, IntakeError};
-use crate::store::journal::{AuthenticatedBy, Channel};
+use crate::store::journal::Channel;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,7 +17,6 @@ pub async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let max = state.config.intake.body_bytes_max;
     let claimed: Option<String> =
         header(&headers, LEDGER_HEADER).map(|l| l.chars().take(64).collect());
     let arrived = Arrived::read(
@@ -29,44 +28,24 @@ pub async fn post_events(
         body,
     )
     .await?;
-    let refuse = |status: StatusCode, code: &'static str, message: String| {
-        arrived.refuse_unauthenticated(&state, status, code, message)
+    let ledger = claimed.as_deref().and_then(|id| state.config.ledger(id));
+    let signer = match (&claimed, ledger) {
+        (_, Some(ledger)) => Signer::Known(ledger.secrets.iter().map(|s| s.expose()).collect()),
+        (None, None) => Signer::Unknown {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unknown_ledger",
+            message: format!("send the {LEDGER_HEADER} header naming your ledger"),
+        },
+        (Some(id), None) => Signer::Unknown {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unknown_ledger",
+            message: format!("ledger {id:?} is not configured"),
+        },
     };
-    if arrived.truncated {
-        return Err(refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("body exceeds {max} bytes"),
-        )
-        .await);
-    }
-    let Some(ledger_id) = claimed.clone() else {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "unknown_ledger",
-            format!("send the {LEDGER_HEADER} header naming your ledger"),
-        )
-        .await);
-    };
-    let Some(ledger) = state.config.ledger(&ledger_id) else {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "unknown_ledger",
-            format!("ledger {ledger_id:?} is not configured"),
-        )
-        .await);
-    };
-    let secrets: Vec<&[u8]> = ledger.secrets.iter().map(|s| s.expose()).collect();
-    if let Err(e) = webhook::verify(
-        header(&headers, webhook::SIGNATURE_HEADER),
-        &arrived.bytes,
-        &secrets,
-        unix_now(),
-        state.config.intake.signature_window_seconds,
-    ) {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).await);
-    }
-    let received = arrived.journal(&state, AuthenticatedBy::Signature).await?;
+    let received = arrived
+        .authenticate_signed(&state, &headers, signer)
+        .await?;
+    let ledger_id = claimed.expect("authenticated: the ledger is named");
     let (bytes, inbound) = (&received.bytes, received.inbound);
     match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, bytes).await {
         Ok((batch, results)) => {

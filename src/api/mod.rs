@@ -255,6 +255,54 @@ impl Arrived {
         ApiError::new(status, code, message)
     }
 
+    /// Checks the request's webhook signature against `signer`'s secrets (refusing a body
+    /// cut at the limit, an unknown signer and a bad signature, each kept bounded), then
+    /// journals the body whole.
+    pub async fn authenticate_signed(
+        self,
+        state: &AppState,
+        headers: &HeaderMap,
+        signer: Signer<'_>,
+    ) -> Result<Journaled, ApiError> {
+        if self.truncated {
+            let max = state.config.intake.body_bytes_max;
+            let message = format!("body exceeds {max} bytes");
+            return Err(self
+                .refuse_unauthenticated(
+                    state,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    message,
+                )
+                .await);
+        }
+        let secrets = match signer {
+            Signer::Known(secrets) => secrets,
+            Signer::Unknown {
+                status,
+                code,
+                message,
+            } => {
+                return Err(self
+                    .refuse_unauthenticated(state, status, code, message)
+                    .await)
+            }
+        };
+        if let Err(e) = webhook::verify(
+            header(headers, webhook::SIGNATURE_HEADER),
+            &self.bytes,
+            &secrets,
+            unix_now(),
+            state.config.intake.signature_window_seconds,
+        ) {
+            let message = e.to_string();
+            return Err(self
+                .refuse_unauthenticated(state, StatusCode::UNAUTHORIZED, "bad_signature", message)
+                .await);
+        }
+        self.journal(state, AuthenticatedBy::Signature).await
+    }
+
     /// The sender is authenticated: journals the body whole, committed, before anything
     /// applies it.
     pub async fn journal(
@@ -278,6 +326,17 @@ impl Arrived {
             store: state.store.clone(),
         })
     }
+}
+
+/// Who may have signed a request: the configured party's secrets, or the refusal that says
+/// there is no such party.
+pub enum Signer<'a> {
+    Known(Vec<&'a [u8]>),
+    Unknown {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
 }
 
 /// A request body from an authenticated sender, in the inbound journal.

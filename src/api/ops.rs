@@ -96,19 +96,15 @@ pub async fn get_settlement(
     let transitions = settlements::transitions(&mut conn, &sid)
         .await
         .map_err(ApiError::internal)?;
-    let message = messages::for_settlement(&mut conn, &sid, crate::rails::bank::PACS008)
+    let messages = messages::all_for_settlement(&mut conn, &sid)
         .await
         .map_err(ApiError::internal)?;
+    let views: Vec<Value> = messages.iter().map(message_json).collect();
     let mut body = settlement_json(&record);
     body["transitions"] = json!(transitions);
-    body["message"] = match message {
-        Some(m) => json!({
-            "kind": m.kind, "counterparty": m.counterparty, "msg_id": m.msg_id, "biz_msg_idr": m.biz_msg_idr,
-            "instr_id": m.instr_id, "end_to_end_id": m.end_to_end_id, "tx_id": m.tx_id, "uetr": m.uetr,
-            "send_count": m.send_count,
-        }),
-        None => Value::Null,
-    };
+    // The payment message (the first stored: pacs.008 or 0200), and every message sent.
+    body["message"] = views.first().cloned().unwrap_or(Value::Null);
+    body["messages"] = json!(views);
     Ok(Json(body))
 }
 
@@ -274,4 +270,14 @@ pub async fn openapi() -> Response {
         include_str!("../../schemas/openapi.json"),
     )
         .into_response()
+}
+
+/// A stored message's identifiers, on whichever rail (ISO 8583 ones carry STAN and RRN).
+fn message_json(m: &messages::Outbound) -> Value {
+    json!({
+        "kind": m.kind, "rail": m.rail, "counterparty": m.counterparty, "msg_id": m.msg_id,
+        "biz_msg_idr": m.biz_msg_idr, "instr_id": m.instr_id, "end_to_end_id": m.end_to_end_id,
+        "tx_id": m.tx_id, "uetr": m.uetr, "stan": m.stan, "rrn": m.rrn,
+        "transmitted_at": m.transmitted_at, "send_count": m.send_count,
+    })
 }

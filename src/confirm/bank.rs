@@ -171,29 +171,8 @@ async fn apply_one(
         });
     };
     let cause = format!("pacs.002 {}", report.status);
-    let detail = match (&report.reason_code, &report.reason_text) {
-        (Some(code), Some(text)) => Some(format!("{code}: {text}")),
-        (Some(code), None) => Some(code.clone()),
-        (None, Some(text)) => Some(text.clone()),
-        (None, None) => None,
-    };
-    let rejected = to == SettlementState::Rejected;
-    let change = Change {
-        cause: &cause,
-        detail: detail.as_deref(),
-        inbound_id: Some(inbound_id),
-        reason_code: if rejected {
-            report.reason_code.as_deref().or(Some("NARR"))
-        } else {
-            None
-        },
-        reason: if rejected {
-            report.reason_text.as_deref()
-        } else {
-            None
-        },
-        ..Default::default()
-    };
+    let detail = reason_detail(report);
+    let change = change_for(report, to, &cause, detail.as_deref(), inbound_id);
     Ok(
         match settlements::transition(conn, &sent.settlement_id, to, &change).await? {
             Transitioned::Moved { from } => Applied::Moved {
@@ -216,6 +195,44 @@ async fn apply_one(
             }
         },
     )
+}
+
+/// The reason a report gives, as one line: code and text, either, or none.
+fn reason_detail(report: &StatusReport) -> Option<String> {
+    match (&report.reason_code, &report.reason_text) {
+        (Some(code), Some(text)) => Some(format!("{code}: {text}")),
+        (Some(code), None) => Some(code.clone()),
+        (None, Some(text)) => Some(text.clone()),
+        (None, None) => None,
+    }
+}
+
+/// The state change a report asks for; a rejection carries its reason code (NARR when the
+/// bank gave only a text).
+fn change_for<'a>(
+    report: &'a StatusReport,
+    to: SettlementState,
+    cause: &'a str,
+    detail: Option<&'a str>,
+    inbound_id: i64,
+) -> Change<'a> {
+    let rejected = to == SettlementState::Rejected;
+    Change {
+        cause,
+        detail,
+        inbound_id: Some(inbound_id),
+        reason_code: if rejected {
+            report.reason_code.as_deref().or(Some("NARR"))
+        } else {
+            None
+        },
+        reason: if rejected {
+            report.reason_text.as_deref()
+        } else {
+            None
+        },
+        ..Default::default()
+    }
 }
 
 /// Applies a bank message journaled before a stop (recovery at start): parsed and applied

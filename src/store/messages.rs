@@ -160,6 +160,20 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
     Ok(())
 }
 
+/// Every message stored for the settlement (the payment, a reversal, …), oldest first.
+pub async fn all_for_settlement(
+    conn: &mut AnyConnection,
+    id: &SettlementId,
+) -> Result<Vec<Outbound>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbound_messages WHERE settlement_id = $1 ORDER BY id"
+    ))
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// The UETR of the settlement's payment, on whichever rail carries one.
 pub async fn uetr(
     conn: &mut AnyConnection,
