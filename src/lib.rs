@@ -7,9 +7,11 @@
 //! - [`store`]: SQLite / PostgreSQL: settlements, transitions, outbox, journals, messages.
 //! - [`intake`]: ledger events (HTTP and files) validated into settlements, exactly once.
 //! - [`routing`]: which rail and counterparty a settlement goes to.
-//! - [`rails`]: canonical ⇄ wire mapping and transport per rail (ISO 20022 to banks).
-//! - [`dispatch`]: outbox workers with leases, retries, backoff and dead letters.
-//! - [`confirm`]: answers from counterparties applied to settlements.
+//! - [`rails`]: one folder per rail (mapping, transport, job handlers): `bank` (ISO 20022 to
+//!   correspondent banks) and `wallet` (ISO 8583 to mobile-money switches).
+//! - [`dispatch`]: the outbox engine (leases, retries, backoff, dead letters); knows no rail.
+//! - [`confirm`]: answers from counterparties applied to settlements, one file per rail, and
+//!   the journal recovered at start.
 //! - [`writeback`]: final outcomes posted back to the ledger, once.
 //! - [`api`]: the HTTP API (intake, bank callbacks, operations, health, metrics).
 //! - [`gateway`]: wires the parts into a running instance.
