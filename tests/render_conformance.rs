@@ -144,7 +144,41 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
             "{xml}"
         );
         assert_eq!(doc.cdt_trf_tx_inf.len(), 1, "one transaction per pacs.008");
+        // CBPR+ layout: the group header holds MsgId, CreDtTm, NbOfTxs and SttlmInf; the
+        // agents and the settlement date are in the transaction.
+        let group = part(&xml, "GrpHdr");
+        assert!(
+            !group.contains("InstgAgt") && !group.contains("InstdAgt"),
+            "{group}"
+        );
         let tx = &doc.cdt_trf_tx_inf[0];
+        let bank = config.bank(&route.counterparty).unwrap();
+        assert_eq!(
+            tx.instg_agt
+                .as_ref()
+                .and_then(|a| a.bicfi())
+                .map(|b| b.as_str()),
+            Some(config.gateway.bic.as_str())
+        );
+        assert_eq!(
+            tx.instd_agt
+                .as_ref()
+                .and_then(|a| a.bicfi())
+                .map(|b| b.as_str()),
+            Some(bank.bic.as_str())
+        );
+        assert!(tx.intr_bk_sttlm_dt.is_some());
+        assert_eq!(
+            message
+                .app_hdr
+                .as_ref()
+                .unwrap()
+                .biz_svc
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "swift.cbprplus.03"
+        );
         // Both parties have a structured address: the event's, in the CBPR+ character set.
         for (mx, party) in [
             (&tx.dbtr, &settlement.debtor),
@@ -177,7 +211,6 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
             doc.cdt_trf_tx_inf[0].intr_bk_sttlm_amt.minor(),
             settlement.amount.minor()
         );
-        let bank = config.bank(&route.counterparty).unwrap();
         assert!(xml.contains(&format!("<SttlmMtd>{}</SttlmMtd>", bank.settlement_method)));
         assert!(xml.contains(&format!("<ChrgBr>{}</ChrgBr>", bank.charge_bearer)));
         // The status request about it names it: the original's MsgId, creation time and

@@ -128,13 +128,13 @@ fn render(
     let instg = bic("our BIC", our_bic)?;
     let instd = bic("bank BIC", &bank.bic)?;
 
-    let mut grp_hdr = GroupHeader::new(
+    // CBPR+: the group header holds MsgId, CreDtTm, NbOfTxs and SttlmInf only; the agents
+    // travel in the transaction.
+    let grp_hdr = GroupHeader::new(
         text35("MsgId", &ids.msg_id)?,
         cre_dt_tm.clone(),
         SettlementInstruction::method(method),
     );
-    grp_hdr.instg_agt = Some(Agent::bic(instg.clone()));
-    grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
 
     let party = |what: &str, p: &Party| -> Result<MxParty, RailError> {
         let name = Max140Text::new(to_cbpr_text(&p.name)).map_err(|e| bad(what, &e))?;
@@ -205,6 +205,8 @@ fn render(
         now.date().format(&format).unwrap_or_default()
     });
     tx.intr_bk_sttlm_dt = Some(IsoDate::new(date.as_str()).map_err(|e| bad("IntrBkSttlmDt", &e))?);
+    tx.instg_agt = Some(Agent::bic(instg.clone()));
+    tx.instd_agt = Some(Agent::bic(instd.clone()));
     tx.dbtr_acct = Some(account("DbtrAcct", &settlement.debtor.account)?);
     tx.cdtr_acct = Some(account("CdtrAcct", &settlement.creditor.account)?);
     if let Some(info) = &settlement.remittance_info {
