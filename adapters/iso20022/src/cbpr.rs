@@ -406,77 +406,43 @@ fn charges(
     }
 }
 
-/// The instructing and instructed agents' BICs: group header first (where a message outside
-/// CBPR+ puts them), then the first transaction.
+/// The instructing and instructed agents: the group header's (where a message outside CBPR+
+/// puts them), else the first transaction's.
 fn agents(doc: &Document) -> (Option<&Agent>, Option<&Agent>) {
-    match doc {
-        Document::Pacs008(m) => {
-            let tx = m.cdt_trf_tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs009(m) => {
-            let tx = m.cdt_trf_tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs002(m) => {
-            let tx = m.tx_inf_and_sts.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs028(m) => {
-            let tx = m.tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs004(m) => {
-            let tx = m.tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        _ => (None, None),
+    fn pair<'a>(instg: &'a Option<Agent>, instd: &'a Option<Agent>) -> [Option<&'a Agent>; 2] {
+        [instg.as_ref(), instd.as_ref()]
     }
+    let (group, tx) = match doc {
+        Document::Pacs008(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.cdt_trf_tx_inf
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs009(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.cdt_trf_tx_inf
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs002(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf_and_sts
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs028(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs004(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        _ => return (None, None),
+    };
+    let pick = |i: usize| group[i].or(tx.and_then(|t| t[i]));
+    (pick(0), pick(1))
 }
 
 /// BIC equality ignoring the default branch code (`BANKDEFF` = `BANKDEFFXXX`).
