@@ -32,8 +32,10 @@ fn event(n: u64) -> serde_json::Value {
     serde_json::json!({
         "event_id": format!("bench-{n}"), "type": "settlement.requested",
         "amount": format!("{}.{:02}", 10 + n % 90_000, n % 100), "currency": "EUR",
-        "debtor": {"name": "Nordwind Logistik AG", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}},
-        "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"},
+        "debtor": {"name": "Nordwind Logistik AG", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"},
+                   "address": {"street_name": "Am Sandtorkai", "building_number": "50", "post_code": "20457", "town_name": "Hamburg", "country": "DE"}},
+        "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+                     "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}},
         "remittance_info": format!("Invoice {n}")
     })
 }

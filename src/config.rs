@@ -303,7 +303,8 @@ pub struct BankConfig {
     /// ChrgBr in pacs.008: DEBT, CRED or SHAR.
     #[serde(default = "default_charge_bearer")]
     pub charge_bearer: String,
-    /// BizSvc in the business header.
+    /// BizSvc in the business header of what we send (pacs.008, pacs.028): the current CBPR+
+    /// service, `swift.cbprplus.03`; the gateway's own CBPR+ check refuses any other.
     #[serde(default = "default_business_service")]
     pub business_service: String,
     /// When the bank has taken a payment (202, or a non-final status such as ACSP or PDNG) but
@@ -327,7 +328,7 @@ fn default_charge_bearer() -> String {
     "SHAR".into()
 }
 fn default_business_service() -> String {
-    "swift.cbprplus.02".into()
+    "swift.cbprplus.03".into()
 }
 fn default_status_request_after_ms() -> i64 {
     60_000

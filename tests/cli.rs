@@ -53,8 +53,10 @@ counterparty = "b1"
 fn event(id: &str, iban: &str) -> String {
     serde_json::json!({
         "event_id": id, "type": "settlement.requested", "amount": "12.50", "currency": "EUR",
-        "debtor": {"name": "A", "account": {"iban": "DE89370400440532013000"}},
-        "creditor": {"name": "B", "account": {"iban": iban}}
+        "debtor": {"name": "A", "account": {"iban": "DE89370400440532013000"},
+                   "address": {"town_name": "Berlin", "country": "DE"}},
+        "creditor": {"name": "B", "account": {"iban": iban},
+                     "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}}
     })
     .to_string()
 }

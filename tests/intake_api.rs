@@ -35,6 +35,11 @@ async fn bad_input_gets_a_clear_4xx_and_is_journaled() {
             ("amount", "amount", Value::from("10.001")),
             ("creditor.account.iban", "creditor", serde_json::json!({"name": "B", "account": {"iban": "FR1520041010050500013M02606"}})),
             ("debtor.agent.bic", "debtor", serde_json::json!({"name": "A", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "DEUTXXFF"}})),
+            // A payment routed to a bank (CBPR+) needs a structured address with a town and a
+            // country for both parties: without one, or without a town, it is refused here.
+            ("creditor.address.town_name", "creditor", serde_json::json!({"name": "B", "account": {"iban": "FR1420041010050500013M02606"}})),
+            ("creditor.address.town_name", "creditor", serde_json::json!({"name": "B", "account": {"iban": "FR1420041010050500013M02606"}, "address": {"street_name": "Rue de Rivoli", "country": "FR"}})),
+            ("debtor.address.country", "debtor", serde_json::json!({"name": "A", "account": {"iban": "DE89370400440532013000"}, "address": {"town_name": "Berlin"}})),
         ];
         for (field, key, value) in mutations {
             let mut event = event_json(&format!("evt-bad-{key}"), "10.00", "x");
@@ -91,6 +96,44 @@ async fn bad_input_gets_a_clear_4xx_and_is_journaled() {
         kept.sort();
         sent.sort();
         assert_eq!(kept, sent, "{}: raw bytes kept exactly", world.db.label);
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_stored_before_addresses_were_required_still_answers_with_its_state() {
+    on_each_store("stored_before_addresses", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        // An event a ledger posted before payments to a bank needed addresses, stored then.
+        let mut old = event_json("evt-old", "10.00", "x");
+        for party in ["debtor", "creditor"] {
+            old[party].as_object_mut().unwrap().remove("address");
+        }
+        let json = corridor::intake::event::parse_json(old.clone()).unwrap();
+        let settlement =
+            corridor::intake::event::to_settlement(corridor::demo::LEDGER, &json).unwrap();
+        let mut tx = world.db.store.begin().await.unwrap();
+        let hash = corridor::intake::event::content_hash(&old);
+        corridor::store::settlements::insert_received(&mut tx, &settlement, &hash, "test", None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Posted again as it was: the current state, not a 422.
+        let (status, body) = world.post(&old).await;
+        assert_eq!(status, 200, "{}: {body}", world.db.label);
+        assert_eq!(body["settlement_id"], settlement.id.as_str());
+        // The same id with other content is still a conflict.
+        let mut changed = old.clone();
+        changed["amount"] = "11.00".into();
+        let (status, body) = world.post(&changed).await;
+        assert_eq!(status, 409, "{}: {body}", world.db.label);
+        // A new event like it is refused, naming the field.
+        let mut new = old.clone();
+        new["event_id"] = "evt-new".into();
+        let (status, body) = world.post(&new).await;
+        assert_eq!(status, 422, "{}: {body}", world.db.label);
+        assert_eq!(body["error"]["field"], "debtor.address.town_name");
         world.finish().await
     })
     .await;

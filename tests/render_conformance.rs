@@ -51,11 +51,22 @@ fn settlements() -> Vec<Settlement> {
         ("CHF", "7"),
     ];
     let creditors = [
-        json!({"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"}),
-        json!({"name": "Widget Inc", "account": {"other": "123456789", "scheme": "BBAN"}, "agent": {"bic": "CHASUS33"}, "lei": "5493001KJTIIGC8Y1R12"}),
-        json!({"name": "Acme KK", "account": {"other": "0012345", "scheme": "Local clearing"}}),
-        json!({"name": "O'Neil & Sons (UK) Ltd.", "account": {"iban": "GB29NWBK60161331926819"}}),
-        json!({"name": "Jürgen Groß Ærø Łódź № 5", "account": {"iban": "DE89370400440532013000"}, "country": "DE"}),
+        json!({"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+               "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}}),
+        json!({"name": "Widget Inc", "account": {"other": "123456789", "scheme": "BBAN"}, "agent": {"bic": "CHASUS33"}, "lei": "5493001KJTIIGC8Y1R12",
+               "address": {"department": "Accounts Receivable", "street_name": "Park Avenue", "building_number": "270", "floor": "12",
+                           "post_code": "10017", "town_name": "New York", "country_sub_division": "NY", "country": "US"}}),
+        json!({"name": "Acme KK", "account": {"other": "0012345", "scheme": "Local clearing"},
+               "address": {"town_name": "Tokyo", "district_name": "Chiyoda", "country": "JP"}}),
+        // Every part, each at its longest, with characters that must be escaped or converted.
+        json!({"name": "O'Neil & Sons (UK) Ltd.", "account": {"iban": "GB29NWBK60161331926819"},
+               "address": {"department": "D".repeat(70), "sub_department": "Payments & <Treasury>", "street_name": "S".repeat(70),
+                           "building_number": "1234567890123456", "building_name": "B".repeat(35), "floor": "F".repeat(70),
+                           "post_box": "PO Box 12", "room": "R".repeat(70), "post_code": "EC4N 7BE", "town_name": "T".repeat(35),
+                           "town_location_name": "City of London", "district_name": "Q".repeat(35),
+                           "country_sub_division": "Greater London", "country": "GB"}}),
+        json!({"name": "Jürgen Groß Ærø Łódź № 5", "account": {"iban": "DE89370400440532013000"}, "country": "DE",
+               "address": {"street_name": "Königstraße", "building_number": "5a", "post_code": "70173", "town_name": "Düsseldorf", "country": "DE"}}),
     ];
     let mut out = Vec::new();
     for (i, (currency, amount)) in currencies.iter().enumerate() {
@@ -65,7 +76,8 @@ fn settlements() -> Vec<Settlement> {
                 "type": "settlement.requested",
                 "amount": amount,
                 "currency": currency,
-                "debtor": {"name": "Nordwind Logistik AG", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}, "country": "DE"},
+                "debtor": {"name": "Nordwind Logistik AG", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}, "country": "DE",
+                           "address": {"street_name": "Am Sandtorkai", "building_number": "50", "post_code": "20457", "town_name": "Hamburg", "country": "DE"}},
                 "creditor": creditor,
             });
             if j % 2 == 0 {
@@ -73,7 +85,9 @@ fn settlements() -> Vec<Settlement> {
                 value["execution_date"] = json!("2026-12-01");
             }
             let parsed = event::parse_json(value).unwrap();
-            out.push(event::to_settlement("l", &parsed).unwrap());
+            let settlement = event::to_settlement("l", &parsed).unwrap();
+            event::check_for_bank(&settlement).unwrap();
+            out.push(settlement);
         }
     }
     out
@@ -82,6 +96,7 @@ fn settlements() -> Vec<Settlement> {
 fn part<'a>(xml: &'a str, element: &str) -> &'a str {
     let start = xml
         .find(&format!("<{element} "))
+        .or_else(|| xml.find(&format!("<{element}>")))
         .unwrap_or_else(|| panic!("no <{element}> in {xml}"));
     let end_tag = format!("</{element}>");
     let end = xml.rfind(&end_tag).unwrap() + end_tag.len();
@@ -129,11 +144,73 @@ fn rendered_messages_read_back_and_are_written_for_xsd_validation() {
             "{xml}"
         );
         assert_eq!(doc.cdt_trf_tx_inf.len(), 1, "one transaction per pacs.008");
+        // CBPR+ layout: the group header holds MsgId, CreDtTm, NbOfTxs and SttlmInf; the
+        // agents and the settlement date are in the transaction.
+        let group = part(&xml, "GrpHdr");
+        assert!(
+            !group.contains("InstgAgt") && !group.contains("InstdAgt"),
+            "{group}"
+        );
+        let tx = &doc.cdt_trf_tx_inf[0];
+        let bank = config.bank(&route.counterparty).unwrap();
+        assert_eq!(
+            tx.instg_agt
+                .as_ref()
+                .and_then(|a| a.bicfi())
+                .map(|b| b.as_str()),
+            Some(config.gateway.bic.as_str())
+        );
+        assert_eq!(
+            tx.instd_agt
+                .as_ref()
+                .and_then(|a| a.bicfi())
+                .map(|b| b.as_str()),
+            Some(bank.bic.as_str())
+        );
+        assert!(tx.intr_bk_sttlm_dt.is_some());
+        assert_eq!(
+            message
+                .app_hdr
+                .as_ref()
+                .unwrap()
+                .biz_svc
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "swift.cbprplus.03"
+        );
+        // Both parties have a structured address: the event's, in the CBPR+ character set.
+        for (mx, party) in [
+            (&tx.dbtr, &settlement.debtor),
+            (&tx.cdtr, &settlement.creditor),
+        ] {
+            let given = party.address.as_ref().unwrap();
+            let rendered = mx.pstl_adr.as_ref().expect("PstlAdr");
+            assert_eq!(
+                rendered.twn_nm.as_ref().map(|t| t.as_str().to_string()),
+                Some(corridor::rails::bank::to_cbpr_text(&given.town_name))
+            );
+            assert_eq!(
+                rendered.ctry.as_ref().map(|c| c.as_str()),
+                Some(given.country.as_str())
+            );
+            assert_eq!(
+                rendered.strt_nm.as_ref().map(|t| t.as_str().to_string()),
+                given
+                    .street_name
+                    .as_deref()
+                    .map(corridor::rails::bank::to_cbpr_text)
+            );
+            assert_eq!(
+                rendered.pst_cd.as_ref().map(|t| t.as_str()),
+                given.post_code.as_deref()
+            );
+            assert!(rendered.adr_line.is_empty(), "structured, no address lines");
+        }
         assert_eq!(
             doc.cdt_trf_tx_inf[0].intr_bk_sttlm_amt.minor(),
             settlement.amount.minor()
         );
-        let bank = config.bank(&route.counterparty).unwrap();
         assert!(xml.contains(&format!("<SttlmMtd>{}</SttlmMtd>", bank.settlement_method)));
         assert!(xml.contains(&format!("<ChrgBr>{}</ChrgBr>", bank.charge_bearer)));
         // The status request about it names it: the original's MsgId, creation time and

@@ -16,6 +16,10 @@ fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value
     let mut event = event_json(event_id, amount, "wallet top-up");
     event["currency"] = "PHP".into();
     event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
+    // A wallet payment (ISO 8583) needs no postal address; only a bank payment does.
+    for party in ["debtor", "creditor"] {
+        event[party].as_object_mut().unwrap().remove("address");
+    }
     event
 }
 

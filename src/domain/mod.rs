@@ -3,12 +3,14 @@
 //! Everything here is parsed at the edge (DESIGN.md decision 2): a value of these types is
 //! valid by construction, so code past intake never re-checks shape.
 
+mod address;
 mod ids;
 mod money;
 mod settlement;
 mod state;
 mod text_enum;
 
+pub use address::{AddressPart, PostalAddress, TOWN_NAME_CHARS_MAX};
 pub use ids::{Bic, CountryCode, Iban, Lei, Msisdn, Uetr};
 pub use money::{Amount, Currency};
 pub use settlement::{Account, AccountKind, Party, Settlement, SettlementId};

@@ -1,6 +1,6 @@
 //! The canonical settlement: what a ledger asked for, in our own typed terms.
 
-use super::{Amount, Bic, CountryCode, Iban, Lei, Msisdn};
+use super::{Amount, Bic, CountryCode, Iban, Lei, Msisdn, PostalAddress};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -72,15 +72,22 @@ pub struct Party {
     pub name: String,
     pub account: Account,
     pub agent: Option<Bic>,
+    /// The country routing rules see (the event's `country`); the address's country is the
+    /// one rendered in messages.
     pub country: Option<CountryCode>,
     pub lei: Option<Lei>,
+    /// Settlements stored before addresses were carried read as `None`.
+    #[serde(default)]
+    pub address: Option<PostalAddress>,
 }
 
 impl Party {
-    /// The party's country: as given, else from its IBAN, else from its agent's BIC.
+    /// The party's country: as given, else its address's, else from its IBAN, else from its
+    /// agent's BIC.
     pub fn effective_country(&self) -> Option<CountryCode> {
         self.country
             .clone()
+            .or_else(|| self.address.as_ref().map(|a| a.country.clone()))
             .or_else(|| match &self.account {
                 Account::Iban(iban) => Some(iban.country()),
                 _ => None,

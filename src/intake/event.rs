@@ -2,8 +2,8 @@
 //! conversion into a canonical [`Settlement`]. Every refusal names the field.
 
 use crate::domain::{
-    Account, Amount, Bic, CountryCode, Currency, DomainError, Iban, Lei, Msisdn, Party, Settlement,
-    SettlementId,
+    Account, AddressPart, Amount, Bic, CountryCode, Currency, DomainError, Iban, Lei, Msisdn,
+    Party, PostalAddress, Settlement, SettlementId, TOWN_NAME_CHARS_MAX,
 };
 use serde::Deserialize;
 
@@ -57,6 +57,62 @@ pub struct PartyJson {
     pub country: Option<String>,
     #[serde(default)]
     pub lei: Option<String>,
+    #[serde(default)]
+    pub address: Option<AddressJson>,
+}
+
+/// A structured postal address: `town_name` and `country` at least, the other parts optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressJson {
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub sub_department: Option<String>,
+    #[serde(default)]
+    pub street_name: Option<String>,
+    #[serde(default)]
+    pub building_number: Option<String>,
+    #[serde(default)]
+    pub building_name: Option<String>,
+    #[serde(default)]
+    pub floor: Option<String>,
+    #[serde(default)]
+    pub post_box: Option<String>,
+    #[serde(default)]
+    pub room: Option<String>,
+    #[serde(default)]
+    pub post_code: Option<String>,
+    #[serde(default)]
+    pub town_name: Option<String>,
+    #[serde(default)]
+    pub town_location_name: Option<String>,
+    #[serde(default)]
+    pub district_name: Option<String>,
+    #[serde(default)]
+    pub country_sub_division: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+impl AddressJson {
+    fn part(&self, part: AddressPart) -> Option<&str> {
+        match part {
+            AddressPart::Department => &self.department,
+            AddressPart::SubDepartment => &self.sub_department,
+            AddressPart::StreetName => &self.street_name,
+            AddressPart::BuildingNumber => &self.building_number,
+            AddressPart::BuildingName => &self.building_name,
+            AddressPart::Floor => &self.floor,
+            AddressPart::PostBox => &self.post_box,
+            AddressPart::Room => &self.room,
+            AddressPart::PostCode => &self.post_code,
+            AddressPart::TownLocationName => &self.town_location_name,
+            AddressPart::DistrictName => &self.district_name,
+            AddressPart::CountrySubDivision => &self.country_sub_division,
+        }
+        .as_deref()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +185,33 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     Ok(trimmed.to_string())
 }
 
+/// What a refusal of a missing town or country says.
+const ADDRESS_MINIMUM: &str =
+    "required: a structured address has at least town_name and country (CBPR+)";
+
+fn address(prefix: &str, json: &AddressJson) -> Result<PostalAddress, FieldError> {
+    let f = |name: &str| format!("{prefix}.address.{name}");
+    let town_name = json
+        .town_name
+        .as_deref()
+        .ok_or_else(|| FieldError::new(f("town_name"), ADDRESS_MINIMUM))?;
+    let town_name = text(&f("town_name"), town_name, TOWN_NAME_CHARS_MAX)?;
+    let country = json
+        .country
+        .as_deref()
+        .ok_or_else(|| FieldError::new(f("country"), ADDRESS_MINIMUM))?;
+    let country = CountryCode::parse(country).map_err(at(&f("country")))?;
+    let mut out = PostalAddress::new(town_name, country);
+    for part in AddressPart::ALL {
+        let value = json
+            .part(part)
+            .map(|v| text(&f(part.json_name()), v, part.chars_max()))
+            .transpose()?;
+        out.set_part(part, value);
+    }
+    Ok(out)
+}
+
 fn party(prefix: &str, json: &PartyJson) -> Result<Party, FieldError> {
     let f = |name: &str| format!("{prefix}.{name}");
     let name = text(&f("name"), &json.name, NAME_CHARS_MAX)?;
@@ -164,6 +247,29 @@ fn party(prefix: &str, json: &PartyJson) -> Result<Party, FieldError> {
                 .transpose()?,
         }
     };
+    let address = json
+        .address
+        .as_ref()
+        .map(|a| address(prefix, a))
+        .transpose()?;
+    let country = json
+        .country
+        .as_deref()
+        .map(|c| CountryCode::parse(c).map_err(at(&f("country"))))
+        .transpose()?;
+    if let (Some(country), Some(address)) = (&country, &address) {
+        if *country != address.country {
+            // One party, two countries: one of them is a mistake, and routing (which reads
+            // `country`) would disagree with what the bank is told (the address).
+            return Err(FieldError::new(
+                f("address.country"),
+                format!(
+                    "{} differs from {prefix}.country {country}",
+                    address.country
+                ),
+            ));
+        }
+    }
     Ok(Party {
         name,
         account,
@@ -172,17 +278,59 @@ fn party(prefix: &str, json: &PartyJson) -> Result<Party, FieldError> {
             .as_ref()
             .map(|agent| Bic::parse(&agent.bic).map_err(at(&f("agent.bic"))))
             .transpose()?,
-        country: json
-            .country
-            .as_deref()
-            .map(|c| CountryCode::parse(c).map_err(at(&f("country"))))
-            .transpose()?,
+        country,
         lei: json
             .lei
             .as_deref()
             .map(|l| Lei::parse(l).map_err(at(&f("lei"))))
             .transpose()?,
+        address,
     })
+}
+
+/// What a settlement routed to a bank (ISO 20022, CBPR+) needs beyond a valid event: a
+/// structured address for both parties, and names and address parts that still fit their
+/// elements once written in the CBPR+ character set (`ß` becomes `ss`). Refused at intake,
+/// with the field, rather than failed at rendering.
+pub fn check_for_bank(settlement: &Settlement) -> Result<(), FieldError> {
+    use crate::rails::bank::to_cbpr_text;
+    let fits = |field: String, value: &str, max: usize| {
+        let chars = to_cbpr_text(value).chars().count();
+        if chars > max {
+            Err(FieldError::new(
+                field,
+                format!(
+                    "{chars} characters once written in the CBPR+ character set; at most {max}"
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    for (prefix, party) in [
+        ("debtor", &settlement.debtor),
+        ("creditor", &settlement.creditor),
+    ] {
+        fits(format!("{prefix}.name"), &party.name, NAME_CHARS_MAX)?;
+        let Some(address) = &party.address else {
+            return Err(FieldError::new(
+                format!("{prefix}.address.town_name"),
+                "required for a payment to a bank: no address given; CBPR+ needs a structured \
+                 address with at least town_name and country",
+            ));
+        };
+        let field = |name: &str| format!("{prefix}.address.{name}");
+        fits(field("town_name"), &address.town_name, TOWN_NAME_CHARS_MAX)?;
+        for part in AddressPart::ALL {
+            if let Some(value) = address.part(part) {
+                fits(field(part.json_name()), value, part.chars_max())?;
+            }
+        }
+    }
+    if let Some(info) = &settlement.remittance_info {
+        fits("remittance_info".into(), info, REMITTANCE_CHARS_MAX)?;
+    }
+    Ok(())
 }
 
 /// Checks an event and builds the canonical settlement. `ledger` is the authenticated sender.
@@ -311,9 +459,13 @@ mod tests {
             "amount": "1234.50",
             "currency": "EUR",
             "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"},
-                       "agent": {"bic": "COBADEFFXXX"}},
+                       "agent": {"bic": "COBADEFFXXX"},
+                       "address": {"street_name": "Friedrichstraße", "building_number": "123",
+                                   "post_code": "10117", "town_name": "Berlin", "country": "DE"}},
             "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"},
-                         "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"},
+                         "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+                         "address": {"street_name": "Rue de Rivoli", "building_number": "10",
+                                     "post_code": "75001", "town_name": "Paris", "country": "FR"}},
             "remittance_info": "Invoice 42",
             "execution_date": "2026-11-25"
         })
@@ -383,6 +535,48 @@ mod tests {
                 "creditor.country",
                 Box::new(|v| v["creditor"]["country"] = json!("ZZ")),
             ),
+            (
+                "creditor.address.town_name",
+                Box::new(|v| {
+                    v["creditor"]["address"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("town_name");
+                }),
+            ),
+            (
+                "debtor.address.country",
+                Box::new(|v| {
+                    v["debtor"]["address"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("country");
+                }),
+            ),
+            (
+                "debtor.address.country",
+                Box::new(|v| v["debtor"]["address"]["country"] = json!("ZZ")),
+            ),
+            (
+                "creditor.address.country",
+                Box::new(|v| v["creditor"]["address"]["country"] = json!("BE")),
+            ),
+            (
+                "creditor.address.post_code",
+                Box::new(|v| v["creditor"]["address"]["post_code"] = json!("12345678901234567")),
+            ),
+            (
+                "creditor.address.street_name",
+                Box::new(|v| v["creditor"]["address"]["street_name"] = json!(" ")),
+            ),
+            (
+                "debtor.address.town_name",
+                Box::new(|v| v["debtor"]["address"]["town_name"] = json!("T".repeat(36))),
+            ),
+            (
+                "creditor.address.floor",
+                Box::new(|v| v["creditor"]["address"]["floor"] = json!(3)),
+            ),
         ];
         for (field, mutate) in cases {
             let err = refuse(mutate);
@@ -390,12 +584,86 @@ mod tests {
         }
         let err = refuse(|v| v["surprise"] = json!(1));
         assert!(err.message.contains("surprise"), "{err}");
+        let err = refuse(|v| v["creditor"]["address"]["town"] = json!("Paris"));
+        assert_eq!(err.field, "creditor.address.town", "{err}");
+        assert!(err.message.contains("town_name"), "{err}");
         let err = refuse(|v| v["debtor"]["account"]["iban"] = json!(5));
         assert_eq!(err.field, "debtor.account.iban", "{err}");
         let err = refuse(|v| {
             v.as_object_mut().unwrap().remove("event_id");
         });
         assert!(err.message.contains("event_id"), "{err}");
+    }
+
+    #[test]
+    fn addresses_are_read_part_by_part() {
+        let mut value = sample();
+        value["creditor"]["address"] = json!({
+            "department": "Accounts", "sub_department": "Payables", "street_name": "Rue de Rivoli",
+            "building_number": "10", "building_name": "Le Louvre", "floor": "3",
+            "post_box": "BP 12", "room": "301", "post_code": "75001", "town_name": " Paris ",
+            "town_location_name": "1er", "district_name": "Louvre",
+            "country_sub_division": "Ile-de-France", "country": "FR"
+        });
+        let s = to_settlement("l1", &parse_json(value).unwrap()).unwrap();
+        let address = s.creditor.address.as_ref().unwrap();
+        assert_eq!(address.town_name, "Paris", "trimmed");
+        assert_eq!(address.country.as_str(), "FR");
+        let parts: Vec<Option<&str>> = AddressPart::ALL
+            .into_iter()
+            .map(|p| address.part(p))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                Some("Accounts"),
+                Some("Payables"),
+                Some("Rue de Rivoli"),
+                Some("10"),
+                Some("Le Louvre"),
+                Some("3"),
+                Some("BP 12"),
+                Some("301"),
+                Some("75001"),
+                Some("1er"),
+                Some("Louvre"),
+                Some("Ile-de-France"),
+            ]
+        );
+        // Routing reads the address's country when the party names none.
+        let mut value = sample();
+        value["creditor"].as_object_mut().unwrap().remove("country");
+        value["creditor"]["account"] = json!({"other": "123"});
+        value["creditor"].as_object_mut().unwrap().remove("agent");
+        let s = to_settlement("l1", &parse_json(value).unwrap()).unwrap();
+        assert_eq!(s.creditor.effective_country().unwrap().as_str(), "FR");
+    }
+
+    #[test]
+    fn a_payment_to_a_bank_needs_both_addresses() {
+        let good = to_settlement("l1", &parse_json(sample()).unwrap()).unwrap();
+        assert_eq!(check_for_bank(&good), Ok(()));
+        // An event without addresses is still a valid event (a wallet payment needs none)...
+        let mut value = sample();
+        value["creditor"].as_object_mut().unwrap().remove("address");
+        let s = to_settlement("l1", &parse_json(value).unwrap()).unwrap();
+        // ...but not one a bank can be sent: the missing field is named.
+        let err = check_for_bank(&s).unwrap_err();
+        assert_eq!(err.field, "creditor.address.town_name", "{err}");
+        let mut value = sample();
+        value["debtor"].as_object_mut().unwrap().remove("address");
+        let s = to_settlement("l1", &parse_json(value).unwrap()).unwrap();
+        assert_eq!(
+            check_for_bank(&s).unwrap_err().field,
+            "debtor.address.town_name"
+        );
+        // A text that fits as given but not once written in the CBPR+ set (ß is ss).
+        let mut value = sample();
+        value["debtor"]["address"]["town_name"] = json!(format!("{}ß", "T".repeat(34)));
+        let s = to_settlement("l1", &parse_json(value).unwrap()).unwrap();
+        let err = check_for_bank(&s).unwrap_err();
+        assert_eq!(err.field, "debtor.address.town_name", "{err}");
+        assert!(err.message.contains("36 characters"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 pub mod event;
 
-use crate::config::Config;
+use crate::config::{Config, RailKind};
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails;
 use crate::routing;
@@ -225,6 +225,19 @@ async fn accept_one(
         Ok(s) => s,
         Err(e) => return Ok(EventResult::invalid(event_id, e)),
     };
+    let route = routing::route(config, &settlement);
+    if route.as_ref().is_some_and(|r| r.rail == RailKind::Iso20022) {
+        if let Err(e) = event::check_for_bank(&settlement) {
+            // A key stored before this rule (the same event posted again) still answers
+            // with its current state, or as a conflict; only a new one is refused.
+            if settlements::find_by_event(tx, ledger, &settlement.event_id)
+                .await?
+                .is_none()
+            {
+                return Ok(EventResult::invalid(event_id, e));
+            }
+        }
+    }
     match settlements::insert_received(tx, &settlement, &hash, "intake", Some(inbound_id)).await? {
         Inserted::Existing {
             id,
@@ -250,7 +263,7 @@ async fn accept_one(
             })
         }
         Inserted::Created => {
-            let state = route_and_submit(tx, config, &settlement).await?;
+            let state = route_and_submit(tx, config, &settlement, route).await?;
             tracing::info!(
                 settlement = %settlement.id,
                 ledger,
@@ -279,14 +292,16 @@ fn account_text(account: &crate::domain::Account) -> &str {
     }
 }
 
-/// Routes a received settlement and, if it has a route, renders its message and queues it.
+/// Records a received settlement's `route` and, if it has one, renders its message and
+/// queues it.
 async fn route_and_submit(
     tx: &mut crate::store::Tx,
     config: &Config,
     settlement: &crate::domain::Settlement,
+    route: Option<routing::Route>,
 ) -> Result<SettlementState, StoreError> {
     let id = &settlement.id;
-    let Some(route) = routing::route(config, settlement) else {
+    let Some(route) = route else {
         let reason = routing::explain_unroutable(settlement);
         move_to(
             tx,

@@ -177,8 +177,10 @@ pub fn event_json(event_id: &str, amount: &str, remittance: &str) -> serde_json:
         "occurred_at": "2026-11-25T12:00:00Z",
         "amount": amount,
         "currency": "EUR",
-        "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}},
-        "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"},
+        "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"},
+                   "address": {"street_name": "Friedrichstraße", "building_number": "123", "post_code": "10117", "town_name": "Berlin", "country": "DE"}},
+        "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+                     "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}},
         "remittance_info": remittance
     })
 }

@@ -9,6 +9,11 @@
 //! |---|---|
 //! | `CBPR.UETR.PRESENT` | pacs.008 / pacs.009 transactions carry a UETR (lower-case v4 by type) |
 //! | `CBPR.TX.ONE` | a pacs.008 / pacs.009 holds exactly one transaction |
+//! | `CBPR.TX.AGENTS` | each pacs.008 / pacs.009 transaction carries `InstgAgt` and `InstdAgt` (optional in the schema, mandatory in CBPR+) |
+//! | `CBPR.TX.INTRBKSTTLMDT` | each pacs.008 / pacs.009 transaction carries `IntrBkSttlmDt` (likewise) |
+//! | `CBPR.GRPHDR.AGENTS` | no `InstgAgt` / `InstdAgt` in the group header of a pacs.008, pacs.009, pacs.004, pacs.002 or pacs.028: CBPR+ carries them in the transaction |
+//! | `CBPR.GRPHDR.ELEMENTS` | a pacs.008 / pacs.009 group header holds `MsgId`, `CreDtTm`, `NbOfTxs` and `SttlmInf` only (no `BtchBookg`, `CtrlSum`, `TtlIntrBkSttlmAmt`, `IntrBkSttlmDt`, `PmtTpInf`) |
+//! | `CBPR.PSTLADR.TWN_CTRY` | every postal address (structured or hybrid) has `TwnNm` and `Ctry`; an address of `AdrLine`s alone is no longer accepted (CBPR+ November 2026) |
 //! | `CBPR.INSTRID.FORMAT` | `InstrId` (and `OrgnlInstrId`) ≤ 16 characters, no leading or trailing `/`, no `//` |
 //! | `CBPR.STTLM_MTD` | settlement method INDA, INGA or COVE (pacs.009: INDA or INGA; COVE only for a pacs.008) |
 //! | `CBPR.CHRG_BR.CODE` | charge bearer DEBT, CRED or SHAR (not SLEV) |
@@ -19,7 +24,7 @@
 //! | `CBPR.DATETIME.OFFSET` | every date-time carries a time-zone offset (`Z` or `±hh:mm`) |
 //! | `CBPR.BAH.PRESENT` | a business message has an AppHdr |
 //! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC |
-//! | `CBPR.BAH.BIZSVC` | `BizSvc` present and a `swift.cbprplus.` service |
+//! | `CBPR.BAH.BIZSVC` | `BizSvc` present and the current CBPR+ service of the message family ([`business_services`]) |
 //! | `CBPR.BAH.MSGDEFIDR` | `MsgDefIdr` = the Document's message definition |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
@@ -64,11 +69,32 @@ pub const RULES: &[&str] = &[
     "CBPR.CHRG_BR.CODE",
     "CBPR.CHRG_BR.CRED",
     "CBPR.DATETIME.OFFSET",
+    "CBPR.GRPHDR.AGENTS",
+    "CBPR.GRPHDR.ELEMENTS",
     "CBPR.INSTRID.FORMAT",
+    "CBPR.PSTLADR.TWN_CTRY",
     "CBPR.STTLM_MTD",
+    "CBPR.TX.AGENTS",
+    "CBPR.TX.INTRBKSTTLMDT",
     "CBPR.TX.ONE",
     "CBPR.UETR.PRESENT",
 ];
+
+/// The CBPR+ business services (`AppHdr/BizSvc`) of the current release, per message family.
+///
+/// The SR2025 usage guidelines name `swift.cbprplus.03` for pacs.008, pacs.009, pacs.002,
+/// pacs.004, camt.052, camt.054 and pain.001; their variants have their own: STP pacs.008
+/// `swift.cbprplus.stp.03`, cover pacs.009 (one with `UndrlygCstmrCdtTrf`)
+/// `swift.cbprplus.cov.03`, advice pacs.009 `swift.cbprplus.adv.03`. Every other family the
+/// crate models takes `swift.cbprplus.03` too.
+pub fn business_services(doc: &Document) -> &'static [&'static str] {
+    match doc {
+        Document::Pacs008(_) => &["swift.cbprplus.03", "swift.cbprplus.stp.03"],
+        Document::Pacs009(m) if m.is_cover() => &["swift.cbprplus.cov.03"],
+        Document::Pacs009(_) => &["swift.cbprplus.03", "swift.cbprplus.adv.03"],
+        _ => &["swift.cbprplus.03"],
+    }
+}
 
 /// JSON in: the shape written; `rule` must be one of [`RULES`].
 impl<'de> serde::Deserialize<'de> for Finding {
@@ -142,6 +168,9 @@ fn root_path(doc: &Document) -> String {
     let root = match doc {
         Document::Pacs008(_) => crate::pacs008::ROOT,
         Document::Pacs009(_) => crate::pacs009::ROOT,
+        Document::Pacs004(_) => crate::pacs004::ROOT,
+        Document::Pacs002(_) => crate::pacs002::ROOT,
+        Document::Pacs028(_) => crate::pacs028::ROOT,
         _ => "",
     };
     format!("/Document/{root}")
@@ -164,6 +193,7 @@ fn document_rules(f: &mut Findings, doc: &Document) {
         Document::Pacs008(m) => {
             one_transaction(f, &root, m.cdt_trf_tx_inf.len());
             settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, true);
+            group_header(f, &root, &m.grp_hdr);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
                 payment_id(
@@ -171,6 +201,12 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     &tx_path,
                     tx.pmt_id.uetr.is_some(),
                     tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
+                );
+                transaction_musts(
+                    f,
+                    &tx_path,
+                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+                    tx.intr_bk_sttlm_dt.is_some(),
                 );
                 charges(
                     f,
@@ -184,6 +220,7 @@ fn document_rules(f: &mut Findings, doc: &Document) {
         Document::Pacs009(m) => {
             one_transaction(f, &root, m.cdt_trf_tx_inf.len());
             settlement_method(f, &root, m.grp_hdr.sttlm_inf.sttlm_mtd, false);
+            group_header(f, &root, &m.grp_hdr);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
                 payment_id(
@@ -192,9 +229,88 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     tx.pmt_id.uetr.is_some(),
                     tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
                 );
+                transaction_musts(
+                    f,
+                    &tx_path,
+                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+                    tx.intr_bk_sttlm_dt.is_some(),
+                );
             }
         }
+        Document::Pacs004(m) => group_agents(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+        ),
+        Document::Pacs002(m) => group_agents(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+        ),
+        Document::Pacs028(m) => group_agents(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+        ),
         _ => {}
+    }
+}
+
+const AGENT_TAGS: [&str; 2] = ["InstgAgt", "InstdAgt"];
+
+/// CBPR.GRPHDR.AGENTS: CBPR+ carries the instructing and instructed agents in each
+/// transaction, never in the group header.
+fn group_agents(f: &mut Findings, root: &str, present: [bool; 2]) {
+    for (tag, present) in AGENT_TAGS.into_iter().zip(present) {
+        if present {
+            f.add(
+                format!("{root}/GrpHdr/{tag}"),
+                "CBPR.GRPHDR.AGENTS",
+                format!("{tag} belongs in the transaction under CBPR+, not in the group header"),
+            );
+        }
+    }
+}
+
+/// The pacs.008 / pacs.009 group header: CBPR+ keeps MsgId, CreDtTm, NbOfTxs and SttlmInf.
+fn group_header(f: &mut Findings, root: &str, h: &crate::pacs008::GroupHeader) {
+    group_agents(f, root, [h.instg_agt.is_some(), h.instd_agt.is_some()]);
+    let extras = [
+        ("BtchBookg", h.btch_bookg.is_some()),
+        ("CtrlSum", h.ctrl_sum.is_some()),
+        ("TtlIntrBkSttlmAmt", h.ttl_intr_bk_sttlm_amt.is_some()),
+        ("IntrBkSttlmDt", h.intr_bk_sttlm_dt.is_some()),
+        ("PmtTpInf", h.pmt_tp_inf.is_some()),
+    ];
+    for (tag, _) in extras.into_iter().filter(|(_, present)| *present) {
+        f.add(
+            format!("{root}/GrpHdr/{tag}"),
+            "CBPR.GRPHDR.ELEMENTS",
+            format!(
+                "{tag} is not in a CBPR+ group header (MsgId, CreDtTm, NbOfTxs, SttlmInf only)"
+            ),
+        );
+    }
+}
+
+/// What a CBPR+ pacs.008 / pacs.009 transaction must carry though the schema makes it
+/// optional: both agents and the interbank settlement date.
+fn transaction_musts(f: &mut Findings, tx_path: &str, agents: [bool; 2], has_date: bool) {
+    for (tag, present) in AGENT_TAGS.into_iter().zip(agents) {
+        if !present {
+            f.add(
+                format!("{tx_path}/{tag}"),
+                "CBPR.TX.AGENTS",
+                format!("{tag} is mandatory in a CBPR+ transaction"),
+            );
+        }
+    }
+    if !has_date {
+        f.add(
+            format!("{tx_path}/IntrBkSttlmDt"),
+            "CBPR.TX.INTRBKSTTLMDT",
+            "IntrBkSttlmDt is mandatory in a CBPR+ transaction",
+        );
     }
 }
 
@@ -290,40 +406,43 @@ fn charges(
     }
 }
 
-/// The instructing and instructed agents' BICs: group header first, then the transaction.
+/// The instructing and instructed agents: the group header's (where a message outside CBPR+
+/// puts them), else the first transaction's.
 fn agents(doc: &Document) -> (Option<&Agent>, Option<&Agent>) {
-    match doc {
-        Document::Pacs008(m) => {
-            let tx = m.cdt_trf_tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs009(m) => {
-            let tx = m.cdt_trf_tx_inf.first();
-            (
-                m.grp_hdr
-                    .instg_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instg_agt.as_ref())),
-                m.grp_hdr
-                    .instd_agt
-                    .as_ref()
-                    .or(tx.and_then(|t| t.instd_agt.as_ref())),
-            )
-        }
-        Document::Pacs002(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
-        Document::Pacs028(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
-        Document::Pacs004(m) => (m.grp_hdr.instg_agt.as_ref(), m.grp_hdr.instd_agt.as_ref()),
-        _ => (None, None),
+    fn pair<'a>(instg: &'a Option<Agent>, instd: &'a Option<Agent>) -> [Option<&'a Agent>; 2] {
+        [instg.as_ref(), instd.as_ref()]
     }
+    let (group, tx) = match doc {
+        Document::Pacs008(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.cdt_trf_tx_inf
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs009(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.cdt_trf_tx_inf
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs002(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf_and_sts
+                .first()
+                .map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs028(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        Document::Pacs004(m) => (
+            pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
+            m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
+        ),
+        _ => return (None, None),
+    };
+    let pick = |i: usize| group[i].or(tx.and_then(|t| t[i]));
+    (pick(0), pick(1))
 }
 
 /// BIC equality ignoring the default branch code (`BANKDEFF` = `BANKDEFFXXX`).
@@ -339,16 +458,22 @@ fn same_bic(a: &str, b: &str) -> bool {
 }
 
 fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
+    let services = business_services(doc);
     match &hdr.biz_svc {
         None => f.add(
             "/AppHdr/BizSvc",
             "CBPR.BAH.BIZSVC",
-            "BizSvc is required (e.g. swift.cbprplus.02)",
+            format!("BizSvc is required ({})", services.join(" or ")),
         ),
-        Some(s) if !s.as_str().starts_with("swift.cbprplus.") => f.add(
+        Some(s) if !services.contains(&s.as_str()) => f.add(
             "/AppHdr/BizSvc",
             "CBPR.BAH.BIZSVC",
-            format!("{:?} is not a swift.cbprplus service", s.as_str()),
+            format!(
+                "{:?} is not the current CBPR+ service of a {}; expected {}",
+                s.as_str(),
+                family(doc),
+                services.join(" or ")
+            ),
         ),
         Some(_) => {}
     }
@@ -402,6 +527,12 @@ fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
             ),
         }
     }
+}
+
+/// The message family (`pacs.008`) of a document, for messages.
+fn family(doc: &Document) -> &str {
+    let id = doc.msg_def_idr();
+    id.get(..8).unwrap_or(id)
 }
 
 /// Identifier-like elements: SWIFT x set only.
@@ -518,6 +649,9 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     }
     let mut children = tree.children(id).peekable();
     if children.peek().is_some() {
+        if name == "PstlAdr" {
+            postal_address(f, tree, id);
+        }
         for c in children {
             walk(f, tree, c);
         }
@@ -613,6 +747,26 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
                 );
             }
         }
+    }
+}
+
+/// CBPR.PSTLADR.TWN_CTRY: a structured or hybrid address has at least a town and a country;
+/// one of address lines alone is no longer accepted (CBPR+, November 2026).
+fn postal_address(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let has = |tag: &str| tree.children(id).any(|c| tree.node(c).name == tag);
+    let missing: Vec<&str> = ["TwnNm", "Ctry"]
+        .into_iter()
+        .filter(|tag| !has(tag))
+        .collect();
+    if !missing.is_empty() {
+        f.add(
+            tree.path(id),
+            "CBPR.PSTLADR.TWN_CTRY",
+            format!(
+                "no {}; a CBPR+ postal address is structured (or hybrid) with at least TwnNm and Ctry",
+                missing.join(" and ")
+            ),
+        );
     }
 }
 

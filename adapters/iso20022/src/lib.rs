@@ -31,13 +31,13 @@
 //! let uetr = Uetr::new("8a562c67-ca16-48ba-b074-65581be6f001")?;
 //! let now = IsoDateTime::new("2026-11-25T10:15:00+01:00")?;
 //!
-//! let mut grp_hdr = GroupHeader::new(
+//! // CBPR+: the group header holds MsgId, CreDtTm, NbOfTxs and SttlmInf; the agents go in
+//! // the transaction.
+//! let grp_hdr = GroupHeader::new(
 //!     Max35Text::new("MSG-0001")?,
 //!     now.clone(),
 //!     SettlementInstruction::method(SettlementMethod::Inda),
 //! );
-//! grp_hdr.instg_agt = Some(Agent::bic(instg.clone()));
-//! grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
 //!
 //! let mut dbtr = Party::named(Max140Text::new("Acme Corp")?);
 //! dbtr.pstl_adr = Some(Box::new(PostalAddress::town_country(Max35Text::new("Berlin")?, CountryCode::new("DE")?)));
@@ -58,6 +58,8 @@
 //!     Party::named(Max140Text::new("Widget Inc")?),
 //! );
 //! tx.intr_bk_sttlm_dt = Some(IsoDate::new("2026-11-25")?);
+//! tx.instg_agt = Some(Agent::bic(instg.clone()));
+//! tx.instd_agt = Some(Agent::bic(instd.clone()));
 //! tx.dbtr_acct = Some(CashAccount::iban(Iban::new("DE89370400440532013000")?));
 //! tx.cdtr_acct = Some(CashAccount::other(Max34Text::new("123456789")?, None));
 //! tx.rmt_inf = Some(RemittanceInfo::unstructured(Max140Text::new("Invoice 42")?));
@@ -69,7 +71,7 @@
 //!     Max35Text::new(pacs008::MSG_DEF_IDR)?,
 //!     now,
 //! );
-//! hdr.biz_svc = Some(Max35Text::new("swift.cbprplus.02")?);
+//! hdr.biz_svc = Some(Max35Text::new("swift.cbprplus.03")?);
 //!
 //! let msg = BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx));
 //! let xml = msg.render();

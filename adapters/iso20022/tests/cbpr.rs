@@ -16,15 +16,15 @@ fn t35(s: &str) -> Max35Text {
     Max35Text::new(s).unwrap()
 }
 
+/// A CBPR+ pacs.008 that breaks no rule: agents and settlement date in the transaction, the
+/// current business service, a structured debtor address.
 fn clean() -> BusinessMessage {
     let now = IsoDateTime::new("2026-11-25T10:00:00+01:00").unwrap();
-    let mut h = GroupHeader::new(
+    let h = GroupHeader::new(
         t35("MSG-1"),
         now.clone(),
         SettlementInstruction::method(SettlementMethod::Inda),
     );
-    h.instg_agt = Some(Agent::bic(bic("BANKDEFFXXX")));
-    h.instd_agt = Some(Agent::bic(bic("BANKUS33")));
     let mut dbtr = Party::named(Max140Text::new("Acme GmbH").unwrap());
     dbtr.pstl_adr = Some(Box::new(PostalAddress::town_country(
         t35("Berlin"),
@@ -48,6 +48,9 @@ fn clean() -> BusinessMessage {
     tx.dbtr_acct = Some(CashAccount::iban(
         Iban::new("DE89370400440532013000").unwrap(),
     ));
+    tx.intr_bk_sttlm_dt = Some(IsoDate::new("2026-11-25").unwrap());
+    tx.instg_agt = Some(Agent::bic(bic("BANKDEFFXXX")));
+    tx.instd_agt = Some(Agent::bic(bic("BANKUS33")));
     let mut hdr = AppHdr::new(
         HeaderParty::bic(bic("BANKDEFF")),
         HeaderParty::bic(bic("BANKUS33XXX")),
@@ -55,7 +58,7 @@ fn clean() -> BusinessMessage {
         t35("pacs.008.001.08"),
         now,
     );
-    hdr.biz_svc = Some(t35("swift.cbprplus.02"));
+    hdr.biz_svc = Some(t35("swift.cbprplus.03"));
     BusinessMessage::new(hdr, Pacs008::new(h, tx))
 }
 
@@ -227,4 +230,180 @@ fn identifier_checks() {
         let hrk = iso4217::lookup_any("HRK").unwrap();
         pacs008(m).cdt_trf_tx_inf[0].intr_bk_sttlm_amt = Amount::from_minor(100, hrk).unwrap();
     });
+}
+
+#[test]
+fn business_service_is_the_current_one_of_the_family() {
+    // Any swift.cbprplus.* used to pass; only the current release's values do now.
+    for old in [
+        "swift.cbprplus.99",
+        "swift.cbprplus.02",
+        "swift.cbprplus.cov.03",
+    ] {
+        expect_one("CBPR.BAH.BIZSVC", "/AppHdr/BizSvc", |m| {
+            m.app_hdr.as_mut().unwrap().biz_svc = Some(t35(old));
+        });
+    }
+    for current in ["swift.cbprplus.03", "swift.cbprplus.stp.03"] {
+        let mut m = clean();
+        m.app_hdr.as_mut().unwrap().biz_svc = Some(t35(current));
+        assert!(validate(&m).is_empty(), "{current}");
+    }
+    // Per family: a cover pacs.009 (with the customer transfer it covers) has its own.
+    let cover = iso20022::samples::pacs009(1);
+    let services = iso20022::cbpr::business_services(&cover.clone().into());
+    if cover.is_cover() {
+        assert_eq!(services, ["swift.cbprplus.cov.03"]);
+    } else {
+        assert_eq!(services, ["swift.cbprplus.03", "swift.cbprplus.adv.03"]);
+    }
+    let status = iso20022::pacs002::Pacs002::new(iso20022::pacs002::GroupHeader::new(
+        t35("STS-1"),
+        IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
+    ));
+    assert_eq!(
+        iso20022::cbpr::business_services(&status.into()),
+        ["swift.cbprplus.03"]
+    );
+}
+
+#[test]
+fn agents_belong_in_the_transaction_not_the_group_header() {
+    const GRP: &str = "/Document/FIToFICstmrCdtTrf/GrpHdr";
+    expect_one("CBPR.GRPHDR.AGENTS", &format!("{GRP}/InstgAgt"), |m| {
+        pacs008(m).grp_hdr.instg_agt = Some(Agent::bic(bic("BANKDEFFXXX")));
+    });
+    expect_one("CBPR.GRPHDR.AGENTS", &format!("{GRP}/InstdAgt"), |m| {
+        pacs008(m).grp_hdr.instd_agt = Some(Agent::bic(bic("BANKUS33")));
+    });
+    // What the gateway rendered before: both agents in the group header, none in the
+    // transaction.
+    let mut m = clean();
+    let p = pacs008(&mut m);
+    p.grp_hdr.instg_agt = p.cdt_trf_tx_inf[0].instg_agt.take();
+    p.grp_hdr.instd_agt = p.cdt_trf_tx_inf[0].instd_agt.take();
+    let mut found: Vec<(&str, String)> = validate(&m)
+        .iter()
+        .map(|f| (f.rule, f.path.clone()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("CBPR.GRPHDR.AGENTS", format!("{GRP}/InstdAgt")),
+            ("CBPR.GRPHDR.AGENTS", format!("{GRP}/InstgAgt")),
+            ("CBPR.TX.AGENTS", format!("{TX}/InstdAgt")),
+            ("CBPR.TX.AGENTS", format!("{TX}/InstgAgt")),
+        ]
+    );
+    // The same for a pacs.009.
+    let mut p009 = iso20022::samples::pacs009(1);
+    p009.grp_hdr.instg_agt = Some(Agent::bic(bic("BANKDEFFXXX")));
+    let findings = validate_document(&p009.into());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "CBPR.GRPHDR.AGENTS"
+                && f.path == "/Document/FICdtTrf/GrpHdr/InstgAgt"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn the_group_header_holds_four_elements_only() {
+    expect_one(
+        "CBPR.GRPHDR.ELEMENTS",
+        "/Document/FIToFICstmrCdtTrf/GrpHdr/IntrBkSttlmDt",
+        |m| {
+            pacs008(m).grp_hdr.intr_bk_sttlm_dt = Some(IsoDate::new("2026-11-25").unwrap());
+        },
+    );
+}
+
+#[test]
+fn transaction_agents_and_settlement_date_are_mandatory() {
+    expect_one("CBPR.TX.AGENTS", &format!("{TX}/InstgAgt"), |m| {
+        pacs008(m).cdt_trf_tx_inf[0].instg_agt = None;
+    });
+    expect_one("CBPR.TX.AGENTS", &format!("{TX}/InstdAgt"), |m| {
+        pacs008(m).cdt_trf_tx_inf[0].instd_agt = None;
+    });
+    expect_one(
+        "CBPR.TX.INTRBKSTTLMDT",
+        &format!("{TX}/IntrBkSttlmDt"),
+        |m| {
+            pacs008(m).cdt_trf_tx_inf[0].intr_bk_sttlm_dt = None;
+        },
+    );
+}
+
+#[test]
+fn postal_addresses_have_town_and_country() {
+    // What the gateway rendered before: a country alone.
+    expect_one(
+        "CBPR.PSTLADR.TWN_CTRY",
+        &format!("{TX}/Dbtr/PstlAdr"),
+        |m| {
+            let a = pacs008(m).cdt_trf_tx_inf[0].dbtr.pstl_adr.as_mut().unwrap();
+            a.twn_nm = None;
+        },
+    );
+    // Address lines alone (unstructured) are no longer accepted either.
+    expect_one(
+        "CBPR.PSTLADR.TWN_CTRY",
+        &format!("{TX}/Cdtr/PstlAdr"),
+        |m| {
+            let mut a = PostalAddress::default();
+            a.adr_line
+                .push(Max70Text::new("1 Main Street, Springfield").unwrap());
+            pacs008(m).cdt_trf_tx_inf[0].cdtr.pstl_adr = Some(Box::new(a));
+        },
+    );
+    // Hybrid: lines next to a town and a country are fine.
+    let mut m = clean();
+    let a = pacs008(&mut m).cdt_trf_tx_inf[0]
+        .dbtr
+        .pstl_adr
+        .as_mut()
+        .unwrap();
+    a.adr_line.push(Max70Text::new("Building 7").unwrap());
+    assert!(validate(&m).is_empty());
+}
+
+#[test]
+fn status_messages_carry_their_agents_in_the_transaction() {
+    use iso20022::pacs002::{GroupHeader as StatusHeader, Pacs002, TransactionStatusInfo};
+    let mut report = Pacs002::new(StatusHeader::new(
+        t35("STS-1"),
+        IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
+    ));
+    let mut tx = TransactionStatusInfo::new(t35("E2E-1"), None, TransactionStatus::Acsc);
+    tx.instg_agt = Some(Agent::bic(bic("BANKUS33")));
+    tx.instd_agt = Some(Agent::bic(bic("BANKDEFF")));
+    report.tx_inf_and_sts.push(tx);
+    let mut hdr = AppHdr::new(
+        HeaderParty::bic(bic("BANKUS33")),
+        HeaderParty::bic(bic("BANKDEFF")),
+        t35("STS-1"),
+        t35("pacs.002.001.10"),
+        IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
+    );
+    hdr.biz_svc = Some(t35("swift.cbprplus.03"));
+    let m = BusinessMessage::new(hdr.clone(), report.clone());
+    assert!(validate(&m).is_empty(), "{:#?}", validate(&m));
+    // The header is checked against the transaction's agents.
+    let mut wrong = hdr;
+    wrong.fr = HeaderParty::bic(bic("OTHRGB2L"));
+    let findings = validate(&BusinessMessage::new(wrong, report.clone()));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "CBPR.BAH.FR");
+    // Agents in the group header are flagged.
+    report.grp_hdr.instg_agt = Some(Agent::bic(bic("BANKUS33")));
+    let findings = validate_document(&report.into());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "CBPR.GRPHDR.AGENTS");
+    assert_eq!(
+        findings[0].path,
+        "/Document/FIToFIPmtStsRpt/GrpHdr/InstgAgt"
+    );
 }

@@ -32,10 +32,34 @@ async fn accept_answers_acsc_referencing_the_original() {
     let tx = &pacs002.tx_inf_and_sts[0];
     assert_eq!(tx.orgnl_instr_id.as_ref().unwrap().as_str(), ids.instr_id);
     assert_eq!(tx.orgnl_tx_id.as_ref().unwrap().as_str(), ids.tx_id);
+    // CBPR+: the status is at transaction level, naming the original group, with the agents
+    // (this bank instructing, the sender instructed); the group header holds MsgId and
+    // CreDtTm only, and CreDtTm has seconds and an offset, no fraction.
+    assert!(pacs002.orgnl_grp_inf_and_sts.is_empty());
+    let group = tx.orgnl_grp_inf.as_ref().unwrap();
+    assert_eq!(group.orgnl_msg_id.as_str(), ids.msg_id);
+    assert_eq!(group.orgnl_msg_nm_id.as_str(), "pacs.008.001.08");
+    assert!(group.orgnl_cre_dt_tm.is_some());
+    let bic = |agent: &Option<iso20022::common::Agent>| {
+        agent
+            .as_ref()
+            .and_then(|a| a.bicfi())
+            .map(|b| b.as_str().to_string())
+    };
+    assert_eq!(bic(&tx.instg_agt).as_deref(), Some(bank.bic()));
+    assert_eq!(bic(&tx.instd_agt).as_deref(), Some(GATEWAY_BIC));
+    assert!(pacs002.grp_hdr.instg_agt.is_none() && pacs002.grp_hdr.instd_agt.is_none());
+    let created = pacs002.grp_hdr.cre_dt_tm.as_str();
     assert_eq!(
-        pacs002.orgnl_grp_inf_and_sts[0].orgnl_msg_nm_id.as_str(),
-        "pacs.008.001.08"
+        created.len(),
+        "2026-11-25T12:00:00+00:00".len(),
+        "{created}"
     );
+    assert!(
+        created.ends_with("+00:00") && !created.contains('.'),
+        "{created}"
+    );
+    assert!(iso20022::cbpr::validate(&report.message).is_empty());
     // The answer's header goes from the bank back to the sender.
     let header = report.message.app_hdr.as_ref().unwrap();
     assert_eq!(header.fr.bicfi().unwrap().as_str(), bank.bic());

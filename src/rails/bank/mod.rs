@@ -9,7 +9,7 @@ pub mod jobs;
 
 use super::RailError;
 use crate::config::BankConfig;
-use crate::domain::{Account, Bic, Party, Settlement, Uetr};
+use crate::domain::{Account, AddressPart, Bic, Party, PostalAddress, Settlement, Uetr};
 use crate::store::messages::Outbound;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,14 +94,14 @@ fn render(
     now: time::OffsetDateTime,
 ) -> Result<String, RailError> {
     use iso20022::common::{
-        Agent, CashAccount, CodeOrProprietary, Party as MxParty, PostalAddress, RemittanceInfo,
+        Agent, CashAccount, CodeOrProprietary, Party as MxParty, RemittanceInfo,
         SettlementInstruction,
     };
     use iso20022::head::{AppHdr, HeaderParty};
     use iso20022::pacs008::{self, CreditTransfer, GroupHeader, Pacs008, PaymentId};
     use iso20022::types::{
-        Bic as MxBic, ChargeBearer, CountryCode, Iban, IsoDate, IsoDateTime, Lei, Max140Text,
-        Max34Text, Max35Text, SettlementMethod,
+        Bic as MxBic, ChargeBearer, Iban, IsoDate, IsoDateTime, Lei, Max140Text, Max34Text,
+        Max35Text, SettlementMethod,
     };
     use iso20022::BusinessMessage;
 
@@ -130,23 +130,26 @@ fn render(
     let instg = bic("our BIC", our_bic)?;
     let instd = bic("bank BIC", &bank.bic)?;
 
-    let mut grp_hdr = GroupHeader::new(
+    // CBPR+: the group header holds MsgId, CreDtTm, NbOfTxs and SttlmInf only; the agents
+    // travel in the transaction.
+    let grp_hdr = GroupHeader::new(
         text35("MsgId", &ids.msg_id)?,
         cre_dt_tm.clone(),
         SettlementInstruction::method(method),
     );
-    grp_hdr.instg_agt = Some(Agent::bic(instg.clone()));
-    grp_hdr.instd_agt = Some(Agent::bic(instd.clone()));
 
     let party = |what: &str, p: &Party| -> Result<MxParty, RailError> {
         let name = Max140Text::new(to_cbpr_text(&p.name)).map_err(|e| bad(what, &e))?;
         let mut out = MxParty::named(name);
-        if let Some(country) = p.effective_country() {
-            let ctry = CountryCode::new(country.as_str()).map_err(|e| bad(what, &e))?;
-            let mut address = PostalAddress::default();
-            address.ctry = Some(ctry);
-            out.pstl_adr = Some(Box::new(address));
-        }
+        let address = p.address.as_ref().ok_or_else(|| {
+            RailError::Render(format!(
+                "{what}: no postal address; CBPR+ needs a structured one with town and country"
+            ))
+        })?;
+        out.pstl_adr =
+            Some(Box::new(postal_address(address).map_err(|e| {
+                bad(&format!("{what}/PstlAdr/{}", e.0), &e.1)
+            })?));
         if let Some(lei) = &p.lei {
             out.set_lei(Lei::new(lei.as_str()).map_err(|e| bad(what, &e))?);
         }
@@ -204,6 +207,8 @@ fn render(
         now.date().format(&format).unwrap_or_default()
     });
     tx.intr_bk_sttlm_dt = Some(IsoDate::new(date.as_str()).map_err(|e| bad("IntrBkSttlmDt", &e))?);
+    tx.instg_agt = Some(Agent::bic(instg.clone()));
+    tx.instd_agt = Some(Agent::bic(instd.clone()));
     tx.dbtr_acct = Some(account("DbtrAcct", &settlement.debtor.account)?);
     tx.cdtr_acct = Some(account("CdtrAcct", &settlement.creditor.account)?);
     if let Some(info) = &settlement.remittance_info {
@@ -614,6 +619,49 @@ pub fn to_cbpr_text(text: &str) -> String {
         }
     }
     out
+}
+
+/// A structured address as `PostalAddress24`, its texts in the CBPR+ character set. An error
+/// names the element and says why.
+fn postal_address(
+    address: &PostalAddress,
+) -> Result<iso20022::common::PostalAddress, (&'static str, String)> {
+    use iso20022::types::{CountryCode, Max16Text, Max35Text, Max70Text};
+    fn text<T, E: std::fmt::Display>(
+        tag: &'static str,
+        value: Option<&str>,
+        new: impl Fn(String) -> Result<T, E>,
+    ) -> Result<Option<T>, (&'static str, String)> {
+        value
+            .map(|v| new(to_cbpr_text(v)).map_err(|e| (tag, e.to_string())))
+            .transpose()
+    }
+    let part = |p: AddressPart| address.part(p);
+    let mut out = iso20022::common::PostalAddress::town_country(
+        Max35Text::new(to_cbpr_text(&address.town_name)).map_err(|e| ("TwnNm", e.to_string()))?,
+        CountryCode::new(address.country.as_str()).map_err(|e| ("Ctry", e.to_string()))?,
+    );
+    out.dept = text("Dept", part(AddressPart::Department), Max70Text::new)?;
+    out.sub_dept = text("SubDept", part(AddressPart::SubDepartment), Max70Text::new)?;
+    out.strt_nm = text("StrtNm", part(AddressPart::StreetName), Max70Text::new)?;
+    out.bldg_nb = text("BldgNb", part(AddressPart::BuildingNumber), Max16Text::new)?;
+    out.bldg_nm = text("BldgNm", part(AddressPart::BuildingName), Max35Text::new)?;
+    out.flr = text("Flr", part(AddressPart::Floor), Max70Text::new)?;
+    out.pst_bx = text("PstBx", part(AddressPart::PostBox), Max16Text::new)?;
+    out.room = text("Room", part(AddressPart::Room), Max70Text::new)?;
+    out.pst_cd = text("PstCd", part(AddressPart::PostCode), Max16Text::new)?;
+    out.twn_lctn_nm = text(
+        "TwnLctnNm",
+        part(AddressPart::TownLocationName),
+        Max35Text::new,
+    )?;
+    out.dstrct_nm = text("DstrctNm", part(AddressPart::DistrictName), Max35Text::new)?;
+    out.ctry_sub_dvsn = text(
+        "CtrySubDvsn",
+        part(AddressPart::CountrySubDivision),
+        Max35Text::new,
+    )?;
+    Ok(out)
 }
 
 /// The name a party's account gets on the wire (used by the XML mapping).

@@ -1,9 +1,9 @@
 //! The bank's ISO 20022 side: reading the pacs.008 envelope it receives and writing the
 //! pacs.002 envelope it answers with, both through the `iso20022` crate.
 
-use iso20022::common::StatusReason;
+use iso20022::common::{Agent, OriginalGroupInfo, StatusReason};
 use iso20022::head::{AppHdr, HeaderParty, RelatedHeader};
-use iso20022::pacs002::{self, OriginalGroupStatus, Pacs002, TransactionStatusInfo};
+use iso20022::pacs002::{self, Pacs002, TransactionStatusInfo};
 use iso20022::types::{Bic, IsoDateTime, Max35Text, TransactionStatus, Uetr};
 use iso20022::{BusinessMessage, Limits, ParseOptions};
 
@@ -16,6 +16,10 @@ pub(crate) struct Incoming {
     pub app_hdr: AppHdr,
     /// GrpHdr/MsgId.
     pub msg_id: Max35Text,
+    /// GrpHdr/CreDtTm.
+    pub cre_dt_tm: IsoDateTime,
+    /// The sender's BIC: the transaction's instructing agent, else the header's From.
+    pub sender_bic: Option<Bic>,
     pub instr_id: Option<Max35Text>,
     pub end_to_end_id: Max35Text,
     pub tx_id: Option<Max35Text>,
@@ -69,8 +73,16 @@ pub(crate) fn parse_request(xml: &str, message_bytes_max: usize) -> Result<Incom
                 .collect()
         })
         .unwrap_or_default();
+    let sender_bic = tx
+        .instg_agt
+        .as_ref()
+        .and_then(|a| a.bicfi())
+        .or_else(|| app_hdr.fr.bicfi())
+        .cloned();
     Ok(Incoming {
         msg_id: pacs008.grp_hdr.msg_id.clone(),
+        cre_dt_tm: pacs008.grp_hdr.cre_dt_tm.clone(),
+        sender_bic,
         instr_id: tx.pmt_id.instr_id.clone(),
         end_to_end_id: tx.pmt_id.end_to_end_id.clone(),
         tx_id: tx.pmt_id.tx_id.clone(),
@@ -119,19 +131,21 @@ pub(crate) fn parse_status_request(
 
 /// The pacs.002 envelope reporting `status` (and `reason` for a reject) on `incoming`, from
 /// the bank `bank_bic` back to the sender, with a fresh message id.
+///
+/// Laid out as CBPR+ has it: the group header holds MsgId and CreDtTm only (seconds and an
+/// offset, no fraction); the status is at transaction level, naming the original group, its
+/// references and UETR, with the instructing agent (this bank) and the instructed agent (the
+/// sender) in the transaction.
 pub(crate) fn render_status(
     incoming: &Incoming,
     bank_bic: &Bic,
     status: TxStatus,
     reason: Option<&str>,
 ) -> String {
-    let now = IsoDateTime::from_offset_date_time(time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::now_utc();
+    let now = IsoDateTime::from_offset_date_time(now.replace_nanosecond(0).unwrap_or(now));
     let msg_id = new_msg_id();
     let mut report = Pacs002::new(pacs002::GroupHeader::new(msg_id.clone(), now.clone()));
-    report.orgnl_grp_inf_and_sts.push(OriginalGroupStatus::new(
-        incoming.msg_id.clone(),
-        incoming.app_hdr.msg_def_idr.clone(),
-    ));
     let mut tx = TransactionStatusInfo::new(
         incoming.end_to_end_id.clone(),
         Some(incoming.uetr.clone()),
@@ -141,8 +155,15 @@ pub(crate) fn render_status(
             TxStatus::Rjct => TransactionStatus::Rjct,
         },
     );
+    tx.orgnl_grp_inf = Some(OriginalGroupInfo {
+        orgnl_msg_id: incoming.msg_id.clone(),
+        orgnl_msg_nm_id: incoming.app_hdr.msg_def_idr.clone(),
+        orgnl_cre_dt_tm: Some(incoming.cre_dt_tm.clone()),
+    });
     tx.orgnl_instr_id = incoming.instr_id.clone();
     tx.orgnl_tx_id = incoming.tx_id.clone();
+    tx.instg_agt = Some(Agent::bic(bank_bic.clone()));
+    tx.instd_agt = incoming.sender_bic.clone().map(Agent::bic);
     if let Some(code) = reason {
         match StatusReason::code(code) {
             Ok(reason) => tx.sts_rsn_inf.push(reason),
@@ -160,7 +181,13 @@ pub(crate) fn render_status(
         text35(pacs002::MSG_DEF_IDR),
         now,
     );
-    app_hdr.biz_svc = original.biz_svc.clone();
+    // The sender's service; a sender that named none gets the current CBPR+ one.
+    app_hdr.biz_svc = Some(
+        original
+            .biz_svc
+            .clone()
+            .unwrap_or_else(|| text35("swift.cbprplus.03")),
+    );
     app_hdr.rltd.push(RelatedHeader::new(
         original.fr.clone(),
         original.to.clone(),

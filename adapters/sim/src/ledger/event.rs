@@ -49,6 +49,33 @@ pub struct Party {
     /// ISO 3166 alpha-2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// A structured postal address; a payment to a bank needs one for both parties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// A structured postal address: the gateway wants `town_name` and `country` at least; the
+/// other parts are optional. Plain strings, so that an event can be made invalid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_sub_division: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// An account: an IBAN, a wallet phone number, or another identifier with its scheme.
@@ -108,12 +135,17 @@ mod tests {
         let text = r#"{
           "ledger": "demo-ledger", "event_id": "evt-000001", "type": "settlement.requested",
           "occurred_at": "2026-11-25T12:00:00Z", "amount": "1234.50", "currency": "EUR",
-          "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"}},
-          "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR"},
+          "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"},
+                     "address": {"street_name": "Friedrichstrasse", "building_number": "123", "post_code": "10117", "town_name": "Berlin", "country": "DE"}},
+          "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+                       "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}},
           "remittance_info": "Invoice 42", "execution_date": "2026-11-25"
         }"#;
         let event: LedgerEvent = serde_json::from_str(text).unwrap();
         assert_eq!(event.amount, EventAmount::Decimal("1234.50".into()));
+        let town = |p: &Party| p.address.as_ref().and_then(|a| a.town_name.clone());
+        assert_eq!(town(&event.creditor).as_deref(), Some("Paris"));
+        assert_eq!(town(&event.debtor).as_deref(), Some("Berlin"));
         let back: LedgerEvent =
             serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
         assert_eq!(back, event);

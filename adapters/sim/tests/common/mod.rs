@@ -9,7 +9,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
-use iso20022::common::{Agent, CashAccount, Party, RemittanceInfo, SettlementInstruction};
+use iso20022::common::{
+    Agent, CashAccount, Party, PostalAddress, RemittanceInfo, SettlementInstruction,
+};
 use iso20022::head::{AppHdr, HeaderParty};
 use iso20022::pacs008::{self, CreditTransfer, GroupHeader, Pacs008, PaymentId};
 use iso20022::types::*;
@@ -42,18 +44,26 @@ impl Ids {
     }
 }
 
-/// A pacs.008.001.08 with its head.001 header, from the gateway to `bank_bic`.
+/// A pacs.008.001.08 with its head.001 header, from the gateway to `bank_bic`, laid out as
+/// the gateway lays it out (CBPR+).
 pub fn pacs008(ids: &Ids, bank_bic: &str, remittance: &str) -> String {
     let gateway = Bic::new(GATEWAY_BIC).unwrap();
     let bank = Bic::new(bank_bic).unwrap();
-    let now = IsoDateTime::from_offset_date_time(time::OffsetDateTime::now_utc());
-    let mut grp_hdr = GroupHeader::new(
+    let now = time::OffsetDateTime::now_utc();
+    let now = IsoDateTime::from_offset_date_time(now.replace_nanosecond(0).unwrap());
+    let grp_hdr = GroupHeader::new(
         Max35Text::new(ids.msg_id.as_str()).unwrap(),
         now.clone(),
         SettlementInstruction::method(SettlementMethod::Inda),
     );
-    grp_hdr.instg_agt = Some(Agent::bic(gateway.clone()));
-    grp_hdr.instd_agt = Some(Agent::bic(bank.clone()));
+    let party = |name: &str, town: &str, country: &str| {
+        let mut party = Party::named(Max140Text::new(name).unwrap());
+        party.pstl_adr = Some(Box::new(PostalAddress::town_country(
+            Max35Text::new(town).unwrap(),
+            CountryCode::new(country).unwrap(),
+        )));
+        party
+    };
     let mut tx = CreditTransfer::new(
         PaymentId::new(
             Max35Text::new(ids.instr_id.as_str()).unwrap(),
@@ -63,11 +73,15 @@ pub fn pacs008(ids: &Ids, bank_bic: &str, remittance: &str) -> String {
         ),
         Amount::parse("1234.50", iso4217::lookup("EUR").unwrap()).unwrap(),
         ChargeBearer::Shar,
-        Party::named(Max140Text::new("Acme GmbH").unwrap()),
+        party("Acme GmbH", "Berlin", "DE"),
         Agent::bic(gateway.clone()),
         Agent::bic(Bic::new("BNPAFRPPXXX").unwrap()),
-        Party::named(Max140Text::new("Jane Roe").unwrap()),
+        party("Jane Roe", "Paris", "FR"),
     );
+    tx.intr_bk_sttlm_dt = Some(IsoDate::new("2026-11-25").unwrap());
+    // CBPR+: the agents travel in the transaction, not in the group header.
+    tx.instg_agt = Some(Agent::bic(gateway.clone()));
+    tx.instd_agt = Some(Agent::bic(bank.clone()));
     tx.dbtr_acct = Some(CashAccount::iban(
         Iban::new("DE89370400440532013000").unwrap(),
     ));
@@ -77,13 +91,14 @@ pub fn pacs008(ids: &Ids, bank_bic: &str, remittance: &str) -> String {
     tx.rmt_inf = Some(RemittanceInfo::unstructured(
         Max140Text::new(remittance).unwrap(),
     ));
-    let app_hdr = AppHdr::new(
+    let mut app_hdr = AppHdr::new(
         HeaderParty::bic(gateway),
         HeaderParty::bic(bank),
         Max35Text::new(ids.msg_id.as_str()).unwrap(),
         Max35Text::new(pacs008::MSG_DEF_IDR).unwrap(),
         now,
     );
+    app_hdr.biz_svc = Some(Max35Text::new("swift.cbprplus.03").unwrap());
     BusinessMessage::new(app_hdr, Pacs008::new(grp_hdr, tx)).render()
 }
 
