@@ -8,7 +8,8 @@
 
 pub mod event;
 
-use crate::config::{Config, RailKind};
+use crate::config::Config;
+use crate::domain::Rail;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails;
 use crate::routing;
@@ -226,7 +227,7 @@ async fn accept_one(
         Err(e) => return Ok(EventResult::invalid(event_id, e)),
     };
     let route = routing::route(config, &settlement);
-    if route.as_ref().is_some_and(|r| r.rail == RailKind::Iso20022) {
+    if route.as_ref().is_some_and(|r| r.rail == Rail::Bank) {
         if let Err(e) = event::check_for_bank(&settlement) {
             // A key stored before this rule (the same event posted again) still answers
             // with its current state, or as a conflict; only a new one is refused.
