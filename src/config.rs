@@ -299,10 +299,10 @@ pub struct BankConfig {
     pub callback_secrets: Vec<Secret>,
     /// SttlmMtd in pacs.008: INDA, INGA or COVE (CBPR+ allows no other).
     #[serde(default = "default_settlement_method")]
-    pub settlement_method: String,
+    pub settlement_method: SettlementMethod,
     /// ChrgBr in pacs.008: DEBT, CRED or SHAR.
     #[serde(default = "default_charge_bearer")]
-    pub charge_bearer: String,
+    pub charge_bearer: ChargeBearer,
     /// BizSvc in the business header of what we send (pacs.008, pacs.028): the current CBPR+
     /// service, `swift.cbprplus.03`; the gateway's own CBPR+ check refuses any other.
     #[serde(default = "default_business_service")]
@@ -321,11 +321,32 @@ pub struct BankConfig {
 fn default_bank_timeout_ms() -> u64 {
     10_000
 }
-fn default_settlement_method() -> String {
-    "INDA".into()
+fn default_settlement_method() -> SettlementMethod {
+    SettlementMethod::Inda
 }
-fn default_charge_bearer() -> String {
-    "SHAR".into()
+fn default_charge_bearer() -> ChargeBearer {
+    ChargeBearer::Shar
+}
+
+crate::text_enum! {
+    /// How a correspondent bank settles our payments (pacs.008 SttlmMtd), as CBPR+ allows.
+    pub enum SettlementMethod {
+        /// The instructed agent debits our account with it.
+        Inda => "INDA",
+        /// We (the instructing agent) credit the instructed agent's account with us.
+        Inga => "INGA",
+        /// Through a cover payment (pacs.009 COV) between correspondents.
+        Cove => "COVE",
+    }
+}
+
+crate::text_enum! {
+    /// Who bears the charges (pacs.008 ChrgBr), as CBPR+ allows.
+    pub enum ChargeBearer {
+        Debt => "DEBT",
+        Cred => "CRED",
+        Shar => "SHAR",
+    }
 }
 fn default_business_service() -> String {
     "swift.cbprplus.03".into()
@@ -408,12 +429,12 @@ fn default_echo_idle_ms() -> u64 {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
-    /// Settlement currencies this rule takes; empty: any.
+    /// Settlement currencies this rule takes (ISO 4217); empty: any.
     #[serde(default)]
-    pub currencies: Vec<String>,
-    /// Creditor countries (given, else from IBAN or agent BIC); empty: any.
+    pub currencies: Vec<Currency>,
+    /// Creditor countries (ISO 3166; given, else from IBAN or agent BIC); empty: any.
     #[serde(default)]
-    pub countries: Vec<String>,
+    pub countries: Vec<CountryCode>,
     /// Creditor account kinds: iban, msisdn, other; empty: any.
     #[serde(default)]
     pub account_kinds: Vec<AccountKind>,
@@ -481,30 +502,17 @@ impl Config {
             if !bank_ids.insert(&bank.id) {
                 return invalid(format!("bank id {:?} appears twice", bank.id));
             }
-            if !["INDA", "INGA", "COVE"].contains(&bank.settlement_method.as_str()) {
+            if !iso20022::cbpr::PACS008_BUSINESS_SERVICES.contains(&bank.business_service.as_str())
+            {
                 return invalid(format!(
-                    "bank {:?}: settlement_method must be INDA, INGA or COVE (CBPR+)",
-                    bank.id
-                ));
-            }
-            if !["DEBT", "CRED", "SHAR"].contains(&bank.charge_bearer.as_str()) {
-                return invalid(format!(
-                    "bank {:?}: charge_bearer must be DEBT, CRED or SHAR",
-                    bank.id
+                    "bank {:?}: business_service {:?} is not a current CBPR+ service for pacs.008 ({})",
+                    bank.id,
+                    bank.business_service,
+                    iso20022::cbpr::PACS008_BUSINESS_SERVICES.join(", ")
                 ));
             }
         }
         for (i, route) in self.routes.iter().enumerate() {
-            for code in &route.currencies {
-                if Currency::parse(code).is_err() {
-                    return invalid(format!("routes[{i}]: unknown currency {code:?}"));
-                }
-            }
-            for code in &route.countries {
-                if CountryCode::parse(code).is_err() {
-                    return invalid(format!("routes[{i}]: unknown country {code:?}"));
-                }
-            }
             match route.rail {
                 Rail::Bank if !bank_ids.contains(&route.counterparty) => {
                     return invalid(format!(
@@ -680,9 +688,41 @@ mod tests {
         assert_eq!(config.store.database_url, "postgres://x/y");
         assert_eq!(config.dispatch.workers, 9);
         assert_eq!(config.banks[0].timeout_ms, 1500);
-        assert_eq!(config.banks[0].charge_bearer, "SHAR");
+        assert_eq!(config.banks[0].charge_bearer, ChargeBearer::Shar);
         assert_eq!(config.intake.signature_window_seconds, 300);
         assert_eq!(format!("{:?}", config.ledgers[0].secrets), "[***]");
+    }
+
+    #[test]
+    fn typed_values_are_parsed_once_and_named_when_wrong() {
+        let cases = [
+            ("currencies = [\"EUR\"]", "currencies = [\"XYZ\"]", "XYZ"),
+            (
+                "[[routes]]",
+                "[[routes]]\ncountries = [\"ZZ\"]",
+                "routes.countries",
+            ),
+            (
+                "endpoint =",
+                "settlement_method = \"CLRG\"\nendpoint =",
+                "CLRG",
+            ),
+            ("endpoint =", "charge_bearer = \"OUR\"\nendpoint =", "OUR"),
+            (
+                "endpoint =",
+                "business_service = \"swift.cbprplus.02\"\nendpoint =",
+                "swift.cbprplus.02",
+            ),
+        ];
+        for (from, to, named) in cases {
+            assert!(MINIMAL.contains(from), "{from}");
+            let text = MINIMAL.replacen(from, to, 1);
+            let err = Config::from_toml(&text, env(&[])).unwrap_err().to_string();
+            assert!(err.contains(named), "{named}: {err}");
+        }
+        let config = Config::from_toml(MINIMAL, env(&[])).unwrap();
+        assert_eq!(config.banks[0].settlement_method, SettlementMethod::Inda);
+        assert_eq!(config.routes[0].currencies[0].code(), "EUR");
     }
 
     #[test]

@@ -12,14 +12,12 @@ pub struct Route {
 }
 
 fn matches(rule: &RouteConfig, settlement: &Settlement) -> bool {
-    let currency = settlement.amount.currency().code();
+    let currency = settlement.amount.currency();
     let country = settlement.creditor.effective_country();
     let kind = settlement.creditor.account.kind();
-    (rule.currencies.is_empty() || rule.currencies.iter().any(|c| c == currency))
+    (rule.currencies.is_empty() || rule.currencies.contains(&currency))
         && (rule.countries.is_empty()
-            || country
-                .as_ref()
-                .is_some_and(|c| rule.countries.iter().any(|r| r == c.as_str())))
+            || country.as_ref().is_some_and(|c| rule.countries.contains(c)))
         && (rule.account_kinds.is_empty() || rule.account_kinds.contains(&kind))
 }
 

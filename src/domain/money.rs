@@ -51,6 +51,19 @@ impl fmt::Display for Currency {
     }
 }
 
+impl serde::Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Currency::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A positive amount of money in minor units of its currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Amount {

@@ -82,6 +82,9 @@ pub const RULES: &[&str] = &[
 
 /// The CBPR+ business services (`AppHdr/BizSvc`) of the current release, per message family.
 ///
+/// The business services (`BizSvc`) a pacs.008 may name under the current CBPR+ release.
+pub const PACS008_BUSINESS_SERVICES: &[&str] = &["swift.cbprplus.03", "swift.cbprplus.stp.03"];
+
 /// The SR2025 usage guidelines name `swift.cbprplus.03` for pacs.008, pacs.009, pacs.002,
 /// pacs.004, camt.052, camt.054 and pain.001; their variants have their own: STP pacs.008
 /// `swift.cbprplus.stp.03`, cover pacs.009 (one with `UndrlygCstmrCdtTrf`)
@@ -89,7 +92,7 @@ pub const RULES: &[&str] = &[
 /// crate models takes `swift.cbprplus.03` too.
 pub fn business_services(doc: &Document) -> &'static [&'static str] {
     match doc {
-        Document::Pacs008(_) => &["swift.cbprplus.03", "swift.cbprplus.stp.03"],
+        Document::Pacs008(_) => PACS008_BUSINESS_SERVICES,
         Document::Pacs009(m) if m.is_cover() => &["swift.cbprplus.cov.03"],
         Document::Pacs009(_) => &["swift.cbprplus.03", "swift.cbprplus.adv.03"],
         _ => &["swift.cbprplus.03"],

@@ -121,10 +121,12 @@ fn render(
     let cre_dt_tm = IsoDateTime::new(stamp).map_err(|e| bad("CreDtTm", &e))?;
     let method: SettlementMethod = bank
         .settlement_method
+        .as_str()
         .parse()
         .map_err(|e| bad("settlement_method", &e))?;
     let charge_bearer: ChargeBearer = bank
         .charge_bearer
+        .as_str()
         .parse()
         .map_err(|e| bad("charge_bearer", &e))?;
     let instg = bic("our BIC", our_bic)?;
