@@ -480,6 +480,8 @@ impl Config {
         Ok(config)
     }
 
+    // Long on purpose: a flat list of independent checks, each with its own message, read
+    // top to bottom; nothing is shared between them that a split would name.
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         let mut ids = HashSet::new();

@@ -2,12 +2,13 @@
 //! `status` (ask with a pacs.028 a bank that took a payment and went quiet). Answers are
 //! journaled here, as received, and applied by [`crate::confirm::bank`].
 
-use super::{BankClient, BankReply, Outbound, SendError, PACS008};
+use super::{BankClient, BankReply, SendError, PACS008};
 use crate::config::Config;
 use crate::confirm;
 use crate::dispatch::{Context, Handler, JobError, Outcome};
 use crate::domain::{SettlementId, SettlementState};
 use crate::store::journal::{self, AuthenticatedBy, Channel};
+use crate::store::messages::Outbound;
 use crate::store::outbox::{Job, Kind};
 use crate::store::settlements::{self, Change, Record};
 use crate::store::{messages, now_ms, Store, StoreError};
