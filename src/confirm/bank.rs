@@ -8,21 +8,25 @@
 
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::StatusReport;
+use iso20022::types::TransactionStatus;
 use crate::store::journal::{self, Status};
 use crate::store::settlements::{self, Change, Transitioned};
 use crate::store::{messages, outbox, StoreError};
 use sqlx::AnyConnection;
 
-/// What a transaction status code means for the settlement.
-pub fn target_state(status: &str) -> Option<SettlementState> {
+/// What a transaction status means for the settlement; `None` for a status that says
+/// nothing we act on (received, presented, blocked, cancelled, partial, or unknown): kept as
+/// a conflict for reconciliation.
+pub fn target_state(status: &TransactionStatus) -> Option<SettlementState> {
+    use TransactionStatus as T;
     match status {
         // Settlement completed (at the creditor agent / on the creditor's account).
-        "ACSC" | "ACCC" => Some(SettlementState::Settled),
+        T::Acsc | T::Accc | T::Acis => Some(SettlementState::Settled),
         // Accepted and in progress; pending is "in progress" too.
-        "ACSP" | "ACTC" | "ACWC" | "ACCP" | "ACFC" | "ACWP" | "PDNG" => {
+        T::Acsp | T::Actc | T::Acwc | T::Accp | T::Acfc | T::Acwp | T::Pdng => {
             Some(SettlementState::Accepted)
         }
-        "RJCT" => Some(SettlementState::Rejected),
+        T::Rjct => Some(SettlementState::Rejected),
         _ => None,
     }
 }
@@ -345,4 +349,29 @@ pub async fn arm_status_if_open(
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_state;
+    use crate::domain::SettlementState::*;
+    use iso20022::types::TransactionStatus;
+
+    fn status(code: &str) -> TransactionStatus {
+        code.parse().unwrap()
+    }
+
+    #[test]
+    fn each_transaction_status_drives_one_state_or_none() {
+        for code in ["ACSC", "ACCC", "ACIS"] {
+            assert_eq!(target_state(&status(code)), Some(Settled), "{code}");
+        }
+        for code in ["ACSP", "ACTC", "ACWC", "ACCP", "ACFC", "ACWP", "PDNG"] {
+            assert_eq!(target_state(&status(code)), Some(Accepted), "{code}");
+        }
+        assert_eq!(target_state(&status("RJCT")), Some(Rejected));
+        for code in ["RCVD", "PRES", "BLCK", "CANC", "PATC", "ZZZZ"] {
+            assert_eq!(target_state(&status(code)), None, "{code}");
+        }
+    }
 }

@@ -20,7 +20,7 @@ pub struct StatusReport {
     pub orgnl_end_to_end_id: Option<String>,
     pub orgnl_uetr: Option<String>,
     /// TxSts as sent (ACSC, ACCC, ACSP, PDNG, RJCT, …).
-    pub status: String,
+    pub status: iso20022::types::TransactionStatus,
     pub reason_code: Option<String>,
     pub reason_text: Option<String>,
 }
@@ -368,7 +368,7 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
                 .as_ref()
                 .map(|v| v.as_str().to_string()),
             orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
-            status: status.to_string(),
+            status: status.clone(),
             reason_code: tx.reason_code().map(str::to_string),
             reason_text: reason
                 .map(|r| {
@@ -390,7 +390,7 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
                     orgnl_msg_id: Some(msg_id),
                     orgnl_end_to_end_id: None,
                     orgnl_uetr: None,
-                    status: status.to_string(),
+                    status: status.clone(),
                     reason_code: group
                         .sts_rsn_inf
                         .first()
