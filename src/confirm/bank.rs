@@ -8,11 +8,10 @@
 
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::StatusReport;
-use iso20022::types::TransactionStatus;
 use crate::store::journal::{self, Status};
 use crate::store::settlements::{self, Change, Transitioned};
-use crate::store::{messages, outbox, StoreError};
-use sqlx::AnyConnection;
+use crate::store::{messages, outbox, StoreError, Tx};
+use iso20022::types::TransactionStatus;
 
 /// What a transaction status means for the settlement; `None` for a status that says
 /// nothing we act on (received, presented, blocked, cancelled, partial, or unknown): kept as
@@ -56,7 +55,7 @@ pub enum Applied {
 /// (ACSP, PDNG, ...) arms the settlement's status request `status_after_ms` later, however
 /// the report came (answer, callback, status answer, recovery at start).
 pub async fn apply_reports(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     counterparty: &str,
     inbound_id: i64,
     message_kind: &str,
@@ -65,7 +64,7 @@ pub async fn apply_reports(
 ) -> Result<Vec<Applied>, StoreError> {
     let mut applied = Vec::with_capacity(reports.len());
     for report in reports {
-        let outcome = apply_one(conn, counterparty, inbound_id, report).await?;
+        let outcome = apply_one(tx, counterparty, inbound_id, report).await?;
         if let (
             Applied::Moved {
                 settlement_id,
@@ -76,7 +75,7 @@ pub async fn apply_reports(
         ) = (&outcome, status_after_ms)
         {
             if let Some(sid) = SettlementId::parse(settlement_id) {
-                outbox::arm_status(conn, &sid, crate::store::now_ms() + after_ms).await?;
+                outbox::arm_status(tx, &sid, crate::store::now_ms() + after_ms).await?;
             }
         }
         applied.push(outcome);
@@ -107,7 +106,7 @@ pub async fn apply_reports(
     });
     let reference = reports.first().and_then(|r| r.orgnl_uetr.as_deref());
     journal::mark(
-        conn,
+        tx,
         inbound_id,
         status,
         &journal::Outcome {
@@ -139,13 +138,13 @@ fn describe(applied: &Applied) -> String {
 }
 
 async fn apply_one(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     counterparty: &str,
     inbound_id: i64,
     report: &StatusReport,
 ) -> Result<Applied, StoreError> {
     let sent = messages::find_by_reference(
-        conn,
+        tx,
         report.orgnl_uetr.as_deref(),
         report.orgnl_msg_id.as_deref(),
         report.orgnl_end_to_end_id.as_deref(),
@@ -178,7 +177,7 @@ async fn apply_one(
     let detail = reason_detail(report);
     let change = change_for(report, to, &cause, detail.as_deref(), inbound_id);
     Ok(
-        match settlements::transition(conn, &sent.settlement_id, to, &change).await? {
+        match settlements::transition(tx, &sent.settlement_id, to, &change).await? {
             Transitioned::Moved { from } => Applied::Moved {
                 settlement_id,
                 from,
@@ -242,7 +241,7 @@ fn change_for<'a>(
 /// Applies a bank message journaled before a stop (recovery at start): parsed and applied
 /// like a fresh one, or marked rejected when it cannot be read.
 pub async fn recover(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     config: &crate::config::Config,
     bank: &str,
     entry: &journal::Entry,
@@ -273,7 +272,7 @@ pub async fn recover(
 /// inside `conn`'s transaction; an answer that cannot be read stays in the journal, marked
 /// rejected.
 pub async fn apply_answer(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     config: &crate::config::Config,
     sid: &SettlementId,
     bank_id: &str,
@@ -283,12 +282,12 @@ pub async fn apply_answer(
     match crate::rails::bank::parse_reports(body) {
         Ok((kind, reports)) => {
             let after_ms = config.bank(bank_id).map(|b| b.status_request_after_ms);
-            apply_reports(conn, bank_id, inbound, &kind, &reports, after_ms).await?;
+            apply_reports(tx, bank_id, inbound, &kind, &reports, after_ms).await?;
         }
         Err(e) => {
             tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
             journal::mark(
-                conn,
+                tx,
                 inbound,
                 Status::Rejected,
                 &journal::Outcome {
@@ -306,7 +305,7 @@ pub async fn apply_answer(
 /// `submitted → sent` after the bank took the message, tolerating an answer that already
 /// moved the settlement on.
 pub async fn mark_sent(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     sid: &SettlementId,
     detail: &str,
     inbound_id: Option<i64>,
@@ -317,7 +316,7 @@ pub async fn mark_sent(
         inbound_id,
         ..Default::default()
     };
-    match settlements::transition(conn, sid, SettlementState::Sent, &change).await? {
+    match settlements::transition(tx, sid, SettlementState::Sent, &change).await? {
         Transitioned::Moved { .. } | Transitioned::AlreadyThere => {}
         // Already past `sent` (an asynchronous answer came first): nothing to record.
         Transitioned::Illegal(_) => {}
@@ -328,7 +327,7 @@ pub async fn mark_sent(
 /// When a bank has taken the payment but not given a final answer (202, ACSP, PDNG, or an
 /// answer we could not read), arms the pacs.028 status request for later.
 pub async fn arm_status_if_open(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     config: &crate::config::Config,
     sid: &SettlementId,
     bank_id: &str,
@@ -336,13 +335,13 @@ pub async fn arm_status_if_open(
     let Some(bank) = config.bank(bank_id) else {
         return Ok(());
     };
-    let state = settlements::get(conn, sid).await?.map(|r| r.state);
+    let state = settlements::get(tx, sid).await?.map(|r| r.state);
     if matches!(
         state,
         Some(SettlementState::Sent | SettlementState::Accepted)
     ) {
         outbox::arm_status(
-            conn,
+            tx,
             sid,
             crate::store::now_ms() + bank.status_request_after_ms,
         )

@@ -2,7 +2,7 @@
 //! [`transition`], which checks the one transition table, writes the audit row, and on a
 //! final state enqueues the write-back in the same transaction.
 
-use super::{now_ms, outbox, StoreError};
+use super::{now_ms, outbox, StoreError, Tx};
 use crate::domain::{Rail, Settlement, SettlementId, SettlementState, TransitionError};
 use sqlx::{AnyConnection, Row};
 
@@ -80,7 +80,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Record, StoreError> {
 
 /// Inserts a new settlement in `received`, or reports the one already holding its key.
 pub async fn insert_received(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     settlement: &Settlement,
     content_hash: &str,
     cause: &str,
@@ -110,12 +110,12 @@ pub async fn insert_received(
     .bind(&payload)
     .bind(now)
     .bind(now)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if inserted == 1 {
         journal_transition(
-            conn,
+            tx,
             &settlement.id,
             None,
             SettlementState::Received,
@@ -132,7 +132,7 @@ pub async fn insert_received(
     )
     .bind(&settlement.ledger)
     .bind(&settlement.event_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
     let id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
@@ -199,7 +199,7 @@ pub enum Transitioned {
 
 /// Moves a settlement to `to` inside the caller's transaction, if the table allows it.
 pub async fn transition(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     id: &SettlementId,
     to: SettlementState,
     change: &Change<'_>,
@@ -209,14 +209,14 @@ pub async fn transition(
     // Each retry sees a newer state; the table is finite and acyclic, so few are ever needed.
     const RETRIES_MAX: usize = 8;
     for _ in 0..RETRIES_MAX {
-        let from = current_state(conn, id).await?;
+        let from = current_state(tx, id).await?;
         if from == to {
             return Ok(Transitioned::AlreadyThere);
         }
         if let Err(illegal) = from.check(to) {
             return Ok(Transitioned::Illegal(illegal));
         }
-        if try_move(conn, id, from, to, change).await? {
+        if try_move(tx, id, from, to, change).await? {
             return Ok(Transitioned::Moved { from });
         }
     }
