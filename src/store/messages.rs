@@ -160,6 +160,20 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
     Ok(())
 }
 
+/// Records the DE7 (transmission date and time) a message goes out with, before it is sent.
+pub async fn set_transmitted_at(
+    conn: &mut AnyConnection,
+    msg_id: &str,
+    transmitted_at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbound_messages SET transmitted_at = $1 WHERE msg_id = $2")
+        .bind(transmitted_at)
+        .bind(msg_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Every message stored for the settlement (the payment, a reversal, …), oldest first.
 pub async fn all_for_settlement(
     conn: &mut AnyConnection,

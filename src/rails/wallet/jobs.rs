@@ -91,9 +91,10 @@ impl WalletJobs {
             let why = "an earlier send's outcome is unknown (the gateway stopped after sending)";
             return reversing(cx, switch, &credit, why).await;
         }
-        let request = super::for_sending(&switch.spec, &credit, false)
+        let (request, de7) = super::for_sending(&switch.spec, &credit, false, now_utc())
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
         cx.about_to_send(&mut conn, &credit.msg_id).await?;
+        messages::set_transmitted_at(&mut conn, &credit.msg_id, &de7).await?;
         drop(conn);
         let started = Instant::now();
         let result = switch
@@ -129,14 +130,27 @@ impl WalletJobs {
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
         let reversal = stored(&mut conn, sid, REVERSAL).await?;
         let switch = self.link(&reversal)?;
-        let request = super::for_sending(&switch.spec, &reversal, reversal.send_count > 0)
+        let repeat = reversal.send_count > 0;
+        let (request, de7) = super::for_sending(&switch.spec, &reversal, repeat, now_utc())
             .map_err(|e| StoreError::Corrupt(format!("stored 0420 of {sid}: {e}")))?;
         cx.about_to_send(&mut conn, &reversal.msg_id).await?;
+        messages::set_transmitted_at(&mut conn, &reversal.msg_id, &de7).await?;
         drop(conn);
-        let response = switch
+        let result = switch
             .link
             .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
-            .await?;
+            .await;
+        let response = match result {
+            Ok(response) => response,
+            Err(e) if !e.is_ambiguous() => {
+                // It never left (link down, busy, closed): not a send, so the next one is
+                // still the first 0420, not a 0421 repeat.
+                let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+                messages::unmark_sent(&mut conn, &reversal.msg_id).await?;
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let inbound = journal_answer(cx.store, &reversal.counterparty, &response).await?;
         let mut tx = cx.store.begin().await?;
         match confirm::apply_reversal_answer(&mut tx, &reversal, inbound, &response).await? {
@@ -168,6 +182,10 @@ async fn reversing(
     let mut tx = cx.store.begin().await?;
     confirm::start_reversal(&mut tx, &switch.config, credit, why, None).await?;
     Ok(Outcome::done_with(tx))
+}
+
+fn now_utc() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
 }
 
 async fn stored(

@@ -198,7 +198,11 @@ fn build_reversal(
     stan: &str,
     now: time::OffsetDateTime,
 ) -> Result<Outbound, RailError> {
-    let original = Message::decode(spec, &credit.body).map_err(|e| render_err(0, e))?;
+    let mut original = Message::decode(spec, &credit.body).map_err(|e| render_err(0, e))?;
+    // DE90 must name the DE7 the switch saw: the one the credit left with (stored at its send).
+    if let (Some(sent), Some(_)) = (&credit.transmitted_at, spec.field(7)) {
+        set(&mut original, 7, sent)?;
+    }
     // The codec builds the 0420 from the original: the fields its rules copy, and DE90 from
     // the original's MTI, STAN, DE7, acquirer and forwarder. The reversal then gets its own
     // STAN and transmission time.
@@ -227,17 +231,24 @@ fn build_reversal(
     })
 }
 
-/// The stored message ready to send: a repeat of a reversal goes out as 0421.
+/// The stored message ready to send `now`: DE7 says when it leaves (returned too, to be
+/// stored with the send, so that a reversal's DE90 names the DE7 the switch saw), and a
+/// repeat of a reversal goes out as 0421. STAN, RRN and terminal stay as stored.
 pub fn for_sending(
     spec: &Arc<Spec>,
     stored: &Outbound,
     repeat: bool,
-) -> Result<Message, RailError> {
+    now: time::OffsetDateTime,
+) -> Result<(Message, String), RailError> {
     let mut msg = Message::decode(spec, &stored.body).map_err(|e| render_err(0, e))?;
     if repeat && msg.mti() == "0420" {
         msg.set_mti("0421").map_err(|e| render_err(0, e))?;
     }
-    Ok(msg)
+    let de7 = stamp(now, "").de7;
+    if spec.field(7).is_some() {
+        set(&mut msg, 7, &de7)?;
+    }
+    Ok((msg, de7))
 }
 
 #[cfg(test)]
@@ -296,9 +307,24 @@ mod tests {
             rev.get_str(90),
             Some("020000004211250908070000000000100000000000")
         );
-        let repeat = for_sending(&spec, &reversal, true).unwrap();
+        // A credit that waited and left later: the reversal's DE90 names the DE7 it left with.
+        let mut sent_later = credit.clone();
+        sent_later.transmitted_at = Some("1125091500".into());
+        let reversal_later = build_reversal(&spec, &sw, &sent_later, "000044", now).unwrap();
+        let rev_later = Message::decode(&spec, &reversal_later.body).unwrap();
+        assert_eq!(&rev_later.get_str(90).unwrap()[10..20], "1125091500");
+
+        let later = now + time::Duration::minutes(3);
+        let (repeat, de7) = for_sending(&spec, &reversal, true, later).unwrap();
         assert_eq!(repeat.mti(), "0421");
-        assert_eq!(for_sending(&spec, &reversal, false).unwrap().mti(), "0420");
+        assert_eq!(
+            de7, "1125091107",
+            "DE7 is when it leaves, not when it was built"
+        );
+        assert_eq!(repeat.get_str(7), Some("1125091107"));
+        assert_eq!(repeat.get_str(11), Some("000043"), "the STAN stays");
+        let (first, _) = for_sending(&spec, &reversal, false, later).unwrap();
+        assert_eq!(first.mti(), "0420");
     }
 
     #[test]
