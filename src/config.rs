@@ -104,6 +104,37 @@ pub struct ServerConfig {
     /// endpoints refuse every request.
     #[serde(default)]
     pub api_tokens: Vec<ApiToken>,
+    /// Open connections at most; past it new ones wait in the listen backlog.
+    #[serde(default = "default_connections_max")]
+    pub connections_max: usize,
+    /// A request's headers must arrive within this long, or the connection is closed.
+    #[serde(default = "default_header_read_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive within this long, or it is refused with 408.
+    #[serde(default = "default_body_read_timeout_ms")]
+    pub body_read_timeout_ms: u64,
+    /// A connection that moves no byte for this long is closed.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+    /// Request body bytes held at once across all requests; past it a request gets 503.
+    #[serde(default = "default_body_bytes_in_flight_max")]
+    pub body_bytes_in_flight_max: usize,
+}
+
+fn default_connections_max() -> usize {
+    512
+}
+fn default_header_read_timeout_ms() -> u64 {
+    10_000
+}
+fn default_body_read_timeout_ms() -> u64 {
+    30_000
+}
+fn default_idle_timeout_ms() -> u64 {
+    60_000
+}
+fn default_body_bytes_in_flight_max() -> usize {
+    64 * 1024 * 1024
 }
 
 impl Default for ServerConfig {
@@ -111,6 +142,11 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".parse().expect("literal address"),
             api_tokens: Vec::new(),
+            connections_max: default_connections_max(),
+            header_read_timeout_ms: default_header_read_timeout_ms(),
+            body_read_timeout_ms: default_body_read_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+            body_bytes_in_flight_max: default_body_bytes_in_flight_max(),
         }
     }
 }

@@ -103,16 +103,22 @@ pub async fn start_with(
         throttle: Arc::new(api::Throttle::new(
             config.intake.unauthenticated_failures_per_minute_max,
         )),
+        body_budget: Arc::new(tokio::sync::Semaphore::new(
+            config.server.body_bytes_in_flight_max,
+        )),
     };
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server_stop = stop.clone();
-    let mut tasks = vec![tokio::spawn(async move {
-        let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_stop.cancelled().await });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
-    })];
+    let app = api::router(state);
+    let limits = api::server::Limits {
+        connections_max: config.server.connections_max,
+        header_read_timeout: std::time::Duration::from_millis(config.server.header_read_timeout_ms),
+        idle_timeout: std::time::Duration::from_millis(config.server.idle_timeout_ms),
+    };
+    let mut tasks = vec![tokio::spawn(api::server::serve(
+        listener,
+        app,
+        limits,
+        stop.clone(),
+    ))];
     tasks.push(tokio::spawn(expire_refused(
         store,
         config.clone(),

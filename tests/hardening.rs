@@ -93,9 +93,8 @@ async fn forged_answers_refused_before_a_crash_are_never_applied_after_it() {
         .await
         .unwrap();
 
+        // Recovery runs inside the start, before it returns: what it applied is visible now.
         world.crash_and_restart().await;
-        // Recovery has run (it runs before the gateway starts); the workers had time to act.
-        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             state_of(&world, &sid).await,
             SettlementState::Sent,
@@ -237,6 +236,106 @@ async fn a_ledger_post_journaled_before_a_crash_is_applied_at_start() {
         );
         world.wait_all_final(1, WAIT).await;
         assert_eq!(world.outcome("evt-cut").0, "settled");
+        world.finish().await
+    })
+    .await;
+}
+
+/// Reads from `stream` until the peer closes it; returns what arrived and how long it took.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
+}
+
+fn short_timeouts() -> Options {
+    Options {
+        extra_env: vec![
+            ("CORRIDOR__SERVER__HEADER_READ_TIMEOUT_MS", "400".into()),
+            ("CORRIDOR__SERVER__IDLE_TIMEOUT_MS", "800".into()),
+            ("CORRIDOR__SERVER__BODY_READ_TIMEOUT_MS", "400".into()),
+            ("CORRIDOR__SERVER__CONNECTIONS_MAX", "20".into()),
+        ],
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn slow_silent_and_stalled_clients_are_cut_off_and_others_are_still_served() {
+    use tokio::io::AsyncWriteExt;
+    on_each_store("slow_clients_cut_off", |db| async move {
+        let world = World::start(db, short_timeouts()).await;
+        // Partial headers, then nothing: closed once the header deadline passes.
+        let mut partial = tokio::net::TcpStream::connect(world.listen).await.unwrap();
+        partial
+            .write_all(b"POST /v1/ledger/events HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let (_, took) = until_closed(&mut partial).await;
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        // Headers promising a body that never comes: 408.
+        let mut stalled = tokio::net::TcpStream::connect(world.listen).await.unwrap();
+        stalled
+            .write_all(
+                b"POST /v1/ledger/events HTTP/1.1\r\nHost: x\r\ncontent-length: 1000\r\n\r\n{",
+            )
+            .await
+            .unwrap();
+        let (answer, _) = until_closed(&mut stalled).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("body_timeout"), "{answer}");
+        // More silent connections than the cap: each is dropped when idle, and a real client
+        // is served meanwhile.
+        let mut silent = Vec::new();
+        for _ in 0..40 {
+            silent.push(tokio::net::TcpStream::connect(world.listen).await.unwrap());
+        }
+        let health = tokio::time::timeout(
+            Duration::from_secs(10),
+            world.http.get(world.url("/healthz")).send(),
+        )
+        .await
+        .expect("healthz answered while slow connections held the server")
+        .unwrap();
+        assert_eq!(health.status(), 200);
+        for mut stream in silent {
+            let (got, _) = until_closed(&mut stream).await;
+            assert!(got.is_empty(), "{got}");
+        }
+        world.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bodies_in_flight_are_bounded_in_bytes() {
+    on_each_store("bodies_in_flight_bounded", |db| async move {
+        let options = Options {
+            extra_env: vec![("CORRIDOR__SERVER__BODY_BYTES_IN_FLIGHT_MAX", "4096".into())],
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+        let big = world
+            .http
+            .post(&url)
+            .body(vec![b'x'; 10_000])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(big.status(), 503, "{}", world.db.label);
+        let body: serde_json::Value = big.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "server_busy");
+        // The budget came back when that request ended: a small one still gets through (and
+        // is refused for its signature, not for lack of memory).
+        let small = world.http.post(&url).body("<x/>").send().await.unwrap();
+        assert_eq!(small.status(), 401);
         world.finish().await
     })
     .await;

@@ -5,6 +5,7 @@
 mod banks;
 mod ledger;
 mod ops;
+pub mod server;
 
 use crate::config::{Config, Role};
 use crate::store::journal::{self, AuthenticatedBy, Channel};
@@ -28,6 +29,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Authentication failures per caller address (`intake.unauthenticated_failures_per_minute_max`).
     pub throttle: Arc<Throttle>,
+    /// Request body bytes that may be held at once (`server.body_bytes_in_flight_max`).
+    pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -84,15 +87,39 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A body read up to a bound: all of it, or the first `max` bytes of a longer one.
+/// A body read up to a bound: all of it, or the first `max` bytes of a longer one. Either
+/// way it holds its share of the in-flight body budget until dropped.
 pub enum Limited {
-    Whole(Bytes),
-    Truncated(Bytes),
+    Whole(Bytes, BodyBudget),
+    Truncated(Bytes, BodyBudget),
 }
 
-pub async fn read_limited(body: Body, max: usize) -> Result<Limited, ApiError> {
+/// Body bytes held against `server.body_bytes_in_flight_max`; released when dropped.
+pub struct BodyBudget(Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Reads a body up to `max` bytes within `server.body_read_timeout_ms` (else 408), taking
+/// its bytes from the in-flight budget as they arrive (past it, 503): however many clients
+/// send at once, the bodies held in memory stay bounded.
+pub async fn read_limited(state: &AppState, body: Body, max: usize) -> Result<Limited, ApiError> {
+    let deadline = std::time::Duration::from_millis(state.config.server.body_read_timeout_ms);
+    match tokio::time::timeout(deadline, read_within_budget(&state.body_budget, body, max)).await {
+        Ok(read) => read,
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} ms", deadline.as_millis()),
+        )),
+    }
+}
+
+async fn read_within_budget(
+    budget: &Arc<tokio::sync::Semaphore>,
+    body: Body,
+    max: usize,
+) -> Result<Limited, ApiError> {
     let mut body = body;
     let mut buf = Vec::new();
+    let mut held = BodyBudget(None);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             ApiError::new(
@@ -101,16 +128,43 @@ pub async fn read_limited(body: Body, max: usize) -> Result<Limited, ApiError> {
                 format!("reading the body failed: {e}"),
             )
         })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > max {
-                let room = max - buf.len();
-                buf.extend_from_slice(&data[..room]);
-                return Ok(Limited::Truncated(Bytes::from(buf)));
-            }
-            buf.extend_from_slice(&data);
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let take = data.len().min(max - buf.len());
+        held.take(budget, take)?;
+        buf.extend_from_slice(&data[..take]);
+        if take < data.len() {
+            return Ok(Limited::Truncated(Bytes::from(buf), held));
         }
     }
-    Ok(Limited::Whole(Bytes::from(buf)))
+    Ok(Limited::Whole(Bytes::from(buf), held))
+}
+
+impl BodyBudget {
+    fn take(&mut self, budget: &Arc<tokio::sync::Semaphore>, bytes: usize) -> Result<(), ApiError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let busy = || {
+            metrics::counter!("corridor_http_body_budget_exhausted_total").increment(1);
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "too many request bodies in flight; retry shortly",
+            )
+        };
+        let n = u32::try_from(bytes).map_err(|_| busy())?;
+        let permit = budget
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| busy())?;
+        match &mut self.0 {
+            Some(held) => held.merge(permit),
+            None => self.0 = Some(permit),
+        }
+        Ok(())
+    }
 }
 
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -178,6 +232,7 @@ pub struct Arrived {
     content_type: Option<String>,
     headers: String,
     peer: Option<IpAddr>,
+    _budget: BodyBudget,
 }
 
 impl Arrived {
@@ -201,10 +256,10 @@ impl Arrived {
                 ));
             }
         }
-        let (bytes, truncated) =
-            match read_limited(body, state.config.intake.body_bytes_max).await? {
-                Limited::Whole(b) => (b, false),
-                Limited::Truncated(b) => (b, true),
+        let (bytes, truncated, budget) =
+            match read_limited(state, body, state.config.intake.body_bytes_max).await? {
+                Limited::Whole(b, budget) => (b, false, budget),
+                Limited::Truncated(b, budget) => (b, true, budget),
             };
         Ok(Arrived {
             bytes,
@@ -218,6 +273,7 @@ impl Arrived {
                     .map(|(name, value)| (name.as_str(), value.as_bytes())),
             ),
             peer: peer.0,
+            _budget: budget,
         })
     }
 
@@ -324,6 +380,7 @@ impl Arrived {
             bytes: self.bytes,
             inbound,
             store: state.store.clone(),
+            _budget: self._budget,
         })
     }
 }
@@ -344,6 +401,7 @@ pub struct Journaled {
     pub bytes: Bytes,
     pub inbound: i64,
     store: Store,
+    _budget: BodyBudget,
 }
 
 impl Journaled {

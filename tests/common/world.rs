@@ -22,6 +22,8 @@ pub struct Options {
     pub behaviour: Behaviour,
     pub status_request_after_ms: i64,
     pub status_requests_max: i64,
+    /// More configuration overrides (`CORRIDOR__SECTION__FIELD`, value).
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             behaviour: Behaviour::Accept,
             status_request_after_ms: 60_000,
             status_requests_max: 10,
+            extra_env: Vec::new(),
         }
     }
 }
@@ -128,6 +131,13 @@ impl World {
                 format!(r#"[{{token = "{OPERATOR_TOKEN}", role = "operator"}}]"#),
             ),
         ];
+        let mut overrides = overrides;
+        overrides.extend(
+            options
+                .extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone())),
+        );
         let config = Arc::new(Config::from_toml(&text, overrides).unwrap());
         let gateway = gateway::start(config.clone(), db.store.clone(), true)
             .await
