@@ -272,7 +272,11 @@ async fn an_approval_journaled_before_a_crash_is_applied_not_reversed() {
         let view: serde_json::Value = world
             .http
             .get(world.url(&format!("/v1/settlements/{sid}")))
-            .bearer_auth(common::world::OPERATOR_TOKEN)
+            // The auth scheme is case-insensitive.
+            .header(
+                "authorization",
+                format!("bearer {}", common::world::OPERATOR_TOKEN),
+            )
             .send()
             .await
             .unwrap()

@@ -173,8 +173,11 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Checks `Authorization: Bearer …` against the configured tokens for at least `need`.
 pub fn authorize(config: &Config, headers: &HeaderMap, need: Role) -> Result<Role, ApiError> {
+    // The scheme is case-insensitive (RFC 9110 section 11.1): "bearer" is "Bearer".
     let presented = header(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,

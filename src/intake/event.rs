@@ -157,6 +157,20 @@ fn at(field: &str) -> impl Fn(DomainError) -> FieldError + '_ {
 
 /// Reads one event from JSON, naming the path of any shape error.
 pub fn parse_json(value: serde_json::Value) -> Result<EventJson, FieldError> {
+    // serde would also read a struct written as an array of its fields by position: an event
+    // and every object in it must be objects, with named fields (the event has no arrays).
+    if !value.is_object() {
+        return Err(FieldError::new(
+            "(event)",
+            "an event is a JSON object with named fields",
+        ));
+    }
+    if let Some(path) = first_array(&value, "") {
+        return Err(FieldError::new(
+            path,
+            "an array is not accepted here: write an object with named fields",
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." {
@@ -166,6 +180,26 @@ pub fn parse_json(value: serde_json::Value) -> Result<EventJson, FieldError> {
         };
         FieldError::new(field, e.into_inner().to_string())
     })
+}
+
+/// The path of the first array inside `value`, if any.
+fn first_array(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::Array(_) => Some(if path.is_empty() {
+            "(event)".to_string()
+        } else {
+            path.to_string()
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, inner)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            first_array(inner, &here)
+        }),
+        _ => None,
+    }
 }
 
 fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
@@ -593,6 +627,22 @@ mod tests {
             v.as_object_mut().unwrap().remove("event_id");
         });
         assert!(err.message.contains("event_id"), "{err}");
+    }
+
+    #[test]
+    fn fields_by_position_are_refused_everywhere() {
+        // serde reads a struct from an array of its fields: an outside caller must not.
+        let event = json!([null, "evt-2", "settlement.requested", null, "11.00", "EUR"]);
+        let err = parse_json(event).unwrap_err();
+        assert_eq!(err.field, "(event)", "{err}");
+        let mut v = sample();
+        v["debtor"] = json!(["Acme GmbH", {"iban": "DE89370400440532013000"}]);
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "debtor", "{err}");
+        let mut v = sample();
+        v["creditor"]["account"] = json!(["FR1420041010050500013M02606"]);
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "creditor.account", "{err}");
     }
 
     #[test]
