@@ -340,3 +340,42 @@ async fn bodies_in_flight_are_bounded_in_bytes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn unknown_routes_wrong_methods_and_bad_limits_answer_in_json() {
+    on_each_store("errors_in_json", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let json = |response: reqwest::Response| async move {
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.expect("a JSON body");
+            (
+                status,
+                body["error"]["code"].as_str().unwrap_or("").to_string(),
+            )
+        };
+        let missing = world
+            .http
+            .get(world.url("/v1/nothing"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(missing).await, (404, "not_found".into()));
+        let wrong = world
+            .http
+            .delete(world.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(wrong).await, (405, "method_not_allowed".into()));
+        let too_many = world
+            .http
+            .get(world.url("/v1/journal?limit=1001"))
+            .bearer_auth(common::world::OPERATOR_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(too_many).await, (400, "bad_limit".into()));
+        world.finish().await
+    })
+    .await;
+}

@@ -20,6 +20,24 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// Most rows one list request returns, as the OpenAPI document says.
+const LIST_LIMIT_MAX: i64 = 1000;
+
+impl ListQuery {
+    /// The requested page size (default 100), refused outside 1..=1000 rather than clamped.
+    fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(100),
+            Some(n) if (1..=LIST_LIMIT_MAX).contains(&n) => Ok(n),
+            Some(n) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_limit",
+                format!("limit {n} is outside 1..={LIST_LIMIT_MAX}"),
+            )),
+        }
+    }
+}
+
 async fn connection(state: &AppState) -> Result<PoolConnection<sqlx::Any>, ApiError> {
     state
         .store
@@ -66,7 +84,7 @@ pub async fn list_settlements(
         None => None,
     };
     let mut conn = connection(&state).await?;
-    let rows = settlements::list(&mut conn, filter, q.limit.unwrap_or(100))
+    let rows = settlements::list(&mut conn, filter, q.limit()?)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(
@@ -122,7 +140,7 @@ pub async fn list_outbox(
         None => None,
     };
     let mut conn = connection(&state).await?;
-    let rows = outbox::list(&mut conn, filter, q.limit.unwrap_or(100))
+    let rows = outbox::list(&mut conn, filter, q.limit()?)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({"outbox": rows})))
@@ -168,7 +186,7 @@ pub async fn list_journal(
         None => None,
     };
     let mut conn = connection(&state).await?;
-    let rows = journal::list(&mut conn, filter, q.limit.unwrap_or(100))
+    let rows = journal::list(&mut conn, filter, q.limit()?)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({"journal": rows})))
