@@ -160,6 +160,18 @@ pub async fn mark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), Sto
     Ok(())
 }
 
+/// The settlement's message of `kind`, which must be there: a settlement routed to a rail
+/// without its stored message is a corrupt store, never a reason to build a new one.
+pub async fn required(
+    conn: &mut AnyConnection,
+    id: &SettlementId,
+    kind: &str,
+) -> Result<Outbound, StoreError> {
+    for_settlement(conn, id, kind)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("settlement {id} has no {kind}")))
+}
+
 /// Records the DE7 (transmission date and time) a message goes out with, before it is sent.
 pub async fn set_transmitted_at(
     conn: &mut AnyConnection,

@@ -96,7 +96,7 @@ impl BankJobs {
         let sid = &record.settlement.id;
         let message = {
             let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-            let message = stored_pacs008(&mut conn, sid).await?;
+            let message = messages::required(&mut conn, sid, PACS008).await?;
             cx.about_to_send(&mut conn, &message.msg_id).await?;
             message
         };
@@ -185,7 +185,7 @@ impl BankJobs {
         }
         let sid = &record.settlement.id;
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-        let original = stored_pacs008(&mut conn, sid).await?;
+        let original = messages::required(&mut conn, sid, PACS008).await?;
         let bank_id = original.counterparty.clone();
         let bank = cx
             .config
@@ -299,16 +299,6 @@ impl BankJobs {
             }
         })
     }
-}
-
-/// The settlement's stored pacs.008; a bank-rail settlement without one is a corrupt store.
-async fn stored_pacs008(
-    conn: &mut sqlx::AnyConnection,
-    sid: &SettlementId,
-) -> Result<Outbound, StoreError> {
-    messages::for_settlement(conn, sid, PACS008)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("settlement {sid} has no {PACS008}")))
 }
 
 /// Journals a bank's answer on our mutual-TLS connection, exactly as received.

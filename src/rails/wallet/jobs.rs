@@ -7,7 +7,7 @@ use super::link::SwitchLink;
 use super::{CREDIT, REVERSAL};
 use crate::confirm::wallet::{self as confirm, ReversalAnswer};
 use crate::dispatch::{Context, Handler, JobError, Outcome};
-use crate::domain::{SettlementId, SettlementState};
+use crate::domain::SettlementState;
 use crate::store::journal::{self, AuthenticatedBy, Channel};
 use crate::store::messages::{self, Outbound};
 use crate::store::outbox::{Job, Kind};
@@ -81,7 +81,7 @@ impl WalletJobs {
         }
         let sid = &record.settlement.id;
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-        let credit = stored(&mut conn, sid, CREDIT).await?;
+        let credit = messages::required(&mut conn, sid, CREDIT).await?;
         let switch = self.link(&credit)?;
         if credit.send_count > 0 {
             // An earlier attempt may have reached the switch and died with us before its
@@ -128,7 +128,7 @@ impl WalletJobs {
         }
         let sid = &record.settlement.id;
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-        let reversal = stored(&mut conn, sid, REVERSAL).await?;
+        let reversal = messages::required(&mut conn, sid, REVERSAL).await?;
         let switch = self.link(&reversal)?;
         let repeat = reversal.send_count > 0;
         let (request, de7) = super::for_sending(&switch.spec, &reversal, repeat, now_utc())
@@ -186,16 +186,6 @@ async fn reversing(
 
 fn now_utc() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
-}
-
-async fn stored(
-    conn: &mut sqlx::AnyConnection,
-    sid: &SettlementId,
-    kind: &str,
-) -> Result<Outbound, StoreError> {
-    messages::for_settlement(conn, sid, kind)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("settlement {sid} has no {kind}")))
 }
 
 /// Journals a switch's answer to our request. The link hands over the decoded message, so the
