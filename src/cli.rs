@@ -37,6 +37,12 @@ pub enum Command {
     /// Run the gateway: HTTP API and dispatch workers.
     Serve(ConfigArg),
     /// Run the whole flow locally: simulated ledger and bank, SQLite, a restart, a summary.
+    #[cfg_attr(
+        not(feature = "sim"),
+        command(
+            about = "Not in this binary: it was built without the simulators (cargo feature `sim`)"
+        )
+    )]
     Demo(crate::demo::DemoArgs),
     /// Read ledger events from a JSON Lines file (one event per line) into the store.
     Ingest {
@@ -65,9 +71,17 @@ pub enum Command {
     /// Check a configuration file and print it resolved (secrets masked).
     CheckConfig(ConfigArg),
     /// Simulated counterparties on real sockets.
+    #[cfg(feature = "sim")]
     Sim {
         #[command(subcommand)]
         which: SimCommand,
+    },
+    /// Not in this binary: it was built without the simulators (cargo feature `sim`).
+    #[cfg(not(feature = "sim"))]
+    Sim {
+        /// Whatever follows `sim` (read only to answer that the simulators are missing).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
     },
     /// Encode and decode ISO 8583 messages with a spec (no length header).
     Iso8583 {
@@ -239,6 +253,7 @@ pub enum SettlementsAction {
     Show { id: String },
 }
 
+#[cfg(feature = "sim")]
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
     /// A correspondent bank: HTTPS with mutual TLS, pacs.008 in, pacs.002 out.
@@ -278,7 +293,10 @@ pub fn redact_url(url: &str) -> String {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(arg) => serve(&arg).await,
+        #[cfg(feature = "sim")]
         Command::Demo(args) => crate::demo::run(args).await,
+        #[cfg(not(feature = "sim"))]
+        Command::Demo(_) => Err(without_sim("demo")),
         Command::Ingest {
             config,
             ledger,
@@ -299,14 +317,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        #[cfg(feature = "sim")]
         Command::Sim { which } => match which {
             SimCommand::Bank(args) => sim::cli::run_bank(*args).await,
             SimCommand::Ledger(args) => sim::cli::run_ledger(*args).await,
             SimCommand::Switch(args) => sim::switch::run(*args).await,
         },
+        #[cfg(not(feature = "sim"))]
+        Command::Sim { .. } => Err(without_sim("sim")),
         Command::Iso8583 { action } => iso8583_cmd(action),
         Command::Iso20022 { action } => iso20022_cmd(action),
     }
+}
+
+/// The answer of `demo` and `sim` in a binary built with `--no-default-features`.
+#[cfg(not(feature = "sim"))]
+fn without_sim(command: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "this corridor binary was built without the simulators (cargo feature `sim`), so \
+         `corridor {command}` is not available; build with the default features \
+         (`cargo build --release`) to get it"
+    )
 }
 
 async fn serve(arg: &ConfigArg) -> anyhow::Result<()> {

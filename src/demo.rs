@@ -5,17 +5,28 @@
 //! which delivers them over HTTPS with mutual TLS to a simulated bank. Half way through, the
 //! gateway is killed and started again on the same store. The demo ends with a summary and
 //! checks that every ledger event reached exactly one final outcome.
+//!
+//! `run` needs the simulators (cargo feature `sim`, on by default); the names and the
+//! configuration stay in every build, since the tests use them too.
 
+#[cfg(feature = "sim")]
 use crate::config::Config;
+#[cfg(feature = "sim")]
 use crate::domain::SettlementState;
+#[cfg(feature = "sim")]
 use crate::store::{outbox, settlements, Store};
+#[cfg(feature = "sim")]
 use anyhow::{bail, Context};
 use clap::Args;
+#[cfg(feature = "sim")]
 use sim::ledger::{EventKind, Expected, GeneratedEvent, GeneratorConfig, LedgerSim, PosterConfig};
+#[cfg(feature = "sim")]
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "sim")]
 use std::sync::Arc;
+#[cfg(feature = "sim")]
 use std::time::{Duration, Instant};
 
 #[derive(Args, Debug, Clone)]
@@ -113,11 +124,13 @@ counterparty = "{BANK_ID}"
 }
 
 /// A free loopback port for the gateway, known before the bank (which calls back) starts.
+#[cfg(feature = "sim")]
 fn reserve_port() -> anyhow::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }
 
+#[cfg(feature = "sim")]
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     crate::telemetry::init_logs(crate::telemetry::LogFormat::Human, "error");
     crate::telemetry::prometheus();
@@ -253,6 +266,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "sim")]
 async fn completion(store: &Store) -> anyhow::Result<(i64, i64, bool)> {
     let mut conn = store.pool().acquire().await?;
     let counts = settlements::count_by_state(&mut conn).await?;
@@ -265,6 +279,7 @@ async fn completion(store: &Store) -> anyhow::Result<(i64, i64, bool)> {
     Ok((finals, total, outbox::is_idle(&mut conn).await?))
 }
 
+#[cfg(feature = "sim")]
 async fn progress(
     store: &Store,
     posted: usize,
@@ -279,6 +294,7 @@ async fn progress(
     Ok(())
 }
 
+#[cfg(feature = "sim")]
 async fn summary(
     store: &Store,
     events: &[GeneratedEvent],

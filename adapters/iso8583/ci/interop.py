@@ -133,7 +133,7 @@ def main():
     names = sys.argv[4:]
     failures = 0
     for name in names:
-        path = Path(name) if name.endswith(".toml") else root / "schemas" / "iso8583" / f"{name}.toml"
+        path = Path(name) if name.endswith(".toml") else root / "adapters" / "iso8583" / "specs" / f"{name}.toml"
         t = tomllib.loads(path.read_text())
         spec, info = translate(t)
         mti_bcd = t["mti"]["encoding"] == "bcd"

@@ -8,7 +8,8 @@
 //! - [`json`]: the JSON view and the serde mapping to Rust structs; [`cli`] wraps it.
 //! - [`rules`]: per-MTI mandatory / conditional / echoed fields, response building.
 //! - [`framing`]: length headers and TPDU around messages on a stream.
-//! - [`link`]: the tokio client link: sign-on, echo, matching, deadlines, reconnect, TLS.
+//! - [`link`] (cargo feature `link`, on by default): the tokio client link: sign-on, echo,
+//!   matching, deadlines, reconnect, TLS. Without it the crate needs no async runtime.
 //!
 //! The codec does no I/O and never panics on input; every length is bounded by the spec.
 
@@ -19,6 +20,7 @@ pub mod error;
 mod field;
 pub mod framing;
 pub mod json;
+#[cfg(feature = "link")]
 pub mod link;
 pub mod message;
 pub mod rules;
@@ -28,6 +30,7 @@ pub mod specs;
 pub use composite::{Part, SubKey};
 pub use error::{CodecError, ErrorKind, Location};
 pub use framing::{Framing, LengthHeader};
+#[cfg(feature = "link")]
 pub use link::{Inbound, Link, LinkConfig, LinkError, LinkState, TlsClient};
 
 pub use message::Message;

@@ -1,4 +1,4 @@
-//! The specs shipped in `schemas/iso8583/`, embedded so that a binary works from anywhere.
+//! The specs shipped in `specs/` (inside this crate), embedded so that a binary works from anywhere.
 
 use std::sync::Arc;
 
@@ -6,22 +6,10 @@ use crate::spec::{Spec, SpecError};
 
 /// (name, TOML text) of every embedded spec.
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "iso87ascii",
-        include_str!("../../../schemas/iso8583/iso87ascii.toml"),
-    ),
-    (
-        "iso87binary",
-        include_str!("../../../schemas/iso8583/iso87binary.toml"),
-    ),
-    (
-        "iso93ascii",
-        include_str!("../../../schemas/iso8583/iso93ascii.toml"),
-    ),
-    (
-        "mobile-money",
-        include_str!("../../../schemas/iso8583/mobile-money.toml"),
-    ),
+    ("iso87ascii", include_str!("../specs/iso87ascii.toml")),
+    ("iso87binary", include_str!("../specs/iso87binary.toml")),
+    ("iso93ascii", include_str!("../specs/iso93ascii.toml")),
+    ("mobile-money", include_str!("../specs/mobile-money.toml")),
 ];
 
 /// Names of the embedded specs.
