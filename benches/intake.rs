@@ -74,7 +74,9 @@ fn intake(c: &mut Criterion) {
                         )
                         .await
                         .unwrap();
-                        assert!(results.iter().all(|r| r.status == 201));
+                        assert!(results
+                            .iter()
+                            .all(|r| r.outcome == corridor::intake::Intake::Created));
                     })
                 },
                 BatchSize::SmallInput,

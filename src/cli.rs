@@ -396,18 +396,19 @@ async fn ingest(arg: &ConfigArg, ledger: &str, file: &std::path::Path) -> anyhow
             refused += 1;
             continue;
         }
+        use crate::intake::Intake;
         match crate::intake::journal_and_accept(&store, &config, ledger, line).await {
             Ok((journal_id, _, results)) => {
                 for r in results {
-                    match r.status {
-                        201 => created += 1,
-                        200 => known += 1,
-                        _ => refused += 1,
+                    match r.outcome {
+                        Intake::Created => created += 1,
+                        Intake::Known => known += 1,
+                        Intake::Conflict | Intake::Invalid => refused += 1,
                     }
                     let what = match (&r.error, r.state) {
-                        (Some(e), _) => format!("{} {e}", r.status),
-                        (None, Some(state)) => format!("{} {state}", r.status),
-                        (None, None) => r.status.to_string(),
+                        (Some(e), _) => format!("{} {e}", r.outcome),
+                        (None, Some(state)) => format!("{} {state}", r.outcome),
+                        (None, None) => r.outcome.to_string(),
                     };
                     println!(
                         "line {line_no}: {} {} {what} (journal {journal_id})",

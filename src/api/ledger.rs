@@ -60,7 +60,8 @@ pub async fn post_events(
                     .into_response())
             } else {
                 let result = &results[0];
-                let status = StatusCode::from_u16(result.status).unwrap_or(StatusCode::OK);
+                let status =
+                    StatusCode::from_u16(result.outcome.http_status()).unwrap_or(StatusCode::OK);
                 Ok((status, Json(result)).into_response())
             }
         }

@@ -19,11 +19,50 @@ use crate::store::{outbox, Store, StoreError};
 pub use event::FieldError;
 use serde::Serialize;
 
+/// What became of one event at intake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    /// A new settlement.
+    Created,
+    /// Its key was known with the same content: answered with the current state.
+    Known,
+    /// Its key was known with other content: refused.
+    Conflict,
+    /// Not a valid event: refused, with the field named.
+    Invalid,
+}
+
+impl Intake {
+    /// The HTTP status that reports it (the API's and the CLI's word for it).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Intake::Created => 201,
+            Intake::Known => 200,
+            Intake::Conflict => 409,
+            Intake::Invalid => 422,
+        }
+    }
+}
+
+impl std::fmt::Display for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.http_status())
+    }
+}
+
+impl Serialize for Intake {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.http_status())
+    }
+}
+
 /// The result for one event, as the API and the CLI report it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct EventResult {
-    /// 201 created, 200 already known (same content), 409 conflict, 422 invalid.
-    pub status: u16,
+    /// Written as its HTTP status: 201 created, 200 already known (same content), 409
+    /// conflict, 422 invalid.
+    #[serde(rename = "status")]
+    pub outcome: Intake,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +76,7 @@ pub struct EventResult {
 impl EventResult {
     fn invalid(event_id: Option<String>, error: FieldError) -> Self {
         EventResult {
-            status: 422,
+            outcome: Intake::Invalid,
             event_id,
             settlement_id: None,
             state: None,
@@ -171,14 +210,14 @@ pub async fn accept_events(
 
 fn journal_status(results: &[EventResult]) -> journal::Status {
     use journal::Status;
-    let count = |code| results.iter().filter(|r| r.status == code).count();
-    if count(201) > 0 {
+    let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
+    if count(Intake::Created) > 0 {
         Status::Applied
-    } else if count(409) > 0 {
+    } else if count(Intake::Conflict) > 0 {
         Status::Conflict
-    } else if count(200) == results.len() {
+    } else if count(Intake::Known) == results.len() {
         Status::Duplicate
-    } else if count(200) > 0 {
+    } else if count(Intake::Known) > 0 {
         Status::Applied
     } else {
         Status::Rejected
@@ -186,13 +225,13 @@ fn journal_status(results: &[EventResult]) -> journal::Status {
 }
 
 fn summarise(results: &[EventResult]) -> String {
-    let count = |code| results.iter().filter(|r| r.status == code).count();
+    let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
     let mut detail = format!(
         "{} created, {} known, {} conflict, {} invalid",
-        count(201),
-        count(200),
-        count(409),
-        count(422)
+        count(Intake::Created),
+        count(Intake::Known),
+        count(Intake::Conflict),
+        count(Intake::Invalid)
     );
     for r in results.iter().filter(|r| r.error.is_some()).take(10) {
         if let Some(e) = &r.error {
@@ -247,7 +286,11 @@ async fn accept_one(
         } => {
             let same = content_hash == hash;
             Ok(EventResult {
-                status: if same { 200 } else { 409 },
+                outcome: if same {
+                    Intake::Known
+                } else {
+                    Intake::Conflict
+                },
                 event_id,
                 settlement_id: Some(id.to_string()),
                 state: Some(state),
@@ -275,7 +318,7 @@ async fn accept_one(
                 "settlement received"
             );
             Ok(EventResult {
-                status: 201,
+                outcome: Intake::Created,
                 event_id,
                 settlement_id: Some(settlement.id.to_string()),
                 state: Some(state),
