@@ -130,6 +130,9 @@ fn reserve_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+// Long on purpose: the demo's script in the order it happens (start the counterparties and
+// the gateway, post in batches, kill and restart half way, wait, report), meant to be read
+// top to bottom as the walkthrough it is.
 #[cfg(feature = "sim")]
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     crate::telemetry::init_logs(crate::telemetry::LogFormat::Human, "error");
@@ -294,6 +297,8 @@ async fn progress(
     Ok(())
 }
 
+// Long on purpose: the demo's closing report, one independent count after another in the
+// order it prints them (states, ledger, bank, switch, journal), each read straight down.
 #[cfg(feature = "sim")]
 async fn summary(
     store: &Store,

@@ -244,6 +244,8 @@ fn summarise(results: &[EventResult]) -> String {
     detail
 }
 
+// Long on purpose: one event's path through intake in order (parse, validate, route, the
+// bank rail's address rule, insert or compare by key, submit), every refusal naming its field.
 async fn accept_one(
     tx: &mut crate::store::Tx,
     config: &Config,
