@@ -36,7 +36,12 @@ fn assert_bank_saw_one_uetr_each(world: &World, settlements: usize) {
 #[tokio::test]
 async fn happy_path_reject_and_duplicate_events() {
     on_each_store("happy_path_reject_and_duplicate_events", |db| async move {
-        let world = World::start(db, Options::default()).await;
+        // The bank answers in the HTTP response: the test steps the engine, no waiting.
+        let options = Options {
+            workers: false,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
         let (status, body) = world
             .post(&event_json("evt-ok", "1234.50", "Invoice 1"))
             .await;
@@ -65,7 +70,7 @@ async fn happy_path_reject_and_duplicate_events() {
             "{body}"
         );
 
-        world.wait_all_final(2, WAIT).await;
+        world.step_all_final(2).await;
         assert_eq!(world.outcome("evt-ok"), ("settled".into(), None));
         assert_eq!(
             world.outcome("evt-rj"),
@@ -359,7 +364,11 @@ async fn dead_letter_then_operator_replay() {
 #[tokio::test]
 async fn unroutable_settlement_is_final_and_written_back() {
     on_each_store("unroutable_settlement", |db| async move {
-        let world = World::start(db, Options::default()).await;
+        let options = Options {
+            workers: false,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
         // No route takes ZAR.
         let mut event = event_json("evt-zar", "500.00", "school fees");
         event["currency"] = "ZAR".into();
@@ -368,7 +377,7 @@ async fn unroutable_settlement_is_final_and_written_back() {
         let (status, body) = world.post(&event).await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["state"], "unroutable");
-        world.wait_all_final(1, WAIT).await;
+        world.step_all_final(1).await;
         assert_eq!(
             world.outcome("evt-zar"),
             ("unroutable".into(), Some("NOROUTE".into()))
@@ -382,7 +391,11 @@ async fn unroutable_settlement_is_final_and_written_back() {
 #[tokio::test]
 async fn a_batch_is_answered_per_event() {
     on_each_store("a_batch_is_answered_per_event", |db| async move {
-        let world = World::start(db, Options::default()).await;
+        let options = Options {
+            workers: false,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
         let mut bad = event_json("evt-b3", "1.001", "x");
         bad["currency"] = "EUR".into();
         let batch = serde_json::json!([
@@ -406,7 +419,7 @@ async fn a_batch_is_answered_per_event() {
             .collect();
         assert_eq!(statuses, [201, 201, 422, 200], "{body}");
         assert_eq!(body["results"][2]["error"]["field"], "amount");
-        world.wait_all_final(2, WAIT).await;
+        world.step_all_final(2).await;
         world.finish().await
     })
     .await;

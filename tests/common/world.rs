@@ -24,6 +24,9 @@ pub struct Options {
     pub status_requests_max: i64,
     /// More configuration overrides (`CORRIDOR__SECTION__FIELD`, value).
     pub extra_env: Vec<(&'static str, String)>,
+    /// Background dispatch workers; without them a test steps the engine itself
+    /// ([`World::step_all_final`]), which needs no waiting when the counterparties answer at once.
+    pub workers: bool,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             status_request_after_ms: 60_000,
             status_requests_max: 10,
             extra_env: Vec::new(),
+            workers: true,
         }
     }
 }
@@ -139,7 +143,7 @@ impl World {
                 .map(|(k, v)| (k.to_string(), v.clone())),
         );
         let config = Arc::new(Config::from_toml(&text, overrides).unwrap());
-        let gateway = gateway::start(config.clone(), db.store.clone(), true)
+        let gateway = gateway::start(config.clone(), db.store.clone(), options.workers)
             .await
             .unwrap();
         let poster = LedgerPoster::new(PosterConfig {
@@ -235,6 +239,30 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Steps the engine until nothing is due (no workers run: see [`Options::workers`]), then
+    /// checks what [`World::wait_all_final`] waits for: `n` settlements, all final, the outbox
+    /// idle and `n` write-backs recorded by the ledger. No sleeping, no timeout.
+    pub async fn step_all_final(&self, n: i64) {
+        let gateway = self.gateway.as_ref().expect("a running gateway");
+        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        let mut conn = self.db.store.pool().acquire().await.unwrap();
+        let counts = settlements::count_by_state(&mut conn).await.unwrap();
+        let idle = outbox::is_idle(&mut conn).await.unwrap();
+        drop(conn);
+        let total: i64 = counts.iter().map(|(_, c)| c).sum();
+        let finals: i64 = counts
+            .iter()
+            .filter(|(s, _)| s.is_final())
+            .map(|(_, c)| c)
+            .sum();
+        let recorded = self.ledger.stats().recorded as i64;
+        assert!(
+            total == n && finals == n && idle && recorded == n,
+            "{}: after stepping: {counts:?}, outbox idle {idle}, write-backs {recorded}",
+            self.db.label
+        );
     }
 
     /// Waits until `check` holds, polling; panics with `what` after `timeout`.
