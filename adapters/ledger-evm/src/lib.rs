@@ -18,6 +18,41 @@
 //!
 //! Amounts stay as the chain states them (units and decimals); scaling to a currency's minor
 //! units is the caller's decision.
+//!
+//! ```no_run
+//! use ledger_evm::follower::{Confirmation, Follower, FollowerConfig, Poll};
+//! use ledger_evm::key::GatewayKey;
+//! use ledger_evm::rpc::{connect, RpcConfig};
+//! use ledger_evm::writer::{Outcome, Writer, WriterConfig};
+//! use ledger_evm::contract::OutcomeStatus;
+//!
+//! # async fn run(contract: ledger_evm::Address) -> Result<(), Box<dyn std::error::Error>> {
+//! let provider = connect(&RpcConfig::new("http://127.0.0.1:8545"))?;
+//! let config = FollowerConfig {
+//!     contract,
+//!     from_block: 0,
+//!     confirmation: Confirmation::Blocks(12),
+//!     range_blocks_max: 2_000,
+//!     ranges_per_poll_max: 10,
+//! };
+//! let mut follower = Follower::new(provider.clone(), config, None).await?;
+//! let writer = Writer::new(provider, GatewayKey::from_env_hex("GATEWAY_KEY")?, WriterConfig::new(contract)).await?;
+//! if let Poll::Advanced(advance) = follower.poll().await? {
+//!     for request in &advance.released {
+//!         // ... settle off chain, then:
+//!         let outcome = Outcome {
+//!             id: request.id,
+//!             status: OutcomeStatus::Settled,
+//!             reason_code: String::new(),
+//!             counterparty_ref: "UETR".into(),
+//!             evidence: Default::default(),
+//!         };
+//!         writer.record(&outcome, |pending| std::fs::write("pending.json", serde_json::to_vec(pending).unwrap())).await?;
+//!     }
+//!     // persist advance.cursor
+//! }
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

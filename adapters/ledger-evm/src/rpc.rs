@@ -60,6 +60,11 @@ pub enum RpcError {
 
 /// Builds a provider for `config`. No request is sent yet.
 pub fn connect(config: &RpcConfig) -> Result<Provider, RpcError> {
+    Ok(RootProvider::new(client(config)?))
+}
+
+/// Builds the JSON-RPC client under [`connect`]'s provider, for batches and raw calls.
+pub fn client(config: &RpcConfig) -> Result<RpcClient, RpcError> {
     let url_error = |reason: String| RpcError::Url {
         url: config.url.clone(),
         reason,
@@ -69,9 +74,7 @@ pub fn connect(config: &RpcConfig) -> Result<Provider, RpcError> {
         return Err(url_error(format!("scheme {:?}", url.scheme())));
     }
     let client = http_client(Duration::from_millis(config.request_timeout_ms))?;
-    Ok(RootProvider::new(RpcClient::new_http_with_client(
-        client, url,
-    )))
+    Ok(RpcClient::new_http_with_client(client, url))
 }
 
 fn http_client(timeout: Duration) -> Result<alloy_reqwest::Client, RpcError> {

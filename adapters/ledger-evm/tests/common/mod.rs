@@ -5,6 +5,7 @@
 //! `SKIPPED [anvil] <test>` and passes, unless `CORRIDOR_REQUIRE_ANVIL=1` (CI), where it fails.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -66,7 +67,11 @@ impl Anvil {
             if std::env::var("CORRIDOR_REQUIRE_ANVIL").as_deref() == Ok("1") {
                 panic!("{test}: CORRIDOR_REQUIRE_ANVIL=1 but no anvil binary (npm ci in adapters/ledger-evm, or ANVIL_BIN)");
             }
-            println!("SKIPPED [anvil] {test}: no anvil binary (run `npm ci` in adapters/ledger-evm, or set ANVIL_BIN)");
+            // Straight to the stderr handle: the test harness captures print! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED [anvil] {test}: no anvil binary (run `npm ci` in adapters/ledger-evm, or set ANVIL_BIN)"
+            );
             return None;
         };
         for _attempt in 0..3 {
