@@ -279,6 +279,34 @@ async fn a_reorg_above_the_confirmation_depth_withdraws_seen_events() {
 }
 
 #[tokio::test]
+async fn a_chain_that_got_shorter_withdraws_seen_events_above_its_head() {
+    let Some(chain) = Chain::start(
+        "a_chain_that_got_shorter_withdraws_seen_events_above_its_head",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    within(60, async {
+        let mut follower = follower(&chain, config(&chain, Confirmation::Blocks(4)), None).await;
+        chain.request(id(11), 11).await;
+        chain.mine(1).await;
+        assert_eq!(ids(&advance(&mut follower).await.seen), [id(11)]);
+
+        let _: () = chain
+            .provider
+            .raw_request("anvil_rollback".into(), (2u64,))
+            .await
+            .unwrap();
+        let after = advance(&mut follower).await;
+        assert_eq!(ids(&after.withdrawn), [id(11)], "{after:?}");
+        assert!(follower.pending().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_reorg_below_the_cursor_stops_the_follower() {
     let Some(chain) = Chain::start("a_reorg_below_the_cursor_stops_the_follower", &[]).await else {
         return;
