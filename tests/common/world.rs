@@ -215,38 +215,9 @@ impl World {
         self.gateway = Some(gateway);
     }
 
-    /// Waits until `n` settlements exist, all final, the outbox idle and `n` write-backs
-    /// recorded by the ledger; panics with the state it saw after `timeout`.
-    pub async fn wait_all_final(&self, n: i64, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mut conn = self.db.store.pool().acquire().await.unwrap();
-            let counts = settlements::count_by_state(&mut conn).await.unwrap();
-            let idle = outbox::is_idle(&mut conn).await.unwrap();
-            drop(conn);
-            let total: i64 = counts.iter().map(|(_, c)| c).sum();
-            let finals: i64 = counts
-                .iter()
-                .filter(|(s, _)| s.is_final())
-                .map(|(_, c)| c)
-                .sum();
-            let recorded = self.ledger.stats().recorded as i64;
-            if total == n && finals == n && idle && recorded == n {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("{}: not all final after {timeout:?}: {counts:?}, outbox idle {idle}, write-backs {recorded}", self.db.label);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Steps the engine until nothing is due (no workers run: see [`Options::workers`]), then
-    /// checks what [`World::wait_all_final`] waits for: `n` settlements, all final, the outbox
-    /// idle and `n` write-backs recorded by the ledger. No sleeping, no timeout.
-    pub async fn step_all_final(&self, n: i64) {
-        let gateway = self.gateway.as_ref().expect("a running gateway");
-        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+    /// Whether `n` settlements exist, all final, the outbox idle and `n` write-backs recorded
+    /// by the ledger; if not, what was seen instead.
+    async fn all_final(&self, n: i64) -> Result<(), String> {
         let mut conn = self.db.store.pool().acquire().await.unwrap();
         let counts = settlements::count_by_state(&mut conn).await.unwrap();
         let idle = outbox::is_idle(&mut conn).await.unwrap();
@@ -258,11 +229,39 @@ impl World {
             .map(|(_, c)| c)
             .sum();
         let recorded = self.ledger.stats().recorded as i64;
-        assert!(
-            total == n && finals == n && idle && recorded == n,
-            "{}: after stepping: {counts:?}, outbox idle {idle}, write-backs {recorded}",
-            self.db.label
-        );
+        if total == n && finals == n && idle && recorded == n {
+            Ok(())
+        } else {
+            Err(format!(
+                "{counts:?}, outbox idle {idle}, write-backs {recorded}"
+            ))
+        }
+    }
+
+    /// Waits until all `n` settlements are final and written back ([`World::all_final`]);
+    /// panics with the state it saw after `timeout`.
+    pub async fn wait_all_final(&self, n: i64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = match self.all_final(n).await {
+                Ok(()) => return,
+                Err(seen) => seen,
+            };
+            if Instant::now() > deadline {
+                panic!("{}: not all final after {timeout:?}: {seen}", self.db.label);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Steps the engine until nothing is due (no workers run: see [`Options::workers`]), then
+    /// checks what [`World::wait_all_final`] waits for. No sleeping, no timeout.
+    pub async fn step_all_final(&self, n: i64) {
+        let gateway = self.gateway.as_ref().expect("a running gateway");
+        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        if let Err(seen) = self.all_final(n).await {
+            panic!("{}: after stepping: {seen}", self.db.label);
+        }
     }
 
     /// Waits until `check` holds, polling; panics with `what` after `timeout`.
