@@ -61,13 +61,9 @@ pub async fn recover_journal(store: &Store, config: &Config) -> Result<usize, St
                 bank::recover(&mut tx, config, source, &entry).await?;
                 tx.commit().await?;
             }
-            Channel::SwitchResponse => {
-                let mut tx = store.begin().await?;
-                wallet::recover(&mut tx, config, source, &entry).await?;
-                tx.commit().await?;
-            }
-            // Classified when they arrived; one still `received` is classified now.
-            Channel::SwitchMessage => {
+            // An answer to our request, or something the switch sent unasked that was not yet
+            // classified when the process stopped: matched and applied (or classified) now.
+            Channel::SwitchResponse | Channel::SwitchMessage => {
                 let mut tx = store.begin().await?;
                 wallet::recover(&mut tx, config, source, &entry).await?;
                 tx.commit().await?;
