@@ -303,14 +303,263 @@ pub struct LogConfig {
 pub struct LedgerConfig {
     /// The ledger's name, sent by it in the `x-corridor-ledger` header.
     pub id: String,
-    /// Secrets its event signatures may use (two while rotating).
+    /// `http` (the default: it posts signed events, takes write-backs by HTTP) or `evm` (a
+    /// `Settlement` contract on an EVM chain: followed, and outcomes recorded on chain).
+    #[serde(default)]
+    pub kind: LedgerKind,
+    /// Secrets its event signatures may use (two while rotating). `http` only.
+    #[serde(default)]
     pub secrets: Vec<Secret>,
-    /// Where final outcomes are posted. None: outcomes are only kept here.
+    /// Where final outcomes are posted. None: outcomes are only kept here. `http` only.
     #[serde(default)]
     pub callback_url: Option<String>,
-    /// Secret that signs our write-backs to it.
+    /// Secret that signs our write-backs to it. `http` only.
     #[serde(default)]
     pub writeback_secret: Option<Secret>,
+    /// `evm` only: the node's JSON-RPC URL (`http://` or `https://`).
+    #[serde(default)]
+    pub rpc_url: Option<String>,
+    /// `evm` only: the chain id the node must report (EIP-155); a different one is refused.
+    #[serde(default)]
+    pub chain_id: Option<u64>,
+    /// `evm` only: the `Settlement` contract's address (0x + 40 hex).
+    #[serde(default)]
+    pub contract: Option<String>,
+    /// `evm` only: confirmations before an event is acted on (the including block counts as
+    /// one). Give this or `finality`; default 12.
+    #[serde(default)]
+    pub confirmations: Option<u64>,
+    /// `evm` only: `"finalized"` to act on events once the node's finalized block covers them.
+    #[serde(default)]
+    pub finality: Option<String>,
+    /// `evm` only: the first block to read when no cursor is stored (the deployment block).
+    #[serde(default)]
+    pub start_block: Option<u64>,
+    /// `evm` only: a keystore (JSON V3) file holding the gateway key ...
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// ... and the environment variable holding its password.
+    #[serde(default)]
+    pub key_password_env: Option<String>,
+    /// `evm` only, instead of `key_file`: an environment variable holding the key as hex.
+    #[serde(default)]
+    pub key_env: Option<String>,
+    /// `evm` only: pause between two polls of the chain.
+    #[serde(default)]
+    pub poll_interval_ms: Option<u64>,
+    /// `evm` only: blocks per `eth_getLogs` call, and calls per poll.
+    #[serde(default)]
+    pub range_blocks_max: Option<u64>,
+    #[serde(default)]
+    pub ranges_per_poll_max: Option<u32>,
+    /// `evm` only: deadline of one RPC request.
+    #[serde(default)]
+    pub rpc_timeout_ms: Option<u64>,
+    /// `evm` only: confirmations before a recorded outcome counts (default 1).
+    #[serde(default)]
+    pub outcome_confirmations: Option<u64>,
+    /// `evm` only: gas limit above which an outcome transaction is refused (default 500,000).
+    #[serde(default)]
+    pub gas_limit_max: Option<u64>,
+    /// `evm` only: highest `maxFeePerGas` ever signed, wei (default 500 gwei).
+    #[serde(default)]
+    pub max_fee_per_gas_max_wei: Option<u128>,
+    /// `evm` only: an outcome transaction not mined this long after signing is signed again
+    /// with a higher fee (default 60,000).
+    #[serde(default)]
+    pub resubmit_after_ms: Option<u64>,
+    /// `evm` only: fee raise per replacement, percent (default 20, at least 10).
+    #[serde(default)]
+    pub fee_bump_percent: Option<u64>,
+    /// `evm` only: who the account references on chain are. The contract carries only an
+    /// IBAN or MSISDN per party; a payment to a bank also needs a name and a structured
+    /// address, which this directory gives by account. A party not listed is named by its
+    /// account reference and has no address (enough for a wallet payment).
+    #[serde(default)]
+    pub parties: Vec<PartyEntry>,
+}
+
+crate::text_enum! {
+    /// What kind of ledger a `[[ledgers]]` entry is.
+    #[derive(Default)]
+    pub enum LedgerKind {
+        /// Signed HTTP events in, HTTP write-backs out.
+        #[default]
+        Http => "http",
+        /// A `Settlement` contract on an EVM chain.
+        Evm => "evm",
+    }
+}
+
+/// A party behind an account reference on an EVM ledger (see `LedgerConfig::parties`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyEntry {
+    /// The IBAN or MSISDN exactly as the contract's events carry it.
+    pub account: String,
+    /// The party's name.
+    pub name: String,
+    /// Its bank's BIC, if known.
+    #[serde(default)]
+    pub bic: Option<String>,
+    /// Its country (ISO 3166 alpha-2), if known.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Its structured address: the ledger event's address fields (`town_name`, `country`,
+    /// `street_name`, ...).
+    #[serde(default)]
+    pub address: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// When an EVM ledger's event is acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvmFinality {
+    /// After this many confirmations.
+    Confirmations(u64),
+    /// Once the node's finalized block covers it.
+    Finalized,
+}
+
+/// Where the gateway key of an EVM ledger comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvmKeySource {
+    /// A keystore file and the environment variable with its password.
+    Keystore { path: PathBuf, password_env: String },
+    /// An environment variable holding the key as hex.
+    Env(String),
+}
+
+/// An `evm` ledger's settings, checked.
+#[derive(Clone, Debug)]
+pub struct EvmLedger {
+    pub rpc_url: String,
+    pub chain_id: u64,
+    pub contract: String,
+    pub finality: EvmFinality,
+    pub start_block: u64,
+    pub key: EvmKeySource,
+    pub poll_interval_ms: u64,
+    pub range_blocks_max: u64,
+    pub ranges_per_poll_max: u32,
+    pub rpc_timeout_ms: u64,
+    pub outcome_confirmations: u64,
+    pub gas_limit_max: u64,
+    pub max_fee_per_gas_max_wei: u128,
+    pub resubmit_after_ms: u64,
+    pub fee_bump_percent: u64,
+}
+
+impl LedgerConfig {
+    /// The `evm` settings, checked; `Err` names the field. `None` for an `http` ledger.
+    pub fn evm(&self) -> Result<Option<EvmLedger>, String> {
+        if self.kind != LedgerKind::Evm {
+            return Ok(None);
+        }
+        let id = &self.id;
+        let need = |field: &str| format!("ledger {id:?} (kind = \"evm\"): {field} is required");
+        let rpc_url = self.rpc_url.clone().ok_or_else(|| need("rpc_url"))?;
+        if !(rpc_url.starts_with("http://") || rpc_url.starts_with("https://")) {
+            return Err(format!(
+                "ledger {id:?}: rpc_url {rpc_url:?} must start with http:// or https://"
+            ));
+        }
+        let contract = self.contract.clone().ok_or_else(|| need("contract"))?;
+        let hex_ok = contract.len() == 42
+            && contract.starts_with("0x")
+            && contract[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex_ok {
+            return Err(format!(
+                "ledger {id:?}: contract {contract:?} is not an address (0x and 40 hex digits)"
+            ));
+        }
+        let finality = match (self.confirmations, self.finality.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "ledger {id:?}: give confirmations or finality, not both"
+                ))
+            }
+            (Some(0), None) => {
+                return Err(format!(
+                    "ledger {id:?}: confirmations must be at least 1 (the including block)"
+                ))
+            }
+            (Some(n), None) => EvmFinality::Confirmations(n),
+            (None, Some("finalized")) => EvmFinality::Finalized,
+            (None, Some(other)) => {
+                return Err(format!(
+                    "ledger {id:?}: finality {other:?} is unknown; the one value is \"finalized\""
+                ))
+            }
+            (None, None) => EvmFinality::Confirmations(12),
+        };
+        let key = match (&self.key_file, &self.key_password_env, &self.key_env) {
+            (Some(path), Some(password_env), None) => EvmKeySource::Keystore {
+                path: path.clone(),
+                password_env: password_env.clone(),
+            },
+            (Some(_), None, None) => {
+                return Err(format!(
+                    "ledger {id:?}: key_file needs key_password_env (the variable holding its password)"
+                ))
+            }
+            (None, None, Some(var)) => EvmKeySource::Env(var.clone()),
+            (None, None, None) => return Err(need("key_file (with key_password_env) or key_env")),
+            _ => {
+                return Err(format!(
+                    "ledger {id:?}: give key_file (with key_password_env) or key_env, not both"
+                ))
+            }
+        };
+        if !self.secrets.is_empty()
+            || self.callback_url.is_some()
+            || self.writeback_secret.is_some()
+        {
+            return Err(format!(
+                "ledger {id:?}: secrets, callback_url and writeback_secret are for kind = \"http\""
+            ));
+        }
+        let fee_bump_percent = self.fee_bump_percent.unwrap_or(20);
+        if fee_bump_percent < 10 {
+            return Err(format!(
+                "ledger {id:?}: fee_bump_percent must be at least 10 (nodes refuse smaller replacements)"
+            ));
+        }
+        let positive = |value: Option<u64>, field: &str, default: u64| match value {
+            Some(0) => Err(format!("ledger {id:?}: {field} must be at least 1")),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        Ok(Some(EvmLedger {
+            rpc_url,
+            chain_id: self.chain_id.ok_or_else(|| need("chain_id"))?,
+            contract,
+            finality,
+            start_block: self.start_block.unwrap_or(0),
+            key,
+            poll_interval_ms: positive(self.poll_interval_ms, "poll_interval_ms", 2_000)?,
+            range_blocks_max: positive(self.range_blocks_max, "range_blocks_max", 2_000)?,
+            ranges_per_poll_max: positive(
+                self.ranges_per_poll_max.map(u64::from),
+                "ranges_per_poll_max",
+                10,
+            )? as u32,
+            rpc_timeout_ms: positive(self.rpc_timeout_ms, "rpc_timeout_ms", 10_000)?,
+            outcome_confirmations: positive(
+                self.outcome_confirmations,
+                "outcome_confirmations",
+                1,
+            )?,
+            gas_limit_max: positive(self.gas_limit_max, "gas_limit_max", 500_000)?,
+            max_fee_per_gas_max_wei: self.max_fee_per_gas_max_wei.unwrap_or(500_000_000_000),
+            resubmit_after_ms: positive(self.resubmit_after_ms, "resubmit_after_ms", 60_000)?,
+            fee_bump_percent,
+        }))
+    }
+
+    /// The directory entry for an account reference on an EVM ledger.
+    pub fn party(&self, account: &str) -> Option<&PartyEntry> {
+        self.parties.iter().find(|p| p.account == account)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -525,8 +774,18 @@ impl Config {
             if !ids.insert(&ledger.id) {
                 return invalid(format!("ledger id {:?} appears twice", ledger.id));
             }
+            if ledger.kind == LedgerKind::Evm {
+                ledger.evm().map_err(ConfigError::Invalid)?;
+                continue;
+            }
             if ledger.secrets.is_empty() {
                 return invalid(format!("ledger {:?} has no secrets", ledger.id));
+            }
+            if ledger.rpc_url.is_some() || ledger.contract.is_some() || !ledger.parties.is_empty() {
+                return invalid(format!(
+                    "ledger {:?}: rpc_url, contract and parties are for kind = \"evm\"",
+                    ledger.id
+                ));
             }
             if ledger.callback_url.is_some() && ledger.writeback_secret.is_none() {
                 return invalid(format!(

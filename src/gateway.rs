@@ -120,10 +120,20 @@ pub async fn start_with(
         stop.clone(),
     ))];
     tasks.push(tokio::spawn(expire_refused(
-        store,
+        store.clone(),
         config.clone(),
         stop.clone(),
     )));
+    // One follower task per evm ledger (the chain's node may be down: it retries).
+    for ledger in crate::ledger::evm::ledgers(&config).unwrap_or_default() {
+        let following = crate::ledger::evm::follow::Following::new(
+            ledger,
+            store.clone(),
+            config.clone(),
+            dispatcher.wake.clone(),
+        );
+        tasks.push(tokio::spawn(following.run(stop.clone())));
+    }
     if workers {
         for i in 0..config.dispatch.workers {
             tasks.push(tokio::spawn(dispatcher.clone().run_worker(i, stop.clone())));

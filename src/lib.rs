@@ -13,6 +13,8 @@
 //! - [`confirm`]: answers from counterparties applied to settlements, one file per rail, and
 //!   the journal recovered at start.
 //! - [`writeback`]: final outcomes posted back to the ledger, once.
+//! - [`ledger`]: the kinds of ledger (HTTP, EVM chain): a source of events and a sink of
+//!   outcomes each, around the shared intake and write-back.
 //! - [`api`]: the HTTP API (intake, bank callbacks, operations, health, metrics).
 //! - [`gateway`]: wires the parts into a running instance.
 //! - [`cli`] and [`demo`]: the `corridor` command and its one-command demo.
@@ -33,6 +35,8 @@ pub mod dispatch;
 pub mod confirm;
 
 pub mod writeback;
+
+pub mod ledger;
 
 pub mod api;
 pub mod gateway;

@@ -3,6 +3,9 @@
 //! transaction that reaches the final state, so it is retried until the ledger acknowledges
 //! and can never be enqueued twice. The ledger deduplicates by the `idempotency-key` header
 //! (the settlement id), which makes a retry after a lost acknowledgement harmless.
+//!
+//! The job dispatches on the ledger's kind: an `http` ledger gets the POST below, an `evm`
+//! ledger gets `recordOutcome` on chain ([`crate::ledger::evm::sink`]).
 
 use crate::config::Config;
 use crate::store::settlements::Record;
@@ -65,11 +68,13 @@ impl WritebackBody {
     }
 }
 
-/// Posts write-backs. Cheap to clone.
+/// Posts write-backs, or records them on chain for an `evm` ledger. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     http: reqwest::Client,
     config: Arc<Config>,
+    /// The sink of each `evm` ledger, by ledger id.
+    evm: Arc<std::collections::HashMap<String, crate::ledger::evm::sink::Sink>>,
 }
 
 impl Writer {
@@ -78,7 +83,17 @@ impl Writer {
             .timeout(Duration::from_millis(config.writeback.timeout_ms))
             .build()
             .expect("an HTTP client with default TLS builds");
-        Writer { http, config }
+        // The configuration was checked at load: every evm ledger's settings are valid.
+        let evm = crate::ledger::evm::ledgers(&config)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| (l.id.clone(), crate::ledger::evm::sink::Sink::new(l)))
+            .collect();
+        Writer {
+            http,
+            config,
+            evm: Arc::new(evm),
+        }
     }
 
     /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured).
@@ -138,6 +153,9 @@ impl crate::dispatch::Handler for Writer {
     ) -> futures::future::BoxFuture<'a, Result<crate::dispatch::Outcome, crate::dispatch::JobError>>
     {
         Box::pin(async move {
+            if let Some(sink) = self.evm.get(&record.settlement.ledger) {
+                return sink.record(record, cx).await;
+            }
             let sid = &record.settlement.id;
             let uetr = {
                 let mut conn = cx

@@ -56,6 +56,27 @@ pub async fn recover_journal(store: &Store, config: &Config) -> Result<usize, St
                     Err(_) => {}
                 }
             }
+            // Logs journaled by a follower that stopped before the intake committed: its
+            // cursor did not move past them, so it reads them again; applying this copy too
+            // would count nothing twice (the key), but the cursor and the chain record go
+            // with the follower's copy. Marked, not applied.
+            Channel::LedgerEvm => {
+                let mut conn = store.pool().acquire().await?;
+                journal::mark(
+                    &mut conn,
+                    entry.id,
+                    journal::Status::Duplicate,
+                    &journal::Outcome {
+                        detail: Some(
+                            "not applied: the follower stopped before taking these logs in; \
+                             it reads them again from its stored cursor",
+                        ),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                continue;
+            }
             Channel::BankResponse | Channel::BankCallback => {
                 let mut tx = store.begin().await?;
                 bank::recover(&mut tx, config, source, &entry).await?;

@@ -180,9 +180,24 @@ pub async fn accept_events(
     events: Vec<serde_json::Value>,
 ) -> Result<Vec<EventResult>, IntakeError> {
     let mut tx = store.begin().await?;
+    let results = accept_events_in(&mut tx, config, ledger, inbound_id, events).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(results)
+}
+
+/// [`accept_events`] inside the caller's transaction, which the caller commits: a ledger
+/// that keeps its own position (an EVM follower's cursor) writes it in the same transaction,
+/// so that its position and the events it covers are stored together or not at all.
+pub async fn accept_events_in(
+    tx: &mut crate::store::Tx,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    events: Vec<serde_json::Value>,
+) -> Result<Vec<EventResult>, IntakeError> {
     let mut results = Vec::with_capacity(events.len());
     for value in events {
-        results.push(accept_one(&mut tx, config, ledger, inbound_id, value).await?);
+        results.push(accept_one(tx, config, ledger, inbound_id, value).await?);
     }
     let status = journal_status(&results);
     let detail = summarise(&results);
@@ -193,7 +208,7 @@ pub async fn accept_events(
         .then(|| results[0].event_id.as_deref())
         .flatten();
     journal::mark(
-        &mut tx,
+        tx,
         inbound_id,
         status,
         &journal::Outcome {
@@ -204,7 +219,6 @@ pub async fn accept_events(
         },
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(results)
 }
 

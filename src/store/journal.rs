@@ -26,6 +26,8 @@ crate::text_enum! {
         SwitchResponse => "switch-response",
         /// Anything else a switch sent: late or unmatched answers, requests, undecodable frames.
         SwitchMessage => "switch-message",
+        /// `SettlementRequested` logs an EVM ledger's follower read from the chain.
+        LedgerEvm => "ledger-evm",
     }
 }
 
@@ -41,6 +43,9 @@ crate::text_enum! {
         SwitchLink => "switch-link",
         /// A file an operator handed to the CLI (`corridor ingest`).
         Operator => "operator",
+        /// Logs read from the configured chain node, emitted by the contract (which admits
+        /// requests from its operator only).
+        ChainNode => "chain-node",
     }
 }
 

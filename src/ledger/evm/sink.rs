@@ -1,0 +1,279 @@
+//! Final outcomes recorded on chain: the write-back job (kind `writeback`) of a settlement
+//! that came from an EVM ledger.
+//!
+//! The outcome is `recordOutcome(id, status, reasonCode, counterpartyRef, evidence)`, with
+//! `evidence` the SHA-256 of the counterparty's confirmation as journaled. The signed
+//! transaction (`PendingTx`) is stored and committed before it is first broadcast, and
+//! replaced in the store before each fee bump is broadcast: a gateway killed between sending
+//! and the receipt finds it at the next attempt, steps it on (re-broadcast if the node lost
+//! it), and never signs a second outcome. "Already recorded" with the same outcome is
+//! success; another outcome on chain is a conflict for an operator (the job goes dead at
+//! once, it is not retried).
+
+use super::store::{self as evm_store, ConflictKind};
+use super::{outcome_status, EvmLedgerRef};
+use crate::dispatch::{Context, JobError, Outcome as JobOutcome};
+use crate::store::settlements::{self, Record};
+use crate::store::StoreError;
+use ledger_evm::writer::{Outcome, PendingTx, Prepared, RecordedBy, Step, Writer, WriterError};
+use ledger_evm::B256;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// Most characters of the reason code and the counterparty reference the contract takes.
+const REASON_CODE_BYTES_MAX: usize = 35;
+const COUNTERPARTY_REF_BYTES_MAX: usize = 64;
+
+/// One EVM ledger's outcome writer. The chain connection and the key are set up at the first
+/// job, so that a gateway starts while its node is down.
+pub struct Sink {
+    ledger: EvmLedgerRef,
+    writer: OnceCell<Writer>,
+}
+
+impl Sink {
+    pub fn new(ledger: EvmLedgerRef) -> Self {
+        Sink {
+            ledger,
+            writer: OnceCell::new(),
+        }
+    }
+
+    async fn writer(&self, cx: &Context<'_>) -> Result<&Writer, JobError> {
+        self.writer
+            .get_or_try_init(|| async {
+                let key = self
+                    .ledger
+                    .key()
+                    .map_err(|e| JobError::Config(e.to_string()))?;
+                let provider = self
+                    .ledger
+                    .provider()
+                    .map_err(|e| JobError::Config(e.to_string()))?;
+                let writer = Writer::new(provider, key, self.ledger.writer_config())
+                    .await
+                    .map_err(|e| JobError::Attempt(format!("evm write-back: {e}")))?;
+                let stored = {
+                    let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+                    evm_store::pending_outcome_txs(&mut conn, &self.ledger.id).await?
+                };
+                writer
+                    .resume(&stored)
+                    .await
+                    .map_err(|e| JobError::Attempt(format!("evm write-back: {e}")))?;
+                Ok(writer)
+            })
+            .await
+    }
+
+    /// Records `record`'s final outcome on chain (see the module documentation).
+    pub async fn record(&self, record: &Record, cx: &Context<'_>) -> Result<JobOutcome, JobError> {
+        let sid = record.settlement.id.as_str();
+        let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+        let Some((_, request_id, status)) = evm_store::request_of(&mut conn, sid).await? else {
+            return Err(JobError::Config(format!(
+                "settlement {sid} of evm ledger {:?} has no chain log on record",
+                self.ledger.id
+            )));
+        };
+        if status == "gone" {
+            // Withdrawn after a reorg: the chain holds no request to record an outcome for.
+            drop(conn);
+            return done(cx, sid, None).await;
+        }
+        let stored = evm_store::outcome_tx(&mut conn, sid).await?;
+        let outcome = outcome_of(&mut conn, record, request_id).await?;
+        cx.renew(&mut conn).await?;
+        drop(conn);
+        let pending = match stored {
+            Some((_, true)) => return done(cx, sid, None).await,
+            Some((pending, false)) => {
+                if pending.outcome != outcome {
+                    // The stored transaction is what may be on chain: it is the one to finish.
+                    tracing::warn!(settlement = %sid, "evm write-back: the stored outcome transaction differs from the outcome computed now; finishing the stored one");
+                }
+                pending
+            }
+            None => {
+                let writer = self.writer(cx).await?;
+                match writer.prepare(&outcome).await {
+                    Ok(Prepared::AlreadyRecorded(_)) => return done(cx, sid, None).await,
+                    Ok(Prepared::Send(pending)) => {
+                        self.persist(cx, sid, &pending).await?;
+                        pending
+                    }
+                    Err(e) => return self.failed(cx, record, e).await,
+                }
+            }
+        };
+        self.drive(cx, record, pending).await
+    }
+
+    /// Stores a `PendingTx` and commits, before anything broadcasts it.
+    async fn persist(
+        &self,
+        cx: &Context<'_>,
+        sid: &str,
+        pending: &PendingTx,
+    ) -> Result<(), JobError> {
+        let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+        cx.renew(&mut conn).await?;
+        evm_store::save_outcome_tx(&mut conn, &self.ledger.id, sid, pending).await?;
+        publish_pending(&mut conn, &self.ledger.id).await;
+        Ok(())
+    }
+
+    /// Steps the transaction for at most half a lease; not final by then: the job comes back.
+    async fn drive(
+        &self,
+        cx: &Context<'_>,
+        record: &Record,
+        mut pending: PendingTx,
+    ) -> Result<JobOutcome, JobError> {
+        let sid = record.settlement.id.as_str();
+        let writer = self.writer(cx).await?;
+        let budget = Duration::from_millis((cx.config.dispatch.lease_ms / 2).max(1) as u64);
+        let pause = Duration::from_millis(self.ledger.settings.poll_interval_ms.clamp(50, 1_000));
+        let started = Instant::now();
+        loop {
+            match writer.step(&pending).await {
+                Ok(Step::Done(recorded)) => {
+                    let mined = match recorded.by {
+                        RecordedBy::ThisTransaction {
+                            tx_hash,
+                            block_number,
+                        } => Some((tx_hash, block_number, self.gas(writer, tx_hash).await)),
+                        RecordedBy::AlreadyOnChain => None,
+                    };
+                    return done(cx, sid, mined).await;
+                }
+                Ok(Step::Persist(next)) => {
+                    self.persist(cx, sid, &next).await?;
+                    pending = next;
+                }
+                Ok(Step::Waiting { .. }) => {
+                    if started.elapsed() >= budget {
+                        return Ok(JobOutcome::Reschedule {
+                            effects: None,
+                            due_at_ms: crate::store::now_ms() + pause.as_millis() as i64,
+                            note: format!(
+                                "outcome transaction nonce {} not final yet",
+                                pending.nonce
+                            ),
+                        });
+                    }
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => return self.failed(cx, record, e).await,
+            }
+        }
+    }
+
+    /// Gas used by a mined outcome transaction, counted in the metrics (0 if unreadable).
+    async fn gas(&self, writer: &Writer, tx_hash: B256) -> u64 {
+        let _ = writer;
+        let Ok(provider) = self.ledger.provider() else {
+            return 0;
+        };
+        use alloy::providers::Provider as _;
+        match provider.get_transaction_receipt(tx_hash).await {
+            Ok(Some(receipt)) => {
+                let ledger = self.ledger.id.clone();
+                metrics::counter!("corridor_evm_gas_used_total", "ledger" => ledger.clone())
+                    .increment(receipt.gas_used);
+                let fee = u128::from(receipt.gas_used).saturating_mul(receipt.effective_gas_price);
+                metrics::counter!("corridor_evm_fees_wei_total", "ledger" => ledger)
+                    .increment(u64::try_from(fee).unwrap_or(u64::MAX));
+                receipt.gas_used
+            }
+            _ => 0,
+        }
+    }
+
+    async fn failed(
+        &self,
+        cx: &Context<'_>,
+        record: &Record,
+        error: WriterError,
+    ) -> Result<JobOutcome, JobError> {
+        if error.is_transient() {
+            return Err(JobError::Attempt(format!("evm write-back: {error}")));
+        }
+        if let WriterError::Conflict { .. } = &error {
+            let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+            evm_store::insert_conflict(
+                &mut conn,
+                &self.ledger.id,
+                ConflictKind::Outcome,
+                Some(&record.settlement.event_id),
+                Some(record.settlement.id.as_str()),
+                &error.to_string(),
+            )
+            .await?;
+        }
+        tracing::error!(settlement = %record.settlement.id, error = %error, "evm write-back: needs an operator");
+        Ok(JobOutcome::GiveUp {
+            why: format!("evm write-back: {error}"),
+        })
+    }
+}
+
+/// The outcome to record for a final settlement.
+pub async fn outcome_of(
+    conn: &mut sqlx::AnyConnection,
+    record: &Record,
+    request_id: B256,
+) -> Result<Outcome, JobError> {
+    let sid = record.settlement.id.as_str();
+    let status = outcome_status(record.state).ok_or_else(|| {
+        JobError::Config(format!("settlement {sid} is not final ({})", record.state))
+    })?;
+    let evidence = evm_store::confirmation(conn, sid)
+        .await?
+        .map_or(B256::ZERO, |(_, raw)| {
+            B256::from_slice(&Sha256::digest(&raw))
+        });
+    Ok(Outcome {
+        id: request_id,
+        status,
+        reason_code: cut(
+            record.reason_code.as_deref().unwrap_or_default(),
+            REASON_CODE_BYTES_MAX,
+        ),
+        counterparty_ref: cut(
+            &evm_store::counterparty_ref(conn, sid).await?,
+            COUNTERPARTY_REF_BYTES_MAX,
+        ),
+        evidence,
+    })
+}
+
+/// At most `max` bytes, cut on a character boundary (the contract counts bytes).
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+async fn done(
+    cx: &Context<'_>,
+    sid: &str,
+    mined: Option<(B256, u64, u64)>,
+) -> Result<JobOutcome, JobError> {
+    let id = crate::domain::SettlementId::parse(sid)
+        .ok_or_else(|| StoreError::Corrupt(format!("not a settlement id: {sid}")))?;
+    let mut tx = cx.store.begin().await?;
+    evm_store::finish_outcome_tx(&mut tx, sid, mined).await?;
+    settlements::mark_written_back(&mut tx, &id).await?;
+    Ok(JobOutcome::done_with(tx))
+}
+
+async fn publish_pending(conn: &mut sqlx::AnyConnection, ledger: &str) {
+    if let Ok(n) = evm_store::pending_outcome_count(conn, ledger).await {
+        metrics::gauge!("corridor_evm_outcome_txs_pending", "ledger" => ledger.to_string())
+            .set(n as f64);
+    }
+}
