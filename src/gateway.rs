@@ -68,8 +68,9 @@ pub fn dispatcher(
     ))
 }
 
-/// Starts the API on `config.server.listen` (port 0 picks one) and `dispatch.workers`
-/// workers (none when `workers` is false, for tests that step the outbox by hand).
+/// Starts the API on `config.server.listen` (port 0 picks one), `dispatch.workers` workers
+/// and a follower per evm ledger (none of either when `workers` is false, for tests that
+/// step the outbox and the followers by hand).
 pub async fn start(
     config: Arc<Config>,
     store: Store,
@@ -124,8 +125,14 @@ pub async fn start_with(
         config.clone(),
         stop.clone(),
     )));
-    // One follower task per evm ledger (the chain's node may be down: it retries).
-    for ledger in crate::ledger::evm::ledgers(&config).unwrap_or_default() {
+    // One follower task per evm ledger (the chain's node may be down: it retries). Like the
+    // workers, none when `workers` is false: such a test steps the follower itself.
+    let followed = if workers {
+        crate::ledger::evm::ledgers(&config).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for ledger in followed {
         let following = crate::ledger::evm::follow::Following::new(
             ledger,
             store.clone(),

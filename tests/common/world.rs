@@ -27,6 +27,8 @@ pub struct Options {
     /// Background dispatch workers; without them a test steps the engine itself
     /// ([`World::step_all_final`]), which needs no waiting when the counterparties answer at once.
     pub workers: bool,
+    /// TOML appended to the demo configuration (another `[[ledgers]]`, say).
+    pub extra_toml: String,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             status_requests_max: 10,
             extra_env: Vec::new(),
             workers: true,
+            extra_toml: String::new(),
         }
     }
 }
@@ -93,6 +96,7 @@ impl World {
             &ledger.url(),
             switch.addr,
         );
+        let text = format!("{text}\n{}", options.extra_toml);
         let overrides = vec![
             (
                 "CORRIDOR__BANKS__0__TIMEOUT_MS".to_string(),

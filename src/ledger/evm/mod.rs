@@ -13,6 +13,7 @@
 //! not a copy: the event id is `evm:<chain id>:<tx hash>:<log index>`, and the party names and
 //! addresses a bank payment needs come from the ledger's `parties` directory.
 
+pub mod anvil;
 pub mod follow;
 pub mod sink;
 pub mod status;
