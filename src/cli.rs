@@ -68,6 +68,13 @@ pub enum Command {
         #[command(subcommand)]
         action: SettlementsAction,
     },
+    /// Ledgers: where each follower stands, and outcomes checked against the chain.
+    Ledger {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
     /// Check a configuration file and print it resolved (secrets masked).
     CheckConfig(ConfigArg),
     /// Simulated counterparties on real sockets.
@@ -253,6 +260,26 @@ pub enum SettlementsAction {
     Show { id: String },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum LedgerAction {
+    /// Per ledger: kind; for an evm ledger its cursor (block, hash), the chain's head, the
+    /// lag in blocks, outcome transactions pending and open conflicts.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a settlement's outcome on chain and compare it with the store and with the
+    /// SHA-256 of the journaled confirmation; exits non-zero on any mismatch.
+    Verify {
+        /// The settlement id (`st-…`).
+        id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[cfg(feature = "sim")]
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
@@ -304,6 +331,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => ingest(&config, &ledger, &file).await,
         Command::Outbox { config, action } => outbox_cmd(&config, action).await,
         Command::Settlements { config, action } => settlements_cmd(&config, action).await,
+        Command::Ledger { config, action } => ledger_cmd(&config, action).await,
         Command::CheckConfig(arg) => {
             let mut config = load(&arg)?;
             config.store.database_url = redact_url(&config.store.database_url);
@@ -752,4 +780,111 @@ fn iso20022_cmd(action: Iso20022Action) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn ledger_cmd(arg: &ConfigArg, action: LedgerAction) -> anyhow::Result<()> {
+    use crate::ledger::evm::status;
+    let config = load(arg)?;
+    let store = open(&config).await?;
+    match action {
+        LedgerAction::Status { json } => {
+            let all = status::all(&store, &config).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+                return Ok(());
+            }
+            for s in &all {
+                print_ledger_status(s);
+            }
+        }
+        LedgerAction::Verify { id, json } => {
+            let verdict = status::verify(&store, &config, &id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&verdict)?);
+            } else {
+                print_verdict(&verdict);
+            }
+            if !verdict.ok {
+                bail!(
+                    "settlement {id}: the chain and the gateway disagree ({} mismatch(es))",
+                    verdict.mismatches.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_ledger_status(s: &crate::ledger::evm::status::LedgerStatus) {
+    if s.kind != "evm" {
+        println!("{}  kind {}", s.ledger, s.kind);
+        return;
+    }
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    println!(
+        "{}  kind evm  chain {}  contract {}",
+        s.ledger,
+        or_dash(s.chain_id.map(|c| c.to_string())),
+        or_dash(s.contract.clone())
+    );
+    println!(
+        "  cursor block {} log {} hash {}",
+        or_dash(s.cursor_block.map(|b| b.to_string())),
+        or_dash(s.cursor_log_index.map(|i| i.to_string())),
+        or_dash(s.cursor_hash.clone())
+    );
+    println!(
+        "  head {}  lag {} blocks{}",
+        or_dash(s.head_block.map(|b| b.to_string())),
+        or_dash(s.lag_blocks.map(|b| b.to_string())),
+        s.head_error
+            .as_ref()
+            .map(|e| format!("  (node unreachable: {e})"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  outcome transactions pending {}  open conflicts {}",
+        s.outcome_txs_pending,
+        s.conflicts.len()
+    );
+    for c in &s.conflicts {
+        println!(
+            "    conflict {} [{}] settlement {} event {}: {}",
+            c.id,
+            c.kind,
+            c.settlement_id.as_deref().unwrap_or("-"),
+            c.event_id.as_deref().unwrap_or("-"),
+            c.detail
+        );
+    }
+}
+
+fn print_verdict(v: &crate::ledger::evm::status::Verdict) {
+    println!(
+        "settlement {}  ledger {}  chain id {}  state {}",
+        v.settlement_id, v.ledger, v.request_id, v.state
+    );
+    println!(
+        "  on chain: {} reason {:?} counterparty {:?} evidence {}",
+        v.on_chain_status.as_deref().unwrap_or("(no outcome)"),
+        v.on_chain_reason_code.as_deref().unwrap_or_default(),
+        v.on_chain_counterparty_ref.as_deref().unwrap_or_default(),
+        v.on_chain_evidence.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  gateway:  {} evidence {} (SHA-256 of journal entry {})",
+        v.store_status.as_deref().unwrap_or("(not final)"),
+        v.journal_sha256,
+        v.journal_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "none: no confirmation journaled".into())
+    );
+    if v.ok {
+        println!("  verdict: MATCH");
+    } else {
+        for m in &v.mismatches {
+            println!("  mismatch: {m}");
+        }
+        println!("  verdict: MISMATCH");
+    }
 }

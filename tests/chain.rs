@@ -437,9 +437,83 @@ async fn chain_instructions_settle_end_to_end() {
             standing.lag_blocks.unwrap() <= 2 + 1,
             "{label}: {standing:?}"
         );
+        cli_status_and_verify(&chain, ids[0]).await;
         chain.world.finish().await
     })
     .await;
+}
+
+/// `corridor ledger status` and `corridor ledger verify` as an operator runs them: a match,
+/// then a journaled confirmation that no longer hashes to the evidence on chain.
+async fn cli_status_and_verify(chain: &Chain, id: B256) {
+    let label = chain.label();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*chain.world.config).clone();
+    config.store.database_url = chain.world.db.url.clone();
+    let path = dir.path().join("corridor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_corridor"))
+            .args(args)
+            .arg("--config")
+            .arg(&path)
+            .env(KEY_ENV, anvil::DEMO_GATEWAY_KEY_HEX)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["ledger", "status", "--json"]);
+    assert!(
+        out.status.success(),
+        "{label}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evm = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ledger"] == LEDGER)
+        .unwrap();
+    assert_eq!(evm["kind"], "evm", "{label}: {all}");
+    assert_eq!(evm["outcome_txs_pending"], 0, "{label}: {all}");
+    assert!(evm["cursor_block"].as_u64().is_some(), "{label}: {all}");
+    let out = run(&["ledger", "status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("lag") && text.contains("cursor block"),
+        "{label}: {text}"
+    );
+
+    let (sid, _) = chain.settlement_of(id).await.unwrap();
+    let out = run(&["ledger", "verify", sid.as_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{label}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("verdict: MATCH"), "{label}: {text}");
+
+    // The journaled confirmation altered: the evidence on chain no longer matches it.
+    let mut conn = chain.world.db.store.pool().acquire().await.unwrap();
+    let (entry, _) = evm_store::confirmation(&mut conn, sid.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE inbound_journal SET raw = $1 WHERE id = $2")
+        .bind(b"<Document>altered</Document>".to_vec())
+        .bind(entry)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let out = run(&["ledger", "verify", sid.as_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{label}: {text}");
+    assert!(
+        text.contains("verdict: MISMATCH") && text.contains("evidence"),
+        "{label}: {text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
