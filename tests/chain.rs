@@ -617,6 +617,47 @@ async fn chain_reorg_before_and_after_the_confirmation_depth() {
                 1,
                 "{label}: ledger status shows it"
             );
+            let api: serde_json::Value = chain
+                .world
+                .http
+                .get(chain.world.url("/v1/ledgers"))
+                .bearer_auth(common::world::OPERATOR_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let shown = api["ledgers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["ledger"] == LEDGER)
+                .unwrap();
+            assert_eq!(shown["conflicts"][0]["kind"], "reorg", "{label}: {api}");
+            assert_eq!(
+                shown["conflicts"][0]["settlement_id"],
+                sid.as_str(),
+                "{label}: {api}"
+            );
+            let metrics = chain
+                .world
+                .http
+                .get(chain.world.url("/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for name in [
+                "corridor_evm_reorgs_total",
+                "corridor_evm_conflicts_open{ledger=\"chain\"} 1",
+                "corridor_evm_outcome_txs_pending",
+                "corridor_evm_follower_lag_blocks",
+            ] {
+                assert!(metrics.contains(name), "{label}: {name} not in /metrics");
+            }
 
             // The withdrawn one failed with WITHDRAWN; its write-back writes nothing on chain.
             chain.drain().await;

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/journal", get(ops::list_journal))
         .route("/v1/journal/{id}/raw", get(ops::journal_raw))
         .route("/v1/summary", get(ops::summary))
+        .route("/v1/ledgers", get(ops::ledgers))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -233,6 +233,19 @@ pub async fn summary(
     })))
 }
 
+/// Every ledger's standing (`corridor ledger status`): for an evm ledger its cursor, the
+/// chain's head, the lag, pending outcome transactions and open conflicts.
+pub async fn ledgers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.config, &headers, Role::Viewer)?;
+    let all = crate::ledger::evm::status::all(&state.store, &state.config)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "ledgers": all })))
+}
+
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -277,6 +290,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             metrics::gauge!("corridor_outbox_oldest_age_seconds", "kind" => kind, "status" => status)
                 .set(row.map_or(0.0, |d| (now - d.oldest_created_at_ms) as f64 / 1000.0));
         }
+    }
+    for ledger in crate::ledger::evm::ledgers(&state.config).unwrap_or_default() {
+        crate::ledger::evm::status::publish_gauges(&mut conn, &ledger.id)
+            .await
+            .map_err(ApiError::internal)?;
     }
     let text = crate::telemetry::prometheus().render();
     Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())

@@ -196,3 +196,26 @@ pub enum VerifyError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Sets the stored-state gauges of one evm ledger (at scrape time, so that every instance
+/// reports the store's truth): outcome transactions pending, open conflicts, and the lag
+/// between the last head the follower saw and its cursor.
+pub async fn publish_gauges(
+    conn: &mut sqlx::AnyConnection,
+    ledger: &str,
+) -> Result<(), StoreError> {
+    let pending = evm_store::pending_outcome_count(conn, ledger).await?;
+    metrics::gauge!("corridor_evm_outcome_txs_pending", "ledger" => ledger.to_string())
+        .set(pending as f64);
+    let conflicts = evm_store::open_conflicts(conn, ledger, 10_000).await?.len();
+    metrics::gauge!("corridor_evm_conflicts_open", "ledger" => ledger.to_string())
+        .set(conflicts as f64);
+    if let Some(cursor) = evm_store::cursor(conn, ledger).await? {
+        let lag = cursor
+            .head_block
+            .map_or(0, |h| h.saturating_sub(cursor.cursor.block_number));
+        metrics::gauge!("corridor_evm_follower_lag_blocks", "ledger" => ledger.to_string())
+            .set(lag as f64);
+    }
+    Ok(())
+}
