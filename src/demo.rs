@@ -43,6 +43,13 @@ pub struct DemoArgs {
     /// Give up waiting for final outcomes after this long.
     #[arg(long, default_value_t = 120)]
     pub timeout_seconds: u64,
+    /// The ledger: `http` (a simulated ledger posting signed events) or `evm` (a local anvil
+    /// chain with the Settlement contract; needs `cd adapters/ledger-evm && npm ci`).
+    #[arg(long, default_value = "http")]
+    pub ledger: crate::config::LedgerKind,
+    /// With `--ledger evm`: how many instructions the simulated operator posts on chain.
+    #[arg(long, default_value_t = 30)]
+    pub instructions: usize,
 }
 
 pub const LEDGER: &str = "demo-ledger";
@@ -135,6 +142,9 @@ fn reserve_port() -> anyhow::Result<SocketAddr> {
 // top to bottom as the walkthrough it is.
 #[cfg(feature = "sim")]
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if args.ledger == crate::config::LedgerKind::Evm {
+        return crate::ledger::evm::demo::run(args).await;
+    }
     crate::telemetry::init_logs(crate::telemetry::LogFormat::Human, "error");
     crate::telemetry::prometheus();
     let started = Instant::now();

@@ -1059,3 +1059,57 @@ impl Proxy {
         }
     }
 }
+
+/// `corridor demo --ledger evm` runs the whole flow on its own anvil and says YES; without
+/// anvil it says in one line how to get it, and fails.
+#[test]
+fn chain_demo_runs_or_says_how_to_get_anvil() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = |anvil_bin: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_corridor"));
+        command
+            .args([
+                "demo",
+                "--ledger",
+                "evm",
+                "--instructions",
+                "9",
+                "--data-dir",
+            ])
+            .arg(&data);
+        if let Some(bin) = anvil_bin {
+            command.env("ANVIL_BIN", bin);
+        }
+        command.output().unwrap()
+    };
+    let missing = demo(Some("/nonexistent/anvil"));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success());
+    assert!(err.contains("cd adapters/ledger-evm && npm ci"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    if anvil::binary().is_none() {
+        if std::env::var("CORRIDOR_REQUIRE_ANVIL").as_deref() == Ok("1") {
+            panic!("CORRIDOR_REQUIRE_ANVIL=1 but {}", anvil::MISSING);
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED [anvil] chain_demo_runs_or_says_how_to_get_anvil: {}",
+            anvil::MISSING
+        );
+        return;
+    }
+    let out = demo(None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("every event reached exactly one final outcome: YES"),
+        "{text}"
+    );
+    assert!(text.contains("1 rejected, 1 reversed, 7 settled"), "{text}");
+}

@@ -26,7 +26,9 @@ pub const DEMO_GATEWAY_KEY_HEX: &str =
 /// Where an anvil binary is, if anywhere.
 pub fn binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("ANVIL_BIN") {
-        return Some(PathBuf::from(path));
+        // Named but not there is "missing", not a fallback to another anvil.
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let os = match std::env::consts::OS {
         "macos" => "darwin",

@@ -14,6 +14,8 @@
 //! addresses a bank payment needs come from the ledger's `parties` directory.
 
 pub mod anvil;
+#[cfg(feature = "sim")]
+pub mod demo;
 pub mod follow;
 pub mod sink;
 pub mod status;
