@@ -289,8 +289,8 @@ async fn read_back(
         }
         if n < 10 || !agrees {
             println!(
-                "    {}  {:<4} {:<10} reason {:<5} ref {:<36} evidence {}…  {}",
-                format!("…{}", &i.id.to_string()[54..]),
+                "    …{}  {:<4} {:<10} reason {:<5} ref {:<36} evidence {}…  {}",
+                &i.id.to_string()[54..],
                 i.currency,
                 outcome.status.as_str(),
                 outcome.reason_code,
