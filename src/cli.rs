@@ -405,11 +405,15 @@ const LINE_BYTES_MAX: usize = 1024 * 1024;
 
 async fn ingest(arg: &ConfigArg, ledger: &str, file: &std::path::Path) -> anyhow::Result<()> {
     let config = load(arg)?;
-    if config.ledger(ledger).is_none() {
-        bail!(
+    match config.ledger(ledger) {
+        None => bail!(
             "ledger {ledger:?} is not configured in {}",
             arg.config.display()
-        );
+        ),
+        Some(l) if l.kind == crate::config::LedgerKind::Evm => bail!(
+            "ledger {ledger:?} is an evm ledger: its events come from its chain, not from files"
+        ),
+        Some(_) => {}
     }
     let store = open(&config).await?;
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;

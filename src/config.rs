@@ -1061,4 +1061,109 @@ mod tests {
         config.store.database_url = "sqlite:///abs.db".into();
         assert_eq!(config.database_url(), "sqlite:///abs.db");
     }
+
+    const EVM: &str = r#"
+        [[ledgers]]
+        id = "chain"
+        kind = "evm"
+        rpc_url = "http://127.0.0.1:8545"
+        chain_id = 31337
+        contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+        start_block = 7
+        key_env = "GATEWAY_KEY"
+        [[ledgers.parties]]
+        account = "FR1420041010050500013M02606"
+        name = "Jane Roe"
+        address = { town_name = "Paris", country = "FR" }
+    "#;
+
+    #[test]
+    fn an_evm_ledger_is_read_and_checked() {
+        let config = Config::from_toml(&format!("{MINIMAL}{EVM}"), env(&[])).unwrap();
+        assert_eq!(
+            config.ledgers[0].kind,
+            LedgerKind::Http,
+            "old configs stay http"
+        );
+        let chain = config.ledger("chain").unwrap();
+        let evm = chain.evm().unwrap().unwrap();
+        assert_eq!(evm.finality, EvmFinality::Confirmations(12));
+        assert_eq!(evm.start_block, 7);
+        assert_eq!(evm.key, EvmKeySource::Env("GATEWAY_KEY".into()));
+        assert_eq!(
+            chain.party("FR1420041010050500013M02606").unwrap().name,
+            "Jane Roe"
+        );
+        let finalized = EVM.replace("start_block = 7", "finality = \"finalized\"");
+        let config = Config::from_toml(&format!("{MINIMAL}{finalized}"), env(&[])).unwrap();
+        let evm = config.ledger("chain").unwrap().evm().unwrap().unwrap();
+        assert_eq!(evm.finality, EvmFinality::Finalized);
+
+        // Each mistake is refused with the field named.
+        let cases = [
+            (
+                "rpc_url = \"http://127.0.0.1:8545\"",
+                "",
+                "rpc_url is required",
+            ),
+            (
+                "http://127.0.0.1:8545",
+                "ws://127.0.0.1:8545",
+                "http:// or https://",
+            ),
+            ("chain_id = 31337", "", "chain_id is required"),
+            (
+                "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                "0x5FbD",
+                "not an address",
+            ),
+            ("start_block = 7", "confirmations = 0", "at least 1"),
+            (
+                "start_block = 7",
+                "confirmations = 3\nfinality = \"finalized\"",
+                "not both",
+            ),
+            (
+                "start_block = 7",
+                "finality = \"safe\"",
+                "finality \"safe\" is unknown",
+            ),
+            (
+                "key_env = \"GATEWAY_KEY\"",
+                "",
+                "key_file (with key_password_env) or key_env",
+            ),
+            (
+                "key_env = \"GATEWAY_KEY\"",
+                "key_file = \"k.json\"",
+                "key_password_env",
+            ),
+            (
+                "start_block = 7",
+                "secrets = [\"s\"]",
+                "for kind = \"http\"",
+            ),
+            (
+                "start_block = 7",
+                "fee_bump_percent = 5",
+                "fee_bump_percent",
+            ),
+            ("kind = \"evm\"", "kind = \"evm2\"", "evm2"),
+            ("start_block = 7", "start_blok = 7", "start_blok"),
+        ];
+        for (from, to, expected) in cases {
+            assert!(EVM.contains(from), "{from}");
+            let text = format!("{MINIMAL}{}", EVM.replacen(from, to, 1));
+            let err = Config::from_toml(&text, env(&[])).unwrap_err().to_string();
+            assert!(err.contains(expected), "{from} -> {to}: {err}");
+        }
+        // An http ledger does not take the chain's fields.
+        let text = MINIMAL.replacen(
+            "secrets = [\"s\"]",
+            "secrets = [\"s\"]\nrpc_url = \"http://x\"",
+            1,
+        );
+        let err = Config::from_toml(&text, env(&[])).unwrap_err().to_string();
+        assert!(err.contains("kind = \"evm\""), "{err}");
+    }
 }

@@ -437,6 +437,25 @@ async fn chain_instructions_settle_end_to_end() {
             standing.lag_blocks.unwrap() <= 2 + 1,
             "{label}: {standing:?}"
         );
+        let metrics = chain
+            .world
+            .http
+            .get(chain.world.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let gas = metrics
+            .lines()
+            .find(|l| l.starts_with("corridor_evm_gas_used_total{ledger=\"chain\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(
+            gas.is_some_and(|g| g > 0.0),
+            "{label}: gas spent is counted"
+        );
         cli_status_and_verify(&chain, ids[0]).await;
         chain.world.finish().await
     })
@@ -844,13 +863,30 @@ async fn chain_stuck_outcome_is_replaced_with_a_higher_fee_across_a_restart() {
             chain.world.crash_and_restart().await;
             // The restarted gateway finds it, and raises its fee (stored before it is sent).
             chain
-                .wait_until("a replacement with a higher fee", |store| async move {
-                    let mut conn = store.pool().acquire().await.unwrap();
-                    let pending = evm_store::pending_outcome_txs(&mut conn, LEDGER)
-                        .await
-                        .unwrap();
-                    pending.first().is_some_and(|p| p.versions.len() >= 2)
-                })
+                .wait_until(
+                    "a replacement with a higher fee, stored and sent",
+                    |store| {
+                        let provider = chain.op.provider.clone();
+                        async move {
+                            let mut conn = store.pool().acquire().await.unwrap();
+                            let pending = evm_store::pending_outcome_txs(&mut conn, LEDGER)
+                                .await
+                                .unwrap();
+                            let Some(replacement) =
+                                pending.first().filter(|p| p.versions.len() >= 2)
+                            else {
+                                return false;
+                            };
+                            // Stored first, then broadcast: wait until the node has it.
+                            let hash = replacement.current().tx_hash;
+                            provider
+                                .get_transaction_by_hash(hash)
+                                .await
+                                .unwrap()
+                                .is_some()
+                        }
+                    },
+                )
                 .await;
             chain.set_automine(true).await;
             chain.op.mine(1).await.unwrap();
@@ -879,11 +915,21 @@ async fn chain_stuck_outcome_is_replaced_with_a_higher_fee_across_a_restart() {
                 last.max_fee_per_gas > first.max_fee_per_gas,
                 "{label}: {pending:?}"
             );
-            if let Some(mined) = mined {
+            {
+                let mined = mined.expect("the gateway's own transaction recorded the outcome");
                 assert_ne!(
                     mined,
                     first.tx_hash.to_string(),
-                    "{label}: the replacement was mined"
+                    "{label}: the replacement was mined: {:?}",
+                    pending
+                        .versions
+                        .iter()
+                        .map(|v| (
+                            v.max_fee_per_gas,
+                            v.max_priority_fee_per_gas,
+                            v.signed_at_unix_ms
+                        ))
+                        .collect::<Vec<_>>()
                 );
             }
             chain.world.finish().await
