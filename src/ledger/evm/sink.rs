@@ -100,7 +100,12 @@ impl Sink {
                 match writer.prepare(&outcome).await {
                     Ok(Prepared::AlreadyRecorded(_)) => return done(cx, sid, None).await,
                     Ok(Prepared::Send(pending)) => {
-                        self.persist(cx, sid, &pending).await?;
+                        if let Err(e) = self.persist(cx, sid, &pending).await {
+                            // Never sent, never stored: its nonce would be a gap holding back
+                            // every later outcome. Take the count from the chain again.
+                            let _ = writer.resync_nonce().await;
+                            return Err(e);
+                        }
                         pending
                     }
                     Err(e) => return self.failed(cx, record, e).await,
