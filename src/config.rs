@@ -472,44 +472,8 @@ impl LedgerConfig {
                 "ledger {id:?}: contract {contract:?} is not an address (0x and 40 hex digits)"
             ));
         }
-        let finality = match (self.confirmations, self.finality.as_deref()) {
-            (Some(_), Some(_)) => {
-                return Err(format!(
-                    "ledger {id:?}: give confirmations or finality, not both"
-                ))
-            }
-            (Some(0), None) => {
-                return Err(format!(
-                    "ledger {id:?}: confirmations must be at least 1 (the including block)"
-                ))
-            }
-            (Some(n), None) => EvmFinality::Confirmations(n),
-            (None, Some("finalized")) => EvmFinality::Finalized,
-            (None, Some(other)) => {
-                return Err(format!(
-                    "ledger {id:?}: finality {other:?} is unknown; the one value is \"finalized\""
-                ))
-            }
-            (None, None) => EvmFinality::Confirmations(12),
-        };
-        let key = match (&self.key_file, &self.key_password_env, &self.key_env) {
-            (Some(path), Some(password_env), None) => EvmKeySource::Keystore {
-                path: path.clone(),
-                password_env: password_env.clone(),
-            },
-            (Some(_), None, None) => {
-                return Err(format!(
-                    "ledger {id:?}: key_file needs key_password_env (the variable holding its password)"
-                ))
-            }
-            (None, None, Some(var)) => EvmKeySource::Env(var.clone()),
-            (None, None, None) => return Err(need("key_file (with key_password_env) or key_env")),
-            _ => {
-                return Err(format!(
-                    "ledger {id:?}: give key_file (with key_password_env) or key_env, not both"
-                ))
-            }
-        };
+        let finality = self.evm_finality()?;
+        let key = self.evm_key()?;
         if !self.secrets.is_empty()
             || self.callback_url.is_some()
             || self.writeback_secret.is_some()
@@ -554,6 +518,53 @@ impl LedgerConfig {
             resubmit_after_ms: positive(self.resubmit_after_ms, "resubmit_after_ms", 60_000)?,
             fee_bump_percent,
         }))
+    }
+
+    fn evm_finality(&self) -> Result<EvmFinality, String> {
+        let id = &self.id;
+        Ok(match (self.confirmations, self.finality.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "ledger {id:?}: give confirmations or finality, not both"
+                ))
+            }
+            (Some(0), None) => {
+                return Err(format!(
+                    "ledger {id:?}: confirmations must be at least 1 (the including block)"
+                ))
+            }
+            (Some(n), None) => EvmFinality::Confirmations(n),
+            (None, Some("finalized")) => EvmFinality::Finalized,
+            (None, Some(other)) => {
+                return Err(format!(
+                    "ledger {id:?}: finality {other:?} is unknown; the one value is \"finalized\""
+                ))
+            }
+            (None, None) => EvmFinality::Confirmations(12),
+        })
+    }
+
+    fn evm_key(&self) -> Result<EvmKeySource, String> {
+        let id = &self.id;
+        let need = |field: &str| format!("ledger {id:?} (kind = \"evm\"): {field} is required");
+        Ok(match (&self.key_file, &self.key_password_env, &self.key_env) {
+            (Some(path), Some(password_env), None) => EvmKeySource::Keystore {
+                path: path.clone(),
+                password_env: password_env.clone(),
+            },
+            (Some(_), None, None) => {
+                return Err(format!(
+                    "ledger {id:?}: key_file needs key_password_env (the variable holding its password)"
+                ))
+            }
+            (None, None, Some(var)) => EvmKeySource::Env(var.clone()),
+            (None, None, None) => return Err(need("key_file (with key_password_env) or key_env")),
+            _ => {
+                return Err(format!(
+                    "ledger {id:?}: give key_file (with key_password_env) or key_env, not both"
+                ))
+            }
+        })
     }
 
     /// The directory entry for an account reference on an EVM ledger.

@@ -400,6 +400,10 @@ async fn chain_instructions_settle_end_to_end() {
         let mut bad = instruction(1, 99, false);
         bad.currency = "XYZ".into();
         chain.op.request(&bad).await.unwrap();
+        // And one whose token amount would need rounding to fit EUR's two decimals.
+        let mut inexact = instruction(1, 98, false);
+        inexact.units = U256::from(12_345_678u64);
+        chain.op.request(&inexact).await.unwrap();
         chain.op.mine(2).await.unwrap();
         chain.wait_all_written_back(5).await;
         chain.assert_chain_agrees(&ids).await;
@@ -412,6 +416,7 @@ async fn chain_instructions_settle_end_to_end() {
             "{label}: {counts:?}"
         );
         assert!(chain.settlement_of(bad.id).await.is_none(), "{label}");
+        assert!(chain.settlement_of(inexact.id).await.is_none(), "{label}");
         let mut conn = chain.world.db.store.pool().acquire().await.unwrap();
         let entries = journal::list(&mut conn, None, 100).await.unwrap();
         let evm_entries: Vec<_> = entries
@@ -426,6 +431,12 @@ async fn chain_instructions_settle_end_to_end() {
                 .unwrap_or_default()
                 .contains("currency")),
             "{label}: the refused log is reported in the journal: {evm_entries:?}"
+        );
+        assert!(
+            evm_entries
+                .iter()
+                .any(|e| e.detail.as_deref().unwrap_or_default().contains("amount")),
+            "{label}: the inexact amount is refused, not rounded: {evm_entries:?}"
         );
         drop(conn);
         let standing = status::one(&chain.world.db.store, &chain.ledger())
