@@ -1170,3 +1170,50 @@ fn chain_demo_runs_or_says_how_to_get_anvil() {
     );
     assert!(text.contains("1 rejected, 1 reversed, 7 settled"), "{text}");
 }
+
+/// Several instances on one PostgreSQL: one follows a ledger, the others stand by and take
+/// over when its session ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chain_one_follower_per_ledger_across_instances() {
+    let test = "chain_one_follower_per_ledger_across_instances";
+    let Some(db) = TestDb::postgres(test).await else {
+        return;
+    };
+    let options = ChainOptions {
+        confirmations: 1,
+        workers: false,
+        ..Default::default()
+    };
+    let chain = match start(test, db, options).await {
+        Ok(chain) => chain,
+        Err(db) => return db.finish().await,
+    };
+    let first = instruction(7, 0, false);
+    chain.op.request(&first).await.unwrap();
+    let mut a = chain.following();
+    let mut b = chain.following();
+    let report = a.poll_once().await.unwrap();
+    assert!(!report.standby, "{report:?}");
+    assert_eq!(report.released, 1, "{report:?}");
+    let report = b.poll_once().await.unwrap();
+    assert!(report.standby, "{report:?}");
+    assert_eq!(report.released, 0, "{report:?}");
+
+    // The owner goes away (its session closes); the other takes over where it stood.
+    drop(a);
+    let second = instruction(7, 1, false);
+    chain.op.request(&second).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let report = loop {
+        let report = b.poll_once().await.unwrap();
+        if !report.standby {
+            break report;
+        }
+        assert!(Instant::now() < deadline, "the standby never took over");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((report.released, report.created), (1, 1), "{report:?}");
+    assert!(chain.settlement_of(first.id).await.is_some());
+    assert!(chain.settlement_of(second.id).await.is_some());
+    chain.world.finish().await.finish().await;
+}

@@ -16,6 +16,10 @@
 //! sent for it yet (its delivery is cancelled, the settlement fails with `WITHDRAWN`, and no
 //! outcome is written for it), otherwise a conflict for an operator (`ledger status`, the
 //! API, `corridor_evm_conflicts_total`).
+//!
+//! Several instances on one PostgreSQL: a ledger's follower runs in one of them at a time
+//! (DESIGN.md decision 14), the one whose session holds the ledger's advisory lock; the others
+//! stand by and take over when that session ends (its instance died or stopped).
 
 use super::store::{self as evm_store, ConflictKind};
 use super::{raw_log, to_event, EvmError, EvmLedgerRef};
@@ -55,6 +59,8 @@ pub struct PollReport {
     pub head: Option<u64>,
     /// Whether every confirmed block has been read.
     pub caught_up: bool,
+    /// Another instance follows this ledger (PostgreSQL advisory lock): nothing was read.
+    pub standby: bool,
 }
 
 /// One EVM ledger's follower with the gateway's store and intake.
@@ -64,6 +70,10 @@ pub struct Following {
     config: Arc<Config>,
     wake: Arc<Notify>,
     follower: Option<Follower>,
+    /// PostgreSQL: the session holding this ledger's advisory lock, outside the pool so that
+    /// the lock ends with it (a pooled connection would keep it after we let go).
+    /// (A mutex only to make the struct `Sync`; it is reached through `&mut self`.)
+    owner: tokio::sync::Mutex<Option<sqlx::AnyConnection>>,
 }
 
 impl Following {
@@ -74,6 +84,7 @@ impl Following {
             config,
             wake,
             follower: None,
+            owner: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -106,6 +117,14 @@ impl Following {
 
     /// One poll: takes in what was released, or goes back after a deep reorg.
     pub async fn poll_once(&mut self) -> Result<PollReport, EvmError> {
+        if !self.own().await? {
+            self.follower = None;
+            return Ok(PollReport {
+                standby: true,
+                caught_up: true,
+                ..Default::default()
+            });
+        }
         let mut follower = match self.follower.take() {
             Some(f) => f,
             None => self.start_follower().await?,
@@ -122,6 +141,44 @@ impl Following {
             self.follower = Some(follower);
         }
         result
+    }
+
+    /// Whether this instance follows the ledger: always on SQLite (one instance); on
+    /// PostgreSQL while its session holds the ledger's advisory lock.
+    async fn own(&mut self) -> Result<bool, EvmError> {
+        use sqlx::{Connection as _, Row as _};
+        if self.store.dialect() != crate::store::Dialect::Postgres {
+            return Ok(true);
+        }
+        let owner = self.owner.get_mut();
+        if let Some(conn) = owner.as_mut() {
+            if conn.ping().await.is_ok() {
+                return Ok(true);
+            }
+            // The session is gone, and the lock with it: another instance may follow now.
+            tracing::warn!(ledger = %self.ledger.id, "evm follower: lost the session holding the ledger's lock");
+            *owner = None;
+            return Ok(false);
+        }
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?
+            .detach();
+        let got: bool = sqlx::query("SELECT pg_try_advisory_lock($1) AS got")
+            .bind(lock_key(&self.ledger.id))
+            .fetch_one(&mut conn)
+            .await
+            .map_err(crate::store::StoreError::from)?
+            .try_get("got")
+            .map_err(crate::store::StoreError::from)?;
+        if got {
+            tracing::info!(ledger = %self.ledger.id, "evm follower: this instance follows the ledger");
+            *owner = Some(conn);
+        }
+        Ok(got)
     }
 
     async fn start_follower(&self) -> Result<Follower, EvmError> {
@@ -410,4 +467,11 @@ async fn withdraw(tx: &mut Tx, settlement_id: &str) -> Result<bool, EvmError> {
         ))
         .into()),
     }
+}
+
+/// The advisory lock key of a ledger's follower: the first 8 bytes of a SHA-256 of its name.
+fn lock_key(ledger: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("corridor evm follower {ledger}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }

@@ -51,6 +51,19 @@ impl Sink {
                     .ledger
                     .provider()
                     .map_err(|e| JobError::Config(e.to_string()))?;
+                // Signing for another chain than configured would spend on the wrong one.
+                use alloy::providers::Provider as _;
+                let found = provider
+                    .get_chain_id()
+                    .await
+                    .map_err(|e| JobError::Attempt(format!("evm write-back: eth_chainId: {e}")))?;
+                let expected = self.ledger.settings.chain_id;
+                if found != expected {
+                    return Err(JobError::Config(format!(
+                        "ledger {:?}: the node reports chain id {found}, the configuration says {expected}",
+                        self.ledger.id
+                    )));
+                }
                 let writer = Writer::new(provider, key, self.ledger.writer_config())
                     .await
                     .map_err(|e| JobError::Attempt(format!("evm write-back: {e}")))?;
