@@ -467,6 +467,21 @@ async fn chain_instructions_settle_end_to_end() {
             gas.is_some_and(|g| g > 0.0),
             "{label}: gas spent is counted"
         );
+        // The chain's ledger takes no events by HTTP.
+        let refused = chain
+            .world
+            .http
+            .post(chain.world.url("/v1/ledger/events"))
+            .header("x-corridor-ledger", LEDGER)
+            .body(common::event_json("evt-1", "10.00", "x").to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 401, "{label}");
+        assert!(
+            refused.text().await.unwrap().contains("evm ledger"),
+            "{label}"
+        );
         cli_status_and_verify(&chain, ids[0]).await;
         chain.world.finish().await
     })

@@ -30,6 +30,15 @@ pub async fn post_events(
     .await?;
     let ledger = claimed.as_deref().and_then(|id| state.config.ledger(id));
     let signer = match (&claimed, ledger) {
+        (Some(id), Some(ledger)) if ledger.kind == crate::config::LedgerKind::Evm => {
+            Signer::Unknown {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unknown_ledger",
+                message: format!(
+                    "ledger {id:?} is an evm ledger: its events come from its chain, not by HTTP"
+                ),
+            }
+        }
         (_, Some(ledger)) => Signer::Known(ledger.secrets.iter().map(|s| s.expose()).collect()),
         (None, None) => Signer::Unknown {
             status: StatusCode::UNAUTHORIZED,
