@@ -252,7 +252,9 @@ impl Following {
             None => evm_store::save_head(&mut tx, id, advance.head).await?,
         }
         tx.commit().await.map_err(crate::store::StoreError::from)?;
-        let at = advance.cursor.map_or(0, |c| c.block_number);
+        let at = advance
+            .cursor
+            .map_or(self.ledger.settings.start_block, |c| c.block_number);
         metrics::gauge!("corridor_evm_follower_lag_blocks", "ledger" => id.clone())
             .set(advance.head.saturating_sub(at) as f64);
         if report.released > 0 {
