@@ -7,6 +7,7 @@
 //!
 //! | rule | what |
 //! |---|---|
+//! | `CBPR.KIND.SUPPORTED` | the Document is a kind and version this crate models; any other is reported (version found, versions read) and checked no further, never called valid |
 //! | `CBPR.UETR.PRESENT` | pacs.008 / pacs.009 transactions carry a UETR (lower-case v4 by type) |
 //! | `CBPR.TX.ONE` | a pacs.008 / pacs.009 holds exactly one transaction |
 //! | `CBPR.TX.AGENTS` | each pacs.008 / pacs.009 transaction carries `InstgAgt` and `InstdAgt` (optional in the schema, mandatory in CBPR+) |
@@ -72,6 +73,7 @@ pub const RULES: &[&str] = &[
     "CBPR.GRPHDR.AGENTS",
     "CBPR.GRPHDR.ELEMENTS",
     "CBPR.INSTRID.FORMAT",
+    "CBPR.KIND.SUPPORTED",
     "CBPR.PSTLADR.TWN_CTRY",
     "CBPR.STTLM_MTD",
     "CBPR.TX.AGENTS",
@@ -160,6 +162,11 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
 /// Validates a Document alone (no AppHdr rules).
 pub fn validate_document(doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
+    if let Some(why) = doc.unsupported() {
+        // Nothing this crate does not model is ever called valid.
+        f.add("/Document", "CBPR.KIND.SUPPORTED", why);
+        return f.0;
+    }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
         walk_rendered(&mut f, &doc.render());
