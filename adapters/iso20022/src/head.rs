@@ -2,7 +2,7 @@
 //!
 //! The header travels beside the Document and says who sends what to whom: `Fr`/`To`, the
 //! business message identifier (`BizMsgIdr`), the message definition (`MsgDefIdr`, e.g.
-//! `pacs.008.001.08`), the business service (`BizSvc`, e.g. `swift.cbprplus.02`) and the creation
+//! `pacs.008.001.08`), the business service (`BizSvc`, e.g. `swift.cbprplus.03`) and the creation
 //! date-time.
 
 use crate::common::{choice, Agent, Envelope, Party};
@@ -161,7 +161,7 @@ xml_struct! {
         biz_msg_idr: req Max35Text = "BizMsgIdr",
         /// `<MsgDefIdr>`: the Document's message definition, e.g. `pacs.008.001.08`.
         msg_def_idr: req Max35Text = "MsgDefIdr",
-        /// `<BizSvc>`: e.g. `swift.cbprplus.02`.
+        /// `<BizSvc>`: e.g. `swift.cbprplus.03`.
         biz_svc: opt Max35Text = "BizSvc",
         /// `<MktPrctc>`: the market practice followed.
         mkt_prctc: opt MarketPractice = "MktPrctc",

@@ -962,7 +962,7 @@ pub fn app_hdr(seed: u64, msg_def_idr: &str) -> AppHdr {
     h.char_set = g.opt(Gen::text);
     h.biz_svc = g.opt(|g| {
         if g.coin() {
-            Max35Text::new("swift.cbprplus.02").expect(GEN)
+            Max35Text::new("swift.cbprplus.03").expect(GEN)
         } else {
             g.text()
         }
