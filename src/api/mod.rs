@@ -3,6 +3,7 @@
 //! own pace), they wake the dispatch workers instead.
 
 mod banks;
+pub mod extract;
 mod ledger;
 mod ops;
 pub mod server;
