@@ -433,6 +433,10 @@ pub struct SwitchConfig {
     /// Send an echo (0800/301) after this long without traffic; 0 disables.
     #[serde(default = "default_echo_idle_ms")]
     pub echo_idle_ms: u64,
+    /// An echo not answered within this means the connection is half-open: it is dropped
+    /// and the link reconnects (and signs on again).
+    #[serde(default = "default_echo_timeout_ms")]
+    pub echo_timeout_ms: u64,
 }
 
 fn default_switch_spec() -> String {
@@ -460,6 +464,9 @@ fn default_ambiguous_codes() -> Vec<String> {
 }
 fn default_echo_idle_ms() -> u64 {
     30_000
+}
+fn default_echo_timeout_ms() -> u64 {
+    10_000
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

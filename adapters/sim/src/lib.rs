@@ -10,6 +10,7 @@
 
 pub mod bank;
 pub mod cli;
+pub mod fault;
 pub mod ledger;
 pub mod pki;
 pub mod switch;

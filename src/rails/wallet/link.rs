@@ -80,6 +80,7 @@ pub fn open_all(switches: &[SwitchConfig], store: &Store) -> Result<OpenLinks, L
         cfg.tls = tls(switch)?;
         cfg.request_timeout_ms = switch.timeout_ms;
         cfg.echo_idle_ms = switch.echo_idle_ms;
+        cfg.echo_timeout_ms = switch.echo_timeout_ms;
         // Sign-on and echo take their STAN from the store's sequence for this switch, the one
         // every 0200 and 0420 takes from: DE11 never repeats on the link between them.
         cfg.stan_source = Some(Arc::new(StoreStans {
