@@ -485,7 +485,11 @@ impl<R: BufRead> FlatReader<R> {
         let Some(report) = self.report_depth else {
             return Ok(None);
         };
-        if self.entry.is_some() {
+        if let Some(entry) = self.entry.as_mut() {
+            // Each transaction gets its own references, even one that carries none.
+            if depth == self.entry_depth + 2 && self.path.ends_with("/NtryDtls/TxDtls") {
+                entry.transactions.push(FlatRefs::default());
+            }
             return Ok(None);
         }
         let name = &self.path[name_at..];
@@ -699,7 +703,7 @@ impl<R: BufRead> FlatReader<R> {
         let Some(d) = self.entry.as_mut() else {
             return Ok(());
         };
-        if rel == "Refs" || d.transactions.is_empty() {
+        if d.transactions.is_empty() {
             d.transactions.push(FlatRefs::default());
         }
         let tx = d.transactions.last_mut().expect("pushed above");

@@ -667,9 +667,10 @@ async fn refuse(
     Ok(id)
 }
 
-/// Booleans are read through a cast: sqlx's Any driver decodes no SQLite BOOLEAN column.
+/// Booleans are read as numbers: sqlx's Any driver decodes no SQLite BOOLEAN column, and
+/// PostgreSQL casts no boolean to BIGINT directly.
 const SELECT_REPORT: &str = "SELECT id, format, account, statement_id, sequence, entries, \
-    CAST(balance_ok AS BIGINT) AS balance_ok, balance_detail, currency, opening_minor, closing_minor, content_sha256, raw_path \
+    CAST(CASE WHEN balance_ok THEN 1 WHEN NOT balance_ok THEN 0 END AS BIGINT) AS balance_ok, balance_detail, currency, opening_minor, closing_minor, content_sha256, raw_path \
     FROM statements";
 
 fn report_of(r: &sqlx::any::AnyRow) -> Result<ImportReport, StoreError> {
@@ -764,7 +765,7 @@ pub async fn entries(
 ) -> Result<Vec<StoredEntry>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, line, booking_date, value_date, amount_minor, currency, direction, status, \
-         CAST(reversal AS BIGINT) AS reversal_n, uetr, end_to_end_id, instr_id, tx_id, \
+         CAST(CASE WHEN reversal THEN 1 ELSE 0 END AS BIGINT) AS reversal_n, uetr, end_to_end_id, instr_id, tx_id, \
          acct_svcr_ref, msg_id, msisdn, rrn, stan, return_reason, reference, charges_minor, \
          batch_refs, evidence FROM statement_entries WHERE statement = $1 AND line > $2 ORDER BY line, id LIMIT $3",
     )
