@@ -70,6 +70,13 @@ pub enum Command {
     },
     /// Check a configuration file and print it resolved (secrets masked).
     CheckConfig(ConfigArg),
+    /// Import bank and wallet statements (camt.05x, MT940/950, settlement CSV) and read them.
+    Statements {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::statements::command::StatementsAction,
+    },
     /// Simulated counterparties on real sockets.
     #[cfg(feature = "sim")]
     Sim {
@@ -304,6 +311,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => ingest(&config, &ledger, &file).await,
         Command::Outbox { config, action } => outbox_cmd(&config, action).await,
         Command::Settlements { config, action } => settlements_cmd(&config, action).await,
+        Command::Statements { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::statements::command::run(&config, &store, action).await
+        }
         Command::CheckConfig(arg) => {
             let mut config = load(&arg)?;
             config.store.database_url = redact_url(&config.store.database_url);

@@ -34,6 +34,8 @@ pub mod confirm;
 
 pub mod writeback;
 
+pub mod recon;
+
 pub mod api;
 pub mod gateway;
 

@@ -7,6 +7,7 @@ pub mod extract;
 mod ledger;
 mod ops;
 pub mod server;
+mod statements;
 
 use crate::config::{Config, Role};
 use crate::store::journal::{self, AuthenticatedBy, Channel};
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/journal", get(ops::list_journal))
         .route("/v1/journal/{id}/raw", get(ops::journal_raw))
         .route("/v1/summary", get(ops::summary))
+        .route("/v1/statements", post(statements::post_statement))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -101,6 +101,38 @@ impl State {
         self.balances.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
+    /// The day's settlement rows: every credit applied (and every one reversed, marked so),
+    /// in RRN order, as the operator's settlement report lists them.
+    pub fn settlement_lines(
+        &self,
+        currency: &str,
+        date: &str,
+    ) -> Vec<crate::statements::StatementLine> {
+        let mut keys: Vec<&CreditKey> = self
+            .credits
+            .iter()
+            .filter(|(_, c)| matches!(c.state, CreditState::Credited | CreditState::Reversed))
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        keys.into_iter()
+            .map(|k| {
+                let c = &self.credits[k];
+                crate::statements::StatementLine {
+                    amount_minor: c.amount_minor,
+                    currency: currency.to_string(),
+                    credit: false,
+                    date: date.to_string(),
+                    msisdn: Some(c.wallet.clone()),
+                    rrn: Some(k.1.clone()),
+                    stan: Some(k.2.clone()),
+                    return_reason: (c.state == CreditState::Reversed).then(|| "REVERSED".into()),
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+
     /// Apply one inbound message and say what to send back.
     pub fn apply(&mut self, m: &Message) -> Vec<Effect> {
         let mti = m.mti_bytes();
