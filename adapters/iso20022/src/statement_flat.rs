@@ -270,7 +270,7 @@ pub struct FlatReader<R: BufRead> {
 fn bad(path: &str, kind: &'static str, value: &str, reason: &str) -> Error {
     Error::Invalid {
         path: path.to_string(),
-        source: InvalidValue::new(kind, value, reason),
+        invalid: InvalidValue::new(kind, value, reason),
     }
 }
 
@@ -557,9 +557,9 @@ impl<R: BufRead> FlatReader<R> {
             path: self.path_str(),
             attribute: "Ccy",
         })?;
-        Amount::parse_code(text, ccy).map_err(|source| Error::Invalid {
+        Amount::parse_code(text, ccy).map_err(|invalid| Error::Invalid {
             path: self.path_str(),
-            source,
+            invalid,
         })
     }
 
