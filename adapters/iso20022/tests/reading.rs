@@ -1,8 +1,6 @@
 //! Regressions for messages other writers produce that this crate read wrongly: each test
 //! builds the message that showed the defect and checks the reading now matches the schema.
 
-use std::path::PathBuf;
-
 use iso20022::cbpr;
 use iso20022::samples;
 use iso20022::types::*;
@@ -236,92 +234,4 @@ fn pain001_authorisations_read_strictly() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("Authstn"), "{err}");
-}
-
-/// Every closed code list equals its XSD enumeration, read from the official schemas in
-/// ../shared (every schema that defines the type), rather than checked by eye.
-#[test]
-fn code_lists_equal_the_schema_enumerations() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/iso20022/xsd");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!(
-            "SKIPPED [../shared] code lists: {} not found",
-            dir.display()
-        );
-        return;
-    };
-    let schemas: Vec<(String, String)> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xsd"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect();
-    let lists: &[(&str, &[&str])] = &[
-        ("SettlementMethod1Code", SettlementMethod::CODES),
-        ("ChargeBearerType1Code", ChargeBearer::CODES),
-        ("Priority2Code", Priority::CODES),
-        ("Priority3Code", SettlementPriority::CODES),
-        ("Authorisation1Code", Authorisation::CODES),
-        ("CopyDuplicate1Code", CopyDuplicate::CODES),
-        ("Instruction3Code", CreditorAgentInstruction::CODES),
-        ("Instruction4Code", NextAgentInstruction::CODES),
-        ("Instruction5Code", FiCreditorAgentInstruction::CODES),
-        (
-            "CancellationIndividualStatus1Code",
-            CancellationStatus::CODES,
-        ),
-        ("CreditDebitCode", CreditDebit::CODES),
-        ("PaymentMethod3Code", PaymentMethod::CODES),
-        ("SequenceType3Code", SequenceType::CODES),
-        ("PaymentMethod4Code", OriginalPaymentMethod::CODES),
-        ("ExchangeRateType1Code", ExchangeRateType::CODES),
-        ("ClearingChannel2Code", ClearingChannel::CODES),
-        (
-            "RemittanceLocationMethod2Code",
-            RemittanceLocationMethod::CODES,
-        ),
-        ("TaxRecordPeriod1Code", TaxRecordPeriod::CODES),
-        ("DocumentType6Code", DocumentType6::CODES),
-        ("DocumentType3Code", DocumentType3::CODES),
-        (
-            "RegulatoryReportingType1Code",
-            RegulatoryReportingType::CODES,
-        ),
-        ("NamePrefix2Code", NamePrefix::CODES),
-        ("PreferredContactMethod1Code", PreferredContactMethod::CODES),
-        ("AddressType2Code", AddressType2::CODES),
-    ];
-    for (xsd_type, codes) in lists {
-        let mut ours: Vec<&str> = codes.to_vec();
-        ours.sort_unstable();
-        let mut defined_in = 0;
-        for (file, text) in &schemas {
-            let Some(theirs) = enumeration(text, xsd_type) else {
-                continue;
-            };
-            defined_in += 1;
-            let mut theirs: Vec<&str> = theirs.iter().map(String::as_str).collect();
-            theirs.sort_unstable();
-            assert_eq!(ours, theirs, "{xsd_type} in {file}");
-        }
-        assert!(
-            defined_in > 0,
-            "{xsd_type} is defined in none of the schemas"
-        );
-    }
-}
-
-/// The `xs:enumeration` values of the simple type `name` in one schema, if it defines it.
-fn enumeration(xsd: &str, name: &str) -> Option<Vec<String>> {
-    let start = xsd.find(&format!(r#"<xs:simpleType name="{name}">"#))?;
-    let body = &xsd[start..];
-    let body = &body[..body.find("</xs:simpleType>")?];
-    Some(
-        body.split(r#"<xs:enumeration value=""#)
-            .skip(1)
-            .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
-            .collect(),
-    )
 }
