@@ -8,6 +8,9 @@ use iso20022::types::*;
 use regex::Regex;
 use std::path::PathBuf;
 
+/// Whether a type's constructor accepts a text.
+type Accepts = fn(&str) -> bool;
+
 /// (file name, text) of every official schema, or None when ../shared is absent.
 fn schemas(test: &str) -> Option<Vec<(String, String)>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/iso20022/xsd");
@@ -112,7 +115,7 @@ fn text_types_have_the_schema_lengths() {
     let Some(schemas) = schemas("text lengths") else {
         return;
     };
-    let texts: &[(&str, usize, fn(&str) -> bool)] = &[
+    let texts: &[(&str, usize, Accepts)] = &[
         ("Max4Text", 4, |s| Max4Text::new(s).is_ok()),
         ("Max10Text", 10, |s| Max10Text::new(s).is_ok()),
         ("Max16Text", 16, |s| Max16Text::new(s).is_ok()),
@@ -184,7 +187,7 @@ fn pattern_types_accept_what_the_schema_pattern_accepts() {
         return;
     };
     // (type, our check, valid values to explore around)
-    let patterns: &[(&str, fn(&str) -> bool, &[&str])] = &[
+    let patterns: &[(&str, Accepts, &[&str])] = &[
         (
             "BICFIDec2014Identifier",
             |s| Bic::new(s).is_ok(),
@@ -260,7 +263,7 @@ fn decimal_types_have_the_schema_digit_facets() {
     let Some(schemas) = schemas("decimals") else {
         return;
     };
-    let decimals: &[(&str, fn(&str) -> bool)] = &[
+    let decimals: &[(&str, Accepts)] = &[
         ("DecimalNumber", |s| DecimalNumber::new(s).is_ok()),
         ("BaseOneRate", |s| BaseOneRate::new(s).is_ok()),
         ("PercentageRate", |s| PercentageRate::new(s).is_ok()),
