@@ -9,21 +9,11 @@
 mod common;
 
 use common::world::{Options, World};
-use common::{event_json, on_each_store};
+use common::{on_each_store, wallet_event};
 use sim::fault::{Fault, FaultPlan};
 use std::time::Duration;
 
 const EVENTS: usize = 30;
-
-fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
-    let mut event = event_json(event_id, amount, "wallet top-up");
-    event["currency"] = "PHP".into();
-    event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
-    for party in ["debtor", "creditor"] {
-        event[party].as_object_mut().unwrap().remove("address");
-    }
-    event
-}
 
 async fn run_with_faults(seed: u64) {
     on_each_store(&format!("faults_switch_{seed}"), |db| async move {

@@ -5,23 +5,12 @@
 mod common;
 
 use common::world::{Options, World};
-use common::{event_json, on_each_store};
+use common::{on_each_store, wallet_event};
 use corridor::store::journal;
 use sim::switch::{Action, Match, Rule};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
-    let mut event = event_json(event_id, amount, "wallet top-up");
-    event["currency"] = "PHP".into();
-    event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
-    // A wallet payment (ISO 8583) needs no postal address; only a bank payment does.
-    for party in ["debtor", "creditor"] {
-        event[party].as_object_mut().unwrap().remove("address");
-    }
-    event
-}
 
 fn script(world: &World, msisdn: &str, action: Action) {
     world.switch.script(Rule {

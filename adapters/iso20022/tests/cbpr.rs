@@ -372,35 +372,15 @@ fn postal_addresses_have_town_and_country() {
 
 #[test]
 fn status_messages_carry_their_agents_in_the_transaction() {
-    use iso20022::pacs002::{GroupHeader as StatusHeader, Pacs002, TransactionStatusInfo};
-    let mut report = Pacs002::new(StatusHeader::new(
-        t35("STS-1"),
-        IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
-    ));
-    let uetr = Uetr::new("8a562c67-ca16-48ba-b074-65581be6f001").unwrap();
-    let mut tx = TransactionStatusInfo::new(t35("E2E-1"), Some(uetr), TransactionStatus::Acsc);
-    tx.instg_agt = Some(Agent::bic(bic("BANKUS33")));
-    tx.instd_agt = Some(Agent::bic(bic("BANKDEFF")));
-    report.tx_inf_and_sts.push(tx);
-    let mut hdr = AppHdr::new(
-        HeaderParty::bic(bic("BANKUS33")),
-        HeaderParty::bic(bic("BANKDEFF")),
-        t35("STS-1"),
-        t35("pacs.002.001.10"),
-        IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
-    );
-    hdr.biz_svc = Some(t35("swift.cbprplus.03"));
-    let m = BusinessMessage::new(hdr.clone(), report.clone());
-    assert!(validate(&m).is_empty(), "{:#?}", validate(&m));
     // The header is checked against the transaction's agents.
-    let mut wrong = hdr;
-    wrong.fr = HeaderParty::bic(bic("OTHRGB2L"));
-    let findings = validate(&BusinessMessage::new(wrong, report.clone()));
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0].rule, "CBPR.BAH.FR");
+    let finding = status_report_finding(|m| {
+        m.app_hdr.as_mut().unwrap().fr = HeaderParty::bic(bic("OTHRGB2L"));
+    });
+    assert_eq!(finding.rule, "CBPR.BAH.FR");
     // Agents in the group header are flagged.
-    report.grp_hdr.instg_agt = Some(Agent::bic(bic("BANKUS33")));
-    let findings = validate_document(&report.into());
+    let mut m = clean_status_report();
+    pacs002(&mut m).grp_hdr.instg_agt = Some(Agent::bic(bic("BANKUS33")));
+    let findings = validate_document(&m.document);
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].rule, "CBPR.GRPHDR.AGENTS");
     assert_eq!(
