@@ -37,9 +37,11 @@ pub mod confirm;
 pub mod writeback;
 
 pub mod ledger;
+pub mod recon;
 
 pub mod api;
 pub mod gateway;
+pub mod memory;
 
 pub mod cli;
 pub mod demo;

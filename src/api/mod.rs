@@ -3,9 +3,11 @@
 //! own pace), they wake the dispatch workers instead.
 
 mod banks;
+pub mod extract;
 mod ledger;
 mod ops;
 pub mod server;
+mod statements;
 
 use crate::config::{Config, Role};
 use crate::store::journal::{self, AuthenticatedBy, Channel};
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/journal/{id}/raw", get(ops::journal_raw))
         .route("/v1/summary", get(ops::summary))
         .route("/v1/ledgers", get(ops::ledgers))
+        .route("/v1/statements", post(statements::post_statement))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -29,6 +29,8 @@ pub struct Options {
     pub workers: bool,
     /// TOML appended to the demo configuration (another `[[ledgers]]`, say).
     pub extra_toml: String,
+    /// A fault proxy between the gateway and the simulated switch, breaking frames as planned.
+    pub switch_faults: Option<sim::fault::FaultPlan>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             extra_env: Vec::new(),
             workers: true,
             extra_toml: String::new(),
+            switch_faults: None,
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct World {
     pub poster: LedgerPoster,
     pub listen: SocketAddr,
     pub http: reqwest::Client,
+    /// The fault proxy in front of the switch, when the options asked for one.
+    pub switch_proxy: Option<sim::fault::FaultProxy>,
     _dir: tempfile::TempDir,
 }
 
@@ -89,12 +94,21 @@ impl World {
         let switch = sim::switch::start(sim::switch::SwitchConfig::local(spec))
             .await
             .unwrap();
+        let switch_proxy = match options.switch_faults.clone() {
+            Some(plan) => Some(
+                sim::fault::FaultProxy::start(switch.addr, iso8583::Framing::default(), plan)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        let switch_addr = switch_proxy.as_ref().map_or(switch.addr, |p| p.addr);
         let text = demo::demo_config(
             dir.path(),
             listen,
             &bank.mx_url(),
             &ledger.url(),
-            switch.addr,
+            switch_addr,
         );
         let text = format!("{text}\n{}", options.extra_toml);
         let overrides = vec![
@@ -168,6 +182,7 @@ impl World {
             poster,
             listen,
             http: reqwest::Client::new(),
+            switch_proxy,
             _dir: dir,
         }
     }
@@ -221,7 +236,7 @@ impl World {
 
     /// Whether `n` settlements exist, all final, the outbox idle and `n` write-backs recorded
     /// by the ledger; if not, what was seen instead.
-    async fn all_final(&self, n: i64) -> Result<(), String> {
+    pub async fn all_final(&self, n: i64) -> Result<(), String> {
         let mut conn = self.db.store.pool().acquire().await.unwrap();
         let counts = settlements::count_by_state(&mut conn).await.unwrap();
         let idle = outbox::is_idle(&mut conn).await.unwrap();
