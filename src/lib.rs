@@ -13,6 +13,7 @@
 //! - [`confirm`]: answers from counterparties applied to settlements, one file per rail, and
 //!   the journal recovered at start.
 //! - [`writeback`]: final outcomes posted back to the ledger, once.
+//! - [`recon`]: reconciliation of the four sources, typed breaks and their review workflow.
 //! - [`api`]: the HTTP API (intake, bank callbacks, operations, health, metrics).
 //! - [`gateway`]: wires the parts into a running instance.
 //! - [`cli`] and [`demo`]: the `corridor` command and its one-command demo.
@@ -33,6 +34,8 @@ pub mod dispatch;
 pub mod confirm;
 
 pub mod writeback;
+
+pub mod recon;
 
 pub mod api;
 pub mod gateway;
