@@ -70,6 +70,20 @@ pub enum Command {
     },
     /// Check a configuration file and print it resolved (secrets masked).
     CheckConfig(ConfigArg),
+    /// Reconciliation: run it (or see what it would decide), and where it stands.
+    Recon {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::cli::ReconAction,
+    },
+    /// The breaks reconciliation found: list, show, assign, comment, resolve, reopen, export.
+    Breaks {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::cli::BreaksAction,
+    },
     /// Simulated counterparties on real sockets.
     #[cfg(feature = "sim")]
     Sim {
@@ -304,6 +318,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => ingest(&config, &ledger, &file).await,
         Command::Outbox { config, action } => outbox_cmd(&config, action).await,
         Command::Settlements { config, action } => settlements_cmd(&config, action).await,
+        Command::Recon { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::cli::recon_cmd(&store, &config, action).await
+        }
+        Command::Breaks { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::cli::breaks_cmd(&store, &config, action).await
+        }
         Command::CheckConfig(arg) => {
             let mut config = load(&arg)?;
             config.store.database_url = redact_url(&config.store.database_url);

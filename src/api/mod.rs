@@ -5,6 +5,8 @@
 mod banks;
 mod ledger;
 mod ops;
+pub mod recon;
+pub mod review;
 pub mod server;
 
 use crate::config::{Config, Role};
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .merge(recon::routes())
+        .merge(review::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Bodies are read by the handlers with their own bound, so that an oversized body

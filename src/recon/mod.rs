@@ -12,6 +12,7 @@
 //! - [`money`]: amounts printed with their currency's exponent.
 
 pub mod breaks;
+pub mod cli;
 pub mod engine;
 pub mod evidence;
 pub mod run;
