@@ -120,10 +120,17 @@ pub async fn start_with(
         stop.clone(),
     ))];
     tasks.push(tokio::spawn(expire_refused(
-        store,
+        store.clone(),
         config.clone(),
         stop.clone(),
     )));
+    if workers && config.recon.interval_ms > 0 {
+        tasks.push(tokio::spawn(crate::recon::run::periodic(
+            store.clone(),
+            config.clone(),
+            stop.clone(),
+        )));
+    }
     if workers {
         for i in 0..config.dispatch.workers {
             tasks.push(tokio::spawn(dispatcher.clone().run_worker(i, stop.clone())));

@@ -339,7 +339,8 @@ impl Planner<'_> {
             return;
         }
         let tol = self.tolerance(cand.amount_minor);
-        let already = self.statement_matched[c];
+        // Joined by an earlier run (a return joined in this one is not the payment).
+        let already = cand.statement_matched;
         let exact: Vec<&Entry> = rest
             .iter()
             .copied()
