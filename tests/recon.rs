@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::statements::{insert_statement, StatementRow};
 use common::world::{Options, World};
 use common::{event_json, on_each_store};
 use corridor::recon::run::{as_of_from_date, run};
@@ -20,87 +21,9 @@ use std::time::{Duration, Instant};
 /// Per break type: (settlement, statement entries, statement) of each break.
 type Found = BTreeMap<String, Vec<(Option<String>, Vec<i64>, Option<i64>)>>;
 
-const ACCOUNT: &str = "DE89370400440532013000";
 const VIEWER: &str = "viewer-token-for-recon";
 const REVIEWER: &str = "reviewer-token-for-recon";
 const OPERATOR: &str = "operator-token-for-recon";
-
-/// A statement entry as the statement import writes it (only what a test sets).
-#[derive(Default, Clone)]
-struct Row_ {
-    amount_minor: i64,
-    currency: &'static str,
-    credit: bool,
-    uetr: Option<String>,
-    end_to_end_id: Option<String>,
-    acct_svcr_ref: Option<String>,
-    return_reason: Option<&'static str>,
-    reference: Option<&'static str>,
-    charges_minor: Option<i64>,
-}
-
-/// Inserts a statement with its entries; returns the statement id and the entry ids.
-async fn insert_statement(
-    store: &Store,
-    statement_ref: &str,
-    balance: (i64, i64, bool),
-    rows: &[Row_],
-) -> (i64, Vec<i64>) {
-    let mut tx = store.begin().await.unwrap();
-    let today = time::OffsetDateTime::now_utc().date().to_string();
-    let id: i64 = sqlx::query(
-        "INSERT INTO statements (format, account, statement_id, sequence, currency, \
-         opening_minor, closing_minor, entries, balance_ok, content_sha256, source, file_name, \
-         created_at) VALUES ('camt.053', $1, $2, '1', 'EUR', $3, $4, $5, $6, $7, 'test', \
-         'stmt.xml', $8) RETURNING id",
-    )
-    .bind(ACCOUNT)
-    .bind(statement_ref)
-    .bind(balance.0)
-    .bind(balance.1)
-    .bind(rows.len() as i64)
-    .bind(balance.2)
-    .bind(format!("sha-{statement_ref}"))
-    .bind(corridor::store::now_ms())
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap()
-    .get("id");
-    let mut ids = Vec::new();
-    for (line, r) in rows.iter().enumerate() {
-        let eid: i64 = sqlx::query(
-            "INSERT INTO statement_entries (statement, line, booking_date, value_date, \
-             amount_minor, currency, direction, status, reversal, uetr, end_to_end_id, \
-             acct_svcr_ref, return_reason, reference, charges_minor) \
-             VALUES ($1, $2, $3, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13) \
-             RETURNING id",
-        )
-        .bind(id)
-        .bind(line as i64 + 1)
-        .bind(&today)
-        .bind(r.amount_minor)
-        .bind(if r.currency.is_empty() {
-            "EUR"
-        } else {
-            r.currency
-        })
-        .bind(if r.credit { "credit" } else { "debit" })
-        .bind(false)
-        .bind(r.uetr.clone())
-        .bind(r.end_to_end_id.clone())
-        .bind(r.acct_svcr_ref.clone())
-        .bind(r.return_reason)
-        .bind(r.reference)
-        .bind(r.charges_minor)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap()
-        .get("id");
-        ids.push(eid);
-    }
-    tx.commit().await.unwrap();
-    (id, ids)
-}
 
 async fn count(store: &Store, table: &str) -> i64 {
     sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
@@ -164,8 +87,8 @@ async fn sent(store: &Store, id: &str) -> Sent {
     }
 }
 
-fn by_uetr(s: &Sent, amount_minor: i64) -> Row_ {
-    Row_ {
+fn by_uetr(s: &Sent, amount_minor: i64) -> StatementRow {
+    StatementRow {
         amount_minor,
         uetr: Some(s.uetr.clone()),
         acct_svcr_ref: Some(format!("ASR-{}-{amount_minor}", &s.uetr[..8])),
@@ -221,18 +144,18 @@ async fn every_break_type_found_once_and_worked_through_the_api() {
         }
         let (_, entries) = insert_statement(&store, "STMT-1", (1_000_000, 0, true), &[
             by_uetr(&a, 10_000),
-            Row_ { amount_minor: 19_950, end_to_end_id: Some(b.e2e.clone()), charges_minor: Some(50), ..Default::default() },
+            StatementRow { amount_minor: 19_950, end_to_end_id: Some(b.e2e.clone()), charges_minor: Some(50), ..Default::default() },
             by_uetr(&c, 25_000),
-            Row_ { currency: "USD", ..by_uetr(&d, 40_000) },
+            StatementRow { currency: "USD", ..by_uetr(&d, 40_000) },
             by_uetr(&e, 50_000),
-            Row_ { acct_svcr_ref: Some("ASR-E-AGAIN".into()), ..by_uetr(&e, 50_000) },
+            StatementRow { acct_svcr_ref: Some("ASR-E-AGAIN".into()), ..by_uetr(&e, 50_000) },
             by_uetr(&f, 60_000),
             by_uetr(&g, 70_000),
-            Row_ { credit: true, return_reason: Some("AC04"), acct_svcr_ref: Some("ASR-G-RET".into()), ..by_uetr(&g, 70_000) },
+            StatementRow { credit: true, return_reason: Some("AC04"), acct_svcr_ref: Some("ASR-G-RET".into()), ..by_uetr(&g, 70_000) },
             by_uetr(&j, 90_000),
-            Row_ { amount_minor: 60_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
-            Row_ { amount_minor: 40_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
-            Row_ { amount_minor: 1_234, reference: Some("fee refund"), ..Default::default() },
+            StatementRow { amount_minor: 60_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
+            StatementRow { amount_minor: 40_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
+            StatementRow { amount_minor: 1_234, reference: Some("fee refund"), ..Default::default() },
         ]).await;
         let (unbalanced, _) = insert_statement(&store, "STMT-2", (100_000, 90_000, false), &[]).await;
 

@@ -507,7 +507,7 @@ fn rendered(list: &[Rendered], none: &str) -> String {
         }
         let _ = write!(
             out,
-            "</dl><details><summary>message</summary><pre>{}</pre></details>",
+            "</dl><details open><summary>message</summary><pre>{}</pre></details>",
             esc(&m.text)
         );
     }
