@@ -66,7 +66,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start(chromium: &PathBuf, chromedriver: &PathBuf) -> Driver {
+    async fn start(chromium: &std::path::Path, chromedriver: &std::path::Path) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
