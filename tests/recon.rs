@@ -125,6 +125,7 @@ async fn every_break_type_found_once_and_worked_through_the_api() {
         let j = post(&world, "evt-late", "900.00", "SIM:ASYNC:4000").await;
         let k = post(&world, "evt-silent", "950.00", "SIM:SILENT").await;
         let m = post(&world, "evt-split", "1000.00", "Invoice M").await;
+        let r = post(&world, "evt-returned", "1100.00", "SIM:SILENT").await;
         let gateway = world.gateway.as_ref().unwrap();
         gateway.dispatcher.drain("test-step", 1000).await.unwrap();
         // The late answer and the repeated one come by callback.
@@ -135,6 +136,7 @@ async fn every_break_type_found_once_and_worked_through_the_api() {
             sent(&store, &d).await, sent(&store, &e).await, sent(&store, &f).await,
             sent(&store, &g).await, sent(&store, &j).await, sent(&store, &m).await,
         );
+        let r = sent(&store, &r).await;
         // An answer contradicting a final state, as the confirm step journals it.
         let conflict = journal::record(&store, Channel::BankCallback, Some("sim-bank"), Some("application/xml"), b"<Document/>", AuthenticatedBy::Signature).await.unwrap();
         {
@@ -156,6 +158,7 @@ async fn every_break_type_found_once_and_worked_through_the_api() {
             StatementRow { amount_minor: 60_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
             StatementRow { amount_minor: 40_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
             StatementRow { amount_minor: 1_234, reference: Some("fee refund"), ..Default::default() },
+            StatementRow { credit: true, return_reason: Some("AC01"), ..by_uetr(&r, 110_000) },
         ]).await;
         let (unbalanced, _) = insert_statement(&store, "STMT-2", (100_000, 90_000, false), &[]).await;
 
@@ -216,8 +219,18 @@ async fn every_break_type_found_once_and_worked_through_the_api() {
             (entries[9], j.id.clone(), "exact_key".into()),
             (entries[10], m.id.clone(), "split".into()),
             (entries[11], m.id.clone(), "split".into()),
+            (entries[13], r.id.clone(), "uetr".into()),
         ];
         assert_eq!(got, want, "{}", world.db.label);
+
+        // The return on the statement is the outcome of the settlement the bank never
+        // answered: returned, written back to the ledger once.
+        assert_eq!(report.returns.len(), 1);
+        let state: String = sqlx::query(&format!("SELECT state FROM settlements WHERE id = '{}'", r.id))
+            .fetch_one(store.pool()).await.unwrap().get("state");
+        assert_eq!(state, "returned");
+        world.gateway.as_ref().unwrap().dispatcher.drain("test-step", 1000).await.unwrap();
+        assert_eq!(world.outcome("evt-returned"), ("returned".into(), Some("AC01".into())));
 
         // A re-run changes nothing already decided.
         let before = counts(&store).await;

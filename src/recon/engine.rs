@@ -158,6 +158,16 @@ pub struct Plan {
     pub matches: Vec<PlannedMatch>,
     pub breaks: Vec<PlannedBreak>,
     pub expectations: Vec<PlannedExpectation>,
+    /// Outcomes the statement establishes: a return for a settlement still waiting for its
+    /// answer moves it to `returned` (and so to its one write-back).
+    pub returns: Vec<PlannedReturn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedReturn {
+    pub settlement_id: String,
+    pub entry_id: i64,
+    pub reason_code: Option<String>,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -169,6 +179,7 @@ pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
         config,
         plan: Plan::default(),
         raised: HashSet::new(),
+        returned_now: HashSet::new(),
         statement_matched: inputs
             .candidates
             .iter()
@@ -188,6 +199,8 @@ struct Planner<'a> {
     plan: Plan,
     /// Keys raised in this run (with `existing_keys`, what must not be raised again).
     raised: HashSet<String>,
+    /// Candidates this run's statement returns (their answer is the return).
+    returned_now: HashSet<usize>,
     /// Per candidate: joined to a statement entry (by an earlier run or this one).
     statement_matched: Vec<bool>,
 }
@@ -290,6 +303,19 @@ impl Planner<'_> {
         let cand = &self.inputs.candidates[c];
         let group = format!("return:{}", e.id);
         self.join(&group, c, e.id, rule, "1:1");
+        if matches!(
+            cand.state,
+            SettlementState::Sent | SettlementState::Accepted
+        ) {
+            self.returned_now.insert(c);
+            self.plan.returns.push(PlannedReturn {
+                settlement_id: cand.id.clone(),
+                entry_id: e.id,
+                reason_code: e.return_reason.clone(),
+            });
+        }
+        // A settled settlement cannot move: its outcome is final and written back once, and
+        // the ledger records one outcome per settlement. A person must correct the ledger.
         if cand.state == SettlementState::Settled {
             let detail = format!(
                 "the statement returns {} (reason {}) for a settlement written back to the ledger as settled",
@@ -502,20 +528,26 @@ impl Planner<'_> {
 
     fn expectations(&mut self, as_of_ms: i64) {
         for (i, c) in self.inputs.candidates.iter().enumerate() {
-            self.confirmation(c, as_of_ms);
+            let returned = self.returned_now.contains(&i).then_some(as_of_ms);
+            self.confirmation(c, returned, as_of_ms);
             if c.state == SettlementState::Settled {
                 self.statement(c, self.statement_matched[i], as_of_ms);
             }
         }
     }
 
-    fn confirmation(&mut self, c: &Candidate, as_of_ms: i64) {
+    /// `returned`: this run found the outcome (a return) on the statement, at that time.
+    fn confirmation(&mut self, c: &Candidate, returned: Option<i64>, as_of_ms: i64) {
         let due = c
             .first_sent_at_ms
             .saturating_add(self.sla_ms(&c.counterparty));
-        let met = c.final_at_ms.filter(|_| c.state.is_final());
+        let met = c.final_at_ms.filter(|_| c.state.is_final()).or(returned);
         let key = (c.id.clone(), ExpectationKind::Confirmation);
         let stored_met = self.inputs.expectations.get(&key).copied();
+        if stored_met == Some(true) {
+            // Met and judged (on time or late) by an earlier run: decided.
+            return;
+        }
         if stored_met != Some(true) && (stored_met.is_none() || met.is_some()) {
             self.plan.expectations.push(PlannedExpectation {
                 settlement_id: c.id.clone(),
@@ -561,6 +593,7 @@ impl Planner<'_> {
         match met {
             Some(at)
                 if at > due
+                    && returned.is_none()
                     && !self.inputs.existing_keys.contains(&missing_key)
                     && at <= as_of_ms =>
             {
@@ -1002,6 +1035,36 @@ mod tests {
         let p = plan(&i, &config(), DAY_MS * 20_000 + 5000);
         assert_eq!(kinds(&p), vec!["status_conflict"]);
         assert!(p.breaks[0].detail.contains("AC04"));
+    }
+
+    #[test]
+    fn a_return_for_a_sent_settlement_is_its_outcome() {
+        let mut sent = cand(1, 500);
+        sent.state = SettlementState::Sent;
+        sent.final_at_ms = None;
+        let mut i = Inputs {
+            candidates: vec![sent],
+            ..Default::default()
+        };
+        i.entries = vec![Entry {
+            uetr: Some("uetr-1".into()),
+            return_reason: Some("AC01".into()),
+            ..entry(9, 500)
+        }];
+        let p = plan(&i, &config(), DAY_MS * 20_010);
+        assert!(
+            p.breaks.is_empty(),
+            "no missing confirmation: the return is the answer; {:?}",
+            p.breaks
+        );
+        assert_eq!(
+            p.returns,
+            vec![PlannedReturn {
+                settlement_id: i.candidates[0].id.clone(),
+                entry_id: 9,
+                reason_code: Some("AC01".into())
+            }]
+        );
     }
 
     #[test]

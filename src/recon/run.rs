@@ -4,8 +4,9 @@
 use super::engine::{self, Answer, Candidate, Entry, ExpectationKind, Inputs, Plan, Unbalanced};
 use super::{Action, ReconError};
 use crate::config::Config;
+use crate::domain::SettlementId;
 use crate::domain::SettlementState;
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{now_ms, settlements, Store, StoreError, Tx};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
@@ -26,6 +27,8 @@ pub struct Report {
     pub breaks_by_kind: BTreeMap<String, usize>,
     /// The breaks this run opens (or would open), in full.
     pub breaks: Vec<engine::PlannedBreak>,
+    /// Settlements a return on the statement moves to `returned` (or would).
+    pub returns: Vec<engine::PlannedReturn>,
 }
 
 /// Runs reconciliation as of `as_of_ms`; `dry_run` plans and writes nothing.
@@ -59,6 +62,7 @@ pub async fn run(
         breaks_opened: plan.breaks.len(),
         breaks_by_kind: BTreeMap::new(),
         breaks: Vec::new(),
+        returns: Vec::new(),
     };
     for b in &plan.breaks {
         *report
@@ -73,6 +77,7 @@ pub async fn run(
         metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
     }
     report.breaks = plan.breaks;
+    report.returns = plan.returns;
     Ok(report)
 }
 
@@ -327,6 +332,9 @@ async fn write(
         .execute(&mut *tx)
         .await?;
     }
+    for r in &plan.returns {
+        returned(&mut tx, r, run).await?;
+    }
     let mut opened = 0usize;
     for b in &plan.breaks {
         let entry_ids = (!b.entry_ids.is_empty()).then(|| {
@@ -379,6 +387,36 @@ async fn write(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((run, opened))
+}
+
+/// A return found on the statement for a settlement still waiting for its answer: the
+/// settlement moves to `returned` through the one state machine, which enqueues its
+/// write-back (once: the outbox holds one write-back per settlement). A settlement that
+/// moved meanwhile is left as it is; the entry stays joined to it for the reviewer.
+async fn returned(tx: &mut Tx, r: &engine::PlannedReturn, run: i64) -> Result<(), ReconError> {
+    let Some(sid) = SettlementId::parse(&r.settlement_id) else {
+        return Err(StoreError::Corrupt(format!("settlement id {:?}", r.settlement_id)).into());
+    };
+    let detail = format!(
+        "return booked on statement entry {} (recon run {run})",
+        r.entry_id
+    );
+    let change = settlements::Change {
+        cause: "statement return",
+        detail: Some(&detail),
+        reason_code: r.reason_code.as_deref(),
+        reason: Some("returned, as the account statement shows"),
+        ..Default::default()
+    };
+    match settlements::transition(tx, &sid, SettlementState::Returned, &change).await? {
+        settlements::Transitioned::Moved { from } => {
+            tracing::info!(settlement = %sid, %from, entry = r.entry_id, "a statement return settled the outcome")
+        }
+        other => {
+            tracing::warn!(settlement = %sid, ?other, "a statement return found the settlement moved on")
+        }
+    }
+    Ok(())
 }
 
 /// Where reconciliation stands: the last run, expectations, open breaks per kind.
