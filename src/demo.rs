@@ -43,6 +43,9 @@ pub struct DemoArgs {
     /// Give up waiting for final outcomes after this long.
     #[arg(long, default_value_t = 120)]
     pub timeout_seconds: u64,
+    /// After the summary, keep the gateway serving (the review page at /review) until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 pub const LEDGER: &str = "demo-ledger";
@@ -52,6 +55,10 @@ pub const BANK_ID: &str = "sim-bank";
 pub const BANK_BIC: &str = "SIMBGB2LXXX";
 pub const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
 pub const SWITCH_ID: &str = "sim-switch";
+/// The demo's reviewer token: signs in to the review page (`/review`).
+pub const REVIEW_TOKEN: &str = "demo-review-token";
+/// The demo's operator token (may also run reconciliation and replay the outbox).
+pub const OPERATOR_TOKEN: &str = "demo-operator-token";
 
 /// The demo's configuration, as a user would write it (printed with `--help` in the README).
 pub fn demo_config(
@@ -69,6 +76,10 @@ bic = "CORRGB2LXXX"
 
 [server]
 listen = "{listen}"
+api_tokens = [
+    {{ token = "{REVIEW_TOKEN}", role = "reviewer", name = "demo-reviewer" }},
+    {{ token = "{OPERATOR_TOKEN}", role = "operator", name = "demo-operator" }},
+]
 
 [store]
 database_url = "sqlite://corridor.db"
@@ -253,11 +264,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await;
 
     let ok = summary(&store, &events, &statuses, &ledger, &bank, &switch).await?;
+    reconcile(&store, &config).await?;
     println!("  took {:.1} s", started.elapsed().as_secs_f64());
     println!(
         "  inspect: corridor settlements list --config {}",
         config_path.display()
     );
+    if args.keep_running {
+        println!();
+        println!("  review page: http://{listen}/review   sign in with the token {REVIEW_TOKEN}");
+        println!(
+            "  (viewer and operator tokens: see [server] api_tokens in {})",
+            config_path.display()
+        );
+        println!("  serving until Ctrl-C …");
+        tokio::signal::ctrl_c().await?;
+    }
     gateway.shutdown().await;
     switch.shutdown();
     bank.shutdown().await;
@@ -299,6 +321,23 @@ async fn progress(
 
 // Long on purpose: the demo's closing report, one independent count after another in the
 // order it prints them (states, ledger, bank, switch, journal), each read straight down.
+/// The closing reconciliation: over the confirmations (the simulated bank does not deliver
+/// statements yet), with a summary of the breaks by type.
+#[cfg(feature = "sim")]
+async fn reconcile(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let report =
+        crate::recon::run::run(store, config, crate::store::now_ms(), false, "demo").await?;
+    println!();
+    println!(
+        "  reconciliation: {} settlements, {} statement entries, {} matches; {} breaks",
+        report.settlements, report.entries, report.matches, report.breaks_opened
+    );
+    for (kind, n) in &report.breaks_by_kind {
+        println!("    {kind:<24} {n:>4}");
+    }
+    Ok(())
+}
+
 #[cfg(feature = "sim")]
 async fn summary(
     store: &Store,
