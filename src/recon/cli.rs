@@ -200,6 +200,10 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
             for (kind, n) in &report.breaks_by_kind {
                 println!("  {kind:<24} {n}");
             }
+            println!(
+                "  read {} ms, match {} ms, write {} ms",
+                report.read_ms, report.match_ms, report.write_ms
+            );
             if dry_run {
                 for b in &report.breaks {
                     println!("  {}  {}", b.natural_key, b.detail);

@@ -18,6 +18,10 @@ pub struct Report {
     pub run: Option<i64>,
     pub dry_run: bool,
     pub as_of_ms: i64,
+    /// Where the time went: reading the sources, matching (the engine), writing the plan.
+    pub read_ms: u64,
+    pub match_ms: u64,
+    pub write_ms: u64,
     pub settlements: usize,
     pub entries: usize,
     pub matches: usize,
@@ -39,15 +43,21 @@ pub async fn run(
     dry_run: bool,
     actor: &str,
 ) -> Result<Report, ReconError> {
+    let started = std::time::Instant::now();
     let inputs = {
         let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
         read_inputs(&mut conn).await?
     };
+    let read_ms = started.elapsed().as_millis() as u64;
     let plan = engine::plan(&inputs, &config.recon, as_of_ms);
+    let match_ms = started.elapsed().as_millis() as u64 - read_ms;
     let mut report = Report {
         run: None,
         dry_run,
         as_of_ms,
+        read_ms,
+        match_ms,
+        write_ms: 0,
         settlements: inputs.candidates.len(),
         entries: inputs.entries.len(),
         matches: plan.matches.len(),
@@ -71,7 +81,9 @@ pub async fn run(
             .or_default() += 1;
     }
     if !dry_run {
+        let writing = std::time::Instant::now();
         let (run, opened) = write(store, &plan, as_of_ms, actor).await?;
+        report.write_ms = writing.elapsed().as_millis() as u64;
         report.run = Some(run);
         report.breaks_opened = opened;
         metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
@@ -300,37 +312,49 @@ async fn write(
     .fetch_one(&mut *tx)
     .await?
     .try_get("id")?;
-    for m in &plan.matches {
-        sqlx::query(
+    // Many rows per statement: a run over a million settlements writes millions of matches
+    // and expectations, and one round trip per row would dominate the run.
+    for chunk in plan.matches.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO recon_matches (run, group_key, settlement_id, source, source_id, rule, \
-             cardinality, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (source, source_id, settlement_id) DO NOTHING",
-        )
-        .bind(run)
-        .bind(&m.group_key)
-        .bind(&m.settlement_id)
-        .bind(m.source)
-        .bind(m.source_id)
-        .bind(m.rule)
-        .bind(m.cardinality)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+             cardinality, at_ms) VALUES {} ON CONFLICT (source, source_id, settlement_id) DO NOTHING",
+            placeholders(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(run)
+                .bind(&m.group_key)
+                .bind(&m.settlement_id)
+                .bind(m.source)
+                .bind(m.source_id)
+                .bind(m.rule)
+                .bind(m.cardinality)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
     }
-    let mut met = 0i64;
-    for e in &plan.expectations {
-        met += i64::from(e.met_at_ms.is_some());
-        sqlx::query(
+    let met = plan
+        .expectations
+        .iter()
+        .filter(|e| e.met_at_ms.is_some())
+        .count() as i64;
+    for chunk in plan.expectations.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO recon_expectations (settlement_id, kind, due_at_ms, met_at_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (settlement_id, kind) DO UPDATE \
+             VALUES {} ON CONFLICT (settlement_id, kind) DO UPDATE \
              SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms)",
-        )
-        .bind(&e.settlement_id)
-        .bind(e.kind)
-        .bind(e.due_at_ms)
-        .bind(e.met_at_ms)
-        .execute(&mut *tx)
-        .await?;
+            placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(&e.settlement_id)
+                .bind(e.kind)
+                .bind(e.due_at_ms)
+                .bind(e.met_at_ms);
+        }
+        q.execute(&mut *tx).await?;
     }
     for r in &plan.returns {
         returned(&mut tx, r, run).await?;
@@ -387,6 +411,28 @@ async fn write(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((run, opened))
+}
+
+/// Rows per multi-row INSERT (8 columns: 4,000 bind parameters, under both databases' limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// `($1, $2, …), ($n, …)` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * cols + c + 1));
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// A return found on the statement for a settlement still waiting for its answer: the
