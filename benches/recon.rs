@@ -47,11 +47,12 @@ async fn fill(store: &Store, n: usize) -> [usize; 4] {
     let mut tx = store.begin().await.unwrap();
     sqlx::query(
         "INSERT INTO statements (format, account, statement_id, sequence, currency, opening_minor, \
-         closing_minor, entries, balance_ok, content_sha256, source, file_name, created_at) \
-         VALUES ('camt.053', 'DE89370400440532013000', 'BENCH', '1', 'EUR', 0, 0, $1, TRUE, 'bench', \
-         'bench', 'bench.xml', $2)",
+         closing_minor, entries, balance_ok, content_sha256, source, file_name, size_bytes, \
+         created_at, created_at_ms) VALUES ('camt.053.001.08', 'DE89370400440532013000', 'BENCH', \
+         '1', 'EUR', 0, 0, $1, TRUE, 'bench', 'cli', 'bench.xml', 0, $2, $3)",
     )
     .bind(n as i64)
+    .bind(&date)
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -112,8 +113,8 @@ async fn fill(store: &Store, n: usize) -> [usize; 4] {
         q.execute(&mut *tx).await.unwrap();
         let sql = format!(
             "INSERT INTO statement_entries (statement, line, booking_date, value_date, amount_minor, \
-             currency, direction, status, uetr, acct_svcr_ref) VALUES {}",
-            values(k + k / 100 + 1, 10)
+             currency, direction, status, uetr, acct_svcr_ref, reversal, evidence) VALUES {}",
+            values(k + k / 100 + 1, 12)
         );
         let mut q = sqlx::query(&sql);
         let mut rows = 0;

@@ -84,6 +84,13 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::recon::cli::BreaksAction,
     },
+    /// Import bank and wallet statements (camt.05x, MT940/950, settlement CSV) and read them.
+    Statements {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::statements::command::StatementsAction,
+    },
     /// Simulated counterparties on real sockets.
     #[cfg(feature = "sim")]
     Sim {
@@ -327,6 +334,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(&config)?;
             let store = open(&config).await?;
             crate::recon::cli::breaks_cmd(&store, &config, action).await
+        }
+        Command::Statements { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::statements::command::run(&config, &store, action).await
         }
         Command::CheckConfig(arg) => {
             let mut config = load(&arg)?;
@@ -573,8 +585,33 @@ fn iso8583_cmd(action: Iso8583Action) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+/// Reads a message file for `iso20022 parse|validate`, refusing one larger than the parser's
+/// limit before reading it (and, for a file that grows while read, after reading no more than
+/// one byte past the limit), so a huge file costs no memory.
+fn read_message_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let limit = iso20022::Limits::default().message_bytes_max;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    let too_large = |size: String| {
+        anyhow::anyhow!(
+            "{}: {size} bytes is more than the {limit} bytes a message may have",
+            path.display()
+        )
+    };
+    if size > limit as u64 {
+        return Err(too_large(size.to_string()));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > limit {
+        return Err(too_large("more than that".into()));
+    }
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
@@ -730,7 +767,7 @@ fn render(kind: MxKind, input: &std::path::Path, envelope: bool) -> anyhow::Resu
 fn iso20022_cmd(action: Iso20022Action) -> anyhow::Result<()> {
     match action {
         Iso20022Action::Parse { file, strict } => {
-            let text = read_text(&file)?;
+            let text = read_message_file(&file)?;
             let options = iso20022::ParseOptions {
                 strict,
                 ..Default::default()
@@ -750,7 +787,7 @@ fn iso20022_cmd(action: Iso20022Action) -> anyhow::Result<()> {
             envelope,
         } => render(kind, &input, envelope)?,
         Iso20022Action::Validate { file } => {
-            let text = read_text(&file)?;
+            let text = read_message_file(&file)?;
             let message = match iso20022::BusinessMessage::parse_with(
                 &text,
                 &iso20022::ParseOptions::strict(),

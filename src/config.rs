@@ -83,9 +83,57 @@ pub struct Config {
     /// Routing rules, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// Statement import: upload size, raw files, the drop folder, the wallet CSV's columns.
+    #[serde(default)]
+    pub statements: StatementsConfig,
     /// Reconciliation: matching rules, expectations and the periodic run (issue 9).
     #[serde(default)]
     pub recon: ReconConfig,
+}
+
+/// `[statements]`: how statements arrive and where their raw files are kept.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatementsConfig {
+    /// Largest statement accepted by `POST /v1/statements`, in bytes (the body is streamed to
+    /// a file, never held in memory). Default 512 MiB.
+    pub upload_bytes_max: u64,
+    /// Largest single entry of a camt file, in bytes. Default 1 MiB.
+    pub entry_bytes_max: usize,
+    /// Where raw statement files are kept, each as `<sha256>`. Default `<data_dir>/statements`.
+    pub raw_dir: Option<PathBuf>,
+    /// A folder to watch: each complete file that lands is imported and moved to
+    /// `imported/` (or `refused/`, with a `.error.txt` beside it). Unset: no folder watched.
+    pub drop_dir: Option<PathBuf>,
+    /// How often the drop folder is looked at.
+    pub poll_interval_ms: u64,
+    /// A file modified more recently than this is still being written: left for the next look.
+    pub settle_ms: u64,
+    /// The wallet operator's settlement CSV: which column holds what.
+    pub wallet_csv: crate::recon::statements::wallet_csv::WalletCsvConfig,
+}
+
+impl Default for StatementsConfig {
+    fn default() -> Self {
+        StatementsConfig {
+            upload_bytes_max: 512 * 1024 * 1024,
+            entry_bytes_max: 1024 * 1024,
+            raw_dir: None,
+            drop_dir: None,
+            poll_interval_ms: 2_000,
+            settle_ms: 1_000,
+            wallet_csv: Default::default(),
+        }
+    }
+}
+
+impl StatementsConfig {
+    /// Where raw statement files are kept.
+    pub fn raw_dir(&self, store: &StoreConfig) -> PathBuf {
+        self.raw_dir
+            .clone()
+            .unwrap_or_else(|| store.data_dir.join("statements"))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -440,6 +488,10 @@ pub struct SwitchConfig {
     /// Send an echo (0800/301) after this long without traffic; 0 disables.
     #[serde(default = "default_echo_idle_ms")]
     pub echo_idle_ms: u64,
+    /// An echo not answered within this means the connection is half-open: it is dropped
+    /// and the link reconnects (and signs on again).
+    #[serde(default = "default_echo_timeout_ms")]
+    pub echo_timeout_ms: u64,
 }
 
 fn default_switch_spec() -> String {
@@ -467,6 +519,9 @@ fn default_ambiguous_codes() -> Vec<String> {
 }
 fn default_echo_idle_ms() -> u64 {
     30_000
+}
+fn default_echo_timeout_ms() -> u64 {
+    10_000
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -119,6 +119,13 @@ pub async fn start_with(
         limits,
         stop.clone(),
     ))];
+    if config.statements.drop_dir.is_some() {
+        tasks.push(tokio::spawn(crate::recon::statements::drop_folder::run(
+            store.clone(),
+            config.clone(),
+            stop.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(expire_refused(
         store.clone(),
         config.clone(),

@@ -241,6 +241,65 @@ fn iso20022_validate_and_parse_a_rendered_pacs008() {
     assert!(text(&out).contains("[SCHEMA]"), "{}", text(&out));
 }
 
+/// A message in a version Corridor does not model is never called valid; an oversized file is
+/// refused before it is read; an error is printed once.
+#[test]
+fn iso20022_validate_refuses_what_it_does_not_model_and_what_is_too_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let rendered = iso20022::samples::business_message(2).render();
+    let v12 = dir.path().join("v12.xml");
+    std::fs::write(
+        &v12,
+        rendered
+            .replace("pacs.008.001.08", "pacs.008.001.12")
+            .replacen("<UETR>", "<UETR>x", 1),
+    )
+    .unwrap();
+    let out = corridor(&["iso20022", "validate", v12.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("[CBPR.KIND.SUPPORTED]")
+            && said.contains("pacs.008.001.12")
+            && said.contains("pacs.008.001.08")
+            && !said.contains(" valid ("),
+        "{said}"
+    );
+
+    // A sparse file larger than the parser's limit: refused from its size, without reading it.
+    let huge = dir.path().join("huge.xml");
+    let limit = iso20022::Limits::default().message_bytes_max as u64;
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(limit * 100)
+        .unwrap();
+    for verb in ["validate", "parse"] {
+        let out = corridor(&["iso20022", verb, huge.to_str().unwrap()]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out).contains(&format!("more than the {limit} bytes")),
+            "{}",
+            text(&out)
+        );
+    }
+
+    // An invalid value's error, in strict mode, is printed once (not once more as its cause).
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>A</MsgId><CreDtTm>yesterday</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>"#,
+    )
+    .unwrap();
+    let out = corridor(&["iso20022", "parse", "--strict", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out).matches("invalid ISODateTime").count(),
+        1,
+        "{}",
+        text(&out)
+    );
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("adapters/iso20022/tests/fixtures")

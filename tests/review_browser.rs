@@ -202,6 +202,46 @@ impl Driver {
             .await;
     }
 
+    /// Clicks something that loads a new page (a link, a form's submit), and waits until the
+    /// new document has replaced the old one: a marker set on the old window is gone and the
+    /// new one has finished loading. (A submit that redirects back to the same URL changes no
+    /// URL to watch.)
+    async fn click_nav(&self, css: &str) {
+        self.script("window.__corridor_old_page = true; return true;")
+            .await;
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let done = self
+                .script("return window.__corridor_old_page === undefined && document.readyState === 'complete';")
+                .await;
+            if done == Value::Bool(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: the next page did not load"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        let url = format!("{}/session/{}/execute/sync", self.base, self.session);
+        let v: Value = self
+            .http
+            .post(url)
+            .json(&json!({"script": js, "args": []}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // While the page changes the script may fail; that reads as "not yet".
+        v["value"].clone()
+    }
+
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.one(css).await;
         self.cmd(
@@ -238,7 +278,7 @@ impl Driver {
             "not signed in: sent to the login form"
         );
         self.type_into("#token", token).await;
-        self.click("main form button[type=submit]").await;
+        self.click_nav("main form button[type=submit]").await;
         assert!(
             self.url().await.ends_with("/review"),
             "{}",
@@ -353,7 +393,7 @@ async fn reviewer_resolves_in_the_browser_and_a_viewer_cannot() {
     d.screenshot("review-queue.png").await;
     d.click("#filter-kind option[value=missing_on_statement]")
         .await;
-    d.click("#filter-apply").await;
+    d.click_nav("#filter-apply").await;
     assert!(
         d.url().await.contains("kind=missing_on_statement"),
         "{}",
@@ -377,7 +417,7 @@ async fn reviewer_resolves_in_the_browser_and_a_viewer_cannot() {
         .unwrap()
         .parse()
         .unwrap();
-    d.click(&format!("#queue a[href='/review/breaks/{id}']"))
+    d.click_nav(&format!("#queue a[href='/review/breaks/{id}']"))
         .await;
     assert!(d.url().await.ends_with(&format!("/review/breaks/{id}")));
     let evidence = d.text("#evidence").await;
@@ -403,7 +443,7 @@ async fn reviewer_resolves_in_the_browser_and_a_viewer_cannot() {
     d.click("#resolution option[value=matched_manually]").await;
     d.type_into("#resolve-comment", "booked under another reference")
         .await;
-    d.click("#resolve-button").await;
+    d.click_nav("#resolve-button").await;
     assert_eq!(d.text("#state").await, "resolved");
     let audit = d.text("#audit").await;
     assert!(
@@ -448,13 +488,7 @@ async fn reviewer_resolves_in_the_browser_and_a_viewer_cannot() {
 
     // The viewer: reads, finds no form, and a forged POST is refused.
     d.sign_in(&world, VIEWER).await;
-    let other = d.all("#queue tbody tr a").await;
-    d.cmd(
-        "POST",
-        &format!("/element/{}/click", other[0]),
-        Some(json!({})),
-    )
-    .await;
+    d.click_nav("#queue tbody tr:first-child a").await;
     assert!(d.url().await.contains("/review/breaks/"));
     assert!(d.all("main form").await.is_empty(), "a viewer sees no form");
     assert_eq!(d.all("#read-only").await.len(), 1);

@@ -5,23 +5,12 @@
 mod common;
 
 use common::world::{Options, World};
-use common::{event_json, on_each_store};
+use common::{on_each_store, wallet_event};
 use corridor::store::journal;
 use sim::switch::{Action, Match, Rule};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
-    let mut event = event_json(event_id, amount, "wallet top-up");
-    event["currency"] = "PHP".into();
-    event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
-    // A wallet payment (ISO 8583) needs no postal address; only a bank payment does.
-    for party in ["debtor", "creditor"] {
-        event[party].as_object_mut().unwrap().remove("address");
-    }
-    event
-}
 
 fn script(world: &World, msisdn: &str, action: Action) {
     world.switch.script(Rule {
@@ -286,6 +275,44 @@ async fn an_approval_journaled_before_a_crash_is_applied_not_reversed() {
         assert_eq!(view["message"]["kind"], "iso8583.0200", "{view}");
         assert_eq!(view["message"]["rail"], "wallet", "{view}");
         assert!(view["message"]["stan"].is_string(), "{view}");
+        world.finish().await
+    })
+    .await;
+}
+
+/// Sign-on and echo 0800s take their STAN from the same persistent sequence as the 0200s and
+/// 0420s on the link: no DE11 value is used by both kinds (the switch counts any that is).
+#[tokio::test]
+async fn network_management_and_credits_share_one_stan_sequence() {
+    on_each_store("wallet_one_stan_sequence", |db| async move {
+        let world = World::start(
+            db,
+            Options {
+                extra_env: vec![("CORRIDOR__SWITCHES__0__ECHO_IDLE_MS", "20".into())],
+                ..Options::default()
+            },
+        )
+        .await;
+        for i in 0..12 {
+            let (status, body) = world
+                .post(&wallet_event(
+                    &format!("w-stan-{i}"),
+                    "5.00",
+                    "+639171234567",
+                ))
+                .await;
+            assert_eq!(status, 201, "{body}");
+            // Let echoes go out between the credits.
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        world.wait_all_final(12, WAIT).await;
+        let counters = world.switch.counters();
+        assert!(
+            counters.sign_ons >= 1 && counters.echoes >= 1,
+            "{counters:?}"
+        );
+        assert_eq!(counters.credits, 12, "{counters:?}");
+        assert_eq!(counters.stan_clashes, 0, "{}: {counters:?}", world.db.label);
         world.finish().await
     })
     .await;

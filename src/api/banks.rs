@@ -1,13 +1,14 @@
 //! `POST /v1/banks/{bank}/messages`: a bank's asynchronous ISO 20022 messages (pacs.002 …),
 //! signed with the bank's callback secret.
 
+use super::extract::Path;
 use super::{ApiError, AppState, Arrived, Peer, Signer};
 use crate::confirm;
 use crate::rails::bank;
 use crate::store::journal::Channel;
 use crate::store::StoreError;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 

@@ -76,8 +76,11 @@ pub async fn post_events(
             "batch_too_large",
             e.to_string(),
         )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        // The body's shape is wrong (an empty batch, a number): the request, not an event,
+        // is refused, with the same error body as any other refused request. 422 stays the
+        // answer for one event that is invalid, with its EventResult.
+        Err(e @ (IntakeError::EmptyBatch | IntakeError::NotAnEvent)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
             "not_an_event",
             e.to_string(),
         )),

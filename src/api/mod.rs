@@ -3,11 +3,13 @@
 //! own pace), they wake the dispatch workers instead.
 
 mod banks;
+pub mod extract;
 mod ledger;
 mod ops;
 pub mod recon;
 pub mod review;
 pub mod server;
+mod statements;
 
 use crate::config::{Config, Role};
 use crate::store::journal::{self, AuthenticatedBy, Channel};
@@ -46,12 +48,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/journal", get(ops::list_journal))
         .route("/v1/journal/{id}/raw", get(ops::journal_raw))
         .route("/v1/summary", get(ops::summary))
+        .route("/v1/statements", post(statements::post_statement))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
-        .merge(recon::routes())
-        .merge(review::routes())
+        .route("/v1/breaks", get(recon::list))
+        .route("/v1/breaks/export", get(recon::export))
+        .route("/v1/breaks/{id}", get(recon::show))
+        .route("/v1/breaks/{id}/assign", post(recon::assign))
+        .route("/v1/breaks/{id}/comment", post(recon::comment))
+        .route("/v1/breaks/{id}/resolve", post(recon::resolve))
+        .route("/v1/breaks/{id}/reopen", post(recon::reopen))
+        .route("/v1/recon/run", post(recon::run))
+        .route("/v1/recon/status", get(recon::status))
+        .route("/review", get(review::queue))
+        .route("/review/login", get(review::login_form).post(review::login))
+        .route("/review/logout", post(review::logout))
+        .route("/review/breaks/{id}", get(review::one))
+        .route("/review/breaks/{id}/{action}", post(review::act))
+        .route("/review/assets/review.css", get(review::css))
+        .route("/review/assets/review.js", get(review::js))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Bodies are read by the handlers with their own bound, so that an oversized body

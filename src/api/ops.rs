@@ -1,11 +1,12 @@
 //! Operations: settlements, outbox and journal for people and tools; health and metrics.
 
+use super::extract::{Path, Query};
 use super::{authorize, ApiError, AppState};
 use crate::config::Role;
 use crate::domain::{SettlementId, SettlementState};
 use crate::store::journal::{self, Status};
 use crate::store::{messages, now_ms, outbox, settlements, StoreError};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -283,11 +284,70 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
 }
 
 pub async fn openapi() -> Response {
-    (
-        [("content-type", "application/json")],
-        include_str!("../../schemas/openapi.json"),
-    )
-        .into_response()
+    static DOCUMENT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| openapi_document().to_string());
+    ([("content-type", "application/json")], DOCUMENT.as_str()).into_response()
+}
+
+/// The OpenAPI document served at `/openapi.json`: `schemas/openapi.json` with the ledger
+/// event's JSON Schema (`schemas/ledger/settlement-event.schema.json`, the one source of truth
+/// for it) placed in its components: the event as `Event`, each of its `$defs` as
+/// `Event<Name>`, and the references between them rewritten to point there, so that every
+/// `$ref` in the document resolves inside it.
+pub fn openapi_document() -> Value {
+    let mut doc: Value = serde_json::from_str(include_str!("../../schemas/openapi.json"))
+        .expect("schemas/openapi.json is JSON (checked by tests)");
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../schemas/ledger/settlement-event.schema.json"
+    ))
+    .expect("the event schema is JSON (checked by tests)");
+    let component = |def: &str| {
+        let mut name = String::from("Event");
+        let mut chars = def.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.extend(chars);
+        }
+        name
+    };
+    let mut schemas = Vec::new();
+    if let Some(object) = event.as_object_mut() {
+        object.remove("$schema");
+        object.remove("$id");
+        if let Some(Value::Object(defs)) = object.remove("$defs") {
+            schemas.extend(defs.into_iter().map(|(name, s)| (component(&name), s)));
+        }
+    }
+    schemas.push(("Event".to_owned(), event));
+    for (name, mut schema) in schemas {
+        rewrite_refs(&mut schema, &|reference| {
+            reference
+                .strip_prefix("#/$defs/")
+                .map(|def| format!("#/components/schemas/{}", component(def)))
+        });
+        doc["components"]["schemas"][name] = schema;
+    }
+    doc
+}
+
+/// Replaces each `$ref` for which `map` gives a new target.
+fn rewrite_refs(value: &mut Value, map: &dyn Fn(&str) -> Option<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, v) in object.iter_mut() {
+                match v {
+                    Value::String(target) if key == "$ref" => {
+                        if let Some(new) = map(target) {
+                            *target = new;
+                        }
+                    }
+                    _ => rewrite_refs(v, map),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, map)),
+        _ => {}
+    }
 }
 
 /// A stored message's identifiers, on whichever rail (ISO 8583 ones carry STAN and RRN).

@@ -4,31 +4,18 @@
 //! Roles: a viewer reads; a reviewer also assigns, comments, resolves and reopens; an
 //! operator also runs reconciliation. The actor in the audit trail is the token's `name`.
 
+use super::extract::Path;
 use super::{authorize, constant_time_eq, header, ApiError, AppState};
 use crate::config::{Config, Role};
 use crate::recon::breaks::{self, Change, Filter};
 use crate::recon::{evidence, BreakKind, BreakState, ReconError, Resolution, Severity};
 use crate::store::{now_ms, StoreError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/breaks", get(list))
-        .route("/v1/breaks/export", get(export))
-        .route("/v1/breaks/{id}", get(show))
-        .route("/v1/breaks/{id}/assign", post(assign))
-        .route("/v1/breaks/{id}/comment", post(comment))
-        .route("/v1/breaks/{id}/resolve", post(resolve))
-        .route("/v1/breaks/{id}/reopen", post(reopen))
-        .route("/v1/recon/run", post(run))
-        .route("/v1/recon/status", get(status))
-}
 
 /// Who is calling: their role and the name the audit trail records.
 #[derive(Clone, Debug)]
@@ -189,7 +176,7 @@ async fn connection(state: &AppState) -> Result<sqlx::pool::PoolConnection<sqlx:
         .map_err(|e| ApiError::internal(StoreError::from(e)))
 }
 
-async fn list(
+pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
@@ -209,7 +196,7 @@ async fn list(
     })))
 }
 
-async fn export(
+pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
@@ -232,7 +219,7 @@ async fn export(
         .into_response())
 }
 
-async fn show(
+pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -287,7 +274,7 @@ async fn change(
     Ok(Json(json!({ "break": after })))
 }
 
-async fn assign(
+pub async fn assign(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -306,7 +293,7 @@ async fn assign(
     .await
 }
 
-async fn comment(
+pub async fn comment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -315,7 +302,7 @@ async fn comment(
     change(&state, &headers, id, raw, |_| Ok(Change::Comment)).await
 }
 
-async fn resolve(
+pub async fn resolve(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -337,7 +324,7 @@ async fn resolve(
     .await
 }
 
-async fn reopen(
+pub async fn reopen(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -354,7 +341,7 @@ struct RunBody {
     dry_run: Option<bool>,
 }
 
-async fn run(
+pub async fn run(
     State(state): State<AppState>,
     headers: HeaderMap,
     raw: axum::body::Body,
@@ -393,7 +380,7 @@ async fn run(
     ))
 }
 
-async fn status(
+pub async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {

@@ -18,8 +18,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -32,17 +30,6 @@ const COOKIE: &str = "corridor_review";
 const SESSION_SECONDS: i64 = 8 * 3600;
 /// Largest form body accepted (a comment is at most 4,000 characters).
 const FORM_BYTES_MAX: usize = 32 * 1024;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/review", get(queue))
-        .route("/review/login", get(login_form).post(login))
-        .route("/review/logout", post(logout))
-        .route("/review/breaks/{id}", get(one))
-        .route("/review/breaks/{id}/{action}", post(act))
-        .route("/review/assets/review.css", get(css))
-        .route("/review/assets/review.js", get(js))
-}
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(text: &str) -> String {
@@ -176,7 +163,7 @@ fn error_page(status: StatusCode, s: Option<&Session>, message: &str, back: &str
     html(status, page("Error", s, &body))
 }
 
-async fn css() -> Response {
+pub async fn css() -> Response {
     (
         [
             ("content-type", "text/css; charset=utf-8"),
@@ -187,7 +174,7 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn js() -> Response {
+pub async fn js() -> Response {
     (
         [
             ("content-type", "text/javascript; charset=utf-8"),
@@ -198,7 +185,7 @@ async fn js() -> Response {
         .into_response()
 }
 
-async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if session(&state.config, &headers).is_some() {
         return see_other("/review");
     }
@@ -244,7 +231,7 @@ async fn form_body(state: &AppState, body: Body) -> Result<HashMap<String, Strin
         })
 }
 
-async fn login(State(state): State<AppState>, peer: Peer, body: Body) -> Response {
+pub async fn login(State(state): State<AppState>, peer: Peer, body: Body) -> Response {
     if let Some(ip) = peer.0 {
         if state.throttle.is_over(ip) {
             let body = login_body(Some(
@@ -281,7 +268,7 @@ async fn login(State(state): State<AppState>, peer: Peer, body: Body) -> Respons
         .into_response()
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let form = form_body(&state, body).await.unwrap_or_default();
     if let Some(s) = session(&state.config, &headers) {
         if !csrf_ok(&s, &form) {
@@ -327,7 +314,7 @@ fn options<T: Copy + std::fmt::Display>(all: &[T], chosen: Option<&str>, any: &s
     out
 }
 
-async fn queue(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn queue(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let Some(s) = session(&state.config, &headers) else {
         return see_other("/review/login");
     };
@@ -457,7 +444,7 @@ fn age(seconds: i64) -> String {
     }
 }
 
-async fn one(
+pub async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -654,7 +641,7 @@ fn action_forms(id: i64, state: &str, csrf: &str) -> String {
     out
 }
 
-async fn act(
+pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,

@@ -9,13 +9,16 @@
 //!   dry run plans without writing.
 //! - [`breaks`]: the workflow (open → assigned → resolved, reopened) and its append-only audit.
 //! - [`evidence`]: one break's sources side by side, readable.
-//! - [`money`]: amounts printed with their currency's exponent.
+//! - [`statements`]: statements imported (camt.05x, MT940/950, wallet CSV) into the tables
+//!   the engine reads.
+//! - [`format_minor`]: amounts printed with their currency's exponent.
 
 pub mod breaks;
 pub mod cli;
 pub mod engine;
 pub mod evidence;
 pub mod run;
+pub mod statements;
 
 use crate::store::StoreError;
 

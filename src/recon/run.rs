@@ -269,11 +269,12 @@ async fn answers(conn: &mut AnyConnection) -> Result<Vec<Answer>, StoreError> {
 /// Statements the import found not to add up, with the gap.
 async fn unbalanced(conn: &mut AnyConnection) -> Result<Vec<Unbalanced>, StoreError> {
     let rows = sqlx::query(
-        "SELECT s.id, s.account, s.statement_id, s.currency, s.opening_minor, s.closing_minor, \
+        "SELECT s.id, s.account, s.statement_id, COALESCE(s.currency, '') AS currency, s.opening_minor, s.closing_minor, \
          CAST(COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor \
              ELSE -e.amount_minor END) FROM statement_entries e WHERE e.statement = s.id \
              AND e.status = 'booked'), 0) AS BIGINT) AS net \
-         FROM statements s WHERE CASE WHEN s.balance_ok THEN 1 ELSE 0 END = 0 ORDER BY s.id",
+         FROM statements s WHERE CASE WHEN s.balance_ok IS NULL THEN 1 WHEN s.balance_ok THEN 1 \
+         ELSE 0 END = 0 ORDER BY s.id",
     )
     .fetch_all(conn)
     .await?;

@@ -190,3 +190,14 @@ pub fn settlement(event_id: &str) -> corridor::domain::Settlement {
     let json = corridor::intake::event::parse_json(event_json(event_id, "100.00", "test")).unwrap();
     corridor::intake::event::to_settlement("test-ledger", &json).unwrap()
 }
+
+/// A PHP wallet credit to `msisdn` (an ISO 8583 payment: no postal addresses).
+pub fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
+    let mut event = event_json(event_id, amount, "wallet top-up");
+    event["currency"] = "PHP".into();
+    event["creditor"]["account"] = serde_json::json!({"msisdn": msisdn});
+    for party in ["debtor", "creditor"] {
+        event[party].as_object_mut().unwrap().remove("address");
+    }
+    event
+}

@@ -32,8 +32,8 @@ pub async fn insert_statement(
     let id: i64 = sqlx::query(
         "INSERT INTO statements (format, account, statement_id, sequence, currency, \
          opening_minor, closing_minor, entries, balance_ok, content_sha256, source, file_name, \
-         created_at) VALUES ('camt.053', $1, $2, '1', 'EUR', $3, $4, $5, $6, $7, 'test', \
-         'stmt.xml', $8) RETURNING id",
+         size_bytes, created_at, created_at_ms) VALUES ('camt.053.001.08', $1, $2, '1', 'EUR', \
+         $3, $4, $5, $6, $7, 'cli', 'stmt.xml', 0, $8, $9) RETURNING id",
     )
     .bind(ACCOUNT)
     .bind(statement_ref)
@@ -42,6 +42,7 @@ pub async fn insert_statement(
     .bind(rows.len() as i64)
     .bind(balance.2)
     .bind(format!("sha-{statement_ref}"))
+    .bind(&today)
     .bind(corridor::store::now_ms())
     .fetch_one(&mut *tx)
     .await
@@ -52,8 +53,8 @@ pub async fn insert_statement(
         let eid: i64 = sqlx::query(
             "INSERT INTO statement_entries (statement, line, booking_date, value_date, \
              amount_minor, currency, direction, status, reversal, uetr, end_to_end_id, \
-             acct_svcr_ref, return_reason, reference, charges_minor) \
-             VALUES ($1, $2, $3, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13) \
+             acct_svcr_ref, return_reason, reference, charges_minor, evidence) \
+             VALUES ($1, $2, $3, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13, 'test') \
              RETURNING id",
         )
         .bind(id)

@@ -27,6 +27,8 @@ pub struct Options {
     /// Background dispatch workers; without them a test steps the engine itself
     /// ([`World::step_all_final`]), which needs no waiting when the counterparties answer at once.
     pub workers: bool,
+    /// A fault proxy between the gateway and the simulated switch, breaking frames as planned.
+    pub switch_faults: Option<sim::fault::FaultPlan>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             status_requests_max: 10,
             extra_env: Vec::new(),
             workers: true,
+            switch_faults: None,
         }
     }
 }
@@ -57,6 +60,8 @@ pub struct World {
     pub poster: LedgerPoster,
     pub listen: SocketAddr,
     pub http: reqwest::Client,
+    /// The fault proxy in front of the switch, when the options asked for one.
+    pub switch_proxy: Option<sim::fault::FaultProxy>,
     _dir: tempfile::TempDir,
 }
 
@@ -86,12 +91,21 @@ impl World {
         let switch = sim::switch::start(sim::switch::SwitchConfig::local(spec))
             .await
             .unwrap();
+        let switch_proxy = match options.switch_faults.clone() {
+            Some(plan) => Some(
+                sim::fault::FaultProxy::start(switch.addr, iso8583::Framing::default(), plan)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        let switch_addr = switch_proxy.as_ref().map_or(switch.addr, |p| p.addr);
         let text = demo::demo_config(
             dir.path(),
             listen,
             &bank.mx_url(),
             &ledger.url(),
-            switch.addr,
+            switch_addr,
         );
         let overrides = vec![
             (
@@ -164,6 +178,7 @@ impl World {
             poster,
             listen,
             http: reqwest::Client::new(),
+            switch_proxy,
             _dir: dir,
         }
     }
@@ -217,7 +232,7 @@ impl World {
 
     /// Whether `n` settlements exist, all final, the outbox idle and `n` write-backs recorded
     /// by the ledger; if not, what was seen instead.
-    async fn all_final(&self, n: i64) -> Result<(), String> {
+    pub async fn all_final(&self, n: i64) -> Result<(), String> {
         let mut conn = self.db.store.pool().acquire().await.unwrap();
         let counts = settlements::count_by_state(&mut conn).await.unwrap();
         let idle = outbox::is_idle(&mut conn).await.unwrap();

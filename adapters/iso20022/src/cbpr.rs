@@ -7,9 +7,12 @@
 //!
 //! | rule | what |
 //! |---|---|
-//! | `CBPR.UETR.PRESENT` | pacs.008 / pacs.009 transactions carry a UETR (lower-case v4 by type) |
+//! | `CBPR.KIND.SUPPORTED` | the Document is a kind and version this crate models; any other is reported (version found, versions read) and checked no further, never called valid |
+//! | `CBPR.UETR.PRESENT` | pacs.008 / pacs.009 transactions carry a UETR (lower-case v4 by type), pacs.002 transactions an `OrgnlUETR` |
 //! | `CBPR.TX.ONE` | a pacs.008 / pacs.009 holds exactly one transaction |
-//! | `CBPR.TX.AGENTS` | each pacs.008 / pacs.009 transaction carries `InstgAgt` and `InstdAgt` (optional in the schema, mandatory in CBPR+) |
+//! | `CBPR.TX.AGENTS` | each pacs.008, pacs.009, pacs.002, pacs.004 and pacs.028 transaction carries `InstgAgt` and `InstdAgt` (optional in the schema, mandatory in CBPR+) |
+//! | `CBPR.ORGNLINSTRID.FORMAT` | `OrgnlInstrId` of a pacs.002, pacs.004 or pacs.028 transaction has no `/` at either end and no `//` |
+//! | `CBPR.CCY.COMMODITY` | no settlement amount (pacs.008 / pacs.009 `IntrBkSttlmAmt`, pacs.004 `RtrdIntrBkSttlmAmt` and `OrgnlIntrBkSttlmAmt`) in XAU, XAG, XPD or XPT |
 //! | `CBPR.TX.INTRBKSTTLMDT` | each pacs.008 / pacs.009 transaction carries `IntrBkSttlmDt` (likewise) |
 //! | `CBPR.GRPHDR.AGENTS` | no `InstgAgt` / `InstdAgt` in the group header of a pacs.008, pacs.009, pacs.004, pacs.002 or pacs.028: CBPR+ carries them in the transaction |
 //! | `CBPR.GRPHDR.ELEMENTS` | a pacs.008 / pacs.009 group header holds `MsgId`, `CreDtTm`, `NbOfTxs` and `SttlmInf` only (no `BtchBookg`, `CtrlSum`, `TtlIntrBkSttlmAmt`, `IntrBkSttlmDt`, `PmtTpInf`) |
@@ -26,6 +29,7 @@
 //! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC |
 //! | `CBPR.BAH.BIZSVC` | `BizSvc` present and the current CBPR+ service of the message family ([`business_services`]) |
 //! | `CBPR.BAH.MSGDEFIDR` | `MsgDefIdr` = the Document's message definition |
+//! | `CBPR.BAH.BIZMSGIDR` | `BizMsgIdr` = the Document's own identification (`GrpHdr/MsgId`; `Assgnmt/Id` of camt.056 / camt.029) |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
@@ -58,11 +62,13 @@ pub struct Finding {
 
 /// Every rule identifier [`validate`] reports.
 pub const RULES: &[&str] = &[
+    "CBPR.BAH.BIZMSGIDR",
     "CBPR.BAH.BIZSVC",
     "CBPR.BAH.FR",
     "CBPR.BAH.MSGDEFIDR",
     "CBPR.BAH.PRESENT",
     "CBPR.BAH.TO",
+    "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
     "CBPR.CHRGS_INF.INSTD_AMT",
@@ -72,6 +78,8 @@ pub const RULES: &[&str] = &[
     "CBPR.GRPHDR.AGENTS",
     "CBPR.GRPHDR.ELEMENTS",
     "CBPR.INSTRID.FORMAT",
+    "CBPR.KIND.SUPPORTED",
+    "CBPR.ORGNLINSTRID.FORMAT",
     "CBPR.PSTLADR.TWN_CTRY",
     "CBPR.STTLM_MTD",
     "CBPR.TX.AGENTS",
@@ -160,6 +168,11 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
 /// Validates a Document alone (no AppHdr rules).
 pub fn validate_document(doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
+    if let Some(why) = doc.unsupported() {
+        // Nothing this crate does not model is ever called valid.
+        f.add("/Document", "CBPR.KIND.SUPPORTED", why);
+        return f.0;
+    }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
         walk_rendered(&mut f, &doc.render());
@@ -211,6 +224,11 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
                     tx.intr_bk_sttlm_dt.is_some(),
                 );
+                not_a_commodity(
+                    f,
+                    &format!("{tx_path}/IntrBkSttlmAmt"),
+                    &tx.intr_bk_sttlm_amt,
+                );
                 charges(
                     f,
                     &tx_path,
@@ -238,26 +256,123 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
                     tx.intr_bk_sttlm_dt.is_some(),
                 );
+                not_a_commodity(
+                    f,
+                    &format!("{tx_path}/IntrBkSttlmAmt"),
+                    &tx.intr_bk_sttlm_amt,
+                );
             }
         }
-        Document::Pacs004(m) => group_agents(
-            f,
-            &root,
-            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-        ),
-        Document::Pacs002(m) => group_agents(
-            f,
-            &root,
-            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-        ),
-        Document::Pacs028(m) => group_agents(
-            f,
-            &root,
-            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-        ),
+        Document::Pacs004(m) => {
+            group_agents(
+                f,
+                &root,
+                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            );
+            for (i, tx) in m.tx_inf.iter().enumerate() {
+                let tx_path = indexed(&root, "TxInf", i, m.tx_inf.len());
+                answer_transaction(
+                    f,
+                    &tx_path,
+                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+                    tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
+                );
+                for (tag, amount) in [
+                    ("RtrdIntrBkSttlmAmt", Some(&tx.rtrd_intr_bk_sttlm_amt)),
+                    ("OrgnlIntrBkSttlmAmt", tx.orgnl_intr_bk_sttlm_amt.as_ref()),
+                ] {
+                    if let Some(amount) = amount {
+                        not_a_commodity(f, &format!("{tx_path}/{tag}"), amount);
+                    }
+                }
+            }
+        }
+        Document::Pacs002(m) => {
+            group_agents(
+                f,
+                &root,
+                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            );
+            for (i, tx) in m.tx_inf_and_sts.iter().enumerate() {
+                let tx_path = indexed(&root, "TxInfAndSts", i, m.tx_inf_and_sts.len());
+                answer_transaction(
+                    f,
+                    &tx_path,
+                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+                    tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
+                );
+                if tx.orgnl_uetr.is_none() {
+                    f.add(
+                        format!("{tx_path}/OrgnlUETR"),
+                        "CBPR.UETR.PRESENT",
+                        "OrgnlUETR is mandatory in a CBPR+ status report",
+                    );
+                }
+            }
+        }
+        Document::Pacs028(m) => {
+            group_agents(
+                f,
+                &root,
+                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            );
+            for (i, tx) in m.tx_inf.iter().enumerate() {
+                let tx_path = indexed(&root, "TxInf", i, m.tx_inf.len());
+                answer_transaction(
+                    f,
+                    &tx_path,
+                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+                    tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
+                );
+            }
+        }
         _ => {}
     }
 }
+
+/// A pacs.002, pacs.004 or pacs.028 transaction: CBPR+ makes its agents mandatory
+/// (CBPR.TX.AGENTS) and holds `OrgnlInstrId` to the InstrId form without the length, which
+/// the original already had (CBPR.ORGNLINSTRID.FORMAT).
+fn answer_transaction(
+    f: &mut Findings,
+    tx_path: &str,
+    agents: [bool; 2],
+    orgnl_instr_id: Option<&str>,
+) {
+    for (present, tag) in agents.into_iter().zip(AGENT_TAGS) {
+        if !present {
+            f.add(
+                format!("{tx_path}/{tag}"),
+                "CBPR.TX.AGENTS",
+                format!("{tag} is mandatory in a CBPR+ transaction"),
+            );
+        }
+    }
+    if let Some(id) = orgnl_instr_id {
+        if let Some(problem) = slash_problem(id) {
+            f.add(
+                format!("{tx_path}/OrgnlInstrId"),
+                "CBPR.ORGNLINSTRID.FORMAT",
+                problem,
+            );
+        }
+    }
+}
+
+/// CBPR.CCY.COMMODITY: XAU, XAG, XPD and XPT are commodities, not currencies a CBPR+
+/// settlement amount may be in.
+fn not_a_commodity(f: &mut Findings, path: &str, amount: &crate::Amount) {
+    let code = amount.currency().alpha;
+    if COMMODITIES.contains(&code) {
+        f.add(
+            path,
+            "CBPR.CCY.COMMODITY",
+            format!("{code} is a commodity; CBPR+ settles no XAU, XAG, XPD or XPT amount"),
+        );
+    }
+}
+
+const COMMODITIES: [&str; 4] = ["XAU", "XAG", "XPD", "XPT"];
 
 const AGENT_TAGS: [&str; 2] = ["InstgAgt", "InstdAgt"];
 
@@ -370,6 +485,11 @@ fn instr_id_problem(id: &str) -> Option<String> {
     if chars > 16 {
         return Some(format!("{chars} characters; at most 16"));
     }
+    slash_problem(id)
+}
+
+/// No `/` at either end and no `//` (an MT reference's form).
+fn slash_problem(id: &str) -> Option<String> {
     if id.starts_with('/') || id.ends_with('/') {
         return Some("must not start or end with '/'".into());
     }
@@ -479,6 +599,18 @@ fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
             ),
         ),
         Some(_) => {}
+    }
+    if let Some(msg_id) = doc.msg_id() {
+        if hdr.biz_msg_idr.as_str() != msg_id {
+            f.add(
+                "/AppHdr/BizMsgIdr",
+                "CBPR.BAH.BIZMSGIDR",
+                format!(
+                    "{:?} differs from the Document's message identification {msg_id:?}",
+                    hdr.biz_msg_idr.as_str()
+                ),
+            );
+        }
     }
     if hdr.msg_def_idr.as_str() != doc.msg_def_idr() {
         f.add(

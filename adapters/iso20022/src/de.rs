@@ -87,6 +87,7 @@ macro_rules! at_most_fns {
 }
 
 at_most_fns!(
+    at_most_2 = 2: "authorisations",
     at_most_3 = 3: "additional remittance information lines",
     at_most_7 = 7: "postal address lines",
     at_most_10 = 10: "regulatory reporting",
@@ -115,18 +116,18 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for AtMost<T, MAX>
     }
 }
 
-/// Largest count or sequence number the XML reader accepts (`Number` / `Max15NumericText` read
-/// as 1 to 18 digits), so that what is read from JSON can be written and read back.
-pub(crate) const NUMBER_MAX: u64 = 999_999_999_999_999_999;
+/// Largest magnitude of a `Number` (18 digits), so that what is read from JSON can be written
+/// and read back.
+pub(crate) const NUMBER_MAX: i64 = 999_999_999_999_999_999;
 
-/// An optional count or sequence number, bounded as the XML reader bounds it.
-pub(crate) fn opt_number<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+/// An optional `Number` (a sequence number), bounded as the XML reader bounds it.
+pub(crate) fn opt_number<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let n = Option::<u64>::deserialize(deserializer)?;
+    let n = Option::<i64>::deserialize(deserializer)?;
     match n {
-        Some(v) if v > NUMBER_MAX => Err(de::Error::custom(format!(
+        Some(v) if v.unsigned_abs() > NUMBER_MAX as u64 => Err(de::Error::custom(format!(
             "invalid number {v}: at most 18 digits"
         ))),
         other => Ok(other),

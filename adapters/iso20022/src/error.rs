@@ -95,12 +95,15 @@ pub enum Error {
         attribute: &'static str,
     },
     /// An element's content or attribute is not a valid value of its type.
-    #[error("{path}: {source}")]
+    ///
+    /// The value's error is part of this one's message, and so deliberately not its `source()`:
+    /// a chain printer (`anyhow`'s `{:#}`) would print it twice.
+    #[error("{path}: {invalid}")]
     Invalid {
         /// Path of the element.
         path: String,
         /// What is wrong with the value.
-        source: InvalidValue,
+        invalid: InvalidValue,
     },
     /// An element occurs more often than its schema allows.
     #[error("{path}: occurs {count} times, at most {max} allowed")]
@@ -146,9 +149,9 @@ impl Error {
                 path: join(path),
                 attribute,
             },
-            Error::Invalid { path, source } => Error::Invalid {
+            Error::Invalid { path, invalid } => Error::Invalid {
                 path: join(path),
-                source,
+                invalid,
             },
             Error::TooMany { path, count, max } => Error::TooMany {
                 path: join(path),

@@ -2,7 +2,7 @@
 //!
 //! The header travels beside the Document and says who sends what to whom: `Fr`/`To`, the
 //! business message identifier (`BizMsgIdr`), the message definition (`MsgDefIdr`, e.g.
-//! `pacs.008.001.08`), the business service (`BizSvc`, e.g. `swift.cbprplus.02`) and the creation
+//! `pacs.008.001.08`), the business service (`BizSvc`, e.g. `swift.cbprplus.03`) and the creation
 //! date-time.
 
 use crate::common::{choice, Agent, Envelope, Party};
@@ -14,6 +14,28 @@ use crate::xml::xml_struct;
 
 /// The head.001.001.02 namespace.
 pub const NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:head.001.001.02";
+
+/// Why an AppHdr in another namespace is refused, naming what was found and what is read:
+/// another head.001 version, SWIFT's legacy `$ahV10` header, or something else.
+pub fn unsupported_namespace(found: Option<&str>) -> String {
+    let supported = NAMESPACE.rsplit(':').next().unwrap_or(NAMESPACE);
+    match found {
+        None => format!("AppHdr has no namespace; this crate reads {supported} ({NAMESPACE})"),
+        Some(ns) if ns.contains("$ahV10") => format!(
+            "AppHdr in SWIFT's legacy header namespace {ns:?} ($ahV10) is not read; this crate \
+             reads {supported} ({NAMESPACE})"
+        ),
+        Some(ns) => match ns.strip_prefix("urn:iso:std:iso:20022:tech:xsd:") {
+            Some(version) if version.starts_with("head.001.") => {
+                format!("AppHdr version {version} is not read; this crate reads {supported}")
+            }
+            _ => format!(
+                "AppHdr namespace {ns:?} is not a business application header this \
+                 crate reads; it reads {supported} ({NAMESPACE})"
+            ),
+        },
+    }
+}
 
 /// `Party44Choice`: a financial institution or an organisation.
 // Unboxed on purpose: one header per message, and callers match on it directly.
@@ -139,7 +161,7 @@ xml_struct! {
         biz_msg_idr: req Max35Text = "BizMsgIdr",
         /// `<MsgDefIdr>`: the Document's message definition, e.g. `pacs.008.001.08`.
         msg_def_idr: req Max35Text = "MsgDefIdr",
-        /// `<BizSvc>`: e.g. `swift.cbprplus.02`.
+        /// `<BizSvc>`: e.g. `swift.cbprplus.03`.
         biz_svc: opt Max35Text = "BizSvc",
         /// `<MktPrctc>`: the market practice followed.
         mkt_prctc: opt MarketPractice = "MktPrctc",

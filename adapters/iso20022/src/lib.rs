@@ -147,6 +147,7 @@ pub mod pain002;
 pub mod remittance;
 pub mod samples;
 pub mod statement;
+pub mod statement_flat;
 pub mod tax;
 pub mod types;
 mod xml;

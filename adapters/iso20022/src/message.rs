@@ -14,9 +14,10 @@
 //! ```
 //!
 //! (written without indentation). The `<Envelope>` wrapper follows the shape of SWIFT's CBPR+
-//! example messages. Parsing is liberal: it accepts that envelope, any other single wrapper
-//! element whose children are `AppHdr` and `Document` (whatever its name or namespace), an
-//! `AppHdr` and a `Document` side by side at the top level, and a bare `Document`.
+//! example messages. Parsing is liberal: it accepts that envelope, any other wrapper whose
+//! children are `AppHdr` and `Document` (whatever its name or namespace), wrappers around that
+//! wrapper up to four levels deep (a market infrastructure's `DataPDU/Body` around an envelope,
+//! say), an `AppHdr` and a `Document` side by side at the top level, and a bare `Document`.
 
 use crate::camt029::Camt029;
 use crate::camt056::Camt056;
@@ -77,6 +78,10 @@ macro_rules! documents {
         }
 
         impl Document {
+            /// The Document namespaces of the kinds this crate types, one version each.
+            pub const TYPED_NAMESPACES: &'static [&'static str] =
+                &[$( <$ty as Message>::NAMESPACE ),*];
+
             /// The namespace this document is written in.
             pub fn namespace(&self) -> &str {
                 match self {
@@ -189,6 +194,39 @@ impl Document {
     pub fn msg_def_idr(&self) -> &str {
         let ns = self.namespace();
         ns.strip_prefix(NAMESPACE_PREFIX).unwrap_or(ns)
+    }
+
+    /// The message definition identifiers this crate types (`pacs.008.001.08`, ...).
+    pub fn supported() -> impl Iterator<Item = &'static str> {
+        Self::TYPED_NAMESPACES
+            .iter()
+            .map(|ns| ns.strip_prefix(NAMESPACE_PREFIX).unwrap_or(ns))
+    }
+
+    /// For a document this crate does not type: why, naming the version found and the versions
+    /// of the same message family it does read (or every kind it reads, when it reads none of
+    /// that family). `None` for a typed document.
+    pub fn unsupported(&self) -> Option<String> {
+        let Document::Unknown { root, .. } = self else {
+            return None;
+        };
+        let found = self.msg_def_idr();
+        // A message family is the identifier without its variant and version: `pacs.008`.
+        let family = |idr: &str| idr.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        let same_family: Vec<&str> = Self::supported()
+            .filter(|s| family(s) == family(found))
+            .collect();
+        Some(if same_family.is_empty() {
+            format!(
+                "{found} (<{root}>) is not a message kind this crate reads; it reads {}",
+                Self::supported().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "{found} is a version this crate does not read; it reads {}",
+                same_family.join(", ")
+            )
+        })
     }
 
     /// Renders the bare document (XML declaration, `<Document xmlns=...>`), deterministically.
@@ -511,7 +549,7 @@ impl BusinessMessage {
                 if ns.as_deref() != Some(head::NAMESPACE) {
                     return Err(Error::Structure {
                         path: tree.path(h),
-                        message: format!("AppHdr namespace {ns:?} is not {}", head::NAMESPACE),
+                        message: head::unsupported_namespace(ns.as_deref()),
                     }
                     .into());
                 }
@@ -655,7 +693,13 @@ fn same_namespace(tree: &Tree<'_>, root: NodeId) -> crate::error::XResult<()> {
     Ok(())
 }
 
-/// Finds the AppHdr (if any) and the Document among the accepted layouts.
+/// How many wrapper levels [`locate`] looks through for the Document: an envelope, a market
+/// infrastructure's wrapper around it (`DataPDU/Body`, say), and a little more.
+const WRAPPER_LEVELS_MAX: usize = 4;
+
+/// Finds the AppHdr (if any) and the Document among the accepted layouts: at the top level, or
+/// as siblings inside wrappers up to [`WRAPPER_LEVELS_MAX`] levels deep (whatever the wrappers'
+/// names or namespaces; what else they hold is not part of the business message).
 fn locate(tree: &Tree<'_>) -> crate::error::XResult<(Option<NodeId>, NodeId)> {
     let name = |id: NodeId| tree.node(id).name;
     let structure = |path: String, message: &str| {
@@ -664,35 +708,49 @@ fn locate(tree: &Tree<'_>) -> crate::error::XResult<(Option<NodeId>, NodeId)> {
             message: message.to_owned(),
         })
     };
-    let candidates: Vec<NodeId> = match tree.roots.as_slice() {
-        [single] if name(*single) == "Document" => return Ok((None, *single)),
-        [single] if name(*single) == "AppHdr" => {
-            return Err(structure(tree.path(*single), "AppHdr without a Document"))
+    let mut level: Vec<NodeId> = tree.roots.clone();
+    for _ in 0..=WRAPPER_LEVELS_MAX {
+        let mut hdr = None;
+        let mut doc = None;
+        for &id in &level {
+            let slot = match name(id) {
+                "AppHdr" => &mut hdr,
+                "Document" => &mut doc,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(structure(tree.path(id), "occurs more than once"));
+            }
+            *slot = Some(id);
         }
-        [wrapper] => {
-            tree.node(*wrapper).used.set(true);
-            tree.children(*wrapper).collect()
+        match (hdr, doc) {
+            (hdr, Some(d)) => {
+                // What the wrappers hold beside the business message (a transport header, a
+                // revision) is theirs: neither read nor reported as unread.
+                for &other in &level {
+                    if Some(other) != hdr && other != d {
+                        tree.mark_subtree(other);
+                    }
+                }
+                return Ok((hdr, d));
+            }
+            (Some(h), None) => return Err(structure(tree.path(h), "AppHdr without a Document")),
+            (None, None) => {}
         }
-        several => several.to_vec(),
-    };
-    let mut hdr = None;
-    let mut doc = None;
-    for id in candidates {
-        let slot = match name(id) {
-            "AppHdr" => &mut hdr,
-            "Document" => &mut doc,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(structure(tree.path(id), "occurs more than once"));
+        for &wrapper in &level {
+            tree.node(wrapper).used.set(true);
         }
-        *slot = Some(id);
+        level = level.iter().flat_map(|&w| tree.children(w)).collect();
+        if level.is_empty() {
+            break;
+        }
     }
-    match doc {
-        Some(d) => Ok((hdr, d)),
-        None => Err(structure(
-            tree.roots.first().map(|&r| tree.path(r)).unwrap_or_default(),
-            "no Document found (expected a Document, AppHdr + Document, or an envelope holding them)",
-        )),
-    }
+    Err(structure(
+        tree.roots
+            .first()
+            .map(|&r| tree.path(r))
+            .unwrap_or_default(),
+        "no Document found (expected a Document, AppHdr + Document, or wrappers holding them, \
+         at most 4 levels deep)",
+    ))
 }

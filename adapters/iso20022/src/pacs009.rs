@@ -139,7 +139,7 @@ xml_struct! {
         /// `<IntrBkSttlmDt>`.
         intr_bk_sttlm_dt: opt IsoDate = "IntrBkSttlmDt",
         /// `<SttlmPrty>`.
-        sttlm_prty: opt Priority = "SttlmPrty",
+        sttlm_prty: opt SettlementPriority = "SttlmPrty",
         /// `<SttlmTmIndctn>`.
         sttlm_tm_indctn: opt SettlementTimeIndication = "SttlmTmIndctn",
         /// `<SttlmTmReq>`.

@@ -18,7 +18,7 @@ pub const MSG_DEF_IDR: &str = "pain.001.001.09";
 pub const ROOT: &str = "CstmrCdtTrfInitn";
 
 xml_struct! {
-    /// `GroupHeader85` (authorisations not modelled). `NbOfTxs` is derived.
+    /// `GroupHeader85`. `NbOfTxs` is derived.
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
     #[non_exhaustive]
     pub struct GroupHeader {
@@ -26,6 +26,8 @@ xml_struct! {
         msg_id: req Max35Text = "MsgId",
         /// `<CreDtTm>`.
         cre_dt_tm: req IsoDateTime = "CreDtTm",
+        /// `<Authstn>`, at most 2: the initiating party's authorisation (`Authorisation1Choice`).
+        authstn: many AuthorisationChoice = "Authstn" max 2,
         /// `<CtrlSum>`: the sum of all instructed amounts, as the initiating party states it
         /// (kept as written; not checked against the transfers).
         ctrl_sum: opt DecimalNumber = "CtrlSum",
@@ -42,12 +44,16 @@ impl GroupHeader {
         GroupHeader {
             msg_id,
             cre_dt_tm,
+            authstn: Vec::new(),
             ctrl_sum: None,
             initg_pty,
             fwdg_agt: None,
         }
     }
 }
+
+/// `Authorisation1Choice`: a code, or a proprietary authorisation of up to 128 characters.
+pub type AuthorisationChoice = CodeChoice<Authorisation, Max128Text>;
 
 xml_struct! {
     /// `PaymentIdentification6`.
@@ -422,6 +428,7 @@ impl FromXml for Pain001 {
             let mut h = tree.seq(hdr);
             let msg_id = h.req("MsgId")?;
             let cre_dt_tm = h.req("CreDtTm")?;
+            let authstn = h.many("Authstn", 2)?;
             let nb = h.req_node("NbOfTxs")?;
             let ctrl_sum = h.opt("CtrlSum")?;
             let initg_pty = h.req("InitgPty")?;
@@ -430,6 +437,7 @@ impl FromXml for Pain001 {
                 GroupHeader {
                     msg_id,
                     cre_dt_tm,
+                    authstn,
                     ctrl_sum,
                     initg_pty,
                     fwdg_agt,
@@ -455,6 +463,7 @@ impl ToXml for Pain001 {
         out.start("GrpHdr");
         out.leaf("MsgId", &self.grp_hdr.msg_id);
         out.leaf("CreDtTm", &self.grp_hdr.cre_dt_tm);
+        out.many("Authstn", &self.grp_hdr.authstn);
         out.text("NbOfTxs", &self.transfers().count().to_string());
         out.opt("CtrlSum", &self.grp_hdr.ctrl_sum);
         self.grp_hdr.initg_pty.to_xml(out, "InitgPty");

@@ -79,6 +79,11 @@ impl Gen {
         Text::new(s).expect(GEN)
     }
 
+    /// One of `values`, each equally likely.
+    pub fn pick<T: Copy>(&mut self, values: &[T]) -> T {
+        values[self.range(0, values.len() as u64 - 1) as usize]
+    }
+
     fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
         if self.coin() {
             Some(f(self))
@@ -800,13 +805,7 @@ pub fn pacs008(seed: u64) -> Pacs008 {
     );
     t.pmt_tp_inf = g.opt(Gen::payment_type);
     t.intr_bk_sttlm_dt = g.opt(Gen::date);
-    t.sttlm_prty = g.opt(|g| {
-        if g.coin() {
-            Priority::High
-        } else {
-            Priority::Norm
-        }
-    });
+    t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
     t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
     t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
     t.accptnc_dt_tm = g.opt(Gen::date_time);
@@ -963,7 +962,7 @@ pub fn app_hdr(seed: u64, msg_def_idr: &str) -> AppHdr {
     h.char_set = g.opt(Gen::text);
     h.biz_svc = g.opt(|g| {
         if g.coin() {
-            Max35Text::new("swift.cbprplus.02").expect(GEN)
+            Max35Text::new("swift.cbprplus.03").expect(GEN)
         } else {
             g.text()
         }
@@ -1076,13 +1075,7 @@ pub fn pacs009(seed: u64) -> crate::pacs009::Pacs009 {
     let mut t = FiCreditTransfer::new(pmt_id, g.amount(), g.agent(), g.agent());
     t.pmt_tp_inf = g.opt(Gen::payment_type);
     t.intr_bk_sttlm_dt = g.opt(Gen::date);
-    t.sttlm_prty = g.opt(|g| {
-        if g.coin() {
-            Priority::High
-        } else {
-            Priority::Norm
-        }
-    });
+    t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
     t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
     t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
     t.prvs_instg_agt1 = g.opt(Gen::agent);
@@ -1576,8 +1569,8 @@ fn report(
         pg_nb: PageNumber(g.range(1, 99_999) as u32),
         last_pg_ind: g.coin(),
     });
-    r.elctrnc_seq_nb = g.opt(|g| g.range(0, 999_999_999_999));
-    r.lgl_seq_nb = g.opt(|g| g.range(0, 999));
+    r.elctrnc_seq_nb = g.opt(|g| g.range(0, 999_999_999_999) as i64);
+    r.lgl_seq_nb = g.opt(|g| g.range(0, 999) as i64);
     r.cre_dt_tm = g.opt(Gen::date_time);
     r.fr_to_dt = g.opt(|g| DateTimePeriod {
         fr_dt_tm: g.date_time(),
@@ -1672,6 +1665,13 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
     use crate::pain001::*;
     let g = &mut Gen::new(seed.wrapping_add(11 << 32));
     let mut h = GroupHeader::new(g.text(), g.date_time(), g.party());
+    h.authstn = g.vec(2, |g| {
+        if g.coin() {
+            CodeChoice::Cd(g.pick(Authorisation::ALL))
+        } else {
+            CodeChoice::Prtry(g.text())
+        }
+    });
     h.fwdg_agt = g.opt(Gen::agent);
     let transfer = |g: &mut Gen| {
         let amt = if g.range(0, 3) > 0 {

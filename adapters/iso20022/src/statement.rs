@@ -774,10 +774,10 @@ pub struct AccountReport {
     pub pgntn: Option<Pagination>,
     /// `<ElctrncSeqNb>`.
     #[serde(default, deserialize_with = "crate::de::opt_number")]
-    pub elctrnc_seq_nb: Option<u64>,
+    pub elctrnc_seq_nb: Option<i64>,
     /// `<LglSeqNb>`.
     #[serde(default, deserialize_with = "crate::de::opt_number")]
-    pub lgl_seq_nb: Option<u64>,
+    pub lgl_seq_nb: Option<i64>,
     /// `<CreDtTm>`.
     pub cre_dt_tm: Option<IsoDateTime>,
     /// `<FrToDt>`.

@@ -898,16 +898,50 @@ impl FromStr for IsoDate {
     }
 }
 
-/// `Max15NumericText` / `Max5NumericText` / `Number` (with no fraction): a count or sequence
-/// number, read from 1 to 18 decimal digits.
-impl Leaf for u64 {
+/// `Number`: an `xs:decimal` restricted to no fraction digits and 18 total digits, read in the
+/// whole lexical space of `xs:decimal` as a schema validator reads it: an optional sign, digits,
+/// and an optional point followed by zeros only (`1000.00` is 1000, `+7` is 7, `-0` is 0,
+/// `007` is 7, `.0` is 0). A value with a non-zero fraction, or more than 18 significant digits,
+/// is refused.
+impl Leaf for i64 {
     fn from_text(text: &str) -> Result<Self, InvalidValue> {
+        const WANT: &str = "a decimal number without a fraction, at most 18 digits";
         let t = text.trim();
-        if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvalidValue::new("number", t, "1 to 18 decimal digits"));
+        let invalid = || InvalidValue::new("number", t, WANT);
+        let (negative, unsigned) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty())
+            || !digits_only(whole)
+            || !digits_only(fraction)
+        {
+            return Err(invalid());
         }
-        t.parse()
-            .map_err(|_| InvalidValue::new("number", t, "1 to 18 decimal digits"))
+        if fraction.bytes().any(|b| b != b'0') {
+            return Err(InvalidValue::new(
+                "number",
+                t,
+                "no fraction digits (fractionDigits 0)",
+            ));
+        }
+        let significant = whole.trim_start_matches('0');
+        if significant.len() > 18 {
+            return Err(InvalidValue::new(
+                "number",
+                t,
+                "at most 18 digits (totalDigits 18)",
+            ));
+        }
+        let magnitude: i64 = if significant.is_empty() {
+            0
+        } else {
+            significant.parse().map_err(|_| invalid())?
+        };
+        Ok(if negative { -magnitude } else { magnitude })
     }
     fn write_text(&self, out: &mut String) {
         use fmt::Write;
@@ -942,6 +976,12 @@ macro_rules! closed_code {
         }
 
         impl $name {
+            /// Every value, in the order of the code list.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Every code as written on the wire, in the order of the code list.
+            pub const CODES: &'static [&'static str] = &[$($code),+];
+
             /// The code as written on the wire.
             pub fn code(&self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
@@ -1017,12 +1057,39 @@ closed_code!(
 );
 
 closed_code!(
-    /// `Priority2Code`.
+    /// `Priority2Code`: an instruction's priority (`InstrPrty`).
     Priority, "priority", {
         /// High.
         High = "HIGH",
         /// Normal.
         Norm = "NORM",
+    }
+);
+
+closed_code!(
+    /// `Priority3Code`: a settlement's priority (`SttlmPrty`), which adds urgent to
+    /// [`Priority`].
+    SettlementPriority, "settlement priority", {
+        /// Urgent.
+        Urgt = "URGT",
+        /// High.
+        High = "HIGH",
+        /// Normal.
+        Norm = "NORM",
+    }
+);
+
+closed_code!(
+    /// `Authorisation1Code`: what an initiating party's authorisation covers.
+    Authorisation, "authorisation", {
+        /// Pre-authorised.
+        Auth = "AUTH",
+        /// File level, with details.
+        Fdet = "FDET",
+        /// File level, summary only.
+        Fsum = "FSUM",
+        /// Authorised per instruction (individual level).
+        Ilev = "ILEV",
     }
 );
 

@@ -372,12 +372,33 @@ fn postal_addresses_have_town_and_country() {
 
 #[test]
 fn status_messages_carry_their_agents_in_the_transaction() {
+    // The header is checked against the transaction's agents.
+    let finding = status_report_finding(|m| {
+        m.app_hdr.as_mut().unwrap().fr = HeaderParty::bic(bic("OTHRGB2L"));
+    });
+    assert_eq!(finding.rule, "CBPR.BAH.FR");
+    // Agents in the group header are flagged.
+    let mut m = clean_status_report();
+    pacs002(&mut m).grp_hdr.instg_agt = Some(Agent::bic(bic("BANKUS33")));
+    let findings = validate_document(&m.document);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "CBPR.GRPHDR.AGENTS");
+    assert_eq!(
+        findings[0].path,
+        "/Document/FIToFIPmtStsRpt/GrpHdr/InstgAgt"
+    );
+}
+
+/// A clean pacs.002 status report with its AppHdr, as CBPR+ wants it.
+fn clean_status_report() -> BusinessMessage {
     use iso20022::pacs002::{GroupHeader as StatusHeader, Pacs002, TransactionStatusInfo};
     let mut report = Pacs002::new(StatusHeader::new(
         t35("STS-1"),
         IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
     ));
-    let mut tx = TransactionStatusInfo::new(t35("E2E-1"), None, TransactionStatus::Acsc);
+    let uetr = Uetr::new("8a562c67-ca16-48ba-b074-65581be6f001").unwrap();
+    let mut tx = TransactionStatusInfo::new(t35("E2E-1"), Some(uetr), TransactionStatus::Acsc);
+    tx.orgnl_instr_id = Some(t35("INSTR-1"));
     tx.instg_agt = Some(Agent::bic(bic("BANKUS33")));
     tx.instd_agt = Some(Agent::bic(bic("BANKDEFF")));
     report.tx_inf_and_sts.push(tx);
@@ -389,21 +410,108 @@ fn status_messages_carry_their_agents_in_the_transaction() {
         IsoDateTime::new("2026-11-25T10:00:00+00:00").unwrap(),
     );
     hdr.biz_svc = Some(t35("swift.cbprplus.03"));
-    let m = BusinessMessage::new(hdr.clone(), report.clone());
+    let m = BusinessMessage::new(hdr, report);
     assert!(validate(&m).is_empty(), "{:#?}", validate(&m));
-    // The header is checked against the transaction's agents.
-    let mut wrong = hdr;
-    wrong.fr = HeaderParty::bic(bic("OTHRGB2L"));
-    let findings = validate(&BusinessMessage::new(wrong, report.clone()));
+    m
+}
+
+/// The one finding a change to a clean status report makes.
+fn status_report_finding(change: impl FnOnce(&mut BusinessMessage)) -> Finding {
+    let mut m = clean_status_report();
+    change(&mut m);
+    let findings = validate(&m);
     assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0].rule, "CBPR.BAH.FR");
-    // Agents in the group header are flagged.
-    report.grp_hdr.instg_agt = Some(Agent::bic(bic("BANKUS33")));
-    let findings = validate_document(&report.into());
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0].rule, "CBPR.GRPHDR.AGENTS");
+    findings.into_iter().next().unwrap()
+}
+
+fn pacs002(m: &mut BusinessMessage) -> &mut iso20022::pacs002::Pacs002 {
+    match &mut m.document {
+        Document::Pacs002(p) => p,
+        other => panic!("not a pacs.002: {}", other.msg_def_idr()),
+    }
+}
+
+const STS_TX: &str = "/Document/FIToFIPmtStsRpt/TxInfAndSts";
+
+#[test]
+fn business_message_identifier_is_the_message_identification() {
+    expect_one("CBPR.BAH.BIZMSGIDR", "/AppHdr/BizMsgIdr", |m| {
+        m.app_hdr.as_mut().unwrap().biz_msg_idr = t35("SOMETHING-ELSE");
+    });
+    let finding = status_report_finding(|m| {
+        pacs002(m).grp_hdr.msg_id = t35("STS-2");
+    });
     assert_eq!(
-        findings[0].path,
-        "/Document/FIToFIPmtStsRpt/GrpHdr/InstgAgt"
+        (finding.rule, finding.path.as_str()),
+        ("CBPR.BAH.BIZMSGIDR", "/AppHdr/BizMsgIdr")
+    );
+}
+
+#[test]
+fn status_report_transactions_need_agents_and_the_original_uetr() {
+    let finding = status_report_finding(|m| pacs002(m).tx_inf_and_sts[0].instd_agt = None);
+    assert_eq!(
+        (finding.rule, finding.path),
+        ("CBPR.TX.AGENTS", format!("{STS_TX}/InstdAgt"))
+    );
+    let finding = status_report_finding(|m| pacs002(m).tx_inf_and_sts[0].orgnl_uetr = None);
+    assert_eq!(
+        (finding.rule, finding.path),
+        ("CBPR.UETR.PRESENT", format!("{STS_TX}/OrgnlUETR"))
+    );
+    // With the agents gone, the header can no longer be compared, but their absence is found.
+    let mut m = clean_status_report();
+    pacs002(&mut m).tx_inf_and_sts[0].instg_agt = None;
+    m.app_hdr.as_mut().unwrap().fr = HeaderParty::bic(bic("OTHRGB2L"));
+    let rules: Vec<_> = validate(&m).into_iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["CBPR.TX.AGENTS"]);
+}
+
+#[test]
+fn original_instruction_identification_format() {
+    for bad in ["/INSTR", "INSTR/", "IN//STR"] {
+        let finding = status_report_finding(|m| {
+            pacs002(m).tx_inf_and_sts[0].orgnl_instr_id = Some(t35(bad));
+        });
+        assert_eq!(
+            (finding.rule, finding.path),
+            ("CBPR.ORGNLINSTRID.FORMAT", format!("{STS_TX}/OrgnlInstrId")),
+            "{bad}"
+        );
+    }
+    // The original may be longer than a new InstrId may be (the length rule is InstrId's).
+    let m = {
+        let mut m = clean_status_report();
+        pacs002(&mut m).tx_inf_and_sts[0].orgnl_instr_id = Some(t35("A-LONGER-ORIGINAL-REF-1"));
+        m
+    };
+    assert!(validate(&m).is_empty());
+}
+
+#[test]
+fn commodity_codes_are_not_settlement_currencies() {
+    for code in ["XAU", "XAG", "XPD", "XPT"] {
+        expect_one("CBPR.CCY.COMMODITY", &format!("{TX}/IntrBkSttlmAmt"), |m| {
+            let currency = iso4217::lookup(code).unwrap();
+            pacs008(m).cdt_trf_tx_inf[0].intr_bk_sttlm_amt = Amount::parse("10", currency).unwrap();
+        });
+    }
+    // A pacs.004 returning gold is refused on both amounts it states.
+    let mut ret = iso20022::samples::pacs004(1);
+    let gold = iso4217::lookup("XAU").unwrap();
+    ret.tx_inf.truncate(1);
+    ret.tx_inf[0].rtrd_intr_bk_sttlm_amt = Amount::parse("1", gold).unwrap();
+    ret.tx_inf[0].orgnl_intr_bk_sttlm_amt = Some(Amount::parse("1", gold).unwrap());
+    let paths: Vec<_> = validate_document(&ret.into())
+        .into_iter()
+        .filter(|f| f.rule == "CBPR.CCY.COMMODITY")
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/Document/PmtRtr/TxInf/RtrdIntrBkSttlmAmt",
+            "/Document/PmtRtr/TxInf/OrgnlIntrBkSttlmAmt"
+        ]
     );
 }

@@ -266,7 +266,7 @@ fn occurrence_bounds_of_the_schema_hold() {
     let mut doc = serde_json::to_value(Document::from(samples::camt053(1, 0))).unwrap();
     doc["Camt053"]["reports"][0]["bal"] = json!([]);
     assert_refused(&doc, "Camt053.reports", "at least one balance");
-    doc["Camt053"]["reports"][0]["elctrnc_seq_nb"] = json!(10_000_000_000_000_000_000u64);
+    doc["Camt053"]["reports"][0]["elctrnc_seq_nb"] = json!(1_000_000_000_000_000_000i64);
     assert_refused(
         &doc,
         "Camt053.reports[0].elctrnc_seq_nb",

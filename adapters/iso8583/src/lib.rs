@@ -31,7 +31,7 @@ pub use composite::{Part, SubKey};
 pub use error::{CodecError, ErrorKind, Location};
 pub use framing::{Framing, LengthHeader};
 #[cfg(feature = "link")]
-pub use link::{Inbound, Link, LinkConfig, LinkError, LinkState, TlsClient};
+pub use link::{Inbound, Link, LinkConfig, LinkError, LinkState, StanSource, TlsClient};
 
 pub use message::Message;
 pub use rules::RuleError;

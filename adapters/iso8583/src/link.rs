@@ -14,6 +14,8 @@
 //! - `close` drains: no new requests, in-flight ones finish (bounded), then sign-off (002).
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,6 +45,16 @@ pub struct TlsClient {
     pub config: Arc<rustls::ClientConfig>,
     /// The name checked against the switch's certificate.
     pub server_name: String,
+}
+
+/// Where a link's own requests (sign-on, echo, sign-off) take their STAN (DE11) from. Without
+/// one, the link counts on its own; a caller whose requests on the same link take their STANs
+/// from a sequence of its own (a persistent one, say) gives that sequence here, so that DE11
+/// never repeats on the link between the two kinds of request.
+pub trait StanSource: Send + Sync {
+    /// The next STAN, six digits. An error skips the request that needed it (a sign-on fails
+    /// and is tried again after the reconnect backoff; an echo waits for the next tick).
+    fn next_stan(&self) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>>;
 }
 
 /// Everything a link needs. Build with [`LinkConfig::new`] and adjust fields.
@@ -77,6 +89,8 @@ pub struct LinkConfig {
     pub network_mti: String,
     /// Extra fields put on every network management request (e.g. DE32, DE33).
     pub network_fields: Vec<(u16, String)>,
+    /// Where network management requests take their STAN; `None`: the link's own counter.
+    pub stan_source: Option<Arc<dyn StanSource>>,
 }
 
 impl LinkConfig {
@@ -100,6 +114,7 @@ impl LinkConfig {
             drain_timeout_ms: 5_000,
             network_mti: "0800".into(),
             network_fields: Vec::new(),
+            stan_source: None,
         }
     }
 }
@@ -545,12 +560,23 @@ fn transmission_time() -> String {
     )
 }
 
-fn network_message(sh: &Shared, code: &str) -> Result<Message, CodecError> {
+async fn network_message(sh: &Shared, code: &str) -> Result<Message, String> {
+    let stan = match &sh.cfg.stan_source {
+        Some(source) => source.next_stan().await.map_err(|e| {
+            tracing::warn!(link = %sh.cfg.name, error = %e, "no STAN for a network management request");
+            e
+        })?,
+        None => next_stan(sh),
+    };
+    network_message_with(sh, code, stan).map_err(|e| e.to_string())
+}
+
+fn network_message_with(sh: &Shared, code: &str, stan: String) -> Result<Message, CodecError> {
     let mut m = Message::new(&sh.cfg.spec, &sh.cfg.network_mti)?;
     if sh.cfg.spec.field(7).is_some() {
         m.set(7, transmission_time())?;
     }
-    m.set(11, next_stan(sh))?;
+    m.set(11, stan)?;
     if sh.cfg.spec.field(70).is_some() {
         m.set(70, code)?;
     }
@@ -659,7 +685,7 @@ async fn network_request(
     timeout_ms: u64,
     buf: &mut Vec<u8>,
 ) -> bool {
-    let Ok(m) = network_message(sh, code) else {
+    let Ok(m) = network_message(sh, code).await else {
         return false;
     };
     let Some(rx) = register_internal(sh, gen, &m) else {
@@ -861,8 +887,11 @@ async fn start_echo(
     buf: &mut Vec<u8>,
     kill: mpsc::Sender<()>,
 ) -> Option<Arc<AtomicBool>> {
+    let Ok(m) = network_message(sh, "301").await else {
+        // No STAN now: no echo this tick (the next tick tries again).
+        return Some(Arc::new(AtomicBool::new(false)));
+    };
     let flag = Arc::new(AtomicBool::new(true));
-    let m = network_message(sh, "301").ok()?;
     let rx = register_internal(sh, gen, &m)?;
     let payload = m.encode().ok()?;
     count_out(sh, m.mti_bytes());

@@ -6,10 +6,14 @@
 //! - [`bank`]: a correspondent bank over HTTPS with mutual TLS, answering pacs.008 with
 //!   pacs.002, scriptable per message (accept, reject, late, twice, drop).
 //! - [`switch`]: a wallet switch over ISO 8583.
+//! - [`statements`]: camt.053 / camt.054 / MT940 and the wallet settlement CSV written from
+//!   the simulators' books, with scripted discrepancies.
 //! - [`cli`]: the `corridor sim ...` subcommands.
 
 pub mod bank;
 pub mod cli;
+pub mod fault;
 pub mod ledger;
 pub mod pki;
+pub mod statements;
 pub mod switch;

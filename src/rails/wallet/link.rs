@@ -5,7 +5,7 @@
 use crate::config::SwitchConfig;
 use crate::store::journal::{self, Channel, Status};
 use crate::store::{Store, StoreError};
-use iso8583::{Inbound, Link, LinkConfig, Spec, TlsClient};
+use iso8583::{Inbound, Link, LinkConfig, Spec, StanSource, TlsClient};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -80,6 +80,13 @@ pub fn open_all(switches: &[SwitchConfig], store: &Store) -> Result<OpenLinks, L
         cfg.tls = tls(switch)?;
         cfg.request_timeout_ms = switch.timeout_ms;
         cfg.echo_idle_ms = switch.echo_idle_ms;
+        cfg.echo_timeout_ms = switch.echo_timeout_ms;
+        // Sign-on and echo take their STAN from the store's sequence for this switch, the one
+        // every 0200 and 0420 takes from: DE11 never repeats on the link between them.
+        cfg.stan_source = Some(Arc::new(StoreStans {
+            store: store.clone(),
+            switch: switch.id.clone(),
+        }));
         let (sink, inbound) = mpsc::channel(INBOUND_QUEUE_MAX);
         let link = Link::connect(cfg, sink);
         tasks.push(tokio::spawn(journal_inbound(
@@ -97,6 +104,29 @@ pub fn open_all(switches: &[SwitchConfig], store: &Store) -> Result<OpenLinks, L
         );
     }
     Ok((links, tasks))
+}
+
+/// The store's persistent STAN sequence of one switch, for the link's own requests.
+struct StoreStans {
+    store: Store,
+    switch: String,
+}
+
+impl StanSource for StoreStans {
+    fn next_stan(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + '_>>
+    {
+        Box::pin(async move {
+            let take = async {
+                let mut tx = self.store.begin().await?;
+                let stan = crate::store::messages::next_stan(&mut tx, &self.switch).await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(stan)
+            };
+            take.await.map_err(|e| e.to_string())
+        })
+    }
 }
 
 async fn journal_inbound(store: Store, switch: SwitchConfig, mut inbound: mpsc::Receiver<Inbound>) {

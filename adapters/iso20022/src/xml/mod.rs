@@ -63,6 +63,9 @@ macro_rules! xml_struct {
     // A `deserialize_with` path is a string the macro cannot build from the bound, so each bound
     // the schema uses has its own arm (and function in `crate::de`); another bound does not
     // match any arm and fails to compile.
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 2 , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_2")] pub $field: Vec<$ty>,] $($rest)*);
+    };
     (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 3 , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_3")] pub $field: Vec<$ty>,] $($rest)*);
     };

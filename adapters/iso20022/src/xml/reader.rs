@@ -684,10 +684,10 @@ impl<'a> Tree<'a> {
         Ok(None)
     }
 
-    pub fn invalid(&self, id: NodeId, source: InvalidValue) -> Box<Error> {
+    pub fn invalid(&self, id: NodeId, invalid: InvalidValue) -> Box<Error> {
         Box::new(Error::Invalid {
             path: self.path(id),
-            source,
+            invalid,
         })
     }
 

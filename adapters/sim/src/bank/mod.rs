@@ -29,6 +29,10 @@ pub use state::{BankStats, TxStatus};
 /// The path the bank receives messages on.
 pub const MX_PATH: &str = "/mx";
 
+/// Where the bank serves its statements: `GET /statements/eod?date=YYYY-MM-DD&format=camt053`
+/// (`camt053`, `camt054` or `mt940`; `version=02` for camt `.001.02`, default `08`).
+pub const STATEMENTS_PATH: &str = "/statements/eod";
+
 /// Settings of a simulated bank. [`BankConfig::new`] gives sensible defaults.
 #[derive(Clone)]
 pub struct BankConfig {
@@ -69,6 +73,8 @@ pub struct BankConfig {
     pub uetrs_max: usize,
     /// Callbacks being delivered at once; the others wait their turn.
     pub callbacks_in_flight_max: usize,
+    /// The gateway's account at this bank (the IBAN its statements are about).
+    pub statement_account: String,
 }
 
 impl BankConfig {
@@ -93,6 +99,7 @@ impl BankConfig {
             handshake_timeout_ms: 5_000,
             uetrs_max: 1_000_000,
             callbacks_in_flight_max: 64,
+            statement_account: "GB33BUKB20201555555555".to_string(),
         }
     }
 }
@@ -248,6 +255,16 @@ impl BankHandle {
         self.shared.books().bookings.remove(uetr).is_some()
     }
 
+    /// Plants discrepancies in the statements the bank writes from now on.
+    pub fn script_statements(&self, script: crate::statements::Script) {
+        self.shared.books().statement_script = script;
+    }
+
+    /// A statement of what the bank settled (ACSC), as `GET /statements/eod` serves it.
+    pub fn statement(&self, request: &StatementRequest) -> String {
+        statement(&self.shared, request)
+    }
+
     pub fn default_behaviour(&self) -> Behaviour {
         self.shared
             .default_behaviour
@@ -286,5 +303,92 @@ impl BankHandle {
 impl Drop for BankHandle {
     fn drop(&mut self) {
         let _ = self.shutdown_tx.send(true);
+    }
+}
+
+/// Which statement to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRequest {
+    /// Only payments booked on this day (`YYYY-MM-DD`); all when `None`.
+    pub date: Option<String>,
+    /// `camt053` (end of day), `camt054` (notifications) or `mt940`.
+    pub format: String,
+    pub version: crate::statements::CamtVersion,
+    /// The statement's sequence number (`ElctrncSeqNb`, `:28C:`).
+    pub sequence: u64,
+    /// The opening balance, in minor units.
+    pub opening_minor: i64,
+}
+
+impl Default for StatementRequest {
+    fn default() -> Self {
+        StatementRequest {
+            date: None,
+            format: "camt053".into(),
+            version: crate::statements::CamtVersion::V08,
+            sequence: 1,
+            opening_minor: 0,
+        }
+    }
+}
+
+impl StatementRequest {
+    /// From `date=...&format=...&version=02|08&sequence=N&opening_minor=N`.
+    pub fn from_query(query: &str) -> Result<Self, String> {
+        let mut r = StatementRequest::default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "date" => r.date = Some(v.to_string()),
+                "format" if ["camt053", "camt054", "mt940"].contains(&v) => r.format = v.into(),
+                "version" if v == "02" => r.version = crate::statements::CamtVersion::V02,
+                "version" if v == "08" => r.version = crate::statements::CamtVersion::V08,
+                "sequence" => r.sequence = v.parse().map_err(|_| format!("bad sequence {v:?}"))?,
+                "opening_minor" => {
+                    r.opening_minor = v.parse().map_err(|_| format!("bad opening_minor {v:?}"))?
+                }
+                _ => return Err(format!("unknown or bad query parameter {pair:?}")),
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// Writes the statement of the settled bookings, with the scripted discrepancies planted.
+pub(crate) fn statement(shared: &Shared, request: &StatementRequest) -> String {
+    use crate::statements::{self as st, StatementSpec};
+    let (mut lines, script) = {
+        let books = shared.books();
+        let mut settled: Vec<_> = books
+            .bookings
+            .values()
+            .filter(|b| b.status == state::TxStatus::Acsc)
+            .filter(|b| request.date.as_ref().is_none_or(|d| *d == b.line.date))
+            .map(|b| (b.seq, b.line.clone()))
+            .collect();
+        settled.sort_by_key(|(seq, _)| *seq);
+        let lines: Vec<_> = settled.into_iter().map(|(_, l)| l).collect();
+        (lines, books.statement_script.clone())
+    };
+    let off;
+    (lines, off) = script.apply(lines);
+    let date = request
+        .date
+        .clone()
+        .or_else(|| lines.first().map(|l| l.date.clone()))
+        .unwrap_or_else(|| "2026-01-01".into());
+    let spec = StatementSpec {
+        account: shared.config.statement_account.clone(),
+        currency: lines.first().map_or("EUR".into(), |l| l.currency.clone()),
+        statement_id: format!("{}-{}-{}", shared.config.bank_id, date, request.sequence),
+        sequence: request.sequence,
+        date,
+        opening_minor: request.opening_minor,
+        closing_off_minor: off,
+    };
+    match request.format.as_str() {
+        "camt054" => st::camt054(&spec, request.version, &lines),
+        "mt940" => st::mt940(&spec, &shared.config.bic, &lines),
+        _ => st::camt053(&spec, request.version, &lines),
     }
 }

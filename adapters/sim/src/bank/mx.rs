@@ -28,6 +28,8 @@ pub(crate) struct Incoming {
     pub uetr_key: String,
     /// RmtInf/Ustrd lines.
     pub remittance: Vec<String>,
+    /// IntrBkSttlmAmt: what the bank moves (and books on its statements).
+    pub amount: iso20022::Amount,
 }
 
 /// Reads a pacs.008 envelope; the error is the reason sent back with a 400.
@@ -89,6 +91,7 @@ pub(crate) fn parse_request(xml: &str, message_bytes_max: usize) -> Result<Incom
         uetr_key: uetr.as_str().to_string(),
         uetr,
         remittance,
+        amount: tx.intr_bk_sttlm_amt,
         app_hdr,
     })
 }

@@ -98,6 +98,13 @@ async fn handle(shared: Arc<Shared>, request: Request<IncomingBody>) -> Reply {
     if request.uri().path() == "/healthz" && request.method() == Method::GET {
         return Ok(text(StatusCode::OK, "ok"));
     }
+    if request.uri().path() == super::STATEMENTS_PATH && request.method() == Method::GET {
+        let query = request.uri().query().unwrap_or("");
+        return Ok(match super::StatementRequest::from_query(query) {
+            Ok(req) => text(StatusCode::OK, &super::statement(&shared, &req)),
+            Err(reason) => text(StatusCode::BAD_REQUEST, &reason),
+        });
+    }
     if request.uri().path() != MX_PATH {
         return Ok(text(
             StatusCode::NOT_FOUND,
@@ -204,6 +211,9 @@ fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
         _ => (TxStatus::Acsc, None),
     };
     let answer_xml = mx::render_status(&incoming, &shared.bic, status, reason);
+    books.booked += 1;
+    let seq = books.booked;
+    let line = statement_line(&incoming, seq);
     books.bookings.insert(
         incoming.uetr_key.clone(),
         Booking {
@@ -211,6 +221,8 @@ fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
             answer_xml: answer_xml.clone(),
             receipts: 1,
             msg_ids: vec![incoming.msg_id.as_str().to_string()],
+            line,
+            seq,
         },
     );
     tracing::info!(uetr = %incoming.uetr_key, %behaviour, status = status.code(), "booked");
@@ -291,6 +303,29 @@ fn answer_status_request(shared: &Arc<Shared>, query: mx::StatusQuery) -> Result
                 query.uetr.as_deref().unwrap_or("(none given)")
             )))
         }
+    }
+}
+
+/// The statement line of a payment the bank books: a debit of the sender's account.
+fn statement_line(incoming: &mx::Incoming, seq: u64) -> crate::statements::StatementLine {
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::statements::StatementLine {
+        amount_minor: incoming.amount.minor(),
+        currency: incoming.amount.currency().alpha.to_string(),
+        credit: false,
+        date: format!(
+            "{:04}-{:02}-{:02}",
+            today.year(),
+            u8::from(today.month()),
+            today.day()
+        ),
+        uetr: Some(incoming.uetr_key.to_ascii_lowercase()),
+        end_to_end_id: Some(incoming.end_to_end_id.as_str().to_string()),
+        instr_id: incoming.instr_id.as_ref().map(|i| i.as_str().to_string()),
+        tx_id: incoming.tx_id.as_ref().map(|i| i.as_str().to_string()),
+        msg_id: Some(incoming.msg_id.as_str().to_string()),
+        acct_svcr_ref: Some(format!("SIMREF-{seq:08}")),
+        ..Default::default()
     }
 }
 

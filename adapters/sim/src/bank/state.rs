@@ -32,6 +32,11 @@ pub(crate) struct Booking {
     pub answer_xml: String,
     pub receipts: u32,
     pub msg_ids: Vec<String>,
+    /// How the payment shows on the bank's statements once settled (ACSC): a debit of the
+    /// gateway's account, with its references and the bank's own (`AcctSvcrRef`).
+    pub line: crate::statements::StatementLine,
+    /// Booking order, for statements in the order the bank booked.
+    pub seq: u64,
 }
 
 /// Counters and per-UETR facts, as a snapshot.
@@ -82,6 +87,10 @@ pub(crate) struct Books {
     pub lost: u64,
     /// UETRs whose first copy was lost on purpose (`lose`): the next copy is booked.
     pub lost_uetrs: std::collections::HashSet<String>,
+    /// Bookings made so far (the next booking's `seq`).
+    pub booked: u64,
+    /// Discrepancies to plant in the statements the bank writes.
+    pub statement_script: crate::statements::Script,
 }
 
 impl Books {

@@ -213,6 +213,18 @@ impl SwitchHandle {
         self.lock().counters.clone()
     }
 
+    /// The daily settlement CSV of what the switch credited (and reversed), with `script`'s
+    /// discrepancies planted (entries are named by RRN).
+    pub fn settlement_csv(
+        &self,
+        currency: &str,
+        date: &str,
+        script: &crate::statements::Script,
+    ) -> String {
+        let lines = self.lock().settlement_lines(currency, date);
+        crate::statements::wallet_csv(&script.apply(lines).0)
+    }
+
     /// Add a rule after those already there.
     pub fn script(&self, rule: Rule) {
         self.lock().rules.push(rule);

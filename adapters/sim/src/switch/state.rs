@@ -1,7 +1,7 @@
 //! The switch's books and decisions, with no I/O: a message in, effects out. Kept apart from
 //! the server so that idempotency and reversal rules can be read (and tested) on their own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use iso8583::Message;
 
@@ -38,6 +38,10 @@ pub struct Counters {
     pub echoes: u64,
     pub sign_offs: u64,
     pub undecodable: u64,
+    /// Requests whose STAN (DE11) an earlier request of the other kind already used: a network
+    /// management request's STAN seen on a financial or reversal request, or the other way
+    /// round. A client keeping one sequence per link never causes one.
+    pub stan_clashes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +71,9 @@ pub struct State {
     pub(crate) rules: Vec<Rule>,
     pub(crate) default_action: Action,
     pub counters: Counters,
+    /// STANs seen on network management requests, and on financial and reversal requests.
+    network_stans: HashSet<String>,
+    payment_stans: HashSet<String>,
 }
 
 fn text(m: &Message, n: u16) -> String {
@@ -81,6 +88,8 @@ impl State {
             rules,
             default_action,
             counters: Counters::default(),
+            network_stans: HashSet::new(),
+            payment_stans: HashSet::new(),
         }
     }
 
@@ -92,6 +101,38 @@ impl State {
         self.balances.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
+    /// The day's settlement rows: every credit applied (and every one reversed, marked so),
+    /// in RRN order, as the operator's settlement report lists them.
+    pub fn settlement_lines(
+        &self,
+        currency: &str,
+        date: &str,
+    ) -> Vec<crate::statements::StatementLine> {
+        let mut keys: Vec<&CreditKey> = self
+            .credits
+            .iter()
+            .filter(|(_, c)| matches!(c.state, CreditState::Credited | CreditState::Reversed))
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        keys.into_iter()
+            .map(|k| {
+                let c = &self.credits[k];
+                crate::statements::StatementLine {
+                    amount_minor: c.amount_minor,
+                    currency: currency.to_string(),
+                    credit: false,
+                    date: date.to_string(),
+                    msisdn: Some(c.wallet.clone()),
+                    rrn: Some(k.1.clone()),
+                    stan: Some(k.2.clone()),
+                    return_reason: (c.state == CreditState::Reversed).then(|| "REVERSED".into()),
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+
     /// Apply one inbound message and say what to send back.
     pub fn apply(&mut self, m: &Message) -> Vec<Effect> {
         let mti = m.mti_bytes();
@@ -99,6 +140,7 @@ impl State {
             // Responses from the client (e.g. to our echo) need nothing.
             return Vec::new();
         }
+        self.note_stan(mti[1] == b'8', text(m, 11));
         // Class digit: 2 financial, 4 reversal, 8 network management.
         match mti[1] {
             b'2' => self.credit(m),
@@ -106,6 +148,18 @@ impl State {
             b'8' => self.network(m),
             _ => reply(m, "12"),
         }
+    }
+
+    fn note_stan(&mut self, network: bool, stan: String) {
+        let (mine, theirs) = if network {
+            (&mut self.network_stans, &self.payment_stans)
+        } else {
+            (&mut self.payment_stans, &self.network_stans)
+        };
+        if theirs.contains(&stan) {
+            self.counters.stan_clashes += 1;
+        }
+        mine.insert(stan);
     }
 
     fn pick(&mut self, m: &Message, wallet: &str, amount: i64) -> Action {
