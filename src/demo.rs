@@ -264,6 +264,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await;
 
     let ok = summary(&store, &events, &statuses, &ledger, &bank, &switch).await?;
+    import_bank_statement(&store, &config, &bank, &dir).await;
     reconcile(&store, &config).await?;
     println!("  took {:.1} s", started.elapsed().as_secs_f64());
     println!(
@@ -321,8 +322,42 @@ async fn progress(
 
 // Long on purpose: the demo's closing report, one independent count after another in the
 // order it prints them (states, ledger, bank, switch, journal), each read straight down.
-/// The closing reconciliation: over the confirmations (the simulated bank does not deliver
-/// statements yet), with a summary of the breaks by type.
+/// The simulated bank's end-of-day camt.053 from its own books, imported as an operator would
+/// (`corridor statements import`). A refusal is printed and the demo goes on: reconciliation
+/// then works from the confirmations alone.
+#[cfg(feature = "sim")]
+async fn import_bank_statement(
+    store: &Store,
+    config: &Config,
+    bank: &sim::bank::BankHandle,
+    dir: &Path,
+) {
+    use crate::recon::statements::import::{import, ImportOptions, Source};
+    let xml = bank.statement(&sim::bank::StatementRequest::default());
+    let path = dir.join("statements").join("sim-bank-eod.camt053.xml");
+    let written =
+        std::fs::create_dir_all(dir.join("statements")).and_then(|()| std::fs::write(&path, xml));
+    if let Err(e) = written {
+        println!("  statement: could not write {}: {e}", path.display());
+        return;
+    }
+    let mut options = ImportOptions::new(Source::Cli);
+    options.file_name = Some(path.display().to_string());
+    options.raw_dir = Some(config.statements.raw_dir(&config.store));
+    match import(store, &path, &options).await {
+        Ok(r) => println!(
+            "\n  statement: the bank's camt.053 ({}), {} entries imported, balances add up: {}",
+            r.format,
+            r.entries,
+            r.balance_ok
+                .map_or("not stated".to_string(), |b| b.to_string())
+        ),
+        Err(e) => println!("\n  statement: the bank's camt.053 was refused: {e}"),
+    }
+}
+
+/// The closing reconciliation: the four sources (with the bank's statement when it was
+/// imported), and a summary of the breaks by type.
 #[cfg(feature = "sim")]
 async fn reconcile(store: &Store, config: &Config) -> anyhow::Result<()> {
     let report =
