@@ -96,6 +96,9 @@ pub async fn start_with(
         .local_addr()
         .map_err(|source| StartError::Listen { addr, source })?;
     let stop = CancellationToken::new();
+    let body_budget = Arc::new(tokio::sync::Semaphore::new(
+        config.server.body_bytes_in_flight_max,
+    ));
     let state = AppState {
         store: store.clone(),
         config: config.clone(),
@@ -103,9 +106,7 @@ pub async fn start_with(
         throttle: Arc::new(api::Throttle::new(
             config.intake.unauthenticated_failures_per_minute_max,
         )),
-        body_budget: Arc::new(tokio::sync::Semaphore::new(
-            config.server.body_bytes_in_flight_max,
-        )),
+        body_budget: body_budget.clone(),
     };
     let app = api::router(state);
     let limits = api::server::Limits {
@@ -126,6 +127,11 @@ pub async fn start_with(
             stop.clone(),
         )));
     }
+    tasks.push(tokio::spawn(crate::memory::trim_after_bursts(
+        body_budget,
+        config.server.body_bytes_in_flight_max,
+        stop.clone(),
+    )));
     tasks.push(tokio::spawn(expire_refused(
         store.clone(),
         config.clone(),

@@ -39,6 +39,7 @@ pub mod recon;
 
 pub mod api;
 pub mod gateway;
+pub mod memory;
 
 pub mod cli;
 pub mod demo;
