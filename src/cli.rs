@@ -77,6 +77,20 @@ pub enum Command {
     },
     /// Check a configuration file and print it resolved (secrets masked).
     CheckConfig(ConfigArg),
+    /// Reconciliation: run it (or see what it would decide), and where it stands.
+    Recon {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::cli::ReconAction,
+    },
+    /// The breaks reconciliation found: list, show, assign, comment, resolve, reopen, export.
+    Breaks {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: crate::recon::cli::BreaksAction,
+    },
     /// Import bank and wallet statements (camt.05x, MT940/950, settlement CSV) and read them.
     Statements {
         #[command(flatten)]
@@ -339,6 +353,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox { config, action } => outbox_cmd(&config, action).await,
         Command::Settlements { config, action } => settlements_cmd(&config, action).await,
         Command::Ledger { config, action } => ledger_cmd(&config, action).await,
+        Command::Recon { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::cli::recon_cmd(&store, &config, action).await
+        }
+        Command::Breaks { config, action } => {
+            let config = load(&config)?;
+            let store = open(&config).await?;
+            crate::recon::cli::breaks_cmd(&store, &config, action).await
+        }
         Command::Statements { config, action } => {
             let config = load(&config)?;
             let store = open(&config).await?;

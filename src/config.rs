@@ -86,6 +86,9 @@ pub struct Config {
     /// Statement import: upload size, raw files, the drop folder, the wallet CSV's columns.
     #[serde(default)]
     pub statements: StatementsConfig,
+    /// Reconciliation: matching rules, expectations and the periodic run (issue 9).
+    #[serde(default)]
+    pub recon: ReconConfig,
 }
 
 /// `[statements]`: how statements arrive and where their raw files are kept.
@@ -203,6 +206,10 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct ApiToken {
     pub token: Secret,
+    /// Who holds the token: the actor named in the breaks' audit trail (default: the role
+    /// and the token's place in the list, `reviewer#2`).
+    #[serde(default)]
+    pub name: Option<String>,
     /// operator (may replay), reviewer or viewer (read only).
     pub role: Role,
 }
@@ -1232,4 +1239,58 @@ mod tests {
         let err = Config::from_toml(&text, env(&[])).unwrap_err().to_string();
         assert!(err.contains("kind = \"evm\""), "{err}");
     }
+}
+
+/// `[recon]`: how reconciliation matches and what it expects (issue 9).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconConfig {
+    /// How often the gateway runs reconciliation on its own; 0: only on demand.
+    pub interval_ms: u64,
+    /// A dispatched settlement expects its final answer within this long of its first send,
+    /// unless its counterparty has its own entry in `sla`.
+    pub confirmation_sla_ms: i64,
+    /// Per bank or switch (by id): its own confirmation SLA.
+    pub sla: Vec<ReconSla>,
+    /// A settled settlement expects its statement entry by its value date plus this many
+    /// business days (Saturdays and Sundays are not business days).
+    pub statement_business_days: u32,
+    /// Tolerant rule: an entry may differ from the settlement by this much (charges taken
+    /// on the way), in the settlement currency's minor units.
+    pub amount_tolerance_minor: i64,
+    /// Tolerant rule: or by this share of the amount, in basis points (100 = 1 %).
+    pub amount_tolerance_basis_points: i64,
+    /// Tolerant and batch rules: an entry's value date may be this many days from the
+    /// settlement's.
+    pub date_window_days: i64,
+    /// Statement accounts that are ours; an entry on another account is not reconciled.
+    /// Empty: every account.
+    pub accounts: Vec<String>,
+    /// Tolerant rule: an entry whose reference contains a settlement's id or EndToEndId
+    /// matches it (within the amount tolerance).
+    pub match_reference: bool,
+}
+
+impl Default for ReconConfig {
+    fn default() -> Self {
+        ReconConfig {
+            interval_ms: 60_000,
+            confirmation_sla_ms: 3_600_000,
+            sla: Vec::new(),
+            statement_business_days: 2,
+            amount_tolerance_minor: 0,
+            amount_tolerance_basis_points: 0,
+            date_window_days: 3,
+            accounts: Vec::new(),
+            match_reference: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconSla {
+    /// A bank or switch id.
+    pub counterparty: String,
+    pub confirmation_sla_ms: i64,
 }

@@ -50,6 +50,9 @@ pub struct DemoArgs {
     /// With `--ledger evm`: how many instructions the simulated operator posts on chain.
     #[arg(long, default_value_t = 30)]
     pub instructions: usize,
+    /// After the summary, keep the gateway serving (the review page at /review) until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 pub const LEDGER: &str = "demo-ledger";
@@ -59,6 +62,10 @@ pub const BANK_ID: &str = "sim-bank";
 pub const BANK_BIC: &str = "SIMBGB2LXXX";
 pub const BANK_CALLBACK_SECRET: &str = "demo-bank-callback-secret";
 pub const SWITCH_ID: &str = "sim-switch";
+/// The demo's reviewer token: signs in to the review page (`/review`).
+pub const REVIEW_TOKEN: &str = "demo-review-token";
+/// The demo's operator token (may also run reconciliation and replay the outbox).
+pub const OPERATOR_TOKEN: &str = "demo-operator-token";
 
 /// The demo's configuration, as a user would write it (printed with `--help` in the README).
 pub fn demo_config(
@@ -76,6 +83,10 @@ bic = "CORRGB2LXXX"
 
 [server]
 listen = "{listen}"
+api_tokens = [
+    {{ token = "{REVIEW_TOKEN}", role = "reviewer", name = "demo-reviewer" }},
+    {{ token = "{OPERATOR_TOKEN}", role = "operator", name = "demo-operator" }},
+]
 
 [store]
 database_url = "sqlite://corridor.db"
@@ -263,11 +274,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await;
 
     let ok = summary(&store, &events, &statuses, &ledger, &bank, &switch).await?;
+    import_bank_statement(&store, &config, &bank, &dir).await;
+    reconcile(&store, &config).await?;
     println!("  took {:.1} s", started.elapsed().as_secs_f64());
     println!(
         "  inspect: corridor settlements list --config {}",
         config_path.display()
     );
+    if args.keep_running {
+        println!();
+        println!("  review page: http://{listen}/review   sign in with the token {REVIEW_TOKEN}");
+        println!(
+            "  (viewer and operator tokens: see [server] api_tokens in {})",
+            config_path.display()
+        );
+        println!("  serving until Ctrl-C …");
+        tokio::signal::ctrl_c().await?;
+    }
     gateway.shutdown().await;
     switch.shutdown();
     bank.shutdown().await;
@@ -309,6 +332,57 @@ async fn progress(
 
 // Long on purpose: the demo's closing report, one independent count after another in the
 // order it prints them (states, ledger, bank, switch, journal), each read straight down.
+/// The simulated bank's end-of-day camt.053 from its own books, imported as an operator would
+/// (`corridor statements import`). A refusal is printed and the demo goes on: reconciliation
+/// then works from the confirmations alone.
+#[cfg(feature = "sim")]
+async fn import_bank_statement(
+    store: &Store,
+    config: &Config,
+    bank: &sim::bank::BankHandle,
+    dir: &Path,
+) {
+    use crate::recon::statements::import::{import, ImportOptions, Source};
+    let xml = bank.statement(&sim::bank::StatementRequest::default());
+    let path = dir.join("statements").join("sim-bank-eod.camt053.xml");
+    let written =
+        std::fs::create_dir_all(dir.join("statements")).and_then(|()| std::fs::write(&path, xml));
+    if let Err(e) = written {
+        println!("  statement: could not write {}: {e}", path.display());
+        return;
+    }
+    let mut options = ImportOptions::new(Source::Cli);
+    options.file_name = Some(path.display().to_string());
+    options.raw_dir = Some(config.statements.raw_dir(&config.store));
+    match import(store, &path, &options).await {
+        Ok(r) => println!(
+            "\n  statement: the bank's camt.053 ({}), {} entries imported, balances add up: {}",
+            r.format,
+            r.entries,
+            r.balance_ok
+                .map_or("not stated".to_string(), |b| b.to_string())
+        ),
+        Err(e) => println!("\n  statement: the bank's camt.053 was refused: {e}"),
+    }
+}
+
+/// The closing reconciliation: the four sources (with the bank's statement when it was
+/// imported), and a summary of the breaks by type.
+#[cfg(feature = "sim")]
+async fn reconcile(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let report =
+        crate::recon::run::run(store, config, crate::store::now_ms(), false, "demo").await?;
+    println!();
+    println!(
+        "  reconciliation: {} settlements, {} statement entries, {} matches; {} breaks",
+        report.settlements, report.entries, report.matches, report.breaks_opened
+    );
+    for (kind, n) in &report.breaks_by_kind {
+        println!("    {kind:<24} {n:>4}");
+    }
+    Ok(())
+}
+
 #[cfg(feature = "sim")]
 async fn summary(
     store: &Store,

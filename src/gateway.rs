@@ -154,6 +154,13 @@ pub async fn start_with(
         );
         tasks.push(tokio::spawn(following.run(stop.clone())));
     }
+    if workers && config.recon.interval_ms > 0 {
+        tasks.push(tokio::spawn(crate::recon::run::periodic(
+            store.clone(),
+            config.clone(),
+            stop.clone(),
+        )));
+    }
     if workers {
         for i in 0..config.dispatch.workers {
             tasks.push(tokio::spawn(dispatcher.clone().run_worker(i, stop.clone())));

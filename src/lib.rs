@@ -15,6 +15,7 @@
 //! - [`writeback`]: final outcomes posted back to the ledger, once.
 //! - [`ledger`]: the kinds of ledger (HTTP, EVM chain): a source of events and a sink of
 //!   outcomes each, around the shared intake and write-back.
+//! - [`recon`]: reconciliation of the four sources, typed breaks and their review workflow.
 //! - [`api`]: the HTTP API (intake, bank callbacks, operations, health, metrics).
 //! - [`gateway`]: wires the parts into a running instance.
 //! - [`cli`] and [`demo`]: the `corridor` command and its one-command demo.

@@ -6,6 +6,8 @@ mod banks;
 pub mod extract;
 mod ledger;
 mod ops;
+pub mod recon;
+pub mod review;
 pub mod server;
 mod statements;
 
@@ -52,6 +54,22 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .route("/v1/breaks", get(recon::list))
+        .route("/v1/breaks/export", get(recon::export))
+        .route("/v1/breaks/{id}", get(recon::show))
+        .route("/v1/breaks/{id}/assign", post(recon::assign))
+        .route("/v1/breaks/{id}/comment", post(recon::comment))
+        .route("/v1/breaks/{id}/resolve", post(recon::resolve))
+        .route("/v1/breaks/{id}/reopen", post(recon::reopen))
+        .route("/v1/recon/run", post(recon::run))
+        .route("/v1/recon/status", get(recon::status))
+        .route("/review", get(review::queue))
+        .route("/review/login", get(review::login_form).post(review::login))
+        .route("/review/logout", post(review::logout))
+        .route("/review/breaks/{id}", get(review::one))
+        .route("/review/breaks/{id}/{action}", post(review::act))
+        .route("/review/assets/review.css", get(review::css))
+        .route("/review/assets/review.js", get(review::js))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Bodies are read by the handlers with their own bound, so that an oversized body

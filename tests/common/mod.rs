@@ -3,6 +3,7 @@
 //! skipped, loudly, instead of passing in silence.
 #![allow(dead_code)]
 
+pub mod statements;
 pub mod world;
 
 use corridor::store::Store;

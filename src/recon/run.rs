@@ -1,0 +1,562 @@
+//! One reconciliation run: the sources read set-wise (a handful of queries, never one per
+//! settlement), the engine's plan, and the plan written in one transaction.
+
+use super::engine::{self, Answer, Candidate, Entry, ExpectationKind, Inputs, Plan, Unbalanced};
+use super::{Action, ReconError};
+use crate::config::Config;
+use crate::domain::SettlementId;
+use crate::domain::SettlementState;
+use crate::store::{now_ms, settlements, Store, StoreError, Tx};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+/// What a run decided (and, unless dry, wrote).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The run's id; `None` for a dry run.
+    pub run: Option<i64>,
+    pub dry_run: bool,
+    pub as_of_ms: i64,
+    /// Where the time went: reading the sources, matching (the engine), writing the plan.
+    pub read_ms: u64,
+    pub match_ms: u64,
+    pub write_ms: u64,
+    pub settlements: usize,
+    pub entries: usize,
+    pub matches: usize,
+    pub statement_entries_matched: usize,
+    pub expectations: usize,
+    pub breaks_opened: usize,
+    pub breaks_by_kind: BTreeMap<String, usize>,
+    /// The breaks this run opens (or would open), in full.
+    pub breaks: Vec<engine::PlannedBreak>,
+    /// Settlements a return on the statement moves to `returned` (or would).
+    pub returns: Vec<engine::PlannedReturn>,
+}
+
+/// Runs reconciliation as of `as_of_ms`; `dry_run` plans and writes nothing.
+pub async fn run(
+    store: &Store,
+    config: &Config,
+    as_of_ms: i64,
+    dry_run: bool,
+    actor: &str,
+) -> Result<Report, ReconError> {
+    let started = std::time::Instant::now();
+    let inputs = {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        read_inputs(&mut conn).await?
+    };
+    let read_ms = started.elapsed().as_millis() as u64;
+    let plan = engine::plan(&inputs, &config.recon, as_of_ms);
+    let match_ms = started.elapsed().as_millis() as u64 - read_ms;
+    let mut report = Report {
+        run: None,
+        dry_run,
+        as_of_ms,
+        read_ms,
+        match_ms,
+        write_ms: 0,
+        settlements: inputs.candidates.len(),
+        entries: inputs.entries.len(),
+        matches: plan.matches.len(),
+        statement_entries_matched: plan
+            .matches
+            .iter()
+            .filter(|m| m.source == "statement")
+            .map(|m| m.source_id)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        expectations: plan.expectations.len(),
+        breaks_opened: plan.breaks.len(),
+        breaks_by_kind: BTreeMap::new(),
+        breaks: Vec::new(),
+        returns: Vec::new(),
+    };
+    for b in &plan.breaks {
+        *report
+            .breaks_by_kind
+            .entry(b.kind.as_str().to_string())
+            .or_default() += 1;
+    }
+    if !dry_run {
+        let writing = std::time::Instant::now();
+        let (run, opened) = write(store, &plan, as_of_ms, actor).await?;
+        report.write_ms = writing.elapsed().as_millis() as u64;
+        report.run = Some(run);
+        report.breaks_opened = opened;
+        metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
+    }
+    report.breaks = plan.breaks;
+    report.returns = plan.returns;
+    Ok(report)
+}
+
+async fn read_inputs(conn: &mut AnyConnection) -> Result<Inputs, StoreError> {
+    let mut inputs = Inputs {
+        candidates: candidates(conn).await?,
+        entries: entries(conn).await?,
+        answers: answers(conn).await?,
+        unbalanced: unbalanced(conn).await?,
+        ..Default::default()
+    };
+    for row in sqlx::query("SELECT natural_key FROM breaks")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        inputs.existing_keys.insert(row.try_get("natural_key")?);
+    }
+    for row in sqlx::query(
+        "SELECT e.acct_svcr_ref FROM statement_entries e JOIN recon_matches m \
+         ON m.source = 'statement' AND m.source_id = e.id WHERE e.acct_svcr_ref IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        inputs
+            .seen_acct_svcr_refs
+            .insert(row.try_get("acct_svcr_ref")?);
+    }
+    for row in sqlx::query("SELECT settlement_id, kind, met_at_ms FROM recon_expectations")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let kind: String = row.try_get("kind")?;
+        let kind = ExpectationKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("expectation kind {kind:?}")))?;
+        let met: Option<i64> = row.try_get("met_at_ms")?;
+        inputs
+            .expectations
+            .insert((row.try_get("settlement_id")?, kind), met.is_some());
+    }
+    Ok(inputs)
+}
+
+/// Settlements whose payment message (the first stored) went out.
+async fn candidates(conn: &mut AnyConnection) -> Result<Vec<Candidate>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.state, s.amount_minor, s.currency, s.counterparty, s.final_at_ms, \
+         m.id AS message_id, m.uetr, m.end_to_end_id, m.instr_id, m.stan, m.rrn, \
+         m.first_sent_at_ms, \
+         (SELECT EXISTS (SELECT 1 FROM recon_matches r WHERE r.source = 'statement' \
+             AND r.settlement_id = s.id)) AS statement_matched, \
+         (SELECT MAX(j.id) FROM inbound_journal j WHERE j.settlement_id = s.id \
+             AND j.status = 'applied' AND j.channel NOT IN ('ledger-http', 'ledger-file')) \
+             AS applied_answer \
+         FROM settlements s JOIN outbound_messages m ON m.id = \
+             (SELECT MIN(x.id) FROM outbound_messages x WHERE x.settlement_id = s.id) \
+         WHERE m.first_sent_at_ms IS NOT NULL ORDER BY s.created_at_ms, s.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let state: String = row.try_get("state")?;
+            let matched: bool = match row.try_get::<bool, _>("statement_matched") {
+                Ok(b) => b,
+                Err(_) => row.try_get::<i64, _>("statement_matched")? != 0,
+            };
+            Ok(Candidate {
+                id: row.try_get("id")?,
+                state: SettlementState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("settlement state {state:?}")))?,
+                amount_minor: row.try_get("amount_minor")?,
+                currency: row.try_get("currency")?,
+                counterparty: row
+                    .try_get::<Option<String>, _>("counterparty")?
+                    .unwrap_or_default(),
+                message_id: row.try_get("message_id")?,
+                uetr: row.try_get("uetr")?,
+                end_to_end_id: row.try_get("end_to_end_id")?,
+                instr_id: row.try_get("instr_id")?,
+                stan: row.try_get("stan")?,
+                rrn: row.try_get("rrn")?,
+                first_sent_at_ms: row.try_get("first_sent_at_ms")?,
+                final_at_ms: row.try_get("final_at_ms")?,
+                statement_matched: matched,
+                applied_answer: row.try_get("applied_answer")?,
+            })
+        })
+        .collect()
+}
+
+/// Booked entries no run has decided on: not joined to a settlement, not raised as a break.
+async fn entries(conn: &mut AnyConnection) -> Result<Vec<Entry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.statement, s.account, e.value_date, e.booking_date, e.amount_minor, \
+         e.currency, CAST(CASE WHEN e.reversal THEN 1 ELSE 0 END AS BIGINT) AS reversal, e.return_reason, \
+         e.uetr, e.end_to_end_id, e.instr_id, e.acct_svcr_ref, e.stan, e.rrn, e.reference, \
+         e.charges_minor \
+         FROM statement_entries e JOIN statements s ON s.id = e.statement \
+         WHERE e.status = 'booked' \
+         AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.source = 'statement' \
+             AND m.source_id = e.id) \
+         ORDER BY e.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let decided: std::collections::HashSet<i64> = sqlx::query(
+        "SELECT entry_ids FROM breaks WHERE entry_ids IS NOT NULL \
+         AND kind IN ('unexpected_entry', 'duplicate_entry')",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<String, _>("entry_ids").ok())
+    .flat_map(|ids| {
+        ids.split(',')
+            .filter_map(|x| x.parse::<i64>().ok())
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        if decided.contains(&id) {
+            continue;
+        }
+        let value: Option<String> = row.try_get("value_date")?;
+        let booking: Option<String> = row.try_get("booking_date")?;
+        out.push(Entry {
+            id,
+            statement: row.try_get("statement")?,
+            account: row.try_get("account")?,
+            value_date: value.or(booking).as_deref().and_then(engine::parse_date),
+            amount_minor: row.try_get("amount_minor")?,
+            currency: row.try_get("currency")?,
+            reversal: row.try_get::<i64, _>("reversal")? != 0,
+            return_reason: row.try_get("return_reason")?,
+            uetr: row.try_get("uetr")?,
+            end_to_end_id: row.try_get("end_to_end_id")?,
+            instr_id: row.try_get("instr_id")?,
+            acct_svcr_ref: row.try_get("acct_svcr_ref")?,
+            stan: row.try_get("stan")?,
+            rrn: row.try_get("rrn")?,
+            reference: row.try_get("reference")?,
+            charges_minor: row.try_get("charges_minor")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Answers the confirm step marked duplicate or conflicting, with their settlement.
+async fn answers(conn: &mut AnyConnection) -> Result<Vec<Answer>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT j.id, j.status, j.detail, j.settlement_id, s.counterparty, s.currency, \
+         s.amount_minor FROM inbound_journal j JOIN settlements s ON s.id = j.settlement_id \
+         WHERE j.status IN ('duplicate', 'conflict') \
+         AND j.channel NOT IN ('ledger-http', 'ledger-file') ORDER BY j.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            Ok(Answer {
+                inbound_id: row.try_get("id")?,
+                settlement_id: row.try_get("settlement_id")?,
+                conflict: status == "conflict",
+                detail: row.try_get("detail")?,
+                counterparty: row.try_get("counterparty")?,
+                currency: row.try_get("currency")?,
+                amount_minor: row.try_get("amount_minor")?,
+            })
+        })
+        .collect()
+}
+
+/// Statements the import found not to add up, with the gap.
+async fn unbalanced(conn: &mut AnyConnection) -> Result<Vec<Unbalanced>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.account, s.statement_id, COALESCE(s.currency, '') AS currency, s.opening_minor, s.closing_minor, \
+         CAST(COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor \
+             ELSE -e.amount_minor END) FROM statement_entries e WHERE e.statement = s.id \
+             AND e.status = 'booked'), 0) AS BIGINT) AS net \
+         FROM statements s WHERE CASE WHEN s.balance_ok IS NULL THEN 1 WHEN s.balance_ok THEN 1 \
+         ELSE 0 END = 0 ORDER BY s.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let opening: Option<i64> = row.try_get("opening_minor")?;
+            let closing: Option<i64> = row.try_get("closing_minor")?;
+            let net: i64 = row.try_get("net")?;
+            Ok(Unbalanced {
+                statement: row.try_get("id")?,
+                account: row.try_get("account")?,
+                statement_ref: row.try_get("statement_id")?,
+                currency: row.try_get("currency")?,
+                gap_minor: closing.unwrap_or(0) - opening.unwrap_or(0) - net,
+            })
+        })
+        .collect()
+}
+
+/// Writes the plan; returns the run's id and how many breaks were opened (a break another
+/// run opened meanwhile is not opened twice: its key is unique).
+async fn write(
+    store: &Store,
+    plan: &Plan,
+    as_of_ms: i64,
+    actor: &str,
+) -> Result<(i64, usize), ReconError> {
+    let now = now_ms();
+    let mut tx = store.begin().await?;
+    let run: i64 = sqlx::query(
+        "INSERT INTO recon_runs (actor, as_of_ms, started_at_ms) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(actor)
+    .bind(as_of_ms)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    // Many rows per statement: a run over a million settlements writes millions of matches
+    // and expectations, and one round trip per row would dominate the run.
+    for chunk in plan.matches.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO recon_matches (run, group_key, settlement_id, source, source_id, rule, \
+             cardinality, at_ms) VALUES {} ON CONFLICT (source, source_id, settlement_id) DO NOTHING",
+            placeholders(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(run)
+                .bind(&m.group_key)
+                .bind(&m.settlement_id)
+                .bind(m.source)
+                .bind(m.source_id)
+                .bind(m.rule)
+                .bind(m.cardinality)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let met = plan
+        .expectations
+        .iter()
+        .filter(|e| e.met_at_ms.is_some())
+        .count() as i64;
+    for chunk in plan.expectations.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO recon_expectations (settlement_id, kind, due_at_ms, met_at_ms) \
+             VALUES {} ON CONFLICT (settlement_id, kind) DO UPDATE \
+             SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms)",
+            placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(&e.settlement_id)
+                .bind(e.kind)
+                .bind(e.due_at_ms)
+                .bind(e.met_at_ms);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for r in &plan.returns {
+        returned(&mut tx, r, run).await?;
+    }
+    let mut opened = 0usize;
+    for b in &plan.breaks {
+        let entry_ids = (!b.entry_ids.is_empty()).then(|| {
+            b.entry_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let id: Option<i64> = sqlx::query(
+            "INSERT INTO breaks (natural_key, kind, severity, state, settlement_id, counterparty, \
+             currency, amount_at_risk_minor, detail, inbound_id, statement_id, entry_ids, run, \
+             opened_at_ms, updated_at_ms) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             ON CONFLICT (natural_key) DO NOTHING RETURNING id",
+        )
+        .bind(&b.natural_key)
+        .bind(b.kind.as_str())
+        .bind(b.kind.severity().as_str())
+        .bind(&b.settlement_id)
+        .bind(&b.counterparty)
+        .bind(&b.currency)
+        .bind(b.amount_at_risk_minor)
+        .bind(&b.detail)
+        .bind(b.inbound_id)
+        .bind(b.statement_id)
+        .bind(entry_ids)
+        .bind(run)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+        if let Some(id) = id {
+            opened += 1;
+            super::breaks::append_event(&mut tx, id, actor, Action::Opened, Some(&b.detail), now)
+                .await?;
+        }
+    }
+    sqlx::query(
+        "UPDATE recon_runs SET finished_at_ms = $1, matches = $2, breaks_opened = $3, \
+         expectations_met = $4 WHERE id = $5",
+    )
+    .bind(now_ms())
+    .bind(plan.matches.len() as i64)
+    .bind(opened as i64)
+    .bind(met)
+    .bind(run)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((run, opened))
+}
+
+/// Rows per multi-row INSERT (8 columns: 4,000 bind parameters, under both databases' limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// `($1, $2, …), ($n, …)` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * cols + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// A return found on the statement for a settlement still waiting for its answer: the
+/// settlement moves to `returned` through the one state machine, which enqueues its
+/// write-back (once: the outbox holds one write-back per settlement). A settlement that
+/// moved meanwhile is left as it is; the entry stays joined to it for the reviewer.
+async fn returned(tx: &mut Tx, r: &engine::PlannedReturn, run: i64) -> Result<(), ReconError> {
+    let Some(sid) = SettlementId::parse(&r.settlement_id) else {
+        return Err(StoreError::Corrupt(format!("settlement id {:?}", r.settlement_id)).into());
+    };
+    let detail = format!(
+        "return booked on statement entry {} (recon run {run})",
+        r.entry_id
+    );
+    let change = settlements::Change {
+        cause: "statement return",
+        detail: Some(&detail),
+        reason_code: r.reason_code.as_deref(),
+        reason: Some("returned, as the account statement shows"),
+        ..Default::default()
+    };
+    match settlements::transition(tx, &sid, SettlementState::Returned, &change).await? {
+        settlements::Transitioned::Moved { from } => {
+            tracing::info!(settlement = %sid, %from, entry = r.entry_id, "a statement return settled the outcome")
+        }
+        other => {
+            tracing::warn!(settlement = %sid, ?other, "a statement return found the settlement moved on")
+        }
+    }
+    Ok(())
+}
+
+/// Where reconciliation stands: the last run, expectations, open breaks per kind.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub last_run: Option<LastRun>,
+    pub expectations_pending: i64,
+    pub expectations_overdue: i64,
+    pub expectations_met: i64,
+    pub breaks_unresolved_by_kind: BTreeMap<String, i64>,
+    pub breaks_resolved: i64,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct LastRun {
+    pub id: i64,
+    pub actor: String,
+    pub as_of_ms: i64,
+    pub started_at_ms: i64,
+    pub finished_at_ms: Option<i64>,
+    pub matches: i64,
+    pub breaks_opened: i64,
+}
+
+pub async fn status(conn: &mut AnyConnection) -> Result<Status, StoreError> {
+    let last_run = sqlx::query_as::<_, LastRun>(
+        "SELECT id, actor, as_of_ms, started_at_ms, finished_at_ms, matches, breaks_opened \
+         FROM recon_runs ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let now = now_ms();
+    let row = sqlx::query(
+        "SELECT \
+         CAST(COALESCE(SUM(CASE WHEN met_at_ms IS NULL AND due_at_ms >= $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
+         CAST(COALESCE(SUM(CASE WHEN met_at_ms IS NULL AND due_at_ms < $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue, \
+         CAST(COALESCE(SUM(CASE WHEN met_at_ms IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS met \
+         FROM recon_expectations",
+    )
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut by_kind = BTreeMap::new();
+    let mut resolved = 0;
+    for r in sqlx::query("SELECT kind, state, COUNT(*) AS n FROM breaks GROUP BY kind, state")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let n: i64 = r.try_get("n")?;
+        let state: String = r.try_get("state")?;
+        if state == "resolved" {
+            resolved += n;
+        } else {
+            *by_kind.entry(r.try_get::<String, _>("kind")?).or_default() += n;
+        }
+    }
+    Ok(Status {
+        last_run,
+        expectations_pending: row.try_get("pending")?,
+        expectations_overdue: row.try_get("overdue")?,
+        expectations_met: row.try_get("met")?,
+        breaks_unresolved_by_kind: by_kind,
+        breaks_resolved: resolved,
+    })
+}
+
+/// Runs reconciliation every `recon.interval_ms` until `stop` (the gateway's task). A run
+/// that fails is logged and tried again at the next period.
+pub async fn periodic(
+    store: Store,
+    config: std::sync::Arc<Config>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let every = std::time::Duration::from_millis(config.recon.interval_ms.max(1000));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match run(&store, &config, now_ms(), false, "recon").await {
+            Ok(r) if r.breaks_opened > 0 => {
+                tracing::info!(run = ?r.run, breaks = r.breaks_opened, "reconciliation opened breaks")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reconciliation run failed"),
+        }
+    }
+}
+
+/// Parses `--as-of DATE` (`YYYY-MM-DD`: as at the end of that UTC day).
+pub fn as_of_from_date(text: &str) -> Result<i64, ReconError> {
+    engine::parse_date(text)
+        .filter(|_| text.len() == 10)
+        .map(engine::end_of_day_ms)
+        .ok_or_else(|| ReconError::BadInput(format!("--as-of {text:?} is not a date YYYY-MM-DD")))
+}

@@ -1,0 +1,447 @@
+//! Reconciliation end to end: a real flow (gateway, simulated bank over mutual TLS, the
+//! ledger) with the bank scripted to misbehave, statement rows as the statement import would
+//! write them, and every break type planted once. Recon must find each exactly once, match
+//! nothing wrongly, change nothing on a re-run and write nothing on a dry run; then the
+//! workflow over the API with its roles (tests/openapi.rs holds the document to the router).
+//! On SQLite and on PostgreSQL.
+
+mod common;
+
+use common::statements::{insert_statement, StatementRow};
+use common::world::{Options, World};
+use common::{event_json, on_each_store};
+use corridor::recon::run::{as_of_from_date, run};
+use corridor::store::journal::{self, AuthenticatedBy, Channel, Status};
+use corridor::store::{messages, Store};
+use serde_json::{json, Value};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Per break type: (settlement, statement entries, statement) of each break.
+type Found = BTreeMap<String, Vec<(Option<String>, Vec<i64>, Option<i64>)>>;
+
+const VIEWER: &str = "viewer-token-for-recon";
+const REVIEWER: &str = "reviewer-token-for-recon";
+const OPERATOR: &str = "operator-token-for-recon";
+
+async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+async fn counts(store: &Store) -> [i64; 5] {
+    [
+        count(store, "breaks").await,
+        count(store, "break_events").await,
+        count(store, "recon_matches").await,
+        count(store, "recon_expectations").await,
+        count(store, "recon_runs").await,
+    ]
+}
+
+/// Waits for a state of the store (an answer the bank sends by callback), polling.
+async fn await_store(store: &Store, what: &str, sql: &str, want: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query(sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        if n >= want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+struct Sent {
+    id: String,
+    uetr: String,
+    e2e: String,
+}
+
+async fn post(world: &World, event: &str, amount: &str, remittance: &str) -> String {
+    let (status, body) = world.post(&event_json(event, amount, remittance)).await;
+    assert_eq!(status, 201, "{body}");
+    body["settlement_id"].as_str().unwrap().to_string()
+}
+
+async fn sent(store: &Store, id: &str) -> Sent {
+    let sid = corridor::domain::SettlementId::parse(id).unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let m = messages::all_for_settlement(&mut conn, &sid).await.unwrap();
+    let m = m.first().expect("a message");
+    Sent {
+        id: id.to_string(),
+        uetr: m.uetr.clone().unwrap(),
+        e2e: m.end_to_end_id.clone().unwrap(),
+    }
+}
+
+fn by_uetr(s: &Sent, amount_minor: i64) -> StatementRow {
+    StatementRow {
+        amount_minor,
+        uetr: Some(s.uetr.clone()),
+        acct_svcr_ref: Some(format!("ASR-{}-{amount_minor}", &s.uetr[..8])),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn every_break_type_found_once_and_worked_through_the_api() {
+    on_each_store("every_break_type_found_once", |db| async move {
+        let tokens = format!(
+            r#"[{{token = "{VIEWER}", role = "viewer", name = "vera"}}, {{token = "{REVIEWER}", role = "reviewer", name = "rita"}}, {{token = "{OPERATOR}", role = "operator", name = "otto"}}]"#
+        );
+        let options = Options {
+            workers: false,
+            extra_env: vec![
+                ("CORRIDOR__SERVER__API_TOKENS", tokens),
+                ("CORRIDOR__RECON__CONFIRMATION_SLA_MS", "3000".into()),
+                ("CORRIDOR__RECON__INTERVAL_MS", "0".into()),
+            ],
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        let store = world.db.store.clone();
+        let a = post(&world, "evt-exact", "100.00", "Invoice A").await;
+        let b = post(&world, "evt-charge", "200.00", "Invoice B").await;
+        let c = post(&world, "evt-amount", "300.00", "Invoice C").await;
+        let d = post(&world, "evt-currency", "400.00", "Invoice D").await;
+        let e = post(&world, "evt-dup", "500.00", "Invoice E").await;
+        let f = post(&world, "evt-twice", "600.00", "SIM:TWICE").await;
+        let g = post(&world, "evt-return", "700.00", "Invoice G").await;
+        let h = post(&world, "evt-missing", "800.00", "Invoice H").await;
+        post(&world, "evt-reject", "10.00", "SIM:REJECT:AC04").await;
+        let j = post(&world, "evt-late", "900.00", "SIM:ASYNC:4000").await;
+        let k = post(&world, "evt-silent", "950.00", "SIM:SILENT").await;
+        let m = post(&world, "evt-split", "1000.00", "Invoice M").await;
+        let r = post(&world, "evt-returned", "1100.00", "SIM:SILENT").await;
+        let gateway = world.gateway.as_ref().unwrap();
+        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        // The late answer and the repeated one come by callback.
+        await_store(&store, "the late settlement", &format!("SELECT COUNT(*) AS n FROM settlements WHERE id = '{j}' AND state = 'settled'"), 1).await;
+        await_store(&store, "the repeated answer", "SELECT COUNT(*) AS n FROM inbound_journal WHERE status = 'duplicate'", 1).await;
+        let (a, b, c, d, e, f, g, j, m) = (
+            sent(&store, &a).await, sent(&store, &b).await, sent(&store, &c).await,
+            sent(&store, &d).await, sent(&store, &e).await, sent(&store, &f).await,
+            sent(&store, &g).await, sent(&store, &j).await, sent(&store, &m).await,
+        );
+        let r = sent(&store, &r).await;
+        // An answer contradicting a final state, as the confirm step journals it.
+        let conflict = journal::record(&store, Channel::BankCallback, Some("sim-bank"), Some("application/xml"), b"<Document/>", AuthenticatedBy::Signature).await.unwrap();
+        {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let outcome = journal::Outcome { detail: Some("RJCT for a settled settlement"), settlement_id: Some(&a.id), ..Default::default() };
+            journal::mark(&mut conn, conflict, Status::Conflict, &outcome).await.unwrap();
+        }
+        let (_, entries) = insert_statement(&store, "STMT-1", (1_000_000, 0, true), &[
+            by_uetr(&a, 10_000),
+            StatementRow { amount_minor: 19_950, end_to_end_id: Some(b.e2e.clone()), charges_minor: Some(50), ..Default::default() },
+            by_uetr(&c, 25_000),
+            StatementRow { currency: "USD", ..by_uetr(&d, 40_000) },
+            by_uetr(&e, 50_000),
+            StatementRow { acct_svcr_ref: Some("ASR-E-AGAIN".into()), ..by_uetr(&e, 50_000) },
+            by_uetr(&f, 60_000),
+            by_uetr(&g, 70_000),
+            StatementRow { credit: true, return_reason: Some("AC04"), acct_svcr_ref: Some("ASR-G-RET".into()), ..by_uetr(&g, 70_000) },
+            by_uetr(&j, 90_000),
+            StatementRow { amount_minor: 60_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
+            StatementRow { amount_minor: 40_000, end_to_end_id: Some(m.e2e.clone()), ..Default::default() },
+            StatementRow { amount_minor: 1_234, reference: Some("fee refund"), ..Default::default() },
+            StatementRow { credit: true, return_reason: Some("AC01"), ..by_uetr(&r, 110_000) },
+        ]).await;
+        let (unbalanced, _) = insert_statement(&store, "STMT-2", (100_000, 90_000, false), &[]).await;
+
+        // Far enough ahead that every statement expectation and the silent SLA have passed.
+        let ahead = (time::OffsetDateTime::now_utc() + time::Duration::days(10)).date().to_string();
+        let as_of = as_of_from_date(&ahead).unwrap();
+        let config = world.config.clone();
+
+        let dry = run(&store, &config, as_of, true, "recon-test").await.unwrap();
+        assert_eq!(counts(&store).await, [0; 5], "{}: a dry run wrote", world.db.label);
+        let report = run(&store, &config, as_of, false, "recon-test").await.unwrap();
+        assert_eq!(dry.breaks, report.breaks, "the dry run shows what the run decides");
+
+        let mut by_kind: Found = BTreeMap::new();
+        for b in &report.breaks {
+            by_kind.entry(b.kind.as_str().into()).or_default().push((b.settlement_id.clone(), b.entry_ids.clone(), b.statement_id));
+        }
+        let want: Found = [
+            ("amount_mismatch", vec![(Some(c.id.clone()), vec![entries[2]], Some(1))]),
+            ("balance_mismatch", vec![(None, vec![], Some(unbalanced))]),
+            ("currency_mismatch", vec![(Some(d.id.clone()), vec![entries[3]], Some(1))]),
+            ("duplicate_confirmation", vec![(Some(f.id.clone()), vec![], None)]),
+            ("duplicate_entry", vec![(Some(e.id.clone()), vec![entries[5]], Some(1))]),
+            ("late", vec![(Some(j.id.clone()), vec![], None)]),
+            ("missing_confirmation", vec![(Some(k.clone()), vec![], None)]),
+            ("missing_on_statement", vec![(Some(h.clone()), vec![], None)]),
+            ("status_conflict", vec![(Some(g.id.clone()), vec![entries[8]], Some(1)), (Some(a.id.clone()), vec![], None)]),
+            ("unexpected_entry", vec![(None, vec![entries[12]], Some(1))]),
+        ]
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort();
+            (k.to_string(), v)
+        })
+        .collect();
+        for v in by_kind.values_mut() {
+            v.sort();
+        }
+        // The statement rows' ids are per database; the first statement is id 1 in both.
+        assert_eq!(by_kind, want, "{}", world.db.label);
+        let gap = report.breaks.iter().find(|b| b.kind.as_str() == "balance_mismatch").unwrap();
+        assert_eq!(gap.amount_at_risk_minor, 10_000, "closing 900.00 = opening 1000.00 with no entries: 100.00 missing");
+
+        // Nothing matched wrongly: each statement entry to its own settlement, by its rule.
+        let rows = sqlx::query("SELECT source_id, settlement_id, rule, cardinality FROM recon_matches WHERE source = 'statement' ORDER BY source_id")
+            .fetch_all(store.pool()).await.unwrap();
+        let got: Vec<(i64, String, String)> = rows.iter().map(|r| (r.get("source_id"), r.get("settlement_id"), r.get("rule"))).collect();
+        let want = vec![
+            (entries[0], a.id.clone(), "exact_key".into()),
+            (entries[1], b.id.clone(), "charges".into()),
+            (entries[2], c.id.clone(), "amount_mismatch".into()),
+            (entries[3], d.id.clone(), "currency_mismatch".into()),
+            (entries[4], e.id.clone(), "exact_key".into()),
+            (entries[5], e.id.clone(), "duplicate".into()),
+            (entries[6], f.id.clone(), "exact_key".into()),
+            (entries[7], g.id.clone(), "exact_key".into()),
+            (entries[8], g.id.clone(), "uetr".into()),
+            (entries[9], j.id.clone(), "exact_key".into()),
+            (entries[10], m.id.clone(), "split".into()),
+            (entries[11], m.id.clone(), "split".into()),
+            (entries[13], r.id.clone(), "uetr".into()),
+        ];
+        assert_eq!(got, want, "{}", world.db.label);
+
+        // The return on the statement is the outcome of the settlement the bank never
+        // answered: returned, written back to the ledger once.
+        assert_eq!(report.returns.len(), 1);
+        let state: String = sqlx::query(&format!("SELECT state FROM settlements WHERE id = '{}'", r.id))
+            .fetch_one(store.pool()).await.unwrap().get("state");
+        assert_eq!(state, "returned");
+        world.gateway.as_ref().unwrap().dispatcher.drain("test-step", 1000).await.unwrap();
+        assert_eq!(world.outcome("evt-returned"), ("returned".into(), Some("AC01".into())));
+
+        // A re-run changes nothing already decided.
+        let before = counts(&store).await;
+        let again = run(&store, &config, as_of, false, "recon-test").await.unwrap();
+        assert_eq!((again.breaks_opened, again.matches, again.expectations), (0, 0, 0), "{:?}", again.breaks);
+        let after = counts(&store).await;
+        assert_eq!(before[..4], after[..4], "only the run itself is recorded");
+        assert_eq!(after[4], before[4] + 1);
+
+        // The audit trail is append-only, in the store itself.
+        assert!(sqlx::query("UPDATE break_events SET actor = 'mallory'").execute(store.pool()).await.is_err());
+        assert!(sqlx::query("DELETE FROM break_events").execute(store.pool()).await.is_err());
+
+        api_workflow(&world, &report).await;
+        world.finish().await
+    })
+    .await;
+}
+
+async fn call(
+    world: &World,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = world
+        .http
+        .request(method.parse().unwrap(), world.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn api_workflow(world: &World, report: &corridor::recon::run::Report) {
+    let (s, list) = call(world, "GET", "/v1/breaks?limit=1000", VIEWER, None).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(
+        list["breaks"].as_array().unwrap().len(),
+        report.breaks.len()
+    );
+    assert_eq!(list["unresolved_by_kind"]["status_conflict"], 2);
+    let (_, late) = call(world, "GET", "/v1/breaks?kind=late", VIEWER, None).await;
+    assert_eq!(late["breaks"].as_array().unwrap().len(), 1);
+    let (_, sorted) = call(world, "GET", "/v1/breaks?sort=amount", VIEWER, None).await;
+    let amounts: Vec<i64> = sorted["breaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["amount_at_risk_minor"].as_i64().unwrap())
+        .collect();
+    assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "{amounts:?}");
+    let (s, _) = call(world, "GET", "/v1/breaks?kind=nonsense", VIEWER, None).await;
+    assert_eq!(s, 400);
+
+    let id = late["breaks"][0]["id"].as_i64().unwrap();
+    assert_eq!(late["breaks"][0]["amount_at_risk"], "900.00 EUR");
+    let (s, ev) = call(world, "GET", &format!("/v1/breaks/{id}"), VIEWER, None).await;
+    assert_eq!(s, 200, "{ev}");
+    assert!(
+        ev["messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("<UETR>"),
+        "the pacs.008, readable"
+    );
+    assert!(
+        !ev["answers"].as_array().unwrap().is_empty(),
+        "the answers from the journal"
+    );
+    assert_eq!(ev["ledger"]["event_id"], "evt-late");
+
+    // A viewer changes nothing; a reviewer does not run reconciliation.
+    let (s, _) = call(
+        world,
+        "POST",
+        &format!("/v1/breaks/{id}/resolve"),
+        VIEWER,
+        Some(json!({"resolution": "written_off"})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = call(world, "POST", "/v1/recon/run", REVIEWER, Some(json!({}))).await;
+    assert_eq!(s, 403);
+
+    let path = |a: &str| format!("/v1/breaks/{id}/{a}");
+    let (s, b) = call(
+        world,
+        "POST",
+        &path("assign"),
+        REVIEWER,
+        Some(json!({"assignee": "rita"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["break"]["state"].as_str()),
+        (200, Some("assigned")),
+        "{b}"
+    );
+    let (s, _) = call(
+        world,
+        "POST",
+        &path("comment"),
+        REVIEWER,
+        Some(json!({"comment": "bank confirmed late cut-off"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, b) = call(
+        world,
+        "POST",
+        &path("resolve"),
+        REVIEWER,
+        Some(json!({"resolution": "resent"})),
+    )
+    .await;
+    assert_eq!(s, 501, "{b}");
+    assert_eq!(b["error"]["code"], "not_yet_supported");
+    let (s, b) = call(
+        world,
+        "POST",
+        &path("resolve"),
+        REVIEWER,
+        Some(json!({"resolution": "written_off", "comment": "no loss"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["break"]["state"].as_str()),
+        (200, Some("resolved")),
+        "{b}"
+    );
+    let (s, _) = call(
+        world,
+        "POST",
+        &path("resolve"),
+        REVIEWER,
+        Some(json!({"resolution": "written_off"})),
+    )
+    .await;
+    assert_eq!(s, 409, "resolved once");
+    let (_, list) = call(world, "GET", "/v1/breaks?limit=1000", VIEWER, None).await;
+    assert_eq!(
+        list["breaks"].as_array().unwrap().len(),
+        report.breaks.len() - 1,
+        "it left the queue"
+    );
+    let (_, ev) = call(world, "GET", &format!("/v1/breaks/{id}"), VIEWER, None).await;
+    let trail: Vec<(String, String)> = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().into(),
+                e["action"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        trail,
+        vec![
+            ("recon-test".into(), "opened".into()),
+            ("rita".into(), "assigned".into()),
+            ("rita".into(), "commented".into()),
+            ("rita".into(), "resolved".into())
+        ]
+    );
+    let (s, b) = call(
+        world,
+        "POST",
+        &path("reopen"),
+        OPERATOR,
+        Some(json!({"comment": "second look"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["break"]["state"].as_str()),
+        (200, Some("assigned")),
+        "{b}"
+    );
+
+    let res = world
+        .http
+        .get(world.url("/v1/breaks/export?all=true"))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), report.breaks.len() + 1, "{csv}");
+    assert!(csv.starts_with("id,kind,severity,state"));
+
+    let (s, r) = call(
+        world,
+        "POST",
+        "/v1/recon/run",
+        OPERATOR,
+        Some(json!({"dry_run": true})),
+    )
+    .await;
+    assert_eq!((s, r["breaks_opened"].as_i64()), (200, Some(0)), "{r}");
+    let (s, st) = call(world, "GET", "/v1/recon/status", VIEWER, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(st["last_run"]["actor"], "recon-test");
+}
