@@ -37,6 +37,8 @@ pub mod writeback;
 pub mod api;
 pub mod gateway;
 
+/// `corridor bench`: the whole flow under load, with the gateway as a child process.
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod telemetry;
