@@ -33,10 +33,11 @@ struct Ran {
 
 type Work = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
 
-/// The writer tasks' queue. Cheap to clone.
+/// The writer task's queue, or none (each caller commits alone). Cheap to clone.
 #[derive(Clone)]
 pub struct GroupWriter {
-    queue: mpsc::Sender<Work>,
+    queue: Option<mpsc::Sender<Work>>,
+    pool: sqlx::AnyPool,
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -46,15 +47,24 @@ impl std::fmt::Debug for GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts `writers` writer tasks over `pool` (one for SQLite: a single writer is what
-    /// SQLite allows anyway; several for PostgreSQL, whose commits overlap).
+    /// Starts `writers` writer tasks over `pool`. With none, each caller's writes commit in a
+    /// transaction of their own on a pooled connection: right for PostgreSQL, where many
+    /// connections commit at once and the server flushes concurrent commits together, while
+    /// one writer task would run every statement of every caller one round trip at a time.
+    /// SQLite takes one writer: it has a single connection and one fsync per commit.
     pub fn start(pool: sqlx::AnyPool, writers: usize) -> Self {
+        if writers == 0 {
+            return GroupWriter { queue: None, pool };
+        }
         let (queue, receiver) = mpsc::channel::<Work>(QUEUE_MAX);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
-        for _ in 0..writers.max(1) {
+        for _ in 0..writers {
             tokio::spawn(write_groups(pool.clone(), receiver.clone()));
         }
-        GroupWriter { queue }
+        GroupWriter {
+            queue: Some(queue),
+            pool,
+        }
     }
 
     /// Runs `work` in a group transaction and returns its result once that transaction is
@@ -66,6 +76,12 @@ impl GroupWriter {
             + Send
             + 'static,
     {
+        let Some(queue) = &self.queue else {
+            let mut tx = self.pool.begin().await?;
+            let value = work(&mut tx).await?;
+            tx.commit().await?;
+            return Ok(value);
+        };
         let (answer_tx, answer_rx) = oneshot::channel::<Result<T, StoreError>>();
         let boxed: Work = Box::new(move |conn| {
             Box::pin(async move {
@@ -86,7 +102,7 @@ impl GroupWriter {
                 }
             })
         });
-        self.queue
+        queue
             .send(boxed)
             .await
             .map_err(|_| StoreError::GroupCommit("the group writer has stopped".into()))?;

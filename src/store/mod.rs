@@ -101,11 +101,11 @@ impl Store {
             Dialect::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Dialect::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        // SQLite has one writer connection; PostgreSQL commits overlap, so several groups
-        // may be in flight, leaving the rest of the pool to readers and other writers.
+        // SQLite: one writer task groups every caller's writes on its single connection.
+        // PostgreSQL: each caller commits on a pooled connection (see `group::GroupWriter`).
         let writers = match dialect {
             Dialect::Sqlite => 1,
-            Dialect::Postgres => (connections_max as usize / 2).clamp(1, 4),
+            Dialect::Postgres => 0,
         };
         let group = group::GroupWriter::start(pool.clone(), writers);
         Ok(Store {
@@ -123,8 +123,9 @@ impl Store {
         &self.pool
     }
 
-    /// Runs `work` in a group commit with other callers' writes (see [`group`]); returns
-    /// once they are durable. `work` must use only the connection it is given.
+    /// Runs `work` in a transaction (on SQLite a group commit shared with other callers'
+    /// writes, see [`group`]); returns once it is durable. `work` must use only the connection
+    /// it is given.
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
