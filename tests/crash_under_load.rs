@@ -3,6 +3,8 @@
 //! event the gateway acknowledged must then reach exactly one final outcome with exactly one
 //! write-back, and the bank must have booked one UETR per bank settlement, each with a single
 //! MsgId however often it was sent. Runs on SQLite and on PostgreSQL (`DATABASE_URL`).
+//! It drives the gateway with `corridor::bench`'s helpers, which come with the simulators.
+#![cfg(feature = "sim")]
 
 mod common;
 
