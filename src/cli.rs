@@ -44,6 +44,14 @@ pub enum Command {
         )
     )]
     Demo(crate::demo::DemoArgs),
+    /// Measure the whole flow under load: settlements/s, latencies, the gateway's RSS and CPU.
+    #[cfg_attr(
+        not(feature = "sim"),
+        command(
+            about = "Not in this binary: it was built without the simulators (cargo feature `sim`)"
+        )
+    )]
+    Bench(crate::bench::BenchArgs),
     /// Read ledger events from a JSON Lines file (one event per line) into the store.
     Ingest {
         #[command(flatten)]
@@ -345,6 +353,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => crate::demo::run(args).await,
         #[cfg(not(feature = "sim"))]
         Command::Demo(_) => Err(without_sim("demo")),
+        #[cfg(feature = "sim")]
+        Command::Bench(args) => crate::bench::run(args).await,
+        #[cfg(not(feature = "sim"))]
+        Command::Bench(_) => Err(without_sim("bench")),
         Command::Ingest {
             config,
             ledger,

@@ -29,6 +29,10 @@ use tokio_util::sync::CancellationToken;
 pub enum Outcome {
     /// Finished.
     Done { effects: Option<Tx> },
+    /// Finished, with writes the engine runs in a group commit together with the row's
+    /// completion (see [`crate::store::group`]): no transaction is open while the handler
+    /// works, and many jobs' outcomes share one durable commit.
+    DoneWriting { writes: Writes },
     /// To run again at `due_at_ms` (a periodic job), its attempts kept; `note` says why.
     Reschedule {
         effects: Option<Tx>,
@@ -51,7 +55,25 @@ impl Outcome {
             effects: Some(effects),
         }
     }
+
+    /// Finished, with `writes` run in a group commit with the row's completion (only while
+    /// the lease holds; rolled back otherwise).
+    pub fn done_writing<F>(writes: F) -> Self
+    where
+        F: for<'c> FnOnce(&'c mut sqlx::AnyConnection) -> BoxFuture<'c, Result<(), StoreError>>
+            + Send
+            + 'static,
+    {
+        Outcome::DoneWriting {
+            writes: Box::new(writes),
+        }
+    }
 }
+
+/// A handler's writes, run later on the connection of a group commit.
+pub type Writes = Box<
+    dyn for<'c> FnOnce(&'c mut sqlx::AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Send,
+>;
 
 /// Why one attempt at a job did not finish it.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +167,8 @@ pub struct Dispatcher {
 pub struct Context<'a> {
     pub store: &'a Store,
     pub config: &'a Config,
+    /// The same configuration, shared, for writes that run on the group writer's task.
+    pub shared_config: &'a Arc<Config>,
     pub wake: &'a Notify,
     job: &'a Job,
     owner: &'a str,
@@ -182,6 +206,58 @@ impl Context<'_> {
         crate::store::messages::mark_sent(conn, msg_id).await?;
         Ok(())
     }
+
+    /// [`Context::about_to_send`] in a group commit: call it holding no connection.
+    pub async fn about_to_send_grouped(&self, msg_id: &str) -> Result<(), JobError> {
+        self.about_to_send_grouped_with(msg_id, None).await
+    }
+
+    /// [`Context::about_to_send_grouped`], with `also` written in the same commit (only if
+    /// the lease still holds).
+    pub async fn about_to_send_grouped_with(
+        &self,
+        msg_id: &str,
+        also: Option<Writes>,
+    ) -> Result<(), JobError> {
+        let (job, owner, lease_ms) = (
+            self.job.clone(),
+            self.owner.to_string(),
+            self.config.dispatch.lease_ms,
+        );
+        let msg_id = msg_id.to_string();
+        let renewed = self
+            .store
+            .write(move |conn| {
+                Box::pin(async move {
+                    if !outbox::renew(conn, &job, &owner, now_ms(), lease_ms).await? {
+                        return Ok(false);
+                    }
+                    crate::store::messages::mark_sent(conn, &msg_id).await?;
+                    if let Some(also) = also {
+                        also(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await?;
+        still_mine(renewed)
+    }
+
+    /// [`Context::renew`] in a group commit: call it holding no connection.
+    pub async fn renew_grouped(&self) -> Result<(), JobError> {
+        let (job, owner, lease_ms) = (
+            self.job.clone(),
+            self.owner.to_string(),
+            self.config.dispatch.lease_ms,
+        );
+        let renewed = self
+            .store
+            .write(move |conn| {
+                Box::pin(async move { outbox::renew(conn, &job, &owner, now_ms(), lease_ms).await })
+            })
+            .await?;
+        still_mine(renewed)
+    }
 }
 
 /// Delay before attempt `attempts + 1`: base × 2^(attempts-1), capped, with ±20 % jitter so
@@ -210,29 +286,61 @@ impl Dispatcher {
         }
     }
 
-    /// Runs one worker until `stop` is cancelled.
+    /// Runs one worker until `stop` is cancelled, then lets the jobs in hand finish.
+    ///
+    /// The worker keeps up to `batch_rows_max` jobs in flight and claims again as soon as
+    /// half of them are done, so that a slow job never holds up the next claim (no batch
+    /// barrier).
     pub async fn run_worker(self: Arc<Self>, index: usize, stop: CancellationToken) {
         let owner = format!("{}/{index}", self.owner);
         let idle = Duration::from_millis(self.config.dispatch.poll_interval_ms);
-        loop {
-            if stop.is_cancelled() {
-                return;
-            }
-            let worked = match self.run_once(&owner).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "outbox claim failed");
-                    0
+        let d = &self.config.dispatch;
+        let max = usize::try_from(d.batch_rows_max).unwrap_or(1).max(1);
+        // Each job is a task of its own, so that it progresses (and gives back any connection
+        // it holds) while this loop waits for the next claim. Dropping the set (the worker
+        // aborted) aborts them, like a killed process.
+        let mut in_flight = tokio::task::JoinSet::new();
+        while !stop.is_cancelled() {
+            let room = max - in_flight.len();
+            let may_claim = room * 2 >= max;
+            let mut claimed = 0;
+            if may_claim {
+                match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
+                    Ok(jobs) => {
+                        claimed = jobs.len();
+                        for job in jobs {
+                            let (engine, owner) = (self.clone(), owner.clone());
+                            in_flight.spawn(async move { engine.work(job, &owner).await });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "outbox claim failed"),
                 }
-            };
-            if worked == 0 {
+            }
+            if claimed > 0 && in_flight.len() * 2 <= max {
+                continue;
+            }
+            if in_flight.is_empty() {
                 tokio::select! {
-                    _ = stop.cancelled() => return,
+                    _ = stop.cancelled() => {}
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(idle) => {}
                 }
+            } else if may_claim && claimed == 0 {
+                // Room, but nothing due: a job finishing, new work or the poll interval.
+                tokio::select! {
+                    _ = in_flight.join_next() => {}
+                    _ = stop.cancelled() => {}
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+            } else {
+                tokio::select! {
+                    _ = in_flight.join_next() => {}
+                    _ = stop.cancelled() => {}
+                }
             }
         }
+        while in_flight.join_next().await.is_some() {}
     }
 
     /// Claims one batch of due rows and works it; returns how many rows were claimed.
@@ -269,6 +377,7 @@ impl Dispatcher {
         let cx = Context {
             store: &self.store,
             config: &self.config,
+            shared_config: &self.config,
             wake: &self.wake,
             job: &job,
             owner,
@@ -310,13 +419,17 @@ impl Dispatcher {
     /// Commits a handler's outcome with the row's new status, if the lease still holds.
     async fn commit(&self, job: &Job, owner: &str, outcome: Outcome) -> Result<(), JobError> {
         match outcome {
-            Outcome::Done { effects } => {
-                let mut tx = match effects {
-                    Some(tx) => tx,
-                    None => self.store.begin().await?,
-                };
+            Outcome::Done {
+                effects: Some(mut tx),
+            } => {
                 still_mine(outbox::complete(&mut tx, job, owner).await?)?;
                 tx.commit().await?;
+            }
+            Outcome::Done { effects: None } => {
+                still_mine(self.grouped(job, owner, None).await?)?;
+            }
+            Outcome::DoneWriting { writes } => {
+                still_mine(self.grouped(job, owner, Some(writes)).await?)?;
             }
             Outcome::Reschedule {
                 effects,
@@ -331,13 +444,17 @@ impl Dispatcher {
                 tx.commit().await?;
             }
             Outcome::GiveUp { why } => {
-                let mut conn = self
+                let (job_owned, owner_owned, why_owned) =
+                    (job.clone(), owner.to_string(), why.clone());
+                let held = self
                     .store
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(StoreError::from)?;
-                still_mine(outbox::give_up(&mut conn, job, owner, &why).await?)?;
+                    .write(move |conn| {
+                        Box::pin(async move {
+                            outbox::give_up(conn, &job_owned, &owner_owned, &why_owned).await
+                        })
+                    })
+                    .await?;
+                still_mine(held)?;
                 metrics::counter!("corridor_outbox_dead_total", "kind" => job.kind.as_str())
                     .increment(1);
                 tracing::error!(job = job.id, kind = %job.kind, settlement = %job.settlement_id, "{why}");
@@ -345,6 +462,31 @@ impl Dispatcher {
         }
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Completes `job` and runs `writes` in one group commit, if `owner` still holds the
+    /// lease; false (nothing written) if it does not.
+    async fn grouped(
+        &self,
+        job: &Job,
+        owner: &str,
+        writes: Option<Writes>,
+    ) -> Result<bool, StoreError> {
+        let (job, owner) = (job.clone(), owner.to_string());
+        self.store
+            .write(move |conn| {
+                Box::pin(async move {
+                    // The lease first: when it is lost nothing has been written yet.
+                    if !outbox::complete(conn, &job, &owner).await? {
+                        return Ok(false);
+                    }
+                    if let Some(writes) = writes {
+                        writes(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     /// Records a failed attempt: back to the queue after a backoff, or dead past the bound.
@@ -357,20 +499,25 @@ impl Dispatcher {
     ) {
         let backoff = backoff_ms(&self.config.dispatch, job.attempts);
         let text = error.to_string();
-        let recorded = async {
-            let mut conn = self.store.pool().acquire().await?;
-            outbox::fail(
-                &mut conn,
-                job,
-                owner,
-                &text,
-                self.config.dispatch.attempts_max,
-                backoff,
-                now_ms(),
-            )
-            .await
-        }
-        .await;
+        let (job_owned, owner_owned, text_owned) = (job.clone(), owner.to_string(), text.clone());
+        let attempts_max = self.config.dispatch.attempts_max;
+        let recorded = self
+            .store
+            .write(move |conn| {
+                Box::pin(async move {
+                    outbox::fail(
+                        conn,
+                        &job_owned,
+                        &owner_owned,
+                        &text_owned,
+                        attempts_max,
+                        backoff,
+                        now_ms(),
+                    )
+                    .await
+                })
+            })
+            .await;
         match recorded {
             Ok(Retry::At(_)) => {
                 tracing::warn!(job = job.id, kind = %job.kind, settlement = %job.settlement_id, attempts = job.attempts, error = %text, retry_in_ms = backoff, "outbox attempt failed")

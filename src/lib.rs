@@ -44,6 +44,8 @@ pub mod api;
 pub mod gateway;
 pub mod memory;
 
+/// `corridor bench`: the whole flow under load, with the gateway as a child process.
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod telemetry;

@@ -164,16 +164,18 @@ impl crate::dispatch::Handler for Writer {
                     .acquire()
                     .await
                     .map_err(crate::store::StoreError::from)?;
-                let uetr = crate::store::messages::uetr(&mut conn, sid).await?;
-                cx.renew(&mut conn).await?;
-                uetr
+                crate::store::messages::uetr(&mut conn, sid).await?
             };
+            cx.renew_grouped().await?;
             self.post(record, uetr.as_deref())
                 .await
                 .map_err(|e| crate::dispatch::JobError::Attempt(format!("write-back: {e}")))?;
-            let mut tx = cx.store.begin().await?;
-            crate::store::settlements::mark_written_back(&mut tx, sid).await?;
-            Ok(crate::dispatch::Outcome::done_with(tx))
+            let sid = sid.clone();
+            Ok(crate::dispatch::Outcome::done_writing(move |tx| {
+                Box::pin(
+                    async move { crate::store::settlements::mark_written_back(tx, &sid).await },
+                )
+            }))
         })
     }
 }

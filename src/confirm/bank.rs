@@ -10,7 +10,7 @@ use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::StatusReport;
 use crate::store::journal::{self, Status};
 use crate::store::settlements::{self, Change, Transitioned};
-use crate::store::{messages, outbox, StoreError, Tx};
+use crate::store::{messages, outbox, StoreError};
 use iso20022::types::TransactionStatus;
 
 /// What a transaction status means for the settlement; `None` for a status that says
@@ -55,7 +55,7 @@ pub enum Applied {
 /// (ACSP, PDNG, ...) arms the settlement's status request `status_after_ms` later, however
 /// the report came (answer, callback, status answer, recovery at start).
 pub async fn apply_reports(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     counterparty: &str,
     inbound_id: i64,
     message_kind: &str,
@@ -138,7 +138,7 @@ fn describe(applied: &Applied) -> String {
 }
 
 async fn apply_one(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     counterparty: &str,
     inbound_id: i64,
     report: &StatusReport,
@@ -241,7 +241,7 @@ fn change_for<'a>(
 /// Applies a bank message journaled before a stop (recovery at start): parsed and applied
 /// like a fresh one, or marked rejected when it cannot be read.
 pub async fn recover(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &crate::config::Config,
     bank: &str,
     entry: &journal::Entry,
@@ -272,7 +272,7 @@ pub async fn recover(
 /// inside `conn`'s transaction; an answer that cannot be read stays in the journal, marked
 /// rejected.
 pub async fn apply_answer(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &crate::config::Config,
     sid: &SettlementId,
     bank_id: &str,
@@ -305,7 +305,7 @@ pub async fn apply_answer(
 /// `submitted → sent` after the bank took the message, tolerating an answer that already
 /// moved the settlement on.
 pub async fn mark_sent(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     sid: &SettlementId,
     detail: &str,
     inbound_id: Option<i64>,
@@ -327,7 +327,7 @@ pub async fn mark_sent(
 /// When a bank has taken the payment but not given a final answer (202, ACSP, PDNG, or an
 /// answer we could not read), arms the pacs.028 status request for later.
 pub async fn arm_status_if_open(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &crate::config::Config,
     sid: &SettlementId,
     bank_id: &str,

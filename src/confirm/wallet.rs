@@ -14,7 +14,7 @@ use crate::store::journal::{self, Status};
 use crate::store::messages::{self, Outbound};
 use crate::store::outbox::{self, Kind};
 use crate::store::settlements::{self, Change, Transitioned};
-use crate::store::{now_ms, StoreError, Tx};
+use crate::store::{now_ms, StoreError};
 use iso8583::Message;
 use sqlx::AnyConnection;
 
@@ -51,7 +51,7 @@ pub enum CreditApplied {
 
 /// Applies the switch's journaled answer (`inbound`) to our `credit`, inside `tx`.
 pub async fn apply_credit_answer(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     switch: &SwitchConfig,
     credit: &Outbound,
     inbound: i64,
@@ -88,7 +88,7 @@ pub async fn apply_credit_answer(
 /// The credit may or may not have happened: records it as sent, stores the 0420 with its own
 /// STAN, and queues the reversal, all inside `tx`.
 pub async fn start_reversal(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     switch: &SwitchConfig,
     credit: &Outbound,
     why: &str,
@@ -119,7 +119,7 @@ pub async fn start_reversal(
 /// confirmed reversal makes the settlement `reversed`; any other answer is kept as a conflict
 /// and returned, so that the reversal is repeated.
 pub async fn apply_reversal_answer(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     reversal: &Outbound,
     inbound: i64,
     response: &Message,
@@ -192,7 +192,7 @@ async fn mark(
 /// answer that matches nothing, or a request no longer waiting for it, is classified as a late
 /// one would be.
 pub async fn recover(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &Config,
     switch_id: &str,
     entry: &journal::Entry,

@@ -172,6 +172,8 @@ async fn reject_whole(
 }
 
 /// Applies parsed events in one transaction and marks the journal entry with the outcome.
+/// The transaction is a group commit: concurrent requests share it, and the results are
+/// returned only once it is durable.
 pub async fn accept_events(
     store: &Store,
     config: &Config,
@@ -179,9 +181,14 @@ pub async fn accept_events(
     inbound_id: i64,
     events: Vec<serde_json::Value>,
 ) -> Result<Vec<EventResult>, IntakeError> {
-    let mut tx = store.begin().await?;
-    let results = accept_events_in(&mut tx, config, ledger, inbound_id, events).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    // The group writer runs the work on its own task, so it owns what it reads.
+    let config = std::sync::Arc::new(config.clone());
+    let ledger = ledger.to_string();
+    let results = store
+        .write(move |conn| {
+            Box::pin(async move { apply_events(conn, &config, &ledger, inbound_id, events).await })
+        })
+        .await?;
     Ok(results)
 }
 
@@ -195,9 +202,20 @@ pub async fn accept_events_in(
     inbound_id: i64,
     events: Vec<serde_json::Value>,
 ) -> Result<Vec<EventResult>, IntakeError> {
+    Ok(apply_events(tx, config, ledger, inbound_id, events).await?)
+}
+
+/// The writes of [`accept_events`], on the group's connection (or the caller's transaction).
+async fn apply_events(
+    conn: &mut sqlx::AnyConnection,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    events: Vec<serde_json::Value>,
+) -> Result<Vec<EventResult>, StoreError> {
     let mut results = Vec::with_capacity(events.len());
     for value in events {
-        results.push(accept_one(tx, config, ledger, inbound_id, value).await?);
+        results.push(accept_one(conn, config, ledger, inbound_id, value).await?);
     }
     let status = journal_status(&results);
     let detail = summarise(&results);
@@ -208,7 +226,7 @@ pub async fn accept_events_in(
         .then(|| results[0].event_id.as_deref())
         .flatten();
     journal::mark(
-        tx,
+        conn,
         inbound_id,
         status,
         &journal::Outcome {
@@ -261,12 +279,12 @@ fn summarise(results: &[EventResult]) -> String {
 // Long on purpose: one event's path through intake in order (parse, validate, route, the
 // bank rail's address rule, insert or compare by key, submit), every refusal naming its field.
 async fn accept_one(
-    tx: &mut crate::store::Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &Config,
     ledger: &str,
     inbound_id: i64,
     value: serde_json::Value,
-) -> Result<EventResult, IntakeError> {
+) -> Result<EventResult, StoreError> {
     let event_id = value.get("event_id").and_then(|v| v.as_str()).map(|s| {
         s.chars()
             .take(event::EVENT_ID_CHARS_MAX)
@@ -355,7 +373,7 @@ fn account_text(account: &crate::domain::Account) -> &str {
 /// Records a received settlement's `route` and, if it has one, renders its message and
 /// queues it.
 async fn route_and_submit(
-    tx: &mut crate::store::Tx,
+    tx: &mut sqlx::AnyConnection,
     config: &Config,
     settlement: &crate::domain::Settlement,
     route: Option<routing::Route>,
@@ -430,7 +448,7 @@ async fn route_and_submit(
 }
 
 async fn move_to(
-    tx: &mut crate::store::Tx,
+    tx: &mut sqlx::AnyConnection,
     id: &SettlementId,
     to: SettlementState,
     change: &Change<'_>,

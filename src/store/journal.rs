@@ -146,31 +146,48 @@ struct NewEntry<'a> {
     authenticated_by: Option<AuthenticatedBy>,
 }
 
+/// Inserts in a group commit (see [`super::group`]): returns once the entry is durable.
 async fn insert(store: &Store, row: &NewEntry<'_>) -> Result<i64, StoreError> {
     let now = now_ms();
     let detail: Option<String> = row
         .detail
         .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect());
-    let inserted = sqlx::query(
-        "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, status, \
-         detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(now)
-    .bind(row.channel.as_str())
-    .bind(row.source)
-    .bind(row.content_type)
-    .bind(row.kept.to_vec())
-    .bind(row.status.as_str())
-    .bind(detail)
-    .bind(now)
-    .bind(row.authenticated_by.map(AuthenticatedBy::as_str))
-    .bind(i64::try_from(row.size_bytes).unwrap_or(i64::MAX))
-    .bind(&row.sha256)
-    .bind(row.headers)
-    .fetch_one(store.pool())
-    .await?;
-    Ok(inserted.try_get("id")?)
+    let channel = row.channel.as_str();
+    let source = row.source.map(str::to_string);
+    let content_type = row.content_type.map(str::to_string);
+    let kept = row.kept.to_vec();
+    let status = row.status.as_str();
+    let authenticated_by = row.authenticated_by.map(AuthenticatedBy::as_str);
+    let size_bytes = i64::try_from(row.size_bytes).unwrap_or(i64::MAX);
+    let sha256 = row.sha256.clone();
+    let headers = row.headers.map(str::to_string);
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                let inserted = sqlx::query(
+                    "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, \
+                     raw, status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, \
+                     headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     RETURNING id",
+                )
+                .bind(now)
+                .bind(channel)
+                .bind(source)
+                .bind(content_type)
+                .bind(kept)
+                .bind(status)
+                .bind(detail)
+                .bind(now)
+                .bind(authenticated_by)
+                .bind(size_bytes)
+                .bind(sha256)
+                .bind(headers)
+                .fetch_one(conn)
+                .await?;
+                Ok(inserted.try_get("id")?)
+            })
+        })
+        .await
 }
 
 /// Most characters of a journal entry's detail.

@@ -8,6 +8,7 @@
 //! power loss, and through a single connection, so that writers never race for the lock;
 //! throughput comes from putting many steps in one transaction, not from weaker syncs.
 
+pub mod group;
 pub mod journal;
 pub mod messages;
 pub mod outbox;
@@ -44,6 +45,9 @@ pub enum StoreError {
     /// A row read back does not hold an invariant: a bug or a hand edit, never user input.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The group transaction holding these writes did not commit: none of them stand.
+    #[error("group commit failed: {0}")]
+    GroupCommit(String),
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -52,6 +56,7 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    group: group::GroupWriter,
 }
 
 impl Store {
@@ -96,7 +101,18 @@ impl Store {
             Dialect::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Dialect::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, dialect })
+        // SQLite: one writer task groups every caller's writes on its single connection.
+        // PostgreSQL: each caller commits on a pooled connection (see `group::GroupWriter`).
+        let writers = match dialect {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => 0,
+        };
+        let group = group::GroupWriter::start(pool.clone(), writers);
+        Ok(Store {
+            pool,
+            dialect,
+            group,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -105,6 +121,21 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs `work` in a transaction (on SQLite a group commit shared with other callers'
+    /// writes, see [`group`]); returns once it is durable. `work` must use only the connection
+    /// it is given.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut sqlx::AnyConnection,
+            ) -> futures::future::BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.group.write(work).await
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {

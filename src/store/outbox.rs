@@ -194,21 +194,28 @@ pub async fn claim(
             ORDER BY due_at_ms, id LIMIT $6 {lock}) \
          RETURNING id, kind, settlement_id, attempts"
     );
-    let mut tx = store.begin().await?;
-    let rows = sqlx::query(&sql)
-        .bind(owner)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
+    // In a group commit: the claim is durable before any job is worked, and shares its
+    // commit with other writers.
+    let owner = owner.to_string();
+    let mut jobs = store
+        .write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(&sql)
+                    .bind(owner)
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .bind(now)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(Job::from_row)
+                    .collect::<Result<Vec<_>, _>>()?)
+            })
+        })
         .await?;
-    tx.commit().await?;
-    let mut jobs = rows
-        .iter()
-        .map(Job::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
 }

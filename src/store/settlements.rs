@@ -2,7 +2,7 @@
 //! [`transition`], which checks the one transition table, writes the audit row, and on a
 //! final state enqueues the write-back in the same transaction.
 
-use super::{now_ms, outbox, StoreError, Tx};
+use super::{now_ms, outbox, StoreError};
 use crate::domain::{Rail, Settlement, SettlementId, SettlementState, TransitionError};
 use sqlx::{AnyConnection, Row};
 
@@ -80,7 +80,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Record, StoreError> {
 
 /// Inserts a new settlement in `received`, or reports the one already holding its key.
 pub async fn insert_received(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     settlement: &Settlement,
     content_hash: &str,
     cause: &str,
@@ -110,7 +110,7 @@ pub async fn insert_received(
     .bind(&payload)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 1 {
@@ -132,7 +132,7 @@ pub async fn insert_received(
     )
     .bind(&settlement.ledger)
     .bind(&settlement.event_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
@@ -199,7 +199,7 @@ pub enum Transitioned {
 
 /// Moves a settlement to `to` inside the caller's transaction, if the table allows it.
 pub async fn transition(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     id: &SettlementId,
     to: SettlementState,
     change: &Change<'_>,

@@ -96,10 +96,9 @@ impl BankJobs {
         let sid = &record.settlement.id;
         let message = {
             let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-            let message = messages::required(&mut conn, sid, PACS008).await?;
-            cx.about_to_send(&mut conn, &message.msg_id).await?;
-            message
+            messages::required(&mut conn, sid, PACS008).await?
         };
+        cx.about_to_send_grouped(&message.msg_id).await?;
         let client = self.client(&message.counterparty)?;
         let started = Instant::now();
         let reply = client.send(&message).await;
@@ -109,21 +108,30 @@ impl BankJobs {
         let bank_id = message.counterparty.as_str();
         match reply {
             BankReply::Accepted => {
-                let mut tx = cx.store.begin().await?;
-                confirm::bank::mark_sent(&mut tx, sid, "HTTP 202: answer to follow", None).await?;
-                confirm::bank::arm_status_if_open(&mut tx, cx.config, sid, bank_id).await?;
-                Ok(Outcome::done_with(tx))
+                let (config, sid, bank_id) =
+                    (cx.shared_config.clone(), sid.clone(), bank_id.to_string());
+                Ok(Outcome::done_writing(move |tx| {
+                    Box::pin(async move {
+                        confirm::bank::mark_sent(tx, &sid, "HTTP 202: answer to follow", None)
+                            .await?;
+                        confirm::bank::arm_status_if_open(tx, &config, &sid, &bank_id).await
+                    })
+                }))
             }
             BankReply::Answer { body, content_type } => {
                 let inbound =
                     journal_answer(cx.store, bank_id, content_type.as_deref(), &body).await?;
-                let mut tx = cx.store.begin().await?;
-                confirm::bank::mark_sent(&mut tx, sid, "HTTP 200 with answer", Some(inbound))
-                    .await?;
-                confirm::bank::apply_answer(&mut tx, cx.config, sid, bank_id, inbound, &body)
-                    .await?;
-                confirm::bank::arm_status_if_open(&mut tx, cx.config, sid, bank_id).await?;
-                Ok(Outcome::done_with(tx))
+                let (config, sid, bank_id) =
+                    (cx.shared_config.clone(), sid.clone(), bank_id.to_string());
+                Ok(Outcome::done_writing(move |tx| {
+                    Box::pin(async move {
+                        confirm::bank::mark_sent(tx, &sid, "HTTP 200 with answer", Some(inbound))
+                            .await?;
+                        confirm::bank::apply_answer(tx, &config, &sid, &bank_id, inbound, &body)
+                            .await?;
+                        confirm::bank::arm_status_if_open(tx, &config, &sid, &bank_id).await
+                    })
+                }))
             }
             BankReply::Refused { status, body } => self.refused(&message, status, &body, cx).await,
         }

@@ -48,6 +48,11 @@ pub enum TlsSetupError {
     Client(String),
 }
 
+/// Idle connections kept open to one bank. As many as jobs may be in flight (workers ×
+/// `batch_rows_max`, and more): fewer, and every burst ends with connections closed and
+/// opened again, each a new mutual-TLS handshake, which costs more than the message itself.
+const IDLE_CONNECTIONS_MAX: usize = 512;
+
 /// An HTTPS client for one bank, presenting our client certificate.
 #[derive(Clone)]
 pub struct BankClient {
@@ -112,7 +117,7 @@ impl BankClient {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .connect_timeout(Duration::from_millis(bank.timeout_ms))
-            .pool_max_idle_per_host(16)
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_MAX)
             .build()
             .map_err(|e| TlsSetupError::Client(e.to_string()))?;
         Ok(BankClient {

@@ -93,9 +93,17 @@ impl WalletJobs {
         }
         let (request, de7) = super::for_sending(&switch.spec, &credit, false, now_utc())
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
-        cx.about_to_send(&mut conn, &credit.msg_id).await?;
-        messages::set_transmitted_at(&mut conn, &credit.msg_id, &de7).await?;
         drop(conn);
+        let (msg_id, de7_owned) = (credit.msg_id.clone(), de7.clone());
+        cx.about_to_send_grouped_with(
+            &credit.msg_id,
+            Some(Box::new(move |conn| {
+                Box::pin(
+                    async move { messages::set_transmitted_at(conn, &msg_id, &de7_owned).await },
+                )
+            })),
+        )
+        .await?;
         let started = Instant::now();
         let result = switch
             .link
@@ -116,9 +124,14 @@ impl WalletJobs {
             }
         };
         let inbound = journal_answer(cx.store, &credit.counterparty, &response).await?;
-        let mut tx = cx.store.begin().await?;
-        confirm::apply_credit_answer(&mut tx, &switch.config, &credit, inbound, &response).await?;
-        Ok(Outcome::done_with(tx))
+        let switch_config = switch.config.clone();
+        Ok(Outcome::done_writing(move |tx| {
+            Box::pin(async move {
+                confirm::apply_credit_answer(tx, &switch_config, &credit, inbound, &response)
+                    .await?;
+                Ok(())
+            })
+        }))
     }
 
     /// Sends the stored reversal (0421 when repeated) until a 0430 confirms it.
