@@ -49,7 +49,7 @@ pub enum Plant {
     /// The entry's amount is short by this charge (minor units), booked as its charge.
     Charge(String, i64),
     /// An entry nobody asked for.
-    Unexpected(StatementLine),
+    Unexpected(Box<StatementLine>),
     /// The entry appears twice.
     Duplicate(String),
     /// The payment came back: a second entry in the other direction with this reason.
@@ -103,7 +103,7 @@ impl Script {
         }
         for plant in &self.plants {
             match plant {
-                Plant::Unexpected(line) => out.push(line.clone()),
+                Plant::Unexpected(line) => out.push((**line).clone()),
                 Plant::BalanceOff(minor) => off += minor,
                 _ => {}
             }
@@ -544,7 +544,7 @@ mod tests {
                 Plant::Charge("b".into(), 15),
                 Plant::Duplicate("c".into()),
                 Plant::Return("d".into(), "AC04".into()),
-                Plant::Unexpected(extra.clone()),
+                Plant::Unexpected(Box::new(extra.clone())),
                 Plant::BalanceOff(-7),
             ],
         };
