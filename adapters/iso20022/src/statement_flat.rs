@@ -741,6 +741,13 @@ impl<R: BufRead> FlatReader<R> {
             self.msg_id = value();
             return Ok(());
         }
+        self.entry_text(slot, text, amount)
+    }
+
+    /// A field of the current entry or of one of its transactions.
+    fn entry_text(&mut self, slot: Slot, text: &str, amount: Option<Amount>) -> Result<()> {
+        let minor = amount.map_or(0, |a| a.minor());
+        let value = || Some(text.to_string());
         let credit_debit = match (slot, text) {
             (Slot::CreditDebit, "CRDT") => Some(true),
             (Slot::CreditDebit, "DBIT") => Some(false),
