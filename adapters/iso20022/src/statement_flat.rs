@@ -714,7 +714,6 @@ impl<R: BufRead> FlatReader<R> {
             | Slot::BalanceAmount => Some(self.amount(text)?),
             _ => None,
         };
-        let minor = amount.map_or(0, |a| a.minor());
         let value = || Some(text.to_string());
         if let (Some(r), true) = (self.report.as_mut(), slot.is_report()) {
             match slot {
