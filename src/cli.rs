@@ -318,6 +318,8 @@ pub enum SimCommand {
     Ledger(Box<sim::cli::LedgerArgs>),
     /// A mobile-money wallet switch: ISO 8583 over TCP or TLS, scriptable.
     Switch(Box<sim::switch::SwitchArgs>),
+    /// Write a synthetic statement file (camt.053/054, MT940, wallet CSV).
+    Statement(Box<sim::statements::StatementArgs>),
 }
 
 fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
@@ -397,6 +399,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim { which } => match which {
             SimCommand::Bank(args) => sim::cli::run_bank(*args).await,
             SimCommand::Ledger(args) => sim::cli::run_ledger(*args).await,
+            SimCommand::Statement(args) => sim::statements::run_statement(*args),
             SimCommand::Switch(args) => sim::switch::run(*args).await,
         },
         #[cfg(not(feature = "sim"))]

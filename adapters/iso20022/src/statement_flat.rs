@@ -7,7 +7,8 @@
 //! ways (`<Sts>BOOK</Sts>` against `<Sts><Cd>BOOK</Cd></Sts>`, no `UETR` in the references,
 //! transaction amounts under `AmtDtls/TxAmt` rather than `Amt`, charges with or without
 //! `Rcrd`). [`FlatReader`] picks those fields out of either version by element path, one entry
-//! at a time, and keeps a copy of each entry's XML as the evidence a reviewer reads. Memory
+//! at a time, and keeps a copy of each entry's XML (as written, whitespace between elements
+//! left out) as the evidence a reviewer reads. Memory
 //! stays flat whatever the number of entries: one entry (bounded by
 //! [`Limits::message_bytes_max`]) is held at a time.
 //!
@@ -209,6 +210,71 @@ pub enum FlatItem {
     Entry(FlatEntry),
 }
 
+/// The fields read, by where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    MsgId,
+    ReportId,
+    ElectronicSequence,
+    LegalSequence,
+    Account,
+    AccountCurrency,
+    BalanceCode,
+    BalanceAmount,
+    BalanceCreditDebit,
+    BalanceDate,
+    EntryRef,
+    Amount,
+    CreditDebit,
+    Reversal,
+    Status,
+    BookingDate,
+    ValueDate,
+    AcctSvcrRef,
+    AddtlNtryInf,
+    ChargesTotal,
+    Charge,
+    TxMsgId,
+    TxAcctSvcrRef,
+    TxInstrId,
+    TxEndToEndId,
+    TxUetr,
+    TxTxId,
+    TxAmount,
+    TxReturnReason,
+    TxUstrd,
+    TxCreditorRef,
+    TxAddtlInf,
+    TxCharge,
+}
+
+impl Slot {
+    fn is_report(self) -> bool {
+        matches!(
+            self,
+            Slot::ReportId
+                | Slot::ElectronicSequence
+                | Slot::LegalSequence
+                | Slot::Account
+                | Slot::AccountCurrency
+        )
+    }
+
+    fn is_transaction(self) -> bool {
+        matches!(
+            self,
+            Slot::TxMsgId
+                | Slot::TxAcctSvcrRef
+                | Slot::TxInstrId
+                | Slot::TxEndToEndId
+                | Slot::TxUetr
+                | Slot::TxTxId
+                | Slot::TxAmount
+                | Slot::TxReturnReason
+        )
+    }
+}
+
 /// Builds the entry being read.
 #[derive(Default)]
 struct EntryDraft {
@@ -365,15 +431,23 @@ impl<R: BufRead> FlatReader<R> {
     }
 
     fn advance(&mut self) -> Result<Option<FlatItem>> {
+        // The buffer is taken out so that events can borrow it while `self` changes.
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.advance_with(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn advance_with(&mut self, buf: &mut Vec<u8>) -> Result<Option<FlatItem>> {
         loop {
-            self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            buf.clear();
+            let event = match self.reader.read_event_into(buf) {
+                Ok(e) => e,
                 Err(e) => return Err(self.syntax(e)),
             };
             if let Some(w) = self.evidence.as_mut() {
                 if !matches!(event, Event::Decl(_) | Event::PI(_) | Event::Comment(_)) {
-                    write_local(w, &event);
+                    let _ = w.write_event(event.borrow());
                 }
                 if w.get_ref().len() > self.limits.message_bytes_max {
                     return Err(Error::TooLarge {
@@ -497,7 +571,7 @@ impl<R: BufRead> FlatReader<R> {
             self.entry = Some(EntryDraft::default());
             self.entry_depth = depth;
             let mut w = Writer::new(Vec::with_capacity(1024));
-            write_local(&mut w, &Event::Start(e.to_owned()));
+            let _ = w.write_event(Event::Start(e.borrow()));
             self.evidence = Some(w);
             if !self.report_sent {
                 self.report_sent = true;
@@ -563,57 +637,184 @@ impl<R: BufRead> FlatReader<R> {
         })
     }
 
+    /// Which field the open element is, from its path (no allocation: this runs for every
+    /// text node of the file).
+    fn slot(&self) -> Option<Slot> {
+        let doc = self.doc_depth?;
+        let Some(report) = self.report_depth else {
+            let msg_id = self.starts.len() == doc + 4 && self.path.ends_with("/GrpHdr/MsgId");
+            return msg_id.then_some(Slot::MsgId);
+        };
+        if self.entry.is_some() {
+            let rel = self.rel(self.entry_depth);
+            if let Some(tx) = rel.strip_prefix("NtryDtls/TxDtls/") {
+                return Some(match tx {
+                    "Refs/MsgId" => Slot::TxMsgId,
+                    "Refs/AcctSvcrRef" => Slot::TxAcctSvcrRef,
+                    "Refs/InstrId" => Slot::TxInstrId,
+                    "Refs/EndToEndId" => Slot::TxEndToEndId,
+                    "Refs/UETR" => Slot::TxUetr,
+                    "Refs/TxId" => Slot::TxTxId,
+                    "Amt" | "AmtDtls/TxAmt/Amt" => Slot::TxAmount,
+                    "RtrInf/Rsn/Cd" | "RtrInf/Rsn/Prtry" => Slot::TxReturnReason,
+                    "RmtInf/Ustrd" => Slot::TxUstrd,
+                    "RmtInf/Strd/CdtrRefInf/Ref" => Slot::TxCreditorRef,
+                    "AddtlTxInf" => Slot::TxAddtlInf,
+                    "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => Slot::TxCharge,
+                    _ => return None,
+                });
+            }
+            return Some(match rel {
+                "NtryRef" => Slot::EntryRef,
+                "Amt" => Slot::Amount,
+                "CdtDbtInd" => Slot::CreditDebit,
+                "RvslInd" => Slot::Reversal,
+                "Sts" | "Sts/Cd" | "Sts/Prtry" => Slot::Status,
+                "BookgDt/Dt" | "BookgDt/DtTm" => Slot::BookingDate,
+                "ValDt/Dt" | "ValDt/DtTm" => Slot::ValueDate,
+                "AcctSvcrRef" => Slot::AcctSvcrRef,
+                "AddtlNtryInf" => Slot::AddtlNtryInf,
+                "Chrgs/TtlChrgsAndTaxAmt" => Slot::ChargesTotal,
+                "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => Slot::Charge,
+                _ => return None,
+            });
+        }
+        if self.balance.is_some() {
+            return Some(match self.rel(report + 1) {
+                "Tp/CdOrPrtry/Cd" | "Tp/CdOrPrtry/Prtry" => Slot::BalanceCode,
+                "Amt" => Slot::BalanceAmount,
+                "CdtDbtInd" => Slot::BalanceCreditDebit,
+                "Dt/Dt" | "Dt/DtTm" => Slot::BalanceDate,
+                _ => return None,
+            });
+        }
+        Some(match self.rel(report) {
+            "Id" => Slot::ReportId,
+            "ElctrncSeqNb" => Slot::ElectronicSequence,
+            "LglSeqNb" => Slot::LegalSequence,
+            "Acct/Id/IBAN" | "Acct/Id/Othr/Id" => Slot::Account,
+            "Acct/Ccy" => Slot::AccountCurrency,
+            _ => return None,
+        })
+    }
+
     fn text(&mut self, text: &str) -> Result<()> {
         if text.is_empty() {
             return Ok(());
         }
-        let Some(doc) = self.doc_depth else {
+        let Some(slot) = self.slot() else {
             return Ok(());
         };
-        if self.report_depth.is_none() {
-            if self.starts.len() == doc + 4 && self.path.ends_with("/GrpHdr/MsgId") {
-                self.msg_id = Some(text.to_string());
+        let amount = match slot {
+            Slot::Amount
+            | Slot::ChargesTotal
+            | Slot::Charge
+            | Slot::TxAmount
+            | Slot::TxCharge
+            | Slot::BalanceAmount => Some(self.amount(text)?),
+            _ => None,
+        };
+        let value = || Some(text.to_string());
+        if let (Some(r), true) = (self.report.as_mut(), slot.is_report()) {
+            match slot {
+                Slot::ReportId => r.id = text.to_string(),
+                Slot::ElectronicSequence => r.electronic_sequence = value(),
+                Slot::LegalSequence => r.legal_sequence = value(),
+                Slot::Account => r.account = text.to_string(),
+                Slot::AccountCurrency => r.account_currency = value(),
+                _ => {}
             }
             return Ok(());
         }
-        if self.entry.is_some() {
-            return self.entry_text(text);
-        }
-        let report_depth = self.report_depth.unwrap_or(0);
-        if self.balance.is_some() {
-            return self.balance_text(text, report_depth);
-        }
-        let rel = self.rel(report_depth).to_string();
-        let Some(report) = self.report.as_mut() else {
+        if let Some(b) = self.balance.as_mut() {
+            match slot {
+                Slot::BalanceCode => b.code = value(),
+                Slot::BalanceAmount => b.amount = amount,
+                Slot::BalanceCreditDebit => b.debit = text == "DBIT",
+                Slot::BalanceDate => b.date = date_of(text),
+                _ => {}
+            }
             return Ok(());
-        };
-        match rel.as_str() {
-            "Id" => report.id = text.to_string(),
-            "ElctrncSeqNb" => report.electronic_sequence = Some(text.to_string()),
-            "LglSeqNb" => report.legal_sequence = Some(text.to_string()),
-            "Acct/Id/IBAN" | "Acct/Id/Othr/Id" => report.account = text.to_string(),
-            "Acct/Ccy" => report.account_currency = Some(text.to_string()),
-            _ => {}
         }
-        Ok(())
+        if slot == Slot::MsgId {
+            self.msg_id = value();
+            return Ok(());
+        }
+        self.entry_text(slot, text, amount)
     }
 
-    fn balance_text(&mut self, text: &str, report_depth: usize) -> Result<()> {
-        let rel = self.rel(report_depth + 1).to_string();
-        let amount = if rel == "Amt" {
-            Some(self.amount(text)?)
-        } else {
-            None
+    /// A field of the current entry or of one of its transactions.
+    fn entry_text(&mut self, slot: Slot, text: &str, amount: Option<Amount>) -> Result<()> {
+        let minor = amount.map_or(0, |a| a.minor());
+        let value = || Some(text.to_string());
+        let credit_debit = match (slot, text) {
+            (Slot::CreditDebit, "CRDT") => Some(true),
+            (Slot::CreditDebit, "DBIT") => Some(false),
+            (Slot::CreditDebit, _) => {
+                return Err(bad(
+                    &self.path_str(),
+                    "CreditDebitCode",
+                    text,
+                    "CRDT or DBIT",
+                ))
+            }
+            _ => None,
         };
-        let Some(b) = self.balance.as_mut() else {
+        let reversal = match (slot, text) {
+            (Slot::Reversal, "true" | "1") => true,
+            (Slot::Reversal, "false" | "0") => false,
+            (Slot::Reversal, _) => {
+                return Err(bad(
+                    &self.path_str(),
+                    "TrueFalseIndicator",
+                    text,
+                    "true or false",
+                ))
+            }
+            _ => false,
+        };
+        let Some(d) = self.entry.as_mut() else {
             return Ok(());
         };
-        match rel.as_str() {
-            "Tp/CdOrPrtry/Cd" | "Tp/CdOrPrtry/Prtry" => b.code = Some(text.to_string()),
-            "Amt" => b.amount = amount,
-            "CdtDbtInd" => b.debit = text == "DBIT",
-            "Dt/Dt" | "Dt/DtTm" => b.date = date_of(text),
-            _ => {}
+        if slot.is_transaction() && d.transactions.is_empty() {
+            d.transactions.push(FlatRefs::default());
+        }
+        let add = |sum: &mut Option<i64>| {
+            let s = sum.get_or_insert(0);
+            *s = s.saturating_add(minor);
+        };
+        match slot {
+            Slot::EntryRef => d.entry_ref = value(),
+            Slot::Amount => d.amount = amount,
+            Slot::CreditDebit => d.credit = credit_debit,
+            Slot::Reversal => d.reversal = reversal,
+            Slot::Status => d.status = value(),
+            Slot::BookingDate => d.booking_date = date_of(text),
+            Slot::ValueDate => d.value_date = date_of(text),
+            Slot::AcctSvcrRef => d.acct_svcr_ref = value(),
+            Slot::AddtlNtryInf => d.addtl_ntry = value(),
+            Slot::ChargesTotal => {
+                d.entry_charges_total.get_or_insert(minor);
+            }
+            Slot::Charge => add(&mut d.entry_charges_sum),
+            Slot::TxCharge => add(&mut d.tx_charges_sum),
+            Slot::TxUstrd => d.ustrd.push(text.to_string()),
+            Slot::TxCreditorRef => d.strd_ref = value(),
+            Slot::TxAddtlInf => d.addtl_tx = value(),
+            _ => {
+                let tx = d.transactions.last_mut().expect("pushed above");
+                match slot {
+                    Slot::TxMsgId => tx.msg_id = value(),
+                    Slot::TxAcctSvcrRef => tx.acct_svcr_ref = value(),
+                    Slot::TxInstrId => tx.instr_id = value(),
+                    Slot::TxEndToEndId => tx.end_to_end_id = value(),
+                    Slot::TxUetr => tx.uetr = Some(text.to_ascii_lowercase()),
+                    Slot::TxTxId => tx.tx_id = value(),
+                    Slot::TxAmount => tx.amount = amount,
+                    Slot::TxReturnReason => tx.return_reason = value(),
+                    _ => {}
+                }
+            }
         }
         Ok(())
     }
@@ -639,92 +840,6 @@ impl<R: BufRead> FlatReader<R> {
                 currency: amount.currency(),
                 date: b.date,
             });
-        }
-        Ok(())
-    }
-
-    fn entry_text(&mut self, text: &str) -> Result<()> {
-        let rel = self.rel(self.entry_depth).to_string();
-        if let Some(tx) = rel.strip_prefix("NtryDtls/TxDtls/") {
-            return self.transaction_text(tx, text);
-        }
-        let amount = match rel.as_str() {
-            "Amt" | "Chrgs/TtlChrgsAndTaxAmt" | "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => {
-                Some(self.amount(text)?)
-            }
-            _ => None,
-        };
-        let path = self.path_str();
-        let Some(d) = self.entry.as_mut() else {
-            return Ok(());
-        };
-        match rel.as_str() {
-            "NtryRef" => d.entry_ref = Some(text.to_string()),
-            "Amt" => d.amount = amount,
-            "CdtDbtInd" => {
-                d.credit = Some(match text {
-                    "CRDT" => true,
-                    "DBIT" => false,
-                    _ => return Err(bad(&path, "CreditDebitCode", text, "CRDT or DBIT")),
-                })
-            }
-            "RvslInd" => {
-                d.reversal = match text {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(bad(&path, "TrueFalseIndicator", text, "true or false")),
-                }
-            }
-            "Sts" | "Sts/Cd" | "Sts/Prtry" => d.status = Some(text.to_string()),
-            "BookgDt/Dt" | "BookgDt/DtTm" => d.booking_date = date_of(text),
-            "ValDt/Dt" | "ValDt/DtTm" => d.value_date = date_of(text),
-            "AcctSvcrRef" => d.acct_svcr_ref = Some(text.to_string()),
-            "AddtlNtryInf" => d.addtl_ntry = Some(text.to_string()),
-            "Chrgs/TtlChrgsAndTaxAmt" => {
-                d.entry_charges_total
-                    .get_or_insert(amount.map_or(0, |a| a.minor()));
-            }
-            "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => {
-                let sum = d.entry_charges_sum.get_or_insert(0);
-                *sum = sum.saturating_add(amount.map_or(0, |a| a.minor()));
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn transaction_text(&mut self, rel: &str, text: &str) -> Result<()> {
-        let amount = match rel {
-            "Amt" | "AmtDtls/TxAmt/Amt" | "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => {
-                Some(self.amount(text)?)
-            }
-            _ => None,
-        };
-        let Some(d) = self.entry.as_mut() else {
-            return Ok(());
-        };
-        if d.transactions.is_empty() {
-            d.transactions.push(FlatRefs::default());
-        }
-        let tx = d.transactions.last_mut().expect("pushed above");
-        let value = Some(text.to_string());
-        match rel {
-            "Refs/MsgId" => tx.msg_id = value,
-            "Refs/AcctSvcrRef" => tx.acct_svcr_ref = value,
-            "Refs/InstrId" => tx.instr_id = value,
-            "Refs/EndToEndId" => tx.end_to_end_id = value,
-            "Refs/UETR" => tx.uetr = Some(text.to_ascii_lowercase()),
-            "Refs/TxId" => tx.tx_id = value,
-            "Amt" | "AmtDtls/TxAmt/Amt" => tx.amount = amount,
-            "RtrInf/Rsn/Cd" | "RtrInf/Rsn/Prtry" => tx.return_reason = value,
-            "RmtInf/Ustrd" => d.ustrd.push(text.to_string()),
-            "RmtInf/Strd/CdtrRefInf/Ref" => d.strd_ref = value,
-            "AddtlTxInf" => d.addtl_tx = value,
-            "Chrgs/Amt" | "Chrgs/Rcrd/Amt" => {
-                let sum = d.tx_charges_sum.get_or_insert(0);
-                *sum = sum.saturating_add(amount.map_or(0, |a| a.minor()));
-            }
-            _ => {}
         }
         Ok(())
     }
@@ -770,34 +885,123 @@ impl<R: BufRead> FlatReader<R> {
     }
 }
 
-/// Writes an event with local names only and no namespace declarations, so that the copy
-/// reads alone.
-fn write_local(w: &mut Writer<Vec<u8>>, event: &Event<'_>) {
-    let start = |e: &BytesStart<'_>| {
-        let mut s = BytesStart::new(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
-        for a in e.attributes().flatten() {
-            let key = a.key.as_ref();
-            if key == b"xmlns" || key.starts_with(b"xmlns:") {
-                continue;
-            }
-            s.push_attribute((a.key.local_name().as_ref(), a.value.as_ref()));
-        }
-        s
-    };
-    let _ = match event {
-        Event::Start(e) => w.write_event(Event::Start(start(e))),
-        Event::Empty(e) => w.write_event(Event::Empty(start(e))),
-        Event::End(e) => w.write_event(Event::End(quick_xml::events::BytesEnd::new(
-            String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
-        ))),
-        other => w.write_event(other.borrow()),
-    };
-}
-
 impl<R: BufRead> Iterator for FlatReader<R> {
     type Item = Result<FlatItem>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_item().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(ns: &str, root: &str, report: &str, entries: &str) -> String {
+        format!(
+            "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:{ns}\"><{root}><GrpHdr>\
+             <MsgId>M1</MsgId><CreDtTm>2026-12-04T10:00:00</CreDtTm></GrpHdr><{report}>\
+             <Id>S1</Id><LglSeqNb>7</LglSeqNb><CreDtTm>2026-12-04T10:00:00</CreDtTm><Acct><Id><Othr><Id>ACC-1</Id></Othr></Id></Acct>\
+             {entries}</{report}></{root}></Document>"
+        )
+    }
+
+    fn read_all(xml: &str) -> Result<Vec<FlatItem>> {
+        FlatReader::new(xml.as_bytes(), Limits::default()).collect()
+    }
+
+    #[test]
+    fn both_status_shapes_and_the_header_are_read() {
+        let v02 = doc(
+            "camt.054.001.02",
+            "BkToCstmrDbtCdtNtfctn",
+            "Ntfctn",
+            "<Ntry><Amt Ccy=\"KWD\">1.005</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>INFO</Sts></Ntry>",
+        );
+        let items = read_all(&v02).unwrap();
+        let FlatItem::Report(r) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(
+            (r.msg_id.as_deref(), r.id.as_str(), r.account.as_str()),
+            (Some("M1"), "S1", "ACC-1")
+        );
+        assert_eq!(r.legal_sequence.as_deref(), Some("7"));
+        let FlatItem::Entry(e) = &items[1] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(
+            (e.amount.minor(), e.credit, e.status.as_str()),
+            (1005, false, "INFO")
+        );
+        let v08 = v02
+            .replace("camt.054.001.02", "camt.054.001.08")
+            .replace("<Sts>INFO</Sts>", "<Sts><Prtry>OWN</Prtry></Sts>");
+        let items = read_all(&v08).unwrap();
+        let FlatItem::Entry(e) = &items[1] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(e.status, "OWN");
+    }
+
+    #[test]
+    fn other_versions_and_messages_are_refused_by_name() {
+        let v04 = doc("camt.053.001.04", "BkToCstmrStmt", "Stmt", "");
+        let err = read_all(&v04).unwrap_err().to_string();
+        assert!(
+            err.contains("camt.053.001.04 is not a supported version"),
+            "{err}"
+        );
+        assert!(err.contains("camt.053.001.02, camt.053.001.08"), "{err}");
+        let pacs = doc("pacs.008.001.08", "FIToFICstmrCdtTrf", "Stmt", "");
+        let err = read_all(&pacs).unwrap_err().to_string();
+        assert!(
+            err.contains("not a camt.052, camt.053 or camt.054"),
+            "{err}"
+        );
+        let wrong_root = doc("camt.053.001.08", "BkToCstmrAcctRpt", "Rpt", "");
+        assert!(read_all(&wrong_root).is_err());
+    }
+
+    #[test]
+    fn a_bad_entry_is_named_by_its_position() {
+        let entry = |amt: &str| {
+            format!("<Ntry><Amt Ccy=\"EUR\">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts></Ntry>")
+        };
+        let xml = doc(
+            "camt.052.001.08",
+            "BkToCstmrAcctRpt",
+            "Rpt",
+            &format!("{}{}{}", entry("1.00"), entry("2.00"), entry("-3.00")),
+        );
+        let err = read_all(&xml).unwrap_err();
+        assert_eq!(
+            err.path(),
+            Some("/Document/BkToCstmrAcctRpt/Rpt/Ntry[3]/Amt")
+        );
+        let missing = doc(
+            "camt.052.001.08",
+            "BkToCstmrAcctRpt",
+            "Rpt",
+            "<Ntry><Amt Ccy=\"EUR\">1.00</Amt><Sts><Cd>BOOK</Cd></Sts></Ntry>",
+        );
+        let err = read_all(&missing).unwrap_err();
+        assert_eq!(
+            err.path(),
+            Some("/Document/BkToCstmrAcctRpt/Rpt/Ntry[1]/CdtDbtInd")
+        );
+        let two = doc("camt.053.001.08", "BkToCstmrStmt", "Stmt", "")
+            .replace("</Stmt>", "</Stmt><Stmt><Id>S2</Id></Stmt>");
+        let err = read_all(&two).unwrap_err().to_string();
+        assert!(err.contains("one report per file"), "{err}");
+    }
+
+    #[test]
+    fn a_dtd_is_refused() {
+        let xml = format!(
+            "<!DOCTYPE x [<!ENTITY a \"b\">]>{}",
+            doc("camt.053.001.08", "BkToCstmrStmt", "Stmt", "")
+        );
+        assert!(matches!(read_all(&xml), Err(Error::DtdRefused { .. })));
     }
 }

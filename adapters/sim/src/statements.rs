@@ -49,7 +49,7 @@ pub enum Plant {
     /// The entry's amount is short by this charge (minor units), booked as its charge.
     Charge(String, i64),
     /// An entry nobody asked for.
-    Unexpected(StatementLine),
+    Unexpected(Box<StatementLine>),
     /// The entry appears twice.
     Duplicate(String),
     /// The payment came back: a second entry in the other direction with this reason.
@@ -103,7 +103,7 @@ impl Script {
         }
         for plant in &self.plants {
             match plant {
-                Plant::Unexpected(line) => out.push(line.clone()),
+                Plant::Unexpected(line) => out.push((**line).clone()),
                 Plant::BalanceOff(minor) => off += minor,
                 _ => {}
             }
@@ -431,6 +431,89 @@ pub fn wallet_csv(lines: &[StatementLine]) -> String {
     out
 }
 
+/// `corridor sim statement`: writes a synthetic statement file (for demos and load tests):
+/// `count` debits with gateway-style references, a balance that adds up unless told otherwise.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatementArgs {
+    /// `camt053`, `camt054`, `mt940` or `wallet-csv`.
+    #[arg(long, default_value = "camt053")]
+    pub format: String,
+    /// camt version: `08` or `02`.
+    #[arg(long, default_value = "08")]
+    pub version: String,
+    /// Entries to write.
+    #[arg(long, default_value_t = 10)]
+    pub entries: usize,
+    /// The statement's day (`YYYY-MM-DD`).
+    #[arg(long, default_value = "2026-12-04")]
+    pub date: String,
+    /// Make the closing balance off by this many minor units.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub balance_off_minor: i64,
+    /// Where to write (standard output when absent).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// The `i`-th synthetic line: a debit with gateway-style references.
+pub fn synthetic_line(i: usize, date: &str) -> StatementLine {
+    StatementLine {
+        amount_minor: 100 + (i as i64 * 7919) % 1_000_000,
+        currency: "EUR".into(),
+        credit: false,
+        date: date.to_string(),
+        uetr: Some(format!("{:08x}-0000-4000-8000-{:012x}", i as u32, i)),
+        end_to_end_id: Some(format!("st-{i:032x}")),
+        instr_id: Some(format!("I{i:011}")),
+        tx_id: Some(format!("T{i:011}")),
+        msg_id: Some(format!("M{i:011}")),
+        acct_svcr_ref: Some(format!("SIMREF-{i:08}")),
+        remittance: Some(format!("Invoice {i}")),
+        msisdn: Some(format!("2547{:08}", i % 100_000_000)),
+        rrn: Some(format!("{:012}", i)),
+        stan: Some(format!("{:06}", i % 1_000_000)),
+        ..Default::default()
+    }
+}
+
+/// Runs `corridor sim statement`.
+pub fn run_statement(args: StatementArgs) -> anyhow::Result<()> {
+    let version = match args.version.as_str() {
+        "02" => CamtVersion::V02,
+        "08" => CamtVersion::V08,
+        other => anyhow::bail!("camt version {other:?}: 02 or 08"),
+    };
+    let spec = StatementSpec {
+        account: "GB33BUKB20201555555555".into(),
+        currency: "EUR".into(),
+        statement_id: format!("SIM-{}", args.date),
+        sequence: 1,
+        date: args.date.clone(),
+        opening_minor: 0,
+        closing_off_minor: args.balance_off_minor,
+    };
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    let line = |i| synthetic_line(i, &args.date);
+    match args.format.as_str() {
+        "camt053" => write_camt053_with(&mut out, &spec, version, args.entries, line)?,
+        "camt054" | "mt940" | "wallet-csv" => {
+            let lines: Vec<_> = (0..args.entries).map(line).collect();
+            let text = match args.format.as_str() {
+                "camt054" => camt054(&spec, version, &lines),
+                "mt940" => mt940(&spec, "SIMBGB2LXXX", &lines),
+                _ => wallet_csv(&lines),
+            };
+            out.write_all(text.as_bytes())?;
+        }
+        other => anyhow::bail!("format {other:?}: camt053, camt054, mt940 or wallet-csv"),
+    }
+    out.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,7 +544,7 @@ mod tests {
                 Plant::Charge("b".into(), 15),
                 Plant::Duplicate("c".into()),
                 Plant::Return("d".into(), "AC04".into()),
-                Plant::Unexpected(extra.clone()),
+                Plant::Unexpected(Box::new(extra.clone())),
                 Plant::BalanceOff(-7),
             ],
         };

@@ -81,14 +81,14 @@ async fn the_banks_statement_shows_what_it_settled_and_what_was_planted() {
             Plant::Charge("E2E-0002".into(), 250),
             Plant::Duplicate("E2E-0003".into()),
             Plant::Return("E2E-0004".into(), "AC04".into()),
-            Plant::Unexpected(StatementLine {
+            Plant::Unexpected(Box::new(StatementLine {
                 amount_minor: 777,
                 currency: "EUR".into(),
                 credit: true,
                 date: entries[0].value_date.clone().unwrap(),
                 end_to_end_id: Some("NOBODY".into()),
                 ..Default::default()
-            }),
+            })),
             Plant::BalanceOff(5),
         ],
     });

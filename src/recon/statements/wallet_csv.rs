@@ -168,6 +168,23 @@ impl<R: Read + Send> WalletCsvReader<R> {
         })
     }
 
+    /// (status, reversal) of a status value, by the configured lists.
+    fn status(&self, text: &str) -> Option<(EntryStatus, bool)> {
+        let is = |list: &[String]| list.iter().any(|v| v.eq_ignore_ascii_case(text));
+        let c = &self.config;
+        if is(&c.booked_values) {
+            Some((EntryStatus::Booked, false))
+        } else if is(&c.reversed_values) {
+            Some((EntryStatus::Booked, true))
+        } else if is(&c.pending_values) {
+            Some((EntryStatus::Pending, false))
+        } else if is(&c.failed_values) {
+            Some((EntryStatus::Info, false))
+        } else {
+            None
+        }
+    }
+
     fn row(&self, c: &Columns, line: usize) -> Result<Line, ReadError> {
         let r = &self.record;
         let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
@@ -202,20 +219,11 @@ impl<R: Read + Send> WalletCsvReader<R> {
             None => None,
         };
         let status_text = get(c.status);
-        let is = |list: &[String]| list.iter().any(|v| v.eq_ignore_ascii_case(status_text));
-        let (status, reversal) = if is(&self.config.booked_values) {
-            (EntryStatus::Booked, false)
-        } else if is(&self.config.reversed_values) {
-            (EntryStatus::Booked, true)
-        } else if is(&self.config.pending_values) {
-            (EntryStatus::Pending, false)
-        } else if is(&self.config.failed_values) {
-            (EntryStatus::Info, false)
-        } else {
-            return Err(err(format!(
+        let (status, reversal) = self.status(status_text).ok_or_else(|| {
+            err(format!(
                 "status {status_text:?} is in none of the configured value lists"
-            )));
-        };
+            ))
+        })?;
         let timestamp = get(c.timestamp);
         let date = date_of(timestamp).ok_or_else(|| {
             err(format!(
