@@ -410,6 +410,14 @@ async fn write(
     file: &Written<'_>,
 ) -> Result<Outcome, Failure> {
     let mut tx = store.begin().await?;
+    if store.dialect() == Dialect::Sqlite {
+        // The entries' indexes (UETR, EndToEndId) take keys in random order: with SQLite's
+        // default 2 MiB page cache a large statement spends its time re-reading index pages.
+        // 64 MiB bounds what this connection may cache.
+        sqlx::query("PRAGMA cache_size = -65536")
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut statement: Option<i64> = None;
     let mut totals = Totals::default();
     let mut batch: Vec<Line> = Vec::with_capacity(ROWS_PER_INSERT);
