@@ -355,7 +355,7 @@ async fn api_workflow(world: &World, report: &corridor::recon::run::Report) {
         Some(json!({"resolution": "resent"})),
     )
     .await;
-    assert_eq!(s, 501, "{b}");
+    assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["code"], "not_yet_supported");
     let (s, b) = call(
         world,

@@ -74,8 +74,10 @@ impl From<ReconError> for ApiError {
             ReconError::Illegal { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
             }
+            // The request is understood and well formed, but this version cannot carry it
+            // out (a resolution that moves money): 422, not a server error.
             ReconError::NotYet(_) => ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "not_yet_supported",
                 e.to_string(),
             ),
@@ -113,6 +115,27 @@ fn empty(v: &Option<String>) -> Option<&str> {
 }
 
 impl ListQuery {
+    /// For the JSON API: a coded filter given empty (`kind=`) is refused with 400, as the
+    /// document's enumerations say; the review page's forms send empty for "any" and do not
+    /// call this.
+    pub fn refuse_empty_codes(self) -> Result<Self, ApiError> {
+        for (name, value) in [
+            ("kind", &self.kind),
+            ("severity", &self.severity),
+            ("state", &self.state),
+            ("sort", &self.sort),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_query",
+                    format!("{name} is empty; leave it out for any {name}"),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
     /// The filter, refusing unknown kinds, severities, states, sorts and limits with 400.
     pub fn filter(&self, limit_max: i64) -> Result<Filter, ApiError> {
         let bad = |code: &'static str, m: String| ApiError::new(StatusCode::BAD_REQUEST, code, m);
@@ -182,7 +205,9 @@ pub async fn list(
     uri: axum::http::Uri,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
-    let f = query::<ListQuery>(&uri)?.filter(LIST_LIMIT_MAX)?;
+    let f = query::<ListQuery>(&uri)?
+        .refuse_empty_codes()?
+        .filter(LIST_LIMIT_MAX)?;
     let mut conn = connection(&state).await?;
     let rows = breaks::list(&mut conn, &f)
         .await
@@ -202,7 +227,7 @@ pub async fn export(
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     authorize(&state.config, &headers, Role::Viewer)?;
-    let mut q = query::<ListQuery>(&uri)?;
+    let mut q = query::<ListQuery>(&uri)?.refuse_empty_codes()?;
     q.limit = Some(q.limit.unwrap_or(EXPORT_ROWS_MAX));
     let f = q.filter(EXPORT_ROWS_MAX)?;
     let mut conn = connection(&state).await?;

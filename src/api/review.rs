@@ -706,7 +706,7 @@ pub async fn act(
             let status = match &e {
                 ReconError::NotFound(_) => StatusCode::NOT_FOUND,
                 ReconError::Illegal { .. } => StatusCode::CONFLICT,
-                ReconError::NotYet(_) => StatusCode::NOT_IMPLEMENTED,
+                ReconError::NotYet(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ReconError::BadInput(_) => StatusCode::BAD_REQUEST,
                 ReconError::Store(err) => {
                     tracing::error!(error = %err, "review action");
