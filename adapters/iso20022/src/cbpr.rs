@@ -203,6 +203,8 @@ fn one_transaction(f: &mut Findings, root: &str, count: usize) {
     }
 }
 
+// Long on purpose: one arm per message kind listing the rules it is held to; the rules
+// themselves are the small functions below.
 fn document_rules(f: &mut Findings, doc: &Document) {
     let root = root_path(doc);
     match doc {
@@ -212,21 +214,12 @@ fn document_rules(f: &mut Findings, doc: &Document) {
             group_header(f, &root, &m.grp_hdr);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
-                payment_id(
+                transfer_rules(
                     f,
                     &tx_path,
-                    tx.pmt_id.uetr.is_some(),
-                    tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
-                );
-                transaction_musts(
-                    f,
-                    &tx_path,
+                    &tx.pmt_id,
                     [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
                     tx.intr_bk_sttlm_dt.is_some(),
-                );
-                not_a_commodity(
-                    f,
-                    &format!("{tx_path}/IntrBkSttlmAmt"),
                     &tx.intr_bk_sttlm_amt,
                 );
                 charges(
@@ -244,39 +237,30 @@ fn document_rules(f: &mut Findings, doc: &Document) {
             group_header(f, &root, &m.grp_hdr);
             for (i, tx) in m.cdt_trf_tx_inf.iter().enumerate() {
                 let tx_path = indexed(&root, "CdtTrfTxInf", i, m.cdt_trf_tx_inf.len());
-                payment_id(
+                transfer_rules(
                     f,
                     &tx_path,
-                    tx.pmt_id.uetr.is_some(),
-                    tx.pmt_id.instr_id.as_ref().map(|s| s.as_str()),
-                );
-                transaction_musts(
-                    f,
-                    &tx_path,
+                    &tx.pmt_id,
                     [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
                     tx.intr_bk_sttlm_dt.is_some(),
-                );
-                not_a_commodity(
-                    f,
-                    &format!("{tx_path}/IntrBkSttlmAmt"),
                     &tx.intr_bk_sttlm_amt,
                 );
             }
         }
-        Document::Pacs004(m) => {
-            group_agents(
-                f,
-                &root,
-                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-            );
-            for (i, tx) in m.tx_inf.iter().enumerate() {
-                let tx_path = indexed(&root, "TxInf", i, m.tx_inf.len());
-                answer_transaction(
-                    f,
-                    &tx_path,
-                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+        Document::Pacs004(m) => answer_rules(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            "TxInf",
+            &m.tx_inf,
+            |tx| {
+                (
+                    tx.instg_agt.is_some(),
+                    tx.instd_agt.is_some(),
                     tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
-                );
+                )
+            },
+            |f, tx_path, tx| {
                 for (tag, amount) in [
                     ("RtrdIntrBkSttlmAmt", Some(&tx.rtrd_intr_bk_sttlm_amt)),
                     ("OrgnlIntrBkSttlmAmt", tx.orgnl_intr_bk_sttlm_amt.as_ref()),
@@ -285,22 +269,22 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                         not_a_commodity(f, &format!("{tx_path}/{tag}"), amount);
                     }
                 }
-            }
-        }
-        Document::Pacs002(m) => {
-            group_agents(
-                f,
-                &root,
-                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-            );
-            for (i, tx) in m.tx_inf_and_sts.iter().enumerate() {
-                let tx_path = indexed(&root, "TxInfAndSts", i, m.tx_inf_and_sts.len());
-                answer_transaction(
-                    f,
-                    &tx_path,
-                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+            },
+        ),
+        Document::Pacs002(m) => answer_rules(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            "TxInfAndSts",
+            &m.tx_inf_and_sts,
+            |tx| {
+                (
+                    tx.instg_agt.is_some(),
+                    tx.instd_agt.is_some(),
                     tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
-                );
+                )
+            },
+            |f, tx_path, tx| {
                 if tx.orgnl_uetr.is_none() {
                     f.add(
                         format!("{tx_path}/OrgnlUETR"),
@@ -308,25 +292,65 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                         "OrgnlUETR is mandatory in a CBPR+ status report",
                     );
                 }
-            }
-        }
-        Document::Pacs028(m) => {
-            group_agents(
-                f,
-                &root,
-                [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
-            );
-            for (i, tx) in m.tx_inf.iter().enumerate() {
-                let tx_path = indexed(&root, "TxInf", i, m.tx_inf.len());
-                answer_transaction(
-                    f,
-                    &tx_path,
-                    [tx.instg_agt.is_some(), tx.instd_agt.is_some()],
+            },
+        ),
+        Document::Pacs028(m) => answer_rules(
+            f,
+            &root,
+            [m.grp_hdr.instg_agt.is_some(), m.grp_hdr.instd_agt.is_some()],
+            "TxInf",
+            &m.tx_inf,
+            |tx| {
+                (
+                    tx.instg_agt.is_some(),
+                    tx.instd_agt.is_some(),
                     tx.orgnl_instr_id.as_ref().map(|s| s.as_str()),
-                );
-            }
-        }
+                )
+            },
+            |_, _, _| {},
+        ),
         _ => {}
+    }
+}
+
+/// The rules every pacs.008 / pacs.009 transaction is held to: its payment identification,
+/// its mandatory agents and settlement date, and a settlement amount that is no commodity.
+fn transfer_rules(
+    f: &mut Findings,
+    tx_path: &str,
+    pmt_id: &crate::pacs008::PaymentId,
+    agents: [bool; 2],
+    has_date: bool,
+    amount: &crate::Amount,
+) {
+    payment_id(
+        f,
+        tx_path,
+        pmt_id.uetr.is_some(),
+        pmt_id.instr_id.as_ref().map(|s| s.as_str()),
+    );
+    transaction_musts(f, tx_path, agents, has_date);
+    not_a_commodity(f, &format!("{tx_path}/IntrBkSttlmAmt"), amount);
+}
+
+/// The rules of a pacs.002, pacs.004 or pacs.028: no agents in the group header, and each
+/// transaction (`tag`) with its agents and `OrgnlInstrId` form ([`answer_transaction`]), then
+/// what the family adds (`more`), transaction by transaction.
+fn answer_rules<T>(
+    f: &mut Findings,
+    root: &str,
+    group: [bool; 2],
+    tag: &str,
+    txs: &[T],
+    view: impl Fn(&T) -> (bool, bool, Option<&str>),
+    mut more: impl FnMut(&mut Findings, &str, &T),
+) {
+    group_agents(f, root, group);
+    for (i, tx) in txs.iter().enumerate() {
+        let tx_path = indexed(root, tag, i, txs.len());
+        let (instg, instd, orgnl_instr_id) = view(tx);
+        answer_transaction(f, &tx_path, [instg, instd], orgnl_instr_id);
+        more(f, &tx_path, tx);
     }
 }
 
