@@ -280,27 +280,7 @@ pub async fn apply(
     change: Change,
     comment: Option<&str>,
 ) -> Result<Break, ReconError> {
-    let actor = actor.trim();
-    if actor.is_empty() {
-        return Err(ReconError::BadInput("an actor is required".into()));
-    }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-    if comment.is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
-        return Err(ReconError::BadInput(format!(
-            "a comment is at most {COMMENT_CHARS_MAX} characters"
-        )));
-    }
-    if matches!(change, Change::Comment) && comment.is_none() {
-        return Err(ReconError::BadInput("the comment is empty".into()));
-    }
-    if let Change::Resolve { resolution } = &change {
-        if resolution.moves_money() {
-            return Err(ReconError::NotYet(format!(
-                "resolution {resolution} moves money and needs its own outbox job, which is \
-                 not built yet; resolve with another code once the money has been dealt with"
-            )));
-        }
-    }
+    let (actor, comment) = checked_input(actor, &change, comment)?;
     let now = now_ms();
     let mut tx = store.begin().await?;
     let current = get(&mut tx, id).await?.ok_or(ReconError::NotFound(id))?;
@@ -311,51 +291,7 @@ pub async fn apply(
         state,
         action: change.verb(),
     };
-    let (action, sql, binds): (Action, &str, Vec<Option<String>>) = match &change {
-        Change::Assign { assignee } => {
-            if state == BreakState::Resolved {
-                return Err(illegal());
-            }
-            let assignee = assignee.trim();
-            if assignee.is_empty() {
-                return Err(ReconError::BadInput("the assignee is empty".into()));
-            }
-            (
-                Action::Assigned,
-                "UPDATE breaks SET state = 'assigned', assignee = $1, updated_at_ms = $2 \
-                 WHERE id = $3 AND state = $4",
-                vec![Some(assignee.to_string())],
-            )
-        }
-        Change::Comment => (
-            Action::Commented,
-            "UPDATE breaks SET updated_at_ms = $1 WHERE id = $2 AND state = $3",
-            vec![],
-        ),
-        Change::Resolve { resolution } => {
-            if state == BreakState::Resolved {
-                return Err(illegal());
-            }
-            (
-                Action::Resolved,
-                "UPDATE breaks SET state = 'resolved', resolution = $1, resolved_at_ms = $2, \
-                 updated_at_ms = $2 WHERE id = $3 AND state = $4",
-                vec![Some(resolution.as_str().to_string())],
-            )
-        }
-        Change::Reopen => {
-            if state != BreakState::Resolved {
-                return Err(illegal());
-            }
-            (
-                Action::Reopened,
-                "UPDATE breaks SET state = CASE WHEN assignee IS NULL THEN 'open' \
-                 ELSE 'assigned' END, resolution = NULL, resolved_at_ms = NULL, \
-                 updated_at_ms = $1 WHERE id = $2 AND state = $3",
-                vec![],
-            )
-        }
-    };
+    let (action, sql, binds) = update_for(&change, state).ok_or_else(illegal)??;
     let mut q = sqlx::query(sql);
     for b in binds {
         q = q.bind(b);
@@ -370,17 +306,7 @@ pub async fn apply(
         // Someone else changed it between our read and our write.
         return Err(illegal());
     }
-    let text = match &change {
-        Change::Assign { assignee } => Some(match comment {
-            Some(c) => format!("to {}: {c}", assignee.trim()),
-            None => format!("to {}", assignee.trim()),
-        }),
-        Change::Resolve { resolution } => Some(match comment {
-            Some(c) => format!("{resolution}: {c}"),
-            None => resolution.to_string(),
-        }),
-        _ => comment.map(str::to_string),
-    };
+    let text = audit_text(&change, comment);
     append_event(&mut tx, id, actor, action, text.as_deref(), now).await?;
     let after = get(&mut tx, id).await?.ok_or(ReconError::NotFound(id))?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -391,6 +317,109 @@ pub async fn apply(
         "break changed"
     );
     Ok(after)
+}
+
+/// The actor and comment of a change, trimmed, or why the change cannot be made whatever the
+/// break's state (no actor, a comment too long or missing, a resolution that moves money).
+fn checked_input<'a>(
+    actor: &'a str,
+    change: &Change,
+    comment: Option<&'a str>,
+) -> Result<(&'a str, Option<&'a str>), ReconError> {
+    let actor = actor.trim();
+    if actor.is_empty() {
+        return Err(ReconError::BadInput("an actor is required".into()));
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
+        return Err(ReconError::BadInput(format!(
+            "a comment is at most {COMMENT_CHARS_MAX} characters"
+        )));
+    }
+    if matches!(change, Change::Comment) && comment.is_none() {
+        return Err(ReconError::BadInput("the comment is empty".into()));
+    }
+    if let Change::Resolve { resolution } = change {
+        if resolution.moves_money() {
+            return Err(ReconError::NotYet(format!(
+                "resolution {resolution} moves money and needs its own outbox job, which is \
+                 not built yet; resolve with another code once the money has been dealt with"
+            )));
+        }
+    }
+    Ok((actor, comment))
+}
+
+/// The audit action, the compare-and-set UPDATE (its last three parameters are the time, the
+/// id and the state read) and its leading binds for `change` from `state`; `None` when the
+/// workflow does not allow the change from that state.
+#[allow(clippy::type_complexity)]
+fn update_for(
+    change: &Change,
+    state: BreakState,
+) -> Option<Result<(Action, &'static str, Vec<Option<String>>), ReconError>> {
+    let resolved = state == BreakState::Resolved;
+    Some(Ok(match change {
+        Change::Assign { assignee } => {
+            if resolved {
+                return None;
+            }
+            let assignee = assignee.trim();
+            if assignee.is_empty() {
+                return Some(Err(ReconError::BadInput("the assignee is empty".into())));
+            }
+            (
+                Action::Assigned,
+                "UPDATE breaks SET state = 'assigned', assignee = $1, updated_at_ms = $2 \
+                 WHERE id = $3 AND state = $4",
+                vec![Some(assignee.to_string())],
+            )
+        }
+        Change::Comment => (
+            Action::Commented,
+            "UPDATE breaks SET updated_at_ms = $1 WHERE id = $2 AND state = $3",
+            vec![],
+        ),
+        Change::Resolve { resolution } => {
+            if resolved {
+                return None;
+            }
+            (
+                Action::Resolved,
+                "UPDATE breaks SET state = 'resolved', resolution = $1, resolved_at_ms = $2, \
+                 updated_at_ms = $2 WHERE id = $3 AND state = $4",
+                vec![Some(resolution.as_str().to_string())],
+            )
+        }
+        Change::Reopen => {
+            if !resolved {
+                return None;
+            }
+            (
+                Action::Reopened,
+                "UPDATE breaks SET state = CASE WHEN assignee IS NULL THEN 'open' \
+                 ELSE 'assigned' END, resolution = NULL, resolved_at_ms = NULL, \
+                 updated_at_ms = $1 WHERE id = $2 AND state = $3",
+                vec![],
+            )
+        }
+    }))
+}
+
+/// What the audit trail says of a change: to whom it was assigned, the resolution, and the
+/// comment.
+fn audit_text(change: &Change, comment: Option<&str>) -> Option<String> {
+    match change {
+        Change::Assign { assignee } => Some(match comment {
+            Some(c) => format!("to {}: {c}", assignee.trim()),
+            None => format!("to {}", assignee.trim()),
+        }),
+        Change::Resolve { resolution } => Some(match comment {
+            Some(c) => format!("{resolution}: {c}"),
+            None => resolution.to_string(),
+        }),
+        _ => comment.map(str::to_string),
+    }
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180), and defuses spreadsheet formulas.
