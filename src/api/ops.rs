@@ -39,7 +39,8 @@ impl ListQuery {
     }
 }
 
-async fn connection(state: &AppState) -> Result<PoolConnection<sqlx::Any>, ApiError> {
+/// A pooled store connection, or 503 when the store does not give one.
+pub(super) async fn connection(state: &AppState) -> Result<PoolConnection<sqlx::Any>, ApiError> {
     state
         .store
         .pool()

@@ -5,11 +5,12 @@
 //! operator also runs reconciliation. The actor in the audit trail is the token's `name`.
 
 use super::extract::Path;
+use super::ops::connection;
 use super::{authorize, constant_time_eq, header, ApiError, AppState};
 use crate::config::{Config, Role};
 use crate::recon::breaks::{self, Change, Filter};
 use crate::recon::{evidence, BreakKind, BreakState, ReconError, Resolution, Severity};
-use crate::store::{now_ms, StoreError};
+use crate::store::now_ms;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -188,15 +189,6 @@ fn query<T: serde::de::DeserializeOwned + Default>(uri: &axum::http::Uri) -> Res
             )
         }),
     }
-}
-
-async fn connection(state: &AppState) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ApiError> {
-    state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(StoreError::from(e)))
 }
 
 pub async fn list(
