@@ -306,11 +306,7 @@ counterparty = "{BANK_ID}"
         LedgerSim::new(config)
     }
 
-    /// A free loopback port, known before the bank (which may call back) starts.
-    pub fn reserve_port() -> anyhow::Result<SocketAddr> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        Ok(listener.local_addr()?)
-    }
+    pub use crate::demo::reserve_port;
 
     /// What the clients saw.
     #[derive(Default)]

@@ -143,7 +143,7 @@ counterparty = "{BANK_ID}"
 
 /// A free loopback port for the gateway, known before the bank (which calls back) starts.
 #[cfg(feature = "sim")]
-fn reserve_port() -> anyhow::Result<SocketAddr> {
+pub fn reserve_port() -> anyhow::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }
@@ -383,6 +383,8 @@ async fn reconcile(store: &Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+// Long on purpose: the closing report read top to bottom, one count or check after another
+// in the order it prints; each part is a few lines of query and print.
 #[cfg(feature = "sim")]
 async fn summary(
     store: &Store,

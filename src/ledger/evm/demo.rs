@@ -112,7 +112,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     pki.write_to(&dir.join("pki"))?;
     let http_ledger =
         sim::ledger::start_writeback(sim::ledger::WritebackConfig::new(WRITEBACK_SECRET)).await?;
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let listen = crate::demo::reserve_port()?;
     let mut bank_config = sim::bank::BankConfig::new(pki.bank_server_config()?);
     bank_config.bank_id = BANK_ID.into();
     bank_config.bic = BANK_BIC.into();
