@@ -294,6 +294,9 @@ async fn unbalanced(conn: &mut AnyConnection) -> Result<Vec<Unbalanced>, StoreEr
         .collect()
 }
 
+// Long on purpose: one transaction writing the plan table by table (run, matches,
+// expectations, breaks, their audit rows, statement and journal marks) in multi-row
+// statements; splitting it would pass the transaction and the plan through each piece.
 /// Writes the plan; returns the run's id and how many breaks were opened (a break another
 /// run opened meanwhile is not opened twice: its key is unique).
 async fn write(

@@ -356,6 +356,8 @@ impl Gen {
         }
     }
 
+    // Long on purpose: one line per optional element in schema order, so that every element
+    // appears in some samples and not in others.
     /// Structured remittance with any combination of the typed elements.
     pub fn structured_remittance(&mut self) -> crate::remittance::StructuredRemittance {
         use crate::remittance::*;
@@ -1660,6 +1662,8 @@ pub fn camt054(seed: u64) -> crate::statement::Camt054 {
     Camt054::new(h, report(g, ReportKind::Notification, n))
 }
 
+// Long on purpose: one line per optional element of the message in schema order (see
+// `structured_remittance`).
 /// A pain.001.001.09 with one or two payment instructions.
 pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
     use crate::pain001::*;

@@ -239,6 +239,8 @@ fn scan_start_tag<'a>(
 }
 
 impl<'a> Tree<'a> {
+    // Long on purpose: the scanner's one loop over markup kinds (element, end tag, text,
+    // comment, CDATA, declaration); splitting it would pass the whole scanner state around.
     /// Parses `src` into a tree, enforcing `limits`.
     ///
     /// The scanner is written for this tree rather than driven by a general pull parser: it

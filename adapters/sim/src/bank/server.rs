@@ -159,6 +159,8 @@ enum Plan {
     Unknown(String),
 }
 
+// Long on purpose: one match over the message kinds the bank takes (pacs.008, pacs.028,
+// camt.056) and, for a pacs.008, over its scripted behaviours, each a few lines.
 /// Parses the message, books it, schedules callbacks, and says how to answer.
 fn decide(shared: &Arc<Shared>, body: &[u8]) -> Result<Plan, String> {
     let xml = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
