@@ -927,6 +927,13 @@ fn print_ledger_status(s: &crate::ledger::evm::status::LedgerStatus) {
         s.outcome_txs_pending,
         s.conflicts.len()
     );
+    let r = &s.refusals;
+    if *r != Default::default() {
+        println!(
+            "  refused instructions: {} failed outcome recorded, {} pending, {} gone, {} not recordable",
+            r.recorded, r.pending, r.gone, r.failed
+        );
+    }
     for c in &s.conflicts {
         println!(
             "    conflict {} [{}] settlement {} event {}: {}",

@@ -36,6 +36,9 @@ pub struct Running {
     /// unasked), and the links they read from.
     journalers: Vec<JoinHandle<()>>,
     links: Vec<iso8583::Link>,
+    /// The sink of each evm ledger, shared by the write-back jobs and the followers (a test
+    /// that steps a follower by hand takes its ledger's from here).
+    pub evm_sinks: crate::ledger::evm::sink::Sinks,
 }
 
 /// A name for this instance in leases and logs.
@@ -55,11 +58,15 @@ pub fn instance_id(config: &Config) -> String {
 pub fn dispatcher(
     config: Arc<Config>,
     store: Store,
+    evm_sinks: crate::ledger::evm::sink::Sinks,
     customize: impl FnOnce(&mut Registry),
 ) -> Result<(Arc<Dispatcher>, crate::rails::Registered), StartError> {
     let mut registry = Registry::default();
     let rails = crate::rails::register(&mut registry, &config, &store)?;
-    registry.every_rail(Kind::Writeback, Arc::new(Writer::new(config.clone())));
+    registry.every_rail(
+        Kind::Writeback,
+        Arc::new(Writer::new(config.clone(), evm_sinks)),
+    );
     customize(&mut registry);
     let owner = instance_id(&config);
     Ok((
@@ -88,7 +95,9 @@ pub async fn start_with(
     customize: impl FnOnce(&mut Registry),
 ) -> Result<Running, StartError> {
     crate::confirm::recover_journal(&store, &config).await?;
-    let (dispatcher, rails) = dispatcher(config.clone(), store.clone(), customize)?;
+    let evm_sinks = crate::ledger::evm::sink::sinks(&config);
+    let (dispatcher, rails) =
+        dispatcher(config.clone(), store.clone(), evm_sinks.clone(), customize)?;
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -146,11 +155,13 @@ pub async fn start_with(
         Vec::new()
     };
     for ledger in followed {
+        let ledger_id = ledger.id.clone();
         let following = crate::ledger::evm::follow::Following::new(
             ledger,
             store.clone(),
             config.clone(),
             dispatcher.wake.clone(),
+            evm_sinks[&ledger_id].clone(),
         );
         tasks.push(tokio::spawn(following.run(stop.clone())));
     }
@@ -174,6 +185,7 @@ pub async fn start_with(
         tasks,
         journalers: rails.tasks,
         links: rails.links,
+        evm_sinks,
     })
 }
 

@@ -73,27 +73,17 @@ impl WritebackBody {
 pub struct Writer {
     http: reqwest::Client,
     config: Arc<Config>,
-    /// The sink of each `evm` ledger, by ledger id.
-    evm: Arc<std::collections::HashMap<String, crate::ledger::evm::sink::Sink>>,
+    /// The sink of each `evm` ledger, by ledger id (shared with the ledgers' followers).
+    evm: crate::ledger::evm::sink::Sinks,
 }
 
 impl Writer {
-    pub fn new(config: Arc<Config>) -> Self {
+    pub fn new(config: Arc<Config>, evm: crate::ledger::evm::sink::Sinks) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.writeback.timeout_ms))
             .build()
             .expect("an HTTP client with default TLS builds");
-        // The configuration was checked at load: every evm ledger's settings are valid.
-        let evm = crate::ledger::evm::ledgers(&config)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|l| (l.id.clone(), crate::ledger::evm::sink::Sink::new(l)))
-            .collect();
-        Writer {
-            http,
-            config,
-            evm: Arc::new(evm),
-        }
+        Writer { http, config, evm }
     }
 
     /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured).

@@ -51,6 +51,10 @@ struct ChainOptions {
     ranges_per_poll_max: u32,
     /// Put a TCP forwarder between the gateway and the node (to take it away).
     proxy: bool,
+    /// `finality = "finalized"` instead of `confirmations`.
+    finalized: bool,
+    /// Extra arguments for anvil.
+    anvil_args: &'static [&'static str],
 }
 
 impl Default for ChainOptions {
@@ -63,6 +67,8 @@ impl Default for ChainOptions {
             range_blocks_max: 100,
             ranges_per_poll_max: 10,
             proxy: false,
+            finalized: false,
+            anvil_args: &[],
         }
     }
 }
@@ -77,7 +83,7 @@ struct Chain {
 /// Starts anvil, deploys the contract, and starts the world with an evm ledger on it; `None`
 /// (after saying so) without anvil.
 async fn start(test: &str, db: TestDb, o: ChainOptions) -> Result<Chain, TestDb> {
-    let anvil = match Anvil::start(&[]).await {
+    let anvil = match Anvil::start(o.anvil_args).await {
         Ok(anvil) => anvil,
         Err(why) => {
             if std::env::var("CORRIDOR_REQUIRE_ANVIL").as_deref() == Ok("1") {
@@ -106,7 +112,7 @@ kind = "evm"
 rpc_url = "{rpc_url}"
 chain_id = {CHAIN_ID}
 contract = "{contract}"
-confirmations = {confirmations}
+{finality}
 start_block = {start}
 key_env = "{KEY_ENV}"
 poll_interval_ms = 50
@@ -129,7 +135,11 @@ country = "FR"
 address = {{ street_name = "Rue de Rivoli", town_name = "Paris", country = "FR" }}
 "#,
         contract = op.contract,
-        confirmations = o.confirmations,
+        finality = if o.finalized {
+            "finality = \"finalized\"".to_string()
+        } else {
+            format!("confirmations = {}", o.confirmations)
+        },
         start = op.deployed_in,
         range = o.range_blocks_max,
         ranges = o.ranges_per_poll_max,
@@ -191,6 +201,7 @@ impl Chain {
             self.world.db.store.clone(),
             self.world.config.clone(),
             gateway.dispatcher.wake.clone(),
+            gateway.evm_sinks[LEDGER].clone(),
         )
     }
 
@@ -292,8 +303,52 @@ impl Chain {
     /// with the store: status, and evidence = SHA-256 of the journaled confirmation; `ledger
     /// verify` says the same. No outcome exists for any other id.
     async fn assert_chain_agrees(&self, ids: &[B256]) {
+        self.assert_chain_agrees_with_refusals(ids, &[]).await;
+    }
+
+    /// [`Chain::assert_chain_agrees`] for `ids`, and each instruction in `refused` (which the
+    /// intake refused) has exactly one outcome: `failed`, reason `INVALID:<field>`, with no
+    /// settlement behind it, and the store says it is recorded.
+    async fn assert_chain_agrees_with_refusals(&self, ids: &[B256], refused: &[(B256, &str)]) {
         let label = self.label();
         let logs = self.outcome_logs().await;
+        for (id, field) in refused {
+            assert_eq!(
+                logs.get(id),
+                Some(&1),
+                "{label}: outcome logs of refused {id}: {logs:?}"
+            );
+            assert!(self.settlement_of(*id).await.is_none(), "{label}: {id}");
+            let chain = self
+                .op
+                .outcome(*id)
+                .await
+                .unwrap()
+                .expect("an outcome on chain");
+            assert_eq!(
+                chain.status,
+                ledger_evm::contract::OutcomeStatus::Failed,
+                "{label}: {id}"
+            );
+            assert_eq!(
+                chain.reason_code,
+                format!("INVALID:{field}"),
+                "{label}: {id}"
+            );
+            assert_eq!(chain.evidence, B256::ZERO, "{label}: {id}");
+            let mut conn = self.world.db.store.pool().acquire().await.unwrap();
+            let status: String = sqlx::query(
+                "SELECT status FROM evm_refusals WHERE ledger = $1 AND request_id = $2",
+            )
+            .bind(LEDGER)
+            .bind(id.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .try_get("status")
+            .unwrap();
+            assert_eq!(status, "recorded", "{label}: refusal of {id}");
+        }
         for id in ids {
             assert_eq!(
                 logs.get(id),
@@ -343,7 +398,7 @@ impl Chain {
         }
         for id in logs.keys() {
             assert!(
-                ids.contains(id),
+                ids.contains(id) || refused.iter().any(|(r, _)| r == id),
                 "{label}: an outcome for {id}, which is not an instruction here"
             );
         }
@@ -406,7 +461,20 @@ async fn chain_instructions_settle_end_to_end() {
         chain.op.request(&inexact).await.unwrap();
         chain.op.mine(2).await.unwrap();
         chain.wait_all_written_back(5).await;
-        chain.assert_chain_agrees(&ids).await;
+        // The two refused instructions get their `failed` outcome from the follower.
+        chain
+            .wait_until("both refusals recorded on chain", |store| async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let counts = evm_store::refusal_counts(&mut conn, LEDGER).await.unwrap();
+                counts == vec![("recorded".to_string(), 2)]
+            })
+            .await;
+        chain
+            .assert_chain_agrees_with_refusals(
+                &ids,
+                &[(bad.id, "currency"), (inexact.id, "amount")],
+            )
+            .await;
 
         let label = chain.label();
         let (counts, _, _) = chain.standing().await;
@@ -443,6 +511,14 @@ async fn chain_instructions_settle_end_to_end() {
             .await
             .unwrap();
         assert_eq!(standing.outcome_txs_pending, 0, "{label}: {standing:?}");
+        assert_eq!(
+            standing.refusals,
+            status::Refusals {
+                recorded: 2,
+                ..Default::default()
+            },
+            "{label}"
+        );
         assert!(standing.conflicts.is_empty(), "{label}: {standing:?}");
         assert!(
             standing.lag_blocks.unwrap() <= 2 + 1,
@@ -803,6 +879,159 @@ async fn chain_gateway_killed_mid_range_resumes_exactly() {
             .unwrap();
             assert_eq!(created, 6, "{label}: {taken} taken before the kill");
             drop(conn);
+            chain.world.finish().await
+        },
+    )
+    .await;
+}
+
+/// With `finality = "finalized"` an instruction is taken in only once the node's finalized
+/// block has reached it (anvil's finalized tag trails the head by two epochs, of two slots
+/// here), and then settles end to end like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chain_finalized_finality_waits_for_the_finalized_tag() {
+    on_each_store(
+        "chain_finalized_finality_waits_for_the_finalized_tag",
+        |db| async move {
+            let options = ChainOptions {
+                finalized: true,
+                workers: false,
+                anvil_args: &["--slots-in-an-epoch", "2"],
+                ..Default::default()
+            };
+            let mut chain = match start(
+                "chain_finalized_finality_waits_for_the_finalized_tag",
+                db,
+                options,
+            )
+            .await
+            {
+                Ok(chain) => chain,
+                Err(db) => return db,
+            };
+            let label = chain.label();
+            let i = instruction(8, 1, false);
+            let block = chain.op.request(&i).await.unwrap();
+            let mut follower = chain.following();
+            let mut polls = 0;
+            loop {
+                let report = follower.poll_once().await.unwrap();
+                let finalized = chain
+                    .op
+                    .provider
+                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
+                    .await
+                    .unwrap()
+                    .map(|b| b.header.number);
+                if finalized.is_some_and(|f| f >= block) {
+                    assert_eq!(
+                        report.created, 1,
+                        "{label}: released once finalized: {report:?}"
+                    );
+                    break;
+                }
+                assert_eq!(
+                    report.released, 0,
+                    "{label}: released before finalized: {report:?}"
+                );
+                assert!(chain.settlement_of(i.id).await.is_none(), "{label}");
+                chain.op.mine(1).await.unwrap();
+                polls += 1;
+                assert!(polls < 12, "{label}: never finalized");
+            }
+            assert!(
+                polls >= 3,
+                "{label}: the finalized tag trails the head ({polls} blocks)"
+            );
+            drop(follower);
+            // The background tasks take it from here.
+            chain.world.crash_and_restart().await;
+            chain.wait_all_written_back(1).await;
+            chain.assert_chain_agrees(&[i.id]).await;
+            chain.world.finish().await
+        },
+    )
+    .await;
+}
+
+/// An instruction the intake refuses still gets exactly one outcome on chain: `failed`, with
+/// the field named. The gateway dies after its transaction was stored and broadcast but
+/// before it was mined; the next process finishes that same transaction, signs no second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chain_refused_instruction_gets_one_failed_outcome_across_a_restart() {
+    on_each_store(
+        "chain_refused_instruction_gets_one_failed_outcome_across_a_restart",
+        |db| async move {
+            let options = ChainOptions {
+                confirmations: 1,
+                workers: false,
+                ..Default::default()
+            };
+            let mut chain = match start(
+                "chain_refused_instruction_gets_one_failed_outcome_across_a_restart",
+                db,
+                options,
+            )
+            .await
+            {
+                Ok(chain) => chain,
+                Err(db) => return db,
+            };
+            let label = chain.label();
+            let mut bad = instruction(7, 1, false);
+            bad.currency = "XYZ".into();
+            chain.op.request(&bad).await.unwrap();
+            chain.op.mine(1).await.unwrap();
+            // The outcome transaction is sent but never mined by this process.
+            chain.set_automine(false).await;
+            let mut follower = chain.following();
+            let report = follower.poll_once().await.unwrap();
+            assert_eq!((report.released, report.invalid), (1, 1), "{label}: {report:?}");
+            assert_eq!(report.refusals_recorded, 0, "{label}: {report:?}");
+            let (status, signed): (String, Option<String>) = {
+                let mut conn = chain.world.db.store.pool().acquire().await.unwrap();
+                let row = sqlx::query(
+                    "SELECT status, pending FROM evm_refusals WHERE ledger = $1 AND request_id = $2",
+                )
+                .bind(LEDGER)
+                .bind(bad.id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+                (row.try_get("status").unwrap(), row.try_get("pending").unwrap())
+            };
+            assert_eq!(status, "pending", "{label}");
+            assert!(signed.is_some(), "{label}: stored before it was broadcast");
+            let standing = status::one(&chain.world.db.store, &chain.ledger())
+                .await
+                .unwrap();
+            assert_eq!(standing.outcome_txs_pending, 1, "{label}: {standing:?}");
+            assert_eq!(standing.refusals.pending, 1, "{label}: {standing:?}");
+            drop(follower);
+            assert!(chain.outcome_logs().await.is_empty(), "{label}: not mined yet");
+
+            // A new process (its follower runs in the background) finishes it once mined.
+            chain.world.crash_and_restart().await;
+            chain.set_automine(true).await;
+            chain.op.mine(2).await.unwrap();
+            chain
+                .wait_until("the refusal recorded on chain", |store| async move {
+                    let mut conn = store.pool().acquire().await.unwrap();
+                    evm_store::refusal_counts(&mut conn, LEDGER).await.unwrap()
+                        == vec![("recorded".to_string(), 1)]
+                })
+                .await;
+            chain
+                .assert_chain_agrees_with_refusals(&[], &[(bad.id, "currency")])
+                .await;
+            // Polled again and again: still the one outcome, and nothing left pending.
+            chain.op.mine(3).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(chain.outcome_logs().await.get(&bad.id), Some(&1), "{label}");
+            let standing = status::one(&chain.world.db.store, &chain.ledger())
+                .await
+                .unwrap();
+            assert_eq!(standing.outcome_txs_pending, 0, "{label}: {standing:?}");
             chain.world.finish().await
         },
     )

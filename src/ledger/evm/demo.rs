@@ -33,6 +33,8 @@ pub const LEDGER: &str = "demo-chain";
 pub const KEY_ENV: &str = "CORRIDOR_DEMO_GATEWAY_KEY";
 const DEBTOR: &str = "DE89370400440532013000";
 const BANK_CREDITOR: &str = "FR1420041010050500013M02606";
+/// The same IBAN with its check digits changed: the intake refuses it.
+const BANK_CREDITOR_BAD_CHECK: &str = "FR1520041010050500013M02606";
 
 /// The `[[ledgers]]` entry of the demo's chain (appended to the demo configuration).
 pub fn ledger_toml(rpc_url: &str, chain_id: u64, contract: &str, start_block: u64) -> String {
@@ -168,7 +170,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut gateway = crate::gateway::start(config.clone(), store.clone(), true).await?;
 
     let count = args.instructions as u64;
-    let instructions: Vec<Instruction> = (0..count).map(instruction).collect();
+    let mut instructions: Vec<Instruction> = (0..count).map(instruction).collect();
+    // And one the intake must refuse: a creditor IBAN whose check digits are wrong. It gets
+    // no settlement, and still its one outcome on chain: failed, with the field named.
+    let mut refused = instruction(count);
+    refused.currency = "EUR".into();
+    refused.creditor_ref = BANK_CREDITOR_BAD_CHECK.into();
+    instructions.push(refused);
     for (n, i) in instructions.iter().enumerate() {
         if n == instructions.len() / 2 {
             println!("  … killing the gateway with work in flight, and starting it again on the same store");
@@ -178,8 +186,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         operator.request(i).await.map_err(anyhow::Error::msg)?;
     }
     println!(
-        "  operator posted {count} instructions ({} to the bank, {} to wallets)",
-        instructions.iter().filter(|i| i.currency == "EUR").count(),
+        "  operator posted {} instructions ({} to the bank, {} to wallets, and one with a bad IBAN that the gateway must refuse)",
+        count + 1,
+        instructions.iter().filter(|i| i.currency == "EUR").count() - 1,
         instructions.iter().filter(|i| i.currency == "PHP").count()
     );
 
@@ -188,8 +197,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // The chain moves on (confirmations), as a real one would.
         operator.mine(1).await.map_err(anyhow::Error::msg)?;
         let (total, finals, recorded, idle) = standing(&store).await?;
-        println!("  settlements {total:>4}   final {finals:>4}   recorded on chain {recorded:>4}");
-        if total == count as i64 && finals == total && recorded == total && idle {
+        let refusals = refusals_recorded(&store).await?;
+        println!("  settlements {total:>4}   final {finals:>4}   recorded on chain {recorded:>4}   refusals recorded {refusals}");
+        if total == count as i64 && finals == total && recorded == total && idle && refusals == 1 {
             break;
         }
         if Instant::now() > deadline {
@@ -229,6 +239,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         bail!("the demo's end-to-end check failed (see above)");
     }
     Ok(())
+}
+
+async fn refusals_recorded(store: &Store) -> anyhow::Result<i64> {
+    let mut conn = store.pool().acquire().await?;
+    let counts = super::store::refusal_counts(&mut conn, LEDGER).await?;
+    Ok(counts
+        .iter()
+        .find(|(s, _)| s == "recorded")
+        .map_or(0, |(_, n)| *n))
 }
 
 async fn standing(store: &Store) -> anyhow::Result<(i64, i64, i64, bool)> {
@@ -279,15 +298,19 @@ async fn read_back(
         };
         *on_chain.entry(outcome.status.to_string()).or_default() += 1;
         let settlement = settlement_of(store, i.id).await?;
-        let verdict = match &settlement {
-            Some(sid) => Some(status::verify(store, config, sid).await?),
-            None => None,
+        let agrees = match &settlement {
+            Some(sid) => status::verify(store, config, sid).await?.ok,
+            // Refused by the intake: `failed`, the field named, and no evidence.
+            None => {
+                outcome.status == ledger_evm::contract::OutcomeStatus::Failed
+                    && outcome.reason_code.starts_with("INVALID")
+                    && outcome.evidence == B256::ZERO
+            }
         };
-        let agrees = verdict.as_ref().is_some_and(|v| v.ok);
         if !agrees {
             disagree += 1;
         }
-        if n < 10 || !agrees {
+        if n < 10 || !agrees || settlement.is_none() {
             println!(
                 "    …{}  {:<4} {:<10} reason {:<5} ref {:<36} evidence {}…  {}",
                 &i.id.to_string()[54..],
@@ -296,10 +319,10 @@ async fn read_back(
                 outcome.reason_code,
                 outcome.counterparty_ref,
                 &outcome.evidence.to_string()[..18],
-                if agrees {
-                    "agrees with the store and journal"
-                } else {
-                    "DISAGREES"
+                match (agrees, settlement.is_some()) {
+                    (true, true) => "agrees with the store and journal",
+                    (true, false) => "refused by the intake: no settlement, one failed outcome",
+                    (false, _) => "DISAGREES",
                 }
             );
         }

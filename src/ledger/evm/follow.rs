@@ -21,6 +21,7 @@
 //! (DESIGN.md decision 14), the one whose session holds the ledger's advisory lock; the others
 //! stand by and take over when that session ends (its instance died or stopped).
 
+use super::sink::Sink;
 use super::store::{self as evm_store, ConflictKind};
 use super::{raw_log, to_event, EvmError, EvmLedgerRef};
 use crate::config::Config;
@@ -61,6 +62,8 @@ pub struct PollReport {
     pub caught_up: bool,
     /// Another instance follows this ledger (PostgreSQL advisory lock): nothing was read.
     pub standby: bool,
+    /// `failed` outcomes of refused instructions recorded on chain in this poll.
+    pub refusals_recorded: usize,
 }
 
 /// One EVM ledger's follower with the gateway's store and intake.
@@ -70,6 +73,9 @@ pub struct Following {
     config: Arc<Config>,
     wake: Arc<Notify>,
     follower: Option<Follower>,
+    /// The ledger's outcome writer, shared with the write-back jobs: the follower records
+    /// the `failed` outcome of instructions the intake refused.
+    sink: Arc<Sink>,
     /// PostgreSQL: the session holding this ledger's advisory lock, outside the pool so that
     /// the lock ends with it (a pooled connection would keep it after we let go).
     /// (A mutex only to make the struct `Sync`; it is reached through `&mut self`.)
@@ -77,13 +83,20 @@ pub struct Following {
 }
 
 impl Following {
-    pub fn new(ledger: EvmLedgerRef, store: Store, config: Arc<Config>, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        ledger: EvmLedgerRef,
+        store: Store,
+        config: Arc<Config>,
+        wake: Arc<Notify>,
+        sink: Arc<Sink>,
+    ) -> Self {
         Following {
             ledger,
             store,
             config,
             wake,
             follower: None,
+            sink,
             owner: tokio::sync::Mutex::new(None),
         }
     }
@@ -140,7 +153,23 @@ impl Following {
         if result.is_ok() {
             self.follower = Some(follower);
         }
-        result
+        let mut report = result?;
+        report.refusals_recorded = self.record_refusals().await;
+        Ok(report)
+    }
+
+    /// The `failed` outcomes of refused instructions, stepped for at most one poll interval
+    /// (the rest go on at the next poll). An error is logged, not returned: the refusals wait
+    /// in the store, and following goes on.
+    async fn record_refusals(&self) -> usize {
+        let budget = Duration::from_millis(self.ledger.settings.poll_interval_ms.min(1_000));
+        match self.sink.record_refusals(&self.store, budget).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(ledger = %self.ledger.id, error = %e, "evm follower: recording the outcome of refused instructions failed, will retry");
+                0
+            }
+        }
     }
 
     /// Whether this instance follows the ledger: always on SQLite (one instance); on
@@ -310,6 +339,22 @@ impl Following {
                         .as_ref()
                         .map(|e| e.to_string())
                         .unwrap_or_default();
+                    // An instruction on chain waits for an outcome whatever we think of it:
+                    // a refused one gets `failed` with the reason. (A conflict is a log read
+                    // again with other content for an event id that already has a settlement,
+                    // whose outcome that settlement records.)
+                    if result.outcome == Intake::Invalid {
+                        let field = result.error.as_ref().map(|e| e.field.as_str());
+                        evm_store::insert_refusal(
+                            &mut tx,
+                            id,
+                            request,
+                            &super::sink::refusal_reason(field),
+                            &why,
+                            inbound,
+                        )
+                        .await?;
+                    }
                     tracing::warn!(ledger = %id, event_id = %evm_store::event_id(request), journal_id = inbound, error = %why, "evm follower: a log was refused by the intake; kept in the journal");
                 }
             }
@@ -394,8 +439,12 @@ impl Following {
         for gone in evm_store::take_gone(tx, id, cursor_block).await? {
             let withdrawn = match &gone.settlement_id {
                 Some(sid) => withdraw(tx, sid).await?,
-                // Refused at intake: nothing was ever done with it.
-                None => true,
+                // Refused at intake: nothing was done with it but its `failed` outcome, which
+                // is not recorded now unless its transaction was already signed.
+                None => {
+                    evm_store::withdraw_refusal(tx, id, &gone.event_id).await?;
+                    true
+                }
             };
             if withdrawn {
                 report.withdrawn_after_reorg += 1;

@@ -14,16 +14,49 @@ use super::store::{self as evm_store, ConflictKind};
 use super::{outcome_status, EvmLedgerRef};
 use crate::dispatch::{Context, JobError, Outcome as JobOutcome};
 use crate::store::settlements::{self, Record};
+use crate::store::Store;
 use crate::store::StoreError;
+use ledger_evm::contract::OutcomeStatus;
 use ledger_evm::writer::{Outcome, PendingTx, Prepared, RecordedBy, Step, Writer, WriterError};
 use ledger_evm::B256;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 /// Most characters of the reason code and the counterparty reference the contract takes.
 const REASON_CODE_BYTES_MAX: usize = 35;
 const COUNTERPARTY_REF_BYTES_MAX: usize = 64;
+
+/// Most refused instructions taken per call of [`Sink::record_refusals`].
+const REFUSALS_PER_ROUND: i64 = 64;
+
+/// The sink of each `evm` ledger, by ledger id: one per ledger and process, shared by the
+/// write-back jobs and the ledger's follower (which records refusals), so that one writer
+/// hands out the key's nonces.
+pub type Sinks = Arc<HashMap<String, Arc<Sink>>>;
+
+/// A sink for every `evm` ledger of `config` (checked at load: their settings are valid).
+pub fn sinks(config: &crate::config::Config) -> Sinks {
+    Arc::new(
+        super::ledgers(config)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| (l.id.clone(), Arc::new(Sink::new(l))))
+            .collect(),
+    )
+}
+
+/// The reason code recorded on chain for an instruction the intake refused: `INVALID`, and
+/// the field the intake named when it named one (`INVALID:currency`), within the contract's
+/// 35 bytes.
+pub fn refusal_reason(field: Option<&str>) -> String {
+    match field {
+        Some(field) if !field.is_empty() => cut(&format!("INVALID:{field}"), REASON_CODE_BYTES_MAX),
+        _ => "INVALID".to_string(),
+    }
+}
 
 /// One EVM ledger's outcome writer. The chain connection and the key are set up at the first
 /// job, so that a gateway starts while its node is down.
@@ -40,7 +73,7 @@ impl Sink {
         }
     }
 
-    async fn writer(&self, cx: &Context<'_>) -> Result<&Writer, JobError> {
+    async fn writer(&self, store: &crate::store::Store) -> Result<&Writer, JobError> {
         self.writer
             .get_or_try_init(|| async {
                 let key = self
@@ -68,7 +101,7 @@ impl Sink {
                     .await
                     .map_err(|e| JobError::Attempt(format!("evm write-back: {e}")))?;
                 let stored = {
-                    let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+                    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
                     evm_store::pending_outcome_txs(&mut conn, &self.ledger.id).await?
                 };
                 writer
@@ -109,7 +142,7 @@ impl Sink {
                 pending
             }
             None => {
-                let writer = self.writer(cx).await?;
+                let writer = self.writer(cx.store).await?;
                 match writer.prepare(&outcome).await {
                     Ok(Prepared::AlreadyRecorded(_)) => return done(cx, sid, None).await,
                     Ok(Prepared::Send(pending)) => {
@@ -150,7 +183,7 @@ impl Sink {
         mut pending: PendingTx,
     ) -> Result<JobOutcome, JobError> {
         let sid = record.settlement.id.as_str();
-        let writer = self.writer(cx).await?;
+        let writer = self.writer(cx.store).await?;
         let budget = Duration::from_millis((cx.config.dispatch.lease_ms / 2).max(1) as u64);
         let pause = Duration::from_millis(self.ledger.settings.poll_interval_ms.clamp(50, 1_000));
         let started = Instant::now();
@@ -234,6 +267,161 @@ impl Sink {
         Ok(JobOutcome::GiveUp {
             why: format!("evm write-back: {error}"),
         })
+    }
+}
+
+impl Sink {
+    /// Records the `failed` outcome of instructions this ledger's intake refused (rows of
+    /// `evm_refusals`, written with the intake of their logs): each transaction is stored
+    /// before it is first broadcast, as for settlements, and stepped for at most `budget`;
+    /// what is not final by then goes on at the next call. "Already recorded" with the same
+    /// outcome counts as recorded. Returns how many were recorded by this call.
+    ///
+    /// Called by the ledger's follower task, which runs in one instance at a time.
+    pub async fn record_refusals(
+        &self,
+        store: &Store,
+        budget: Duration,
+    ) -> Result<usize, JobError> {
+        let id = self.ledger.id.as_str();
+        let refusals = {
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            evm_store::pending_refusals(&mut conn, id, REFUSALS_PER_ROUND).await?
+        };
+        if refusals.is_empty() {
+            return Ok(0);
+        }
+        let writer = self.writer(store).await?;
+        let mut recorded = 0;
+        let mut driving = Vec::with_capacity(refusals.len());
+        for refusal in refusals {
+            let pending = match refusal.pending.clone() {
+                Some(pending) => pending,
+                None => {
+                    let outcome = Outcome {
+                        id: refusal.request_id,
+                        status: OutcomeStatus::Failed,
+                        reason_code: cut(&refusal.reason_code, REASON_CODE_BYTES_MAX),
+                        counterparty_ref: String::new(),
+                        evidence: B256::ZERO,
+                    };
+                    match writer.prepare(&outcome).await {
+                        Ok(Prepared::AlreadyRecorded(_)) => {
+                            self.end_refusal(store, &refusal.event_id, "recorded", None, None)
+                                .await?;
+                            recorded += 1;
+                            continue;
+                        }
+                        Ok(Prepared::Send(pending)) => {
+                            if let Err(e) = self
+                                .persist_refusal(store, &refusal.event_id, &pending)
+                                .await
+                            {
+                                // Never sent: take the nonce count from the chain again.
+                                let _ = writer.resync_nonce().await;
+                                return Err(e);
+                            }
+                            pending
+                        }
+                        Err(e) => {
+                            self.refusal_failed(store, &refusal.event_id, e).await?;
+                            continue;
+                        }
+                    }
+                }
+            };
+            driving.push((refusal.event_id, pending));
+        }
+        let pause = Duration::from_millis(self.ledger.settings.poll_interval_ms.clamp(20, 500));
+        let started = Instant::now();
+        while !driving.is_empty() {
+            let mut waiting = Vec::with_capacity(driving.len());
+            for (event_id, pending) in driving {
+                match writer.step(&pending).await {
+                    Ok(Step::Done(done)) => {
+                        let mined = match done.by {
+                            RecordedBy::ThisTransaction {
+                                tx_hash,
+                                block_number,
+                            } => Some((tx_hash, block_number, self.gas(writer, tx_hash).await)),
+                            RecordedBy::AlreadyOnChain => None,
+                        };
+                        self.end_refusal(store, &event_id, "recorded", mined, None)
+                            .await?;
+                        recorded += 1;
+                    }
+                    Ok(Step::Persist(next)) => {
+                        self.persist_refusal(store, &event_id, &next).await?;
+                        waiting.push((event_id, next));
+                    }
+                    Ok(Step::Waiting { .. }) => waiting.push((event_id, pending)),
+                    Err(e) => self.refusal_failed(store, &event_id, e).await?,
+                }
+            }
+            driving = waiting;
+            if driving.is_empty() || started.elapsed() >= budget {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+        }
+        Ok(recorded)
+    }
+
+    async fn persist_refusal(
+        &self,
+        store: &Store,
+        event_id: &str,
+        pending: &PendingTx,
+    ) -> Result<(), JobError> {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        evm_store::save_refusal_tx(&mut conn, &self.ledger.id, event_id, pending).await?;
+        publish_pending(&mut conn, &self.ledger.id).await;
+        Ok(())
+    }
+
+    async fn end_refusal(
+        &self,
+        store: &Store,
+        event_id: &str,
+        status: &str,
+        mined: Option<(B256, u64, u64)>,
+        detail: Option<&str>,
+    ) -> Result<(), JobError> {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        evm_store::finish_refusal(&mut conn, &self.ledger.id, event_id, status, mined, detail)
+            .await?;
+        publish_pending(&mut conn, &self.ledger.id).await;
+        Ok(())
+    }
+
+    /// A transient error is returned (the next call tries again); any other ends the
+    /// refusal `failed` for an operator, with a conflict row when the chain holds another
+    /// outcome.
+    async fn refusal_failed(
+        &self,
+        store: &Store,
+        event_id: &str,
+        error: WriterError,
+    ) -> Result<(), JobError> {
+        if error.is_transient() {
+            return Err(JobError::Attempt(format!("evm refusal outcome: {error}")));
+        }
+        let detail = format!("recording the refusal on chain: {error}");
+        if let WriterError::Conflict { .. } = &error {
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            evm_store::insert_conflict(
+                &mut conn,
+                &self.ledger.id,
+                ConflictKind::Outcome,
+                Some(event_id),
+                None,
+                &error.to_string(),
+            )
+            .await?;
+        }
+        tracing::error!(ledger = %self.ledger.id, event_id = %event_id, error = %error, "evm: the outcome of a refused instruction could not be recorded; needs an operator");
+        self.end_refusal(store, event_id, "failed", None, Some(&detail))
+            .await
     }
 }
 

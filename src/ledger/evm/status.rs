@@ -23,7 +23,37 @@ pub struct LedgerStatus {
     /// Blocks between the head and the cursor.
     pub lag_blocks: Option<u64>,
     pub outcome_txs_pending: i64,
+    /// Instructions the intake refused, by where their `failed` outcome on chain stands.
+    pub refusals: Refusals,
     pub conflicts: Vec<evm_store::Conflict>,
+}
+
+/// Refused instructions of one ledger by status (`evm_refusals`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Refusals {
+    /// Their `failed` outcome is not final on chain yet.
+    pub pending: i64,
+    /// Recorded on chain.
+    pub recorded: i64,
+    /// A reorg took the instruction away before anything was sent.
+    pub gone: i64,
+    /// Could not be recorded (another outcome on chain, a revert): an operator must look.
+    pub failed: i64,
+}
+
+impl Refusals {
+    fn of(counts: &[(String, i64)]) -> Self {
+        let mut r = Refusals::default();
+        for (status, n) in counts {
+            match status.as_str() {
+                "pending" => r.pending = *n,
+                "recorded" => r.recorded = *n,
+                "gone" => r.gone = *n,
+                _ => r.failed += *n,
+            }
+        }
+        r
+    }
 }
 
 /// The status of every ledger in the configuration (an `http` one has no chain fields).
@@ -47,6 +77,7 @@ pub async fn all(
                 head_error: None,
                 lag_blocks: None,
                 outcome_txs_pending: 0,
+                refusals: Refusals::default(),
                 conflicts: Vec::new(),
             }),
         }
@@ -56,11 +87,12 @@ pub async fn all(
 
 /// One EVM ledger's status: from the store, and the head from its node.
 pub async fn one(store: &Store, ledger: &EvmLedgerRef) -> Result<LedgerStatus, EvmError> {
-    let (cursor, pending, conflicts) = {
+    let (cursor, pending, refusals, conflicts) = {
         let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
         (
             evm_store::cursor(&mut conn, &ledger.id).await?,
             evm_store::pending_outcome_count(&mut conn, &ledger.id).await?,
+            Refusals::of(&evm_store::refusal_counts(&mut conn, &ledger.id).await?),
             evm_store::open_conflicts(&mut conn, &ledger.id, 100).await?,
         )
     };
@@ -86,6 +118,7 @@ pub async fn one(store: &Store, ledger: &EvmLedgerRef) -> Result<LedgerStatus, E
         head_error,
         lag_blocks,
         outcome_txs_pending: pending,
+        refusals,
         conflicts,
     })
 }

@@ -369,7 +369,9 @@ pub async fn pending_outcome_txs(
     ledger: &str,
 ) -> Result<Vec<PendingTx>, StoreError> {
     let rows = sqlx::query(
-        "SELECT settlement_id, pending FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending'",
+        "SELECT pending FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending' \
+         UNION ALL SELECT pending FROM evm_refusals \
+         WHERE ledger = $1 AND status = 'pending' AND pending IS NOT NULL",
     )
     .bind(ledger)
     .fetch_all(conn)
@@ -389,7 +391,8 @@ pub async fn pending_outcome_count(
     ledger: &str,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending'",
+        "SELECT (SELECT COUNT(*) FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending') \
+         + (SELECT COUNT(*) FROM evm_refusals WHERE ledger = $1 AND status = 'pending') AS n",
     )
     .bind(ledger)
     .fetch_one(conn)
@@ -480,4 +483,166 @@ pub async fn counterparty_ref(
         }
         None => String::new(),
     })
+}
+
+/// A chain instruction the intake refused, waiting for (or holding) its `failed` outcome on
+/// chain (migration 0011_chain_refusals).
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub event_id: String,
+    pub request_id: B256,
+    pub reason_code: String,
+    pub detail: String,
+    /// The outcome transaction, once signed and stored (before it was first broadcast).
+    pub pending: Option<PendingTx>,
+}
+
+/// Records a refused log for its on-chain outcome, in the intake's transaction; a log read
+/// again (after a restart or a reorg) keeps its first row.
+pub async fn insert_refusal(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    request: &SettlementRequest,
+    reason_code: &str,
+    detail: &str,
+    inbound_id: i64,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO evm_refusals (ledger, event_id, request_id, reason_code, detail, inbound_id, \
+         status, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) \
+         ON CONFLICT (ledger, event_id) DO NOTHING",
+    )
+    .bind(ledger)
+    .bind(event_id(request))
+    .bind(request.id.to_string())
+    .bind(reason_code)
+    .bind(detail)
+    .bind(inbound_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The refusals of `ledger` whose outcome is not on chain yet, oldest first, at most `limit`.
+pub async fn pending_refusals(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    limit: i64,
+) -> Result<Vec<Refusal>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT event_id, request_id, reason_code, detail, pending FROM evm_refusals \
+         WHERE ledger = $1 AND status = 'pending' ORDER BY created_at_ms, event_id LIMIT $2",
+    )
+    .bind(ledger)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let pending = r
+                .try_get::<Option<String>, _>("pending")?
+                .map(|text| {
+                    serde_json::from_str(&text)
+                        .map_err(|e| StoreError::Corrupt(format!("evm_refusals: pending: {e}")))
+                })
+                .transpose()?;
+            Ok(Refusal {
+                event_id: r.try_get("event_id")?,
+                request_id: hash(&r.try_get::<String, _>("request_id")?)?,
+                reason_code: r.try_get("reason_code")?,
+                detail: r.try_get("detail")?,
+                pending,
+            })
+        })
+        .collect()
+}
+
+/// Stores a refusal's outcome transaction (or its fee-bumped replacement) before it is
+/// broadcast.
+pub async fn save_refusal_tx(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    event_id: &str,
+    pending: &PendingTx,
+) -> Result<(), StoreError> {
+    let text = serde_json::to_string(pending).expect("a PendingTx serialises");
+    sqlx::query(
+        "UPDATE evm_refusals SET nonce = $1, pending = $2, updated_at_ms = $3 \
+         WHERE ledger = $4 AND event_id = $5",
+    )
+    .bind(i64_of(pending.nonce))
+    .bind(text)
+    .bind(now_ms())
+    .bind(ledger)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends a refusal: `recorded` (with our mined transaction, if it was ours), `gone` (its log
+/// was taken away by a reorg before anything was sent) or `failed` (an operator must look:
+/// `detail` says why).
+pub async fn finish_refusal(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    event_id: &str,
+    status: &str,
+    mined: Option<(B256, u64, u64)>,
+    detail: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE evm_refusals SET status = $1, tx_hash = COALESCE($2, tx_hash), \
+         block_number = COALESCE($3, block_number), gas_used = COALESCE($4, gas_used), \
+         detail = COALESCE($5, detail), updated_at_ms = $6 WHERE ledger = $7 AND event_id = $8",
+    )
+    .bind(status)
+    .bind(mined.map(|m| m.0.to_string()))
+    .bind(mined.map(|m| i64_of(m.1)))
+    .bind(mined.map(|m| i64_of(m.2)))
+    .bind(detail)
+    .bind(now_ms())
+    .bind(ledger)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Refusals of `ledger` by status (`pending`, `recorded`, `gone`, `failed`).
+pub async fn refusal_counts(
+    conn: &mut AnyConnection,
+    ledger: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM evm_refusals WHERE ledger = $1 GROUP BY status \
+         ORDER BY status",
+    )
+    .bind(ledger)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// A refused log that a reorg took away before its outcome transaction was signed: nothing
+/// is to be recorded for it any more (`gone`). False when it had none or one was signed.
+pub async fn withdraw_refusal(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    event_id: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE evm_refusals SET status = 'gone', updated_at_ms = $1 \
+         WHERE ledger = $2 AND event_id = $3 AND status = 'pending' AND pending IS NULL",
+    )
+    .bind(now_ms())
+    .bind(ledger)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
