@@ -45,9 +45,11 @@ use std::fmt;
 use crate::common::Agent;
 use crate::head::AppHdr;
 use crate::message::{BusinessMessage, Document};
-use crate::types::{ChargeBearer, SettlementMethod};
+use crate::types::{ChargeBearer, CopyDuplicate, SettlementMethod};
 use crate::xml::reader::{NodeId, Tree};
 use crate::Limits;
+
+mod elements;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -62,11 +64,14 @@ pub struct Finding {
 
 /// Every rule identifier [`validate`] reports.
 pub const RULES: &[&str] = &[
+    "CBPR.AGENT.NM_PSTLADR",
     "CBPR.BAH.BIZMSGIDR",
     "CBPR.BAH.BIZSVC",
+    "CBPR.BAH.CPYDPLCT",
     "CBPR.BAH.FR",
     "CBPR.BAH.MSGDEFIDR",
     "CBPR.BAH.PRESENT",
+    "CBPR.BAH.PRTY",
     "CBPR.BAH.TO",
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
@@ -74,13 +79,27 @@ pub const RULES: &[&str] = &[
     "CBPR.CHRGS_INF.INSTD_AMT",
     "CBPR.CHRG_BR.CODE",
     "CBPR.CHRG_BR.CRED",
+    "CBPR.CHRG_BR.DEBT",
+    "CBPR.DATETIME.FORM",
     "CBPR.DATETIME.OFFSET",
+    "CBPR.E2EID.FORMAT",
     "CBPR.GRPHDR.AGENTS",
     "CBPR.GRPHDR.ELEMENTS",
+    "CBPR.INSTRFORCDTRAGT.PAIRS",
+    "CBPR.INSTRFORCDTRAGT.UNIQUE",
     "CBPR.INSTRID.FORMAT",
     "CBPR.KIND.SUPPORTED",
     "CBPR.ORGNLINSTRID.FORMAT",
+    "CBPR.PARTY.ANYBIC_EXCLUSIVE",
+    "CBPR.PARTY.NM_ANYBIC",
+    "CBPR.PARTY.NM_PSTLADR",
+    "CBPR.PSTLADR.DUPLICATE",
+    "CBPR.PSTLADR.HYBRID_LINES",
     "CBPR.PSTLADR.TWN_CTRY",
+    "CBPR.RLTDRMTINF.EXCLUSIVE",
+    "CBPR.RMTINF.EXCLUSIVE",
+    "CBPR.STS.RJCT_FCTVDT",
+    "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
     "CBPR.TX.AGENTS",
     "CBPR.TX.INTRBKSTTLMDT",
@@ -153,7 +172,9 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
     match &msg.app_hdr {
         Some(hdr) => {
             header_rules(&mut f, hdr, &msg.document);
-            walk_rendered(&mut f, &hdr.render());
+            if let Some(tree) = rendered_tree(&hdr.render()) {
+                walk_tree(&mut f, &tree, "head.001");
+            }
         }
         None => f.add(
             "/AppHdr",
@@ -161,12 +182,18 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
             "a CBPR+ business message has an AppHdr",
         ),
     }
-    f.0.extend(validate_document(&msg.document));
+    f.0.extend(document_findings(&msg.document, msg.app_hdr.as_ref()));
     f.0
 }
 
 /// Validates a Document alone (no AppHdr rules).
 pub fn validate_document(doc: &Document) -> Vec<Finding> {
+    document_findings(doc, None)
+}
+
+/// The Document's findings, and those of the AppHdr rules that compare `hdr` with the
+/// Document's elements.
+fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
     if let Some(why) = doc.unsupported() {
         // Nothing this crate does not model is ever called valid.
@@ -175,7 +202,18 @@ pub fn validate_document(doc: &Document) -> Vec<Finding> {
     }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
-        walk_rendered(&mut f, &doc.render());
+        let xml = doc.render();
+        if let Some(tree) = rendered_tree(&xml) {
+            if let Some(hdr) = hdr {
+                elements::header_against_document(
+                    &mut f,
+                    hdr.prty.as_ref().map(|p| p.as_str()),
+                    hdr.cpy_dplct.map(|c| c.code()),
+                    &tree,
+                );
+            }
+            walk_tree(&mut f, &tree, family(doc));
+        }
     }
     f.0
 }
@@ -226,7 +264,7 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     f,
                     &tx_path,
                     tx.chrg_br,
-                    !tx.chrgs_inf.is_empty(),
+                    tx.chrgs_inf.len(),
                     tx.instd_amt.is_some(),
                 );
             }
@@ -527,9 +565,17 @@ fn charges(
     f: &mut Findings,
     tx_path: &str,
     chrg_br: ChargeBearer,
-    has_charges: bool,
+    charges_count: usize,
     has_instd_amt: bool,
 ) {
+    let has_charges = charges_count > 0;
+    if chrg_br == ChargeBearer::Debt && charges_count > 1 {
+        f.add(
+            format!("{tx_path}/ChrgsInf[2]"),
+            "CBPR.CHRG_BR.DEBT",
+            format!("{charges_count} ChrgsInf; charge bearer DEBT allows one"),
+        );
+    }
     if chrg_br == ChargeBearer::Slev {
         f.add(
             format!("{tx_path}/ChrgBr"),
@@ -586,10 +632,25 @@ fn agents(doc: &Document) -> (Option<&Agent>, Option<&Agent>) {
             pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
             m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
         ),
+        Document::Camt056(m) => return assignment_agents(&m.assgnmt),
+        Document::Camt029(m) => return assignment_agents(&m.assgnmt),
         _ => return (None, None),
     };
     let pick = |i: usize| group[i].or(tx.and_then(|t| t[i]));
     (pick(0), pick(1))
+}
+
+/// The assigner and the assignee of a camt.056 / camt.029, when they are agents: the
+/// sender and the receiver of the case message.
+fn assignment_agents(a: &crate::common::CaseAssignment) -> (Option<&Agent>, Option<&Agent>) {
+    (agent_of(&a.assgnr), agent_of(&a.assgne))
+}
+
+fn agent_of(p: &crate::common::PartyOrAgent) -> Option<&Agent> {
+    match p {
+        crate::common::PartyOrAgent::Agt(agent) => Some(agent),
+        crate::common::PartyOrAgent::Pty(_) => None,
+    }
 }
 
 /// BIC equality ignoring the default branch code (`BANKDEFF` = `BANKDEFFXXX`).
@@ -646,6 +707,13 @@ fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
                 doc.msg_def_idr()
             ),
         );
+    }
+    // A copy (COPY, CODU) goes to a third party: its From and To are not the agents'.
+    if matches!(
+        hdr.cpy_dplct,
+        Some(CopyDuplicate::Copy | CopyDuplicate::Codu)
+    ) {
+        return;
     }
     let (instg, instd) = agents(doc);
     let pairs = [
@@ -786,21 +854,24 @@ fn in_extended_set(c: char) -> bool {
         )
 }
 
-/// Walks every element of a rendered document and applies the per-element rules.
-fn walk_rendered(f: &mut Findings, xml: &str) {
+/// The element tree of what this crate rendered (always well-formed; `None` only if the
+/// rendering were broken, which the round-trip tests rule out).
+fn rendered_tree(xml: &str) -> Option<Tree<'_>> {
     let limits = Limits {
         message_bytes_max: usize::MAX,
         ..Limits::default()
     };
-    let Ok(tree) = Tree::parse(xml, &limits) else {
-        return;
-    };
+    Tree::parse(xml, &limits).ok()
+}
+
+/// Walks every element of a rendered tree and applies the per-element rules.
+fn walk_tree(f: &mut Findings, tree: &Tree<'_>, family: &str) {
     for &root in &tree.roots {
-        walk(f, &tree, root);
+        walk(f, tree, root, family);
     }
 }
 
-fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     let node = tree.node(id);
     let name = node.name;
     if name == "SplmtryData" || name == "Envlp" {
@@ -811,8 +882,9 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
         if name == "PstlAdr" {
             postal_address(f, tree, id);
         }
+        elements::element_rules(f, tree, id, family);
         for c in children {
-            walk(f, tree, c);
+            walk(f, tree, c, family);
         }
         return;
     }
@@ -844,6 +916,8 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
                 "CBPR.DATETIME.OFFSET",
                 format!("{text} has no time-zone offset"),
             );
+        } else if let Some(problem) = offset_form_problem(text) {
+            f.add(tree.path(id), "CBPR.DATETIME.FORM", problem);
         }
     }
     match name {
@@ -909,6 +983,21 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     }
 }
 
+/// CBPR.DATETIME.FORM: the CBPR+ date-time type restricts `xs:dateTime` to an offset written
+/// `+hh:mm` or `-hh:mm` with hours 00 to 14, so UTC is `+00:00`, never `Z`. Fractional seconds
+/// are left as the base type has them: the restriction does not touch them, and the
+/// guidelines' preferred form (`YYYY-MM-DDThh:mm:ss.sss+/-hh:mm`) has milliseconds.
+fn offset_form_problem(text: &str) -> Option<String> {
+    if text.ends_with('Z') {
+        return Some(format!("{text}: UTC is written +00:00 in CBPR+, not Z"));
+    }
+    let hours: u32 = text
+        .get(text.len().saturating_sub(5)..text.len() - 3)?
+        .parse()
+        .ok()?;
+    (hours > 14).then(|| format!("{text}: the offset's hours are 00 to 14"))
+}
+
 /// CBPR.PSTLADR.TWN_CTRY: a structured or hybrid address has at least a town and a country;
 /// one of address lines alone is no longer accepted (CBPR+, November 2026).
 fn postal_address(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
@@ -954,8 +1043,10 @@ mod tests {
         // Every rule id literal in this file, outside the list itself, is in the list.
         let source = include_str!("cbpr.rs");
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
+        let elements = include_str!("cbpr/elements.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
+            .chain(elements.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();
         used.sort_unstable();
