@@ -89,18 +89,25 @@ pub const RULES: &[&str] = &[
     "CBPR.INSTRFORCDTRAGT.UNIQUE",
     "CBPR.INSTRID.FORMAT",
     "CBPR.KIND.SUPPORTED",
+    "CBPR.NTRY.BOOKED_DATE",
     "CBPR.ORGNLINSTRID.FORMAT",
+    "CBPR.ORGNLMSGNMID",
     "CBPR.PARTY.ANYBIC_EXCLUSIVE",
     "CBPR.PARTY.NM_ANYBIC",
     "CBPR.PARTY.NM_PSTLADR",
+    "CBPR.PGNTN.PGNB",
+    "CBPR.PMTINFID",
     "CBPR.PSTLADR.DUPLICATE",
     "CBPR.PSTLADR.HYBRID_LINES",
     "CBPR.PSTLADR.TWN_CTRY",
     "CBPR.RLTDRMTINF.EXCLUSIVE",
     "CBPR.RMTINF.EXCLUSIVE",
+    "CBPR.RMTINF.STRD_SIZE",
+    "CBPR.RTR.ORGNLTXREF",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
+    "CBPR.SVCLVL.GPI",
     "CBPR.TX.AGENTS",
     "CBPR.TX.INTRBKSTTLMDT",
     "CBPR.TX.ONE",
@@ -887,6 +894,9 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
             walk(f, tree, c, family);
         }
         return;
+    }
+    if name == "PgNb" && family.starts_with("camt.05") {
+        elements::page_number(f, tree, id);
     }
     let text = tree.text(id);
     if X_SET_ELEMENTS.contains(&name) || name == "Cd" || name == "Prtry" || name == "Id" {

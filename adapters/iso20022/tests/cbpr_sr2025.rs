@@ -83,7 +83,7 @@ fn pacs008() -> String {
             "<GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-11-25T10:00:00.123+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
             "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
             "<CdtTrfTxInf><PmtId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId><TxId>TX-1</TxId><UETR>{uetr}</UETR></PmtId>",
-            "<PmtTpInf><InstrPrty>NORM</InstrPrty></PmtTpInf>",
+            "<PmtTpInf><InstrPrty>NORM</InstrPrty><SvcLvl><Cd>G001</Cd></SvcLvl></PmtTpInf>",
             r#"<IntrBkSttlmAmt Ccy="EUR">100.00</IntrBkSttlmAmt><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt>"#,
             "<ChrgBr>SHAR</ChrgBr>{instg}{instd}<UltmtDbtr><Nm>Acme Holding</Nm></UltmtDbtr>{dbtr}",
             "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>{dbtr_agt}{cdtr_agt}{cdtr}",
@@ -600,10 +600,12 @@ fn camt054() -> String {
     let document = concat!(
         r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>"#,
         "<GrpHdr><MsgId>NTF-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm></GrpHdr>",
-        "<Ntfctn><Id>N-1</Id><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><CpyDplctInd>DUPL</CpyDplctInd>",
+        "<Ntfctn><Id>N-1</Id><NtfctnPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></NtfctnPgntn>",
+        "<CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><CpyDplctInd>DUPL</CpyDplctInd>",
         "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id>",
         "<Ownr><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Ownr></Acct>",
         r#"<Ntry><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
+        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
         "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>",
         "<NtryDtls><TxDtls><Refs><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId></Refs></TxDtls></NtryDtls>",
         "</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
@@ -654,6 +656,241 @@ fn account_owner_with_address_is_named() {
         &[(
             "CBPR.PARTY.NM_PSTLADR",
             "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Acct/Ownr/Nm",
+        )],
+    );
+}
+
+#[test]
+fn a_booked_entry_has_a_booking_or_value_date() {
+    planted(
+        &camt054(),
+        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
+        "",
+        &[("CBPR.NTRY.BOOKED_DATE", &format!("{NTRY}/BookgDt"))],
+    );
+    clean(&camt054().replace(
+        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
+        "<ValDt><Dt>2026-11-25</Dt></ValDt>",
+    ));
+    // A pending entry has neither yet.
+    clean(
+        &camt054()
+            .replace("<Sts><Cd>BOOK</Cd></Sts>", "<Sts><Cd>PDNG</Cd></Sts>")
+            .replace("<BookgDt><Dt>2026-11-25</Dt></BookgDt>", ""),
+    );
+}
+
+#[test]
+fn pages_are_numbered_from_one() {
+    planted(
+        &camt054(),
+        "<PgNb>1</PgNb>",
+        "<PgNb>000</PgNb>",
+        &[(
+            "CBPR.PGNTN.PGNB",
+            "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn/NtfctnPgntn/PgNb",
+        )],
+    );
+    clean(&camt054().replace("<PgNb>1</PgNb>", "<PgNb>10</PgNb>"));
+}
+
+#[test]
+fn a_status_report_answers_a_payment_message() {
+    planted(
+        &pacs002_rejection(),
+        "<OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>",
+        "<OrgnlMsgNmId>camt.056.001.08</OrgnlMsgNmId>",
+        &[(
+            "CBPR.ORGNLMSGNMID",
+            &format!("{STS}/OrgnlGrpInf/OrgnlMsgNmId"),
+        )],
+    );
+    for answered in ["pacs.009.001.08", "pacs.004.001.09", "pacs.010.001.03"] {
+        clean(&pacs002_rejection().replace(
+            "<OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>",
+            &format!("<OrgnlMsgNmId>{answered}</OrgnlMsgNmId>"),
+        ));
+    }
+}
+
+#[test]
+fn only_the_gpi_service_level_g001() {
+    planted(
+        &pacs008(),
+        "<SvcLvl><Cd>G001</Cd></SvcLvl>",
+        "<SvcLvl><Cd>G004</Cd></SvcLvl>",
+        &[("CBPR.SVCLVL.GPI", &format!("{TX}/PmtTpInf/SvcLvl/Cd"))],
+    );
+    clean(&pacs008().replace("<Cd>G001</Cd>", "<Cd>SEPA</Cd>"));
+}
+
+#[test]
+fn structured_remittance_holds_at_most_9000_characters() {
+    // 140 characters per AddtlRmtInf, three per Strd: 420 characters each.
+    let line = "A".repeat(140);
+    let strd = format!("<Strd><AddtlRmtInf>{line}</AddtlRmtInf><AddtlRmtInf>{line}</AddtlRmtInf><AddtlRmtInf>{line}</AddtlRmtInf></Strd>");
+    let remittance = |n: usize| format!("<RmtInf>{}</RmtInf>", strd.repeat(n));
+    clean(&pacs008().replace(
+        "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+        &remittance(21),
+    ));
+    planted(
+        &pacs008(),
+        "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+        &remittance(22),
+        &[("CBPR.RMTINF.STRD_SIZE", &format!("{TX}/RmtInf/Strd[1]"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pain.001
+// ---------------------------------------------------------------------------------------------
+
+fn pain001() -> String {
+    let header = app_hdr(
+        "ACMEDEFF",
+        "BANKDEFF",
+        "PAY-1",
+        "pain.001.001.09",
+        "swift.cbprplus.03",
+        "",
+    );
+    let document = concat!(
+        r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn>"#,
+        "<GrpHdr><MsgId>PAY-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+        "<InitgPty><Nm>Acme GmbH</Nm></InitgPty></GrpHdr>",
+        "<PmtInf><PmtInfId>PAY-1</PmtInfId><PmtMtd>TRF</PmtMtd><ReqdExctnDt><Dt>2026-11-26</Dt></ReqdExctnDt>",
+        "<Dbtr><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Dbtr>",
+        "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+        "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></DbtrAgt>",
+        "<CdtTrfTxInf><PmtId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId></PmtId>",
+        r#"<Amt><InstdAmt Ccy="USD">100.00</InstdAmt></Amt>"#,
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+        "<Cdtr><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Cdtr>",
+        "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf></CdtTrfTxInf></PmtInf></CstmrCdtTrfInitn></Document>"
+    );
+    envelope(&header, document)
+}
+
+#[test]
+fn clean_initiation_has_no_findings() {
+    clean(&pain001());
+}
+
+#[test]
+fn payment_information_identification_is_the_message_identification() {
+    planted(
+        &pain001(),
+        "<PmtInfId>PAY-1</PmtInfId>",
+        "<PmtInfId>BATCH-7</PmtInfId>",
+        &[(
+            "CBPR.PMTINFID",
+            "/Document/CstmrCdtTrfInitn/PmtInf/PmtInfId",
+        )],
+    );
+}
+
+#[test]
+fn initiation_remittance_is_structured_or_not() {
+    planted(
+        &pain001(),
+        "<Ustrd>Invoice 42</Ustrd>",
+        "<Ustrd>Invoice 42</Ustrd><Strd><AddtlRmtInf>Invoice 42</AddtlRmtInf></Strd>",
+        &[(
+            "CBPR.RMTINF.EXCLUSIVE",
+            "/Document/CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf/RmtInf/Strd",
+        )],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.004
+// ---------------------------------------------------------------------------------------------
+
+const RTR: &str = "/Document/PmtRtr/TxInf";
+
+fn pacs004() -> String {
+    let header = app_hdr(
+        "BANKUS33",
+        "BANKDEFF",
+        "RTR-1",
+        "pacs.004.001.09",
+        "swift.cbprplus.03",
+        "",
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr>"#,
+            "<GrpHdr><MsgId>RTR-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+            "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+            "<TxInf><RtrId>RTR-1</RtrId><OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">100.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
+            r#"<RtrdIntrBkSttlmAmt Ccy="EUR">100.00</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>"#,
+            "<ChrgBr>SHAR</ChrgBr>{instg}{instd}",
+            "<RtrRsnInf><Orgtr><Nm>Bank US</Nm></Orgtr><Rsn><Cd>AC04</Cd></Rsn></RtrRsnInf>",
+            "<OrgnlTxRef><Dbtr><Pty><Nm>Acme GmbH</Nm></Pty></Dbtr></OrgnlTxRef>",
+            "</TxInf></PmtRtr></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKUS33"),
+        instd = agent("InstdAgt", "BANKDEFF"),
+    );
+    envelope(&header, &document)
+}
+
+#[test]
+fn clean_return_has_no_findings() {
+    clean(&pacs004());
+}
+
+#[test]
+fn a_return_states_the_original_settlement_once() {
+    planted(
+        &pacs004(),
+        "<OrgnlTxRef>",
+        "<OrgnlTxRef><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt>",
+        &[(
+            "CBPR.RTR.ORGNLTXREF",
+            &format!("{RTR}/OrgnlTxRef/IntrBkSttlmDt"),
+        )],
+    );
+    planted(
+        &pacs004(),
+        "<OrgnlTxRef>",
+        r#"<OrgnlTxRef><IntrBkSttlmAmt Ccy="EUR">100.00</IntrBkSttlmAmt>"#,
+        &[(
+            "CBPR.RTR.ORGNLTXREF",
+            &format!("{RTR}/OrgnlTxRef/IntrBkSttlmAmt"),
+        )],
+    );
+}
+
+#[test]
+fn a_return_charged_to_the_creditor_states_the_charges() {
+    planted(
+        &pacs004(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        "<ChrgBr>CRED</ChrgBr>",
+        &[("CBPR.CHRG_BR.CRED", &format!("{RTR}/ChrgsInf"))],
+    );
+}
+
+#[test]
+fn return_parties_are_named_or_identified_by_bic() {
+    planted(
+        &pacs004(),
+        "<Orgtr><Nm>Bank US</Nm></Orgtr>",
+        "<Orgtr><CtryOfRes>US</CtryOfRes></Orgtr>",
+        &[("CBPR.PARTY.NM_ANYBIC", &format!("{RTR}/RtrRsnInf/Orgtr/Nm"))],
+    );
+    planted(
+        &pacs004(),
+        "<Pty><Nm>Acme GmbH</Nm></Pty>",
+        "<Pty><CtryOfRes>DE</CtryOfRes></Pty>",
+        &[(
+            "CBPR.PARTY.NM_ANYBIC",
+            &format!("{RTR}/OrgnlTxRef/Dbtr/Pty/Nm"),
         )],
     );
 }

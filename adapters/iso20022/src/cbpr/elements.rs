@@ -30,10 +30,20 @@ pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, famil
         }
         "FinInstnId" if AGENT_NAME_FAMILIES.contains(&family) => agent_name_address(f, tree, id),
         "RmtInf" if REMITTANCE_FAMILIES.contains(&family) => {
-            exclusive(f, tree, id, ["Ustrd", "Strd"], "CBPR.RMTINF.EXCLUSIVE")
+            exclusive(f, tree, id, ["Ustrd", "Strd"], "CBPR.RMTINF.EXCLUSIVE");
+            structured_remittance_size(f, tree, id);
         }
         "CdtTrfTxInf" | "UndrlygCstmrCdtTrf" => transfer(f, tree, id, family),
         "TxInfAndSts" if family == "pacs.002" => rejection(f, tree, id),
+        "Ntry" if family == "camt.054" => booked_entry_dates(f, tree, id),
+        "OrgnlGrpInf" if family == "pacs.002" || family == "pacs.004" => {
+            original_message_name(f, tree, id, family)
+        }
+        "PmtTpInf" if family == "pacs.008" || family == "pacs.009" => {
+            gpi_service_level(f, tree, id)
+        }
+        "PmtInf" if family == "pain.001" => payment_information_id(f, tree, id),
+        "TxInf" if family == "pacs.004" => return_transaction(f, tree, id),
         "Refs" if family.starts_with("camt.05") => {
             if let Some(instr_id) = child(tree, id, "InstrId") {
                 if let Some(problem) = slash_problem(tree.text(instr_id)) {
@@ -393,5 +403,171 @@ pub(super) fn header_against_document(
                 ),
             );
         }
+    }
+}
+
+/// CBPR.NTRY.BOOKED_DATE (camt.054): a booked entry (`Sts/Cd` BOOK) has a booking date, a
+/// value date or both.
+fn booked_entry_dates(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let booked = descend(tree, id, &["Sts", "Cd"]).is_some_and(|c| tree.text(c) == "BOOK");
+    if booked && !has(tree, id, "BookgDt") && !has(tree, id, "ValDt") {
+        f.add(
+            tree.child_path(id, "BookgDt"),
+            "CBPR.NTRY.BOOKED_DATE",
+            "a booked entry (BOOK) needs BookgDt or ValDt",
+        );
+    }
+}
+
+/// CBPR.PGNTN.PGNB (camt.052 / camt.053 / camt.054): page numbers start at 1 (the schema's
+/// pattern allows `0`).
+pub(super) fn page_number(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let text = tree.text(id);
+    if !text.is_empty() && text.bytes().all(|b| b == b'0') {
+        f.add(
+            tree.path(id),
+            "CBPR.PGNTN.PGNB",
+            format!("page number {text:?}; pages are numbered from 1"),
+        );
+    }
+}
+
+/// CBPR.ORGNLMSGNMID: what a status report (pacs.002) or a return (pacs.004) may answer.
+fn original_message_name(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: Family<'_>) {
+    let Some(node) = child(tree, id, "OrgnlMsgNmId") else {
+        return;
+    };
+    let name = tree.text(node);
+    let iso = |families: &[&str]| {
+        families.iter().any(|fam| {
+            name.strip_prefix(fam)
+                .and_then(|rest| rest.strip_prefix(".001."))
+                .is_some_and(|v| v.len() == 2 && v.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let (ok, allowed) = if family == "pacs.002" {
+        (
+            iso(&["pacs.008", "pacs.009", "pacs.004", "pacs.003", "pacs.010"]),
+            "pacs.008, pacs.009, pacs.004, pacs.003 or pacs.010 (.001.nn)",
+        )
+    } else {
+        let mt = [
+            "MT103", "MT202", "MT205", "MT900", "MT910", "MT940", "MT950",
+        ];
+        (
+            iso(&["pacs.002", "pacs.008", "pacs.009", "camt.053", "camt.054"])
+                || mt.contains(&name.replace(' ', "").as_str()),
+            "pacs.002, pacs.008, pacs.009, camt.053, camt.054 (.001.nn), MT103, MT202, MT205, MT900, MT910, MT940 or MT950",
+        )
+    };
+    if !ok {
+        f.add(
+            tree.path(node),
+            "CBPR.ORGNLMSGNMID",
+            format!("{name:?} is not a message a {family} answers; expected {allowed}"),
+        );
+    }
+}
+
+/// CBPR.SVCLVL.GPI (pacs.008, pacs.009): of the gpi service levels only G001 is carried in a
+/// CBPR+ payment; G002 to G009 name other gpi services.
+fn gpi_service_level(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    for level in tree.children(id).filter(|&c| tree.node(c).name == "SvcLvl") {
+        let Some(cd) = child(tree, level, "Cd") else {
+            continue;
+        };
+        let code = tree.text(cd);
+        let other_gpi =
+            code.len() == 4 && code.starts_with("G00") && matches!(code.as_bytes()[3], b'2'..=b'9');
+        if other_gpi {
+            f.add(
+                tree.path(cd),
+                "CBPR.SVCLVL.GPI",
+                format!("{code} is not a CBPR+ payment's service level; the gpi one is G001"),
+            );
+        }
+    }
+}
+
+/// The business data a structured remittance may hold in all, tags excluded.
+const STRUCTURED_REMITTANCE_CHARS_MAX: usize = 9000;
+
+/// CBPR.RMTINF.STRD_SIZE: all `Strd` occurrences of a remittance together hold at most 9,000
+/// characters of data.
+fn structured_remittance_size(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let structured: Vec<NodeId> = tree
+        .children(id)
+        .filter(|&c| tree.node(c).name == "Strd")
+        .collect();
+    let total: usize = structured.iter().map(|&s| data_chars(tree, s)).sum();
+    if total > STRUCTURED_REMITTANCE_CHARS_MAX {
+        f.add(
+            tree.path(structured[0]),
+            "CBPR.RMTINF.STRD_SIZE",
+            format!(
+                "{total} characters of structured remittance; at most {STRUCTURED_REMITTANCE_CHARS_MAX} in all"
+            ),
+        );
+    }
+}
+
+/// The characters of text under `id` (leaves only, trimmed), which is what the guidelines
+/// count as business data.
+fn data_chars(tree: &Tree<'_>, id: NodeId) -> usize {
+    let mut children = tree.children(id).peekable();
+    if children.peek().is_none() {
+        return tree.text(id).trim().chars().count();
+    }
+    children.map(|c| data_chars(tree, c)).sum()
+}
+
+/// CBPR.PMTINFID (pain.001): the payment information identification is the message's own
+/// (`GrpHdr/MsgId`).
+fn payment_information_id(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    let parent = tree.node(id).parent;
+    if (parent as usize) >= tree.nodes.len() {
+        return;
+    }
+    let msg_id = descend(tree, parent, &["GrpHdr", "MsgId"]).map(|n| tree.text(n));
+    let Some(pmt_inf_id) = child(tree, id, "PmtInfId") else {
+        return;
+    };
+    if let Some(msg_id) = msg_id {
+        if tree.text(pmt_inf_id) != msg_id {
+            f.add(
+                tree.path(pmt_inf_id),
+                "CBPR.PMTINFID",
+                format!("differs from GrpHdr/MsgId {msg_id:?}; CBPR+ makes them the same"),
+            );
+        }
+    }
+}
+
+/// A pacs.004 transaction: CBPR.RTR.ORGNLTXREF (the original settlement date and amount are
+/// stated once, in the transaction, not again in `OrgnlTxRef`) and CBPR.CHRG_BR.CRED (charge
+/// bearer CRED needs `ChrgsInf`, as in a pacs.008).
+fn return_transaction(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    for (own, again) in [
+        ("OrgnlIntrBkSttlmDt", "IntrBkSttlmDt"),
+        ("OrgnlIntrBkSttlmAmt", "IntrBkSttlmAmt"),
+    ] {
+        if !has(tree, id, own) {
+            continue;
+        }
+        if let Some(node) = descend(tree, id, &["OrgnlTxRef", again]) {
+            f.add(
+                tree.path(node),
+                "CBPR.RTR.ORGNLTXREF",
+                format!("not allowed beside the transaction's {own}"),
+            );
+        }
+    }
+    let cred = child(tree, id, "ChrgBr").is_some_and(|c| tree.text(c) == "CRED");
+    if cred && !has(tree, id, "ChrgsInf") {
+        f.add(
+            tree.child_path(id, "ChrgsInf"),
+            "CBPR.CHRG_BR.CRED",
+            "charge bearer CRED needs at least one ChrgsInf",
+        );
     }
 }
