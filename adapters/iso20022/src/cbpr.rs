@@ -26,10 +26,35 @@
 //! | `CBPR.CHARSET.EXTENDED` | names, addresses and free text use the x set plus the CBPR+ extended characters |
 //! | `CBPR.DATETIME.OFFSET` | every date-time carries a time-zone offset (`Z` or `±hh:mm`) |
 //! | `CBPR.BAH.PRESENT` | a business message has an AppHdr |
-//! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC |
+//! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC (pacs), assigner / assignee agent BIC (camt.056, camt.029); not for a copy (`CpyDplct` COPY or CODU) |
 //! | `CBPR.BAH.BIZSVC` | `BizSvc` present and the current CBPR+ service of the message family ([`business_services`]) |
 //! | `CBPR.BAH.MSGDEFIDR` | `MsgDefIdr` = the Document's message definition |
 //! | `CBPR.BAH.BIZMSGIDR` | `BizMsgIdr` = the Document's own identification (`GrpHdr/MsgId`; `Assgnmt/Id` of camt.056 / camt.029) |
+//! | `CBPR.DATETIME.FORM` | the offset is `+hh:mm` / `-hh:mm` with hours 00 to 14 (`+00:00`, never `Z`); fractional seconds are allowed |
+//! | `CBPR.PARTY.NM_PSTLADR` | a party (any element with a `PstlAdr` that is not an agent's) with a postal address has `Nm` |
+//! | `CBPR.PARTY.NM_ANYBIC` | the debtor and creditor of a customer transfer (pacs.008, pacs.009 `UndrlygCstmrCdtTrf`, pacs.004 `RtrChain` and `OrgnlTxRef`) and a status or return originator (pacs.002, pacs.004) without `Id/OrgId/AnyBIC` have `Nm` |
+//! | `CBPR.PARTY.ANYBIC_EXCLUSIVE` | that debtor or creditor (pacs.008, pacs.009 underlying, pacs.004 `RtrChain`) with `AnyBIC` has neither `Nm` nor `PstlAdr` |
+//! | `CBPR.AGENT.NM_PSTLADR` | an agent's `FinInstnId` (pacs.008, pacs.009, pacs.004; not `InstgAgt` / `InstdAgt`) has `Nm` and `PstlAdr` together or neither |
+//! | `CBPR.PSTLADR.DUPLICATE` | a structured address value (3 characters or more) is not repeated in an `AdrLine` |
+//! | `CBPR.PSTLADR.HYBRID_LINES` | a hybrid address (structured elements and lines) has at most two `AdrLine`s |
+//! | `CBPR.RMTINF.EXCLUSIVE` | `Ustrd` and `Strd` are not both in one `RmtInf` (pacs.008, pacs.009, pacs.004, pain.001) |
+//! | `CBPR.RMTINF.STRD_SIZE` | all `Strd` of one `RmtInf` hold at most 9,000 characters of data |
+//! | `CBPR.RLTDRMTINF.EXCLUSIVE` | `RltdRmtInf` and `RmtInf` are not both in a pacs.008 / pacs.009 transaction |
+//! | `CBPR.INSTRFORCDTRAGT.UNIQUE` | each `InstrForCdtrAgt/Cd` once (pacs.008, pacs.009) |
+//! | `CBPR.INSTRFORCDTRAGT.PAIRS` | no `HOLD` beside `CHQB`, no `TELB` beside `PHOB` (pacs.008, pacs.009, pain.001) |
+//! | `CBPR.CHRGS_INF.AMOUNTS_DIFFER` | a pacs.008 whose `InstdAmt` differs from `IntrBkSttlmAmt` in the same currency has `ChrgsInf` |
+//! | `CBPR.CHRG_BR.DEBT` | charge bearer DEBT allows one `ChrgsInf` (pacs.008) |
+//! | `CBPR.E2EID.FORMAT` | a pacs.009 `EndToEndId`'s first 16 characters neither start nor end with `/` nor hold `//` |
+//! | `CBPR.SVCLVL.GPI` | no gpi service level but G001 (`G002` to `G009`) in a pacs.008 / pacs.009 |
+//! | `CBPR.STS.RJCT_REASON` / `CBPR.STS.RJCT_FCTVDT` | a rejected pacs.002 transaction has `StsRsnInf/Rsn` and no `FctvIntrBkSttlmDt` |
+//! | `CBPR.ORGNLMSGNMID` | `OrgnlMsgNmId` names what a pacs.002 (pacs.008/009/004/003/010) or pacs.004 (pacs.002/008/009, camt.053/054, MT103/202/205/900/910/940/950) answers |
+//! | `CBPR.RTR.ORGNLTXREF` | a pacs.004 with `OrgnlIntrBkSttlmDt` / `OrgnlIntrBkSttlmAmt` does not repeat them in `OrgnlTxRef` (and CRED needs `ChrgsInf` there too: `CBPR.CHRG_BR.CRED`) |
+//! | `CBPR.PMTINFID` | a pain.001 `PmtInfId` equals `GrpHdr/MsgId` |
+//! | `CBPR.NTRY.BOOKED_DATE` | a booked camt.054 entry has `BookgDt` or `ValDt` |
+//! | `CBPR.PGNTN.PGNB` | camt.052 / camt.053 / camt.054 page numbers are 1 or more |
+//! | `CBPR.INSTRID.FORMAT` (reports) | camt.052 / camt.053 / camt.054 `Refs/InstrId` has no `/` at either end and no `//` |
+//! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
+//! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
@@ -76,6 +101,7 @@ pub const RULES: &[&str] = &[
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
+    "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
     "CBPR.CHRGS_INF.INSTD_AMT",
     "CBPR.CHRG_BR.CODE",
     "CBPR.CHRG_BR.CRED",
@@ -273,6 +299,13 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     tx.chrg_br,
                     tx.chrgs_inf.len(),
                     tx.instd_amt.is_some(),
+                );
+                prepaid_charges(
+                    f,
+                    &tx_path,
+                    tx.instd_amt.as_ref(),
+                    &tx.intr_bk_sttlm_amt,
+                    !tx.chrgs_inf.is_empty(),
                 );
             }
         }
@@ -602,6 +635,32 @@ fn charges(
             format!("{tx_path}/InstdAmt"),
             "CBPR.CHRGS_INF.INSTD_AMT",
             "InstdAmt is required when ChrgsInf is present",
+        );
+    }
+}
+
+/// CBPR.CHRGS_INF.AMOUNTS_DIFFER (pacs.008): an instructed amount that differs from the
+/// settlement amount in the same currency was reduced by charges, which `ChrgsInf` then states.
+fn prepaid_charges(
+    f: &mut Findings,
+    tx_path: &str,
+    instd_amt: Option<&crate::Amount>,
+    settled: &crate::Amount,
+    has_charges: bool,
+) {
+    let Some(instructed) = instd_amt else {
+        return;
+    };
+    let same_currency = instructed.currency().alpha == settled.currency().alpha;
+    if same_currency && instructed.minor() != settled.minor() && !has_charges {
+        f.add(
+            format!("{tx_path}/ChrgsInf"),
+            "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
+            format!(
+                "InstdAmt {} differs from IntrBkSttlmAmt {} in the same currency; ChrgsInf says why",
+                instructed.to_decimal_string(),
+                settled.to_decimal_string()
+            ),
         );
     }
 }

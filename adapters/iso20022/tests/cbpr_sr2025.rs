@@ -824,7 +824,8 @@ fn pacs004() -> String {
             "<GrpHdr><MsgId>RTR-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
             "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
             "<TxInf><RtrId>RTR-1</RtrId><OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
-            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlTxId>TX-1</OrgnlTxId>",
+            "<OrgnlUETR>{uetr}</OrgnlUETR>",
             r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">100.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
             r#"<RtrdIntrBkSttlmAmt Ccy="EUR">100.00</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>"#,
             "<ChrgBr>SHAR</ChrgBr>{instg}{instd}",
@@ -893,4 +894,23 @@ fn return_parties_are_named_or_identified_by_bic() {
             &format!("{RTR}/OrgnlTxRef/Dbtr/Pty/Nm"),
         )],
     );
+}
+
+#[test]
+fn an_instructed_amount_reduced_in_the_same_currency_states_the_charges() {
+    planted(
+        &pacs008(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        r#"<InstdAmt Ccy="EUR">101.00</InstdAmt><ChrgBr>SHAR</ChrgBr>"#,
+        &[("CBPR.CHRGS_INF.AMOUNTS_DIFFER", &format!("{TX}/ChrgsInf"))],
+    );
+    for same_or_other in [
+        r#"<InstdAmt Ccy="EUR">100.00</InstdAmt>"#,
+        r#"<InstdAmt Ccy="USD">120.00</InstdAmt><XchgRate>1.2</XchgRate>"#,
+    ] {
+        clean(&pacs008().replace(
+            "<ChrgBr>SHAR</ChrgBr>",
+            &format!("{same_or_other}<ChrgBr>SHAR</ChrgBr>"),
+        ));
+    }
 }

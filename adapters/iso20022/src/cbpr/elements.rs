@@ -275,7 +275,7 @@ fn transfer(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: Family<'_>) {
         );
     }
     if matches!(family, "pacs.008" | "pacs.009" | "pain.001") {
-        creditor_agent_instructions(f, tree, id, family != "pain.001");
+        creditor_agent_instructions(f, tree, id);
     }
     if family == "pacs.009" && tree.node(id).name == "CdtTrfTxInf" {
         if let Some(e2e) = descend(tree, id, &["PmtId", "EndToEndId"]) {
@@ -302,10 +302,10 @@ fn end_to_end_problem(id: &str) -> Option<String> {
     None
 }
 
-/// CBPR.INSTRFORCDTRAGT.UNIQUE (each code once; pacs.008, pacs.009) and
-/// CBPR.INSTRFORCDTRAGT.PAIRS (no HOLD beside CHQB, no TELB beside PHOB; pacs.008, pain.001,
-/// and pacs.009, whose code list has neither pair).
-fn creditor_agent_instructions(f: &mut Findings, tree: &Tree<'_>, id: NodeId, unique: bool) {
+/// CBPR.INSTRFORCDTRAGT.UNIQUE (each code once) and CBPR.INSTRFORCDTRAGT.PAIRS (no HOLD
+/// beside CHQB, no TELB beside PHOB) in pacs.008, pacs.009 and pain.001 (the pacs.009 code
+/// list has neither pair, so only the first can apply there).
+fn creditor_agent_instructions(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     let codes: Vec<(NodeId, &str)> = tree
         .children(id)
         .filter(|&c| tree.node(c).name == "InstrForCdtrAgt")
@@ -313,7 +313,7 @@ fn creditor_agent_instructions(f: &mut Findings, tree: &Tree<'_>, id: NodeId, un
         .collect();
     let present = |code: &str| codes.iter().any(|(_, c)| *c == code);
     for (i, &(node, code)) in codes.iter().enumerate() {
-        if unique && codes[..i].iter().any(|(_, c)| *c == code) {
+        if codes[..i].iter().any(|(_, c)| *c == code) {
             f.add(
                 tree.path(node),
                 "CBPR.INSTRFORCDTRAGT.UNIQUE",
