@@ -61,6 +61,10 @@
 //! | `ISO3166.COUNTRY` | country codes are ISO 3166-1 alpha-2 codes |
 //! | `ISO4217.ACTIVE` | interbank settlement amounts are in active ISO 4217 currencies (historic codes are read only where the schema allows them) |
 //!
+//! The rules on which elements stand together (parties, addresses, remittance, instruction
+//! codes, status, reports, and the header against the Document's elements) are read off the
+//! rendered element tree, in `cbpr/elements.rs`; the others from the typed message here.
+//!
 //! The SWIFT x set is `a-z A-Z 0-9 / - ? : ( ) . , ' +`, space, CR and LF. The extended set
 //! adds `! " % & * ; < > = @ # { } _ $` and is accepted in names (`Nm`), postal address lines
 //! and parts, remittance (`Ustrd`), and additional / instruction information.

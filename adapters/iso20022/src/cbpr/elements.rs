@@ -4,8 +4,9 @@
 //! places it (a debtor's address and an agent's alike), and each finding carries the path the
 //! tree gives it.
 //!
-//! A rule that the SR2025 guidelines state for some families only is applied to those
-//! families only ([`Family`]); the table in `cbpr.rs` and the crate README name them.
+//! A rule that the guidelines (SR2025, and the November 2026 release) state for some families
+//! only is applied to those families only ([`Family`]); the table in `cbpr.rs` and the crate
+//! README name them, with the guideline rule each follows.
 
 use super::{slash_problem, Findings};
 use crate::xml::reader::{NodeId, Tree};
