@@ -53,6 +53,8 @@
 //! | `CBPR.NTRY.BOOKED_DATE` | a booked camt.054 entry has `BookgDt` or `ValDt` |
 //! | `CBPR.PGNTN.PGNB` | camt.052 / camt.053 / camt.054 page numbers are 1 or more |
 //! | `CBPR.INSTRID.FORMAT` (reports) | camt.052 / camt.053 / camt.054 `Refs/InstrId` has no `/` at either end and no `//` |
+//! | `CBPR.CXLID.FORMAT` / `CBPR.CASEID.FORMAT` | a camt.056 `CxlId` and `Case/Id` have no `/` at either end and no `//` |
+//! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
@@ -102,6 +104,7 @@ pub const RULES: &[&str] = &[
     "CBPR.BAH.PRESENT",
     "CBPR.BAH.PRTY",
     "CBPR.BAH.TO",
+    "CBPR.CASEID.FORMAT",
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
@@ -110,6 +113,7 @@ pub const RULES: &[&str] = &[
     "CBPR.CHRG_BR.CODE",
     "CBPR.CHRG_BR.CRED",
     "CBPR.CHRG_BR.DEBT",
+    "CBPR.CXLID.FORMAT",
     "CBPR.DATETIME.FORM",
     "CBPR.DATETIME.OFFSET",
     "CBPR.E2EID.FORMAT",
@@ -133,6 +137,7 @@ pub const RULES: &[&str] = &[
     "CBPR.RLTDRMTINF.EXCLUSIVE",
     "CBPR.RMTINF.EXCLUSIVE",
     "CBPR.RMTINF.STRD_SIZE",
+    "CBPR.RSN.NARR_ADDTLINF",
     "CBPR.RTR.ORGNLTXREF",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
@@ -949,7 +954,7 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     }
     let mut children = tree.children(id).peekable();
     if children.peek().is_some() {
-        if name == "PstlAdr" {
+        if elements::is_postal_address(tree, id) {
             postal_address(f, tree, id);
         }
         elements::element_rules(f, tree, id, family);

@@ -530,7 +530,7 @@ fn camt056() -> String {
     let document = format!(
         concat!(
             r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq>{assignment}"#,
-            "<Undrlyg><TxInf><CxlId>CXL-1</CxlId>",
+            "<Undrlyg><TxInf><CxlId>CXL-1</CxlId><Case><Id>CASE/1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></Case>",
             "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
             "<OrgnlUETR>{uetr}</OrgnlUETR><CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf>",
             "</TxInf></Undrlyg></FIToFIPmtCxlReq></Document>"
@@ -913,4 +913,64 @@ fn an_instructed_amount_reduced_in_the_same_currency_states_the_charges() {
             &format!("{same_or_other}<ChrgBr>SHAR</ChrgBr>"),
         ));
     }
+}
+
+const CXL: &str = "/Document/FIToFIPmtCxlReq/Undrlyg/TxInf";
+
+#[test]
+fn cancellation_and_case_identifications_have_the_mt_reference_form() {
+    for bad in ["/CXL-1", "CXL-1/", "CXL//1"] {
+        planted(
+            &camt056(),
+            "<CxlId>CXL-1</CxlId>",
+            &format!("<CxlId>{bad}</CxlId>"),
+            &[("CBPR.CXLID.FORMAT", &format!("{CXL}/CxlId"))],
+        );
+        planted(
+            &camt056(),
+            "<Id>CASE/1</Id>",
+            &format!("<Id>{bad}</Id>"),
+            &[("CBPR.CASEID.FORMAT", &format!("{CXL}/Case/Id"))],
+        );
+    }
+}
+
+#[test]
+fn a_narrative_reason_carries_its_narrative() {
+    planted(
+        &camt056(),
+        "<Cd>DUPL</Cd>",
+        "<Cd>NARR</Cd>",
+        &[(
+            "CBPR.RSN.NARR_ADDTLINF",
+            &format!("{CXL}/CxlRsnInf/AddtlInf"),
+        )],
+    );
+    clean(&camt056().replace(
+        "<Rsn><Cd>DUPL</Cd></Rsn>",
+        "<Rsn><Cd>NARR</Cd></Rsn><AddtlInf>Sent twice by the customer</AddtlInf>",
+    ));
+}
+
+#[test]
+fn a_remittance_location_s_name_and_address_is_read_as_one() {
+    // `RmtLctnDtls/PstlAdr` holds `Nm` and `Adr`: the address rules apply to `Adr`, and the
+    // location is no party missing a name.
+    let location = |adr: &str| {
+        format!(
+            "<RltdRmtInf><RmtId>REMIT-1</RmtId><RmtLctnDtls><Mtd>POST</Mtd><PstlAdr><Nm>Acme Accounts</Nm><Adr>{adr}</Adr></PstlAdr></RmtLctnDtls></RltdRmtInf>"
+        )
+    };
+    let with =
+        |adr: &str| pacs008().replace("<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>", &location(adr));
+    clean(&with("<TwnNm>Berlin</TwnNm><Ctry>DE</Ctry>"));
+    planted(
+        &with("<TwnNm>Berlin</TwnNm><Ctry>DE</Ctry>"),
+        "<TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></Adr>",
+        "<Ctry>DE</Ctry></Adr>",
+        &[(
+            "CBPR.PSTLADR.TWN_CTRY",
+            &format!("{TX}/RltdRmtInf/RmtLctnDtls/PstlAdr/Adr"),
+        )],
+    );
 }

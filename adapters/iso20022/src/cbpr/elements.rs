@@ -24,11 +24,11 @@ const REMITTANCE_FAMILIES: &[&str] = &["pacs.008", "pacs.009", "pacs.004", "pain
 /// Rules on an element that has children, called once per such element.
 pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: Family<'_>) {
     let name = tree.node(id).name;
+    if is_postal_address(tree, id) {
+        hybrid_lines(f, tree, id);
+        repeated_in_lines(f, tree, id);
+    }
     match name {
-        "PstlAdr" => {
-            hybrid_lines(f, tree, id);
-            repeated_in_lines(f, tree, id);
-        }
         "FinInstnId" if AGENT_NAME_FAMILIES.contains(&family) => agent_name_address(f, tree, id),
         "RmtInf" if REMITTANCE_FAMILIES.contains(&family) => {
             exclusive(f, tree, id, ["Ustrd", "Strd"], "CBPR.RMTINF.EXCLUSIVE");
@@ -45,6 +45,7 @@ pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, famil
         }
         "PmtInf" if family == "pain.001" => payment_information_id(f, tree, id),
         "TxInf" if family == "pacs.004" => return_transaction(f, tree, id),
+        "TxInf" if family == "camt.056" => cancellation(f, tree, id),
         "Refs" if family.starts_with("camt.05") => {
             if let Some(instr_id) = child(tree, id, "InstrId") {
                 if let Some(problem) = slash_problem(tree.text(instr_id)) {
@@ -58,7 +59,8 @@ pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, famil
     // A party held to "no AnyBIC, then Nm" gets that finding alone for a missing name.
     let named_by_bic_rule =
         role.is_some() && descend(tree, id, &["Id", "OrgId", "AnyBIC"]).is_none();
-    if !named_by_bic_rule && name != "FinInstnId" && name != "BrnchId" && has(tree, id, "PstlAdr") {
+    let not_a_party = matches!(name, "FinInstnId" | "BrnchId" | "RmtLctnDtls");
+    if !named_by_bic_rule && !not_a_party && has(tree, id, "PstlAdr") {
         party_name_address(f, tree, id);
     }
     if let Some(exclusive) = role {
@@ -77,6 +79,17 @@ fn has(tree: &Tree<'_>, id: NodeId, name: &str) -> bool {
 /// The element at `path` below `id` (first of each name), if any.
 fn descend(tree: &Tree<'_>, id: NodeId, path: &[&str]) -> Option<NodeId> {
     path.iter().try_fold(id, |at, name| child(tree, at, name))
+}
+
+/// Whether `id` is a postal address (`PostalAddress24`): a `PstlAdr`, except where a
+/// remittance location names one (`RmtLctnDtls/PstlAdr` is a name and address, whose address
+/// is its `Adr`).
+pub(super) fn is_postal_address(tree: &Tree<'_>, id: NodeId) -> bool {
+    match (tree.node(id).name, parents(tree, id)) {
+        ("PstlAdr", [parent, _]) => parent != "RmtLctnDtls",
+        ("Adr", [parent, grandparent]) => parent == "PstlAdr" && grandparent == "RmtLctnDtls",
+        _ => false,
+    }
 }
 
 /// The names of `id`'s parent and grandparent (empty where there is none).
@@ -570,5 +583,35 @@ fn return_transaction(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
             "CBPR.CHRG_BR.CRED",
             "charge bearer CRED needs at least one ChrgsInf",
         );
+    }
+}
+
+/// A camt.056 transaction: CBPR.CXLID.FORMAT and CBPR.CASEID.FORMAT (the cancellation and the
+/// case identifications, which travel on as MT references, have no `/` at either end and no
+/// `//`) and CBPR.RSN.NARR_ADDTLINF (a cancellation reason `NARR` says what in `AddtlInf`).
+fn cancellation(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+    for (path, rule) in [
+        (&["CxlId"][..], "CBPR.CXLID.FORMAT"),
+        (&["Case", "Id"][..], "CBPR.CASEID.FORMAT"),
+    ] {
+        if let Some(node) = descend(tree, id, path) {
+            if let Some(problem) = slash_problem(tree.text(node)) {
+                f.add(tree.path(node), rule, problem);
+            }
+        }
+    }
+    for reason in tree
+        .children(id)
+        .filter(|&c| tree.node(c).name == "CxlRsnInf")
+    {
+        let narrative =
+            descend(tree, reason, &["Rsn", "Cd"]).is_some_and(|c| tree.text(c) == "NARR");
+        if narrative && !has(tree, reason, "AddtlInf") {
+            f.add(
+                tree.child_path(reason, "AddtlInf"),
+                "CBPR.RSN.NARR_ADDTLINF",
+                "reason NARR needs AddtlInf (the narrative)",
+            );
+        }
     }
 }
