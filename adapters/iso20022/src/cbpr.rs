@@ -26,15 +26,46 @@
 //! | `CBPR.CHARSET.EXTENDED` | names, addresses and free text use the x set plus the CBPR+ extended characters |
 //! | `CBPR.DATETIME.OFFSET` | every date-time carries a time-zone offset (`Z` or `±hh:mm`) |
 //! | `CBPR.BAH.PRESENT` | a business message has an AppHdr |
-//! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC |
+//! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC (pacs), assigner / assignee agent BIC (camt.056, camt.029); not for a copy (`CpyDplct` COPY or CODU) |
 //! | `CBPR.BAH.BIZSVC` | `BizSvc` present and the current CBPR+ service of the message family ([`business_services`]) |
 //! | `CBPR.BAH.MSGDEFIDR` | `MsgDefIdr` = the Document's message definition |
 //! | `CBPR.BAH.BIZMSGIDR` | `BizMsgIdr` = the Document's own identification (`GrpHdr/MsgId`; `Assgnmt/Id` of camt.056 / camt.029) |
+//! | `CBPR.DATETIME.FORM` | the offset is `+hh:mm` / `-hh:mm` with hours 00 to 14 (`+00:00`, never `Z`); fractional seconds are allowed |
+//! | `CBPR.PARTY.NM_PSTLADR` | a party (any element with a `PstlAdr` that is not an agent's) with a postal address has `Nm` |
+//! | `CBPR.PARTY.NM_ANYBIC` | the debtor and creditor of a customer transfer (pacs.008, pacs.009 `UndrlygCstmrCdtTrf`, pacs.004 `RtrChain` and `OrgnlTxRef`) and a status or return originator (pacs.002, pacs.004) without `Id/OrgId/AnyBIC` have `Nm` |
+//! | `CBPR.PARTY.ANYBIC_EXCLUSIVE` | that debtor or creditor (pacs.008, pacs.009 underlying, pacs.004 `RtrChain`) with `AnyBIC` has neither `Nm` nor `PstlAdr` |
+//! | `CBPR.AGENT.NM_PSTLADR` | an agent's `FinInstnId` (pacs.008, pacs.009, pacs.004; not `InstgAgt` / `InstdAgt`) has `Nm` and `PstlAdr` together or neither |
+//! | `CBPR.PSTLADR.DUPLICATE` | a structured address value (3 characters or more) is not repeated in an `AdrLine` |
+//! | `CBPR.PSTLADR.HYBRID_LINES` | a hybrid address (structured elements and lines) has at most two `AdrLine`s |
+//! | `CBPR.RMTINF.EXCLUSIVE` | `Ustrd` and `Strd` are not both in one `RmtInf` (pacs.008, pacs.009, pacs.004, pain.001) |
+//! | `CBPR.RMTINF.STRD_SIZE` | all `Strd` of one `RmtInf` hold at most 9,000 characters of data |
+//! | `CBPR.RLTDRMTINF.EXCLUSIVE` | `RltdRmtInf` and `RmtInf` are not both in a pacs.008 / pacs.009 transaction |
+//! | `CBPR.INSTRFORCDTRAGT.UNIQUE` | each `InstrForCdtrAgt/Cd` once (pacs.008, pacs.009) |
+//! | `CBPR.INSTRFORCDTRAGT.PAIRS` | no `HOLD` beside `CHQB`, no `TELB` beside `PHOB` (pacs.008, pacs.009, pain.001) |
+//! | `CBPR.CHRGS_INF.AMOUNTS_DIFFER` | a pacs.008 whose `InstdAmt` differs from `IntrBkSttlmAmt` in the same currency has `ChrgsInf` |
+//! | `CBPR.CHRG_BR.DEBT` | charge bearer DEBT allows one `ChrgsInf` (pacs.008) |
+//! | `CBPR.E2EID.FORMAT` | a pacs.009 `EndToEndId`'s first 16 characters neither start nor end with `/` nor hold `//` |
+//! | `CBPR.SVCLVL.GPI` | no gpi service level but G001 (`G002` to `G009`) in a pacs.008 / pacs.009 |
+//! | `CBPR.STS.RJCT_REASON` / `CBPR.STS.RJCT_FCTVDT` | a rejected pacs.002 transaction has `StsRsnInf/Rsn` and no `FctvIntrBkSttlmDt` |
+//! | `CBPR.ORGNLMSGNMID` | `OrgnlMsgNmId` names what a pacs.002 (pacs.008/009/004/003/010) or pacs.004 (pacs.002/008/009, camt.053/054, MT103/202/205/900/910/940/950) answers |
+//! | `CBPR.RTR.ORGNLTXREF` | a pacs.004 with `OrgnlIntrBkSttlmDt` / `OrgnlIntrBkSttlmAmt` does not repeat them in `OrgnlTxRef` (and CRED needs `ChrgsInf` there too: `CBPR.CHRG_BR.CRED`) |
+//! | `CBPR.PMTINFID` | a pain.001 `PmtInfId` equals `GrpHdr/MsgId` |
+//! | `CBPR.NTRY.BOOKED_DATE` | a booked camt.054 entry has `BookgDt` or `ValDt` |
+//! | `CBPR.PGNTN.PGNB` | camt.052 / camt.053 / camt.054 page numbers are 1 or more |
+//! | `CBPR.INSTRID.FORMAT` (reports) | camt.052 / camt.053 / camt.054 `Refs/InstrId` has no `/` at either end and no `//` |
+//! | `CBPR.CXLID.FORMAT` / `CBPR.CASEID.FORMAT` | a camt.056 `CxlId` and `Case/Id` have no `/` at either end and no `//` |
+//! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
+//! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
+//! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
 //! | `ISO3166.COUNTRY` | country codes are ISO 3166-1 alpha-2 codes |
 //! | `ISO4217.ACTIVE` | interbank settlement amounts are in active ISO 4217 currencies (historic codes are read only where the schema allows them) |
+//!
+//! The rules on which elements stand together (parties, addresses, remittance, instruction
+//! codes, status, reports, and the header against the Document's elements) are read off the
+//! rendered element tree, in `cbpr/elements.rs`; the others from the typed message here.
 //!
 //! The SWIFT x set is `a-z A-Z 0-9 / - ? : ( ) . , ' +`, space, CR and LF. The extended set
 //! adds `! " % & * ; < > = @ # { } _ $` and is accepted in names (`Nm`), postal address lines
@@ -45,9 +76,11 @@ use std::fmt;
 use crate::common::Agent;
 use crate::head::AppHdr;
 use crate::message::{BusinessMessage, Document};
-use crate::types::{ChargeBearer, SettlementMethod};
+use crate::types::{ChargeBearer, CopyDuplicate, SettlementMethod};
 use crate::xml::reader::{NodeId, Tree};
 use crate::Limits;
+
+mod elements;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -62,26 +95,54 @@ pub struct Finding {
 
 /// Every rule identifier [`validate`] reports.
 pub const RULES: &[&str] = &[
+    "CBPR.AGENT.NM_PSTLADR",
     "CBPR.BAH.BIZMSGIDR",
     "CBPR.BAH.BIZSVC",
+    "CBPR.BAH.CPYDPLCT",
     "CBPR.BAH.FR",
     "CBPR.BAH.MSGDEFIDR",
     "CBPR.BAH.PRESENT",
+    "CBPR.BAH.PRTY",
     "CBPR.BAH.TO",
+    "CBPR.CASEID.FORMAT",
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
+    "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
     "CBPR.CHRGS_INF.INSTD_AMT",
     "CBPR.CHRG_BR.CODE",
     "CBPR.CHRG_BR.CRED",
+    "CBPR.CHRG_BR.DEBT",
+    "CBPR.CXLID.FORMAT",
+    "CBPR.DATETIME.FORM",
     "CBPR.DATETIME.OFFSET",
+    "CBPR.E2EID.FORMAT",
     "CBPR.GRPHDR.AGENTS",
     "CBPR.GRPHDR.ELEMENTS",
+    "CBPR.INSTRFORCDTRAGT.PAIRS",
+    "CBPR.INSTRFORCDTRAGT.UNIQUE",
     "CBPR.INSTRID.FORMAT",
     "CBPR.KIND.SUPPORTED",
+    "CBPR.NTRY.BOOKED_DATE",
     "CBPR.ORGNLINSTRID.FORMAT",
+    "CBPR.ORGNLMSGNMID",
+    "CBPR.PARTY.ANYBIC_EXCLUSIVE",
+    "CBPR.PARTY.NM_ANYBIC",
+    "CBPR.PARTY.NM_PSTLADR",
+    "CBPR.PGNTN.PGNB",
+    "CBPR.PMTINFID",
+    "CBPR.PSTLADR.DUPLICATE",
+    "CBPR.PSTLADR.HYBRID_LINES",
     "CBPR.PSTLADR.TWN_CTRY",
+    "CBPR.RLTDRMTINF.EXCLUSIVE",
+    "CBPR.RMTINF.EXCLUSIVE",
+    "CBPR.RMTINF.STRD_SIZE",
+    "CBPR.RSN.NARR_ADDTLINF",
+    "CBPR.RTR.ORGNLTXREF",
+    "CBPR.STS.RJCT_FCTVDT",
+    "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
+    "CBPR.SVCLVL.GPI",
     "CBPR.TX.AGENTS",
     "CBPR.TX.INTRBKSTTLMDT",
     "CBPR.TX.ONE",
@@ -153,7 +214,9 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
     match &msg.app_hdr {
         Some(hdr) => {
             header_rules(&mut f, hdr, &msg.document);
-            walk_rendered(&mut f, &hdr.render());
+            if let Some(tree) = rendered_tree(&hdr.render()) {
+                walk_tree(&mut f, &tree, "head.001");
+            }
         }
         None => f.add(
             "/AppHdr",
@@ -161,12 +224,18 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
             "a CBPR+ business message has an AppHdr",
         ),
     }
-    f.0.extend(validate_document(&msg.document));
+    f.0.extend(document_findings(&msg.document, msg.app_hdr.as_ref()));
     f.0
 }
 
 /// Validates a Document alone (no AppHdr rules).
 pub fn validate_document(doc: &Document) -> Vec<Finding> {
+    document_findings(doc, None)
+}
+
+/// The Document's findings, and those of the AppHdr rules that compare `hdr` with the
+/// Document's elements.
+fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
     if let Some(why) = doc.unsupported() {
         // Nothing this crate does not model is ever called valid.
@@ -175,7 +244,18 @@ pub fn validate_document(doc: &Document) -> Vec<Finding> {
     }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
-        walk_rendered(&mut f, &doc.render());
+        let xml = doc.render();
+        if let Some(tree) = rendered_tree(&xml) {
+            if let Some(hdr) = hdr {
+                elements::header_against_document(
+                    &mut f,
+                    hdr.prty.as_ref().map(|p| p.as_str()),
+                    hdr.cpy_dplct.map(|c| c.code()),
+                    &tree,
+                );
+            }
+            walk_tree(&mut f, &tree, family(doc));
+        }
     }
     f.0
 }
@@ -226,8 +306,15 @@ fn document_rules(f: &mut Findings, doc: &Document) {
                     f,
                     &tx_path,
                     tx.chrg_br,
-                    !tx.chrgs_inf.is_empty(),
+                    tx.chrgs_inf.len(),
                     tx.instd_amt.is_some(),
+                );
+                prepaid_charges(
+                    f,
+                    &tx_path,
+                    tx.instd_amt.as_ref(),
+                    &tx.intr_bk_sttlm_amt,
+                    !tx.chrgs_inf.is_empty(),
                 );
             }
         }
@@ -527,9 +614,17 @@ fn charges(
     f: &mut Findings,
     tx_path: &str,
     chrg_br: ChargeBearer,
-    has_charges: bool,
+    charges_count: usize,
     has_instd_amt: bool,
 ) {
+    let has_charges = charges_count > 0;
+    if chrg_br == ChargeBearer::Debt && charges_count > 1 {
+        f.add(
+            format!("{tx_path}/ChrgsInf[2]"),
+            "CBPR.CHRG_BR.DEBT",
+            format!("{charges_count} ChrgsInf; charge bearer DEBT allows one"),
+        );
+    }
     if chrg_br == ChargeBearer::Slev {
         f.add(
             format!("{tx_path}/ChrgBr"),
@@ -549,6 +644,32 @@ fn charges(
             format!("{tx_path}/InstdAmt"),
             "CBPR.CHRGS_INF.INSTD_AMT",
             "InstdAmt is required when ChrgsInf is present",
+        );
+    }
+}
+
+/// CBPR.CHRGS_INF.AMOUNTS_DIFFER (pacs.008): an instructed amount that differs from the
+/// settlement amount in the same currency was reduced by charges, which `ChrgsInf` then states.
+fn prepaid_charges(
+    f: &mut Findings,
+    tx_path: &str,
+    instd_amt: Option<&crate::Amount>,
+    settled: &crate::Amount,
+    has_charges: bool,
+) {
+    let Some(instructed) = instd_amt else {
+        return;
+    };
+    let same_currency = instructed.currency().alpha == settled.currency().alpha;
+    if same_currency && instructed.minor() != settled.minor() && !has_charges {
+        f.add(
+            format!("{tx_path}/ChrgsInf"),
+            "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
+            format!(
+                "InstdAmt {} differs from IntrBkSttlmAmt {} in the same currency; ChrgsInf says why",
+                instructed.to_decimal_string(),
+                settled.to_decimal_string()
+            ),
         );
     }
 }
@@ -586,10 +707,25 @@ fn agents(doc: &Document) -> (Option<&Agent>, Option<&Agent>) {
             pair(&m.grp_hdr.instg_agt, &m.grp_hdr.instd_agt),
             m.tx_inf.first().map(|t| pair(&t.instg_agt, &t.instd_agt)),
         ),
+        Document::Camt056(m) => return assignment_agents(&m.assgnmt),
+        Document::Camt029(m) => return assignment_agents(&m.assgnmt),
         _ => return (None, None),
     };
     let pick = |i: usize| group[i].or(tx.and_then(|t| t[i]));
     (pick(0), pick(1))
+}
+
+/// The assigner and the assignee of a camt.056 / camt.029, when they are agents: the
+/// sender and the receiver of the case message.
+fn assignment_agents(a: &crate::common::CaseAssignment) -> (Option<&Agent>, Option<&Agent>) {
+    (agent_of(&a.assgnr), agent_of(&a.assgne))
+}
+
+fn agent_of(p: &crate::common::PartyOrAgent) -> Option<&Agent> {
+    match p {
+        crate::common::PartyOrAgent::Agt(agent) => Some(agent),
+        crate::common::PartyOrAgent::Pty(_) => None,
+    }
 }
 
 /// BIC equality ignoring the default branch code (`BANKDEFF` = `BANKDEFFXXX`).
@@ -646,6 +782,13 @@ fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
                 doc.msg_def_idr()
             ),
         );
+    }
+    // A copy (COPY, CODU) goes to a third party: its From and To are not the agents'.
+    if matches!(
+        hdr.cpy_dplct,
+        Some(CopyDuplicate::Copy | CopyDuplicate::Codu)
+    ) {
+        return;
     }
     let (instg, instd) = agents(doc);
     let pairs = [
@@ -786,21 +929,24 @@ fn in_extended_set(c: char) -> bool {
         )
 }
 
-/// Walks every element of a rendered document and applies the per-element rules.
-fn walk_rendered(f: &mut Findings, xml: &str) {
+/// The element tree of what this crate rendered (always well-formed; `None` only if the
+/// rendering were broken, which the round-trip tests rule out).
+fn rendered_tree(xml: &str) -> Option<Tree<'_>> {
     let limits = Limits {
         message_bytes_max: usize::MAX,
         ..Limits::default()
     };
-    let Ok(tree) = Tree::parse(xml, &limits) else {
-        return;
-    };
+    Tree::parse(xml, &limits).ok()
+}
+
+/// Walks every element of a rendered tree and applies the per-element rules.
+fn walk_tree(f: &mut Findings, tree: &Tree<'_>, family: &str) {
     for &root in &tree.roots {
-        walk(f, &tree, root);
+        walk(f, tree, root, family);
     }
 }
 
-fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
+fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     let node = tree.node(id);
     let name = node.name;
     if name == "SplmtryData" || name == "Envlp" {
@@ -808,13 +954,17 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     }
     let mut children = tree.children(id).peekable();
     if children.peek().is_some() {
-        if name == "PstlAdr" {
+        if elements::is_postal_address(tree, id) {
             postal_address(f, tree, id);
         }
+        elements::element_rules(f, tree, id, family);
         for c in children {
-            walk(f, tree, c);
+            walk(f, tree, c, family);
         }
         return;
+    }
+    if name == "PgNb" && family.starts_with("camt.05") {
+        elements::page_number(f, tree, id);
     }
     let text = tree.text(id);
     if X_SET_ELEMENTS.contains(&name) || name == "Cd" || name == "Prtry" || name == "Id" {
@@ -844,6 +994,8 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
                 "CBPR.DATETIME.OFFSET",
                 format!("{text} has no time-zone offset"),
             );
+        } else if let Some(problem) = offset_form_problem(text) {
+            f.add(tree.path(id), "CBPR.DATETIME.FORM", problem);
         }
     }
     match name {
@@ -909,6 +1061,21 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     }
 }
 
+/// CBPR.DATETIME.FORM: the CBPR+ date-time type restricts `xs:dateTime` to an offset written
+/// `+hh:mm` or `-hh:mm` with hours 00 to 14, so UTC is `+00:00`, never `Z`. Fractional seconds
+/// are left as the base type has them: the restriction does not touch them, and the
+/// guidelines' preferred form (`YYYY-MM-DDThh:mm:ss.sss+/-hh:mm`) has milliseconds.
+fn offset_form_problem(text: &str) -> Option<String> {
+    if text.ends_with('Z') {
+        return Some(format!("{text}: UTC is written +00:00 in CBPR+, not Z"));
+    }
+    let hours: u32 = text
+        .get(text.len().saturating_sub(5)..text.len() - 3)?
+        .parse()
+        .ok()?;
+    (hours > 14).then(|| format!("{text}: the offset's hours are 00 to 14"))
+}
+
 /// CBPR.PSTLADR.TWN_CTRY: a structured or hybrid address has at least a town and a country;
 /// one of address lines alone is no longer accepted (CBPR+, November 2026).
 fn postal_address(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
@@ -954,8 +1121,10 @@ mod tests {
         // Every rule id literal in this file, outside the list itself, is in the list.
         let source = include_str!("cbpr.rs");
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
+        let elements = include_str!("cbpr/elements.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
+            .chain(elements.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();
         used.sort_unstable();
