@@ -201,6 +201,10 @@ pub enum RecordedBy {
         tx_hash: B256,
         /// Its block.
         block_number: u64,
+        /// Gas it used, from its receipt.
+        gas_used: u64,
+        /// What it cost: gas used × effective gas price, in wei.
+        fee_wei: u128,
     },
     /// The same outcome was already on chain (an earlier run, or another version).
     AlreadyOnChain,
@@ -522,6 +526,9 @@ impl Writer {
                     by: RecordedBy::ThisTransaction {
                         tx_hash: version.tx_hash,
                         block_number,
+                        gas_used: receipt.gas_used,
+                        fee_wei: u128::from(receipt.gas_used)
+                            .saturating_mul(receipt.effective_gas_price),
                     },
                 }))),
                 (false, Some(stored)) => Ok(Some(Step::Done(Recorded {

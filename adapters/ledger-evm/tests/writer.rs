@@ -97,12 +97,23 @@ async fn records_and_waits_for_confirmations() {
         let Step::Done(recorded) = writer.step(&pending).await.unwrap() else {
             panic!("not done")
         };
-        assert_eq!(
-            recorded.by,
-            RecordedBy::ThisTransaction {
-                tx_hash: pending.current().tx_hash,
-                block_number: block
-            }
+        let RecordedBy::ThisTransaction {
+            tx_hash,
+            block_number,
+            gas_used,
+            fee_wei,
+        } = recorded.by
+        else {
+            panic!("not recorded by this transaction: {:?}", recorded.by)
+        };
+        assert_eq!((tx_hash, block_number), (pending.current().tx_hash, block));
+        assert!(
+            gas_used > 21_000,
+            "a contract call's gas from the receipt: {gas_used}"
+        );
+        assert!(
+            fee_wei >= u128::from(gas_used),
+            "fee {fee_wei} for gas {gas_used}"
         );
         assert_eq!(recorded.stored.status, OutcomeStatus::Settled);
         assert_eq!(recorded.stored.reason_code, "ACSC");
@@ -140,9 +151,12 @@ async fn a_writer_that_died_is_resumed_from_its_persisted_transaction() {
         let writer = writer_on(chain.provider.clone(), &chain, config(&chain, 1)).await;
         writer.resume(std::slice::from_ref(&stored)).await.unwrap();
         let recorded = writer.drive(stored.clone(), |_| Ok::<_, String>(())).await.unwrap();
-        assert_eq!(
-            recorded.by,
-            RecordedBy::ThisTransaction { tx_hash: stored.current().tx_hash, block_number: chain.head().await }
+        let head = chain.head().await;
+        assert!(
+            matches!(recorded.by, RecordedBy::ThisTransaction { tx_hash, block_number, .. }
+                if tx_hash == stored.current().tx_hash && block_number == head),
+            "{:?}",
+            recorded.by
         );
         assert_eq!(gateway_nonce(&chain).await, 1, "one transaction in all");
         assert_eq!(outcome_logs(&chain, id(1)).await, 1);

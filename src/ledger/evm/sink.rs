@@ -126,14 +126,14 @@ impl Sink {
         if status == "gone" {
             // Withdrawn after a reorg: the chain holds no request to record an outcome for.
             drop(conn);
-            return done(cx, sid, None).await;
+            return done(sid, None).await;
         }
         let stored = evm_store::outcome_tx(&mut conn, sid).await?;
         let outcome = outcome_of(&mut conn, record, request_id).await?;
         cx.renew(&mut conn).await?;
         drop(conn);
         let pending = match stored {
-            Some((_, true)) => return done(cx, sid, None).await,
+            Some((_, true)) => return done(sid, None).await,
             Some((pending, false)) => {
                 if pending.outcome != outcome {
                     // The stored transaction is what may be on chain: it is the one to finish.
@@ -144,7 +144,7 @@ impl Sink {
             None => {
                 let writer = self.writer(cx.store).await?;
                 match writer.prepare(&outcome).await {
-                    Ok(Prepared::AlreadyRecorded(_)) => return done(cx, sid, None).await,
+                    Ok(Prepared::AlreadyRecorded(_)) => return done(sid, None).await,
                     Ok(Prepared::Send(pending)) => {
                         if let Err(e) = self.persist(cx, sid, &pending).await {
                             // Never sent, never stored: its nonce would be a gap holding back
@@ -194,10 +194,12 @@ impl Sink {
                         RecordedBy::ThisTransaction {
                             tx_hash,
                             block_number,
-                        } => Some((tx_hash, block_number, self.gas(writer, tx_hash).await)),
+                            gas_used,
+                            fee_wei,
+                        } => Some((tx_hash, block_number, self.spent(gas_used, fee_wei))),
                         RecordedBy::AlreadyOnChain => None,
                     };
-                    return done(cx, sid, mined).await;
+                    return done(sid, mined).await;
                 }
                 Ok(Step::Persist(next)) => {
                     self.persist(cx, sid, &next).await?;
@@ -221,25 +223,14 @@ impl Sink {
         }
     }
 
-    /// Gas used by a mined outcome transaction, counted in the metrics (0 if unreadable).
-    async fn gas(&self, writer: &Writer, tx_hash: B256) -> u64 {
-        let _ = writer;
-        let Ok(provider) = self.ledger.provider() else {
-            return 0;
-        };
-        use alloy::providers::Provider as _;
-        match provider.get_transaction_receipt(tx_hash).await {
-            Ok(Some(receipt)) => {
-                let ledger = self.ledger.id.clone();
-                metrics::counter!("corridor_evm_gas_used_total", "ledger" => ledger.clone())
-                    .increment(receipt.gas_used);
-                let fee = u128::from(receipt.gas_used).saturating_mul(receipt.effective_gas_price);
-                metrics::counter!("corridor_evm_fees_wei_total", "ledger" => ledger)
-                    .increment(u64::try_from(fee).unwrap_or(u64::MAX));
-                receipt.gas_used
-            }
-            _ => 0,
-        }
+    /// Counts a mined outcome transaction's gas and fee in the metrics; returns the gas.
+    fn spent(&self, gas_used: u64, fee_wei: u128) -> u64 {
+        let ledger = self.ledger.id.clone();
+        metrics::counter!("corridor_evm_gas_used_total", "ledger" => ledger.clone())
+            .increment(gas_used);
+        metrics::counter!("corridor_evm_fees_wei_total", "ledger" => ledger)
+            .increment(u64::try_from(fee_wei).unwrap_or(u64::MAX));
+        gas_used
     }
 
     async fn failed(
@@ -343,7 +334,9 @@ impl Sink {
                             RecordedBy::ThisTransaction {
                                 tx_hash,
                                 block_number,
-                            } => Some((tx_hash, block_number, self.gas(writer, tx_hash).await)),
+                                gas_used,
+                                fee_wei,
+                            } => Some((tx_hash, block_number, self.spent(gas_used, fee_wei))),
                             RecordedBy::AlreadyOnChain => None,
                         };
                         self.end_refusal(store, &event_id, "recorded", mined, None)
@@ -464,17 +457,17 @@ fn cut(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
-async fn done(
-    cx: &Context<'_>,
-    sid: &str,
-    mined: Option<(B256, u64, u64)>,
-) -> Result<JobOutcome, JobError> {
+async fn done(sid: &str, mined: Option<(B256, u64, u64)>) -> Result<JobOutcome, JobError> {
     let id = crate::domain::SettlementId::parse(sid)
         .ok_or_else(|| StoreError::Corrupt(format!("not a settlement id: {sid}")))?;
-    let mut tx = cx.store.begin().await?;
-    evm_store::finish_outcome_tx(&mut tx, sid, mined).await?;
-    settlements::mark_written_back(&mut tx, &id).await?;
-    Ok(JobOutcome::done_with(tx))
+    let sid = sid.to_string();
+    // In the group commit with the job's completion, as the HTTP write-back does.
+    Ok(JobOutcome::done_writing(move |conn| {
+        Box::pin(async move {
+            evm_store::finish_outcome_tx(conn, &sid, mined).await?;
+            settlements::mark_written_back(conn, &id).await
+        })
+    }))
 }
 
 async fn publish_pending(conn: &mut sqlx::AnyConnection, ledger: &str) {
