@@ -404,6 +404,30 @@ impl Chain {
         }
     }
 
+    /// The reconciliation breaks about `sid`: (kind, severity, state, audit lines).
+    async fn breaks_of(&self, sid: &str) -> Vec<(String, String, String, i64)> {
+        let mut conn = self.world.db.store.pool().acquire().await.unwrap();
+        sqlx::query(
+            "SELECT b.kind, b.severity, b.state, \
+             (SELECT COUNT(*) FROM break_events e WHERE e.break_id = b.id) AS audit \
+             FROM breaks b WHERE b.settlement_id = $1 ORDER BY b.id",
+        )
+        .bind(sid)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("kind").unwrap(),
+                r.try_get("severity").unwrap(),
+                r.try_get("state").unwrap(),
+                r.try_get("audit").unwrap(),
+            )
+        })
+        .collect()
+    }
+
     async fn conflicts(&self) -> Vec<evm_store::Conflict> {
         let mut conn = self.world.db.store.pool().acquire().await.unwrap();
         evm_store::open_conflicts(&mut conn, LEDGER, 100)
@@ -730,6 +754,18 @@ async fn chain_reorg_before_and_after_the_confirmation_depth() {
             assert_eq!(conflicts.len(), 1, "{label}: {conflicts:?}");
             assert_eq!(conflicts[0].settlement_id.as_deref(), Some(sid.as_str()));
             assert_eq!(conflicts[0].kind, evm_store::ConflictKind::Reorg);
+            // And a break for the reconciliation team, once.
+            let critical = (
+                "status_conflict".to_string(),
+                "critical".to_string(),
+                "open".to_string(),
+                1,
+            );
+            assert_eq!(
+                chain.breaks_of(sid.as_str()).await,
+                vec![critical],
+                "{label}"
+            );
             let standing = status::one(&chain.world.db.store, &chain.ledger())
                 .await
                 .unwrap();
@@ -1297,6 +1333,14 @@ async fn chain_duplicate_outcome_is_success_and_another_outcome_a_conflict() {
         let conflicts = chain.conflicts().await;
         assert_eq!(conflicts.len(), 1, "{label}: {conflicts:?}");
         assert_eq!(conflicts[0].kind, evm_store::ConflictKind::Outcome);
+        let sid = conflicts[0].settlement_id.clone().expect("about a settlement");
+        let breaks = chain.breaks_of(&sid).await;
+        assert_eq!(breaks.len(), 1, "{label}: {breaks:?}");
+        assert_eq!(
+            (breaks[0].0.as_str(), breaks[0].1.as_str()),
+            ("status_conflict", "critical"),
+            "{label}"
+        );
         assert_eq!(chain.outcome_logs().await.get(&i.id), Some(&1), "{label}");
         chain.world.finish().await
     })

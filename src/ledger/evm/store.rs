@@ -306,10 +306,81 @@ pub async fn insert_conflict(
     .bind(settlement_id)
     .bind(detail)
     .bind(now_ms())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     metrics::counter!("corridor_evm_conflicts_total", "ledger" => ledger.to_string(), "kind" => kind.as_str())
         .increment(1);
+    if let Some(settlement_id) = settlement_id {
+        conflict_break(conn, ledger, kind, event_id, settlement_id, detail).await?;
+    }
+    Ok(())
+}
+
+/// A conflict about a settlement is also a reconciliation break (`status_conflict`,
+/// critical): the chain and the gateway disagree about its outcome (a reorg took away an
+/// instruction already paid, or the chain holds another outcome). Opened in the conflict's
+/// transaction, once per settlement and kind of conflict, with its audit line.
+async fn conflict_break(
+    conn: &mut AnyConnection,
+    ledger: &str,
+    kind: ConflictKind,
+    event_id: Option<&str>,
+    settlement_id: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let settlement =
+        sqlx::query("SELECT amount_minor, currency, counterparty FROM settlements WHERE id = $1")
+            .bind(settlement_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (amount, currency, counterparty) = match &settlement {
+        Some(r) => (
+            r.try_get::<i64, _>("amount_minor")?,
+            Some(r.try_get::<String, _>("currency")?),
+            r.try_get::<Option<String>, _>("counterparty")?,
+        ),
+        None => (0, None, None),
+    };
+    let text = match kind {
+        ConflictKind::Reorg => format!(
+            "chain ledger {ledger}: the instruction (event {}) is no longer on chain, but the \
+             gateway acted on it: {detail}",
+            event_id.unwrap_or("-")
+        ),
+        ConflictKind::Outcome => {
+            format!("chain ledger {ledger}: the chain holds another outcome than ours: {detail}")
+        }
+    };
+    let now = now_ms();
+    let id: Option<i64> = sqlx::query(
+        "INSERT INTO breaks (natural_key, kind, severity, state, settlement_id, counterparty, \
+         currency, amount_at_risk_minor, detail, opened_at_ms, updated_at_ms) \
+         VALUES ($1, 'status_conflict', 'critical', 'open', $2, $3, $4, $5, $6, $7, $7) \
+         ON CONFLICT (natural_key) DO NOTHING RETURNING id",
+    )
+    .bind(format!("status_conflict:evm_{kind}:{settlement_id}"))
+    .bind(settlement_id)
+    .bind(counterparty)
+    .bind(currency)
+    .bind(amount)
+    .bind(&text)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    if let Some(id) = id {
+        sqlx::query(
+            "INSERT INTO break_events (break_id, actor, action, comment, at_ms) \
+             VALUES ($1, $2, 'opened', $3, $4)",
+        )
+        .bind(id)
+        .bind(format!("ledger:{ledger}"))
+        .bind(&text)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
