@@ -2,7 +2,8 @@
 //! CSV), their workflow (assign, comment, resolve, reopen), and recon run / status.
 //!
 //! Roles: a viewer reads; a reviewer also assigns, comments, resolves and reopens; an
-//! operator also runs reconciliation. The actor in the audit trail is the token's `name`.
+//! operator also runs reconciliation and resolves with the codes that move money (`resent`,
+//! `refund_requested`). The actor in the audit trail is the token's `name`.
 
 use super::extract::Path;
 use super::ops::connection;
@@ -85,6 +86,10 @@ impl From<ReconError> for ApiError {
             ReconError::BadInput(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }
+            ReconError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            ReconError::Refused(_) => ApiError::new(StatusCode::CONFLICT, "refused", e.to_string()),
             ReconError::Store(e) => ApiError::internal(e),
         }
     }
@@ -287,7 +292,16 @@ async fn change(
     let caller = identify(&state.config, headers, Role::Reviewer)?;
     let b = body(state, raw).await?;
     let change = make(&b)?;
-    let after = breaks::apply(&state.store, id, &caller.name, change, b.comment.as_deref()).await?;
+    let operator = caller.role == Role::Operator;
+    let after = breaks::apply_as(
+        &state.store,
+        id,
+        &caller.name,
+        operator,
+        change,
+        b.comment.as_deref(),
+    )
+    .await?;
     Ok(Json(json!({ "break": after })))
 }
 
