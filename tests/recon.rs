@@ -648,3 +648,152 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
     })
     .await;
 }
+
+/// The statement expectation counts business days on the holiday calendar of `[recon]`: a
+/// settled payment with no statement entry is not missing while its currency's settlement
+/// system is closed, and is once the calendar has moved past the closing days.
+#[tokio::test]
+async fn holidays_push_the_statement_expectation() {
+    on_each_store("holidays_push_the_statement_expectation", |db| async move {
+        let today = time::OffsetDateTime::now_utc().date();
+        // Closed for EUR the next fourteen days: two business days end after them.
+        let closed: Vec<String> = (1..=14)
+            .map(|i| format!("\"{}\"", today + time::Duration::days(i)))
+            .collect();
+        let options = Options {
+            workers: false,
+            extra_env: vec![
+                ("CORRIDOR__RECON__INTERVAL_MS", "0".into()),
+                ("CORRIDOR__RECON__STATEMENT_BUSINESS_DAYS", "2".into()),
+                (
+                    "CORRIDOR__RECON__HOLIDAYS",
+                    format!("[{{currency = \"EUR\", dates = [{}]}}]", closed.join(", ")),
+                ),
+            ],
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        let store = world.db.store.clone();
+        let label = world.db.label;
+        let id = post(&world, "evt-holiday", "75.00", "Invoice H").await;
+        world
+            .gateway
+            .as_ref()
+            .unwrap()
+            .dispatcher
+            .drain("test-step", 1000)
+            .await
+            .unwrap();
+        assert_eq!(state_of(&store, &id).await, "settled", "{label}");
+        let config = world.config.clone();
+        let at =
+            |days: i64| as_of_from_date(&(today + time::Duration::days(days)).to_string()).unwrap();
+
+        // Ten days on, every one of them a closing day or a weekend: not missing yet.
+        let early = run(&store, &config, at(10), false, "recon-test")
+            .await
+            .unwrap();
+        assert!(
+            !early
+                .breaks
+                .iter()
+                .any(|b| b.kind.as_str() == "missing_on_statement"),
+            "{label}: {:?}",
+            early.breaks
+        );
+        // Without the calendar the same run finds it missing (a control: the test can fail).
+        let mut plain = (*config).clone();
+        plain.recon.holidays.clear();
+        let control = run(&store, &plain, at(10), true, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(
+            control
+                .breaks
+                .iter()
+                .filter(|b| b.kind.as_str() == "missing_on_statement")
+                .count(),
+            1,
+            "{label}"
+        );
+        // Forty days on it is missing, due two business days after the closing days.
+        let late = run(&store, &config, at(40), false, "recon-test")
+            .await
+            .unwrap();
+        let missing: Vec<_> = late
+            .breaks
+            .iter()
+            .filter(|b| b.kind.as_str() == "missing_on_statement")
+            .collect();
+        assert_eq!(missing.len(), 1, "{label}: {:?}", late.breaks);
+        let reopening = today + time::Duration::days(15);
+        let due_text = missing[0].detail.split(" by ").nth(1).unwrap();
+        let due = corridor::recon::engine::parse_date(due_text).unwrap();
+        assert!(
+            due > reopening,
+            "{label}: due {due} must come after the closing days ({})",
+            missing[0].detail
+        );
+        assert!(!matches!(
+            due.weekday(),
+            time::Weekday::Saturday | time::Weekday::Sunday
+        ));
+        world.finish().await
+    })
+    .await;
+}
+
+/// The demo ends with a reconciliation of the simulated bank's statements (one per currency
+/// account, each adding up) and the wallet switch's settlement report: with nothing planted,
+/// no balance is found off and no statement entry is left unexplained.
+#[test]
+fn the_demo_reconciles_one_statement_per_currency_and_the_wallet_report_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(["demo", "--events", "120", "--data-dir"])
+        .arg(dir.path().join("demo"))
+        .env_remove("CORRIDOR_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run the demo");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    let statements: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("statement: camt.053 ("))
+        .collect();
+    assert!(statements.len() >= 2, "several currency accounts: {text}");
+    for line in &statements {
+        assert!(line.ends_with("balances add up: true"), "{line}");
+    }
+    let mut currencies: Vec<&str> = statements
+        .iter()
+        .map(|l| l.split('(').nth(1).unwrap().split(')').next().unwrap())
+        .collect();
+    let n = currencies.len();
+    currencies.sort_unstable();
+    currencies.dedup();
+    assert_eq!(
+        currencies.len(),
+        n,
+        "one statement per currency: {statements:?}"
+    );
+    assert!(
+        text.contains("statement: settlement report (PHP) as wallet-csv"),
+        "the wallet report is imported: {text}"
+    );
+    let summary = text
+        .split("reconciliation:")
+        .nth(1)
+        .expect("a reconciliation");
+    for kind in [
+        "balance_mismatch",
+        "unexpected_entry",
+        "missing_on_statement",
+    ] {
+        assert!(
+            !summary.contains(kind),
+            "{kind} in a demo with nothing planted: {summary}"
+        );
+    }
+}
