@@ -491,6 +491,50 @@ async fn resolve(world: &World, id: i64, token: &str, code: &str) -> (u16, Value
     .await
 }
 
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in to the review page with `token` and opens break `id`: (the session cookie, the
+/// page, its CSRF token).
+async fn review_page(world: &World, token: &str, id: i64) -> (String, String, String) {
+    let client = no_redirects();
+    let signed = client
+        .post(world.url("/review/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status().as_u16(), 303);
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = client
+        .get(world.url(&format!("/review/breaks/{id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    (cookie, page, csrf)
+}
+
 /// The resolutions that move money and the correction of a settled payment the statement
 /// shows returned: each through the outbox, each once, each in the audit trail with its
 /// actor; a resend reaches the bank with the identifiers of the first send, and the bank
@@ -607,9 +651,24 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
 
         // Resent for a payment the bank settled but the statement lacks: the bank recognises
         // the duplicate and books nothing more.
+        // This one from the review page: a reviewer is not offered the codes that move
+        // money; an operator is, and resolves with it.
+        let reviewer_page = review_page(&world, REVIEWER, unbooked).await;
+        assert!(reviewer_page.1.contains("value=\"written_off\""), "{}", reviewer_page.1);
+        assert!(!reviewer_page.1.contains("value=\"resent\""));
+        assert!(!reviewer_page.1.contains("value=\"refund_requested\""));
+        let (cookie, page, csrf) = review_page(&world, OPERATOR, unbooked).await;
+        assert!(page.contains("value=\"resent\"") && page.contains("value=\"refund_requested\""), "{page}");
         let before = world.bank.stats();
-        let (s, b) = resolve(&world, unbooked, OPERATOR, "resent").await;
-        assert_eq!(s, 200, "{b}");
+        let posted = no_redirects()
+            .post(world.url(&format!("/review/breaks/{unbooked}/resolve")))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("resolution=resent&comment=resent+by+test&csrf={csrf}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status().as_u16(), 303, "{}", posted.text().await.unwrap());
         gateway.dispatcher.drain("test-step", 1000).await.unwrap();
         let after = world.bank.stats();
         assert_eq!(after.receipts_per_uetr[&gone.uetr], 2);
@@ -620,8 +679,20 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
         // Refund requested: posted to the ledger once, with the break's amount at risk.
         let (s, b) = resolve(&world, duplicate, REVIEWER, "refund_requested").await;
         assert_eq!(s, 403, "{b}");
-        let (s, b) = resolve(&world, duplicate, OPERATOR, "refund_requested").await;
-        assert_eq!((s, b["break"]["resolution"].as_str()), (200, Some("refund_requested")), "{b}");
+        // This one from the command line, which runs with the store's own access (an
+        // operator's).
+        let dir = tempfile::tempdir().unwrap();
+        let config_file = dir.path().join("corridor.toml");
+        std::fs::write(&config_file, format!("[gateway]\nbic = \"CORRGB2LXXX\"\n[store]\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n", world.db.url, dir.path().display())).unwrap();
+        let cli = std::process::Command::new(env!("CARGO_BIN_EXE_corridor"))
+            .args(["breaks", "resolve", &duplicate.to_string(), "--code", "refund_requested", "--comment", "refund_requested by test", "--actor", "cli-op", "--config"])
+            .arg(&config_file)
+            .env_remove("CORRIDOR_CONFIG")
+            .output()
+            .unwrap();
+        assert!(cli.status.success(), "{label}: {}{}", String::from_utf8_lossy(&cli.stdout), String::from_utf8_lossy(&cli.stderr));
+        let (_, b) = call(&world, "GET", &format!("/v1/breaks/{duplicate}"), VIEWER, None).await;
+        assert_eq!(b["break"]["resolution"], "refund_requested", "{b}");
         let (s, _) = call(&world, "POST", &format!("/v1/breaks/{duplicate}/reopen"), OPERATOR, Some(json!({"comment": "again?"}))).await;
         assert_eq!(s, 200);
         let (s, b) = resolve(&world, duplicate, OPERATOR, "refund_requested").await;
@@ -636,11 +707,11 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
         assert_eq!(world.ledger.stats().notices, 2);
 
         // The audit trail names the actor and the outbox job of each.
-        for (id, code) in [(missing, "resent"), (unbooked, "resent"), (duplicate, "refund_requested")] {
+        for (id, code, actor) in [(missing, "resent", "otto"), (unbooked, "resent", "otto"), (duplicate, "refund_requested", "cli-op")] {
             let (_, ev) = call(&world, "GET", &format!("/v1/breaks/{id}"), VIEWER, None).await;
             let resolved: Vec<&Value> = ev["events"].as_array().unwrap().iter().filter(|e| e["action"] == "resolved").collect();
             assert_eq!(resolved.len(), 1, "{ev}");
-            assert_eq!(resolved[0]["actor"], "otto");
+            assert_eq!(resolved[0]["actor"], actor);
             let text = resolved[0]["comment"].as_str().unwrap();
             assert!(text.starts_with(code) && text.contains("outbox job"), "{text}");
         }

@@ -76,13 +76,6 @@ impl From<ReconError> for ApiError {
             ReconError::Illegal { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
             }
-            // The request is understood and well formed, but this version cannot carry it
-            // out (a resolution that moves money): 422, not a server error.
-            ReconError::NotYet(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "not_yet_supported",
-                e.to_string(),
-            ),
             ReconError::BadInput(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }

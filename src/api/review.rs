@@ -720,7 +720,6 @@ pub async fn act(
             let status = match &e {
                 ReconError::NotFound(_) => StatusCode::NOT_FOUND,
                 ReconError::Illegal { .. } => StatusCode::CONFLICT,
-                ReconError::NotYet(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ReconError::BadInput(_) => StatusCode::BAD_REQUEST,
                 ReconError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ReconError::Refused(_) => StatusCode::CONFLICT,

@@ -202,6 +202,13 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
             for (kind, n) in &report.breaks_by_kind {
                 println!("  {kind:<24} {n}");
             }
+            if report.corrections > 0 {
+                println!(
+                    "  {} settled settlements the statement shows returned: corrected to \
+                     returned, correction write-back queued",
+                    report.corrections
+                );
+            }
             println!(
                 "  read {} ms, match {} ms, write {} ms",
                 report.read_ms, report.match_ms, report.write_ms

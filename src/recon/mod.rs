@@ -160,8 +160,6 @@ pub enum ReconError {
         state: BreakState,
         action: &'static str,
     },
-    #[error("not yet supported: {0}")]
-    NotYet(String),
     /// The caller's role does not allow the change.
     #[error("forbidden: {0}")]
     Forbidden(String),
