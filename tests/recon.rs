@@ -562,8 +562,12 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
         let twice = post(&world, "evt-booked-twice", "250.00", "Invoice T").await;
         let back = post(&world, "evt-back", "330.00", "Invoice B").await;
         let gone = post(&world, "evt-gone", "440.00", "Invoice G").await;
+        let (status, body) = world.post(&common::wallet_event("evt-wallet", "15.00", "+639171234567")).await;
+        assert_eq!(status, 201, "{body}");
+        let wallet = body["settlement_id"].as_str().unwrap().to_string();
         let gateway = world.gateway.as_ref().unwrap();
         gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        await_store(&store, "the wallet credit", &format!("SELECT COUNT(*) AS n FROM settlements WHERE id = '{wallet}' AND state = 'settled'"), 1).await;
         let (lost, twice, back, gone) = (
             sent(&store, &lost).await,
             sent(&store, &twice).await,
@@ -627,6 +631,10 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
         assert_eq!((s, b["error"]["code"].as_str()), (409, Some("refused")), "a duplicate is not resent: {b}");
         let (s, b) = resolve(&world, missing, OPERATOR, "refund_requested").await;
         assert_eq!((s, b["error"]["code"].as_str()), (409, Some("refused")), "nothing settled to refund: {b}");
+        let credit = break_of(&world, "missing_on_statement", &wallet).await;
+        let (s, b) = resolve(&world, credit, OPERATOR, "resent").await;
+        assert_eq!(s, 409, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("not on the bank rail"), "{b}");
         assert_eq!((outbox_rows(&store, "resend").await, outbox_rows(&store, "refund").await), (0, 0));
 
         // Resent: the stored pacs.008 again, same MsgId and UETR; the bank books it now.
