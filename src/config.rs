@@ -944,6 +944,9 @@ impl Config {
         if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
             return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
         }
+        self.recon
+            .holiday_calendar()
+            .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -1269,6 +1272,79 @@ pub struct ReconConfig {
     /// Tolerant rule: an entry whose reference contains a settlement's id or EndToEndId
     /// matches it (within the amount tolerance).
     pub match_reference: bool,
+    /// Days that are not business days (besides Saturdays and Sundays), per currency (its
+    /// settlement system's closing days: TARGET2 for EUR) or per counterparty (a bank's own
+    /// holidays). A settlement's statement expectation skips both its currency's and its
+    /// counterparty's.
+    pub holidays: Vec<ReconHolidays>,
+}
+
+/// One holiday list of `[recon]`: for a currency or for a counterparty (exactly one).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconHolidays {
+    /// An ISO 4217 code.
+    pub currency: Option<String>,
+    /// A bank or switch id.
+    pub counterparty: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub dates: Vec<String>,
+}
+
+/// The closing days of `[recon] holidays`, read once: per currency and per counterparty.
+#[derive(Clone, Debug, Default)]
+pub struct HolidayCalendar {
+    by_currency: std::collections::HashMap<String, HashSet<time::Date>>,
+    by_counterparty: std::collections::HashMap<String, HashSet<time::Date>>,
+}
+
+impl HolidayCalendar {
+    /// Whether `day` is no business day for a payment in `currency` through `counterparty`.
+    pub fn closed(&self, currency: &str, counterparty: &str, day: time::Date) -> bool {
+        if matches!(
+            day.weekday(),
+            time::Weekday::Saturday | time::Weekday::Sunday
+        ) {
+            return true;
+        }
+        self.by_currency
+            .get(currency)
+            .is_some_and(|d| d.contains(&day))
+            || self
+                .by_counterparty
+                .get(counterparty)
+                .is_some_and(|d| d.contains(&day))
+    }
+}
+
+impl ReconConfig {
+    /// The holiday lists read into a calendar, or what is wrong with them.
+    pub fn holiday_calendar(&self) -> Result<HolidayCalendar, String> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let mut calendar = HolidayCalendar::default();
+        for (i, h) in self.holidays.iter().enumerate() {
+            let days = match (&h.currency, &h.counterparty) {
+                (Some(c), None) => {
+                    Currency::parse(c)
+                        .map_err(|e| format!("recon.holidays[{i}]: currency {c:?}: {e}"))?;
+                    calendar.by_currency.entry(c.clone()).or_default()
+                }
+                (None, Some(p)) => calendar.by_counterparty.entry(p.clone()).or_default(),
+                _ => {
+                    return Err(format!(
+                        "recon.holidays[{i}]: name either a currency or a counterparty"
+                    ))
+                }
+            };
+            for d in &h.dates {
+                let day = time::Date::parse(d, &format).map_err(|_| {
+                    format!("recon.holidays[{i}]: {d:?} is not a date (YYYY-MM-DD)")
+                })?;
+                days.insert(day);
+            }
+        }
+        Ok(calendar)
+    }
 }
 
 impl Default for ReconConfig {
@@ -1283,6 +1359,7 @@ impl Default for ReconConfig {
             date_window_days: 3,
             accounts: Vec::new(),
             match_reference: true,
+            holidays: Vec::new(),
         }
     }
 }

@@ -274,7 +274,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await;
 
     let ok = summary(&store, &events, &statuses, &ledger, &bank, &switch).await?;
-    import_bank_statement(&store, &config, &bank, &dir).await;
+    import_statements(&store, &config, &bank, &switch, &dir).await;
     reconcile(&store, &config).await?;
     println!("  took {:.1} s", started.elapsed().as_secs_f64());
     println!(
@@ -332,21 +332,62 @@ async fn progress(
 
 // Long on purpose: the demo's closing report, one independent count after another in the
 // order it prints them (states, ledger, bank, switch, journal), each read straight down.
-/// The simulated bank's end-of-day camt.053 from its own books, imported as an operator would
-/// (`corridor statements import`). A refusal is printed and the demo goes on: reconciliation
-/// then works from the confirmations alone.
+/// The simulated bank's end-of-day camt.053 from its own books, one per currency account (a
+/// bank keeps one account, with its own balance, per currency), and the wallet switch's daily
+/// settlement CSV, each imported as an operator would (`corridor statements import`). A
+/// refusal is printed and the demo goes on: reconciliation then works with what it has.
 #[cfg(feature = "sim")]
-async fn import_bank_statement(
+async fn import_statements(
     store: &Store,
     config: &Config,
     bank: &sim::bank::BankHandle,
+    switch: &sim::switch::SwitchHandle,
     dir: &Path,
 ) {
+    println!();
+    for (ccy, xml) in bank.statements(&sim::bank::StatementRequest::default()) {
+        let name = format!("sim-bank-eod-{ccy}.camt053.xml");
+        import_statement(
+            store,
+            config,
+            dir,
+            &name,
+            &xml,
+            &format!("camt.053 ({ccy})"),
+        )
+        .await;
+    }
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let wallet_currencies = config
+        .routes
+        .iter()
+        .filter(|r| r.rail == crate::domain::Rail::Wallet)
+        .flat_map(|r| r.currencies.iter().map(|c| c.code().to_string()));
+    for ccy in wallet_currencies.collect::<std::collections::BTreeSet<_>>() {
+        let csv = switch.settlement_csv(&ccy, &today, &sim::statements::Script::default());
+        if csv.lines().count() <= 1 {
+            continue; // Nothing credited in this currency: no report.
+        }
+        let name = format!("sim-switch-settlement-{ccy}-{today}.csv");
+        let what = format!("settlement report ({ccy})");
+        import_statement(store, config, dir, &name, &csv, &what).await;
+    }
+}
+
+/// Writes one statement file under `dir/statements` and imports it; prints what happened.
+#[cfg(feature = "sim")]
+async fn import_statement(
+    store: &Store,
+    config: &Config,
+    dir: &Path,
+    name: &str,
+    body: &str,
+    what: &str,
+) {
     use crate::recon::statements::import::{import, ImportOptions, Source};
-    let xml = bank.statement(&sim::bank::StatementRequest::default());
-    let path = dir.join("statements").join("sim-bank-eod.camt053.xml");
+    let path = dir.join("statements").join(name);
     let written =
-        std::fs::create_dir_all(dir.join("statements")).and_then(|()| std::fs::write(&path, xml));
+        std::fs::create_dir_all(dir.join("statements")).and_then(|()| std::fs::write(&path, body));
     if let Err(e) = written {
         println!("  statement: could not write {}: {e}", path.display());
         return;
@@ -356,13 +397,13 @@ async fn import_bank_statement(
     options.raw_dir = Some(config.statements.raw_dir(&config.store));
     match import(store, &path, &options).await {
         Ok(r) => println!(
-            "\n  statement: the bank's camt.053 ({}), {} entries imported, balances add up: {}",
+            "  statement: {what} as {}, {} entries imported, balances add up: {}",
             r.format,
             r.entries,
             r.balance_ok
                 .map_or("not stated".to_string(), |b| b.to_string())
         ),
-        Err(e) => println!("\n  statement: the bank's camt.053 was refused: {e}"),
+        Err(e) => println!("  statement: {what} was refused: {e}"),
     }
 }
 

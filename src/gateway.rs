@@ -63,10 +63,11 @@ pub fn dispatcher(
 ) -> Result<(Arc<Dispatcher>, crate::rails::Registered), StartError> {
     let mut registry = Registry::default();
     let rails = crate::rails::register(&mut registry, &config, &store)?;
-    registry.every_rail(
-        Kind::Writeback,
-        Arc::new(Writer::new(config.clone(), evm_sinks)),
-    );
+    let writer = Arc::new(Writer::new(config.clone(), evm_sinks));
+    registry.every_rail(Kind::Writeback, writer.clone());
+    // Reconciliation's notices to the ledger: a corrected outcome, a refund request.
+    registry.every_rail(Kind::Correction, writer.clone());
+    registry.every_rail(Kind::Refund, writer);
     customize(&mut registry);
     let owner = instance_id(&config);
     Ok((

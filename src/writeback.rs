@@ -6,6 +6,16 @@
 //!
 //! The job dispatches on the ledger's kind: an `http` ledger gets the POST below, an `evm`
 //! ledger gets `recordOutcome` on chain ([`crate::ledger::evm::sink`]).
+//!
+//! Two more jobs post to the same callback, each once per settlement, each under its own
+//! idempotency key so that the ledger does not take them for a repeat of the outcome:
+//! `correction` (reconciliation found a return on the statement for a settlement written back
+//! as settled: `outcome` is the corrected one, `corrects` the one it replaces; key
+//! `<settlement>:correction`) and `refund` (an operator resolved a break with
+//! `refund_requested`: `outcome` is `refund_requested`, the amount is the break's amount at
+//! risk, `break_id` names it; key `<settlement>:refund`). Corridor does not originate payments
+//! of its own: money moves only on a ledger event, so a refund is the ledger's to instruct,
+//! and it comes back through intake as a settlement like any other.
 
 use crate::config::Config;
 use crate::store::settlements::Record;
@@ -26,6 +36,12 @@ pub struct WritebackBody {
     pub amount: String,
     pub currency: String,
     pub final_at: String,
+    /// On a correction: the outcome written back before, which this one replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// On a refund request: the break an operator resolved with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_id: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +80,8 @@ impl WritebackBody {
             amount: s.amount.to_decimal_string(),
             currency: s.amount.currency().code().to_string(),
             final_at,
+            corrects: None,
+            break_id: None,
         })
     }
 }
@@ -88,16 +106,30 @@ impl Writer {
 
     /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured).
     pub async fn post(&self, record: &Record, uetr: Option<&str>) -> Result<(), WritebackError> {
-        let ledger_id = &record.settlement.ledger;
+        let body = WritebackBody::from_record(record, uetr)?;
+        self.post_body(
+            &record.settlement.ledger,
+            record.settlement.id.as_str(),
+            &body,
+        )
+        .await
+    }
+
+    /// Posts `body` to the ledger's callback under the idempotency key `key`.
+    pub async fn post_body(
+        &self,
+        ledger_id: &str,
+        key: &str,
+        body: &WritebackBody,
+    ) -> Result<(), WritebackError> {
         let ledger = self
             .config
             .ledger(ledger_id)
-            .ok_or_else(|| WritebackError::UnknownLedger(ledger_id.clone()))?;
+            .ok_or_else(|| WritebackError::UnknownLedger(ledger_id.to_string()))?;
         let Some(url) = &ledger.callback_url else {
             return Ok(());
         };
-        let body = serde_json::to_vec(&WritebackBody::from_record(record, uetr)?)
-            .expect("write-back body serialises");
+        let body = serde_json::to_vec(body).expect("write-back body serialises");
         let secret = ledger
             .writeback_secret
             .as_ref()
@@ -111,7 +143,7 @@ impl Writer {
             .http
             .post(url)
             .header("content-type", "application/json")
-            .header("idempotency-key", record.settlement.id.as_str())
+            .header("idempotency-key", key)
             .header(
                 webhook::SIGNATURE_HEADER,
                 webhook::sign(secret.expose(), now, &body),
@@ -134,15 +166,20 @@ impl Writer {
 }
 
 impl crate::dispatch::Handler for Writer {
-    /// A `writeback` job: posts the final outcome, then records that the ledger has it.
+    /// A `writeback` job: posts the final outcome, then records that the ledger has it. A
+    /// `correction` or `refund` job: posts the correction or the refund request.
     fn handle<'a>(
         &'a self,
-        _job: &'a crate::store::outbox::Job,
+        job: &'a crate::store::outbox::Job,
         record: &'a Record,
         cx: &'a crate::dispatch::Context<'a>,
     ) -> futures::future::BoxFuture<'a, Result<crate::dispatch::Outcome, crate::dispatch::JobError>>
     {
         Box::pin(async move {
+            use crate::store::outbox::Kind;
+            if matches!(job.kind, Kind::Correction | Kind::Refund) {
+                return self.notice(job.kind, record, cx).await;
+            }
             if let Some(sink) = self.evm.get(&record.settlement.ledger) {
                 return sink.record(record, cx).await;
             }
@@ -167,5 +204,75 @@ impl crate::dispatch::Handler for Writer {
                 )
             }))
         })
+    }
+}
+
+impl Writer {
+    /// A `correction` or `refund` job for `record`: builds the body and posts it once.
+    async fn notice(
+        &self,
+        kind: crate::store::outbox::Kind,
+        record: &Record,
+        cx: &crate::dispatch::Context<'_>,
+    ) -> Result<crate::dispatch::Outcome, crate::dispatch::JobError> {
+        use crate::dispatch::{JobError, Outcome};
+        use crate::store::outbox::Kind;
+        let sid = &record.settlement.id;
+        if self.evm.contains_key(&record.settlement.ledger) {
+            // The settlement contract records one outcome per settlement and has no call for
+            // a correction or a refund request: a person must act on chain.
+            return Ok(Outcome::GiveUp {
+                why: format!(
+                    "{kind} for settlement {sid}: ledger {} is on chain, and its contract records \
+                     one outcome per settlement: MANUAL INTERVENTION: correct or refund on chain",
+                    record.settlement.ledger
+                ),
+            });
+        }
+        let (uetr, request) = {
+            let mut conn = cx
+                .store
+                .pool()
+                .acquire()
+                .await
+                .map_err(crate::store::StoreError::from)?;
+            let uetr = crate::store::messages::uetr(&mut conn, sid).await?;
+            let request = match kind {
+                Kind::Refund => crate::recon::resolve::refund_request(&mut conn, sid).await?,
+                _ => None,
+            };
+            (uetr, request)
+        };
+        let mut body = WritebackBody::from_record(record, uetr.as_deref())
+            .map_err(|e| JobError::Config(format!("{kind}: {e}")))?;
+        let key = match kind {
+            Kind::Refund => {
+                let Some(r) = request else {
+                    return Ok(Outcome::GiveUp {
+                        why: format!(
+                            "refund for settlement {sid}: no break resolved with \
+                             refund_requested names it"
+                        ),
+                    });
+                };
+                body.outcome = "refund_requested".into();
+                body.reason_code = Some(r.break_kind);
+                body.reason = r.comment;
+                body.amount = r.amount;
+                body.currency = r.currency;
+                body.break_id = Some(r.break_id);
+                format!("{sid}:refund")
+            }
+            _ => {
+                body.corrects = Some("settled".into());
+                format!("{sid}:correction")
+            }
+        };
+        cx.renew_grouped().await?;
+        self.post_body(&record.settlement.ledger, &key, &body)
+            .await
+            .map_err(|e| JobError::Attempt(format!("{kind}: {e}")))?;
+        tracing::info!(settlement = %sid, %kind, "posted to the ledger");
+        Ok(Outcome::done())
     }
 }

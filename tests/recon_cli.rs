@@ -83,7 +83,7 @@ async fn run_list_show_and_resolve_from_the_command_line() {
     ]);
     assert!(!refused.status.success());
     assert!(
-        text(&refused).contains("not yet supported"),
+        text(&refused).contains("resent needs a settlement, and this break names none"),
         "{}",
         text(&refused)
     );

@@ -657,7 +657,7 @@ async fn typed_values_migration_keeps_rows_renames_rails_and_checks_values() {
         // name the (rebuilt) settlements table.
         for (what, sql) in [
             ("outbox status", "UPDATE outbox SET status = 'paused'"),
-            ("outbox kind", "UPDATE outbox SET kind = 'resend'"),
+            ("outbox kind", "UPDATE outbox SET kind = 'teleport'"),
             ("settlement state", "UPDATE settlements SET state = 'lost'"),
             ("rail", "UPDATE settlements SET rail = 'iso8583'"),
             (

@@ -2,7 +2,8 @@
 //! CSV), their workflow (assign, comment, resolve, reopen), and recon run / status.
 //!
 //! Roles: a viewer reads; a reviewer also assigns, comments, resolves and reopens; an
-//! operator also runs reconciliation. The actor in the audit trail is the token's `name`.
+//! operator also runs reconciliation and resolves with the codes that move money (`resent`,
+//! `refund_requested`). The actor in the audit trail is the token's `name`.
 
 use super::extract::Path;
 use super::ops::connection;
@@ -75,16 +76,13 @@ impl From<ReconError> for ApiError {
             ReconError::Illegal { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
             }
-            // The request is understood and well formed, but this version cannot carry it
-            // out (a resolution that moves money): 422, not a server error.
-            ReconError::NotYet(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "not_yet_supported",
-                e.to_string(),
-            ),
             ReconError::BadInput(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }
+            ReconError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            ReconError::Refused(_) => ApiError::new(StatusCode::CONFLICT, "refused", e.to_string()),
             ReconError::Store(e) => ApiError::internal(e),
         }
     }
@@ -287,7 +285,16 @@ async fn change(
     let caller = identify(&state.config, headers, Role::Reviewer)?;
     let b = body(state, raw).await?;
     let change = make(&b)?;
-    let after = breaks::apply(&state.store, id, &caller.name, change, b.comment.as_deref()).await?;
+    let operator = caller.role == Role::Operator;
+    let after = breaks::apply_as(
+        &state.store,
+        id,
+        &caller.name,
+        operator,
+        change,
+        b.comment.as_deref(),
+    )
+    .await?;
     Ok(Json(json!({ "break": after })))
 }
 

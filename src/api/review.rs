@@ -579,7 +579,12 @@ fn break_body(ev: &Evidence, s: &Session) -> String {
     }
     out.push_str("</section></div>");
     if may_change(s.caller.role) {
-        out.push_str(&action_forms(b.id, &b.state, &s.csrf));
+        out.push_str(&action_forms(
+            b.id,
+            &b.state,
+            &s.csrf,
+            s.caller.role == Role::Operator,
+        ));
     } else {
         out.push_str(
             "<p class=\"hint\" id=\"read-only\">You are signed in as a viewer: read only.</p>",
@@ -600,7 +605,8 @@ fn break_body(ev: &Evidence, s: &Session) -> String {
     out
 }
 
-fn action_forms(id: i64, state: &str, csrf: &str) -> String {
+/// The forms for one break; `operator` adds the resolutions that move money (resend, refund).
+fn action_forms(id: i64, state: &str, csrf: &str, operator: bool) -> String {
     let hidden = format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
         esc(csrf)
@@ -617,19 +623,26 @@ fn action_forms(id: i64, state: &str, csrf: &str) -> String {
         let codes: Vec<Resolution> = Resolution::ALL
             .iter()
             .copied()
-            .filter(|r| !r.moves_money())
+            .filter(|r| operator || !r.moves_money())
             .collect();
+        let hint = if operator {
+            "Resent sends the stored message again (same identifiers); refund requested asks \
+             the ledger for a refund. Both go through the outbox."
+        } else {
+            "Resend and refund move money: an operator's."
+        };
         let _ = write!(
             out,
             "<form method=\"post\" action=\"/review/breaks/{id}/resolve\" id=\"resolve-form\">{hidden}\
              <label for=\"resolution\">Resolution<select id=\"resolution\" name=\"resolution\" accesskey=\"r\" required>{}</select></label>\
              <label for=\"resolve-comment\">Comment<textarea id=\"resolve-comment\" name=\"comment\" rows=\"2\"></textarea></label>\
              <button type=\"submit\" id=\"resolve-button\">Resolve</button>\
-             <span class=\"hint\">Resend and refund move money and are not supported here yet.</span></form>\
+             <span class=\"hint\">{}</span></form>\
              <form method=\"post\" action=\"/review/breaks/{id}/assign\" id=\"assign-form\">{hidden}\
              <label for=\"assignee\">Assign to<input id=\"assignee\" name=\"assignee\" required></label>\
              <button type=\"submit\">Assign</button></form>",
             options(&codes, None, "choose…"),
+            esc(hint),
         );
     }
     let _ = write!(
@@ -700,14 +713,16 @@ pub async fn act(
         }
     };
     let comment = Some(field("comment")).filter(|c| !c.trim().is_empty());
-    match breaks::apply(&state.store, id, &s.caller.name, change, comment).await {
+    let operator = s.caller.role == Role::Operator;
+    match breaks::apply_as(&state.store, id, &s.caller.name, operator, change, comment).await {
         Ok(_) => see_other(&back),
         Err(e) => {
             let status = match &e {
                 ReconError::NotFound(_) => StatusCode::NOT_FOUND,
                 ReconError::Illegal { .. } => StatusCode::CONFLICT,
-                ReconError::NotYet(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ReconError::BadInput(_) => StatusCode::BAD_REQUEST,
+                ReconError::Forbidden(_) => StatusCode::FORBIDDEN,
+                ReconError::Refused(_) => StatusCode::CONFLICT,
                 ReconError::Store(err) => {
                     tracing::error!(error = %err, "review action");
                     return error_page(

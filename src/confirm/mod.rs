@@ -3,6 +3,7 @@
 //! - [`bank`]: a pacs.002 (in the HTTP answer to our send, by callback, or answering a
 //!   pacs.028) reduced to status reports, matched by UETR (then MsgId + EndToEndId) and applied.
 //! - [`wallet`]: a 0210 to a credit, a 0430 to a reversal, and late or unmatched answers.
+//! - [`correction`]: a settled payment that the statement shows returned, corrected once.
 //!
 //! Every answer reaches these functions already journaled, raw (DESIGN.md decision 7). What
 //! was journaled but not applied when the process stopped is applied at start by
@@ -10,6 +11,7 @@
 //! entries whose sender was authenticated when they arrived.
 
 pub mod bank;
+pub mod correction;
 pub mod wallet;
 
 use crate::config::Config;

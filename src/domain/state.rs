@@ -51,6 +51,12 @@ const TRANSITIONS: &[(SettlementState, &[SettlementState])] = &[
     (Unroutable, &[]),
 ];
 
+/// Corrections of a final outcome, outside the table above: not moves a counterparty's
+/// answer may make, but what reconciliation establishes from evidence afterwards (a return
+/// booked on the statement for a payment the bank had settled). The state stays final; the
+/// ledger learns of it by a correction write-back of its own.
+const CORRECTIONS: &[(SettlementState, SettlementState)] = &[(Settled, Returned)];
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("illegal transition {from} -> {to}")]
 pub struct TransitionError {
@@ -95,6 +101,15 @@ impl SettlementState {
             .find(|(from, _)| *from == self)
             .map(|(_, to)| *to)
             .unwrap_or(&[])
+    }
+
+    /// Checks a correction of a final outcome against its own short table.
+    pub fn check_correction(self, to: SettlementState) -> Result<(), TransitionError> {
+        if CORRECTIONS.contains(&(self, to)) {
+            Ok(())
+        } else {
+            Err(TransitionError { from: self, to })
+        }
     }
 
     /// Checks a move against the table.
@@ -148,6 +163,18 @@ mod tests {
                 assert!(from.check(to).is_err(), "{from} -> {to}");
             }
         }
+    }
+
+    #[test]
+    fn only_a_settled_payment_is_corrected_and_only_to_returned() {
+        for from in SettlementState::ALL {
+            for to in SettlementState::ALL {
+                let legal = from == Settled && to == Returned;
+                assert_eq!(from.check_correction(to).is_ok(), legal, "{from} -> {to}");
+            }
+        }
+        // A correction is not a move: the ordinary table still ends at settled.
+        assert!(Settled.is_final() && Settled.check(Returned).is_err());
     }
 
     #[test]

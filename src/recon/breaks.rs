@@ -273,6 +273,9 @@ impl Change {
 /// Applies `change` by `actor` with an optional comment, and records it in the audit trail in
 /// the same transaction. The break's row is read and updated under a compare-and-set on its
 /// state, so that two people resolving at once give one resolution and one refusal.
+///
+/// A resolution that moves money (`resent`, `refund_requested`) is refused here: only an
+/// operator may choose one, through [`apply_as`].
 pub async fn apply(
     store: &Store,
     id: i64,
@@ -280,7 +283,29 @@ pub async fn apply(
     change: Change,
     comment: Option<&str>,
 ) -> Result<Break, ReconError> {
+    apply_as(store, id, actor, false, change, comment).await
+}
+
+/// [`apply`] by an actor who may (an operator) or may not move money. A resolution that
+/// moves money enqueues its outbox job in the same transaction as the resolution and its
+/// audit line ([`super::resolve::enqueue`]); the break's compare-and-set makes a second
+/// resolution a refusal, so the job is enqueued once.
+pub async fn apply_as(
+    store: &Store,
+    id: i64,
+    actor: &str,
+    may_move_money: bool,
+    change: Change,
+    comment: Option<&str>,
+) -> Result<Break, ReconError> {
     let (actor, comment) = checked_input(actor, &change, comment)?;
+    if let Change::Resolve { resolution } = &change {
+        if resolution.moves_money() && !may_move_money {
+            return Err(ReconError::Forbidden(format!(
+                "resolution {resolution} moves money: only an operator may choose it"
+            )));
+        }
+    }
     let now = now_ms();
     let mut tx = store.begin().await?;
     let current = get(&mut tx, id).await?.ok_or(ReconError::NotFound(id))?;
@@ -292,6 +317,14 @@ pub async fn apply(
         action: change.verb(),
     };
     let (action, sql, binds) = update_for(&change, state).ok_or_else(illegal)??;
+    // The money first: refused, nothing is written (the transaction is dropped).
+    let money = match &change {
+        Change::Resolve { resolution } if resolution.moves_money() => {
+            let request = super::resolve::Requested { actor, comment };
+            Some(super::resolve::enqueue(&mut tx, &current, *resolution, request).await?)
+        }
+        _ => None,
+    };
     let mut q = sqlx::query(sql);
     for b in binds {
         q = q.bind(b);
@@ -306,7 +339,10 @@ pub async fn apply(
         // Someone else changed it between our read and our write.
         return Err(illegal());
     }
-    let text = audit_text(&change, comment);
+    let text = match (audit_text(&change, comment), money) {
+        (Some(t), Some(m)) => Some(format!("{t} ({m})")),
+        (t, m) => t.or(m),
+    };
     append_event(&mut tx, id, actor, action, text.as_deref(), now).await?;
     let after = get(&mut tx, id).await?.ok_or(ReconError::NotFound(id))?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -320,7 +356,7 @@ pub async fn apply(
 }
 
 /// The actor and comment of a change, trimmed, or why the change cannot be made whatever the
-/// break's state (no actor, a comment too long or missing, a resolution that moves money).
+/// break's state (no actor, a comment too long or missing).
 fn checked_input<'a>(
     actor: &'a str,
     change: &Change,
@@ -338,14 +374,6 @@ fn checked_input<'a>(
     }
     if matches!(change, Change::Comment) && comment.is_none() {
         return Err(ReconError::BadInput("the comment is empty".into()));
-    }
-    if let Change::Resolve { resolution } = change {
-        if resolution.moves_money() {
-            return Err(ReconError::NotYet(format!(
-                "resolution {resolution} moves money and needs its own outbox job, which is \
-                 not built yet; resolve with another code once the money has been dealt with"
-            )));
-        }
     }
     Ok((actor, comment))
 }

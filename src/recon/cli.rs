@@ -141,8 +141,10 @@ pub enum BreaksAction {
         #[command(flatten)]
         actor: ActorArg,
     },
-    /// Resolve with a code: matched_manually, written_off, ledger_corrected (resent and
-    /// refund_requested move money and are not supported yet).
+    /// Resolve with a code: matched_manually, written_off, ledger_corrected, or (moving money,
+    /// through the outbox) resent (the stored pacs.008 again, same identifiers) and
+    /// refund_requested (a refund request posted to the ledger). The CLI runs with the
+    /// store's own access, as an operator.
     Resolve {
         id: i64,
         #[arg(long)]
@@ -199,6 +201,13 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
             );
             for (kind, n) in &report.breaks_by_kind {
                 println!("  {kind:<24} {n}");
+            }
+            if report.corrections > 0 {
+                println!(
+                    "  {} settled settlements the statement shows returned: corrected to \
+                     returned, correction write-back queued",
+                    report.corrections
+                );
             }
             println!(
                 "  read {} ms, match {} ms, write {} ms",
@@ -315,10 +324,11 @@ pub async fn breaks_cmd(
         } => {
             let resolution: Resolution = code.parse().map_err(anyhow::Error::msg)?;
             changed(
-                breaks::apply(
+                breaks::apply_as(
                     store,
                     id,
                     &actor.name()?,
+                    true,
                     Change::Resolve { resolution },
                     comment.as_deref(),
                 )

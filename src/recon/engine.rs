@@ -177,6 +177,8 @@ pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
     let mut p = Planner {
         inputs,
         config,
+        // Checked when the configuration was loaded; a calendar that does not read is empty.
+        holidays: config.holiday_calendar().unwrap_or_default(),
         plan: Plan::default(),
         raised: HashSet::new(),
         returned_now: HashSet::new(),
@@ -196,6 +198,7 @@ pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
 struct Planner<'a> {
     inputs: &'a Inputs,
     config: &'a ReconConfig,
+    holidays: crate::config::HolidayCalendar,
     plan: Plan,
     /// Keys raised in this run (with `existing_keys`, what must not be raised again).
     raised: HashSet<String>,
@@ -623,7 +626,10 @@ impl Planner<'_> {
 
     fn statement(&mut self, c: &Candidate, matched: bool, as_of_ms: i64) {
         let value_date = date_of(c.final_at_ms.unwrap_or(c.first_sent_at_ms));
-        let due_day = add_business_days(value_date, self.config.statement_business_days);
+        let due_day =
+            add_business_days_open(value_date, self.config.statement_business_days, |d| {
+                self.holidays.closed(&c.currency, &c.counterparty, d)
+            });
         let due = end_of_day_ms(due_day);
         let key = (c.id.clone(), ExpectationKind::Statement);
         let stored_met = self.inputs.expectations.get(&key).copied();
@@ -813,11 +819,24 @@ pub fn end_of_day_ms(day: Date) -> i64 {
 
 /// `day` plus `n` business days (Saturdays and Sundays skipped; no holiday calendar).
 pub fn add_business_days(day: Date, n: u32) -> Date {
+    add_business_days_open(day, n, |d| {
+        matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
+    })
+}
+
+/// `day` plus `n` days on which `closed` is false (a holiday calendar). Bounded: a calendar
+/// closed for more than a year in a row stops the count there rather than loop.
+pub fn add_business_days_open(day: Date, n: u32, closed: impl Fn(Date) -> bool) -> Date {
+    const CLOSED_DAYS_MAX: u32 = 366;
     let mut d = day;
     let mut left = n;
-    while left > 0 {
+    let mut closed_in_a_row = 0;
+    while left > 0 && closed_in_a_row < CLOSED_DAYS_MAX {
         d = d.next_day().unwrap_or(d);
-        if !matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday) {
+        if closed(d) {
+            closed_in_a_row += 1;
+        } else {
+            closed_in_a_row = 0;
             left -= 1;
         }
     }
@@ -1076,5 +1095,66 @@ mod tests {
         );
         assert_eq!(parse_date("2026-12-04T10:00:00"), Some(fri));
         assert_eq!(parse_date("2026-13-04"), None);
+    }
+
+    #[test]
+    fn business_days_skip_the_holidays_of_the_currency_and_of_the_counterparty() {
+        let config = ReconConfig {
+            holidays: vec![
+                crate::config::ReconHolidays {
+                    currency: Some("EUR".into()),
+                    dates: vec!["2026-12-24".into(), "2026-12-25".into()],
+                    ..Default::default()
+                },
+                crate::config::ReconHolidays {
+                    counterparty: Some("sim-bank".into()),
+                    dates: vec!["2026-12-28".into()],
+                    ..Default::default()
+                },
+            ],
+            ..ReconConfig::default()
+        };
+        let cal = config.holiday_calendar().unwrap();
+        let day = |d| Date::from_calendar_date(2026, time::Month::December, d).unwrap();
+        let due = |currency: &str, counterparty: &str| {
+            add_business_days_open(day(23), 2, |d| cal.closed(currency, counterparty, d))
+        };
+        // Wed 23rd + 2: Thu 24 and Fri 25 closed for EUR, then the weekend: Mon 28, Tue 29.
+        assert_eq!(due("EUR", "other-bank"), day(29));
+        // The bank is closed on Monday 28th as well.
+        assert_eq!(due("EUR", "sim-bank"), day(30));
+        // Neither calendar applies: Thursday and Friday count.
+        assert_eq!(due("USD", "other-bank"), day(25));
+        assert_eq!(due("USD", "other-bank"), add_business_days(day(23), 2));
+    }
+
+    #[test]
+    fn a_holiday_list_names_a_currency_or_a_counterparty_and_real_dates() {
+        let with = |h: crate::config::ReconHolidays| {
+            ReconConfig {
+                holidays: vec![h],
+                ..ReconConfig::default()
+            }
+            .holiday_calendar()
+            .unwrap_err()
+        };
+        let err = with(crate::config::ReconHolidays {
+            currency: Some("EUR".into()),
+            counterparty: Some("sim-bank".into()),
+            dates: vec![],
+        });
+        assert!(err.contains("either a currency or a counterparty"), "{err}");
+        let err = with(crate::config::ReconHolidays {
+            currency: Some("EUR".into()),
+            dates: vec!["2026-02-30".into()],
+            ..Default::default()
+        });
+        assert!(err.contains("\"2026-02-30\" is not a date"), "{err}");
+        let err = with(crate::config::ReconHolidays {
+            currency: Some("EURO".into()),
+            dates: vec![],
+            ..Default::default()
+        });
+        assert!(err.contains("currency \"EURO\""), "{err}");
     }
 }

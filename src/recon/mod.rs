@@ -9,6 +9,8 @@
 //!   dry run plans without writing.
 //! - [`breaks`]: the workflow (open → assigned → resolved, reopened) and its append-only audit.
 //! - [`evidence`]: one break's sources side by side, readable.
+//! - [`resolve`]: resolutions that move money (resend, refund) as outbox jobs, and a return on
+//!   the statement for a settled settlement applied as a correction, once.
 //! - [`statements`]: statements imported (camt.05x, MT940/950, wallet CSV) into the tables
 //!   the engine reads.
 //! - [`format_minor`]: amounts printed with their currency's exponent.
@@ -17,6 +19,7 @@ pub mod breaks;
 pub mod cli;
 pub mod engine;
 pub mod evidence;
+pub mod resolve;
 pub mod run;
 pub mod statements;
 
@@ -117,9 +120,11 @@ crate::text_enum! {
         MatchedManually => "matched_manually",
         /// Accepted as a loss or a gain.
         WrittenOff => "written_off",
-        /// A refund was asked of the counterparty (moves money: not yet supported).
+        /// A refund was asked of the ledger that owns the money (moves money: an operator's,
+        /// through the outbox).
         RefundRequested => "refund_requested",
-        /// The payment was sent again (moves money: not yet supported).
+        /// The stored message was sent again, same identifiers (moves money: an operator's,
+        /// through the outbox).
         Resent => "resent",
         /// The ledger was corrected by its owners.
         LedgerCorrected => "ledger_corrected",
@@ -127,8 +132,8 @@ crate::text_enum! {
 }
 
 impl Resolution {
-    /// A resolution that moves money must go through the outbox as a job of its own, and no
-    /// such job exists yet: refusing is safer than a resend that could pay twice.
+    /// A resolution that moves money: only an operator may choose it, and it goes through
+    /// the outbox as a job of its own ([`resolve`]).
     pub fn moves_money(self) -> bool {
         matches!(self, Resolution::Resent | Resolution::RefundRequested)
     }
@@ -155,8 +160,12 @@ pub enum ReconError {
         state: BreakState,
         action: &'static str,
     },
-    #[error("not yet supported: {0}")]
-    NotYet(String),
+    /// The caller's role does not allow the change.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The change is well formed but the break or its settlement does not allow it.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     BadInput(String),
     #[error(transparent)]
@@ -205,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn only_money_moving_resolutions_are_held_back() {
+    fn only_resend_and_refund_move_money() {
         let held: Vec<_> = Resolution::ALL.iter().filter(|r| r.moves_money()).collect();
         assert_eq!(
             held,

@@ -33,6 +33,8 @@ pub struct Report {
     pub breaks: Vec<engine::PlannedBreak>,
     /// Settlements a return on the statement moves to `returned` (or would).
     pub returns: Vec<engine::PlannedReturn>,
+    /// Settled settlements the statement shows returned, corrected by this run (each once).
+    pub corrections: usize,
 }
 
 /// Runs reconciliation as of `as_of_ms`; `dry_run` plans and writes nothing.
@@ -73,6 +75,7 @@ pub async fn run(
         breaks_by_kind: BTreeMap::new(),
         breaks: Vec::new(),
         returns: Vec::new(),
+        corrections: 0,
     };
     for b in &plan.breaks {
         *report
@@ -87,6 +90,9 @@ pub async fn run(
         report.run = Some(run);
         report.breaks_opened = opened;
         metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
+        // Outcomes the run established (a return on the statement for a settled settlement):
+        // applied once, after its breaks are written, in transactions of their own.
+        report.corrections = super::resolve::apply_statement_returns(store, actor).await?;
     }
     report.breaks = plan.breaks;
     report.returns = plan.returns;

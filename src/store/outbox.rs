@@ -21,6 +21,15 @@ crate::text_enum! {
         /// Ask a counterparty that has not given a final answer for the status (pacs.028),
         /// repeatedly until it does (DESIGN.md decision 6).
         Status => "status",
+        /// Send the stored message again, same identifiers (a reconciliation resolution by an
+        /// operator: the bank never booked it, or never answered).
+        Resend => "resend",
+        /// Post a refund request to the ledger that owns the money (a reconciliation
+        /// resolution by an operator).
+        Refund => "refund",
+        /// Post a corrected final outcome to the ledger (reconciliation found a return on the
+        /// statement for a settlement written back as settled).
+        Correction => "correction",
     }
 }
 
@@ -102,6 +111,73 @@ pub async fn arm_status(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Arms a job of `kind` that a person asked for: a new row, or the finished or dead one of an
+/// earlier request put back with a fresh attempt budget. A row still pending or leased is left
+/// as it is (the request is already under way). Returns the row's id and whether it was armed
+/// now (false: it was already under way).
+pub async fn arm_again(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    settlement: &SettlementId,
+    due_at_ms: i64,
+) -> Result<(i64, bool), StoreError> {
+    let now = now_ms();
+    let changed = sqlx::query(&format!(
+        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+         updated_at_ms) VALUES ($1, $2, '{PENDING}', 0, $3, $4, $5) \
+         ON CONFLICT (kind, settlement_id) DO UPDATE SET status = '{PENDING}', attempts = 0, \
+         due_at_ms = excluded.due_at_ms, last_error = NULL, lease_owner = NULL, \
+         lease_until_ms = NULL, updated_at_ms = excluded.updated_at_ms \
+         WHERE outbox.status IN ('{DONE}', '{DEAD}')"
+    ))
+    .bind(kind.as_str())
+    .bind(settlement.as_str())
+    .bind(due_at_ms)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let id: i64 = sqlx::query("SELECT id FROM outbox WHERE kind = $1 AND settlement_id = $2")
+        .bind(kind.as_str())
+        .bind(settlement.as_str())
+        .fetch_one(conn)
+        .await?
+        .try_get("id")?;
+    Ok((id, changed == 1))
+}
+
+/// Adds a job of `kind` once per settlement; returns the row's id and whether it is new
+/// (false: one was asked for before, and nothing changed).
+pub async fn enqueue_once(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    settlement: &SettlementId,
+    due_at_ms: i64,
+) -> Result<(i64, bool), StoreError> {
+    let now = now_ms();
+    let changed = sqlx::query(&format!(
+        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+         updated_at_ms) VALUES ($1, $2, '{PENDING}', 0, $3, $4, $5) \
+         ON CONFLICT (kind, settlement_id) DO NOTHING"
+    ))
+    .bind(kind.as_str())
+    .bind(settlement.as_str())
+    .bind(due_at_ms)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let id: i64 = sqlx::query("SELECT id FROM outbox WHERE kind = $1 AND settlement_id = $2")
+        .bind(kind.as_str())
+        .bind(settlement.as_str())
+        .fetch_one(conn)
+        .await?
+        .try_get("id")?;
+    Ok((id, changed == 1))
 }
 
 /// Retires a settlement's waiting (or given-up) status-request job once its outcome is final

@@ -146,7 +146,7 @@ pub async fn insert_received(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn journal_transition(
+pub(crate) async fn journal_transition(
     conn: &mut AnyConnection,
     id: &SettlementId,
     from: Option<SettlementState>,

@@ -22,6 +22,8 @@ fn outcome(settlement_id: &str, event_id: &str, outcome: &str) -> WriteBack {
         amount: Some("1234.50".to_string()),
         currency: Some("EUR".to_string()),
         final_at: Some("2026-11-25T12:00:03Z".to_string()),
+        corrects: None,
+        break_id: None,
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mtls_client, pacs008, post, start_bank, Ids};
+use common::{mtls_client, pacs008, pacs008_in, post, start_bank, Ids};
 use iso20022::statement_flat::{FlatEntry, FlatItem, FlatReader};
 use sim::bank::StatementRequest;
 use sim::statements::{Plant, Script, StatementLine};
@@ -149,5 +149,81 @@ async fn the_banks_statement_shows_what_it_settled_and_what_was_planted() {
     );
     let bad = client.get(url("format=pdf")).send().await.unwrap();
     assert_eq!(bad.status(), 400);
+    bank.shutdown().await;
+}
+
+/// A bank keeps one account per currency: one statement each, with its own balances, so that
+/// payments in several currencies never add up under one balance.
+#[tokio::test]
+async fn one_statement_per_currency_account_each_adding_up() {
+    let (pki, bank) = start_bank(None).await;
+    let client = mtls_client(&pki, Duration::from_secs(5));
+    let payments = [
+        (1, "100.00", "EUR"),
+        (2, "250.00", "USD"),
+        (3, "40.00", "EUR"),
+        (4, "5000", "JPY"),
+    ];
+    for (n, amount, ccy) in payments {
+        let ids = Ids::new(n);
+        let (status, _) = post(
+            &client,
+            &bank,
+            &pacs008_in(&ids, bank.bic(), "invoice", amount, ccy),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+    }
+    bank.script_statements(Script {
+        plants: vec![Plant::BalanceOff(7)],
+    });
+    let all = bank.statements(&StatementRequest {
+        opening_minor: 1_000_000,
+        ..Default::default()
+    });
+    let currencies: Vec<&str> = all.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        currencies,
+        ["EUR", "USD", "JPY"],
+        "in order of first booking"
+    );
+    let mut ids = std::collections::HashSet::new();
+    for (ccy, xml) in &all {
+        let (_, balances, entries) = read(xml);
+        assert!(
+            entries.iter().all(|e| e.amount.currency().alpha == ccy),
+            "{ccy}: only its own currency"
+        );
+        let total: i64 = entries.iter().map(|e| e.amount.minor()).sum();
+        let planted = if ccy == "EUR" { 7 } else { 0 };
+        assert_eq!(
+            balances,
+            vec![1_000_000, 1_000_000 - total + planted],
+            "{ccy}: the balances add up (the planted gap only in the first)"
+        );
+        let id = xml
+            .split("<Stmt><Id>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert!(ids.insert(id.to_string()), "statement ids differ: {id}");
+    }
+    let (_, _, eur) = read(&all[0].1);
+    assert_eq!(
+        eur.iter().map(e2e).collect::<Vec<_>>(),
+        ["E2E-0001", "E2E-0003"]
+    );
+    let (_, _, jpy) = read(&all[2].1);
+    assert_eq!(jpy[0].amount.minor(), 5000, "JPY has no minor digits");
+
+    let url = format!(
+        "https://{}/statements/eod?format=camt053&currency=USD&opening_minor=1000000",
+        bank.addr()
+    );
+    let usd = client.get(url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(usd, all[1].1, "the same statement over HTTP");
     bank.shutdown().await;
 }

@@ -1,5 +1,6 @@
-//! The bank rail's outbox jobs: `deliver` (send the stored pacs.008 and apply the answer) and
-//! `status` (ask with a pacs.028 a bank that took a payment and went quiet). Answers are
+//! The bank rail's outbox jobs: `deliver` (send the stored pacs.008 and apply the answer),
+//! `status` (ask with a pacs.028 a bank that took a payment and went quiet) and `resend` (the
+//! stored pacs.008 again, same identifiers, when an operator resolves a break with `resent`). Answers are
 //! journaled here, as received, and applied by [`crate::confirm::bank`].
 
 use super::{BankClient, BankReply, SendError, PACS008};
@@ -23,7 +24,7 @@ pub struct BankJobs {
 
 impl BankJobs {
     /// The job kinds this rail works.
-    pub const KINDS: &'static [Kind] = &[Kind::Deliver, Kind::Status];
+    pub const KINDS: &'static [Kind] = &[Kind::Deliver, Kind::Status, Kind::Resend];
 
     /// Builds a client per bank (certificates are read now, so that a bad one stops start).
     pub fn new(config: &Config) -> Result<Self, BankSetupError> {
@@ -70,6 +71,7 @@ impl Handler for BankJobs {
             match job.kind {
                 Kind::Deliver => self.deliver(settlement, cx).await,
                 Kind::Status => self.status(job, settlement, cx).await,
+                Kind::Resend => self.resend(settlement, cx).await,
                 other => Err(JobError::Config(format!(
                     "the bank rail has no {other} jobs"
                 ))),
@@ -98,10 +100,50 @@ impl BankJobs {
             let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
             messages::required(&mut conn, sid, PACS008).await?
         };
+        self.send_and_apply(&message, cx, false).await
+    }
+
+    /// A resend an operator asked for (reconciliation: the bank never booked the payment, or
+    /// never answered): the stored pacs.008 again, byte for byte, same MsgId, EndToEndId and
+    /// UETR, so that a bank holding the first copy recognises the duplicate instead of paying
+    /// twice. Its answer is applied like any other (an ACSC for a settled payment is a
+    /// duplicate confirmation); a 409 says the bank has the first copy, which settles it.
+    async fn resend(&self, record: &Record, cx: &Context<'_>) -> Result<Outcome, JobError> {
+        match record.state {
+            // Never sent: the deliver job sends it, once.
+            SettlementState::Submitted => return Ok(Outcome::done()),
+            SettlementState::Sent | SettlementState::Accepted | SettlementState::Settled => {}
+            other => {
+                return Ok(Outcome::GiveUp {
+                    why: format!(
+                        "resend of settlement {} refused: it is {other}, and a payment rejected, \
+                         returned or failed is never sent again under the same identifiers",
+                        record.settlement.id
+                    ),
+                })
+            }
+        }
+        let sid = &record.settlement.id;
+        let message = {
+            let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+            messages::required(&mut conn, sid, PACS008).await?
+        };
+        tracing::warn!(settlement = %sid, msg_id = %message.msg_id, uetr = ?message.uetr, "resending the stored pacs.008 (same identifiers), as an operator resolved");
+        self.send_and_apply(&message, cx, true).await
+    }
+
+    /// Sends the stored message (counting the send first) and applies the bank's reply.
+    async fn send_and_apply(
+        &self,
+        message: &Outbound,
+        cx: &Context<'_>,
+        asked_resend: bool,
+    ) -> Result<Outcome, JobError> {
+        let sid = &message.settlement_id;
         cx.about_to_send_grouped(&message.msg_id).await?;
         let client = self.client(&message.counterparty)?;
         let started = Instant::now();
-        let reply = client.send(&message).await;
+        let reply = client.send(message).await;
         metrics::histogram!("corridor_bank_request_duration_seconds", "bank" => message.counterparty.clone())
             .record(started.elapsed().as_secs_f64());
         let reply = reply?;
@@ -133,7 +175,12 @@ impl BankJobs {
                     })
                 }))
             }
-            BankReply::Refused { status, body } => self.refused(&message, status, &body, cx).await,
+            BankReply::Refused { status: 409, body } if asked_resend => {
+                let meaning = "HTTP 409 on a resend: the bank holds the first copy";
+                journal_refusal(cx.store, sid, bank_id, &body, meaning).await?;
+                Ok(Outcome::done())
+            }
+            BankReply::Refused { status, body } => self.refused(message, status, &body, cx).await,
         }
     }
 

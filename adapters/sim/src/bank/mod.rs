@@ -265,6 +265,30 @@ impl BankHandle {
         statement(&self.shared, request)
     }
 
+    /// One statement per currency account the bank booked on (in order of first booking),
+    /// each with its own balances: `(currency, statement)`. The scripted discrepancies land
+    /// in the statement of their line's currency; a planted balance gap in the first.
+    pub fn statements(&self, request: &StatementRequest) -> Vec<(String, String)> {
+        let script = self.shared.books().statement_script.clone();
+        let (lines, _) = script.apply(booked_lines(&self.shared, request.date.as_deref()));
+        let mut currencies: Vec<String> = Vec::new();
+        for line in lines {
+            if !currencies.contains(&line.currency) {
+                currencies.push(line.currency);
+            }
+        }
+        currencies
+            .into_iter()
+            .map(|c| {
+                let one = StatementRequest {
+                    currency: Some(c.clone()),
+                    ..request.clone()
+                };
+                (c, statement(&self.shared, &one))
+            })
+            .collect()
+    }
+
     pub fn default_behaviour(&self) -> Behaviour {
         self.shared
             .default_behaviour
@@ -318,6 +342,10 @@ pub struct StatementRequest {
     pub sequence: u64,
     /// The opening balance, in minor units.
     pub opening_minor: i64,
+    /// The currency account the statement is about; `None`: the first currency booked. A
+    /// bank keeps one account (and one statement, one balance) per currency: see
+    /// [`BankHandle::statements`] for all of them.
+    pub currency: Option<String>,
 }
 
 impl Default for StatementRequest {
@@ -328,12 +356,13 @@ impl Default for StatementRequest {
             version: crate::statements::CamtVersion::V08,
             sequence: 1,
             opening_minor: 0,
+            currency: None,
         }
     }
 }
 
 impl StatementRequest {
-    /// From `date=...&format=...&version=02|08&sequence=N&opening_minor=N`.
+    /// From `date=...&format=...&version=02|08&sequence=N&opening_minor=N&currency=EUR`.
     pub fn from_query(query: &str) -> Result<Self, String> {
         let mut r = StatementRequest::default();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -347,6 +376,9 @@ impl StatementRequest {
                 "opening_minor" => {
                     r.opening_minor = v.parse().map_err(|_| format!("bad opening_minor {v:?}"))?
                 }
+                "currency" if v.len() == 3 && v.bytes().all(|b| b.is_ascii_uppercase()) => {
+                    r.currency = Some(v.into())
+                }
                 _ => return Err(format!("unknown or bad query parameter {pair:?}")),
             }
         }
@@ -354,33 +386,61 @@ impl StatementRequest {
     }
 }
 
-/// Writes the statement of the settled bookings, with the scripted discrepancies planted.
+/// The settled bookings (of `date`, when given), in booking order.
+fn booked_lines(shared: &Shared, date: Option<&str>) -> Vec<crate::statements::StatementLine> {
+    let books = shared.books();
+    let mut settled: Vec<_> = books
+        .bookings
+        .values()
+        .filter(|b| b.status == state::TxStatus::Acsc)
+        .filter(|b| date.is_none_or(|d| d == b.line.date))
+        .map(|b| (b.seq, b.line.clone()))
+        .collect();
+    settled.sort_by_key(|(seq, _)| *seq);
+    settled.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Writes the statement of the settled bookings in one currency account, with the scripted
+/// discrepancies planted.
 pub(crate) fn statement(shared: &Shared, request: &StatementRequest) -> String {
     use crate::statements::{self as st, StatementSpec};
-    let (mut lines, script) = {
-        let books = shared.books();
-        let mut settled: Vec<_> = books
-            .bookings
-            .values()
-            .filter(|b| b.status == state::TxStatus::Acsc)
-            .filter(|b| request.date.as_ref().is_none_or(|d| *d == b.line.date))
-            .map(|b| (b.seq, b.line.clone()))
-            .collect();
-        settled.sort_by_key(|(seq, _)| *seq);
-        let lines: Vec<_> = settled.into_iter().map(|(_, l)| l).collect();
-        (lines, books.statement_script.clone())
+    let all = booked_lines(shared, request.date.as_deref());
+    let first = all.first().map(|l| l.currency.clone());
+    let currency = request
+        .currency
+        .clone()
+        .or_else(|| first.clone())
+        .unwrap_or_else(|| "EUR".into());
+    let script = shared.books().statement_script.clone();
+    let (planted, off) = script.apply(all);
+    let lines: Vec<_> = planted
+        .into_iter()
+        .filter(|l| l.currency == currency)
+        .collect();
+    // A planted balance gap belongs to one statement: the first currency's.
+    let off = if first.as_ref().is_none_or(|f| *f == currency) {
+        off
+    } else {
+        0
     };
-    let off;
-    (lines, off) = script.apply(lines);
     let date = request
         .date
         .clone()
         .or_else(|| lines.first().map(|l| l.date.clone()))
         .unwrap_or_else(|| "2026-01-01".into());
+    // The first currency keeps the statement id it always had; the others name theirs.
+    let statement_id = if first.as_ref().is_none_or(|f| *f == currency) {
+        format!("{}-{}-{}", shared.config.bank_id, date, request.sequence)
+    } else {
+        format!(
+            "{}-{}-{}-{}",
+            shared.config.bank_id, currency, date, request.sequence
+        )
+    };
     let spec = StatementSpec {
         account: shared.config.statement_account.clone(),
-        currency: lines.first().map_or("EUR".into(), |l| l.currency.clone()),
-        statement_id: format!("{}-{}-{}", shared.config.bank_id, date, request.sequence),
+        currency,
+        statement_id,
         sequence: request.sequence,
         date,
         opening_minor: request.opening_minor,

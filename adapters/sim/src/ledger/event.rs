@@ -114,7 +114,17 @@ pub struct WriteBack {
     pub currency: Option<String>,
     #[serde(default)]
     pub final_at: Option<String>,
+    /// On a correction (key `<settlement>:correction`): the outcome it replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// On a refund request (key `<settlement>:refund`): the reconciliation break behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_id: Option<i64>,
 }
+
+/// The outcome of a refund request (key `<settlement>:refund`), which is not a settlement's
+/// outcome but a request to the ledger to pay money back.
+pub const REFUND_REQUESTED: &str = "refund_requested";
 
 /// The outcomes a write-back may carry.
 pub const OUTCOMES: [&str; 6] = [

@@ -5,6 +5,11 @@
 //! It keeps what an end-to-end test needs to judge the gateway: the outcome per event and per
 //! settlement, how many deliveries were duplicates, and whether any event got two different
 //! settlements (which would be a gateway bug).
+//!
+//! Besides outcomes it takes two notices from reconciliation, each under its own idempotency
+//! key and each recorded once per settlement: a correction (`<settlement>:correction`, a
+//! settled payment later returned) and a refund request (`<settlement>:refund`, outcome
+//! `refund_requested`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,7 +23,7 @@ use axum::routing::post;
 use axum::Router;
 use tokio::sync::{oneshot, Notify};
 
-use super::event::{WriteBack, OUTCOMES};
+use super::event::{WriteBack, OUTCOMES, REFUND_REQUESTED};
 use super::poster::unix_now;
 
 /// The receiver's path.
@@ -69,6 +74,8 @@ pub struct WritebackStats {
     pub malformed: u64,
     /// Refused with 503 on purpose (see [`WritebackHandle::fail_next`]).
     pub failed_on_purpose: u64,
+    /// Corrections and refund requests recorded (each once per settlement).
+    pub notices: u64,
 }
 
 #[derive(Default)]
@@ -80,7 +87,19 @@ struct Book {
     by_event: HashMap<(String, String), Vec<String>>,
     /// Settlement ids in arrival order.
     order: Vec<String>,
+    /// First correction per settlement id.
+    corrections: HashMap<String, WriteBack>,
+    /// First refund request per settlement id.
+    refunds: HashMap<String, WriteBack>,
     fail_next: u64,
+}
+
+/// What a delivery's idempotency key says it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    Outcome,
+    Correction,
+    Refund,
 }
 
 struct Shared {
@@ -166,7 +185,16 @@ async fn receive(
             );
         }
     };
-    if !OUTCOMES.contains(&outcome.outcome.as_str()) {
+    let notice = match key.as_deref() {
+        Some(k) if k == format!("{}:correction", outcome.settlement_id) => Notice::Correction,
+        Some(k) if k == format!("{}:refund", outcome.settlement_id) => Notice::Refund,
+        _ => Notice::Outcome,
+    };
+    let known = match notice {
+        Notice::Refund => outcome.outcome == REFUND_REQUESTED,
+        _ => OUTCOMES.contains(&outcome.outcome.as_str()),
+    };
+    if !known {
         book.stats.malformed += 1;
         return (
             StatusCode::BAD_REQUEST,
@@ -184,7 +212,7 @@ async fn receive(
                 format!("missing {IDEMPOTENCY_HEADER} header"),
             );
         }
-        Some(key) if key != outcome.settlement_id => {
+        Some(key) if key != outcome.settlement_id && notice == Notice::Outcome => {
             book.stats.malformed += 1;
             return (
                 StatusCode::BAD_REQUEST,
@@ -201,6 +229,22 @@ async fn receive(
         book.fail_next -= 1;
         book.stats.failed_on_purpose += 1;
         return (StatusCode::SERVICE_UNAVAILABLE, "failing on purpose".into());
+    }
+
+    if notice != Notice::Outcome {
+        let book = &mut *book;
+        let notes = if notice == Notice::Correction {
+            &mut book.corrections
+        } else {
+            &mut book.refunds
+        };
+        if notes.contains_key(&outcome.settlement_id) {
+            book.stats.duplicates += 1;
+            return (StatusCode::OK, "duplicate".into());
+        }
+        notes.insert(outcome.settlement_id.clone(), outcome);
+        book.stats.notices += 1;
+        return (StatusCode::OK, "recorded".into());
     }
 
     if let Some(first) = book.by_settlement.get(&outcome.settlement_id) {
@@ -267,6 +311,16 @@ impl WritebackHandle {
     /// The outcome recorded for a settlement.
     pub fn by_settlement(&self, settlement_id: &str) -> Option<WriteBack> {
         self.book().by_settlement.get(settlement_id).cloned()
+    }
+
+    /// The correction recorded for a settlement (a settled payment later returned).
+    pub fn correction(&self, settlement_id: &str) -> Option<WriteBack> {
+        self.book().corrections.get(settlement_id).cloned()
+    }
+
+    /// The refund request recorded for a settlement.
+    pub fn refund_request(&self, settlement_id: &str) -> Option<WriteBack> {
+        self.book().refunds.get(settlement_id).cloned()
     }
 
     /// Every recorded outcome, in arrival order.

@@ -47,6 +47,17 @@ impl Ids {
 /// A pacs.008.001.08 with its head.001 header, from the gateway to `bank_bic`, laid out as
 /// the gateway lays it out (CBPR+).
 pub fn pacs008(ids: &Ids, bank_bic: &str, remittance: &str) -> String {
+    pacs008_in(ids, bank_bic, remittance, "1234.50", "EUR")
+}
+
+/// [`pacs008`] for `amount` in `currency`.
+pub fn pacs008_in(
+    ids: &Ids,
+    bank_bic: &str,
+    remittance: &str,
+    amount: &str,
+    currency: &str,
+) -> String {
     let gateway = Bic::new(GATEWAY_BIC).unwrap();
     let bank = Bic::new(bank_bic).unwrap();
     let now = time::OffsetDateTime::now_utc();
@@ -71,7 +82,7 @@ pub fn pacs008(ids: &Ids, bank_bic: &str, remittance: &str) -> String {
             Max35Text::new(ids.tx_id.as_str()).unwrap(),
             Uetr::new(ids.uetr.as_str()).unwrap(),
         ),
-        Amount::parse("1234.50", iso4217::lookup("EUR").unwrap()).unwrap(),
+        Amount::parse(amount, iso4217::lookup(currency).unwrap()).unwrap(),
         ChargeBearer::Shar,
         party("Acme GmbH", "Berlin", "DE"),
         Agent::bic(gateway.clone()),
