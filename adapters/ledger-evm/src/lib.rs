@@ -56,6 +56,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod anvil;
 pub mod contract;
 pub mod follower;
 pub mod key;

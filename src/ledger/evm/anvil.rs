@@ -1,121 +1,21 @@
 //! A local anvil node with the `Settlement` contract, and a simulated operator posting
 //! instructions to it: for `corridor demo --ledger evm` and the tests.
 //!
-//! The binary comes from `ANVIL_BIN`, else the npm package installed by `npm ci` in
-//! `adapters/ledger-evm` (found from the working directory or from this source tree), else
-//! `anvil` on `PATH`.
+//! The node itself is `ledger_evm::anvil` (where its binary is looked for is said there).
 
 use alloy::providers::Provider as _;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use ledger_evm::contract::{self, Settlement};
-use ledger_evm::rpc::{self, Provider, RpcConfig};
+use ledger_evm::rpc::Provider;
 use ledger_evm::{Address, B256, U256};
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::process::{Child, Command};
 
-/// What to tell a user who has no anvil.
-pub const MISSING: &str = "anvil not found: run `cd adapters/ledger-evm && npm ci` (or `npm i -g @foundry-rs/anvil`), or set ANVIL_BIN";
+pub use ledger_evm::anvil::{binary, Anvil, MISSING};
 
 /// A key for tests and the demo only (never for a real chain): the gateway's account.
 pub const DEMO_GATEWAY_KEY_HEX: &str =
     "0x2222222222222222222222222222222222222222222222222222222222222222";
-
-/// Where an anvil binary is, if anywhere.
-pub fn binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ANVIL_BIN") {
-        // Named but not there is "missing", not a fallback to another anvil.
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    let package =
-        format!("adapters/ledger-evm/node_modules/@foundry-rs/anvil-{os}-{arch}/bin/anvil");
-    let roots = [
-        std::env::current_dir().ok(),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-    ];
-    for root in roots.into_iter().flatten() {
-        let candidate = root.join(&package);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("anvil"))
-            .find(|p| p.is_file())
-    })
-}
-
-/// A running anvil, killed when dropped.
-pub struct Anvil {
-    child: Child,
-    pub port: u16,
-    pub url: String,
-}
-
-impl Anvil {
-    /// Starts anvil on a free loopback port with `args`; `Err(MISSING)` without a binary.
-    pub async fn start(args: &[&str]) -> Result<Anvil, String> {
-        let binary = binary().ok_or_else(|| MISSING.to_string())?;
-        for _attempt in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map_err(|e| format!("no free port: {e}"))?
-                .port();
-            let child = Command::new(&binary)
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-            let anvil = Anvil {
-                child,
-                port,
-                url: format!("http://127.0.0.1:{port}"),
-            };
-            if anvil.ready().await {
-                return Ok(anvil);
-            }
-        }
-        Err("anvil did not start on a free port in three attempts".into())
-    }
-
-    async fn ready(&self) -> bool {
-        let provider = self.provider();
-        for _ in 0..400 {
-            if provider.get_chain_id().await.is_ok() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        false
-    }
-
-    pub fn provider(&self) -> Provider {
-        let mut config = RpcConfig::new(&self.url);
-        config.request_timeout_ms = 5_000;
-        rpc::connect(&config).expect("a loopback http URL is valid")
-    }
-
-    /// Stops the node now.
-    pub async fn kill(&mut self) {
-        let _ = self.child.kill().await;
-    }
-}
 
 /// The contract on a chain, and the operator that posts instructions to it (an account the
 /// node signs for).

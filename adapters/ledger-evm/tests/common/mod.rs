@@ -7,8 +7,6 @@
 
 use std::io::Write as _;
 use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,100 +18,35 @@ use ledger_evm::contract::{self, Settlement};
 use ledger_evm::key::GatewayKey;
 use ledger_evm::rpc::{self, Provider, RpcConfig};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 /// A test-only key (never used outside tests): the gateway's account, funded by anvil.
 pub const GATEWAY_KEY_HEX: &str =
     "0x1111111111111111111111111111111111111111111111111111111111111111";
 
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ANVIL_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    let npm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-        "node_modules/@foundry-rs/anvil-{os}-{arch}/bin/anvil"
-    ));
-    if npm.is_file() {
-        return Some(npm);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("anvil"))
-            .find(|p| p.is_file())
-    })
-}
+pub use ledger_evm::anvil::Anvil;
 
-/// A running anvil; killed when dropped.
-pub struct Anvil {
-    child: Child,
-    pub port: u16,
-    pub url: String,
-}
-
-impl Anvil {
-    /// Starts anvil with `args`, or returns `None` after printing why the test is skipped.
-    pub async fn start(test: &str, args: &[&str]) -> Option<Anvil> {
-        let Some(binary) = anvil_binary() else {
-            if std::env::var("CORRIDOR_REQUIRE_ANVIL").as_deref() == Ok("1") {
-                panic!("{test}: CORRIDOR_REQUIRE_ANVIL=1 but no anvil binary (npm ci in adapters/ledger-evm, or ANVIL_BIN)");
-            }
-            // Straight to the stderr handle: the test harness captures print! of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED [anvil] {test}: no anvil binary (run `npm ci` in adapters/ledger-evm, or set ANVIL_BIN)"
+/// Starts anvil with `args`, or returns `None` after printing why the test is skipped (a
+/// failure instead with `CORRIDOR_REQUIRE_ANVIL=1`).
+pub async fn start_anvil(test: &str, args: &[&str]) -> Option<Anvil> {
+    if ledger_evm::anvil::binary().is_none() {
+        if std::env::var("CORRIDOR_REQUIRE_ANVIL").as_deref() == Ok("1") {
+            panic!(
+                "{test}: CORRIDOR_REQUIRE_ANVIL=1 but {}",
+                ledger_evm::anvil::MISSING
             );
-            return None;
-        };
-        for _attempt in 0..3 {
-            let port = free_port();
-            let child = Command::new(&binary)
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-            let anvil = Anvil {
-                child,
-                port,
-                url: format!("http://127.0.0.1:{port}"),
-            };
-            if anvil.ready().await {
-                return Some(anvil);
-            }
         }
-        panic!("{test}: anvil did not start on a free port in three attempts");
+        // Straight to the stderr handle: the test harness captures print! of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED [anvil] {test}: {}",
+            ledger_evm::anvil::MISSING
+        );
+        return None;
     }
-
-    async fn ready(&self) -> bool {
-        let provider = self.provider();
-        for _ in 0..200 {
-            if provider.get_chain_id().await.is_ok() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        false
-    }
-
-    pub fn provider(&self) -> Provider {
-        provider(&self.url)
-    }
-
-    /// Stops the node now (as a crash would).
-    pub async fn kill(&mut self) {
-        let _ = self.child.kill().await;
+    match Anvil::start(args).await {
+        Ok(anvil) => Some(anvil),
+        Err(why) => panic!("{test}: {why}"),
     }
 }
 
@@ -142,7 +75,7 @@ pub struct Chain {
 
 impl Chain {
     pub async fn start(test: &str, args: &[&str]) -> Option<Chain> {
-        let anvil = Anvil::start(test, args).await?;
+        let anvil = start_anvil(test, args).await?;
         let provider = anvil.provider();
         let accounts = provider.get_accounts().await.unwrap();
         let operator = accounts[0];
