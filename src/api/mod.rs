@@ -213,6 +213,16 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Checks `Authorization: Bearer …` against the configured tokens for at least `need`.
 pub fn authorize(config: &Config, headers: &HeaderMap, need: Role) -> Result<Role, ApiError> {
+    authenticate(config, headers, need).map(|(_, role)| role)
+}
+
+/// [`authorize`], with the index of the matched token in `server.api_tokens` (whose name the
+/// audit trail records).
+pub fn authenticate(
+    config: &Config,
+    headers: &HeaderMap,
+    need: Role,
+) -> Result<(usize, Role), ApiError> {
     // The scheme is case-insensitive (RFC 9110 section 11.1): "bearer" is "Bearer".
     let presented = header(headers, "authorization")
         .and_then(|v| v.split_once(' '))
@@ -225,12 +235,13 @@ pub fn authorize(config: &Config, headers: &HeaderMap, need: Role) -> Result<Rol
                 "send Authorization: Bearer <token>",
             )
         })?;
-    let role = config
+    let (index, role) = config
         .server
         .api_tokens
         .iter()
-        .find(|t| constant_time_eq(t.token.expose(), presented.as_bytes()))
-        .map(|t| t.role)
+        .enumerate()
+        .find(|(_, t)| constant_time_eq(t.token.expose(), presented.as_bytes()))
+        .map(|(i, t)| (i, t.role))
         .ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown token")
         })?;
@@ -240,7 +251,7 @@ pub fn authorize(config: &Config, headers: &HeaderMap, need: Role) -> Result<Rol
         Role::Operator => 2,
     };
     if rank(role) >= rank(need) {
-        Ok(role)
+        Ok((index, role))
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -7,7 +7,7 @@
 
 use super::extract::Path;
 use super::ops::connection;
-use super::{authorize, constant_time_eq, header, ApiError, AppState};
+use super::{authorize, constant_time_eq, ApiError, AppState};
 use crate::config::{Config, Role};
 use crate::recon::breaks::{self, Change, Filter};
 use crate::recon::{evidence, BreakKind, BreakState, ReconError, Resolution, Severity};
@@ -56,15 +56,8 @@ pub fn role_name(role: Role) -> &'static str {
 
 /// [`authorize`], and the caller's name.
 fn identify(config: &Config, headers: &HeaderMap, need: Role) -> Result<Caller, ApiError> {
-    let role = authorize(config, headers, need)?;
-    let presented = header(headers, "authorization")
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim())
-        .unwrap_or("");
-    caller_for_token(config, presented.as_bytes())
-        .map(|(_, c)| c)
-        .filter(|c| c.role == role)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown token"))
+    let (index, role) = super::authenticate(config, headers, need)?;
+    Ok(caller_at(config, index, role))
 }
 
 impl From<ReconError> for ApiError {

@@ -13,7 +13,7 @@ use super::{read_limited, ApiError, AppState, Limited, Peer};
 use crate::config::{Config, Role};
 use crate::recon::breaks::{self, Change};
 use crate::recon::evidence::{self, Evidence, Rendered};
-use crate::recon::{BreakKind, BreakState, ReconError, Resolution, Severity};
+use crate::recon::{BreakKind, BreakState, Resolution, Severity};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -717,23 +717,9 @@ pub async fn act(
     match breaks::apply_as(&state.store, id, &s.caller.name, operator, change, comment).await {
         Ok(_) => see_other(&back),
         Err(e) => {
-            let status = match &e {
-                ReconError::NotFound(_) => StatusCode::NOT_FOUND,
-                ReconError::Illegal { .. } => StatusCode::CONFLICT,
-                ReconError::BadInput(_) => StatusCode::BAD_REQUEST,
-                ReconError::Forbidden(_) => StatusCode::FORBIDDEN,
-                ReconError::Refused(_) => StatusCode::CONFLICT,
-                ReconError::Store(err) => {
-                    tracing::error!(error = %err, "review action");
-                    return error_page(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        Some(&s),
-                        "the store is unavailable; retry later",
-                        &back,
-                    );
-                }
-            };
-            error_page(status, Some(&s), &e.to_string(), &back)
+            // The API's statuses and sentences (a store failure is logged, not shown).
+            let error = ApiError::from(e);
+            error_page(error.status, Some(&s), &error.message_text(), &back)
         }
     }
 }
