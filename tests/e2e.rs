@@ -456,3 +456,71 @@ async fn a_group_status_rejection_applies_to_its_only_transaction() {
     })
     .await;
 }
+
+/// A pacs.004 from the bank: for a payment still in progress it ends the settlement
+/// `returned` with the return reason; for one already settled (and written back as settled)
+/// it corrects the outcome to `returned` once, with a correction write-back of its own; the
+/// same pacs.004 again changes nothing.
+#[tokio::test]
+async fn a_pacs004_returns_a_payment_and_corrects_a_settled_one_once() {
+    on_each_store("pacs004_return", |db| async move {
+        let world = World::start(db, Options::default()).await;
+        let (_, body) = world.post(&event_json("evt-ret", "41.00", "Invoice 9")).await;
+        let sid = SettlementId::parse(body["settlement_id"].as_str().unwrap()).unwrap();
+        world.wait_all_final(1, WAIT).await;
+        assert_eq!(world.outcome("evt-ret").0, "settled");
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let sent = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08").await.unwrap().unwrap();
+        drop(conn);
+        let xml = format!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr>
+<GrpHdr><MsgId>RTR-1</MsgId><CreDtTm>2026-11-25T10:00:00+00:00</CreDtTm><NbOfTxs>1</NbOfTxs>
+<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>
+<TxInf><RtrId>RTR-1-1</RtrId><OrgnlGrpInf><OrgnlMsgId>{msg_id}</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>
+<OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>
+<RtrdIntrBkSttlmAmt Ccy="EUR">41.00</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>
+<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>account closed</AddtlInf></RtrRsnInf></TxInf>
+</PmtRtr></Document>"#,
+            msg_id = sent.msg_id,
+            e2e = sent.end_to_end_id.as_deref().unwrap(),
+            uetr = sent.uetr.as_deref().unwrap(),
+        );
+        let url = world.url(&format!("/v1/banks/{}/messages", corridor::demo::BANK_ID));
+        for round in 0..2 {
+            let signature = webhook::sign(corridor::demo::BANK_CALLBACK_SECRET.as_bytes(), corridor::api::unix_now(), xml.as_bytes());
+            let response = world.http.post(&url).header(webhook::SIGNATURE_HEADER, signature).body(xml.clone()).send().await.unwrap();
+            assert_eq!(response.status(), 200, "round {round}: {}", response.text().await.unwrap());
+        }
+        world
+            .wait_for("the correction write-back", WAIT, |w| w.ledger.correction(sid.as_str()).is_some())
+            .await;
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let record = settlements::get(&mut conn, &sid).await.unwrap().unwrap();
+        assert_eq!(record.state.as_str(), "returned");
+        assert_eq!(record.reason_code.as_deref(), Some("AC04"));
+        let entries = journal::list(&mut conn, None, 50).await.unwrap();
+        let returns: Vec<_> = entries
+            .iter()
+            .filter(|e| e.message_kind.as_deref() == Some("pacs.004.001.09"))
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(returns, vec![journal::Status::Duplicate, journal::Status::Applied], "{entries:?}");
+        let corrections: i64 = sqlx::Row::try_get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM settlement_transitions WHERE settlement_id = $1 AND cause = 'pacs.004 return (correction)'")
+                .bind(sid.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap(),
+            "n",
+        )
+        .unwrap();
+        assert_eq!(corrections, 1);
+        drop(conn);
+        let correction = world.ledger.correction(sid.as_str()).unwrap();
+        assert_eq!(correction.outcome, "returned");
+        // The first outcome stays what the ledger was told: settled, once.
+        assert_eq!(world.outcome("evt-ret").0, "settled");
+        world.finish().await
+    })
+    .await;
+}

@@ -7,7 +7,7 @@
 //! sent is kept as unmatched. Nothing is dropped.
 
 use crate::domain::{SettlementId, SettlementState};
-use crate::rails::bank::StatusReport;
+use crate::rails::bank::{Reported, StatusReport};
 use crate::store::journal::{self, Status};
 use crate::store::settlements::{self, Change, Transitioned};
 use crate::store::{messages, outbox, StoreError};
@@ -167,13 +167,17 @@ async fn apply_one(
             ),
         });
     }
-    let Some(to) = target_state(&report.status) else {
+    let target = match &report.status {
+        Reported::Status(status) => target_state(status),
+        Reported::Returned => Some(SettlementState::Returned),
+    };
+    let Some(to) = target else {
         return Ok(Applied::Conflict {
             settlement_id,
-            why: format!("unknown transaction status {:?}", report.status),
+            why: format!("unknown transaction status {}", report.status),
         });
     };
-    let cause = format!("pacs.002 {}", report.status);
+    let cause = report.status.to_string();
     let detail = reason_detail(report);
     let change = change_for(report, to, &cause, detail.as_deref(), inbound_id);
     Ok(
@@ -188,6 +192,28 @@ async fn apply_one(
                 // Late "accepted" after "settled" is old news, not a conflict.
                 if e.from == SettlementState::Settled && e.to == SettlementState::Accepted {
                     Applied::Duplicate { settlement_id }
+                } else if e.from == SettlementState::Settled && report.status == Reported::Returned
+                {
+                    // The bank sends back a payment it had settled (and we had written back
+                    // as settled): the outcome is corrected once, with a write-back of its own.
+                    match super::correction::bank_return_after_settlement(
+                        tx,
+                        &sent.settlement_id,
+                        inbound_id,
+                        report.reason_code.as_deref(),
+                        detail.as_deref(),
+                    )
+                    .await?
+                    {
+                        super::correction::Corrected::Returned { .. } => Applied::Moved {
+                            settlement_id,
+                            from: SettlementState::Settled,
+                            to: SettlementState::Returned,
+                        },
+                        super::correction::Corrected::NotSettled(_) => {
+                            Applied::Duplicate { settlement_id }
+                        }
+                    }
                 } else {
                     tracing::warn!(settlement = %settlement_id, error = %e, status = %report.status, "answer contradicts settlement state; kept as conflict");
                     Applied::Conflict {
@@ -219,7 +245,8 @@ fn change_for<'a>(
     detail: Option<&'a str>,
     inbound_id: i64,
 ) -> Change<'a> {
-    let rejected = to == SettlementState::Rejected;
+    // A rejection or a return carries its reason code (NARR when the bank gave only a text).
+    let rejected = matches!(to, SettlementState::Rejected | SettlementState::Returned);
     Change {
         cause,
         detail,

@@ -13,14 +13,32 @@ pub const PACS008: &str = "pacs.008.001.08";
 /// Largest answer body we read from a bank.
 pub const ANSWER_BYTES_MAX: usize = 1024 * 1024;
 
-/// One transaction status from a pacs.002, reduced to what the state machine needs.
+/// What a bank said of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reported {
+    /// A pacs.002 TxSts as sent (ACSC, ACCC, ACSP, PDNG, RJCT, …).
+    Status(iso20022::types::TransactionStatus),
+    /// A pacs.004: the bank sends the money back.
+    Returned,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reported::Status(status) => write!(f, "pacs.002 {status}"),
+            Reported::Returned => f.write_str("pacs.004 return"),
+        }
+    }
+}
+
+/// One transaction's status from a pacs.002, or its return in a pacs.004, reduced to what the
+/// state machine needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusReport {
     pub orgnl_msg_id: Option<String>,
     pub orgnl_end_to_end_id: Option<String>,
     pub orgnl_uetr: Option<String>,
-    /// TxSts as sent (ACSC, ACCC, ACSP, PDNG, RJCT, …).
-    pub status: iso20022::types::TransactionStatus,
+    pub status: Reported,
     pub reason_code: Option<String>,
     pub reason_text: Option<String>,
 }
@@ -340,14 +358,20 @@ pub fn status_request(
     })
 }
 
-/// Reads a bank message (an envelope or bare Document holding a pacs.002) into its message
-/// definition and one status report per transaction.
+/// Reads a bank message (an envelope or bare Document holding a pacs.002 or a pacs.004) into
+/// its message definition and one report per transaction.
 pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerError> {
     let text = std::str::from_utf8(body).map_err(|_| AnswerError("message is not UTF-8".into()))?;
     let message = iso20022::BusinessMessage::parse(text).map_err(|e| AnswerError(e.to_string()))?;
     let kind = message.document.msg_def_idr().to_string();
-    let iso20022::Document::Pacs002(report) = &message.document else {
-        return Err(AnswerError(format!("expected a pacs.002, got {kind}")));
+    let report = match &message.document {
+        iso20022::Document::Pacs002(report) => report,
+        iso20022::Document::Pacs004(returned) => return Ok((kind, return_reports(returned)?)),
+        _ => {
+            return Err(AnswerError(format!(
+                "expected a pacs.002 or a pacs.004, got {kind}"
+            )))
+        }
     };
     let group_msg_id = report.orgnl_msg_id().map(str::to_string);
     let group = report.orgnl_grp_inf_and_sts.first();
@@ -368,7 +392,7 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
                 .as_ref()
                 .map(|v| v.as_str().to_string()),
             orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
-            status: status.clone(),
+            status: Reported::Status(status.clone()),
             reason_code: tx.reason_code().map(str::to_string),
             reason_text: reason
                 .map(|r| {
@@ -390,7 +414,7 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
                     orgnl_msg_id: Some(msg_id),
                     orgnl_end_to_end_id: None,
                     orgnl_uetr: None,
-                    status: status.clone(),
+                    status: Reported::Status(status.clone()),
                     reason_code: group
                         .sts_rsn_inf
                         .first()
@@ -405,6 +429,49 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
         return Err(AnswerError("pacs.002 carries no transaction status".into()));
     }
     Ok((kind, reports))
+}
+
+/// One report per returned transaction of a pacs.004: matched like a pacs.002's (UETR, then
+/// original MsgId + EndToEndId), with the return reason.
+fn return_reports(returned: &iso20022::pacs004::Pacs004) -> Result<Vec<StatusReport>, AnswerError> {
+    let group = returned.orgnl_grp_inf.as_ref();
+    let reports: Vec<StatusReport> = returned
+        .tx_inf
+        .iter()
+        .map(|tx| {
+            let reason = tx
+                .rtr_rsn_inf
+                .first()
+                .or_else(|| group.and_then(|g| g.rtr_rsn_inf.first()));
+            StatusReport {
+                orgnl_msg_id: tx
+                    .orgnl_grp_inf
+                    .as_ref()
+                    .map(|g| g.orgnl_msg_id.as_str().to_string())
+                    .or_else(|| group.map(|g| g.orgnl_msg_id.as_str().to_string())),
+                orgnl_end_to_end_id: tx
+                    .orgnl_end_to_end_id
+                    .as_ref()
+                    .map(|v| v.as_str().to_string()),
+                orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
+                status: Reported::Returned,
+                reason_code: reason.and_then(|r| r.reason_code()).map(str::to_string),
+                reason_text: reason
+                    .map(|r| {
+                        r.addtl_inf
+                            .iter()
+                            .map(|l| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .filter(|t| !t.is_empty()),
+            }
+        })
+        .collect();
+    if reports.is_empty() {
+        return Err(AnswerError("pacs.004 returns no transaction".into()));
+    }
+    Ok(reports)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ pub mod mapping;
 pub mod transport;
 
 pub use mapping::{
-    parse_reports, prepare, status_request, to_cbpr_text, AnswerError, StatusReport,
+    parse_reports, prepare, status_request, to_cbpr_text, AnswerError, Reported, StatusReport,
     ANSWER_BYTES_MAX, PACS008, PACS028,
 };
 pub(crate) use transport::snippet;
