@@ -16,7 +16,7 @@
 //!   (0 to 1), drawn from a generator seeded with `seed`.
 //!
 //! Just before dying the process writes one line to stderr, `corridor crash point: NAME (hit
-//! N)`, so that a harness knows where it stopped. SIGKILL, not `abort` or `exit`: nothing runs
+//! N)` (or `(random)`), so that a harness knows where it stopped. SIGKILL, not `abort` or `exit`: nothing runs
 //! after it (no destructor, no flush, no graceful shutdown), as with a power cut or the OOM
 //! killer.
 //!
@@ -116,7 +116,12 @@ mod armed {
     fn plan() -> &'static Plan {
         PLAN.get_or_init(|| {
             let at = std::env::var("CORRIDOR_CRASH_AT")
-                .map(|v| v.split(',').filter_map(parse_at).collect())
+                .map(|v| {
+                    v.split(',')
+                        .filter(|part| !part.trim().is_empty())
+                        .filter_map(parse_at)
+                        .collect()
+                })
                 .unwrap_or_default();
             let random = std::env::var("CORRIDOR_CRASH_RANDOM")
                 .ok()
@@ -176,20 +181,20 @@ mod armed {
             if point == name {
                 let hit = hits.fetch_add(1, Ordering::SeqCst) + 1;
                 if hit == *n {
-                    die(name, hit);
+                    die(name, &format!("hit {hit}"));
                 }
             }
         }
         if let Some((state, threshold)) = &plan.random {
             if (next(state) >> 32) < *threshold {
-                die(name, 0);
+                die(name, "random");
             }
         }
     }
 
-    fn die(name: &str, hit: u64) -> ! {
+    fn die(name: &str, why: &str) -> ! {
         // stderr is unbuffered: the line is out before the signal.
-        eprintln!("{}{name} (hit {hit})", super::FIRED_PREFIX);
+        eprintln!("{}{name} ({why})", super::FIRED_PREFIX);
         // SAFETY: kill(2) on our own pid with a signal number; no memory is involved.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);

@@ -8,7 +8,8 @@
 //! bias toward points not reached yet), posts a wave of bank and wallet events (accepted,
 //! answered by callback, rejected, approved, left unanswered so that a reversal runs), and
 //! waits until the point fires (SIGKILL from inside) or a deadline passes (then the harness
-//! SIGKILLs it, at whatever step it was). After a crash that left journaled answers, the next
+//! SIGKILLs it, at whatever step it was). A tenth of the cycles are armed at random instead
+//! (`CORRIDOR_CRASH_RANDOM`: each hit of any point dies with a seeded chance). After a crash that left journaled answers, the next
 //! start is also armed in recovery. The ledger's clients retry every post until a gateway
 //! acknowledges it. At the end of a run the gateway starts unarmed, finishes every
 //! settlement, stops, and the invariants of `tests/common/invariants.rs` are checked, and the
@@ -56,6 +57,8 @@ const LEAVES_JOURNAL: &[&str] = &[
     "wallet.reverse.after_journal",
 ];
 const RECOVERY: &str = "recovery.after_entry";
+/// Share of the cycles armed at random (`CORRIDOR_CRASH_RANDOM`) rather than at one point.
+const RANDOM_SHARE: f64 = 0.1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_points_on_sqlite() {
@@ -278,10 +281,22 @@ async fn one_run(
         } else {
             rng.gen_range(1..=2)
         };
-        *tally.tried.entry(point.to_string()).or_default() += 1;
-        let mut arm = format!("{point}:{hit}");
+        let mut arm = Arming {
+            at: format!("{point}:{hit}"),
+            random: None,
+        };
+        if rng.gen_bool(RANDOM_SHARE) {
+            // Any point, by chance: the crash lands wherever the seed says.
+            arm.at.clear();
+            arm.random = Some(format!("{}:0.05", rng.gen::<u32>()));
+        } else {
+            *tally.tried.entry(point.to_string()).or_default() += 1;
+        }
         if recover_next {
-            arm = format!("{RECOVERY}:1,{arm}");
+            arm.at = match arm.at.as_str() {
+                "" => format!("{RECOVERY}:1"),
+                at => format!("{RECOVERY}:1,{at}"),
+            };
         }
         let fired_now = match start(&bin, &config_path, &log_path, &arm).await {
             Started::DiedAtStart => {
@@ -315,7 +330,11 @@ async fn one_run(
     }
 
     // The end: an unarmed gateway finishes everything.
-    let Started::Up(mut child) = start(&bin, &config_path, &log_path, "").await else {
+    let unarmed = Arming {
+        at: String::new(),
+        random: None,
+    };
+    let Started::Up(mut child) = start(&bin, &config_path, &log_path, &unarmed).await else {
         panic!(
             "{label}: the unarmed gateway did not start: {}",
             tail(&log_path)
@@ -368,7 +387,11 @@ async fn one_run(
     violations.extend(
         common::scan::leaks(&log, &run.wallets)
             .into_iter()
-            .map(|leak| format!("in the gateway's log: {leak}")),
+            .map(|leak| {
+                let what = leak.rsplit(' ').next().unwrap_or(&leak);
+                let line = log.lines().find(|l| l.contains(what)).unwrap_or("");
+                format!("in the gateway's log: {leak}, in: {line}")
+            }),
     );
     assert_hold(&label, &violations);
 
@@ -533,9 +556,15 @@ enum Started {
     DiedAtStart,
 }
 
-/// Starts `corridor serve` armed with `arm` (`CORRIDOR_CRASH_AT`; empty: unarmed), its stderr
-/// appended to `log`, and waits until it listens or dies.
-async fn start(bin: &Path, config: &Path, log: &Path, arm: &str) -> Started {
+/// How a start is armed: `CORRIDOR_CRASH_AT` (empty: not set) and `CORRIDOR_CRASH_RANDOM`.
+struct Arming {
+    at: String,
+    random: Option<String>,
+}
+
+/// Starts `corridor serve` armed as `arm` says, its stderr appended to `log`, and waits until
+/// it listens or dies.
+async fn start(bin: &Path, config: &Path, log: &Path, arm: &Arming) -> Started {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -550,8 +579,11 @@ async fn start(bin: &Path, config: &Path, log: &Path, arm: &str) -> Started {
         .env_remove("CORRIDOR_CRASH_RANDOM")
         .stdout(Stdio::piped())
         .stderr(stderr);
-    if !arm.is_empty() {
-        command.env("CORRIDOR_CRASH_AT", arm);
+    if !arm.at.is_empty() {
+        command.env("CORRIDOR_CRASH_AT", &arm.at);
+    }
+    if let Some(random) = &arm.random {
+        command.env("CORRIDOR_CRASH_RANDOM", random);
     }
     let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();

@@ -14,6 +14,16 @@ fn the_scanner_finds_what_it_looks_for() {
     assert_eq!(card_numbers(planted), ["4111111111111111"]);
     assert_eq!(ibans(planted), ["DE89370400440532013000"]);
     assert!(card_numbers("4111111111111112 1234").is_empty());
+    // Colour codes do not hide a number; a hexadecimal identifier is not one.
+    assert_eq!(
+        card_numbers("\u{1b}[3mpan\u{1b}[0m=\u{1b}[2m4111111111111111\u{1b}[0m"),
+        ["4111111111111111"]
+    );
+    assert_eq!(
+        ibans("\u{1b}[2m=\u{1b}[0mDE89370400440532013000"),
+        ["DE89370400440532013000"]
+    );
+    assert!(card_numbers("settlement=st-dde92cd59968466786827f4937577cdf").is_empty());
     assert!(ibans("DE89370400440532013001 BANKDEFFXXX").is_empty());
     assert_eq!(
         leaks(planted, &["639171234567".to_string()]),

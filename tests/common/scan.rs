@@ -2,12 +2,39 @@
 //! numbers), IBANs with valid check digits, and given wallet numbers. Used on the gateway's
 //! logs by tests/log_scan.rs (the demo) and tests/crash_points.rs (crashes and restarts).
 
-/// Runs of 13 to 19 digits that pass the Luhn check (what a card number looks like).
+/// Words of 13 to 19 digits that pass the Luhn check (what a card number looks like). A word
+/// is what lies between characters other than ASCII letters and digits, once terminal colour
+/// codes are taken out: digits inside a hexadecimal identifier (a settlement id, a UETR) are
+/// part of that identifier, not a number of their own.
 pub fn card_numbers(text: &str) -> Vec<String> {
-    digit_runs(text)
-        .into_iter()
-        .filter(|run| (13..=19).contains(&run.len()) && luhn(run))
+    without_colours(text)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| {
+            (13..=19).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_digit()) && luhn(w)
+        })
+        .map(str::to_owned)
         .collect()
+}
+
+/// `text` without ANSI colour sequences (ESC `[` … a letter), which would glue a letter to
+/// the word after them.
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every maximal run of ASCII digits.
@@ -48,7 +75,8 @@ fn luhn(digits: &str) -> bool {
 
 /// Words that are IBANs with valid check digits (ISO 13616 mod 97).
 pub fn ibans(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
+    without_colours(text)
+        .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| {
             let b = w.as_bytes();
             (15..=34).contains(&b.len())
