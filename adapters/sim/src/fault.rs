@@ -381,4 +381,69 @@ mod tests {
         let distinct: std::collections::BTreeSet<_> = all.iter().flatten().collect();
         assert_eq!(distinct.len(), 8, "{distinct:?}");
     }
+
+    /// An echo server on loopback: what it reads, it writes back.
+    async fn echo() -> SocketAddr {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (mut r, mut w) = socket.split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn only(fault: Option<Fault>) -> FaultPlan {
+        FaultPlan {
+            seed: 1,
+            per_mille: fault.map(|f| (f, 1000)).into_iter().collect(),
+            delay_ms: 10,
+            stall_ms: 10,
+        }
+    }
+
+    /// Sends `text` through `proxy` and reads what comes back within 300 ms.
+    async fn round_trip(proxy: &FaultProxy, text: &[u8]) -> Vec<u8> {
+        let mut client = TcpStream::connect(proxy.addr).await.unwrap();
+        client.write_all(text).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, client.read(&mut buf)).await {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn a_byte_stream_passes_whole_or_broken_as_planned() {
+        let upstream = echo().await;
+        let clean = FaultProxy::start_stream(upstream, only(None))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&clean, b"hello").await, b"hello");
+
+        let dropped = FaultProxy::start_stream(upstream, only(Some(Fault::DropRequest)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&dropped, b"hello").await, b"");
+        assert_eq!(dropped.stats().applied[&Fault::DropRequest], 1);
+
+        let twice = FaultProxy::start_stream(upstream, only(Some(Fault::DuplicateReply)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&twice, b"hello").await, b"hellohello");
+
+        let sliced = FaultProxy::start_stream(upstream, only(Some(Fault::Slices)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&sliced, b"hello").await, b"hello");
+    }
 }
