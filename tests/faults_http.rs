@@ -29,7 +29,7 @@ async fn run_with_faults(seed: u64) {
                 status_request_after_ms: 500,
                 status_requests_max: 50,
                 // Replies delayed past the bank's deadline; stalls shorter than it.
-                bank_faults: Some(FaultPlan::every_fault(seed, 40, 600, 100)),
+                bank_faults: Some(FaultPlan::every_fault(seed, 80, 600, 100)),
                 ledger_faults: Some(FaultPlan::every_fault(seed ^ 0xFF, 40, 600, 100)),
                 extra_env: vec![("CORRIDOR__WRITEBACK__TIMEOUT_MS", "400".into())],
                 ..Options::default()
