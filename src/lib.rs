@@ -20,6 +20,7 @@
 //! - [`gateway`]: wires the parts into a running instance.
 //! - [`cli`] and [`demo`]: the `corridor` command and its one-command demo.
 //! - [`telemetry`]: logs, metrics and masking.
+//! - [`crash`]: crash points for the crash harness (debug builds only).
 
 pub mod domain;
 
@@ -49,3 +50,5 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod telemetry;
+
+pub mod crash;

@@ -197,6 +197,7 @@ impl crate::dispatch::Handler for Writer {
             self.post(record, uetr.as_deref())
                 .await
                 .map_err(|e| crate::dispatch::JobError::Attempt(format!("write-back: {e}")))?;
+            crate::crash_point!("writeback.after_send");
             let sid = sid.clone();
             Ok(crate::dispatch::Outcome::done_writing(move |tx| {
                 Box::pin(

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::invariants::{self, assert_hold};
 use common::world::{Options, World};
 use common::{on_each_store, wallet_event};
 use sim::fault::{Fault, FaultPlan};
@@ -76,6 +77,15 @@ async fn run_with_faults(seed: u64) {
                 other => panic!("{event}: final state {other} ({reason:?})"),
             }
         }
+        let records = invariants::all_settlements(&world.db.store).await;
+        let posted = (0..EVENTS).map(|i| format!("f{seed}-{i}")).collect();
+        let mut violations =
+            invariants::one_outcome_each(&records, &world.ledger, corridor::demo::LEDGER, &posted);
+        violations.extend(invariants::outbox_finished(&world.db.store).await);
+        violations.extend(invariants::journal_dealt_with(&world.db.store).await);
+        violations.extend(invariants::switch_books_agree(&records, &world.switch));
+        violations.extend(invariants::legal_transitions(&world.db.store, &records).await);
+        assert_hold(&format!("{} seed {seed}", world.db.label), &violations);
         let stats = world.switch_proxy.as_ref().unwrap().stats();
         let counters = world.switch.counters();
         println!(

@@ -3,79 +3,10 @@
 //! every log at debug level, and its whole output is scanned for Luhn-valid runs of 13 to 19
 //! digits, IBANs with valid check digits, and the demo's wallet numbers.
 
+mod common;
+
+use common::scan::{card_numbers, digit_runs, ibans, leaks};
 use std::process::Command;
-
-/// Runs of 13 to 19 digits that pass the Luhn check (what a card number looks like).
-fn card_numbers(text: &str) -> Vec<String> {
-    digit_runs(text)
-        .into_iter()
-        .filter(|run| (13..=19).contains(&run.len()) && luhn(run))
-        .collect()
-}
-
-fn digit_runs(text: &str) -> Vec<String> {
-    let mut runs = Vec::new();
-    let mut current = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            current.push(c);
-        } else if !current.is_empty() {
-            runs.push(std::mem::take(&mut current));
-        }
-    }
-    runs
-}
-
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let twice = d * 2;
-                if twice > 9 {
-                    twice - 9
-                } else {
-                    twice
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
-/// Words that are IBANs with valid check digits (ISO 13616 mod 97).
-fn ibans(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| {
-            let b = w.as_bytes();
-            (15..=34).contains(&b.len())
-                && b[..2].iter().all(u8::is_ascii_uppercase)
-                && b[2..4].iter().all(u8::is_ascii_digit)
-                && b[4..]
-                    .iter()
-                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-                && iban_check(w)
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
-fn iban_check(iban: &str) -> bool {
-    let rearranged = iban[4..].chars().chain(iban[..4].chars());
-    let mut rest = 0u32;
-    for c in rearranged {
-        let value = c.to_digit(36).unwrap();
-        for digit in value.to_string().chars() {
-            rest = (rest * 10 + digit.to_digit(10).unwrap()) % 97;
-        }
-    }
-    rest == 1
-}
 
 #[test]
 fn the_scanner_finds_what_it_looks_for() {
@@ -83,7 +14,26 @@ fn the_scanner_finds_what_it_looks_for() {
     assert_eq!(card_numbers(planted), ["4111111111111111"]);
     assert_eq!(ibans(planted), ["DE89370400440532013000"]);
     assert!(card_numbers("4111111111111112 1234").is_empty());
+    // Colour codes do not hide a number; a hexadecimal identifier is not one.
+    assert_eq!(
+        card_numbers("\u{1b}[3mpan\u{1b}[0m=\u{1b}[2m4111111111111111\u{1b}[0m"),
+        ["4111111111111111"]
+    );
+    assert_eq!(
+        ibans("\u{1b}[2m=\u{1b}[0mDE89370400440532013000"),
+        ["DE89370400440532013000"]
+    );
+    assert!(card_numbers("settlement=st-dde92cd59968466786827f4937577cdf").is_empty());
     assert!(ibans("DE89370400440532013001 BANKDEFFXXX").is_empty());
+    assert_eq!(
+        leaks(planted, &["639171234567".to_string()]),
+        [
+            "card number 4111111111111111",
+            "IBAN DE89370400440532013000",
+            "wallet number 639171234567"
+        ]
+    );
+    assert!(leaks("settled st-00ab 12.00 EUR", &["639171234567".to_string()]).is_empty());
 }
 
 #[test]

@@ -42,6 +42,7 @@ pub async fn post_message(
         .authenticate_signed(&state, &headers, signer)
         .await?;
     let bank_config = bank_config.expect("authenticated: the bank is configured");
+    crate::crash_point!("bank.callback.after_journal");
     let (bytes, inbound) = (&received.bytes, received.inbound);
     let refuse = |status: StatusCode, code: &'static str, message: String| {
         received.refuse(status, code, message)

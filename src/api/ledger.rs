@@ -55,9 +55,11 @@ pub async fn post_events(
         .authenticate_signed(&state, &headers, signer)
         .await?;
     let ledger_id = claimed.expect("authenticated: the ledger is named");
+    crate::crash_point!("intake.after_journal");
     let (bytes, inbound) = (&received.bytes, received.inbound);
     match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, bytes).await {
         Ok((batch, results)) => {
+            crate::crash_point!("intake.before_ack");
             state.wake.notify_waiters();
             metrics::counter!("corridor_ledger_events_total", "ledger" => ledger_id.clone())
                 .increment(results.len() as u64);

@@ -93,6 +93,7 @@ pub async fn recover_journal(store: &Store, config: &Config) -> Result<usize, St
             }
         }
         applied += 1;
+        crate::crash_point!("recovery.after_entry");
     }
     if applied > 0 {
         tracing::info!(

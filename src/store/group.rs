@@ -80,6 +80,7 @@ impl GroupWriter {
             let mut tx = self.pool.begin().await?;
             let value = work(&mut tx).await?;
             tx.commit().await?;
+            crate::crash_point!("group.after_commit");
             return Ok(value);
         };
         let (answer_tx, answer_rx) = oneshot::channel::<Result<T, StoreError>>();
@@ -183,6 +184,7 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Work>) {
         pending.push(ran);
     }
     let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
+    crate::crash_point!("group.after_commit");
     for ran in pending {
         (ran.answer)(committed.clone());
     }

@@ -3,6 +3,8 @@
 //! skipped, loudly, instead of passing in silence.
 #![allow(dead_code)]
 
+pub mod invariants;
+pub mod scan;
 pub mod statements;
 pub mod world;
 

@@ -31,6 +31,10 @@ pub struct Options {
     pub extra_toml: String,
     /// A fault proxy between the gateway and the simulated switch, breaking frames as planned.
     pub switch_faults: Option<sim::fault::FaultPlan>,
+    /// A fault proxy (byte stream) between the gateway and the simulated bank's HTTPS endpoint.
+    pub bank_faults: Option<sim::fault::FaultPlan>,
+    /// A fault proxy (byte stream) between the gateway and the ledger's write-back receiver.
+    pub ledger_faults: Option<sim::fault::FaultPlan>,
 }
 
 impl Default for Options {
@@ -47,6 +51,8 @@ impl Default for Options {
             workers: true,
             extra_toml: String::new(),
             switch_faults: None,
+            bank_faults: None,
+            ledger_faults: None,
         }
     }
 }
@@ -65,6 +71,10 @@ pub struct World {
     pub http: reqwest::Client,
     /// The fault proxy in front of the switch, when the options asked for one.
     pub switch_proxy: Option<sim::fault::FaultProxy>,
+    /// The fault proxy in front of the bank, when the options asked for one.
+    pub bank_proxy: Option<sim::fault::FaultProxy>,
+    /// The fault proxy in front of the ledger's write-back receiver, when asked for.
+    pub ledger_proxy: Option<sim::fault::FaultProxy>,
     _dir: tempfile::TempDir,
 }
 
@@ -103,13 +113,32 @@ impl World {
             None => None,
         };
         let switch_addr = switch_proxy.as_ref().map_or(switch.addr, |p| p.addr);
-        let text = demo::demo_config(
-            dir.path(),
-            listen,
-            &bank.mx_url(),
-            &ledger.url(),
-            switch_addr,
-        );
+        let bank_proxy = match options.bank_faults.clone() {
+            Some(plan) => Some(
+                sim::fault::FaultProxy::start_stream(bank.addr(), plan)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        let ledger_proxy = match options.ledger_faults.clone() {
+            Some(plan) => Some(
+                sim::fault::FaultProxy::start_stream(ledger.addr(), plan)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        // The proxies listen on 127.0.0.1 as the simulators do, so the bank's certificate
+        // (issued for 127.0.0.1) still matches.
+        let via = |url: String, real: SocketAddr, proxy: &Option<sim::fault::FaultProxy>| {
+            proxy.as_ref().map_or(url.clone(), |p| {
+                url.replace(&real.to_string(), &p.addr.to_string())
+            })
+        };
+        let bank_url = via(bank.mx_url(), bank.addr(), &bank_proxy);
+        let ledger_url = via(ledger.url(), ledger.addr(), &ledger_proxy);
+        let text = demo::demo_config(dir.path(), listen, &bank_url, &ledger_url, switch_addr);
         let text = format!("{text}\n{}", options.extra_toml);
         let overrides = vec![
             (
@@ -183,6 +212,8 @@ impl World {
             listen,
             http: reqwest::Client::new(),
             switch_proxy,
+            bank_proxy,
+            ledger_proxy,
             _dir: dir,
         }
     }

@@ -8,6 +8,12 @@
 //! the counterparty applied the request, sent twice, delayed (past the client's deadline), or
 //! the connection may go half-open: from that frame on nothing is forwarded either way while
 //! both sockets stay open. Every fault applied is counted ([`FaultProxy::stats`]).
+//!
+//! [`FaultProxy::start_stream`] does the same to a byte stream it cannot read (HTTPS, plain
+//! HTTP): each read from a socket stands for a frame. A dropped read cannot be skipped in a
+//! stream without garbling what follows, so a drop there swallows the rest of that direction
+//! (the request never arrives, or the reply never comes back, after the peer applied it); a
+//! duplicated read reaches the client as bytes after its answer (TLS refuses them).
 
 use bytes::BytesMut;
 use iso8583::Framing;
@@ -127,11 +133,28 @@ impl FaultProxy {
         framing: Framing,
         plan: FaultPlan,
     ) -> std::io::Result<FaultProxy> {
+        Self::start_cut(upstream, Cut::Frames(framing), plan).await
+    }
+
+    /// Listens on a free loopback port and forwards each connection to `upstream` as a byte
+    /// stream (HTTPS, HTTP), each read standing for a frame, breaking them as `plan` says.
+    pub async fn start_stream(
+        upstream: SocketAddr,
+        plan: FaultPlan,
+    ) -> std::io::Result<FaultProxy> {
+        Self::start_cut(upstream, Cut::Reads, plan).await
+    }
+
+    async fn start_cut(
+        upstream: SocketAddr,
+        cut: Cut,
+        plan: FaultPlan,
+    ) -> std::io::Result<FaultProxy> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let stats = Arc::new(Mutex::new(FaultStats::default()));
         let shared = Arc::new(Shared {
-            framing,
+            cut,
             plan,
             stats: stats.clone(),
         });
@@ -162,8 +185,16 @@ impl Drop for FaultProxy {
     }
 }
 
+/// How the proxy cuts what it forwards into the units it breaks.
+enum Cut {
+    /// Whole frames of this framing.
+    Frames(Framing),
+    /// Whatever one read returns (a byte stream the proxy does not parse).
+    Reads,
+}
+
 struct Shared {
-    framing: Framing,
+    cut: Cut,
     plan: FaultPlan,
     stats: Arc<Mutex<FaultStats>>,
 }
@@ -216,29 +247,25 @@ impl Shared {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut buf = BytesMut::with_capacity(8192);
         let mut frame = Vec::with_capacity(1024);
+        // A stream whose unit was dropped: nothing more of it is forwarded.
+        let mut swallowing = false;
         loop {
-            let message = loop {
-                match self.framing.decode(&mut buf) {
-                    Ok(Some((_static_header, message))) => break message,
-                    Ok(None) => {}
-                    // Not a frame: pass nothing more on.
-                    Err(_) => return End::Reset,
-                }
-                match from.read_buf(&mut buf).await {
-                    Ok(0) | Err(_) => return End::Closed,
-                    Ok(_) => {}
-                }
-            };
-            if half_open.load(Ordering::Acquire) {
-                continue;
-            }
             frame.clear();
-            if self.framing.encode(&message, &mut frame).is_err() {
-                return End::Reset;
+            match self.next_unit(&mut from, &mut buf, &mut frame).await {
+                Ok(()) => {}
+                Err(end) => return end,
+            }
+            if half_open.load(Ordering::Acquire) || swallowing {
+                continue;
             }
             let fault = self.plan.pick(&mut rng, requests);
             if let Some(f) = fault {
                 self.applied(f);
+            }
+            if matches!(self.cut, Cut::Reads)
+                && matches!(fault, Some(Fault::DropRequest | Fault::DropReply))
+            {
+                swallowing = true;
             }
             let written = match fault {
                 Some(Fault::DropRequest) | Some(Fault::DropReply) => Ok(()),
@@ -284,6 +311,42 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Reads the next unit to forward into `frame`: a whole frame, or what one read returns.
+    async fn next_unit(
+        &self,
+        from: &mut (impl AsyncRead + Unpin),
+        buf: &mut BytesMut,
+        frame: &mut Vec<u8>,
+    ) -> Result<(), End> {
+        let framing = match &self.cut {
+            Cut::Reads => {
+                return match from.read_buf(buf).await {
+                    Ok(0) | Err(_) => Err(End::Closed),
+                    Ok(_) => {
+                        frame.extend_from_slice(&buf.split());
+                        Ok(())
+                    }
+                }
+            }
+            Cut::Frames(framing) => framing,
+        };
+        let message = loop {
+            match framing.decode(buf) {
+                Ok(Some((_static_header, message))) => break message,
+                Ok(None) => {}
+                // Not a frame: pass nothing more on.
+                Err(_) => return Err(End::Reset),
+            }
+            match from.read_buf(buf).await {
+                Ok(0) | Err(_) => return Err(End::Closed),
+                Ok(_) => {}
+            }
+        };
+        framing.encode(&message, frame).map_err(|_| End::Reset)
+    }
+}
+
 async fn write_slices(to: &mut (impl AsyncWrite + Unpin), frame: &[u8]) -> std::io::Result<()> {
     for byte in frame {
         to.write_all(std::slice::from_ref(byte)).await?;
@@ -317,5 +380,70 @@ mod tests {
         }
         let distinct: std::collections::BTreeSet<_> = all.iter().flatten().collect();
         assert_eq!(distinct.len(), 8, "{distinct:?}");
+    }
+
+    /// An echo server on loopback: what it reads, it writes back.
+    async fn echo() -> SocketAddr {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (mut r, mut w) = socket.split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn only(fault: Option<Fault>) -> FaultPlan {
+        FaultPlan {
+            seed: 1,
+            per_mille: fault.map(|f| (f, 1000)).into_iter().collect(),
+            delay_ms: 10,
+            stall_ms: 10,
+        }
+    }
+
+    /// Sends `text` through `proxy` and reads what comes back within 300 ms.
+    async fn round_trip(proxy: &FaultProxy, text: &[u8]) -> Vec<u8> {
+        let mut client = TcpStream::connect(proxy.addr).await.unwrap();
+        client.write_all(text).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, client.read(&mut buf)).await {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn a_byte_stream_passes_whole_or_broken_as_planned() {
+        let upstream = echo().await;
+        let clean = FaultProxy::start_stream(upstream, only(None))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&clean, b"hello").await, b"hello");
+
+        let dropped = FaultProxy::start_stream(upstream, only(Some(Fault::DropRequest)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&dropped, b"hello").await, b"");
+        assert_eq!(dropped.stats().applied[&Fault::DropRequest], 1);
+
+        let twice = FaultProxy::start_stream(upstream, only(Some(Fault::DuplicateReply)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&twice, b"hello").await, b"hellohello");
+
+        let sliced = FaultProxy::start_stream(upstream, only(Some(Fault::Slices)))
+            .await
+            .unwrap();
+        assert_eq!(round_trip(&sliced, b"hello").await, b"hello");
     }
 }

@@ -142,8 +142,10 @@ impl BankJobs {
         let sid = &message.settlement_id;
         cx.about_to_send_grouped(&message.msg_id).await?;
         let client = self.client(&message.counterparty)?;
+        crate::crash_point!("bank.before_send");
         let started = Instant::now();
         let reply = client.send(message).await;
+        crate::crash_point!("bank.after_send");
         metrics::histogram!("corridor_bank_request_duration_seconds", "bank" => message.counterparty.clone())
             .record(started.elapsed().as_secs_f64());
         let reply = reply?;
@@ -163,6 +165,7 @@ impl BankJobs {
             BankReply::Answer { body, content_type } => {
                 let inbound =
                     journal_answer(cx.store, bank_id, content_type.as_deref(), &body).await?;
+                crate::crash_point!("bank.answer.after_journal");
                 let (config, sid, bank_id) =
                     (cx.shared_config.clone(), sid.clone(), bank_id.to_string());
                 Ok(Outcome::done_writing(move |tx| {

@@ -104,11 +104,13 @@ impl WalletJobs {
             })),
         )
         .await?;
+        crate::crash_point!("wallet.before_send");
         let started = Instant::now();
         let result = switch
             .link
             .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
             .await;
+        crate::crash_point!("wallet.after_send");
         metrics::histogram!("corridor_switch_request_duration_seconds", "switch" => credit.counterparty.clone())
             .record(started.elapsed().as_secs_f64());
         let response = match result {
@@ -124,6 +126,7 @@ impl WalletJobs {
             }
         };
         let inbound = journal_answer(cx.store, &credit.counterparty, &response).await?;
+        crate::crash_point!("wallet.answer.after_journal");
         let switch_config = switch.config.clone();
         Ok(Outcome::done_writing(move |tx| {
             Box::pin(async move {
@@ -149,6 +152,7 @@ impl WalletJobs {
         cx.about_to_send(&mut conn, &reversal.msg_id).await?;
         messages::set_transmitted_at(&mut conn, &reversal.msg_id, &de7).await?;
         drop(conn);
+        crate::crash_point!("wallet.reverse.before_send");
         let result = switch
             .link
             .request_with_timeout(&request, Duration::from_millis(switch.config.timeout_ms))
@@ -165,6 +169,7 @@ impl WalletJobs {
             Err(e) => return Err(e.into()),
         };
         let inbound = journal_answer(cx.store, &reversal.counterparty, &response).await?;
+        crate::crash_point!("wallet.reverse.after_journal");
         let mut tx = cx.store.begin().await?;
         match confirm::apply_reversal_answer(&mut tx, &reversal, inbound, &response).await? {
             ReversalAnswer::Confirmed(_) => Ok(Outcome::done_with(tx)),

@@ -58,6 +58,8 @@ pub struct BankStats {
     pub msg_ids_per_uetr: HashMap<String, Vec<String>>,
     /// The booked status per UETR (ACSC, PDNG, RJCT).
     pub status_per_uetr: HashMap<String, String>,
+    /// The amount booked per UETR: minor units and ISO 4217 code.
+    pub amount_per_uetr: HashMap<String, (i64, String)>,
     /// pacs.002 answers sent in an HTTP response.
     pub answers_sent: u64,
     /// Requests left without an answer on purpose (drop, drop_first).
@@ -119,6 +121,10 @@ impl Books {
             stats
                 .status_per_uetr
                 .insert(uetr.clone(), booking.status.code().to_string());
+            stats.amount_per_uetr.insert(
+                uetr.clone(),
+                (booking.line.amount_minor, booking.line.currency.clone()),
+            );
         }
         stats
     }
