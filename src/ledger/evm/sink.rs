@@ -189,18 +189,7 @@ impl Sink {
         let started = Instant::now();
         loop {
             match writer.step(&pending).await {
-                Ok(Step::Done(recorded)) => {
-                    let mined = match recorded.by {
-                        RecordedBy::ThisTransaction {
-                            tx_hash,
-                            block_number,
-                            gas_used,
-                            fee_wei,
-                        } => Some((tx_hash, block_number, self.spent(gas_used, fee_wei))),
-                        RecordedBy::AlreadyOnChain => None,
-                    };
-                    return done(sid, mined).await;
-                }
+                Ok(Step::Done(recorded)) => return done(sid, self.mined(recorded.by)).await,
                 Ok(Step::Persist(next)) => {
                     self.persist(cx, sid, &next).await?;
                     pending = next;
@@ -223,14 +212,24 @@ impl Sink {
         }
     }
 
-    /// Counts a mined outcome transaction's gas and fee in the metrics; returns the gas.
-    fn spent(&self, gas_used: u64, fee_wei: u128) -> u64 {
+    /// The mined transaction (hash, block, gas) when ours recorded the outcome, its gas and fee
+    /// counted in the metrics; `None` when the outcome was already on chain.
+    fn mined(&self, by: RecordedBy) -> Option<(B256, u64, u64)> {
+        let RecordedBy::ThisTransaction {
+            tx_hash,
+            block_number,
+            gas_used,
+            fee_wei,
+        } = by
+        else {
+            return None;
+        };
         let ledger = self.ledger.id.clone();
         metrics::counter!("corridor_evm_gas_used_total", "ledger" => ledger.clone())
             .increment(gas_used);
         metrics::counter!("corridor_evm_fees_wei_total", "ledger" => ledger)
             .increment(u64::try_from(fee_wei).unwrap_or(u64::MAX));
-        gas_used
+        Some((tx_hash, block_number, gas_used))
     }
 
     async fn failed(
@@ -330,15 +329,7 @@ impl Sink {
             for (event_id, pending) in driving {
                 match writer.step(&pending).await {
                     Ok(Step::Done(done)) => {
-                        let mined = match done.by {
-                            RecordedBy::ThisTransaction {
-                                tx_hash,
-                                block_number,
-                                gas_used,
-                                fee_wei,
-                            } => Some((tx_hash, block_number, self.spent(gas_used, fee_wei))),
-                            RecordedBy::AlreadyOnChain => None,
-                        };
+                        let mined = self.mined(done.by);
                         self.end_refusal(store, &event_id, "recorded", mined, None)
                             .await?;
                         recorded += 1;

@@ -394,15 +394,7 @@ pub fn parse_reports(body: &[u8]) -> Result<(String, Vec<StatusReport>), AnswerE
             orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
             status: Reported::Status(status.clone()),
             reason_code: tx.reason_code().map(str::to_string),
-            reason_text: reason
-                .map(|r| {
-                    r.addtl_inf
-                        .iter()
-                        .map(|l| l.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .filter(|t| !t.is_empty()),
+            reason_text: reason.and_then(reason_text),
         });
     }
     if reports.is_empty() {
@@ -456,15 +448,7 @@ fn return_reports(returned: &iso20022::pacs004::Pacs004) -> Result<Vec<StatusRep
                 orgnl_uetr: tx.orgnl_uetr.as_ref().map(|u| u.as_str().to_string()),
                 status: Reported::Returned,
                 reason_code: reason.and_then(|r| r.reason_code()).map(str::to_string),
-                reason_text: reason
-                    .map(|r| {
-                        r.addtl_inf
-                            .iter()
-                            .map(|l| l.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .filter(|t| !t.is_empty()),
+                reason_text: reason.and_then(reason_text),
             }
         })
         .collect();
@@ -472,6 +456,17 @@ fn return_reports(returned: &iso20022::pacs004::Pacs004) -> Result<Vec<StatusRep
         return Err(AnswerError("pacs.004 returns no transaction".into()));
     }
     Ok(reports)
+}
+
+/// A status or return reason's additional lines as one text; `None` when it has none.
+fn reason_text(reason: &iso20022::common::StatusReason) -> Option<String> {
+    let text = reason
+        .addtl_inf
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!text.is_empty()).then_some(text)
 }
 
 #[derive(Debug, thiserror::Error)]
