@@ -81,6 +81,7 @@ use crate::xml::reader::{NodeId, Tree};
 use crate::Limits;
 
 mod elements;
+pub mod schema;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -139,6 +140,12 @@ pub const RULES: &[&str] = &[
     "CBPR.RMTINF.STRD_SIZE",
     "CBPR.RSN.NARR_ADDTLINF",
     "CBPR.RTR.ORGNLTXREF",
+    "CBPR.SCHEMA.CODE",
+    "CBPR.SCHEMA.ELEMENT",
+    "CBPR.SCHEMA.LENGTH",
+    "CBPR.SCHEMA.MISSING",
+    "CBPR.SCHEMA.OCCURS",
+    "CBPR.SCHEMA.PATTERN",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
@@ -255,6 +262,9 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
                 );
             }
             walk_tree(&mut f, &tree, family(doc));
+            let restrictions = schema::check(&tree, doc);
+            let restrictions = schema::without_overlaps(restrictions, &f.0);
+            f.0.extend(restrictions);
         }
     }
     f.0
@@ -1122,9 +1132,11 @@ mod tests {
         let source = include_str!("cbpr.rs");
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
         let elements = include_str!("cbpr/elements.rs");
+        let schema = include_str!("cbpr/schema/mod.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
             .chain(elements.split('"'))
+            .chain(schema.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();
         used.sort_unstable();
