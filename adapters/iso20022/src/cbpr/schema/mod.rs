@@ -220,6 +220,17 @@ fn table(msg_def_idr: &str) -> Option<&'static Table> {
         .map(|(_, t)| t)
 }
 
+/// The CBPR+ schema findings of a Document alone, as the schema check makes them, before
+/// [`super::validate`] leaves out what a textual rule already reports. Empty for a kind not
+/// [`covered`].
+pub fn findings(doc: &Document) -> Vec<Finding> {
+    let xml = doc.render();
+    match super::rendered_tree(&xml) {
+        Some(tree) => check(&tree, doc),
+        None => Vec::new(),
+    }
+}
+
 /// The schema findings of `doc`'s rendered tree, if its kind has a table.
 pub(super) fn check(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
