@@ -88,7 +88,14 @@ fn pacs008() -> String {
 
 #[test]
 fn the_kinds_covered() {
-    assert_eq!(schema::covered().collect::<Vec<_>>(), ["pacs.008.001.08"]);
+    assert_eq!(
+        schema::covered().collect::<Vec<_>>(),
+        [
+            "pacs.008.001.08",
+            "pacs.009.001.08 core",
+            "pacs.009.001.08 cov"
+        ]
+    );
 }
 
 #[test]
@@ -285,5 +292,170 @@ fn faults_a_textual_rule_reports_are_not_reported_twice() {
         &format!("<UETR>{UETR}</UETR>"),
         "",
         &[("CBPR.UETR.PRESENT", format!("{TX}/PmtId/UETR"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.009 core and cover
+// ---------------------------------------------------------------------------------------------
+
+const FI_TX: &str = "/Document/FICdtTrf/CdtTrfTxInf";
+
+fn agent(tag: &str, bic: &str) -> String {
+    format!("<{tag}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{tag}>")
+}
+
+/// A CBPR+ pacs.009: `underlying` empty for a core one, or the UndrlygCstmrCdtTrf of a cover.
+fn pacs009(underlying: &str) -> String {
+    let service = if underlying.is_empty() {
+        "swift.cbprplus.03"
+    } else {
+        "swift.cbprplus.cov.03"
+    };
+    let header = format!(
+        concat!(
+            r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+            "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
+            "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
+            "<BizMsgIdr>FI-1</BizMsgIdr><MsgDefIdr>pacs.009.001.08</MsgDefIdr>",
+            "<BizSvc>{service}</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+        ),
+        service = service
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.009.001.08"><FICdtTrf>"#,
+            "<GrpHdr><MsgId>FI-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+            "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+            "<CdtTrfTxInf><PmtId><InstrId>FI-1</InstrId><EndToEndId>E2E-1</EndToEndId><UETR>{uetr}</UETR></PmtId>",
+            r#"<IntrBkSttlmAmt Ccy="USD">100.00</IntrBkSttlmAmt><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt>"#,
+            "{instg}{instd}{dbtr}{cdtr}",
+            "<InstrForCdtrAgt><Cd>PHOB</Cd></InstrForCdtrAgt>",
+            "<RmtInf><Ustrd>Treasury deal 7</Ustrd></RmtInf>",
+            "{underlying}</CdtTrfTxInf></FICdtTrf></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKDEFF"),
+        instd = agent("InstdAgt", "BANKUS33"),
+        dbtr = agent("Dbtr", "BANKDEFF"),
+        cdtr = agent("Cdtr", "BANKGB2L"),
+        underlying = underlying,
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+fn underlying() -> String {
+    format!(
+        concat!(
+            "<UndrlygCstmrCdtTrf>",
+            "<UltmtDbtr><Nm>Acme Holding</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></UltmtDbtr>",
+            "<Dbtr><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Dbtr>",
+            "{dbtr_agt}{cdtr_agt}",
+            "<Cdtr><Nm>Widget Ltd</Nm><PstlAdr><TwnNm>London</TwnNm><Ctry>GB</Ctry></PstlAdr></Cdtr>",
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            r#"<InstdAmt Ccy="USD">100.00</InstdAmt>"#,
+            "</UndrlygCstmrCdtTrf>"
+        ),
+        dbtr_agt = agent("DbtrAgt", "BANKDEFF"),
+        cdtr_agt = agent("CdtrAgt", "BANKGB2L"),
+    )
+}
+
+#[test]
+fn clean_pacs009_core_and_cover_have_no_findings() {
+    for xml in [pacs009(""), pacs009(&underlying())] {
+        assert_eq!(findings(&xml), [], "{xml}");
+        assert_eq!(schema::findings(&read(&xml).document), []);
+    }
+}
+
+#[test]
+fn pacs009_core_restrictions() {
+    // No reimbursement agents in a CBPR+ pacs.009's settlement information.
+    planted(
+        &pacs009(""),
+        "<SttlmMtd>INDA</SttlmMtd></SttlmInf>",
+        &format!(
+            "<SttlmMtd>INDA</SttlmMtd>{}</SttlmInf>",
+            agent("InstgRmbrsmntAgt", "BANKDEFF")
+        ),
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/FICdtTrf/GrpHdr/SttlmInf/InstgRmbrsmntAgt".to_owned(),
+        )],
+    );
+    // One unstructured remittance line.
+    planted(
+        &pacs009(""),
+        "<Ustrd>Treasury deal 7</Ustrd>",
+        "<Ustrd>Treasury deal 7</Ustrd><Ustrd>Second line</Ustrd>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{FI_TX}/RmtInf/Ustrd[2]"))],
+    );
+    // InstrId mandatory.
+    planted(
+        &pacs009(""),
+        "<InstrId>FI-1</InstrId>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{FI_TX}/PmtId/InstrId"))],
+    );
+    // A next-agent instruction: 35 characters in CBPR+.
+    planted(
+        &pacs009(""),
+        "<RmtInf>",
+        &format!(
+            "<InstrForNxtAgt><InstrInf>{}</InstrInf></InstrForNxtAgt><RmtInf>",
+            "A".repeat(36)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{FI_TX}/InstrForNxtAgt/InstrInf"),
+        )],
+    );
+    // COVE is no CBPR+ pacs.009 settlement method: CBPR.STTLM_MTD alone reports it.
+    planted(
+        &pacs009(""),
+        "<SttlmMtd>INDA</SttlmMtd>",
+        "<SttlmMtd>COVE</SttlmMtd>",
+        &[(
+            "CBPR.STTLM_MTD",
+            "/Document/FICdtTrf/GrpHdr/SttlmInf/SttlmMtd".to_owned(),
+        )],
+    );
+}
+
+#[test]
+fn pacs009_cover_restrictions() {
+    let cover = pacs009(&underlying());
+    let under = format!("{FI_TX}/UndrlygCstmrCdtTrf");
+    // The underlying's creditor-agent instruction is text only in CBPR+.
+    planted(
+        &cover,
+        "</Cdtr><RmtInf><Ustrd>Invoice 42",
+        "</Cdtr><InstrForCdtrAgt><Cd>HOLD</Cd></InstrForCdtrAgt><RmtInf><Ustrd>Invoice 42",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{under}/InstrForCdtrAgt/Cd"))],
+    );
+    // The underlying debtor's other identification needs its scheme code.
+    planted(
+        &cover,
+        "<Ctry>DE</Ctry></PstlAdr></Dbtr>",
+        "<Ctry>DE</Ctry></PstlAdr><Id><PrvtId><Othr><Id>P-1</Id></Othr></PrvtId></Id></Dbtr>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{under}/Dbtr/Id/PrvtId/Othr/SchmeNm"),
+        )],
+    );
+    // The underlying's creditor-agent instruction is FIN-X: no '@'.
+    planted(
+        &cover,
+        "</Cdtr><RmtInf><Ustrd>Invoice 42",
+        "</Cdtr><InstrForCdtrAgt><InstrInf>CALL @ ONCE</InstrInf></InstrForCdtrAgt><RmtInf><Ustrd>Invoice 42",
+        &[("CBPR.SCHEMA.PATTERN", format!("{under}/InstrForCdtrAgt/InstrInf"))],
+    );
+    // A character outside the extended set in a name: CBPR.CHARSET.EXTENDED alone reports it.
+    planted(
+        &cover,
+        "<Nm>Widget Ltd</Nm>",
+        "<Nm>Widget Ltd \u{00A7}</Nm>",
+        &[("CBPR.CHARSET.EXTENDED", format!("{under}/Cdtr/Nm"))],
     );
 }

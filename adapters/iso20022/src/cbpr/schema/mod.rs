@@ -30,12 +30,29 @@ use super::{Finding, Findings};
 use crate::message::Document;
 use crate::xml::reader::{NodeId, Tree};
 
-/// The schema tables, by message definition, and the kinds they cover.
-const TABLES: &[(&str, &str)] = &[("pacs.008.001.08", include_str!("pacs008.txt"))];
+/// The schema tables, by the CBPR+ message they describe: the message definition, and for a
+/// pacs.009 its variant (`core` without, `cov` with an underlying customer credit transfer).
+const TABLES: &[(&str, &str)] = &[
+    ("pacs.008.001.08", include_str!("pacs008.txt")),
+    ("pacs.009.001.08 core", include_str!("pacs009.txt")),
+    ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
+];
 
-/// The message definitions whose CBPR+ schema restrictions are checked.
+/// The CBPR+ messages whose schema restrictions are checked.
 pub fn covered() -> impl Iterator<Item = &'static str> {
     TABLES.iter().map(|(id, _)| *id)
+}
+
+/// The table key of a Document: its message definition, and a pacs.009's variant. An advice
+/// pacs.009 (`swift.cbprplus.adv.03`) cannot be told from a core one by its Document and is
+/// held to the core table.
+fn key(doc: &Document) -> String {
+    let id = doc.msg_def_idr();
+    match doc {
+        Document::Pacs009(m) if m.is_cover() => format!("{id} cov"),
+        Document::Pacs009(_) => format!("{id} core"),
+        _ => id.to_owned(),
+    }
 }
 
 /// How often a child element may occur.
@@ -202,7 +219,7 @@ impl Spec {
     }
 }
 
-fn table(msg_def_idr: &str) -> Option<&'static Table> {
+fn table(key: &str) -> Option<&'static Table> {
     static PARSED: OnceLock<Vec<(&'static str, Table)>> = OnceLock::new();
     let parsed = PARSED.get_or_init(|| {
         TABLES
@@ -214,10 +231,7 @@ fn table(msg_def_idr: &str) -> Option<&'static Table> {
             })
             .collect()
     });
-    parsed
-        .iter()
-        .find(|(id, _)| *id == msg_def_idr)
-        .map(|(_, t)| t)
+    parsed.iter().find(|(id, _)| *id == key).map(|(_, t)| t)
 }
 
 /// The CBPR+ schema findings of a Document alone, as the schema check makes them, before
@@ -234,7 +248,7 @@ pub fn findings(doc: &Document) -> Vec<Finding> {
 /// The schema findings of `doc`'s rendered tree, if its kind has a table.
 pub(super) fn check(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    let Some(table) = table(doc.msg_def_idr()) else {
+    let Some(table) = table(&key(doc)) else {
         return f.0;
     };
     for &root in &tree.roots {
