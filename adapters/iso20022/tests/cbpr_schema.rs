@@ -93,7 +93,8 @@ fn the_kinds_covered() {
         [
             "pacs.008.001.08",
             "pacs.009.001.08 core",
-            "pacs.009.001.08 cov"
+            "pacs.009.001.08 cov",
+            "pacs.002.001.10"
         ]
     );
 }
@@ -457,5 +458,86 @@ fn pacs009_cover_restrictions() {
         "<Nm>Widget Ltd</Nm>",
         "<Nm>Widget Ltd \u{00A7}</Nm>",
         &[("CBPR.CHARSET.EXTENDED", format!("{under}/Cdtr/Nm"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.002
+// ---------------------------------------------------------------------------------------------
+
+const STS: &str = "/Document/FIToFIPmtStsRpt/TxInfAndSts";
+
+/// A CBPR+ pacs.002 rejecting a pacs.008, with a reason, its originator and its text.
+fn pacs002() -> String {
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>STS-1</BizMsgIdr><MsgDefIdr>pacs.002.001.10</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:05:00+01:00</CreDt></AppHdr>"
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>"#,
+            "<GrpHdr><MsgId>STS-1</MsgId><CreDtTm>2026-11-25T10:05:00+01:00</CreDtTm></GrpHdr>",
+            "<TxInfAndSts><OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            "<TxSts>RJCT</TxSts><StsRsnInf><Orgtr><Id><OrgId><AnyBIC>BANKUS33</AnyBIC></OrgId></Id></Orgtr>",
+            "<Rsn><Cd>AC04</Cd></Rsn><AddtlInf>ACCOUNT CLOSED</AddtlInf></StsRsnInf>",
+            "{instg}{instd}</TxInfAndSts></FIToFIPmtStsRpt></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKUS33"),
+        instd = agent("InstdAgt", "BANKDEFF"),
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_pacs002_has_no_findings() {
+    let xml = pacs002();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn pacs002_restrictions() {
+    // The original instruction id: 35 in the base schema, 16 in CBPR+.
+    planted(
+        &pacs002(),
+        "<OrgnlInstrId>INSTR-1</OrgnlInstrId>",
+        "<OrgnlInstrId>INSTR-1234567890AB</OrgnlInstrId>",
+        &[("CBPR.SCHEMA.LENGTH", format!("{STS}/OrgnlInstrId"))],
+    );
+    // One status reason.
+    planted(
+        &pacs002(),
+        "</StsRsnInf>",
+        "</StsRsnInf><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{STS}/StsRsnInf[2]"))],
+    );
+    // Its additional information is FIN-X.
+    planted(
+        &pacs002(),
+        "ACCOUNT CLOSED",
+        "ACCOUNT CLOSED @ BANK",
+        &[("CBPR.SCHEMA.PATTERN", format!("{STS}/StsRsnInf/AddtlInf"))],
+    );
+    // No original group status in a CBPR+ status report.
+    planted(
+        &pacs002(),
+        "</GrpHdr>",
+        "</GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/FIToFIPmtStsRpt/OrgnlGrpInfAndSts".to_owned(),
+        )],
+    );
+    // A missing OrgnlUETR: CBPR.UETR.PRESENT alone.
+    planted(
+        &pacs002(),
+        &format!("<OrgnlUETR>{UETR}</OrgnlUETR>"),
+        "",
+        &[("CBPR.UETR.PRESENT", format!("{STS}/OrgnlUETR"))],
     );
 }

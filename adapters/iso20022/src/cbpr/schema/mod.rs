@@ -36,6 +36,7 @@ const TABLES: &[(&str, &str)] = &[
     ("pacs.008.001.08", include_str!("pacs008.txt")),
     ("pacs.009.001.08 core", include_str!("pacs009.txt")),
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
+    ("pacs.002.001.10", include_str!("pacs002.txt")),
 ];
 
 /// The CBPR+ messages whose schema restrictions are checked.
