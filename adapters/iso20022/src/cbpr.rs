@@ -2,8 +2,9 @@
 //! validator with located findings: every [`Finding`] names the element path and a stable rule
 //! identifier, for logs, the `validate` command and tests.
 //!
-//! The schema-level constraints (lengths, patterns, enumerations) already hold by construction
-//! of the typed model; this module checks what the schemas do not:
+//! The base schema's constraints (lengths, patterns, enumerations) already hold by construction
+//! of the typed model; what the CBPR+ schema takes away on top is [`schema`]'s; this module
+//! checks what the schemas do not:
 //!
 //! | rule | what |
 //! |---|---|
@@ -57,6 +58,7 @@
 //! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
+//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema (pacs.008, pacs.009 core and cover, pacs.002): see [`schema`] |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
