@@ -225,6 +225,9 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
             header_rules(&mut f, hdr, &msg.document);
             if let Some(tree) = rendered_tree(&hdr.render()) {
                 walk_tree(&mut f, &tree, "head.001");
+                let restrictions = schema::check_header(&tree, &msg.document);
+                let restrictions = schema::without_overlaps(restrictions, &f.0);
+                f.0.extend(restrictions);
             }
         }
         None => f.add(

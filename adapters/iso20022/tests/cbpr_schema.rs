@@ -94,7 +94,8 @@ fn the_kinds_covered() {
             "pacs.008.001.08",
             "pacs.009.001.08 core",
             "pacs.009.001.08 cov",
-            "pacs.002.001.10"
+            "pacs.002.001.10",
+            "head.001.001.02 (pacs.008)"
         ]
     );
 }
@@ -539,5 +540,56 @@ fn pacs002_restrictions() {
         &format!("<OrgnlUETR>{UETR}</OrgnlUETR>"),
         "",
         &[("CBPR.UETR.PRESENT", format!("{STS}/OrgnlUETR"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// head.001 (the AppHdr of a pacs.008)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pacs008_header_restrictions() {
+    // No signature in a CBPR+ header (reported once, not what is inside it).
+    planted(
+        &pacs008(),
+        "</CreDt></AppHdr>",
+        "</CreDt><Sgntr><Any>signed</Any></Sgntr></AppHdr>",
+        &[("CBPR.SCHEMA.ELEMENT", "/AppHdr/Sgntr".to_owned())],
+    );
+    // Priority HIGH or NORM (the base header takes any four characters). The transaction's
+    // InstrPrty goes, so that CBPR.BAH.PRTY has nothing to compare.
+    let xml = plant(&pacs008(), "<InstrPrty>NORM</InstrPrty>", "");
+    planted(
+        &xml,
+        "</CreDt></AppHdr>",
+        "</CreDt><Prty>URGT</Prty></AppHdr>",
+        &[("CBPR.SCHEMA.CODE", "/AppHdr/Prty".to_owned())],
+    );
+    // A clearing system member id of the sender: 28 characters in CBPR+.
+    planted(
+        &pacs008(),
+        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI>",
+        &format!(
+            "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI><ClrSysMmbId><ClrSysId><Cd>DEBLZ</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            "/AppHdr/Fr/FIId/FinInstnId/ClrSysMmbId/MmbId".to_owned(),
+        )],
+    );
+    // BizSvc is mandatory in CBPR+: CBPR.BAH.BIZSVC alone reports its absence.
+    planted(
+        &pacs008(),
+        "<BizSvc>swift.cbprplus.03</BizSvc>",
+        "",
+        &[("CBPR.BAH.BIZSVC", "/AppHdr/BizSvc".to_owned())],
+    );
+    // CreDt in Z: CBPR.DATETIME.FORM alone.
+    planted(
+        &pacs008(),
+        "<CreDt>2026-11-25T10:00:00+01:00</CreDt>",
+        "<CreDt>2026-11-25T09:00:00Z</CreDt>",
+        &[("CBPR.DATETIME.FORM", "/AppHdr/CreDt".to_owned())],
     );
 }

@@ -37,7 +37,11 @@ const TABLES: &[(&str, &str)] = &[
     ("pacs.009.001.08 core", include_str!("pacs009.txt")),
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
     ("pacs.002.001.10", include_str!("pacs002.txt")),
+    (HEADER_KEY, include_str!("head001.txt")),
 ];
+
+/// The table of the AppHdr (head.001.001.02) of a pacs.008, the only header covered.
+const HEADER_KEY: &str = "head.001.001.02 (pacs.008)";
 
 /// The CBPR+ messages whose schema restrictions are checked.
 pub fn covered() -> impl Iterator<Item = &'static str> {
@@ -244,6 +248,27 @@ pub fn findings(doc: &Document) -> Vec<Finding> {
         Some(tree) => check(&tree, doc),
         None => Vec::new(),
     }
+}
+
+/// The CBPR+ schema findings of an AppHdr, rendered as `tree`, that heads `doc`: checked for
+/// the header of a pacs.008 (head.001.001.02) only.
+pub(super) fn check_header(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
+    let mut f = Findings(Vec::new());
+    if !matches!(doc, Document::Pacs008(_)) {
+        return f.0;
+    }
+    let Some(table) = table(HEADER_KEY) else {
+        return f.0;
+    };
+    for &root in &tree.roots {
+        let node = tree.node(root);
+        let head_02 =
+            tree.ns(root).as_deref() == Some("urn:iso:std:iso:20022:tech:xsd:head.001.001.02");
+        if node.name == "AppHdr" && head_02 {
+            element(&mut f, tree, table, root, "Document");
+        }
+    }
+    f.0
 }
 
 /// The schema findings of `doc`'s rendered tree, if its kind has a table.
