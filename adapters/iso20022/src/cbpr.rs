@@ -2,8 +2,9 @@
 //! validator with located findings: every [`Finding`] names the element path and a stable rule
 //! identifier, for logs, the `validate` command and tests.
 //!
-//! The schema-level constraints (lengths, patterns, enumerations) already hold by construction
-//! of the typed model; this module checks what the schemas do not:
+//! The base schema's constraints (lengths, patterns, enumerations) already hold by construction
+//! of the typed model; what the CBPR+ schema takes away on top is [`schema`]'s; this module
+//! checks what the schemas do not:
 //!
 //! | rule | what |
 //! |---|---|
@@ -57,6 +58,7 @@
 //! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
+//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema (pacs.008, pacs.009 core and cover, pacs.002): see [`schema`] |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
@@ -81,6 +83,7 @@ use crate::xml::reader::{NodeId, Tree};
 use crate::Limits;
 
 mod elements;
+pub mod schema;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -139,6 +142,12 @@ pub const RULES: &[&str] = &[
     "CBPR.RMTINF.STRD_SIZE",
     "CBPR.RSN.NARR_ADDTLINF",
     "CBPR.RTR.ORGNLTXREF",
+    "CBPR.SCHEMA.CODE",
+    "CBPR.SCHEMA.ELEMENT",
+    "CBPR.SCHEMA.LENGTH",
+    "CBPR.SCHEMA.MISSING",
+    "CBPR.SCHEMA.OCCURS",
+    "CBPR.SCHEMA.PATTERN",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
@@ -216,6 +225,9 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
             header_rules(&mut f, hdr, &msg.document);
             if let Some(tree) = rendered_tree(&hdr.render()) {
                 walk_tree(&mut f, &tree, "head.001");
+                let restrictions = schema::check_header(&tree, &msg.document);
+                let restrictions = schema::without_overlaps(restrictions, &f.0);
+                f.0.extend(restrictions);
             }
         }
         None => f.add(
@@ -255,6 +267,9 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
                 );
             }
             walk_tree(&mut f, &tree, family(doc));
+            let restrictions = schema::check(&tree, doc);
+            let restrictions = schema::without_overlaps(restrictions, &f.0);
+            f.0.extend(restrictions);
         }
     }
     f.0
@@ -1122,9 +1137,11 @@ mod tests {
         let source = include_str!("cbpr.rs");
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
         let elements = include_str!("cbpr/elements.rs");
+        let schema = include_str!("cbpr/schema/mod.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
             .chain(elements.split('"'))
+            .chain(schema.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();
         used.sort_unstable();

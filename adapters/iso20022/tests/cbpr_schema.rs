@@ -1,0 +1,595 @@
+//! The CBPR+ schema's restrictions over the base schema (`CBPR.SCHEMA.*`): a clean CBPR+
+//! message of each covered kind has no finding at all, and each planted fault is reported
+//! once, with its rule id, at its path, and nothing else is. Where a textual rule already
+//! reports the fault, the test states that it alone is reported.
+//!
+//! The messages are written here as XML and read strictly, so an element out of schema order
+//! fails the test rather than being skipped.
+
+use iso20022::cbpr::{schema, validate, Finding};
+use iso20022::{BusinessMessage, ParseOptions};
+
+const UETR: &str = "8a562c67-ca16-48ba-b074-65581be6f001";
+const TX: &str = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf";
+
+fn read(xml: &str) -> BusinessMessage {
+    BusinessMessage::parse_with(xml, &ParseOptions::strict())
+        .unwrap_or_else(|e| panic!("{e}\n{xml}"))
+}
+
+fn findings(xml: &str) -> Vec<(&'static str, String)> {
+    validate(&read(xml))
+        .into_iter()
+        .map(|Finding { rule, path, .. }| (rule, path))
+        .collect()
+}
+
+/// `xml` with `from` replaced by `to` (`from` must occur exactly once).
+fn plant(xml: &str, from: &str, to: &str) -> String {
+    assert_eq!(xml.matches(from).count(), 1, "{from:?} must occur once");
+    xml.replacen(from, to, 1)
+}
+
+/// The planted message has exactly the findings `expected` (rule, path), in order.
+fn planted(xml: &str, from: &str, to: &str, expected: &[(&str, String)]) {
+    let broken = plant(xml, from, to);
+    let expected: Vec<(&str, String)> = expected.to_vec();
+    assert_eq!(findings(&broken), expected, "{from:?} -> {to:?}");
+}
+
+/// A CBPR+ pacs.008 using much of what CBPR+ keeps: payment type, settlement time
+/// indication, charges, an intermediary, accounts (IBAN and other), an ultimate debtor with a
+/// town and country, creditor-agent and next-agent instructions, purpose, regulatory
+/// reporting and remittance.
+fn pacs008() -> String {
+    let agent = |tag: &str, bic: &str| {
+        format!("<{tag}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{tag}>")
+    };
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>MSG-1</BizMsgIdr><MsgDefIdr>pacs.008.001.08</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>"#,
+            "<GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+            "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+            "<CdtTrfTxInf><PmtId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId><UETR>{uetr}</UETR></PmtId>",
+            "<PmtTpInf><InstrPrty>NORM</InstrPrty><SvcLvl><Cd>G001</Cd></SvcLvl><CtgyPurp><Cd>SUPP</Cd></CtgyPurp></PmtTpInf>",
+            r#"<IntrBkSttlmAmt Ccy="EUR">99.00</IntrBkSttlmAmt><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt>"#,
+            "<SttlmTmIndctn><CdtDtTm>2026-11-25T11:00:00+00:00</CdtDtTm></SttlmTmIndctn>",
+            r#"<InstdAmt Ccy="EUR">100.00</InstdAmt><ChrgBr>SHAR</ChrgBr>"#,
+            r#"<ChrgsInf><Amt Ccy="EUR">1.00</Amt>{chrg_agt}</ChrgsInf>"#,
+            "{instg}{instd}{intrmy}",
+            "<UltmtDbtr><Nm>Acme Holding</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></UltmtDbtr>",
+            "<Dbtr><Nm>Acme GmbH</Nm><PstlAdr><StrtNm>Hauptstrasse</StrtNm><BldgNb>5</BldgNb><PstCd>10115</PstCd><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Dbtr>",
+            "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>{dbtr_agt}{cdtr_agt}",
+            "<Cdtr><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Cdtr>",
+            "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>",
+            "<InstrForCdtrAgt><Cd>PHOB</Cd><InstrInf>CALL 555-0100</InstrInf></InstrForCdtrAgt>",
+            "<InstrForNxtAgt><InstrInf>NEXT AGENT NOTE</InstrInf></InstrForNxtAgt>",
+            "<Purp><Cd>GDDS</Cd></Purp>",
+            "<RgltryRptg><Dtls><Cd>ABC</Cd><Inf>GOODS</Inf></Dtls></RgltryRptg>",
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf></CdtTrfTxInf></FIToFICstmrCdtTrf></Document>"
+        ),
+        uetr = UETR,
+        chrg_agt = agent("Agt", "BANKDEFF"),
+        instg = agent("InstgAgt", "BANKDEFF"),
+        instd = agent("InstdAgt", "BANKUS33"),
+        intrmy = agent("IntrmyAgt1", "BANKGB2L"),
+        dbtr_agt = agent("DbtrAgt", "BANKDEFF"),
+        cdtr_agt = agent("CdtrAgt", "BANKUS33"),
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn the_kinds_covered() {
+    assert_eq!(
+        schema::covered().collect::<Vec<_>>(),
+        [
+            "pacs.008.001.08",
+            "pacs.009.001.08 core",
+            "pacs.009.001.08 cov",
+            "pacs.002.001.10",
+            "head.001.001.02 (pacs.008)"
+        ]
+    );
+}
+
+#[test]
+fn clean_pacs008_has_no_findings() {
+    let xml = pacs008();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn an_element_cbpr_removed_is_reported_once() {
+    // AccptncDtTm is in the base transaction, not in the CBPR+ one.
+    planted(
+        &pacs008(),
+        "<InstdAmt ",
+        "<AccptncDtTm>2026-11-25T09:00:00+01:00</AccptncDtTm><InstdAmt ",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{TX}/AccptncDtTm"))],
+    );
+    // CBPR+ keeps the next agent's text only, not its code.
+    planted(
+        &pacs008(),
+        "<InstrForNxtAgt><InstrInf>",
+        "<InstrForNxtAgt><Cd>PHOA</Cd><InstrInf>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{TX}/InstrForNxtAgt/Cd"))],
+    );
+    // An element with children is reported alone, not what is under it.
+    planted(
+        &pacs008(),
+        "</CdtTrfTxInf>",
+        "<SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></CdtTrfTxInf>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{TX}/SplmtryData"))],
+    );
+}
+
+#[test]
+fn an_element_cbpr_makes_mandatory_is_reported_missing() {
+    // InstrId is optional in the base schema, mandatory in CBPR+.
+    planted(
+        &pacs008(),
+        "<InstrId>INSTR-1</InstrId>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{TX}/PmtId/InstrId"))],
+    );
+    // A debtor's other identification needs its scheme code in CBPR+.
+    planted(
+        &pacs008(),
+        "<Ctry>DE</Ctry></PstlAdr></Dbtr>",
+        "<Ctry>DE</Ctry></PstlAdr><Id><OrgId><Othr><Id>ACME-1</Id></Othr></OrgId></Id></Dbtr>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{TX}/Dbtr/Id/OrgId/Othr/SchmeNm"),
+        )],
+    );
+}
+
+#[test]
+fn a_repetition_cbpr_reduces_to_one_is_reported_at_the_second() {
+    planted(
+        &pacs008(),
+        "<Ustrd>Invoice 42</Ustrd>",
+        "<Ustrd>Invoice 42</Ustrd><Ustrd>Invoice 43</Ustrd>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{TX}/RmtInf/Ustrd[2]"))],
+    );
+}
+
+#[test]
+fn a_text_longer_than_cbpr_allows_is_reported() {
+    // Max140Text in the base schema, 35 characters in CBPR+.
+    let long = "N".repeat(36);
+    planted(
+        &pacs008(),
+        "NEXT AGENT NOTE",
+        &long,
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{TX}/InstrForNxtAgt/InstrInf"),
+        )],
+    );
+    // A clearing system member id: 35 in the base schema, 28 in CBPR+.
+    planted(
+        &pacs008(),
+        "<IntrmyAgt1><FinInstnId><BICFI>BANKGB2L</BICFI>",
+        &format!(
+            "<IntrmyAgt1><FinInstnId><BICFI>BANKGB2L</BICFI><ClrSysMmbId><ClrSysId><Cd>GBDSC</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{TX}/IntrmyAgt1/FinInstnId/ClrSysMmbId/MmbId"),
+        )],
+    );
+    // 35 and 28 characters are fine.
+    let xml = plant(&pacs008(), "NEXT AGENT NOTE", &"N".repeat(35));
+    assert_eq!(findings(&xml), []);
+}
+
+#[test]
+fn a_text_outside_its_cbpr_character_class_is_reported() {
+    // The creditor agent's instruction is FIN-X in CBPR+; '&' is only in the extended set.
+    planted(
+        &pacs008(),
+        "CALL 555-0100",
+        "CALL 555-0100 &amp; ASK",
+        &[(
+            "CBPR.SCHEMA.PATTERN",
+            format!("{TX}/InstrForCdtrAgt/InstrInf"),
+        )],
+    );
+    // An account's other identification: no '/' at either end.
+    planted(
+        &pacs008(),
+        "<Id>123456789</Id>",
+        "<Id>123456789/</Id>",
+        &[("CBPR.SCHEMA.PATTERN", format!("{TX}/CdtrAcct/Id/Othr/Id"))],
+    );
+    // A settlement time indication in UTC is written +00:00 in CBPR+, not Z.
+    planted(
+        &pacs008(),
+        "2026-11-25T11:00:00+00:00",
+        "2026-11-25T11:00:00Z",
+        &[("CBPR.SCHEMA.PATTERN", format!("{TX}/SttlmTmIndctn/CdtDtTm"))],
+    );
+}
+
+#[test]
+fn a_narrowed_code_is_reported_by_its_textual_rule_alone() {
+    // SLEV is in the base ChargeBearerType1Code, not in the CBPR+ one. CBPR.CHRG_BR.CODE
+    // reports it; the schema check finds it too (CBPR.SCHEMA.CODE) but validate does not
+    // report the fault twice.
+    let xml = plant(&pacs008(), "<ChrgBr>SHAR</ChrgBr>", "<ChrgBr>SLEV</ChrgBr>");
+    assert_eq!(
+        findings(&xml),
+        [("CBPR.CHRG_BR.CODE", format!("{TX}/ChrgBr"))]
+    );
+    let schema_only: Vec<(&str, String)> = schema::findings(&read(&xml).document)
+        .into_iter()
+        .map(|f| (f.rule, f.path))
+        .collect();
+    assert_eq!(schema_only, [("CBPR.SCHEMA.CODE", format!("{TX}/ChrgBr"))]);
+
+    // CLRG likewise: CBPR.STTLM_MTD alone.
+    let xml = plant(
+        &pacs008(),
+        "<SttlmMtd>INDA</SttlmMtd>",
+        "<SttlmMtd>CLRG</SttlmMtd>",
+    );
+    assert_eq!(
+        findings(&xml),
+        [(
+            "CBPR.STTLM_MTD",
+            "/Document/FIToFICstmrCdtTrf/GrpHdr/SttlmInf/SttlmMtd".to_owned()
+        )]
+    );
+    let schema_only: Vec<&str> = schema::findings(&read(&xml).document)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(schema_only, ["CBPR.SCHEMA.CODE"]);
+}
+
+#[test]
+fn faults_a_textual_rule_reports_are_not_reported_twice() {
+    // Group-header agents: CBPR.GRPHDR.AGENTS alone (not also CBPR.SCHEMA.ELEMENT).
+    planted(
+        &pacs008(),
+        "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+        "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf><InstgAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></InstgAgt></GrpHdr>",
+        &[(
+            "CBPR.GRPHDR.AGENTS",
+            "/Document/FIToFICstmrCdtTrf/GrpHdr/InstgAgt".to_owned(),
+        )],
+    );
+    // An ultimate debtor's address without a country: CBPR.PSTLADR.TWN_CTRY at the address
+    // alone (not also CBPR.SCHEMA.MISSING at its Ctry).
+    planted(
+        &pacs008(),
+        "<TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></UltmtDbtr>",
+        "<TwnNm>Berlin</TwnNm></PstlAdr></UltmtDbtr>",
+        &[("CBPR.PSTLADR.TWN_CTRY", format!("{TX}/UltmtDbtr/PstlAdr"))],
+    );
+    // A date-time in Z: CBPR.DATETIME.FORM alone.
+    planted(
+        &pacs008(),
+        "<CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm>",
+        "<CreDtTm>2026-11-25T09:00:00Z</CreDtTm>",
+        &[(
+            "CBPR.DATETIME.FORM",
+            "/Document/FIToFICstmrCdtTrf/GrpHdr/CreDtTm".to_owned(),
+        )],
+    );
+    // A missing UETR: CBPR.UETR.PRESENT alone.
+    planted(
+        &pacs008(),
+        &format!("<UETR>{UETR}</UETR>"),
+        "",
+        &[("CBPR.UETR.PRESENT", format!("{TX}/PmtId/UETR"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.009 core and cover
+// ---------------------------------------------------------------------------------------------
+
+const FI_TX: &str = "/Document/FICdtTrf/CdtTrfTxInf";
+
+fn agent(tag: &str, bic: &str) -> String {
+    format!("<{tag}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{tag}>")
+}
+
+/// A CBPR+ pacs.009: `underlying` empty for a core one, or the UndrlygCstmrCdtTrf of a cover.
+fn pacs009(underlying: &str) -> String {
+    let service = if underlying.is_empty() {
+        "swift.cbprplus.03"
+    } else {
+        "swift.cbprplus.cov.03"
+    };
+    let header = format!(
+        concat!(
+            r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+            "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
+            "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
+            "<BizMsgIdr>FI-1</BizMsgIdr><MsgDefIdr>pacs.009.001.08</MsgDefIdr>",
+            "<BizSvc>{service}</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+        ),
+        service = service
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.009.001.08"><FICdtTrf>"#,
+            "<GrpHdr><MsgId>FI-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+            "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+            "<CdtTrfTxInf><PmtId><InstrId>FI-1</InstrId><EndToEndId>E2E-1</EndToEndId><UETR>{uetr}</UETR></PmtId>",
+            r#"<IntrBkSttlmAmt Ccy="USD">100.00</IntrBkSttlmAmt><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt>"#,
+            "{instg}{instd}{dbtr}{cdtr}",
+            "<InstrForCdtrAgt><Cd>PHOB</Cd></InstrForCdtrAgt>",
+            "<RmtInf><Ustrd>Treasury deal 7</Ustrd></RmtInf>",
+            "{underlying}</CdtTrfTxInf></FICdtTrf></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKDEFF"),
+        instd = agent("InstdAgt", "BANKUS33"),
+        dbtr = agent("Dbtr", "BANKDEFF"),
+        cdtr = agent("Cdtr", "BANKGB2L"),
+        underlying = underlying,
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+fn underlying() -> String {
+    format!(
+        concat!(
+            "<UndrlygCstmrCdtTrf>",
+            "<UltmtDbtr><Nm>Acme Holding</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></UltmtDbtr>",
+            "<Dbtr><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Dbtr>",
+            "{dbtr_agt}{cdtr_agt}",
+            "<Cdtr><Nm>Widget Ltd</Nm><PstlAdr><TwnNm>London</TwnNm><Ctry>GB</Ctry></PstlAdr></Cdtr>",
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            r#"<InstdAmt Ccy="USD">100.00</InstdAmt>"#,
+            "</UndrlygCstmrCdtTrf>"
+        ),
+        dbtr_agt = agent("DbtrAgt", "BANKDEFF"),
+        cdtr_agt = agent("CdtrAgt", "BANKGB2L"),
+    )
+}
+
+#[test]
+fn clean_pacs009_core_and_cover_have_no_findings() {
+    for xml in [pacs009(""), pacs009(&underlying())] {
+        assert_eq!(findings(&xml), [], "{xml}");
+        assert_eq!(schema::findings(&read(&xml).document), []);
+    }
+}
+
+#[test]
+fn pacs009_core_restrictions() {
+    // No reimbursement agents in a CBPR+ pacs.009's settlement information.
+    planted(
+        &pacs009(""),
+        "<SttlmMtd>INDA</SttlmMtd></SttlmInf>",
+        &format!(
+            "<SttlmMtd>INDA</SttlmMtd>{}</SttlmInf>",
+            agent("InstgRmbrsmntAgt", "BANKDEFF")
+        ),
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/FICdtTrf/GrpHdr/SttlmInf/InstgRmbrsmntAgt".to_owned(),
+        )],
+    );
+    // One unstructured remittance line.
+    planted(
+        &pacs009(""),
+        "<Ustrd>Treasury deal 7</Ustrd>",
+        "<Ustrd>Treasury deal 7</Ustrd><Ustrd>Second line</Ustrd>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{FI_TX}/RmtInf/Ustrd[2]"))],
+    );
+    // InstrId mandatory.
+    planted(
+        &pacs009(""),
+        "<InstrId>FI-1</InstrId>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{FI_TX}/PmtId/InstrId"))],
+    );
+    // A next-agent instruction: 35 characters in CBPR+.
+    planted(
+        &pacs009(""),
+        "<RmtInf>",
+        &format!(
+            "<InstrForNxtAgt><InstrInf>{}</InstrInf></InstrForNxtAgt><RmtInf>",
+            "A".repeat(36)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{FI_TX}/InstrForNxtAgt/InstrInf"),
+        )],
+    );
+    // COVE is no CBPR+ pacs.009 settlement method: CBPR.STTLM_MTD alone reports it.
+    planted(
+        &pacs009(""),
+        "<SttlmMtd>INDA</SttlmMtd>",
+        "<SttlmMtd>COVE</SttlmMtd>",
+        &[(
+            "CBPR.STTLM_MTD",
+            "/Document/FICdtTrf/GrpHdr/SttlmInf/SttlmMtd".to_owned(),
+        )],
+    );
+}
+
+#[test]
+fn pacs009_cover_restrictions() {
+    let cover = pacs009(&underlying());
+    let under = format!("{FI_TX}/UndrlygCstmrCdtTrf");
+    // The underlying's creditor-agent instruction is text only in CBPR+.
+    planted(
+        &cover,
+        "</Cdtr><RmtInf><Ustrd>Invoice 42",
+        "</Cdtr><InstrForCdtrAgt><Cd>HOLD</Cd></InstrForCdtrAgt><RmtInf><Ustrd>Invoice 42",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{under}/InstrForCdtrAgt/Cd"))],
+    );
+    // The underlying debtor's other identification needs its scheme code.
+    planted(
+        &cover,
+        "<Ctry>DE</Ctry></PstlAdr></Dbtr>",
+        "<Ctry>DE</Ctry></PstlAdr><Id><PrvtId><Othr><Id>P-1</Id></Othr></PrvtId></Id></Dbtr>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{under}/Dbtr/Id/PrvtId/Othr/SchmeNm"),
+        )],
+    );
+    // The underlying's creditor-agent instruction is FIN-X: no '@'.
+    planted(
+        &cover,
+        "</Cdtr><RmtInf><Ustrd>Invoice 42",
+        "</Cdtr><InstrForCdtrAgt><InstrInf>CALL @ ONCE</InstrInf></InstrForCdtrAgt><RmtInf><Ustrd>Invoice 42",
+        &[("CBPR.SCHEMA.PATTERN", format!("{under}/InstrForCdtrAgt/InstrInf"))],
+    );
+    // A character outside the extended set in a name: CBPR.CHARSET.EXTENDED alone reports it.
+    planted(
+        &cover,
+        "<Nm>Widget Ltd</Nm>",
+        "<Nm>Widget Ltd \u{00A7}</Nm>",
+        &[("CBPR.CHARSET.EXTENDED", format!("{under}/Cdtr/Nm"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.002
+// ---------------------------------------------------------------------------------------------
+
+const STS: &str = "/Document/FIToFIPmtStsRpt/TxInfAndSts";
+
+/// A CBPR+ pacs.002 rejecting a pacs.008, with a reason, its originator and its text.
+fn pacs002() -> String {
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>STS-1</BizMsgIdr><MsgDefIdr>pacs.002.001.10</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:05:00+01:00</CreDt></AppHdr>"
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>"#,
+            "<GrpHdr><MsgId>STS-1</MsgId><CreDtTm>2026-11-25T10:05:00+01:00</CreDtTm></GrpHdr>",
+            "<TxInfAndSts><OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            "<TxSts>RJCT</TxSts><StsRsnInf><Orgtr><Id><OrgId><AnyBIC>BANKUS33</AnyBIC></OrgId></Id></Orgtr>",
+            "<Rsn><Cd>AC04</Cd></Rsn><AddtlInf>ACCOUNT CLOSED</AddtlInf></StsRsnInf>",
+            "{instg}{instd}</TxInfAndSts></FIToFIPmtStsRpt></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKUS33"),
+        instd = agent("InstdAgt", "BANKDEFF"),
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_pacs002_has_no_findings() {
+    let xml = pacs002();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn pacs002_restrictions() {
+    // The original instruction id: 35 in the base schema, 16 in CBPR+.
+    planted(
+        &pacs002(),
+        "<OrgnlInstrId>INSTR-1</OrgnlInstrId>",
+        "<OrgnlInstrId>INSTR-1234567890AB</OrgnlInstrId>",
+        &[("CBPR.SCHEMA.LENGTH", format!("{STS}/OrgnlInstrId"))],
+    );
+    // One status reason.
+    planted(
+        &pacs002(),
+        "</StsRsnInf>",
+        "</StsRsnInf><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{STS}/StsRsnInf[2]"))],
+    );
+    // Its additional information is FIN-X.
+    planted(
+        &pacs002(),
+        "ACCOUNT CLOSED",
+        "ACCOUNT CLOSED @ BANK",
+        &[("CBPR.SCHEMA.PATTERN", format!("{STS}/StsRsnInf/AddtlInf"))],
+    );
+    // No original group status in a CBPR+ status report.
+    planted(
+        &pacs002(),
+        "</GrpHdr>",
+        "</GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/FIToFIPmtStsRpt/OrgnlGrpInfAndSts".to_owned(),
+        )],
+    );
+    // A missing OrgnlUETR: CBPR.UETR.PRESENT alone.
+    planted(
+        &pacs002(),
+        &format!("<OrgnlUETR>{UETR}</OrgnlUETR>"),
+        "",
+        &[("CBPR.UETR.PRESENT", format!("{STS}/OrgnlUETR"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// head.001 (the AppHdr of a pacs.008)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pacs008_header_restrictions() {
+    // No signature in a CBPR+ header (reported once, not what is inside it).
+    planted(
+        &pacs008(),
+        "</CreDt></AppHdr>",
+        "</CreDt><Sgntr><Any>signed</Any></Sgntr></AppHdr>",
+        &[("CBPR.SCHEMA.ELEMENT", "/AppHdr/Sgntr".to_owned())],
+    );
+    // Priority HIGH or NORM (the base header takes any four characters). The transaction's
+    // InstrPrty goes, so that CBPR.BAH.PRTY has nothing to compare.
+    let xml = plant(&pacs008(), "<InstrPrty>NORM</InstrPrty>", "");
+    planted(
+        &xml,
+        "</CreDt></AppHdr>",
+        "</CreDt><Prty>URGT</Prty></AppHdr>",
+        &[("CBPR.SCHEMA.CODE", "/AppHdr/Prty".to_owned())],
+    );
+    // A clearing system member id of the sender: 28 characters in CBPR+.
+    planted(
+        &pacs008(),
+        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI>",
+        &format!(
+            "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI><ClrSysMmbId><ClrSysId><Cd>DEBLZ</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            "/AppHdr/Fr/FIId/FinInstnId/ClrSysMmbId/MmbId".to_owned(),
+        )],
+    );
+    // BizSvc is mandatory in CBPR+: CBPR.BAH.BIZSVC alone reports its absence.
+    planted(
+        &pacs008(),
+        "<BizSvc>swift.cbprplus.03</BizSvc>",
+        "",
+        &[("CBPR.BAH.BIZSVC", "/AppHdr/BizSvc".to_owned())],
+    );
+    // CreDt in Z: CBPR.DATETIME.FORM alone.
+    planted(
+        &pacs008(),
+        "<CreDt>2026-11-25T10:00:00+01:00</CreDt>",
+        "<CreDt>2026-11-25T09:00:00Z</CreDt>",
+        &[("CBPR.DATETIME.FORM", "/AppHdr/CreDt".to_owned())],
+    );
+}
