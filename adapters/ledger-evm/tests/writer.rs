@@ -78,13 +78,26 @@ async fn records_and_waits_for_confirmations() {
                 confirmations: 0
             }
         );
-        let Step::Waiting {
-            mined_in: Some(block),
-            confirmations: 1,
-        } = writer.step(&pending).await.unwrap()
-        else {
-            panic!("not mined")
-        };
+        // Automine mines it at once, but the node may take a moment to say so on a busy
+        // machine: step until the receipt shows (bounded).
+        let mut block = None;
+        for _ in 0..200 {
+            match writer.step(&pending).await.unwrap() {
+                Step::Waiting {
+                    mined_in: Some(mined),
+                    confirmations,
+                } => {
+                    assert_eq!(confirmations, 1, "mined in the head block");
+                    block = Some(mined);
+                    break;
+                }
+                Step::Waiting { mined_in: None, .. } => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                other => panic!("not mined: {other:?}"),
+            }
+        }
+        let block = block.expect("mined within 4 s");
         chain.mine(1).await;
         assert!(matches!(
             writer.step(&pending).await.unwrap(),
