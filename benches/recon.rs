@@ -27,14 +27,10 @@ fn peak_rss_mib() -> u64 {
         .map_or(0, |kib| kib / 1024)
 }
 
+/// `(?, ?, …), …`: anonymous parameters (SQLite looks `$N` names up one by one).
 fn values(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", p.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let row = format!("({})", vec!["?"; cols].join(", "));
+    vec![row; rows].join(", ")
 }
 
 async fn fill(store: &Store, n: usize) -> [usize; 4] {
@@ -144,7 +140,9 @@ async fn fill(store: &Store, n: usize) -> [usize; 4] {
                         .bind("debit")
                         .bind("booked")
                         .bind(uetr.clone())
-                        .bind(format!("D{i}"));
+                        .bind(format!("D{i}"))
+                        .bind(false)
+                        .bind("<Ntry/>");
                     rows += 1;
                     (amount, Some(uetr))
                 }
@@ -160,7 +158,9 @@ async fn fill(store: &Store, n: usize) -> [usize; 4] {
                 .bind("debit")
                 .bind("booked")
                 .bind(uetr)
-                .bind(format!("A{i}"));
+                .bind(format!("A{i}"))
+                .bind(false)
+                .bind("<Ntry/>");
             rows += 1;
         }
         // Pad the statement to the placeholder count with one unexpected line.
@@ -176,7 +176,9 @@ async fn fill(store: &Store, n: usize) -> [usize; 4] {
                 .bind("debit")
                 .bind("booked")
                 .bind(None::<String>)
-                .bind(format!("X{start}-{rows}"));
+                .bind(format!("X{start}-{rows}"))
+                .bind(false)
+                .bind("<Ntry/>");
             rows += 1;
         }
         q.execute(&mut *tx).await.unwrap();

@@ -22,6 +22,7 @@
 use super::BreakKind;
 use crate::config::ReconConfig;
 use crate::domain::SettlementState;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::Date;
 
@@ -120,10 +121,43 @@ pub struct Inputs {
     pub expectations: HashMap<(String, ExpectationKind), bool>,
 }
 
+/// The group a match belongs to; written as `st:<settlement>`, `conf:<settlement>`,
+/// `return:<entry>` or `batch:<entry>`. Borrowed, like the settlement ids of matches and
+/// expectations: a run over a million settlements plans millions of both, and a copy of each
+/// id and key in each of them was a large share of the run's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupKey<'a> {
+    /// The statement entries joined to one settlement.
+    Settlement(&'a str),
+    /// A settlement's payment message and its final answer.
+    Confirmation(&'a str),
+    /// A return booked on the statement.
+    Return(i64),
+    /// A statement entry paying a day's batch.
+    Batch(i64),
+}
+
+impl std::fmt::Display for GroupKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupKey::Settlement(id) => write!(f, "st:{id}"),
+            GroupKey::Confirmation(id) => write!(f, "conf:{id}"),
+            GroupKey::Return(entry) => write!(f, "return:{entry}"),
+            GroupKey::Batch(entry) => write!(f, "batch:{entry}"),
+        }
+    }
+}
+
+impl serde::Serialize for GroupKey<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct PlannedMatch {
-    pub group_key: String,
-    pub settlement_id: String,
+pub struct PlannedMatch<'a> {
+    pub group_key: GroupKey<'a>,
+    pub settlement_id: &'a str,
     pub source: &'static str,
     pub source_id: i64,
     pub rule: &'static str,
@@ -145,8 +179,8 @@ pub struct PlannedBreak {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct PlannedExpectation {
-    pub settlement_id: String,
+pub struct PlannedExpectation<'a> {
+    pub settlement_id: &'a str,
     pub kind: &'static str,
     pub due_at_ms: i64,
     pub met_at_ms: Option<i64>,
@@ -154,10 +188,10 @@ pub struct PlannedExpectation {
 
 /// What a run decided.
 #[derive(Debug, Default, serde::Serialize)]
-pub struct Plan {
-    pub matches: Vec<PlannedMatch>,
+pub struct Plan<'a> {
+    pub matches: Vec<PlannedMatch<'a>>,
     pub breaks: Vec<PlannedBreak>,
-    pub expectations: Vec<PlannedExpectation>,
+    pub expectations: Vec<PlannedExpectation<'a>>,
     /// Outcomes the statement establishes: a return for a settlement still waiting for its
     /// answer moves it to `returned` (and so to its one write-back).
     pub returns: Vec<PlannedReturn>,
@@ -173,7 +207,7 @@ pub struct PlannedReturn {
 const DAY_MS: i64 = 86_400_000;
 
 /// Decides one run as of `as_of_ms`.
-pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
+pub fn plan<'a>(inputs: &'a Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan<'a> {
     let mut p = Planner {
         inputs,
         config,
@@ -187,6 +221,11 @@ pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
             .iter()
             .map(|c| c.statement_matched)
             .collect(),
+        stored: inputs
+            .expectations
+            .iter()
+            .map(|((id, kind), met)| ((id.as_str(), *kind), *met))
+            .collect(),
     };
     p.statement_entries();
     p.expectations(as_of_ms);
@@ -195,11 +234,13 @@ pub fn plan(inputs: &Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan {
     p.plan
 }
 
-struct Planner<'a> {
+struct Planner<'a, 'c> {
     inputs: &'a Inputs,
-    config: &'a ReconConfig,
+    /// `inputs.expectations` keyed by borrowed ids, so that a million lookups copy no id.
+    stored: HashMap<(&'a str, ExpectationKind), bool>,
+    config: &'c ReconConfig,
     holidays: crate::config::HolidayCalendar,
-    plan: Plan,
+    plan: Plan<'a>,
     /// Keys raised in this run (with `existing_keys`, what must not be raised again).
     raised: HashSet<String>,
     /// Candidates this run's statement returns (their answer is the return).
@@ -208,7 +249,7 @@ struct Planner<'a> {
     statement_matched: Vec<bool>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a, '_> {
     fn raise(&mut self, b: PlannedBreak) {
         if self.inputs.existing_keys.contains(&b.natural_key)
             || !self.raised.insert(b.natural_key.clone())
@@ -218,12 +259,19 @@ impl Planner<'_> {
         self.plan.breaks.push(b);
     }
 
-    fn join(&mut self, group: &str, c: usize, entry: i64, rule: &'static str, card: &'static str) {
+    fn join(
+        &mut self,
+        group: GroupKey<'a>,
+        c: usize,
+        entry: i64,
+        rule: &'static str,
+        card: &'static str,
+    ) {
         self.statement_matched[c] = true;
-        let settlement_id = self.inputs.candidates[c].id.clone();
+        let inputs: &'a Inputs = self.inputs;
         self.plan.matches.push(PlannedMatch {
-            group_key: group.to_string(),
-            settlement_id,
+            group_key: group,
+            settlement_id: inputs.candidates[c].id.as_str(),
             source: Source::Statement.as_str(),
             source_id: entry,
             rule,
@@ -270,16 +318,24 @@ impl Planner<'_> {
     }
 
     fn statement_entries(&mut self) {
-        let index = KeyIndex::new(&self.inputs.candidates);
-        let mut seen_refs = self.inputs.seen_acct_svcr_refs.clone();
-        let mut keyed: HashMap<usize, Vec<&Entry>> = HashMap::new();
+        let inputs: &'a Inputs = self.inputs;
+        let index = KeyIndex::new(&inputs.candidates);
+        let mut seen_refs: HashSet<&str> = inputs
+            .seen_acct_svcr_refs
+            .iter()
+            .map(String::as_str)
+            .collect();
+        seen_refs.reserve(inputs.entries.len());
+        // (candidate, entry) in entry order; sorted by candidate below, stably, so that each
+        // candidate's entries stay in the order read.
+        let mut keyed: Vec<(usize, &Entry)> = Vec::with_capacity(inputs.entries.len());
         let mut loose: Vec<&Entry> = Vec::new();
-        for e in &self.inputs.entries {
+        for e in &inputs.entries {
             if !self.ours(e) {
                 continue;
             }
             if let Some(r) = &e.acct_svcr_ref {
-                if !seen_refs.insert(r.clone()) {
+                if !seen_refs.insert(r.as_str()) {
                     let detail = format!(
                         "entry {} repeats the AcctSvcrRef {r} of an entry already booked",
                         e.id
@@ -288,24 +344,27 @@ impl Planner<'_> {
                     continue;
                 }
             }
-            match index.find(e, &self.inputs.candidates, self.config.date_window_days) {
+            match index.find(e, &inputs.candidates, self.config.date_window_days) {
                 Some((c, rule)) if is_return(e) => self.keyed_return(e, c, rule),
-                Some((c, _)) => keyed.entry(c).or_default().push(e),
+                Some((c, _)) => keyed.push((c, e)),
                 None => loose.push(e),
             }
         }
-        let mut keyed: Vec<_> = keyed.into_iter().collect();
         keyed.sort_by_key(|(c, _)| *c);
-        for (c, entries) in keyed {
-            self.keyed_group(c, &entries);
+        let mut group: Vec<&Entry> = Vec::new();
+        for (at, (c, e)) in keyed.iter().enumerate() {
+            group.push(e);
+            if keyed.get(at + 1).is_none_or(|(next, _)| next != c) {
+                self.keyed_group(*c, &group);
+                group.clear();
+            }
         }
         self.loose(&loose, &index);
     }
 
     fn keyed_return(&mut self, e: &Entry, c: usize, rule: &'static str) {
         let cand = &self.inputs.candidates[c];
-        let group = format!("return:{}", e.id);
-        self.join(&group, c, e.id, rule, "1:1");
+        self.join(GroupKey::Return(e.id), c, e.id, rule, "1:1");
         if matches!(
             cand.state,
             SettlementState::Sent | SettlementState::Accepted
@@ -342,12 +401,13 @@ impl Planner<'_> {
 
     /// The entries joined to one settlement by exact keys, judged together.
     fn keyed_group(&mut self, c: usize, entries: &[&Entry]) {
-        let cand = self.inputs.candidates[c].clone();
-        let group = format!("st:{}", cand.id);
+        let inputs: &'a Inputs = self.inputs;
+        let cand = &inputs.candidates[c];
+        let group = GroupKey::Settlement(cand.id.as_str());
         let mut rest: Vec<&Entry> = Vec::new();
         for e in entries {
             if e.currency != cand.currency {
-                self.join(&group, c, e.id, "currency_mismatch", "1:1");
+                self.join(group, c, e.id, "currency_mismatch", "1:1");
                 let detail = format!(
                     "the statement moved {} for a settlement of {}",
                     super::format_minor(e.amount_minor, &e.currency),
@@ -378,7 +438,7 @@ impl Planner<'_> {
         let sum: i64 = rest.iter().map(|e| e.amount_minor).sum();
         if !already && exact.is_empty() && rest.len() > 1 && sum == cand.amount_minor {
             for e in &rest {
-                self.join(&group, c, e.id, "split", "1:N");
+                self.join(group, c, e.id, "split", "1:N");
             }
             return;
         }
@@ -388,14 +448,14 @@ impl Planner<'_> {
             let within = (e.amount_minor - cand.amount_minor).abs() <= tol;
             if !principal_taken && e.amount_minor == cand.amount_minor {
                 principal_taken = true;
-                self.join(&group, c, e.id, "exact_key", "1:1");
+                self.join(group, c, e.id, "exact_key", "1:1");
             } else if principal_taken && e.amount_minor == cand.amount_minor {
                 let detail = format!(
                     "the payment of {} is booked again (entry {})",
                     super::format_minor(e.amount_minor, &e.currency),
                     e.id
                 );
-                self.join(&group, c, e.id, "duplicate", "1:N");
+                self.join(group, c, e.id, "duplicate", "1:N");
                 self.entry_break(
                     BreakKind::DuplicateEntry,
                     e,
@@ -408,14 +468,14 @@ impl Planner<'_> {
                 && e.amount_minor > 0
                 && exact.len() == 1
             {
-                self.join(&group, c, e.id, "charge", "1:N");
+                self.join(group, c, e.id, "charge", "1:N");
             } else if !principal_taken && exact.is_empty() && (explained || within) {
                 principal_taken = true;
                 let rule = if explained { "charges" } else { "tolerance" };
-                self.join(&group, c, e.id, rule, "1:1");
+                self.join(group, c, e.id, rule, "1:1");
             } else {
                 principal_taken = true;
-                self.join(&group, c, e.id, "amount_mismatch", "1:1");
+                self.join(group, c, e.id, "amount_mismatch", "1:1");
                 let detail = format!(
                     "the statement moved {} for a settlement of {}",
                     super::format_minor(e.amount_minor, &e.currency),
@@ -428,8 +488,9 @@ impl Planner<'_> {
     }
 
     /// Entries without keys: the tolerant rules, then unexpected.
-    fn loose(&mut self, loose: &[&Entry], index: &KeyIndex) {
-        let cands = &self.inputs.candidates;
+    fn loose(&mut self, loose: &[&Entry], index: &KeyIndex<'_>) {
+        let inputs: &'a Inputs = self.inputs;
+        let cands = &inputs.candidates;
         let settled_date = |c: &Candidate| date_of(c.final_at_ms.unwrap_or(c.first_sent_at_ms));
         let mut by_amount: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
         let mut batches: BTreeMap<(&str, &str, Date), Vec<usize>> = BTreeMap::new();
@@ -471,7 +532,8 @@ impl Planner<'_> {
                         && cand.currency == e.currency
                         && diff <= self.tolerance(cand.amount_minor)
                     {
-                        self.join(&format!("st:{}", cand.id), c, e.id, "reference", "1:1");
+                        let group = GroupKey::Settlement(cand.id.as_str());
+                        self.join(group, c, e.id, "reference", "1:1");
                         continue;
                     }
                 }
@@ -488,7 +550,7 @@ impl Planner<'_> {
             if single.len() == 1 {
                 let c = single[0];
                 self.join(
-                    &format!("st:{}", cands[c].id),
+                    GroupKey::Settlement(cands[c].id.as_str()),
                     c,
                     e.id,
                     "amount_date",
@@ -506,9 +568,9 @@ impl Planner<'_> {
             });
             if let Some((_, members)) = batch {
                 let members = members.clone();
-                let group = format!("batch:{}", e.id);
+                let group = GroupKey::Batch(e.id);
                 for c in members {
-                    self.join(&group, c, e.id, "batch", "N:1");
+                    self.join(group, c, e.id, "batch", "N:1");
                 }
                 continue;
             }
@@ -530,7 +592,8 @@ impl Planner<'_> {
     }
 
     fn expectations(&mut self, as_of_ms: i64) {
-        for (i, c) in self.inputs.candidates.iter().enumerate() {
+        let inputs: &'a Inputs = self.inputs;
+        for (i, c) in inputs.candidates.iter().enumerate() {
             let returned = self.returned_now.contains(&i).then_some(as_of_ms);
             self.confirmation(c, returned, as_of_ms);
             if c.state == SettlementState::Settled {
@@ -540,29 +603,31 @@ impl Planner<'_> {
     }
 
     /// `returned`: this run found the outcome (a return) on the statement, at that time.
-    fn confirmation(&mut self, c: &Candidate, returned: Option<i64>, as_of_ms: i64) {
+    fn confirmation(&mut self, c: &'a Candidate, returned: Option<i64>, as_of_ms: i64) {
         let due = c
             .first_sent_at_ms
             .saturating_add(self.sla_ms(&c.counterparty));
         let met = c.final_at_ms.filter(|_| c.state.is_final()).or(returned);
-        let key = (c.id.clone(), ExpectationKind::Confirmation);
-        let stored_met = self.inputs.expectations.get(&key).copied();
+        let stored_met = self
+            .stored
+            .get(&(c.id.as_str(), ExpectationKind::Confirmation))
+            .copied();
         if stored_met == Some(true) {
             // Met and judged (on time or late) by an earlier run: decided.
             return;
         }
         if stored_met != Some(true) && (stored_met.is_none() || met.is_some()) {
             self.plan.expectations.push(PlannedExpectation {
-                settlement_id: c.id.clone(),
+                settlement_id: c.id.as_str(),
                 kind: ExpectationKind::Confirmation.as_str(),
                 due_at_ms: due,
                 met_at_ms: met,
             });
             if met.is_some() {
-                let group = format!("conf:{}", c.id);
+                let group = GroupKey::Confirmation(c.id.as_str());
                 self.plan.matches.push(PlannedMatch {
-                    group_key: group.clone(),
-                    settlement_id: c.id.clone(),
+                    group_key: group,
+                    settlement_id: c.id.as_str(),
                     source: Source::Message.as_str(),
                     source_id: c.message_id,
                     rule: "outbound",
@@ -571,7 +636,7 @@ impl Planner<'_> {
                 if let Some(inbound) = c.applied_answer {
                     self.plan.matches.push(PlannedMatch {
                         group_key: group,
-                        settlement_id: c.id.clone(),
+                        settlement_id: c.id.as_str(),
                         source: Source::Answer.as_str(),
                         source_id: inbound,
                         rule: "journal",
@@ -580,8 +645,9 @@ impl Planner<'_> {
                 }
             }
         }
-        let missing_key = format!("missing_confirmation:{}", c.id);
-        let base = PlannedBreak {
+        // Built only for the few settlements that raise a break.
+        let missing_key = || format!("missing_confirmation:{}", c.id);
+        let base = || PlannedBreak {
             natural_key: String::new(),
             kind: BreakKind::Late,
             settlement_id: Some(c.id.clone()),
@@ -597,8 +663,8 @@ impl Planner<'_> {
             Some(at)
                 if at > due
                     && returned.is_none()
-                    && !self.inputs.existing_keys.contains(&missing_key)
-                    && at <= as_of_ms =>
+                    && at <= as_of_ms
+                    && !self.inputs.existing_keys.contains(&missing_key()) =>
             {
                 self.raise(PlannedBreak {
                     natural_key: format!("late:{}", c.id),
@@ -606,11 +672,11 @@ impl Planner<'_> {
                         "the final answer came {} s after the SLA",
                         (at - due) / 1000
                     ),
-                    ..base
+                    ..base()
                 });
             }
             None if as_of_ms > due => self.raise(PlannedBreak {
-                natural_key: missing_key,
+                natural_key: missing_key(),
                 kind: BreakKind::MissingConfirmation,
                 detail: format!(
                     "no final answer from {} since the first send, {} s past the SLA (state {})",
@@ -618,24 +684,26 @@ impl Planner<'_> {
                     (as_of_ms - due) / 1000,
                     c.state
                 ),
-                ..base
+                ..base()
             }),
             _ => {}
         }
     }
 
-    fn statement(&mut self, c: &Candidate, matched: bool, as_of_ms: i64) {
+    fn statement(&mut self, c: &'a Candidate, matched: bool, as_of_ms: i64) {
         let value_date = date_of(c.final_at_ms.unwrap_or(c.first_sent_at_ms));
         let due_day =
             add_business_days_open(value_date, self.config.statement_business_days, |d| {
                 self.holidays.closed(&c.currency, &c.counterparty, d)
             });
         let due = end_of_day_ms(due_day);
-        let key = (c.id.clone(), ExpectationKind::Statement);
-        let stored_met = self.inputs.expectations.get(&key).copied();
+        let stored_met = self
+            .stored
+            .get(&(c.id.as_str(), ExpectationKind::Statement))
+            .copied();
         if stored_met != Some(true) && (stored_met.is_none() || matched) {
             self.plan.expectations.push(PlannedExpectation {
-                settlement_id: c.id.clone(),
+                settlement_id: c.id.as_str(),
                 kind: ExpectationKind::Statement.as_str(),
                 due_at_ms: due,
                 met_at_ms: matched.then_some(as_of_ms),
@@ -714,58 +782,69 @@ fn is_return(e: &Entry) -> bool {
     e.reversal || e.return_reason.is_some()
 }
 
-/// Exact keys of the candidates' payment messages.
-struct KeyIndex {
-    uetr: HashMap<String, usize>,
-    end_to_end_id: HashMap<String, usize>,
-    instr_id: HashMap<String, usize>,
-    settlement: HashMap<String, usize>,
-    trace: HashMap<(String, String), Vec<usize>>,
+/// Exact keys of the candidates' payment messages, borrowed from the candidates (a million
+/// candidates would otherwise copy four million keys).
+struct KeyIndex<'a> {
+    uetr: HashMap<Cow<'a, str>, usize>,
+    end_to_end_id: HashMap<&'a str, usize>,
+    instr_id: HashMap<&'a str, usize>,
+    settlement: HashMap<&'a str, usize>,
+    trace: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
-impl KeyIndex {
-    fn new(cands: &[Candidate]) -> Self {
+/// `text` in ASCII lower case, copied only when it has an upper-case letter.
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+impl<'a> KeyIndex<'a> {
+    fn new(cands: &'a [Candidate]) -> Self {
+        let n = cands.len();
         let mut k = KeyIndex {
-            uetr: HashMap::new(),
-            end_to_end_id: HashMap::new(),
-            instr_id: HashMap::new(),
-            settlement: HashMap::new(),
+            uetr: HashMap::with_capacity(n),
+            end_to_end_id: HashMap::with_capacity(n),
+            instr_id: HashMap::with_capacity(n),
+            settlement: HashMap::with_capacity(n),
             trace: HashMap::new(),
         };
         for (i, c) in cands.iter().enumerate() {
             if let Some(u) = &c.uetr {
-                k.uetr.insert(u.to_ascii_lowercase(), i);
+                k.uetr.insert(lower(u), i);
             }
             if let Some(x) = &c.end_to_end_id {
-                k.end_to_end_id.insert(x.clone(), i);
+                k.end_to_end_id.insert(x.as_str(), i);
             }
             if let Some(x) = &c.instr_id {
-                k.instr_id.insert(x.clone(), i);
+                k.instr_id.insert(x.as_str(), i);
             }
-            k.settlement.insert(c.id.clone(), i);
+            k.settlement.insert(c.id.as_str(), i);
             if let (Some(s), Some(r)) = (&c.stan, &c.rrn) {
-                k.trace.entry((s.clone(), r.clone())).or_default().push(i);
+                k.trace.entry((s.as_str(), r.as_str())).or_default().push(i);
             }
         }
         k
     }
 
     fn find(&self, e: &Entry, cands: &[Candidate], window: i64) -> Option<(usize, &'static str)> {
-        if let Some(i) = e
-            .uetr
-            .as_ref()
-            .and_then(|u| self.uetr.get(&u.to_ascii_lowercase()))
-        {
+        if let Some(i) = e.uetr.as_ref().and_then(|u| self.uetr.get(&lower(u)[..])) {
             return Some((*i, "uetr"));
         }
         if let Some(i) = e
             .end_to_end_id
             .as_ref()
-            .and_then(|x| self.end_to_end_id.get(x))
+            .and_then(|x| self.end_to_end_id.get(x.as_str()))
         {
             return Some((*i, "end_to_end_id"));
         }
-        if let Some(i) = e.instr_id.as_ref().and_then(|x| self.instr_id.get(x)) {
+        if let Some(i) = e
+            .instr_id
+            .as_ref()
+            .and_then(|x| self.instr_id.get(x.as_str()))
+        {
             return Some((*i, "instr_id"));
         }
         let (Some(s), Some(r)) = (&e.stan, &e.rrn) else {
@@ -782,7 +861,7 @@ impl KeyIndex {
         };
         let hits: Vec<&usize> = self
             .trace
-            .get(&(s.clone(), r.clone()))?
+            .get(&(s.as_str(), r.as_str()))?
             .iter()
             .filter(on_day)
             .collect();
@@ -1020,21 +1099,24 @@ mod tests {
                 "missing_on_statement"
             ]
         );
-        // Nothing decided is decided again.
-        i.existing_keys = p.breaks.iter().map(|b| b.natural_key.clone()).collect();
-        i.expectations = p
+        // Nothing decided is decided again. (The plan borrows the inputs: what it stores is
+        // copied out before the inputs change.)
+        let existing_keys = p.breaks.iter().map(|b| b.natural_key.clone()).collect();
+        let expectations = p
             .expectations
             .iter()
             .map(|e| {
                 (
                     (
-                        e.settlement_id.clone(),
+                        e.settlement_id.to_string(),
                         ExpectationKind::parse(e.kind).unwrap(),
                     ),
                     e.met_at_ms.is_some(),
                 )
             })
             .collect();
+        i.existing_keys = existing_keys;
+        i.expectations = expectations;
         let again = plan(&i, &config(), as_of);
         assert!(again.breaks.is_empty(), "{:?}", again.breaks);
         assert!(again.expectations.is_empty(), "{:?}", again.expectations);

@@ -457,8 +457,7 @@ async fn write(
                     totals.line(&line);
                     batch.push(line);
                     if batch.len() == ROWS_PER_INSERT {
-                        insert_lines(&mut tx, store.dialect(), id, &batch).await?;
-                        batch.clear();
+                        insert_lines(&mut tx, store.dialect(), id, &mut batch).await?;
                     }
                 }
             }
@@ -471,7 +470,7 @@ async fn write(
         };
         return Err(Failure::Read(format, e));
     };
-    insert_lines(&mut tx, store.dialect(), id, &batch).await?;
+    insert_lines(&mut tx, store.dialect(), id, &mut batch).await?;
     finish_statement(&mut tx, id, &totals).await?;
     tx.commit().await?;
     Ok(Outcome::Imported(id))
@@ -606,11 +605,12 @@ fn insert_sql(rows: usize, dialect: Dialect) -> String {
     sql
 }
 
+/// Writes `lines` and empties it (the values are moved into the statement, not copied).
 async fn insert_lines(
     tx: &mut crate::store::Tx,
     dialect: Dialect,
     statement: i64,
-    lines: &[Line],
+    lines: &mut Vec<Line>,
 ) -> Result<(), StoreError> {
     static FULL_SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static FULL_POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -629,31 +629,32 @@ async fn insert_lines(
         }
     };
     let mut q = sqlx::query(sql);
-    for l in lines {
+    for l in lines.drain(..) {
+        let direction = l.direction();
         q = q
             .bind(statement)
             .bind(l.line)
-            .bind(l.booking_date.clone())
-            .bind(l.value_date.clone())
+            .bind(l.booking_date)
+            .bind(l.value_date)
             .bind(l.amount_minor)
-            .bind(l.currency.clone())
-            .bind(l.direction())
+            .bind(l.currency)
+            .bind(direction)
             .bind(l.status.unwrap_or(super::EntryStatus::Booked).as_str())
             .bind(l.reversal)
-            .bind(l.uetr.clone())
-            .bind(l.end_to_end_id.clone())
-            .bind(l.instr_id.clone())
-            .bind(l.tx_id.clone())
-            .bind(l.acct_svcr_ref.clone())
-            .bind(l.msg_id.clone())
-            .bind(l.msisdn.clone())
-            .bind(l.rrn.clone())
-            .bind(l.stan.clone())
-            .bind(l.return_reason.clone())
-            .bind(l.reference.clone())
+            .bind(l.uetr)
+            .bind(l.end_to_end_id)
+            .bind(l.instr_id)
+            .bind(l.tx_id)
+            .bind(l.acct_svcr_ref)
+            .bind(l.msg_id)
+            .bind(l.msisdn)
+            .bind(l.rrn)
+            .bind(l.stan)
+            .bind(l.return_reason)
+            .bind(l.reference)
             .bind(l.charges_minor)
-            .bind(l.batch_refs.clone())
-            .bind(l.evidence.clone());
+            .bind(l.batch_refs)
+            .bind(l.evidence);
     }
     q.execute(&mut **tx).await?;
     Ok(())
