@@ -95,7 +95,8 @@ fn the_kinds_covered() {
             "pacs.009.001.08 core",
             "pacs.009.001.08 cov",
             "pacs.002.001.10",
-            "head.001.001.02 (pacs.008)"
+            "pacs.004.001.09",
+            "head.001.001.02 (pacs.008, pacs.009)"
         ]
     );
 }
@@ -591,5 +592,198 @@ fn pacs008_header_restrictions() {
         "<CreDt>2026-11-25T10:00:00+01:00</CreDt>",
         "<CreDt>2026-11-25T09:00:00Z</CreDt>",
         &[("CBPR.DATETIME.FORM", "/AppHdr/CreDt".to_owned())],
+    );
+}
+
+#[test]
+fn pacs009_header_restrictions() {
+    // The pacs.009 headers (core and cover) are held to the same CBPR+ header table.
+    for xml in [pacs009(""), pacs009(&underlying())] {
+        // No signature.
+        planted(
+            &xml,
+            "</CreDt></AppHdr>",
+            "</CreDt><Sgntr><Any>signed</Any></Sgntr></AppHdr>",
+            &[("CBPR.SCHEMA.ELEMENT", "/AppHdr/Sgntr".to_owned())],
+        );
+        // Priority HIGH or NORM.
+        planted(
+            &xml,
+            "</CreDt></AppHdr>",
+            "</CreDt><Prty>URGT</Prty></AppHdr>",
+            &[("CBPR.SCHEMA.CODE", "/AppHdr/Prty".to_owned())],
+        );
+        // The receiver's clearing system member id: 28 characters.
+        planted(
+            &xml,
+            "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI>",
+            &format!(
+                "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId>",
+                "2".repeat(29)
+            ),
+            &[(
+                "CBPR.SCHEMA.LENGTH",
+                "/AppHdr/To/FIId/FinInstnId/ClrSysMmbId/MmbId".to_owned(),
+            )],
+        );
+        // No possible-duplicate flag in a related header (the base one has it).
+        planted(
+            &xml,
+            "</CreDt></AppHdr>",
+            concat!(
+                "</CreDt><Rltd><Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+                "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+                "<BizMsgIdr>FI-0</BizMsgIdr><MsgDefIdr>pacs.009.001.08</MsgDefIdr>",
+                "<CreDt>2026-11-25T09:00:00+01:00</CreDt><PssblDplct>false</PssblDplct></Rltd></AppHdr>"
+            ),
+            &[("CBPR.SCHEMA.ELEMENT", "/AppHdr/Rltd/PssblDplct".to_owned())],
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.004
+// ---------------------------------------------------------------------------------------------
+
+const RTR: &str = "/Document/PmtRtr/TxInf";
+
+/// A CBPR+ pacs.004 returning a pacs.008: original references, the return chain with an
+/// ultimate debtor, one reason with its text, and the original transaction's remittance.
+fn pacs004() -> String {
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>RTR-1</BizMsgIdr><MsgDefIdr>pacs.004.001.09</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T10:00:00+01:00</CreDt></AppHdr>"
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr>"#,
+            "<GrpHdr><MsgId>RTR-1</MsgId><CreDtTm>2026-11-26T10:00:00+01:00</CreDtTm><NbOfTxs>1</NbOfTxs>",
+            "<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>",
+            "<TxInf><RtrId>RTR-1</RtrId><OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">99.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
+            r#"<RtrdIntrBkSttlmAmt Ccy="EUR">99.00</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>"#,
+            "<ChrgBr>SHAR</ChrgBr>{instg}{instd}",
+            "<RtrChain>",
+            "<UltmtDbtr><Pty><Nm>Acme Holding</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Pty></UltmtDbtr>",
+            "<Dbtr><Pty><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Pty></Dbtr>",
+            "{dbtr_agt}{cdtr_agt}",
+            "<Cdtr><Pty><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Pty></Cdtr>",
+            "</RtrChain>",
+            "<RtrRsnInf><Orgtr><Nm>Bank US</Nm></Orgtr><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>ACCOUNT CLOSED</AddtlInf></RtrRsnInf>",
+            "<OrgnlTxRef><RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            "<Dbtr><Pty><Nm>Acme GmbH</Nm></Pty></Dbtr>",
+            "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct></OrgnlTxRef>",
+            "</TxInf></PmtRtr></Document>"
+        ),
+        uetr = UETR,
+        instg = agent("InstgAgt", "BANKUS33"),
+        instd = agent("InstdAgt", "BANKDEFF"),
+        dbtr_agt = agent("DbtrAgt", "BANKDEFF"),
+        cdtr_agt = agent("CdtrAgt", "BANKUS33"),
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_pacs004_has_no_findings() {
+    let xml = pacs004();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn pacs004_restrictions() {
+    // Charge bearer CRED or SHAR only: DEBT, which the base schema and a pacs.008 allow.
+    planted(
+        &pacs004(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        "<ChrgBr>DEBT</ChrgBr>",
+        &[("CBPR.SCHEMA.CODE", format!("{RTR}/ChrgBr"))],
+    );
+    // The return chain is mandatory in CBPR+.
+    let chain_start = "<RtrChain>";
+    let xml = pacs004();
+    let from = xml.find(chain_start).expect("chain");
+    let to = xml.find("</RtrChain>").expect("chain end") + "</RtrChain>".len();
+    let without_chain = format!("{}{}", &xml[..from], &xml[to..]);
+    assert_eq!(
+        findings(&without_chain),
+        [("CBPR.SCHEMA.MISSING", format!("{RTR}/RtrChain"))]
+    );
+    // So is the charge bearer (optional in the base schema).
+    planted(
+        &pacs004(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{RTR}/ChrgBr"))],
+    );
+    // No compensation amount in a CBPR+ return.
+    planted(
+        &pacs004(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        r#"<CompstnAmt Ccy="EUR">1.00</CompstnAmt><ChrgBr>SHAR</ChrgBr>"#,
+        &[("CBPR.SCHEMA.ELEMENT", format!("{RTR}/CompstnAmt"))],
+    );
+    // One return reason.
+    planted(
+        &pacs004(),
+        "</RtrRsnInf>",
+        "</RtrRsnInf><RtrRsnInf><Rsn><Cd>AM04</Cd></Rsn></RtrRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{RTR}/RtrRsnInf[2]"))],
+    );
+    // The reason is a code: no proprietary reason.
+    planted(
+        &pacs004(),
+        "<Rsn><Cd>AC04</Cd></Rsn>",
+        "<Rsn><Prtry>CLOSED</Prtry></Rsn>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{RTR}/RtrRsnInf/Rsn/Prtry"))],
+    );
+    // The reason's text: 105 characters of FIN-X.
+    planted(
+        &pacs004(),
+        "ACCOUNT CLOSED",
+        "ACCOUNT CLOSED @ BANK",
+        &[("CBPR.SCHEMA.PATTERN", format!("{RTR}/RtrRsnInf/AddtlInf"))],
+    );
+    // An ultimate party is never an agent in the return chain.
+    planted(
+        &pacs004(),
+        "<UltmtDbtr><Pty><Nm>Acme Holding</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Pty></UltmtDbtr>",
+        "<UltmtDbtr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></UltmtDbtr>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{RTR}/RtrChain/UltmtDbtr/Agt"))],
+    );
+    // The original transaction's account: no '/' at the end of an other identification.
+    planted(
+        &pacs004(),
+        "<Id>123456789</Id>",
+        "<Id>123456789/</Id>",
+        &[(
+            "CBPR.SCHEMA.PATTERN",
+            format!("{RTR}/OrgnlTxRef/CdtrAcct/Id/Othr/Id"),
+        )],
+    );
+    // Its remittance: one unstructured line.
+    planted(
+        &pacs004(),
+        "<Ustrd>Invoice 42</Ustrd>",
+        "<Ustrd>Invoice 42</Ustrd><Ustrd>Invoice 43</Ustrd>",
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{RTR}/OrgnlTxRef/RmtInf/Ustrd[2]"),
+        )],
+    );
+    // No agents in the group header: CBPR.GRPHDR.AGENTS alone.
+    planted(
+        &pacs004(),
+        "</SttlmInf></GrpHdr>",
+        &format!("</SttlmInf>{}</GrpHdr>", agent("InstgAgt", "BANKUS33")),
+        &[(
+            "CBPR.GRPHDR.AGENTS",
+            "/Document/PmtRtr/GrpHdr/InstgAgt".to_owned(),
+        )],
     );
 }

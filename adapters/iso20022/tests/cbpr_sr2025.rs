@@ -829,6 +829,7 @@ fn pacs004() -> String {
             r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">100.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
             r#"<RtrdIntrBkSttlmAmt Ccy="EUR">100.00</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>"#,
             "<ChrgBr>SHAR</ChrgBr>{instg}{instd}",
+            "<RtrChain><Dbtr><Pty><Nm>Acme Holding</Nm></Pty></Dbtr><Cdtr><Pty><Nm>Widget Inc</Nm></Pty></Cdtr></RtrChain>",
             "<RtrRsnInf><Orgtr><Nm>Bank US</Nm></Orgtr><Rsn><Cd>AC04</Cd></Rsn></RtrRsnInf>",
             "<OrgnlTxRef><Dbtr><Pty><Nm>Acme GmbH</Nm></Pty></Dbtr></OrgnlTxRef>",
             "</TxInf></PmtRtr></Document>"

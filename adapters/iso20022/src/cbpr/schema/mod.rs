@@ -37,11 +37,13 @@ const TABLES: &[(&str, &str)] = &[
     ("pacs.009.001.08 core", include_str!("pacs009.txt")),
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
     ("pacs.002.001.10", include_str!("pacs002.txt")),
+    ("pacs.004.001.09", include_str!("pacs004.txt")),
     (HEADER_KEY, include_str!("head001.txt")),
 ];
 
-/// The table of the AppHdr (head.001.001.02) of a pacs.008, the only header covered.
-const HEADER_KEY: &str = "head.001.001.02 (pacs.008)";
+/// The table of the AppHdr (head.001.001.02) of a pacs.008 and of a pacs.009 (core, cover and
+/// advice): the source gives the pacs.009 headers the very same CBPR+ type as the pacs.008 one.
+const HEADER_KEY: &str = "head.001.001.02 (pacs.008, pacs.009)";
 
 /// The CBPR+ messages whose schema restrictions are checked.
 pub fn covered() -> impl Iterator<Item = &'static str> {
@@ -251,10 +253,10 @@ pub fn findings(doc: &Document) -> Vec<Finding> {
 }
 
 /// The CBPR+ schema findings of an AppHdr, rendered as `tree`, that heads `doc`: checked for
-/// the header of a pacs.008 (head.001.001.02) only.
+/// the header (head.001.001.02) of a pacs.008 or a pacs.009 only.
 pub(super) fn check_header(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    if !matches!(doc, Document::Pacs008(_)) {
+    if !matches!(doc, Document::Pacs008(_) | Document::Pacs009(_)) {
         return f.0;
     }
     let Some(table) = table(HEADER_KEY) else {
