@@ -6,6 +6,7 @@
 //! transition table and kept as a conflict for reconciliation; an answer naming nothing we
 //! sent is kept as unmatched. Nothing is dropped.
 
+use super::correction;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::{Reported, StatusReport};
 use crate::store::journal::{self, Status};
@@ -189,41 +190,60 @@ async fn apply_one(
             },
             Transitioned::AlreadyThere => Applied::Duplicate { settlement_id },
             Transitioned::Illegal(e) => {
-                // Late "accepted" after "settled" is old news, not a conflict.
-                if e.from == SettlementState::Settled && e.to == SettlementState::Accepted {
-                    Applied::Duplicate { settlement_id }
-                } else if e.from == SettlementState::Settled && report.status == Reported::Returned
-                {
-                    // The bank sends back a payment it had settled (and we had written back
-                    // as settled): the outcome is corrected once, with a write-back of its own.
-                    match super::correction::bank_return_after_settlement(
-                        tx,
-                        &sent.settlement_id,
-                        inbound_id,
-                        report.reason_code.as_deref(),
-                        detail.as_deref(),
-                    )
-                    .await?
-                    {
-                        super::correction::Corrected::Returned { .. } => Applied::Moved {
-                            settlement_id,
-                            from: SettlementState::Settled,
-                            to: SettlementState::Returned,
-                        },
-                        super::correction::Corrected::NotSettled(_) => {
-                            Applied::Duplicate { settlement_id }
-                        }
-                    }
-                } else {
-                    tracing::warn!(settlement = %settlement_id, error = %e, status = %report.status, "answer contradicts settlement state; kept as conflict");
-                    Applied::Conflict {
-                        settlement_id,
-                        why: e.to_string(),
-                    }
-                }
+                refused_move(tx, &sent.settlement_id, inbound_id, report, detail, e).await?
             }
         },
     )
+}
+
+/// A report the state table refuses: a late "accepted" after "settled" is old news; a return
+/// of a payment the bank had settled (and we had written back as settled) corrects the outcome
+/// once, with a write-back of its own; anything else is kept as a conflict.
+async fn refused_move(
+    tx: &mut sqlx::AnyConnection,
+    sid: &SettlementId,
+    inbound_id: i64,
+    report: &StatusReport,
+    detail: Option<String>,
+    e: crate::domain::TransitionError,
+) -> Result<Applied, StoreError> {
+    let settlement_id = sid.to_string();
+    if e.from != SettlementState::Settled {
+        tracing::warn!(settlement = %settlement_id, error = %e, status = %report.status, "answer contradicts settlement state; kept as conflict");
+        return Ok(Applied::Conflict {
+            settlement_id,
+            why: e.to_string(),
+        });
+    }
+    Ok(match (&report.status, e.to) {
+        (_, SettlementState::Accepted) => Applied::Duplicate { settlement_id },
+        (Reported::Returned, _) => {
+            let reason = report.reason_code.as_deref();
+            match correction::bank_return_after_settlement(
+                tx,
+                sid,
+                inbound_id,
+                reason,
+                detail.as_deref(),
+            )
+            .await?
+            {
+                correction::Corrected::Returned { .. } => Applied::Moved {
+                    settlement_id,
+                    from: SettlementState::Settled,
+                    to: SettlementState::Returned,
+                },
+                correction::Corrected::NotSettled(_) => Applied::Duplicate { settlement_id },
+            }
+        }
+        _ => {
+            tracing::warn!(settlement = %settlement_id, error = %e, status = %report.status, "answer contradicts settlement state; kept as conflict");
+            Applied::Conflict {
+                settlement_id,
+                why: e.to_string(),
+            }
+        }
+    })
 }
 
 /// The reason a report gives, as one line: code and text, either, or none.
