@@ -123,30 +123,12 @@ pub async fn arm_again(
     settlement: &SettlementId,
     due_at_ms: i64,
 ) -> Result<(i64, bool), StoreError> {
-    let now = now_ms();
-    let changed = sqlx::query(&format!(
-        "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
-         updated_at_ms) VALUES ($1, $2, '{PENDING}', 0, $3, $4, $5) \
-         ON CONFLICT (kind, settlement_id) DO UPDATE SET status = '{PENDING}', attempts = 0, \
-         due_at_ms = excluded.due_at_ms, last_error = NULL, lease_owner = NULL, \
-         lease_until_ms = NULL, updated_at_ms = excluded.updated_at_ms \
-         WHERE outbox.status IN ('{DONE}', '{DEAD}')"
-    ))
-    .bind(kind.as_str())
-    .bind(settlement.as_str())
-    .bind(due_at_ms)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let id: i64 = sqlx::query("SELECT id FROM outbox WHERE kind = $1 AND settlement_id = $2")
-        .bind(kind.as_str())
-        .bind(settlement.as_str())
-        .fetch_one(conn)
-        .await?
-        .try_get("id")?;
-    Ok((id, changed == 1))
+    let rearm = format!(
+        "DO UPDATE SET status = '{PENDING}', attempts = 0, due_at_ms = excluded.due_at_ms, \
+         last_error = NULL, lease_owner = NULL, lease_until_ms = NULL, \
+         updated_at_ms = excluded.updated_at_ms WHERE outbox.status IN ('{DONE}', '{DEAD}')"
+    );
+    insert_job(conn, kind, settlement, due_at_ms, &rearm).await
 }
 
 /// Adds a job of `kind` once per settlement; returns the row's id and whether it is new
@@ -157,11 +139,23 @@ pub async fn enqueue_once(
     settlement: &SettlementId,
     due_at_ms: i64,
 ) -> Result<(i64, bool), StoreError> {
+    insert_job(conn, kind, settlement, due_at_ms, "DO NOTHING").await
+}
+
+/// Inserts a pending job of `kind` for `settlement`, `on_conflict` saying what happens to an
+/// existing row; returns the row's id and whether the statement changed a row.
+async fn insert_job(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    settlement: &SettlementId,
+    due_at_ms: i64,
+    on_conflict: &str,
+) -> Result<(i64, bool), StoreError> {
     let now = now_ms();
     let changed = sqlx::query(&format!(
         "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
          updated_at_ms) VALUES ($1, $2, '{PENDING}', 0, $3, $4, $5) \
-         ON CONFLICT (kind, settlement_id) DO NOTHING"
+         ON CONFLICT (kind, settlement_id) {on_conflict}"
     ))
     .bind(kind.as_str())
     .bind(settlement.as_str())
