@@ -961,6 +961,9 @@ fn walk_tree(f: &mut Findings, tree: &Tree<'_>, family: &str) {
     }
 }
 
+// Long on purpose: one visit per element applying every per-element rule in turn (address,
+// character set, date-time form, identifier formats, currency), each a short guarded block;
+// split into helpers each would re-derive the element's name, path and text.
 fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     let node = tree.node(id);
     let name = node.name;

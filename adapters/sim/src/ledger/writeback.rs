@@ -148,6 +148,10 @@ pub async fn start_writeback(config: WritebackConfig) -> std::io::Result<Writeba
     })
 }
 
+// Long on purpose: one request checked in the order a real ledger would (signature, body,
+// outcome, idempotency key, scripted failure), then booked (a notice, a duplicate, or a new
+// outcome), all under the one lock on the book; split, each piece would take the guard.
+// A candidate for splitting into a check and a book step (not done: see the closing note).
 async fn receive(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
