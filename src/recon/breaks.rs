@@ -3,7 +3,7 @@
 //! written in the same transaction as the change it records.
 
 use super::{Action, BreakKind, BreakState, ReconError, Resolution, Severity};
-use crate::store::{now_ms, Store, StoreError, Tx};
+use crate::store::{now_ms, Store, StoreError};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -226,7 +226,7 @@ pub async fn events(conn: &mut AnyConnection, id: i64) -> Result<Vec<Event>, Sto
 }
 
 pub(crate) async fn append_event(
-    tx: &mut Tx,
+    conn: &mut sqlx::AnyConnection,
     id: i64,
     actor: &str,
     action: Action,
@@ -242,7 +242,7 @@ pub(crate) async fn append_event(
     .bind(action.as_str())
     .bind(comment)
     .bind(at_ms)
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

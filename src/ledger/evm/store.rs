@@ -370,15 +370,15 @@ async fn conflict_break(
     .map(|r| r.try_get("id"))
     .transpose()?;
     if let Some(id) = id {
-        sqlx::query(
-            "INSERT INTO break_events (break_id, actor, action, comment, at_ms) \
-             VALUES ($1, $2, 'opened', $3, $4)",
+        let actor = format!("ledger:{ledger}");
+        crate::recon::breaks::append_event(
+            conn,
+            id,
+            &actor,
+            crate::recon::Action::Opened,
+            Some(&text),
+            now,
         )
-        .bind(id)
-        .bind(format!("ledger:{ledger}"))
-        .bind(&text)
-        .bind(now)
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())
