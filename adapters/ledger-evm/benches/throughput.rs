@@ -178,6 +178,8 @@ async fn follow_all(chain: &Chain, requests: u64, range_blocks: u64) -> (Duratio
 
 fn outcome(n: u64) -> Outcome {
     Outcome {
+        entry: ledger_evm::contract::Entry::Outcome,
+        amount: ledger_evm::U256::ZERO,
         id: id(n),
         status: OutcomeStatus::Settled,
         reason_code: "ACSC".into(),

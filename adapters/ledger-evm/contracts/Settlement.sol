@@ -6,6 +6,15 @@ pragma solidity 0.8.30;
 /// the gateway follows `SettlementRequested`, settles off chain, and records the final
 /// outcome here exactly once. Neither a request nor an outcome can be changed afterwards.
 ///
+/// What is learnt later is appended, never written over the outcome:
+/// - a correction (`recordCorrection`, at most one per settlement): a settlement recorded
+///   `settled` that the bank's statement later shows returned gets `returned` as its
+///   correction; `getOutcome` still gives what was recorded first, `getCorrection` the
+///   correction;
+/// - a refund request (`requestRefund`, at most one per settlement): reconciliation resolved a
+///   break by asking the operator to refund; the contract records the request (amount in the
+///   request's decimals) for the operator to act on, and moves no value itself.
+///
 /// Outcome status codes (0 is "no outcome yet" and is never accepted):
 ///   1 settled     the counterparty confirmed the credit
 ///   2 rejected    the counterparty refused it before settlement
@@ -52,11 +61,37 @@ contract Settlement {
         uint64 recordedInBlock;
     }
 
+    struct Correction {
+        /// 0 means "no correction".
+        uint8 status;
+        string reasonCode;
+        string counterpartyRef;
+        /// SHA-256 of the evidence (the statement entry or the return message) as journaled.
+        bytes32 evidence;
+        uint64 recordedInBlock;
+    }
+
+    struct RefundRequest {
+        /// The settlement's outcome the refund is about; 0 means "no refund requested".
+        uint8 status;
+        /// In the request's decimals.
+        uint256 amount;
+        /// Why: the reconciliation break's kind.
+        string reasonCode;
+        /// The break's reference.
+        string breakRef;
+        /// SHA-256 of the break's evidence as the gateway holds it.
+        bytes32 evidence;
+        uint64 recordedInBlock;
+    }
+
     address public immutable operator;
     address public immutable gateway;
 
     mapping(bytes32 => Request) private requests;
     mapping(bytes32 => Outcome) private outcomes;
+    mapping(bytes32 => Correction) private corrections;
+    mapping(bytes32 => RefundRequest) private refunds;
 
     event SettlementRequested(
         bytes32 indexed id,
@@ -75,6 +110,24 @@ contract Settlement {
         bytes32 evidence
     );
 
+    event SettlementCorrected(
+        bytes32 indexed id,
+        uint8 indexed previousStatus,
+        uint8 indexed status,
+        string reasonCode,
+        string counterpartyRef,
+        bytes32 evidence
+    );
+
+    event RefundRequested(
+        bytes32 indexed id,
+        uint8 indexed status,
+        uint256 amount,
+        string reasonCode,
+        string breakRef,
+        bytes32 evidence
+    );
+
     error ZeroAddress();
     error NotOperator(address caller);
     error NotGateway(address caller);
@@ -86,6 +139,11 @@ contract Settlement {
     error UnknownSettlement(bytes32 id);
     error InvalidStatus(bytes32 id, uint8 status);
     error OutcomeAlreadyRecorded(bytes32 id, uint8 status);
+    error NoOutcome(bytes32 id);
+    error NotCorrectable(bytes32 id, uint8 recorded, uint8 status);
+    error CorrectionAlreadyRecorded(bytes32 id, uint8 status);
+    error RefundAlreadyRequested(bytes32 id, uint256 amount);
+    error OutcomeMismatch(bytes32 id, uint8 recorded, uint8 status);
 
     /// @param operator_ who may request settlements; the zero address means the deployer.
     /// @param gateway_ the only address that may record outcomes.
@@ -135,6 +193,53 @@ contract Settlement {
         emit SettlementOutcome(id, status, reasonCode, counterpartyRef, evidence);
     }
 
+    /// Appends a correction to a recorded outcome: only `settled` corrected to `returned`
+    /// (the one correction a statement can establish), once.
+    function recordCorrection(
+        bytes32 id,
+        uint8 status,
+        string calldata reasonCode,
+        string calldata counterpartyRef,
+        bytes32 evidence
+    ) external {
+        if (msg.sender != gateway) revert NotGateway(msg.sender);
+        uint8 recorded = outcomes[id].status;
+        if (recorded == 0) revert NoOutcome(id);
+        uint8 corrected = corrections[id].status;
+        if (corrected != 0) revert CorrectionAlreadyRecorded(id, corrected);
+        if (recorded != STATUS_SETTLED || status != STATUS_RETURNED) {
+            revert NotCorrectable(id, recorded, status);
+        }
+        checkLength(id, "reasonCode", bytes(reasonCode).length, 0, REASON_BYTES_MAX);
+        checkLength(id, "counterpartyRef", bytes(counterpartyRef).length, 0, REFERENCE_BYTES_MAX);
+
+        corrections[id] = Correction(status, reasonCode, counterpartyRef, evidence, uint64(block.number));
+        emit SettlementCorrected(id, recorded, status, reasonCode, counterpartyRef, evidence);
+    }
+
+    /// Records that reconciliation asks the operator to refund `amount` (in the request's
+    /// decimals) of the settlement `id`, whose recorded outcome is `status`; once.
+    function requestRefund(
+        bytes32 id,
+        uint8 status,
+        uint256 amount,
+        string calldata reasonCode,
+        string calldata breakRef,
+        bytes32 evidence
+    ) external {
+        if (msg.sender != gateway) revert NotGateway(msg.sender);
+        uint8 recorded = outcomes[id].status;
+        if (recorded == 0) revert NoOutcome(id);
+        if (recorded != status) revert OutcomeMismatch(id, recorded, status);
+        if (refunds[id].status != 0) revert RefundAlreadyRequested(id, refunds[id].amount);
+        if (amount == 0) revert ZeroAmount(id);
+        checkLength(id, "reasonCode", bytes(reasonCode).length, 1, REASON_BYTES_MAX);
+        checkLength(id, "breakRef", bytes(breakRef).length, 1, REFERENCE_BYTES_MAX);
+
+        refunds[id] = RefundRequest(status, amount, reasonCode, breakRef, evidence, uint64(block.number));
+        emit RefundRequested(id, status, amount, reasonCode, breakRef, evidence);
+    }
+
     /// The request for `id`; `requestedInBlock` is 0 when there is none.
     function getRequest(bytes32 id) external view returns (Request memory) {
         return requests[id];
@@ -143,6 +248,16 @@ contract Settlement {
     /// The outcome for `id`; `status` is 0 when none has been recorded.
     function getOutcome(bytes32 id) external view returns (Outcome memory) {
         return outcomes[id];
+    }
+
+    /// The correction of `id`'s outcome; `status` is 0 when there is none.
+    function getCorrection(bytes32 id) external view returns (Correction memory) {
+        return corrections[id];
+    }
+
+    /// The refund request for `id`; `status` is 0 when there is none.
+    function getRefundRequest(bytes32 id) external view returns (RefundRequest memory) {
+        return refunds[id];
     }
 
     function checkLength(bytes32 id, string memory field, uint256 length, uint256 lengthMin, uint256 lengthMax)

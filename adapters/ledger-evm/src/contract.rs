@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::Provider as _;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
@@ -21,7 +21,35 @@ alloy::sol!(
     "contracts/Settlement.abi.json"
 );
 
-pub use Settlement::{SettlementErrors, SettlementOutcome, SettlementRequested};
+pub use Settlement::{
+    RefundRequested, SettlementCorrected, SettlementErrors, SettlementOutcome, SettlementRequested,
+};
+
+/// Which of the contract's write-once records a transaction writes or a read reads.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// The final outcome (`recordOutcome` / `getOutcome`).
+    #[default]
+    Outcome,
+    /// The correction appended to it (`recordCorrection` / `getCorrection`).
+    Correction,
+    /// A refund request (`requestRefund` / `getRefundRequest`).
+    Refund,
+}
+
+impl Entry {
+    /// The contract's function that reads this record.
+    pub fn getter(self) -> &'static str {
+        match self {
+            Self::Outcome => "getOutcome",
+            Self::Correction => "getCorrection",
+            Self::Refund => "getRefundRequest",
+        }
+    }
+}
 
 /// The contract's creation bytecode, hex (see `contracts/Settlement.build.json` for the
 /// compiler that made it).
@@ -205,11 +233,13 @@ pub async fn deploy_unlocked(
     }
 }
 
-/// An outcome as stored on chain.
+/// An outcome as stored on chain (or a correction, or a refund request: see [`Entry`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOutcome {
-    /// The status.
+    /// The status: the outcome's, the corrected one, or the outcome a refund is about.
     pub status: OutcomeStatus,
+    /// A refund request's amount in the request's decimals; zero for the other records.
+    pub amount: U256,
     /// ISO 20022 or proprietary reason code; empty when there is none.
     pub reason_code: String,
     /// The counterparty's reference (UETR, RRN...); empty when there is none.
@@ -226,36 +256,105 @@ pub async fn read_outcome(
     contract: Address,
     id: B256,
 ) -> Result<Option<StoredOutcome>, ContractError> {
-    let call = Settlement::getOutcomeCall { id };
+    read_entry(provider, contract, Entry::Outcome, id).await
+}
+
+/// Calls the view function `action` with `input` (`eth_call`): the raw answer.
+async fn view(
+    provider: &Provider,
+    contract: Address,
+    action: &'static str,
+    input: Bytes,
+) -> Result<Bytes, ContractError> {
     let tx = TransactionRequest::default()
         .to(contract)
-        .input(call.abi_encode().into());
-    let data = provider
+        .input(input.into());
+    provider
         .call(tx)
         .await
-        .map_err(|source| ContractError::Rpc {
-            action: "getOutcome",
-            source,
-        })?;
-    let outcome = Settlement::getOutcomeCall::abi_decode_returns(&data).map_err(|e| {
+        .map_err(|source| ContractError::Rpc { action, source })
+}
+
+/// Reads the record `entry` of `id`; `None` when there is none.
+pub async fn read_entry(
+    provider: &Provider,
+    contract: Address,
+    entry: Entry,
+    id: B256,
+) -> Result<Option<StoredOutcome>, ContractError> {
+    let action = entry.getter();
+    let input: Bytes = match entry {
+        Entry::Outcome => Settlement::getOutcomeCall { id }.abi_encode(),
+        Entry::Correction => Settlement::getCorrectionCall { id }.abi_encode(),
+        Entry::Refund => Settlement::getRefundRequestCall { id }.abi_encode(),
+    }
+    .into();
+    let data = view(provider, contract, action, input).await?;
+    let decode = |e: alloy::sol_types::Error| ContractError::Decode {
+        action,
+        reason: e.to_string(),
+    };
+    // An outcome and a correction have the same fields under two type names.
+    macro_rules! plain {
+        ($call:ty) => {{
+            let o = <$call>::abi_decode_returns(&data).map_err(decode)?;
+            let fields = (o.reasonCode, o.counterpartyRef, o.evidence);
+            (o.status, U256::ZERO, fields, o.recordedInBlock)
+        }};
+    }
+    let (code, amount, (reason_code, counterparty_ref, evidence), block) = match entry {
+        Entry::Outcome => plain!(Settlement::getOutcomeCall),
+        Entry::Correction => plain!(Settlement::getCorrectionCall),
+        Entry::Refund => {
+            let o = Settlement::getRefundRequestCall::abi_decode_returns(&data).map_err(decode)?;
+            let fields = (o.reasonCode, o.breakRef, o.evidence);
+            (o.status, o.amount, fields, o.recordedInBlock)
+        }
+    };
+    if code == 0 {
+        return Ok(None);
+    }
+    let status = OutcomeStatus::from_code(code).ok_or(ContractError::UnknownStatus { id, code })?;
+    Ok(Some(StoredOutcome {
+        status,
+        amount,
+        reason_code,
+        counterparty_ref,
+        evidence,
+        recorded_in_block: block,
+    }))
+}
+
+/// A settlement request as stored on chain: its amount in integer units and the decimals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRequest {
+    /// Integer units (the amount is `units / 10^decimals`).
+    pub units: U256,
+    /// The decimals of `units`.
+    pub decimals: u8,
+    /// The currency as the operator wrote it.
+    pub currency: String,
+}
+
+/// Reads the request of `id`; `None` when there is none.
+pub async fn read_request(
+    provider: &Provider,
+    contract: Address,
+    id: B256,
+) -> Result<Option<StoredRequest>, ContractError> {
+    let action = "getRequest";
+    let input: Bytes = Settlement::getRequestCall { id }.abi_encode().into();
+    let data = view(provider, contract, action, input).await?;
+    let r = Settlement::getRequestCall::abi_decode_returns(&data).map_err(|e| {
         ContractError::Decode {
-            action: "getOutcome",
+            action,
             reason: e.to_string(),
         }
     })?;
-    if outcome.status == 0 {
-        return Ok(None);
-    }
-    let status = OutcomeStatus::from_code(outcome.status).ok_or(ContractError::UnknownStatus {
-        id,
-        code: outcome.status,
-    })?;
-    Ok(Some(StoredOutcome {
-        status,
-        reason_code: outcome.reasonCode,
-        counterparty_ref: outcome.counterpartyRef,
-        evidence: outcome.evidence,
-        recorded_in_block: outcome.recordedInBlock,
+    Ok((r.requestedInBlock != 0).then_some(StoredRequest {
+        units: r.amount,
+        decimals: r.decimals,
+        currency: r.currency,
     }))
 }
 

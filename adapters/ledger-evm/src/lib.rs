@@ -12,9 +12,10 @@
 //!   events withdrawn by a reorg apart from a reorg below the cursor (a conflict).
 //! - [`key`]: the gateway's signing key, from a keystore file or a hex environment variable;
 //!   it never prints.
-//! - [`writer`]: sends `recordOutcome` with nonce, gas and fee management; what it has sent is
-//!   a [`PendingTx`](writer::PendingTx) the caller persists, so that after a crash an outcome
-//!   is neither lost nor written twice.
+//! - [`writer`]: sends `recordOutcome` (and the records appended to an outcome:
+//!   `recordCorrection`, `requestRefund`) with nonce, gas and fee management; what it has sent
+//!   is a [`PendingTx`](writer::PendingTx) the caller persists, so that after a crash an
+//!   outcome is neither lost nor written twice.
 //!
 //! Amounts stay as the chain states them (units and decimals); scaling to a currency's minor
 //! units is the caller's decision.
@@ -24,7 +25,7 @@
 //! use ledger_evm::key::GatewayKey;
 //! use ledger_evm::rpc::{connect, RpcConfig};
 //! use ledger_evm::writer::{Outcome, Writer, WriterConfig};
-//! use ledger_evm::contract::OutcomeStatus;
+//! use ledger_evm::contract::{Entry, OutcomeStatus};
 //!
 //! # async fn run(contract: ledger_evm::Address) -> Result<(), Box<dyn std::error::Error>> {
 //! let provider = connect(&RpcConfig::new("http://127.0.0.1:8545"))?;
@@ -41,6 +42,8 @@
 //!     for request in &advance.released {
 //!         // ... settle off chain, then:
 //!         let outcome = Outcome {
+//!             entry: Entry::Outcome,
+//!             amount: Default::default(),
 //!             id: request.id,
 //!             status: OutcomeStatus::Settled,
 //!             reason_code: String::new(),

@@ -37,7 +37,7 @@ use alloy::transports::TransportError;
 use tokio::sync::Mutex;
 
 use crate::contract::{
-    self, ContractError, OutcomeStatus, Settlement, SettlementErrors, StoredOutcome,
+    self, ContractError, Entry, OutcomeStatus, Settlement, SettlementErrors, StoredOutcome,
 };
 use crate::key::GatewayKey;
 use crate::rpc::Provider;
@@ -83,13 +83,21 @@ impl WriterConfig {
     }
 }
 
-/// The outcome of one settlement, as the gateway decided it.
+/// The outcome of one settlement, as the gateway decided it; or, by `entry`, the correction
+/// appended to it or a refund request about it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
+    /// Which record this writes (absent in what older versions stored: an outcome).
+    #[serde(default)]
+    pub entry: Entry,
     /// The settlement id from `SettlementRequested`.
     pub id: B256,
-    /// Where it ended.
+    /// Where it ended (a correction: the corrected status; a refund request: the recorded
+    /// outcome it is about).
     pub status: OutcomeStatus,
+    /// A refund request's amount in the request's decimals; zero otherwise.
+    #[serde(default)]
+    pub amount: U256,
     /// ISO 20022 or proprietary reason code; may be empty.
     pub reason_code: String,
     /// The counterparty's reference; may be empty.
@@ -101,20 +109,41 @@ pub struct Outcome {
 impl Outcome {
     fn matches(&self, stored: &StoredOutcome) -> bool {
         self.status == stored.status
+            && self.amount == stored.amount
             && self.reason_code == stored.reason_code
             && self.counterparty_ref == stored.counterparty_ref
             && self.evidence == stored.evidence
     }
 
     fn calldata(&self) -> Bytes {
-        Settlement::recordOutcomeCall {
-            id: self.id,
-            status: self.status.code(),
-            reasonCode: self.reason_code.clone(),
-            counterpartyRef: self.counterparty_ref.clone(),
-            evidence: self.evidence,
+        let (id, status, evidence) = (self.id, self.status.code(), self.evidence);
+        let (reason_code, reference) = (self.reason_code.clone(), self.counterparty_ref.clone());
+        // An outcome and a correction take the same arguments.
+        macro_rules! record {
+            ($call:ident) => {
+                Settlement::$call {
+                    id,
+                    status,
+                    reasonCode: reason_code,
+                    counterpartyRef: reference,
+                    evidence,
+                }
+                .abi_encode()
+            };
         }
-        .abi_encode()
+        match self.entry {
+            Entry::Outcome => record!(recordOutcomeCall),
+            Entry::Correction => record!(recordCorrectionCall),
+            Entry::Refund => Settlement::requestRefundCall {
+                id,
+                status,
+                amount: self.amount,
+                reasonCode: reason_code,
+                breakRef: reference,
+                evidence,
+            }
+            .abi_encode(),
+        }
         .into()
     }
 }
@@ -355,6 +384,16 @@ impl Writer {
         Ok(())
     }
 
+    /// What the contract holds as `entry` for `id`, whatever it is (`None`: nothing yet).
+    pub async fn read(&self, entry: Entry, id: B256) -> Result<Option<StoredOutcome>, WriterError> {
+        Ok(contract::read_entry(&self.provider, self.config.contract, entry, id).await?)
+    }
+
+    /// The request for `id` as the contract holds it (`None`: no such request).
+    pub async fn request(&self, id: B256) -> Result<Option<contract::StoredRequest>, WriterError> {
+        Ok(contract::read_request(&self.provider, self.config.contract, id).await?)
+    }
+
     /// Checks the chain, estimates gas and fees, assigns a nonce and signs. Sends nothing.
     pub async fn prepare(&self, outcome: &Outcome) -> Result<Prepared, WriterError> {
         if let Some(stored) = self.read_back(outcome).await? {
@@ -546,8 +585,13 @@ impl Writer {
 
     /// The outcome on chain if it is this one; a conflict if it is another.
     async fn read_back(&self, outcome: &Outcome) -> Result<Option<StoredOutcome>, WriterError> {
-        let stored =
-            contract::read_outcome(&self.provider, self.config.contract, outcome.id).await?;
+        let stored = contract::read_entry(
+            &self.provider,
+            self.config.contract,
+            outcome.entry,
+            outcome.id,
+        )
+        .await?;
         match stored {
             Some(stored) if !outcome.matches(&stored) => Err(WriterError::Conflict {
                 id: outcome.id,
@@ -573,15 +617,17 @@ impl Writer {
             Ok(gas) => gas,
             Err(error) => {
                 return match contract::decode_refusal(&error) {
-                    Some(SettlementErrors::OutcomeAlreadyRecorded(_)) => {
-                        match self.read_back(outcome).await? {
-                            Some(stored) => Ok(Err(stored)),
-                            None => Err(WriterError::Rpc {
-                                action: "eth_estimateGas",
-                                source: error,
-                            }),
-                        }
-                    }
+                    Some(
+                        SettlementErrors::OutcomeAlreadyRecorded(_)
+                        | SettlementErrors::CorrectionAlreadyRecorded(_)
+                        | SettlementErrors::RefundAlreadyRequested(_),
+                    ) => match self.read_back(outcome).await? {
+                        Some(stored) => Ok(Err(stored)),
+                        None => Err(WriterError::Rpc {
+                            action: "eth_estimateGas",
+                            source: error,
+                        }),
+                    },
                     Some(refusal) => Err(WriterError::Refused {
                         id: outcome.id,
                         reason: contract::describe(&refusal),

@@ -1,14 +1,15 @@
-//! The contract's rules on a real anvil: who may call what, and one outcome per settlement.
+//! The contract's rules on a real anvil: who may call what, one outcome per settlement, and
+//! at most one correction and one refund request appended to it.
 
 mod common;
 
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::Provider as _;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use common::{id, request_call, within, Chain};
-use ledger_evm::contract::{self, OutcomeStatus, Settlement, SettlementErrors};
-use ledger_evm::writer::{Outcome, RecordedBy, Writer, WriterConfig, WriterError};
+use ledger_evm::contract::{self, Entry, OutcomeStatus, Settlement, SettlementErrors};
+use ledger_evm::writer::{Outcome, PendingTx, RecordedBy, Writer, WriterConfig, WriterError};
 
 fn record_call(id: B256, status: u8) -> Bytes {
     Settlement::recordOutcomeCall {
@@ -38,6 +39,8 @@ async fn refusal(chain: &Chain, from: Address, input: Bytes) -> SettlementErrors
 
 fn outcome(n: u64, status: OutcomeStatus) -> Outcome {
     Outcome {
+        entry: Entry::Outcome,
+        amount: ledger_evm::U256::ZERO,
         id: id(n),
         status,
         reason_code: String::new(),
@@ -213,6 +216,121 @@ async fn requests_are_bounded_and_readable() {
         assert_eq!(missing.requestedInBlock, 0);
         assert_eq!(instance.operator().call().await.unwrap(), chain.operator);
         assert_eq!(instance.gateway().call().await.unwrap(), chain.gateway.address());
+    })
+    .await;
+}
+
+/// The appended records: a correction only of a settled outcome to returned, once; a refund
+/// request only about the recorded outcome, once; both only from the gateway, both read back,
+/// and a repeated write through the writer is "already recorded", not a second record.
+#[tokio::test]
+async fn corrections_and_refund_requests_are_appended_once() {
+    let Some(chain) = Chain::start("corrections_and_refund_requests_are_appended_once", &[]).await
+    else {
+        return;
+    };
+    within(90, async {
+        let gateway = chain.gateway.address();
+        let writer = writer(&chain).await;
+        let appended = |n: u64, entry: Entry, status: OutcomeStatus, amount: u64| Outcome {
+            entry,
+            amount: U256::from(amount),
+            reason_code: "AC04".into(),
+            counterparty_ref: "break 9".into(),
+            ..outcome(n, status)
+        };
+        let correction = |n: u64, status: u8| -> Bytes {
+            Settlement::recordCorrectionCall {
+                id: id(n),
+                status,
+                reasonCode: "AC04".into(),
+                counterpartyRef: "UETR-1".into(),
+                evidence: B256::repeat_byte(0xee),
+            }
+            .abi_encode()
+            .into()
+        };
+        chain.request(id(20), 100).await;
+        chain.request(id(21), 100).await;
+
+        // Nothing to correct or refund before an outcome.
+        let error = refusal(&chain, gateway, correction(20, 3)).await;
+        assert_eq!(
+            error,
+            SettlementErrors::NoOutcome(Settlement::NoOutcome { id: id(20) })
+        );
+        let ok = |_: &PendingTx| Ok::<_, String>(());
+        writer
+            .record(&outcome(20, OutcomeStatus::Settled), ok)
+            .await
+            .unwrap();
+        writer
+            .record(&outcome(21, OutcomeStatus::Rejected), ok)
+            .await
+            .unwrap();
+
+        // Only the gateway, only settled -> returned.
+        let stranger = chain.provider.get_accounts().await.unwrap()[2];
+        let error = refusal(&chain, stranger, correction(20, 3)).await;
+        assert_eq!(
+            error,
+            SettlementErrors::NotGateway(Settlement::NotGateway { caller: stranger })
+        );
+        for (n, status, recorded) in [(20, 4u8, 1u8), (21, 3, 2)] {
+            let error = refusal(&chain, gateway, correction(n, status)).await;
+            assert_eq!(
+                error,
+                SettlementErrors::NotCorrectable(Settlement::NotCorrectable {
+                    id: id(n),
+                    recorded,
+                    status
+                })
+            );
+        }
+        let corrected = appended(20, Entry::Correction, OutcomeStatus::Returned, 0);
+        let done = writer.record(&corrected, ok).await.unwrap();
+        assert!(matches!(done.by, RecordedBy::ThisTransaction { .. }));
+        let again = writer.record(&corrected, ok).await.unwrap();
+        assert_eq!(again.by, RecordedBy::AlreadyOnChain);
+        let error = refusal(&chain, gateway, correction(20, 3)).await;
+        assert_eq!(
+            error,
+            SettlementErrors::CorrectionAlreadyRecorded(Settlement::CorrectionAlreadyRecorded {
+                id: id(20),
+                status: 3
+            })
+        );
+        let read = |entry, n| contract::read_entry(&chain.provider, chain.contract, entry, id(n));
+        assert_eq!(
+            read(Entry::Outcome, 20).await.unwrap().unwrap().status,
+            OutcomeStatus::Settled
+        );
+        assert_eq!(
+            read(Entry::Correction, 20).await.unwrap().unwrap().status,
+            OutcomeStatus::Returned
+        );
+        assert_eq!(read(Entry::Correction, 21).await.unwrap(), None);
+
+        // A refund request names the outcome it is about, once.
+        let wrong = appended(21, Entry::Refund, OutcomeStatus::Settled, 5);
+        let error = writer.record(&wrong, ok).await.unwrap_err();
+        assert!(matches!(error, WriterError::Refused { .. }), "{error}");
+        let refund = appended(21, Entry::Refund, OutcomeStatus::Rejected, 12_350_000);
+        writer.record(&refund, ok).await.unwrap();
+        assert_eq!(
+            writer.record(&refund, ok).await.unwrap().by,
+            RecordedBy::AlreadyOnChain
+        );
+        let stored = read(Entry::Refund, 21).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.amount, stored.status),
+            (U256::from(12_350_000u64), OutcomeStatus::Rejected)
+        );
+        assert_eq!(stored.counterparty_ref, "break 9");
+        // Another amount for the same settlement is a conflict, not a second request.
+        let other = appended(21, Entry::Refund, OutcomeStatus::Rejected, 1);
+        let error = writer.record(&other, ok).await.unwrap_err();
+        assert!(matches!(error, WriterError::Conflict { .. }), "{error}");
     })
     .await;
 }

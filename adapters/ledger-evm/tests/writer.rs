@@ -14,6 +14,8 @@ use ledger_evm::writer::{Outcome, PendingTx, Prepared, RecordedBy, Step, Writer,
 
 fn outcome(n: u64) -> Outcome {
     Outcome {
+        entry: ledger_evm::contract::Entry::Outcome,
+        amount: ledger_evm::U256::ZERO,
         id: id(n),
         status: OutcomeStatus::Settled,
         reason_code: "ACSC".into(),
