@@ -958,6 +958,12 @@ fn print_verdict(v: &crate::ledger::evm::status::Verdict) {
         v.on_chain_counterparty_ref.as_deref().unwrap_or_default(),
         v.on_chain_evidence.as_deref().unwrap_or("-")
     );
+    if let Some(corrected) = &v.on_chain_correction {
+        println!(
+            "  corrected on chain to: {corrected} evidence {}",
+            v.on_chain_correction_evidence.as_deref().unwrap_or("-")
+        );
+    }
     println!(
         "  gateway:  {} evidence {} (SHA-256 of journal entry {})",
         v.store_status.as_deref().unwrap_or("(not final)"),

@@ -219,16 +219,9 @@ impl Writer {
         use crate::dispatch::{JobError, Outcome};
         use crate::store::outbox::Kind;
         let sid = &record.settlement.id;
-        if self.evm.contains_key(&record.settlement.ledger) {
-            // The settlement contract records one outcome per settlement and has no call for
-            // a correction or a refund request: a person must act on chain.
-            return Ok(Outcome::GiveUp {
-                why: format!(
-                    "{kind} for settlement {sid}: ledger {} is on chain, and its contract records \
-                     one outcome per settlement: MANUAL INTERVENTION: correct or refund on chain",
-                    record.settlement.ledger
-                ),
-            });
+        if let Some(sink) = self.evm.get(&record.settlement.ledger) {
+            // Appended to the outcome on chain (recordCorrection / requestRefund).
+            return sink.notice(kind, record, cx).await;
         }
         let (uetr, request) = {
             let mut conn = cx

@@ -22,7 +22,9 @@ use corridor::ledger::evm::anvil::{self, Anvil, Instruction, Operator};
 use corridor::ledger::evm::follow::Following;
 use corridor::ledger::evm::{self as evm, status, store as evm_store, EvmLedgerRef};
 use corridor::store::{journal, outbox, settlements};
-use ledger_evm::contract::{Settlement, SettlementOutcome};
+use ledger_evm::contract::{
+    Entry, RefundRequested, Settlement, SettlementCorrected, SettlementOutcome,
+};
 use ledger_evm::{B256, U256};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -371,15 +373,20 @@ impl Chain {
                 .await
                 .unwrap()
                 .expect("an outcome on chain");
+            // A correction appended on chain (settled, then returned) is what the chain says
+            // now; it rests on the newest confirmation, and `ledger verify` checks the outcome's.
+            let correction = self.entry(Entry::Correction, *id).await;
+            let now_on_chain = correction.as_ref().map_or(chain.status, |c| c.status);
             assert_eq!(
-                Some(chain.status),
+                Some(now_on_chain),
                 evm::outcome_status(record.state),
                 "{label}: {sid}"
             );
             let expected = confirmation.as_ref().map_or(B256::ZERO, |(_, raw)| {
                 B256::from_slice(&Sha256::digest(raw))
             });
-            assert_eq!(chain.evidence, expected, "{label}: evidence of {sid}");
+            let evidence = correction.as_ref().map_or(chain.evidence, |c| c.evidence);
+            assert_eq!(evidence, expected, "{label}: evidence of {sid}");
             if record.state == SettlementState::Settled {
                 assert!(
                     confirmation.is_some(),
@@ -402,6 +409,23 @@ impl Chain {
                 "{label}: an outcome for {id}, which is not an instruction here"
             );
         }
+    }
+
+    /// The contract's record `entry` of instruction `id`.
+    async fn entry(&self, entry: Entry, id: B256) -> Option<ledger_evm::contract::StoredOutcome> {
+        ledger_evm::contract::read_entry(&self.op.provider, self.op.contract, entry, id)
+            .await
+            .unwrap()
+    }
+
+    /// How many logs of `signature` the contract emitted about instruction `id`.
+    async fn logs_about(&self, signature: B256, id: B256) -> usize {
+        let filter = Filter::new()
+            .address(self.op.contract)
+            .event_signature(signature)
+            .topic1(id)
+            .from_block(0u64);
+        self.op.provider.get_logs(&filter).await.unwrap().len()
     }
 
     /// The reconciliation breaks about `sid`: (kind, severity, state, audit lines).
@@ -1071,6 +1095,130 @@ async fn chain_refused_instruction_gets_one_failed_outcome_across_a_restart() {
             chain.world.finish().await
         },
     )
+    .await;
+}
+
+/// What reconciliation learns after an outcome is appended on chain, once each: a pacs.004
+/// from the bank for a settled payment becomes `recordCorrection` (settled, then returned),
+/// and an operator's refund request becomes `requestRefund` with the amount in the
+/// request's decimals. The outcome itself is never written over, the same answers again and
+/// a new process add nothing, and `ledger verify` agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chain_correction_and_refund_request_are_appended_once() {
+    on_each_store("chain_correction_and_refund_request_are_appended_once", |db| async move {
+        let options = ChainOptions {
+            confirmations: 1,
+            ..Default::default()
+        };
+        let mut chain =
+            match start("chain_correction_and_refund_request_are_appended_once", db, options).await {
+                Ok(chain) => chain,
+                Err(db) => return db,
+            };
+        let label = chain.label();
+        let (returned, refunded) = (instruction(8, 0, false), instruction(8, 1, false));
+        chain.op.request(&returned).await.unwrap();
+        chain.op.request(&refunded).await.unwrap();
+        chain.wait_all_written_back(2).await;
+        let (sid, _) = chain.settlement_of(returned.id).await.unwrap();
+        let (refund_sid, _) = chain.settlement_of(refunded.id).await.unwrap();
+        assert_eq!(chain.entry(Entry::Outcome, returned.id).await.unwrap().status.as_str(), "settled");
+
+        // The bank returns the first payment, twice: one correction on chain.
+        chain.world.bank_returns(&sid, 2).await;
+        // Whether the stored transaction of `entry` for `sid` is done.
+        let entry_done = |sid: String, entry: &'static str| {
+            move |store: corridor::store::Store| {
+                let sid = sid.clone();
+                async move {
+                    let mut conn = store.pool().acquire().await.unwrap();
+                    sqlx::query("SELECT status FROM evm_notice_txs WHERE settlement_id = $1 AND entry = $2")
+                        .bind(sid)
+                        .bind(entry)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .unwrap()
+                        .is_some_and(|r| r.try_get::<String, _>("status").unwrap() == "done")
+                }
+            }
+        };
+        chain.wait_until("the correction on chain", entry_done(sid.to_string(), "correction")).await;
+        let correction = chain.entry(Entry::Correction, returned.id).await.expect("a correction");
+        assert_eq!(correction.status.as_str(), "returned", "{label}");
+        assert_eq!(correction.reason_code, "AC04", "{label}");
+        let outcome = chain.entry(Entry::Outcome, returned.id).await.unwrap();
+        assert_eq!(outcome.status.as_str(), "settled", "{label}: the outcome is never written over");
+
+        // An operator resolves a break about the second payment with a refund request.
+        let now = corridor::store::now_ms();
+        let break_id: i64 = {
+            let mut conn = chain.world.db.store.pool().acquire().await.unwrap();
+            sqlx::query(
+                "INSERT INTO breaks (natural_key, kind, severity, state, settlement_id, currency, \
+                 amount_at_risk_minor, detail, opened_at_ms, updated_at_ms) \
+                 VALUES ($1, 'duplicate_entry', 'high', 'open', $2, 'EUR', 1235, \
+                 'the statement books the payment twice', $3, $3) RETURNING id",
+            )
+            .bind(format!("test:duplicate:{refund_sid}"))
+            .bind(refund_sid.as_str())
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .try_get("id")
+            .unwrap()
+        };
+        let response = chain
+            .world
+            .http
+            .post(chain.world.url(&format!("/v1/breaks/{break_id}/resolve")))
+            .bearer_auth(common::world::OPERATOR_TOKEN)
+            .json(&serde_json::json!({"resolution": "refund_requested", "comment": "booked twice"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{label}: {}", response.text().await.unwrap());
+        chain.wait_until("the refund request on chain", entry_done(refund_sid.to_string(), "refund")).await;
+        let refund = chain.entry(Entry::Refund, refunded.id).await.expect("a refund request");
+        // 12.35 EUR in the request's 6 decimals.
+        assert_eq!(refund.amount, U256::from(12_350_000u64), "{label}");
+        assert_eq!(refund.status.as_str(), "settled", "{label}");
+        assert_eq!(refund.reason_code, "duplicate_entry", "{label}");
+        assert_eq!(refund.counterparty_ref, format!("break {break_id}"), "{label}");
+
+        // A new process, and the same return again: nothing more on chain.
+        chain.world.crash_and_restart().await;
+        chain.world.bank_returns(&sid, 1).await;
+        chain.op.mine(2).await.unwrap();
+        chain.wait_all_written_back(2).await;
+        for (signature, id, what) in [
+            (SettlementOutcome::SIGNATURE_HASH, returned.id, "outcome"),
+            (SettlementCorrected::SIGNATURE_HASH, returned.id, "correction"),
+            (SettlementOutcome::SIGNATURE_HASH, refunded.id, "outcome"),
+            (RefundRequested::SIGNATURE_HASH, refunded.id, "refund request"),
+        ] {
+            assert_eq!(chain.logs_about(signature, id).await, 1, "{label}: {what} logs of {id}");
+        }
+        assert_eq!(chain.logs_about(SettlementCorrected::SIGNATURE_HASH, refunded.id).await, 0, "{label}");
+        let mut conn = chain.world.db.store.pool().acquire().await.unwrap();
+        let stuck: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE kind IN ('correction', 'refund') AND status <> 'done'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        drop(conn);
+        assert_eq!(stuck, 0, "{label}: every correction and refund job is done, none dead");
+        let verdict = status::verify(&chain.world.db.store, &chain.world.config, sid.as_str())
+            .await
+            .unwrap();
+        assert!(verdict.ok, "{label}: verify {sid}: {:?}", verdict.mismatches);
+        assert_eq!(verdict.on_chain_correction.as_deref(), Some("returned"), "{label}");
+        chain.assert_chain_agrees(&[returned.id, refunded.id]).await;
+        chain.world.finish().await
+    })
     .await;
 }
 

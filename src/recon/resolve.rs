@@ -140,6 +140,8 @@ pub struct RefundRequest {
     pub break_kind: String,
     /// Decimal, in the currency's exponent (`12.34`).
     pub amount: String,
+    /// The same in minor units.
+    pub amount_minor: i64,
     pub currency: String,
     pub comment: Option<String>,
 }
@@ -169,6 +171,7 @@ pub async fn refund_request(
         break_id: row.try_get("break_id")?,
         break_kind: row.try_get("break_kind")?,
         amount,
+        amount_minor: minor,
         currency,
         comment: row.try_get("comment")?,
     }))

@@ -231,6 +231,81 @@ impl World {
         (w.outcome, w.reason_code)
     }
 
+    /// The simulated bank returns settlement `sid` as a bank does: a CBPR+ pacs.004 (AppHdr
+    /// and Document in an envelope, the agents in the transaction, the return chain, reason
+    /// AC04) for the whole amount of the pacs.008 sent, posted signed to the gateway's bank
+    /// callback `times` times. Every answer must be 200.
+    pub async fn bank_returns(&self, sid: &corridor::domain::SettlementId, times: usize) {
+        let mut conn = self.db.store.pool().acquire().await.unwrap();
+        let sent = corridor::store::messages::for_settlement(&mut conn, sid, "pacs.008.001.08")
+            .await
+            .unwrap()
+            .expect("a pacs.008 was sent");
+        let record = settlements::get(&mut conn, sid).await.unwrap().unwrap();
+        drop(conn);
+        let amount = record.settlement.amount.to_decimal_string();
+        let ccy = record.settlement.amount.currency().code();
+        let bank = demo::BANK_BIC;
+        let ours = "CORRGB2LXXX";
+        let agent = |tag: &str, bic: &str| {
+            format!("<{tag}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{tag}>")
+        };
+        let xml = format!(
+            r#"<Envelope xmlns="urn:swift:xsd:envelope"><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">
+<Fr><FIId><FinInstnId><BICFI>{bank}</BICFI></FinInstnId></FIId></Fr><To><FIId><FinInstnId><BICFI>{ours}</BICFI></FinInstnId></FIId></To>
+<BizMsgIdr>RTR-1</BizMsgIdr><MsgDefIdr>pacs.004.001.09</MsgDefIdr><BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T10:00:00+00:00</CreDt></AppHdr>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr>
+<GrpHdr><MsgId>RTR-1</MsgId><CreDtTm>2026-11-26T10:00:00+00:00</CreDtTm><NbOfTxs>1</NbOfTxs>
+<SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>
+<TxInf><RtrId>RTR-1</RtrId><OrgnlGrpInf><OrgnlMsgId>{msg_id}</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>
+<OrgnlInstrId>{instr_id}</OrgnlInstrId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>
+<OrgnlIntrBkSttlmAmt Ccy="{ccy}">{amount}</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>
+<RtrdIntrBkSttlmAmt Ccy="{ccy}">{amount}</RtrdIntrBkSttlmAmt><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt>
+<ChrgBr>SHAR</ChrgBr>{instg}{instd}
+<RtrChain><Dbtr><Pty><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Pty></Dbtr>{dbtr_agt}{cdtr_agt}
+<Cdtr><Pty><Nm>Jane Roe</Nm><PstlAdr><TwnNm>Paris</TwnNm><Ctry>FR</Ctry></PstlAdr></Pty></Cdtr></RtrChain>
+<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>ACCOUNT CLOSED</AddtlInf></RtrRsnInf></TxInf>
+</PmtRtr></Document></Envelope>"#,
+            msg_id = sent.msg_id,
+            instr_id = sent.instr_id.as_deref().unwrap(),
+            e2e = sent.end_to_end_id.as_deref().unwrap(),
+            uetr = sent.uetr.as_deref().unwrap(),
+            instg = agent("InstgAgt", bank),
+            instd = agent("InstdAgt", ours),
+            dbtr_agt = agent("DbtrAgt", ours),
+            cdtr_agt = agent("CdtrAgt", bank),
+        );
+        let parsed = iso20022::BusinessMessage::parse(&xml).unwrap();
+        let findings = iso20022::cbpr::validate(&parsed);
+        assert!(
+            findings.is_empty(),
+            "the test's return is CBPR+-clean: {findings:?}"
+        );
+        let url = self.url(&format!("/v1/banks/{}/messages", demo::BANK_ID));
+        for round in 0..times {
+            let signature = webhook::sign(
+                demo::BANK_CALLBACK_SECRET.as_bytes(),
+                corridor::api::unix_now(),
+                xml.as_bytes(),
+            );
+            let response = self
+                .http
+                .post(&url)
+                .header(webhook::SIGNATURE_HEADER, signature)
+                .body(xml.clone())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert_eq!(
+                status,
+                200,
+                "round {round}: {}",
+                response.text().await.unwrap()
+            );
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.listen)
     }

@@ -16,7 +16,7 @@ use crate::dispatch::{Context, JobError, Outcome as JobOutcome};
 use crate::store::settlements::{self, Record};
 use crate::store::Store;
 use crate::store::StoreError;
-use ledger_evm::contract::OutcomeStatus;
+use ledger_evm::contract::{Entry, OutcomeStatus};
 use ledger_evm::writer::{Outcome, PendingTx, Prepared, RecordedBy, Step, Writer, WriterError};
 use ledger_evm::B256;
 use sha2::{Digest, Sha256};
@@ -117,23 +117,16 @@ impl Sink {
     pub async fn record(&self, record: &Record, cx: &Context<'_>) -> Result<JobOutcome, JobError> {
         let sid = record.settlement.id.as_str();
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
-        let Some((_, request_id, status)) = evm_store::request_of(&mut conn, sid).await? else {
-            return Err(JobError::Config(format!(
-                "settlement {sid} of evm ledger {:?} has no chain log on record",
-                self.ledger.id
-            )));
-        };
-        if status == "gone" {
-            // Withdrawn after a reorg: the chain holds no request to record an outcome for.
+        let Some(request_id) = self.request_id(&mut conn, sid).await? else {
             drop(conn);
-            return done(sid, None).await;
-        }
+            return done(Entry::Outcome, sid, None).await;
+        };
         let stored = evm_store::outcome_tx(&mut conn, sid).await?;
         let outcome = outcome_of(&mut conn, record, request_id).await?;
         cx.renew(&mut conn).await?;
         drop(conn);
         let pending = match stored {
-            Some((_, true)) => return done(sid, None).await,
+            Some((_, true)) => return done(Entry::Outcome, sid, None).await,
             Some((pending, false)) => {
                 if pending.outcome != outcome {
                     // The stored transaction is what may be on chain: it is the one to finish.
@@ -141,23 +134,49 @@ impl Sink {
                 }
                 pending
             }
-            None => {
-                let writer = self.writer(cx.store).await?;
-                match writer.prepare(&outcome).await {
-                    Ok(Prepared::AlreadyRecorded(_)) => return done(sid, None).await,
-                    Ok(Prepared::Send(pending)) => {
-                        if let Err(e) = self.persist(cx, sid, &pending).await {
-                            // Never sent, never stored: its nonce would be a gap holding back
-                            // every later outcome. Take the count from the chain again.
-                            let _ = writer.resync_nonce().await;
-                            return Err(e);
-                        }
-                        pending
-                    }
-                    Err(e) => return self.failed(cx, record, e).await,
-                }
-            }
+            None => return self.send(cx, record, &outcome).await,
         };
+        self.drive(cx, record, pending).await
+    }
+
+    /// The chain's id of settlement `sid`'s instruction; `None` when a reorg withdrew it (the
+    /// chain holds no request to record anything about).
+    async fn request_id(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sid: &str,
+    ) -> Result<Option<B256>, JobError> {
+        match evm_store::request_of(conn, sid).await? {
+            Some((_, _, status)) if status == "gone" => Ok(None),
+            Some((_, request_id, _)) => Ok(Some(request_id)),
+            None => Err(JobError::Config(format!(
+                "settlement {sid} of evm ledger {:?} has no chain log on record",
+                self.ledger.id
+            ))),
+        }
+    }
+
+    /// Prepares `outcome` (an outcome, a correction or a refund request), stores it, then
+    /// drives it.
+    async fn send(
+        &self,
+        cx: &Context<'_>,
+        record: &Record,
+        outcome: &Outcome,
+    ) -> Result<JobOutcome, JobError> {
+        let sid = record.settlement.id.as_str();
+        let writer = self.writer(cx.store).await?;
+        let pending = match writer.prepare(outcome).await {
+            Ok(Prepared::AlreadyRecorded(_)) => return done(outcome.entry, sid, None).await,
+            Ok(Prepared::Send(pending)) => pending,
+            Err(e) => return self.failed(cx, record, e).await,
+        };
+        if let Err(e) = self.persist(cx, sid, &pending).await {
+            // Never sent, never stored: its nonce would be a gap holding back every later
+            // transaction. Take the count from the chain again.
+            let _ = writer.resync_nonce().await;
+            return Err(e);
+        }
         self.drive(cx, record, pending).await
     }
 
@@ -170,7 +189,8 @@ impl Sink {
     ) -> Result<(), JobError> {
         let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
         cx.renew(&mut conn).await?;
-        evm_store::save_outcome_tx(&mut conn, &self.ledger.id, sid, pending).await?;
+        let entry = pending.outcome.entry;
+        evm_store::save_entry_tx(&mut conn, entry, &self.ledger.id, sid, pending).await?;
         publish_pending(&mut conn, &self.ledger.id).await;
         Ok(())
     }
@@ -189,7 +209,9 @@ impl Sink {
         let started = Instant::now();
         loop {
             match writer.step(&pending).await {
-                Ok(Step::Done(recorded)) => return done(sid, self.mined(recorded.by)).await,
+                Ok(Step::Done(recorded)) => {
+                    return done(pending.outcome.entry, sid, self.mined(recorded.by)).await
+                }
                 Ok(Step::Persist(next)) => {
                     self.persist(cx, sid, &next).await?;
                     pending = next;
@@ -200,7 +222,8 @@ impl Sink {
                             effects: None,
                             due_at_ms: crate::store::now_ms() + pause.as_millis() as i64,
                             note: format!(
-                                "outcome transaction nonce {} not final yet",
+                                "{} transaction nonce {} not final yet",
+                                entry_word(pending.outcome.entry),
                                 pending.nonce
                             ),
                         });
@@ -261,6 +284,79 @@ impl Sink {
 }
 
 impl Sink {
+    /// A `correction` or `refund` job of a settlement from this ledger: appends the
+    /// correction (`recordCorrection`: settled, then returned) or the refund request
+    /// (`requestRefund`) to the settlement's outcome on chain, once, with its transaction
+    /// stored before it is first broadcast, as for outcomes. Waits (the job is retried) while
+    /// the outcome itself is not on chain yet; a correction of an outcome recorded `returned`
+    /// at once has nothing left to do.
+    pub async fn notice(
+        &self,
+        kind: crate::store::outbox::Kind,
+        record: &Record,
+        cx: &Context<'_>,
+    ) -> Result<JobOutcome, JobError> {
+        use crate::store::outbox::Kind;
+        let entry = match kind {
+            Kind::Correction => Entry::Correction,
+            Kind::Refund => Entry::Refund,
+            other => return Err(JobError::Config(format!("{other} is not a chain notice"))),
+        };
+        let sid = record.settlement.id.as_str();
+        let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+        let Some(request_id) = self.request_id(&mut conn, sid).await? else {
+            drop(conn);
+            return done(entry, sid, None).await;
+        };
+        match evm_store::entry_tx(&mut conn, entry, sid).await? {
+            Some((_, true)) => return done(entry, sid, None).await,
+            Some((pending, false)) => {
+                cx.renew(&mut conn).await?;
+                drop(conn);
+                return self.drive(cx, record, pending).await;
+            }
+            None => {}
+        }
+        let writer = self.writer(cx.store).await?;
+        let attempt = |e: WriterError| JobError::Attempt(format!("evm {kind}: {e}"));
+        let Some(on_chain) = writer
+            .read(Entry::Outcome, request_id)
+            .await
+            .map_err(attempt)?
+        else {
+            return Err(JobError::Attempt(format!(
+                "{kind} for settlement {sid}: its outcome is not on chain yet"
+            )));
+        };
+        let outcome = match entry {
+            Entry::Correction => match on_chain.status {
+                OutcomeStatus::Settled => {
+                    let mut outcome = outcome_of(&mut conn, record, request_id).await?;
+                    outcome.entry = Entry::Correction;
+                    outcome.status = OutcomeStatus::Returned;
+                    outcome
+                }
+                // Written back after the return was known: the chain was told at once.
+                OutcomeStatus::Returned => return done(entry, sid, None).await,
+                other => {
+                    return Ok(JobOutcome::GiveUp {
+                        why: format!(
+                            "correction for settlement {sid}: the chain holds {other}, which \
+                             the contract does not let a return correct: investigate"
+                        ),
+                    })
+                }
+            },
+            _ => match refund_of(&mut conn, writer, record, request_id, on_chain.status).await? {
+                Ok(outcome) => outcome,
+                Err(why) => return Ok(JobOutcome::GiveUp { why }),
+            },
+        };
+        cx.renew(&mut conn).await?;
+        drop(conn);
+        self.send(cx, record, &outcome).await
+    }
+
     /// Records the `failed` outcome of instructions this ledger's intake refused (rows of
     /// `evm_refusals`, written with the intake of their logs): each transaction is stored
     /// before it is first broadcast, as for settlements, and stepped for at most `budget`;
@@ -289,6 +385,8 @@ impl Sink {
                 Some(pending) => pending,
                 None => {
                     let outcome = Outcome {
+                        entry: Entry::Outcome,
+                        amount: ledger_evm::U256::ZERO,
                         id: refusal.request_id,
                         status: OutcomeStatus::Failed,
                         reason_code: cut(&refusal.reason_code, REASON_CODE_BYTES_MAX),
@@ -425,6 +523,8 @@ pub async fn outcome_of(
             B256::from_slice(&Sha256::digest(&raw))
         });
     Ok(Outcome {
+        entry: Entry::Outcome,
+        amount: ledger_evm::U256::ZERO,
         id: request_id,
         status,
         reason_code: cut(
@@ -439,6 +539,66 @@ pub async fn outcome_of(
     })
 }
 
+/// The refund request of `record` as the contract takes it: the amount an operator asked for
+/// (minor units of the settlement's currency) rescaled to the request's decimals, exactly;
+/// the break's kind as the reason and its id as the reference. `Err` (a reason for the
+/// operator) when there is nothing to send.
+async fn refund_of(
+    conn: &mut sqlx::AnyConnection,
+    writer: &Writer,
+    record: &Record,
+    request_id: B256,
+    status: OutcomeStatus,
+) -> Result<Result<Outcome, String>, JobError> {
+    let sid = &record.settlement.id;
+    let Some(request) = crate::recon::resolve::refund_request(conn, sid).await? else {
+        return Ok(Err(format!(
+            "refund for settlement {sid}: no break resolved with refund_requested names it"
+        )));
+    };
+    let attempt = |e: WriterError| JobError::Attempt(format!("evm refund: {e}"));
+    let Some(on_chain) = writer.request(request_id).await.map_err(attempt)? else {
+        return Ok(Err(format!(
+            "refund for settlement {sid}: no request on chain"
+        )));
+    };
+    let units = match token_units(request.amount_minor, &request.currency, on_chain.decimals) {
+        Ok(units) => units,
+        Err(why) => return Ok(Err(format!("refund for settlement {sid}: {why}"))),
+    };
+    Ok(Ok(Outcome {
+        entry: Entry::Refund,
+        id: request_id,
+        status,
+        amount: units,
+        reason_code: cut(&request.break_kind, REASON_CODE_BYTES_MAX),
+        counterparty_ref: format!("break {}", request.break_id),
+        evidence: B256::ZERO,
+    }))
+}
+
+/// `minor` units of `currency` as integer units with `decimals` decimals, exactly (a
+/// rescale that would drop digits is refused, never rounded).
+fn token_units(minor: i64, currency: &str, decimals: u8) -> Result<ledger_evm::U256, String> {
+    use ledger_evm::U256;
+    let exponent = crate::domain::Currency::parse(currency)
+        .map_err(|e| format!("currency {currency:?}: {e}"))?
+        .exponent();
+    let minor = u64::try_from(minor).map_err(|_| format!("amount {minor} is not positive"))?;
+    let ten = U256::from(10u8);
+    if decimals >= exponent {
+        let scale = ten.pow(U256::from(decimals - exponent));
+        return Ok(U256::from(minor) * scale);
+    }
+    let scale = 10u64.pow(u32::from(exponent - decimals));
+    if minor % scale != 0 {
+        return Err(format!(
+            "{minor} minor units of {currency} do not fit the request's {decimals} decimals"
+        ));
+    }
+    Ok(U256::from(minor / scale))
+}
+
 /// At most `max` bytes, cut on a character boundary (the contract counts bytes).
 fn cut(text: &str, max: usize) -> String {
     let mut end = text.len().min(max);
@@ -448,17 +608,33 @@ fn cut(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
-async fn done(sid: &str, mined: Option<(B256, u64, u64)>) -> Result<JobOutcome, JobError> {
+/// The job's end: the stored transaction of `entry` done and, for an outcome, the settlement
+/// written back; in the group commit with the job's completion, as the HTTP write-back does.
+async fn done(
+    entry: Entry,
+    sid: &str,
+    mined: Option<(B256, u64, u64)>,
+) -> Result<JobOutcome, JobError> {
     let id = crate::domain::SettlementId::parse(sid)
         .ok_or_else(|| StoreError::Corrupt(format!("not a settlement id: {sid}")))?;
     let sid = sid.to_string();
-    // In the group commit with the job's completion, as the HTTP write-back does.
     Ok(JobOutcome::done_writing(move |conn| {
         Box::pin(async move {
-            evm_store::finish_outcome_tx(conn, &sid, mined).await?;
-            settlements::mark_written_back(conn, &id).await
+            evm_store::finish_entry_tx(conn, entry, &sid, mined).await?;
+            if entry == Entry::Outcome {
+                settlements::mark_written_back(conn, &id).await?;
+            }
+            Ok(())
         })
     }))
+}
+
+fn entry_word(entry: Entry) -> &'static str {
+    match entry {
+        Entry::Outcome => "outcome",
+        Entry::Correction => "correction",
+        Entry::Refund => "refund request",
+    }
 }
 
 async fn publish_pending(conn: &mut sqlx::AnyConnection, ledger: &str) {

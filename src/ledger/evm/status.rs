@@ -5,6 +5,7 @@ use super::{EvmError, EvmLedgerRef};
 use crate::store::settlements;
 use crate::store::{Store, StoreError};
 use alloy::providers::Provider as _;
+use ledger_evm::contract::{Entry, StoredOutcome};
 use sha2::{Digest, Sha256};
 
 /// One ledger's standing.
@@ -135,6 +136,9 @@ pub struct Verdict {
     pub on_chain_evidence: Option<String>,
     pub on_chain_reason_code: Option<String>,
     pub on_chain_counterparty_ref: Option<String>,
+    /// The correction appended on chain (`returned`, after a settled outcome), if any.
+    pub on_chain_correction: Option<String>,
+    pub on_chain_correction_evidence: Option<String>,
     /// The status the store's final state maps to (`None`: not final).
     pub store_status: Option<String>,
     /// SHA-256 of the journaled confirmation, recomputed (`None`: none journaled; the
@@ -171,36 +175,34 @@ pub async fn verify(
         .and_then(|l| EvmLedgerRef::of(l).map_err(VerifyError::Evm))?
         .ok_or_else(|| VerifyError::NotEvm(settlement_id.to_string()))?;
     let provider = ledger.provider()?;
-    let on_chain = ledger_evm::contract::read_outcome(&provider, ledger.contract, request_id)
-        .await
-        .map_err(EvmError::from)?;
-    let journal_sha = confirmation.as_ref().map_or([0u8; 32].into(), |(_, raw)| {
-        ledger_evm::B256::from_slice(&Sha256::digest(raw))
-    });
+    let read =
+        |entry| ledger_evm::contract::read_entry(&provider, ledger.contract, entry, request_id);
+    let on_chain = read(Entry::Outcome).await.map_err(EvmError::from)?;
+    let correction = read(Entry::Correction).await.map_err(EvmError::from)?;
+    let sha = |raw: &[u8]| ledger_evm::B256::from_slice(&Sha256::digest(raw));
+    let journal_sha = confirmation
+        .as_ref()
+        .map_or([0u8; 32].into(), |(_, raw)| sha(raw));
     let store_status = super::outcome_status(record.state);
+    // What the chain says now: the correction where there is one, else the outcome.
+    let effective = correction.as_ref().or(on_chain.as_ref()).map(|c| c.status);
     let mut mismatches = Vec::new();
-    match (&on_chain, store_status) {
+    match (effective, store_status) {
         (None, _) => {
             mismatches.push("no outcome is recorded on chain for this settlement".to_string())
         }
-        (Some(chain), Some(ours)) if chain.status != ours => mismatches.push(format!(
-            "status: chain {} vs store {} ({})",
-            chain.status, ours, record.state
+        (Some(chain), Some(ours)) if chain != ours => mismatches.push(format!(
+            "status: chain {chain} vs store {ours} ({})",
+            record.state
         )),
         (Some(chain), None) => mismatches.push(format!(
-            "status: chain {} but the store's settlement is not final ({})",
-            chain.status, record.state
+            "status: chain {chain} but the store's settlement is not final ({})",
+            record.state
         )),
         _ => {}
     }
-    if let Some(chain) = &on_chain {
-        if chain.evidence != journal_sha {
-            mismatches.push(format!(
-                "evidence: chain {} vs SHA-256 of the journaled confirmation {}",
-                chain.evidence, journal_sha
-            ));
-        }
-    }
+    let corrected = (on_chain.as_ref(), correction.as_ref());
+    mismatches.extend(evidence_mismatches(store, &sid, corrected, journal_sha).await?);
     Ok(Verdict {
         settlement_id: sid.to_string(),
         ledger: ledger.id.clone(),
@@ -210,12 +212,51 @@ pub async fn verify(
         on_chain_evidence: on_chain.as_ref().map(|c| c.evidence.to_string()),
         on_chain_reason_code: on_chain.as_ref().map(|c| c.reason_code.clone()),
         on_chain_counterparty_ref: on_chain.as_ref().map(|c| c.counterparty_ref.clone()),
+        on_chain_correction: correction.as_ref().map(|c| c.status.to_string()),
+        on_chain_correction_evidence: correction.as_ref().map(|c| c.evidence.to_string()),
         store_status: store_status.map(|s| s.to_string()),
         journal_id: confirmation.map(|(id, _)| id),
         journal_sha256: journal_sha.to_string(),
         ok: mismatches.is_empty(),
         mismatches,
     })
+}
+
+/// The evidence on chain against the journal: an outcome alone rests on the newest
+/// confirmation; once corrected, the correction does, and the outcome on an older one (a
+/// pacs.004 after the pacs.002): any applied answer of the settlement's.
+async fn evidence_mismatches(
+    store: &Store,
+    sid: &crate::domain::SettlementId,
+    (outcome, correction): (Option<&StoredOutcome>, Option<&StoredOutcome>),
+    journal_sha: ledger_evm::B256,
+) -> Result<Vec<String>, VerifyError> {
+    let mut mismatches = Vec::new();
+    match (outcome, correction) {
+        (Some(chain), None) if chain.evidence != journal_sha => mismatches.push(format!(
+            "evidence: chain {} vs SHA-256 of the journaled confirmation {}",
+            chain.evidence, journal_sha
+        )),
+        (Some(chain), Some(corrected)) => {
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            let answers = evm_store::confirmations(&mut conn, sid.as_str()).await?;
+            let sha = |raw: &[u8]| ledger_evm::B256::from_slice(&Sha256::digest(raw));
+            if !answers.iter().any(|raw| sha(raw) == chain.evidence) {
+                mismatches.push(format!(
+                    "evidence: chain {} is the SHA-256 of no journaled confirmation",
+                    chain.evidence
+                ));
+            }
+            if corrected.evidence != journal_sha {
+                mismatches.push(format!(
+                    "correction evidence: chain {} vs SHA-256 of the journaled confirmation {}",
+                    corrected.evidence, journal_sha
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(mismatches)
 }
 
 #[derive(Debug, thiserror::Error)]

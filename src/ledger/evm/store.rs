@@ -2,6 +2,7 @@
 //! and the outcome transactions stored before they are sent (migration 0008_chain).
 
 use crate::store::{now_ms, StoreError};
+use ledger_evm::contract::Entry;
 use ledger_evm::follower::{Cursor, SettlementRequest};
 use ledger_evm::writer::PendingTx;
 use ledger_evm::B256;
@@ -414,21 +415,62 @@ pub async fn open_conflicts(
         .collect()
 }
 
+/// The table and key condition of the stored transaction of `entry` for a settlement
+/// (`$1` the settlement, `$2` the entry where the table holds several): outcomes in
+/// `evm_outcome_txs`, corrections and refund requests in `evm_notice_txs` (migration 0014).
+fn tx_slot(entry: Entry) -> (&'static str, &'static str) {
+    match entry {
+        Entry::Outcome => ("evm_outcome_txs", "settlement_id = $1"),
+        Entry::Correction | Entry::Refund => {
+            ("evm_notice_txs", "settlement_id = $1 AND entry = $2")
+        }
+    }
+}
+
+/// Binds the entry's name where its table holds several entries per settlement.
+fn bind_entry<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    entry: Entry,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match entry {
+        Entry::Outcome => query,
+        Entry::Correction | Entry::Refund => query.bind(entry_name(entry)),
+    }
+}
+
+fn entry_name(entry: Entry) -> &'static str {
+    match entry {
+        Entry::Outcome => "outcome",
+        Entry::Correction => "correction",
+        Entry::Refund => "refund",
+    }
+}
+
 /// The stored outcome transaction of a settlement: its `PendingTx` and whether it is done.
 pub async fn outcome_tx(
     conn: &mut AnyConnection,
     settlement_id: &str,
 ) -> Result<Option<(PendingTx, bool)>, StoreError> {
-    let row = sqlx::query("SELECT pending, status FROM evm_outcome_txs WHERE settlement_id = $1")
-        .bind(settlement_id)
+    entry_tx(conn, Entry::Outcome, settlement_id).await
+}
+
+/// The stored transaction of `entry` (outcome, correction, refund request) of a settlement:
+/// its `PendingTx` and whether it is done.
+pub async fn entry_tx(
+    conn: &mut AnyConnection,
+    entry: Entry,
+    settlement_id: &str,
+) -> Result<Option<(PendingTx, bool)>, StoreError> {
+    let (table, key) = tx_slot(entry);
+    let sql = format!("SELECT pending, status FROM {table} WHERE {key}");
+    let row = bind_entry(sqlx::query(&sql).bind(settlement_id), entry)
         .fetch_optional(conn)
         .await?;
     row.map(|r| {
         let text: String = r.try_get("pending")?;
         let status: String = r.try_get("status")?;
-        let pending = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!("evm_outcome_txs {settlement_id}: pending: {e}"))
-        })?;
+        let pending = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("{table} {settlement_id}: pending: {e}")))?;
         Ok((pending, status == "done"))
     })
     .transpose()
@@ -441,6 +483,7 @@ pub async fn pending_outcome_txs(
 ) -> Result<Vec<PendingTx>, StoreError> {
     let rows = sqlx::query(
         "SELECT pending FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending' \
+         UNION ALL SELECT pending FROM evm_notice_txs WHERE ledger = $1 AND status = 'pending' \
          UNION ALL SELECT pending FROM evm_refusals \
          WHERE ledger = $1 AND status = 'pending' AND pending IS NOT NULL",
     )
@@ -463,6 +506,7 @@ pub async fn pending_outcome_count(
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM evm_outcome_txs WHERE ledger = $1 AND status = 'pending') \
+         + (SELECT COUNT(*) FROM evm_notice_txs WHERE ledger = $1 AND status = 'pending') \
          + (SELECT COUNT(*) FROM evm_refusals WHERE ledger = $1 AND status = 'pending') AS n",
     )
     .bind(ledger)
@@ -471,47 +515,56 @@ pub async fn pending_outcome_count(
     Ok(row.try_get("n")?)
 }
 
-/// Stores (or replaces, after a fee bump) a pending outcome transaction.
-pub async fn save_outcome_tx(
+/// Stores (or replaces, after a fee bump) the pending transaction of `entry` for a
+/// settlement.
+pub async fn save_entry_tx(
     conn: &mut AnyConnection,
+    entry: Entry,
     ledger: &str,
     settlement_id: &str,
     pending: &PendingTx,
 ) -> Result<(), StoreError> {
     let text = serde_json::to_string(pending).expect("a PendingTx serialises");
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO evm_outcome_txs (settlement_id, ledger, nonce, pending, status, \
-         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, 'pending', $5, $5) \
-         ON CONFLICT (settlement_id) DO UPDATE SET nonce = $3, pending = $4, updated_at_ms = $5",
-    )
-    .bind(settlement_id)
-    .bind(ledger)
-    .bind(i64_of(pending.nonce))
-    .bind(text)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let (table, key_columns, key_values) = match entry {
+        Entry::Outcome => ("evm_outcome_txs", "settlement_id", "$1"),
+        Entry::Correction | Entry::Refund => ("evm_notice_txs", "settlement_id, entry", "$1, $6"),
+    };
+    let sql = format!(
+        "INSERT INTO {table} ({key_columns}, ledger, nonce, pending, status, created_at_ms, \
+         updated_at_ms) VALUES ({key_values}, $2, $3, $4, 'pending', $5, $5) \
+         ON CONFLICT ({key_columns}) DO UPDATE SET nonce = $3, pending = $4, updated_at_ms = $5"
+    );
+    let query = sqlx::query(&sql)
+        .bind(settlement_id)
+        .bind(ledger)
+        .bind(i64_of(pending.nonce))
+        .bind(text)
+        .bind(now_ms());
+    bind_entry(query, entry).execute(conn).await?;
     Ok(())
 }
 
-/// Marks an outcome transaction done, with the mined version and its gas when ours was mined.
-pub async fn finish_outcome_tx(
+/// Marks the transaction of `entry` done, with the mined version and its gas when ours was
+/// mined.
+pub async fn finish_entry_tx(
     conn: &mut AnyConnection,
+    entry: Entry,
     settlement_id: &str,
     mined: Option<(B256, u64, u64)>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE evm_outcome_txs SET status = 'done', tx_hash = $1, block_number = $2, \
-         gas_used = $3, updated_at_ms = $4 WHERE settlement_id = $5",
-    )
-    .bind(mined.map(|m| m.0.to_string()))
-    .bind(mined.map(|m| i64_of(m.1)))
-    .bind(mined.map(|m| i64_of(m.2)))
-    .bind(now_ms())
-    .bind(settlement_id)
-    .execute(conn)
-    .await?;
+    let (table, key) = tx_slot(entry);
+    let key = key.replace("$1", "$5").replace("$2", "$6");
+    let sql = format!(
+        "UPDATE {table} SET status = 'done', tx_hash = $1, block_number = $2, gas_used = $3, \
+         updated_at_ms = $4 WHERE {key}"
+    );
+    let query = sqlx::query(&sql)
+        .bind(mined.map(|m| m.0.to_string()))
+        .bind(mined.map(|m| i64_of(m.1)))
+        .bind(mined.map(|m| i64_of(m.2)))
+        .bind(now_ms())
+        .bind(settlement_id);
+    bind_entry(query, entry).execute(conn).await?;
     Ok(())
 }
 
@@ -532,6 +585,23 @@ pub async fn confirmation(
     .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("raw")?)))
         .transpose()
+}
+
+/// Every applied answer from a settlement's counterparty, raw, oldest first (see
+/// [`confirmation`] for the channels).
+pub async fn confirmations(
+    conn: &mut AnyConnection,
+    settlement_id: &str,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT raw FROM inbound_journal WHERE settlement_id = $1 AND status = 'applied' \
+         AND channel IN ('bank-response', 'bank-callback', 'switch-response', 'switch-message') \
+         ORDER BY id",
+    )
+    .bind(settlement_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("raw")?)).collect()
 }
 
 /// The counterparty's reference for a settlement: the UETR on the bank rail, the RRN on the
