@@ -96,6 +96,9 @@ fn the_kinds_covered() {
             "pacs.009.001.08 cov",
             "pacs.002.001.10",
             "pacs.004.001.09",
+            "camt.053.001.08",
+            "camt.052.001.08",
+            "camt.054.001.08",
             "head.001.001.02 (pacs.008, pacs.009)"
         ]
     );
@@ -786,4 +789,439 @@ fn pacs004_restrictions() {
             "/Document/PmtRtr/GrpHdr/InstgAgt".to_owned(),
         )],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.053
+// ---------------------------------------------------------------------------------------------
+
+const STMT: &str = "/Document/BkToCstmrStmt/Stmt";
+const STMT_TX: &str = "/Document/BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls";
+
+/// The AppHdr of a statement from BANKUS33 to BANKDEFF.
+fn report_header(msg_id: &str, msg_def_idr: &str) -> String {
+    format!(
+        concat!(
+            r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+            "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+            "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+            "<BizMsgIdr>{msg_id}</BizMsgIdr><MsgDefIdr>{msg_def_idr}</MsgDefIdr>",
+            "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T18:00:00+00:00</CreDt></AppHdr>"
+        ),
+        msg_id = msg_id,
+        msg_def_idr = msg_def_idr,
+    )
+}
+
+/// One booked credit entry with its transaction: references, parties, an agent, remittance
+/// and the settlement date. `booked` is the booking date's choice (`<Dt>` or `<DtTm>`).
+fn statement_entry(booked: &str) -> String {
+    format!(
+        concat!(
+            r#"<Ntry><NtryRef>1</NtryRef><Amt Ccy="USD">99.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
+            "<BookgDt>{booked}</BookgDt><ValDt><Dt>2026-11-26</Dt></ValDt><AcctSvcrRef>SVCR-1</AcctSvcrRef>",
+            "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>XBCT</SubFmlyCd></Fmly></Domn></BkTxCd>",
+            "<NtryDtls><TxDtls><Refs><MsgId>MSG-1</MsgId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId><UETR>{uetr}</UETR></Refs>",
+            r#"<Amt Ccy="USD">99.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>"#,
+            "<RltdPties><Dbtr><Pty><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Pty></Dbtr>",
+            "<Cdtr><Pty><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Pty></Cdtr></RltdPties>",
+            "{dbtr_agt}<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            "<RltdDts><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt></RltdDts></TxDtls></NtryDtls>",
+            "<AddtlNtryInf>ENTRY NOTE</AddtlNtryInf></Ntry>"
+        ),
+        uetr = UETR,
+        booked = booked,
+        dbtr_agt = format!("<RltdAgts>{}</RltdAgts>", agent("DbtrAgt", "BANKDEFF")),
+    )
+}
+
+/// The parts that tell a statement, an intraday report and a notification apart.
+struct ReportKind {
+    msg_def_idr: &'static str,
+    root: &'static str,
+    report: &'static str,
+    pagination: &'static str,
+    additional_info: &'static str,
+    balances: bool,
+    booked: &'static str,
+}
+
+const STATEMENT: ReportKind = ReportKind {
+    msg_def_idr: "camt.053.001.08",
+    root: "BkToCstmrStmt",
+    report: "Stmt",
+    pagination: "StmtPgntn",
+    additional_info: "AddtlStmtInf",
+    balances: true,
+    booked: "<Dt>2026-11-26</Dt>",
+};
+
+const ACCOUNT_REPORT: ReportKind = ReportKind {
+    msg_def_idr: "camt.052.001.08",
+    root: "BkToCstmrAcctRpt",
+    report: "Rpt",
+    pagination: "RptPgntn",
+    additional_info: "AddtlRptInf",
+    balances: true,
+    booked: "<Dt>2026-11-26</Dt>",
+};
+
+const NOTIFICATION: ReportKind = ReportKind {
+    msg_def_idr: "camt.054.001.08",
+    root: "BkToCstmrDbtCdtNtfctn",
+    report: "Ntfctn",
+    pagination: "NtfctnPgntn",
+    additional_info: "AddtlNtfctnInf",
+    balances: false,
+    booked: "<DtTm>2026-11-26T09:30:00+00:00</DtTm>",
+};
+
+/// A CBPR+ cash management report of `kind`: pagination, sequence number, period, the account
+/// with its owner and servicer, opening and closing balances (where the kind has them), a
+/// summary and one entry.
+fn cash_report(kind: &ReportKind) -> String {
+    let balances = if kind.balances {
+        concat!(
+            r#"<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="USD">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-26</Dt></Dt></Bal>"#,
+            r#"<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="USD">1099.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-26</Dt></Dt></Bal>"#,
+        )
+    } else {
+        ""
+    };
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{def}"><{root}>"#,
+            "<GrpHdr><MsgId>STMT-1</MsgId><CreDtTm>2026-11-26T18:00:00+00:00</CreDtTm></GrpHdr>",
+            "<{report}><Id>STMT-1-1</Id><{pgntn}><PgNb>1</PgNb><LastPgInd>true</LastPgInd></{pgntn}>",
+            "<ElctrncSeqNb>42</ElctrncSeqNb><CreDtTm>2026-11-26T18:00:00+00:00</CreDtTm>",
+            "<FrToDt><FrDtTm>2026-11-26T00:00:00+00:00</FrDtTm><ToDtTm>2026-11-26T23:59:59+00:00</ToDtTm></FrToDt>",
+            "<Acct><Id><Othr><Id>123456789</Id></Othr></Id><Ccy>USD</Ccy><Ownr><Nm>Bank DE</Nm></Ownr>",
+            "<Svcr><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></Svcr></Acct>{balances}",
+            "<TxsSummry><TtlNtries><NbOfNtries>1</NbOfNtries><Sum>99.00</Sum>",
+            "<TtlNetNtry><Amt>99.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></TtlNetNtry></TtlNtries></TxsSummry>",
+            "{entry}<{addtl}>REPORT NOTE</{addtl}></{report}></{root}></Document>"
+        ),
+        def = kind.msg_def_idr,
+        root = kind.root,
+        report = kind.report,
+        pgntn = kind.pagination,
+        addtl = kind.additional_info,
+        balances = balances,
+        entry = statement_entry(kind.booked),
+    );
+    format!(
+        r#"<Envelope xmlns="urn:swift:xsd:envelope">{}{document}</Envelope>"#,
+        report_header("STMT-1", kind.msg_def_idr)
+    )
+}
+
+fn camt053() -> String {
+    cash_report(&STATEMENT)
+}
+
+#[test]
+fn clean_camt053_has_no_findings() {
+    let xml = camt053();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn camt053_elements_cbpr_removed() {
+    // No message pagination in a CBPR+ statement's group header.
+    planted(
+        &camt053(),
+        "</CreDtTm></GrpHdr>",
+        "</CreDtTm><MsgPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></MsgPgntn></GrpHdr>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/BkToCstmrStmt/GrpHdr/MsgPgntn".to_owned(),
+        )],
+    );
+    // No supplementary data in a transaction (reported once, not what is under it).
+    planted(
+        &camt053(),
+        "</RltdDts></TxDtls>",
+        "</RltdDts><SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></TxDtls>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{STMT_TX}/SplmtryData"))],
+    );
+}
+
+#[test]
+fn camt053_elements_cbpr_makes_mandatory() {
+    // The statement's pagination (optional in the base schema).
+    planted(
+        &camt053(),
+        "<StmtPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></StmtPgntn>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{STMT}/StmtPgntn"))],
+    );
+    // The account's currency.
+    planted(
+        &camt053(),
+        "<Ccy>USD</Ccy>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{STMT}/Acct/Ccy"))],
+    );
+    // An entry's value date.
+    planted(
+        &camt053(),
+        "<ValDt><Dt>2026-11-26</Dt></ValDt>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{STMT}/Ntry/ValDt"))],
+    );
+    // A transaction's references.
+    let refs = format!(
+        "<Refs><MsgId>MSG-1</MsgId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId><UETR>{UETR}</UETR></Refs>"
+    );
+    planted(
+        &camt053(),
+        &refs,
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{STMT_TX}/Refs"))],
+    );
+    // A proprietary bank transaction code names its issuer.
+    planted(
+        &camt053(),
+        "<Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>XBCT</SubFmlyCd></Fmly></Domn>",
+        "<Prtry><Cd>NTRF</Cd></Prtry>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{STMT}/Ntry/BkTxCd/Prtry/Issr"),
+        )],
+    );
+}
+
+#[test]
+fn camt053_repetitions_cbpr_reduces_to_one() {
+    // One transaction per entry details.
+    let tx_start = "<TxDtls>";
+    let xml = camt053();
+    let from = xml.find(tx_start).expect("tx");
+    let to = xml.find("</TxDtls>").expect("tx end") + "</TxDtls>".len();
+    let tx = &xml[from..to];
+    planted(
+        &xml,
+        "</TxDtls></NtryDtls>",
+        &format!("</TxDtls>{tx}</NtryDtls>"),
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{STMT}/Ntry/NtryDtls/TxDtls[2]"),
+        )],
+    );
+}
+
+#[test]
+fn camt053_texts_cbpr_shortens_or_narrows() {
+    // The servicer's clearing system member id: 28 characters.
+    planted(
+        &camt053(),
+        "<Svcr><FinInstnId><BICFI>BANKUS33</BICFI>",
+        &format!(
+            "<Svcr><FinInstnId><BICFI>BANKUS33</BICFI><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{STMT}/Acct/Svcr/FinInstnId/ClrSysMmbId/MmbId"),
+        )],
+    );
+    // The statement's and the entry's additional information are FIN-X: no '@'.
+    planted(
+        &camt053(),
+        "REPORT NOTE",
+        "REPORT @ NOTE",
+        &[("CBPR.SCHEMA.PATTERN", format!("{STMT}/AddtlStmtInf"))],
+    );
+    planted(
+        &camt053(),
+        "ENTRY NOTE",
+        "ENTRY @ NOTE",
+        &[("CBPR.SCHEMA.PATTERN", format!("{STMT}/Ntry/AddtlNtryInf"))],
+    );
+    // The account's other identification: no '/' at either end.
+    planted(
+        &camt053(),
+        "<Id>123456789</Id>",
+        "<Id>/123456789</Id>",
+        &[("CBPR.SCHEMA.PATTERN", format!("{STMT}/Acct/Id/Othr/Id"))],
+    );
+    // A statement reports booked entries only.
+    planted(
+        &camt053(),
+        "<Sts><Cd>BOOK</Cd></Sts>",
+        "<Sts><Cd>PDNG</Cd></Sts>",
+        &[("CBPR.SCHEMA.CODE", format!("{STMT}/Ntry/Sts/Cd"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.052
+// ---------------------------------------------------------------------------------------------
+
+const RPT: &str = "/Document/BkToCstmrAcctRpt/Rpt";
+
+fn camt052() -> String {
+    cash_report(&ACCOUNT_REPORT)
+}
+
+#[test]
+fn clean_camt052_has_no_findings() {
+    let xml = camt052();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+    // Unlike a statement, a report may go without balances and report a pending entry.
+    let xml = plant(
+        &camt052(),
+        "<Sts><Cd>BOOK</Cd></Sts>",
+        "<Sts><Cd>PDNG</Cd></Sts>",
+    );
+    let from = xml.find("<Bal>").expect("balance");
+    let to = xml.rfind("</Bal>").expect("balance end") + "</Bal>".len();
+    let xml = format!("{}{}", &xml[..from], &xml[to..]);
+    assert_eq!(findings(&xml), []);
+}
+
+#[test]
+fn camt052_restrictions() {
+    // No supplementary data at the end of a CBPR+ report.
+    planted(
+        &camt052(),
+        "</Rpt></BkToCstmrAcctRpt>",
+        "</Rpt><SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></BkToCstmrAcctRpt>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            "/Document/BkToCstmrAcctRpt/SplmtryData".to_owned(),
+        )],
+    );
+    // The report's pagination is mandatory.
+    planted(
+        &camt052(),
+        "<RptPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></RptPgntn>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{RPT}/RptPgntn"))],
+    );
+    // One transaction per entry details.
+    let xml = camt052();
+    let from = xml.find("<TxDtls>").expect("tx");
+    let to = xml.find("</TxDtls>").expect("tx end") + "</TxDtls>".len();
+    let tx = xml[from..to].to_owned();
+    planted(
+        &xml,
+        "</TxDtls></NtryDtls>",
+        &format!("</TxDtls>{tx}</NtryDtls>"),
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{RPT}/Ntry/NtryDtls/TxDtls[2]"),
+        )],
+    );
+    // A financial instrument's description: 35 characters in a CBPR+ report (140 in the base
+    // schema and in a CBPR+ statement).
+    planted(
+        &camt052(),
+        "</RltdDts></TxDtls>",
+        &format!(
+            "</RltdDts><FinInstrmId><Desc>{}</Desc></FinInstrmId></TxDtls>",
+            "D".repeat(36)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{RPT}/Ntry/NtryDtls/TxDtls/FinInstrmId/Desc"),
+        )],
+    );
+    // The report's additional information is FIN-X.
+    planted(
+        &camt052(),
+        "REPORT NOTE",
+        "REPORT @ NOTE",
+        &[("CBPR.SCHEMA.PATTERN", format!("{RPT}/AddtlRptInf"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.054
+// ---------------------------------------------------------------------------------------------
+
+const NTFCTN: &str = "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn";
+
+fn camt054() -> String {
+    cash_report(&NOTIFICATION)
+}
+
+#[test]
+fn clean_camt054_has_no_findings() {
+    let xml = camt054();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn camt054_restrictions() {
+    // A notified entry's booking date is a date-time in CBPR+, not a date.
+    planted(
+        &camt054(),
+        "<BookgDt><DtTm>2026-11-26T09:30:00+00:00</DtTm></BookgDt>",
+        "<BookgDt><Dt>2026-11-26</Dt></BookgDt>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{NTFCTN}/Ntry/BookgDt/Dt"))],
+    );
+    // The entry's reference is mandatory, and 16 characters at most.
+    planted(
+        &camt054(),
+        "<NtryRef>1</NtryRef>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{NTFCTN}/Ntry/NtryRef"))],
+    );
+    planted(
+        &camt054(),
+        "<NtryRef>1</NtryRef>",
+        &format!("<NtryRef>{}</NtryRef>", "1".repeat(17)),
+        &[("CBPR.SCHEMA.LENGTH", format!("{NTFCTN}/Ntry/NtryRef"))],
+    );
+    // A transaction's related dates and its instruction id are mandatory.
+    planted(
+        &camt054(),
+        "<RltdDts><IntrBkSttlmDt>2026-11-26</IntrBkSttlmDt></RltdDts>",
+        "",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{NTFCTN}/Ntry/NtryDtls/TxDtls/RltdDts"),
+        )],
+    );
+    planted(
+        &camt054(),
+        "<InstrId>INSTR-1</InstrId>",
+        "",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{NTFCTN}/Ntry/NtryDtls/TxDtls/Refs/InstrId"),
+        )],
+    );
+    // One unstructured remittance line.
+    planted(
+        &camt054(),
+        "<Ustrd>Invoice 42</Ustrd>",
+        "<Ustrd>Invoice 42</Ustrd><Ustrd>Invoice 43</Ustrd>",
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{NTFCTN}/Ntry/NtryDtls/TxDtls/RmtInf/Ustrd[2]"),
+        )],
+    );
+    // The notification's additional information is FIN-X.
+    planted(
+        &camt054(),
+        "REPORT NOTE",
+        "REPORT @ NOTE",
+        &[("CBPR.SCHEMA.PATTERN", format!("{NTFCTN}/AddtlNtfctnInf"))],
+    );
+    // Unlike a statement, entry details may carry several transactions.
+    let xml = camt054();
+    let from = xml.find("<TxDtls>").expect("tx");
+    let to = xml.find("</TxDtls>").expect("tx end") + "</TxDtls>".len();
+    let tx = xml[from..to].to_owned();
+    let two = plant(
+        &xml,
+        "</TxDtls></NtryDtls>",
+        &format!("</TxDtls>{tx}</NtryDtls>"),
+    );
+    assert_eq!(findings(&two), []);
 }

@@ -38,6 +38,9 @@ const TABLES: &[(&str, &str)] = &[
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
     ("pacs.002.001.10", include_str!("pacs002.txt")),
     ("pacs.004.001.09", include_str!("pacs004.txt")),
+    ("camt.053.001.08", include_str!("camt053.txt")),
+    ("camt.052.001.08", include_str!("camt052.txt")),
+    ("camt.054.001.08", include_str!("camt054.txt")),
     (HEADER_KEY, include_str!("head001.txt")),
 ];
 
