@@ -30,6 +30,14 @@ fn plant(xml: &str, from: &str, to: &str) -> String {
     xml.replacen(from, to, 1)
 }
 
+/// The text of `xml` from the one `start` to the end of the following `end`, inclusive.
+fn span(xml: &str, start: &str, end: &str) -> String {
+    assert_eq!(xml.matches(start).count(), 1, "{start:?} must occur once");
+    let from = xml.find(start).expect("start occurs");
+    let to = from + xml[from..].find(end).expect("end follows") + end.len();
+    xml[from..to].to_owned()
+}
+
 /// The planted message has exactly the findings `expected` (rule, path), in order.
 fn planted(xml: &str, from: &str, to: &str, expected: &[(&str, String)]) {
     let broken = plant(xml, from, to);
@@ -99,6 +107,9 @@ fn the_kinds_covered() {
             "camt.053.001.08",
             "camt.052.001.08",
             "camt.054.001.08",
+            "camt.056.001.08",
+            "camt.029.001.09",
+            "pain.002.001.10",
             "head.001.001.02 (pacs.008, pacs.009)"
         ]
     );
@@ -1224,4 +1235,382 @@ fn camt054_restrictions() {
         &format!("</TxDtls>{tx}</NtryDtls>"),
     );
     assert_eq!(findings(&two), []);
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.056
+// ---------------------------------------------------------------------------------------------
+
+const CXL: &str = "/Document/FIToFIPmtCxlReq/Undrlyg/TxInf";
+
+/// A CBPR+ camt.056 from BANKDEFF recalling its pacs.008 to BANKUS33.
+fn camt056() -> String {
+    let assignment_agent = |tag: &str, bic: &str| format!("<{tag}>{}</{tag}>", agent("Agt", bic));
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq>"#,
+            "<Assgnmt><Id>CXL-1</Id>{assgnr}{assgne}<CreDtTm>2026-11-26T10:00:00+01:00</CreDtTm></Assgnmt>",
+            "<Undrlyg><TxInf><CxlId>CXL-1</CxlId><Case><Id>CASE-1</Id><Cretr>{cretr}</Cretr></Case>",
+            "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">99.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
+            "<CxlRsnInf><Orgtr><Nm>Acme GmbH</Nm></Orgtr><Rsn><Cd>DUPL</Cd></Rsn><AddtlInf>SENT TWICE</AddtlInf></CxlRsnInf>",
+            "</TxInf></Undrlyg></FIToFIPmtCxlReq></Document>"
+        ),
+        assgnr = assignment_agent("Assgnr", "BANKDEFF"),
+        assgne = assignment_agent("Assgne", "BANKUS33"),
+        cretr = agent("Agt", "BANKDEFF"),
+        uetr = UETR,
+    );
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>CXL-1</BizMsgIdr><MsgDefIdr>camt.056.001.08</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T10:00:00+01:00</CreDt></AppHdr>"
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_camt056_has_no_findings() {
+    let xml = camt056();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn camt056_restrictions() {
+    // No case at the top of a CBPR+ cancellation request (the transaction carries it).
+    planted(
+        &camt056(),
+        "</Assgnmt><Undrlyg>",
+        "</Assgnmt><Case><Id>CASE-0</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></Case><Undrlyg>",
+        &[("CBPR.SCHEMA.ELEMENT", "/Document/FIToFIPmtCxlReq/Case".to_owned())],
+    );
+    // The case is mandatory in the transaction.
+    planted(
+        &camt056(),
+        "<Case><Id>CASE-1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></Case>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{CXL}/Case"))],
+    );
+    // One cancellation reason.
+    planted(
+        &camt056(),
+        "</CxlRsnInf>",
+        "</CxlRsnInf><CxlRsnInf><Rsn><Cd>CUST</Cd></Rsn></CxlRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{CXL}/CxlRsnInf[2]"))],
+    );
+    // The cancellation id: 16 characters (35 in the base schema).
+    planted(
+        &camt056(),
+        "<CxlId>CXL-1</CxlId>",
+        "<CxlId>CXL-1234567890ABC</CxlId>",
+        &[("CBPR.SCHEMA.LENGTH", format!("{CXL}/CxlId"))],
+    );
+    // The reason's text is FIN-X.
+    planted(
+        &camt056(),
+        "SENT TWICE",
+        "SENT TWICE @ 10:00",
+        &[("CBPR.SCHEMA.PATTERN", format!("{CXL}/CxlRsnInf/AddtlInf"))],
+    );
+    // A reason code outside the CBPR+ list (AC03 is in the base list).
+    planted(
+        &camt056(),
+        "<Rsn><Cd>DUPL</Cd></Rsn>",
+        "<Rsn><Cd>AC03</Cd></Rsn>",
+        &[("CBPR.SCHEMA.CODE", format!("{CXL}/CxlRsnInf/Rsn/Cd"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.029
+// ---------------------------------------------------------------------------------------------
+
+const RSLTN: &str = "/Document/RsltnOfInvstgtn";
+const RSLTN_TX: &str = "/Document/RsltnOfInvstgtn/CxlDtls/TxInfAndSts";
+
+/// A CBPR+ camt.029 rejecting a cancellation request: one transaction with its resolved case
+/// and one coded reason.
+fn camt029() -> String {
+    let assignment_agent = |tag: &str, bic: &str| format!("<{tag}>{}</{tag}>", agent("Agt", bic));
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.029.001.09"><RsltnOfInvstgtn>"#,
+            "<Assgnmt><Id>RSLTN-1</Id>{assgnr}{assgne}<CreDtTm>2026-11-27T10:00:00+01:00</CreDtTm></Assgnmt>",
+            "<Sts><Conf>RJCR</Conf></Sts>",
+            "<CxlDtls><TxInfAndSts><CxlStsId>RSLTN-1</CxlStsId>",
+            "<RslvdCase><Id>CASE-1</Id><Cretr>{cretr}</Cretr></RslvdCase>",
+            "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            "<CxlStsRsnInf><Orgtr><Nm>Widget Inc</Nm></Orgtr><Rsn><Cd>LEGL</Cd></Rsn><AddtlInf>FUNDS ALREADY PAID OUT</AddtlInf></CxlStsRsnInf>",
+            "</TxInfAndSts></CxlDtls></RsltnOfInvstgtn></Document>"
+        ),
+        assgnr = assignment_agent("Assgnr", "BANKUS33"),
+        assgne = assignment_agent("Assgne", "BANKDEFF"),
+        cretr = agent("Agt", "BANKDEFF"),
+        uetr = UETR,
+    );
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>RSLTN-1</BizMsgIdr><MsgDefIdr>camt.029.001.09</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-27T10:00:00+01:00</CreDt></AppHdr>"
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_camt029_has_no_findings() {
+    let xml = camt029();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn camt029_elements_and_occurrences() {
+    // No resolved case at the top of a CBPR+ resolution (the transaction carries it).
+    planted(
+        &camt029(),
+        "</Assgnmt><Sts>",
+        "</Assgnmt><RslvdCase><Id>CASE-1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></RslvdCase><Sts>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{RSLTN}/RslvdCase"))],
+    );
+    // The status is given by the confirmation only: the transaction carries none.
+    planted(
+        &camt029(),
+        "</OrgnlUETR>",
+        "</OrgnlUETR><TxCxlSts>RJCR</TxCxlSts>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{RSLTN_TX}/TxCxlSts"))],
+    );
+    // The cancellation details are mandatory.
+    planted(
+        &camt029(),
+        &span(&camt029(), "<CxlDtls>", "</CxlDtls>"),
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{RSLTN}/CxlDtls"))],
+    );
+    // One transaction.
+    let tx = span(&camt029(), "<TxInfAndSts>", "</TxInfAndSts>");
+    planted(
+        &camt029(),
+        "</TxInfAndSts>",
+        &format!("</TxInfAndSts>{}", tx.replace("RSLTN-1", "RSLTN-2")),
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{RSLTN}/CxlDtls/TxInfAndSts[2]"),
+        )],
+    );
+    // The status id and the resolved case are mandatory.
+    planted(
+        &camt029(),
+        "<CxlStsId>RSLTN-1</CxlStsId>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{RSLTN_TX}/CxlStsId"))],
+    );
+    // One status reason.
+    planted(
+        &camt029(),
+        "</CxlStsRsnInf>",
+        "</CxlStsRsnInf><CxlStsRsnInf><Rsn><Cd>NARR</Cd></Rsn></CxlStsRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{RSLTN_TX}/CxlStsRsnInf[2]"))],
+    );
+}
+
+#[test]
+fn camt029_texts_and_codes() {
+    // The status id: 16 characters (35 in the base schema).
+    planted(
+        &camt029(),
+        "<CxlStsId>RSLTN-1</CxlStsId>",
+        "<CxlStsId>RSLTN-1234567890AB</CxlStsId>",
+        &[("CBPR.SCHEMA.LENGTH", format!("{RSLTN_TX}/CxlStsId"))],
+    );
+    // The reason's text is FIN-X.
+    planted(
+        &camt029(),
+        "FUNDS ALREADY PAID OUT",
+        "FUNDS @ PAID OUT",
+        &[(
+            "CBPR.SCHEMA.PATTERN",
+            format!("{RSLTN_TX}/CxlStsRsnInf/AddtlInf"),
+        )],
+    );
+    // A confirmation outside the CBPR+ list (MODI is in the base list).
+    planted(
+        &camt029(),
+        "<Conf>RJCR</Conf>",
+        "<Conf>MODI</Conf>",
+        &[("CBPR.SCHEMA.CODE", format!("{RSLTN}/Sts/Conf"))],
+    );
+    // A reason code outside the CBPR+ list (AC03 is in the base list).
+    planted(
+        &camt029(),
+        "<Rsn><Cd>LEGL</Cd></Rsn>",
+        "<Rsn><Cd>AC03</Cd></Rsn>",
+        &[(
+            "CBPR.SCHEMA.CODE",
+            format!("{RSLTN_TX}/CxlStsRsnInf/Rsn/Cd"),
+        )],
+    );
+    // A proprietary reason: CBPR+ keeps the code only.
+    planted(
+        &camt029(),
+        "<Rsn><Cd>LEGL</Cd></Rsn>",
+        "<Rsn><Prtry>LEGAL</Prtry></Rsn>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{RSLTN_TX}/CxlStsRsnInf/Rsn/Prtry"),
+        )],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pain.002
+// ---------------------------------------------------------------------------------------------
+
+const PSR: &str = "/Document/CstmrPmtStsRpt";
+const PSR_TX: &str = "/Document/CstmrPmtStsRpt/OrgnlPmtInfAndSts/TxInfAndSts";
+
+/// A CBPR+ pain.002 rejecting one transaction of a pain.001, with one coded reason.
+fn pain002() -> String {
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>"#,
+            "<GrpHdr><MsgId>STS-1</MsgId><CreDtTm>2026-11-25T10:30:00+01:00</CreDtTm>",
+            "<InitgPty><Id><OrgId><AnyBIC>BANKDEFF</AnyBIC></OrgId></Id></InitgPty></GrpHdr>",
+            "<OrgnlGrpInfAndSts><OrgnlMsgId>PAIN-1</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>",
+            "<OrgnlPmtInfAndSts><OrgnlPmtInfId>PMTINF-1</OrgnlPmtInfId>",
+            "<TxInfAndSts><OrgnlInstrId>INSTR-1</OrgnlInstrId><OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>",
+            "<OrgnlUETR>{uetr}</OrgnlUETR><TxSts>RJCT</TxSts>",
+            "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>ACCOUNT CLOSED</AddtlInf></StsRsnInf>",
+            "</TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"
+        ),
+        uetr = UETR,
+    );
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>STS-1</BizMsgIdr><MsgDefIdr>pain.002.001.10</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:30:00+01:00</CreDt></AppHdr>"
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_pain002_has_no_findings() {
+    let xml = pain002();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(schema::findings(&read(&xml).document), []);
+}
+
+#[test]
+fn pain002_elements_cbpr_removed() {
+    // No debtor agent in the group header.
+    planted(
+        &pain002(),
+        "</InitgPty></GrpHdr>",
+        "</InitgPty><DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></DbtrAgt></GrpHdr>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PSR}/GrpHdr/DbtrAgt"))],
+    );
+    // The initiating party is its BIC: no name.
+    planted(
+        &pain002(),
+        "<InitgPty><Id>",
+        "<InitgPty><Nm>Bank AG</Nm><Id>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PSR}/GrpHdr/InitgPty/Nm"))],
+    );
+    // No group status.
+    planted(
+        &pain002(),
+        "</OrgnlMsgNmId></OrgnlGrpInfAndSts>",
+        "</OrgnlMsgNmId><GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PSR}/OrgnlGrpInfAndSts/GrpSts"),
+        )],
+    );
+    // No status id in the transaction.
+    planted(
+        &pain002(),
+        "<TxInfAndSts><OrgnlInstrId>",
+        "<TxInfAndSts><StsId>STS-1</StsId><OrgnlInstrId>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PSR_TX}/StsId"))],
+    );
+    // A coded reason only.
+    planted(
+        &pain002(),
+        "<Rsn><Cd>AC04</Cd></Rsn>",
+        "<Rsn><Prtry>CLOSED</Prtry></Rsn>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PSR_TX}/StsRsnInf/Rsn/Prtry"),
+        )],
+    );
+    // No supplementary data.
+    planted(
+        &pain002(),
+        "</OrgnlPmtInfAndSts></CstmrPmtStsRpt>",
+        "</OrgnlPmtInfAndSts><SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></CstmrPmtStsRpt>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PSR}/SplmtryData"))],
+    );
+}
+
+#[test]
+fn pain002_mandatory_and_single_elements() {
+    // The initiating party is mandatory, and identified by its BIC.
+    planted(
+        &pain002(),
+        "<InitgPty><Id><OrgId><AnyBIC>BANKDEFF</AnyBIC></OrgId></Id></InitgPty>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{PSR}/GrpHdr/InitgPty"))],
+    );
+    planted(
+        &pain002(),
+        "<AnyBIC>BANKDEFF</AnyBIC>",
+        "<LEI>529900T8BM49AURSDO55</LEI>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{PSR}/GrpHdr/InitgPty/Id/OrgId/AnyBIC"),
+        )],
+    );
+    // The transaction status is mandatory.
+    planted(
+        &pain002(),
+        "<TxSts>RJCT</TxSts>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{PSR_TX}/TxSts"))],
+    );
+    // One transaction, one reason.
+    let tx = span(&pain002(), "<TxInfAndSts>", "</TxInfAndSts>");
+    planted(
+        &pain002(),
+        "</TxInfAndSts>",
+        &format!("</TxInfAndSts>{}", tx.replace("E2E-1", "E2E-2")),
+        &[(
+            "CBPR.SCHEMA.OCCURS",
+            format!("{PSR}/OrgnlPmtInfAndSts/TxInfAndSts[2]"),
+        )],
+    );
+    planted(
+        &pain002(),
+        "</StsRsnInf>",
+        "</StsRsnInf><StsRsnInf><Rsn><Cd>NARR</Cd></Rsn></StsRsnInf>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{PSR_TX}/StsRsnInf[2]"))],
+    );
+    // The message id is FIN-X: the textual rule alone reports it, not the schema's pattern
+    // (the AppHdr's BizMsgIdr, now different, is a finding of its own).
+    planted(
+        &pain002(),
+        "<MsgId>STS-1</MsgId>",
+        "<MsgId>STS@1</MsgId>",
+        &[
+            ("CBPR.BAH.BIZMSGIDR", "/AppHdr/BizMsgIdr".to_owned()),
+            ("CBPR.CHARSET.X", format!("{PSR}/GrpHdr/MsgId")),
+        ],
+    );
 }

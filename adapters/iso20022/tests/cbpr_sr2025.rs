@@ -532,7 +532,9 @@ fn camt056() -> String {
             r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq>{assignment}"#,
             "<Undrlyg><TxInf><CxlId>CXL-1</CxlId><Case><Id>CASE/1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></Case>",
             "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
-            "<OrgnlUETR>{uetr}</OrgnlUETR><CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf>",
+            "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">99.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
+            "<CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf>",
             "</TxInf></Undrlyg></FIToFIPmtCxlReq></Document>"
         ),
         assignment = assignment("CXL-1", "BANKDEFF", "BANKUS33"),
@@ -553,9 +555,13 @@ fn camt029() -> String {
     let document = format!(
         concat!(
             r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.029.001.09"><RsltnOfInvstgtn>{assignment}"#,
-            "<Sts><Conf>CNCL</Conf></Sts></RsltnOfInvstgtn></Document>"
+            "<Sts><Conf>CNCL</Conf></Sts><CxlDtls><TxInfAndSts><CxlStsId>RES-1</CxlStsId>",
+            "<RslvdCase><Id>CASE/1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></RslvdCase>",
+            "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlUETR>{uetr}</OrgnlUETR></TxInfAndSts></CxlDtls></RsltnOfInvstgtn></Document>"
         ),
         assignment = assignment("RES-1", "BANKUS33", "BANKDEFF"),
+        uetr = UETR,
     );
     envelope(&header, &document)
 }
