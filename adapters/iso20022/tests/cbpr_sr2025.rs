@@ -532,7 +532,9 @@ fn camt056() -> String {
             r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq>{assignment}"#,
             "<Undrlyg><TxInf><CxlId>CXL-1</CxlId><Case><Id>CASE/1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></Case>",
             "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
-            "<OrgnlUETR>{uetr}</OrgnlUETR><CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf>",
+            "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><OrgnlUETR>{uetr}</OrgnlUETR>",
+            r#"<OrgnlIntrBkSttlmAmt Ccy="EUR">99.00</OrgnlIntrBkSttlmAmt><OrgnlIntrBkSttlmDt>2026-11-25</OrgnlIntrBkSttlmDt>"#,
+            "<CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf>",
             "</TxInf></Undrlyg></FIToFIPmtCxlReq></Document>"
         ),
         assignment = assignment("CXL-1", "BANKDEFF", "BANKUS33"),
@@ -553,9 +555,13 @@ fn camt029() -> String {
     let document = format!(
         concat!(
             r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.029.001.09"><RsltnOfInvstgtn>{assignment}"#,
-            "<Sts><Conf>CNCL</Conf></Sts></RsltnOfInvstgtn></Document>"
+            "<Sts><Conf>CNCL</Conf></Sts><CxlDtls><TxInfAndSts><CxlStsId>RES-1</CxlStsId>",
+            "<RslvdCase><Id>CASE/1</Id><Cretr><Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Cretr></RslvdCase>",
+            "<OrgnlGrpInf><OrgnlMsgId>MSG-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>",
+            "<OrgnlUETR>{uetr}</OrgnlUETR></TxInfAndSts></CxlDtls></RsltnOfInvstgtn></Document>"
         ),
         assignment = assignment("RES-1", "BANKUS33", "BANKDEFF"),
+        uetr = UETR,
     );
     envelope(&header, &document)
 }
@@ -602,12 +608,14 @@ fn camt054() -> String {
         "<GrpHdr><MsgId>NTF-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm></GrpHdr>",
         "<Ntfctn><Id>N-1</Id><NtfctnPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></NtfctnPgntn>",
         "<CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm><CpyDplctInd>DUPL</CpyDplctInd>",
-        "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id>",
+        "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy>",
         "<Ownr><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></Ownr></Acct>",
-        r#"<Ntry><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
-        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
+        r#"<Ntry><NtryRef>1</NtryRef><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
+        "<BookgDt><DtTm>2026-11-25T09:30:00+01:00</DtTm></BookgDt>",
         "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>",
-        "<NtryDtls><TxDtls><Refs><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId></Refs></TxDtls></NtryDtls>",
+        "<NtryDtls><TxDtls><Refs><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId></Refs>",
+        r#"<Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>"#,
+        "<RltdDts><IntrBkSttlmDt>2026-11-25</IntrBkSttlmDt></RltdDts></TxDtls></NtryDtls>",
         "</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
     );
     envelope(&header, document)
@@ -664,19 +672,22 @@ fn account_owner_with_address_is_named() {
 fn a_booked_entry_has_a_booking_or_value_date() {
     planted(
         &camt054(),
-        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
+        "<BookgDt><DtTm>2026-11-25T09:30:00+01:00</DtTm></BookgDt>",
         "",
         &[("CBPR.NTRY.BOOKED_DATE", &format!("{NTRY}/BookgDt"))],
     );
     clean(&camt054().replace(
-        "<BookgDt><Dt>2026-11-25</Dt></BookgDt>",
+        "<BookgDt><DtTm>2026-11-25T09:30:00+01:00</DtTm></BookgDt>",
         "<ValDt><Dt>2026-11-25</Dt></ValDt>",
     ));
     // A pending entry has neither yet.
     clean(
         &camt054()
             .replace("<Sts><Cd>BOOK</Cd></Sts>", "<Sts><Cd>PDNG</Cd></Sts>")
-            .replace("<BookgDt><Dt>2026-11-25</Dt></BookgDt>", ""),
+            .replace(
+                "<BookgDt><DtTm>2026-11-25T09:30:00+01:00</DtTm></BookgDt>",
+                "",
+            ),
     );
 }
 

@@ -38,12 +38,37 @@ const TABLES: &[(&str, &str)] = &[
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
     ("pacs.002.001.10", include_str!("pacs002.txt")),
     ("pacs.004.001.09", include_str!("pacs004.txt")),
+    ("camt.053.001.08", include_str!("camt053.txt")),
+    ("camt.052.001.08", include_str!("camt052.txt")),
+    ("camt.054.001.08", include_str!("camt054.txt")),
+    ("camt.056.001.08", include_str!("camt056.txt")),
+    ("camt.029.001.09", include_str!("camt029.txt")),
+    ("pain.002.001.10", include_str!("pain002.txt")),
     (HEADER_KEY, include_str!("head001.txt")),
 ];
 
-/// The table of the AppHdr (head.001.001.02) of a pacs.008 and of a pacs.009 (core, cover and
-/// advice): the source gives the pacs.009 headers the very same CBPR+ type as the pacs.008 one.
-const HEADER_KEY: &str = "head.001.001.02 (pacs.008, pacs.009)";
+/// The table of the AppHdr (head.001.001.02) of the families the source has a CBPR+ header
+/// for: pacs.008, pacs.009 (core, cover and advice), camt.029, camt.052, camt.053, camt.054,
+/// camt.056, pain.001 and pain.002. The source gives all of them the very same CBPR+ type.
+const HEADER_KEY: &str =
+    "head.001.001.02 (pacs.008, pacs.009, camt.029, camt.052, camt.053, camt.054, camt.056, pain.001, pain.002)";
+
+/// Whether `doc`'s family has a CBPR+ header in the source (see [`HEADER_KEY`]): pacs.002,
+/// pacs.004 and pacs.028 have none there.
+fn has_header_table(doc: &Document) -> bool {
+    matches!(
+        doc,
+        Document::Pacs008(_)
+            | Document::Pacs009(_)
+            | Document::Camt029(_)
+            | Document::Camt052(_)
+            | Document::Camt053(_)
+            | Document::Camt054(_)
+            | Document::Camt056(_)
+            | Document::Pain001(_)
+            | Document::Pain002(_)
+    )
+}
 
 /// The CBPR+ messages whose schema restrictions are checked.
 pub fn covered() -> impl Iterator<Item = &'static str> {
@@ -253,10 +278,10 @@ pub fn findings(doc: &Document) -> Vec<Finding> {
 }
 
 /// The CBPR+ schema findings of an AppHdr, rendered as `tree`, that heads `doc`: checked for
-/// the header (head.001.001.02) of a pacs.008 or a pacs.009 only.
+/// the header (head.001.001.02) of the families in [`HEADER_KEY`] only.
 pub(super) fn check_header(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    if !matches!(doc, Document::Pacs008(_) | Document::Pacs009(_)) {
+    if !has_header_table(doc) {
         return f.0;
     }
     let Some(table) = table(HEADER_KEY) else {
