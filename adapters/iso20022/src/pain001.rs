@@ -359,13 +359,18 @@ impl FromXml for PaymentInstruction {
     }
 }
 
-impl ToXml for PaymentInstruction {
-    fn to_xml(&self, out: &mut Out, name: &str) {
+impl PaymentInstruction {
+    /// Writes the block, with its own `NbOfTxs` only if `own_count`: in a message of one
+    /// block that count repeats the group header's, and CBPR+, which allows one block, has no
+    /// such element.
+    fn write(&self, out: &mut Out, name: &str, own_count: bool) {
         out.start(name);
         out.leaf("PmtInfId", &self.pmt_inf_id);
         out.leaf("PmtMtd", &self.pmt_mtd);
         out.opt("BtchBookg", &self.btch_bookg);
-        out.text("NbOfTxs", &self.cdt_trf_tx_inf.len().to_string());
+        if own_count {
+            out.text("NbOfTxs", &self.cdt_trf_tx_inf.len().to_string());
+        }
         out.opt("CtrlSum", &self.ctrl_sum);
         out.opt("PmtTpInf", &self.pmt_tp_inf);
         self.reqd_exctn_dt.to_xml(out, "ReqdExctnDt");
@@ -381,6 +386,13 @@ impl ToXml for PaymentInstruction {
         out.opt("ChrgsAcctAgt", &self.chrgs_acct_agt);
         out.many("CdtTrfTxInf", &self.cdt_trf_tx_inf);
         out.end(name);
+    }
+}
+
+impl ToXml for PaymentInstruction {
+    /// A block written alone states its own number of transactions.
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        self.write(out, name, true);
     }
 }
 
@@ -469,7 +481,10 @@ impl ToXml for Pain001 {
         self.grp_hdr.initg_pty.to_xml(out, "InitgPty");
         out.opt("FwdgAgt", &self.grp_hdr.fwdg_agt);
         out.end("GrpHdr");
-        out.many("PmtInf", &self.pmt_inf);
+        let several = self.pmt_inf.len() > 1;
+        for p in &self.pmt_inf {
+            p.write(out, "PmtInf", several);
+        }
         out.many("SplmtryData", &self.splmtry_data);
         out.end(name);
     }

@@ -116,6 +116,7 @@ fn the_kinds_covered() {
             "camt.054.001.08",
             "camt.056.001.08",
             "camt.029.001.09",
+            "pain.001.001.09",
             "pain.002.001.10",
             "head.001.001.02 (pacs.008, pacs.009, camt.029, camt.052, camt.053, camt.054, camt.056, pain.001, pain.002)"
         ]
@@ -1605,6 +1606,213 @@ fn pain002_mandatory_and_single_elements() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// pain.001
+// ---------------------------------------------------------------------------------------------
+
+const PAIN: &str = "/Document/CstmrCdtTrfInitn";
+const PAIN_TX: &str = "/Document/CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf";
+
+/// A CBPR+ pain.001 using much of what CBPR+ keeps: an authorisation, a forwarding agent,
+/// payment type, a debtor identified by a person's id with its scheme, an intermediary, the
+/// creditor's account by other id, an ultimate creditor with a town and country,
+/// creditor-agent instructions, purpose, regulatory reporting and remittance.
+fn pain001() -> String {
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn>"#,
+            "<GrpHdr><MsgId>PAY-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm>",
+            "<Authstn><Cd>AUTH</Cd></Authstn><NbOfTxs>1</NbOfTxs>",
+            "<InitgPty><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr></InitgPty>",
+            "<FwdgAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FwdgAgt></GrpHdr>",
+            "<PmtInf><PmtInfId>PAY-1</PmtInfId><PmtMtd>TRF</PmtMtd>",
+            "<PmtTpInf><InstrPrty>NORM</InstrPrty><SvcLvl><Cd>G001</Cd></SvcLvl></PmtTpInf>",
+            "<ReqdExctnDt><Dt>2026-11-26</Dt></ReqdExctnDt>",
+            "<Dbtr><Nm>Acme GmbH</Nm><PstlAdr><StrtNm>Hauptstrasse</StrtNm><TwnNm>Berlin</TwnNm><Ctry>DE</Ctry></PstlAdr>",
+            "<Id><PrvtId><Othr><Id>P-1</Id><SchmeNm><Cd>CUST</Cd></SchmeNm></Othr></PrvtId></Id></Dbtr>",
+            "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+            "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></DbtrAgt>",
+            "<ChrgBr>SHAR</ChrgBr>",
+            "<CdtTrfTxInf><PmtId><InstrId>INSTR-1</InstrId><EndToEndId>E2E-1</EndToEndId>",
+            "<UETR>{uetr}</UETR></PmtId>",
+            r#"<Amt><InstdAmt Ccy="USD">100.00</InstdAmt></Amt>"#,
+            "<IntrmyAgt1><FinInstnId><BICFI>BANKGB2L</BICFI></FinInstnId></IntrmyAgt1>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+            "<Cdtr><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Cdtr>",
+            "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>",
+            "<UltmtCdtr><Nm>Widget Holdings</Nm><PstlAdr><TwnNm>Boston</TwnNm><Ctry>US</Ctry></PstlAdr></UltmtCdtr>",
+            "<InstrForCdtrAgt><Cd>PHOB</Cd><InstrInf>CALL +1-212-555-0100</InstrInf></InstrForCdtrAgt>",
+            "<Purp><Cd>GDDS</Cd></Purp>",
+            "<RgltryRptg><Dtls><Cd>101</Cd><Inf>GOODS</Inf></Dtls></RgltryRptg>",
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf></CdtTrfTxInf></PmtInf></CstmrCdtTrfInitn></Document>"
+        ),
+        uetr = UETR,
+    );
+    let header = concat!(
+        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        "<Fr><FIId><FinInstnId><BICFI>ACMEDEFF</BICFI></FinInstnId></FIId></Fr>",
+        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
+        "<BizMsgIdr>PAY-1</BizMsgIdr><MsgDefIdr>pain.001.001.09</MsgDefIdr>",
+        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+    );
+    format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
+}
+
+#[test]
+fn clean_pain001_has_no_findings() {
+    no_findings(&pain001());
+}
+
+#[test]
+fn pain001_renders_no_batch_count_of_its_one_batch() {
+    // The rendered CBPR+ pain.001 (the tree the check reads) has no PmtInf/NbOfTxs, which
+    // CBPR+ does not have; a message of several batches keeps each batch's count.
+    let one = read(&pain001()).document.render();
+    assert_eq!(one.matches("<NbOfTxs>").count(), 1, "{one}");
+    let batch = span(&pain001(), "<PmtInf>", "</PmtInf>");
+    let two = plant(
+        &pain001(),
+        "</PmtInf>",
+        &format!("</PmtInf>{}", batch.replace("PAY-1", "PAY-2")),
+    );
+    let two = read(&plant(&two, "<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>"))
+        .document
+        .render();
+    assert_eq!(two.matches("<NbOfTxs>").count(), 3, "{two}");
+}
+
+#[test]
+fn pain001_elements_cbpr_removed() {
+    // No control sum, in the group header or the batch; no batch booking.
+    planted(
+        &pain001(),
+        "<NbOfTxs>1</NbOfTxs>",
+        "<NbOfTxs>1</NbOfTxs><CtrlSum>100.00</CtrlSum>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PAIN}/GrpHdr/CtrlSum"))],
+    );
+    planted(
+        &pain001(),
+        "<PmtMtd>TRF</PmtMtd>",
+        "<PmtMtd>TRF</PmtMtd><BtchBookg>false</BtchBookg>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PAIN}/PmtInf/BtchBookg"))],
+    );
+    // The debtor has no contact details (the initiating party may).
+    planted(
+        &pain001(),
+        "</SchmeNm></Othr></PrvtId></Id></Dbtr>",
+        "</SchmeNm></Othr></PrvtId></Id><CtctDtls><Nm>Ann</Nm></CtctDtls></Dbtr>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PAIN}/PmtInf/Dbtr/CtctDtls"),
+        )],
+    );
+    // The debtor agent has no branch.
+    planted(
+        &pain001(),
+        "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></DbtrAgt>",
+        "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId><BrnchId><Id>B1</Id></BrnchId></DbtrAgt>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PAIN}/PmtInf/DbtrAgt/BrnchId"))],
+    );
+    // The debtor's person id names its scheme by code only.
+    planted(
+        &pain001(),
+        "<SchmeNm><Cd>CUST</Cd></SchmeNm>",
+        "<SchmeNm><Prtry>CUSTOMER</Prtry></SchmeNm>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PAIN}/PmtInf/Dbtr/Id/PrvtId/Othr/SchmeNm/Prtry"),
+        )],
+    );
+    // No supplementary data, in the transaction or the message.
+    planted(
+        &pain001(),
+        "</RmtInf></CdtTrfTxInf>",
+        "</RmtInf><SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></CdtTrfTxInf>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PAIN_TX}/SplmtryData"))],
+    );
+    planted(
+        &pain001(),
+        "</PmtInf></CstmrCdtTrfInitn>",
+        "</PmtInf><SplmtryData><Envlp><Any>1</Any></Envlp></SplmtryData></CstmrCdtTrfInitn>",
+        &[("CBPR.SCHEMA.ELEMENT", format!("{PAIN}/SplmtryData"))],
+    );
+}
+
+#[test]
+fn pain001_mandatory_and_single_elements() {
+    // A person's other id has a scheme name.
+    planted(
+        &pain001(),
+        "<Othr><Id>P-1</Id><SchmeNm><Cd>CUST</Cd></SchmeNm></Othr>",
+        "<Othr><Id>P-1</Id></Othr>",
+        &[(
+            "CBPR.SCHEMA.MISSING",
+            format!("{PAIN}/PmtInf/Dbtr/Id/PrvtId/Othr/SchmeNm"),
+        )],
+    );
+    // The creditor is mandatory.
+    planted(
+        &pain001(),
+        "<Cdtr><Nm>Widget Inc</Nm><PstlAdr><TwnNm>New York</TwnNm><Ctry>US</Ctry></PstlAdr></Cdtr>",
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{PAIN_TX}/Cdtr"))],
+    );
+    // The UETR is mandatory.
+    planted(
+        &pain001(),
+        &format!("<UETR>{UETR}</UETR>"),
+        "",
+        &[("CBPR.SCHEMA.MISSING", format!("{PAIN_TX}/PmtId/UETR"))],
+    );
+    // An initiating party's address has a town: the address rule alone reports it.
+    planted(
+        &pain001(),
+        "<InitgPty><Nm>Acme GmbH</Nm><PstlAdr><TwnNm>Berlin</TwnNm>",
+        "<InitgPty><Nm>Acme GmbH</Nm><PstlAdr><StrtNm>Hauptstrasse</StrtNm>",
+        &[(
+            "CBPR.PSTLADR.TWN_CTRY",
+            format!("{PAIN}/GrpHdr/InitgPty/PstlAdr"),
+        )],
+    );
+    // One unstructured remittance line.
+    planted(
+        &pain001(),
+        "<Ustrd>Invoice 42</Ustrd>",
+        "<Ustrd>Invoice 42</Ustrd><Ustrd>Invoice 43</Ustrd>",
+        &[("CBPR.SCHEMA.OCCURS", format!("{PAIN_TX}/RmtInf/Ustrd[2]"))],
+    );
+}
+
+#[test]
+fn pain001_codes_and_texts() {
+    // No payment method TRA.
+    planted(
+        &pain001(),
+        "<PmtMtd>TRF</PmtMtd>",
+        "<PmtMtd>TRA</PmtMtd>",
+        &[("CBPR.SCHEMA.CODE", format!("{PAIN}/PmtInf/PmtMtd"))],
+    );
+    // No charge bearer SLEV.
+    planted(
+        &pain001(),
+        "<ChrgBr>SHAR</ChrgBr>",
+        "<ChrgBr>SLEV</ChrgBr>",
+        &[("CBPR.SCHEMA.CODE", format!("{PAIN}/PmtInf/ChrgBr"))],
+    );
+    // The message id is FIN-X: the textual rule alone reports it (the AppHdr's BizMsgIdr and
+    // the batch id, now different, are findings of their own).
+    planted(
+        &pain001(),
+        "<MsgId>PAY-1</MsgId>",
+        "<MsgId>PAY@1</MsgId>",
+        &[
+            ("CBPR.BAH.BIZMSGIDR", "/AppHdr/BizMsgIdr".to_owned()),
+            ("CBPR.CHARSET.X", format!("{PAIN}/GrpHdr/MsgId")),
+            ("CBPR.PMTINFID", format!("{PAIN}/PmtInf/PmtInfId")),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // head.001 (the AppHdr of the camt and pain families)
 // ---------------------------------------------------------------------------------------------
 
@@ -1617,6 +1825,7 @@ fn camt_and_pain_header_restrictions() {
         camt054(),
         camt056(),
         camt029(),
+        pain001(),
         pain002(),
     ] {
         // No signature.

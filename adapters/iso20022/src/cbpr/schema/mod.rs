@@ -43,6 +43,7 @@ const TABLES: &[(&str, &str)] = &[
     ("camt.054.001.08", include_str!("camt054.txt")),
     ("camt.056.001.08", include_str!("camt056.txt")),
     ("camt.029.001.09", include_str!("camt029.txt")),
+    ("pain.001.001.09", include_str!("pain001.txt")),
     ("pain.002.001.10", include_str!("pain002.txt")),
     (HEADER_KEY, include_str!("head001.txt")),
 ];
