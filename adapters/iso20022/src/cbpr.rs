@@ -24,7 +24,7 @@
 //! | `CBPR.CHRG_BR.CRED` | charge bearer CRED needs at least one `ChrgsInf` |
 //! | `CBPR.CHRGS_INF.INSTD_AMT` | `ChrgsInf` present needs `InstdAmt` |
 //! | `CBPR.CHARSET.X` | identifiers and codes use the SWIFT x character set |
-//! | `CBPR.CHARSET.EXTENDED` | names, addresses and free text use the x set plus the CBPR+ extended characters |
+//! | `CBPR.CHARSET.EXTENDED` | names, addresses and free text use the CBPR+ extended set (the CBPR+ schemas' pattern: FIN-X plus 22 characters, no CR or LF) |
 //! | `CBPR.DATETIME.OFFSET` | every date-time carries a time-zone offset (`Z` or `±hh:mm`) |
 //! | `CBPR.BAH.PRESENT` | a business message has an AppHdr |
 //! | `CBPR.BAH.FR` / `CBPR.BAH.TO` | AppHdr `Fr` / `To` BIC = instructing / instructed agent BIC (pacs), assigner / assignee agent BIC (camt.056, camt.029); not for a copy (`CpyDplct` COPY or CODU) |
@@ -69,9 +69,11 @@
 //! codes, status, reports, and the header against the Document's elements) are read off the
 //! rendered element tree, in `cbpr/elements.rs`; the others from the typed message here.
 //!
-//! The SWIFT x set is `a-z A-Z 0-9 / - ? : ( ) . , ' +`, space, CR and LF. The extended set
-//! adds `! " % & * ; < > = @ # { } _ $` and is accepted in names (`Nm`), postal address lines
-//! and parts, remittance (`Ustrd`), and additional / instruction information.
+//! The SWIFT x set is `a-z A-Z 0-9 / - ? : ( ) . , ' +`, space, CR and LF. The extended set is
+//! the CBPR+ schemas' pattern (`CBPR_RestrictedFINXMax140Text_Extended` and its kin):
+//! `a-z A-Z 0-9 / - ? : ( ) . , ' +` and space, plus ``! # $ % & * = ^ _ ` { | } ~ " ; < > @ [ \ ]``,
+//! and no CR or LF; it is accepted in names (`Nm`), postal address lines and parts, remittance
+//! (`Ustrd`), and additional / instruction information.
 
 use std::fmt;
 
@@ -936,14 +938,6 @@ fn in_x_set(c: char) -> bool {
         )
 }
 
-fn in_extended_set(c: char) -> bool {
-    in_x_set(c)
-        || matches!(
-            c,
-            '!' | '"' | '%' | '&' | '*' | ';' | '<' | '>' | '=' | '@' | '#' | '{' | '}' | '_' | '$'
-        )
-}
-
 /// The element tree of what this crate rendered (always well-formed; `None` only if the
 /// rendering were broken, which the round-trip tests rule out).
 fn rendered_tree(xml: &str) -> Option<Tree<'_>> {
@@ -994,7 +988,7 @@ fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
             );
         }
     } else if EXTENDED_ELEMENTS.contains(&name) {
-        if let Some(c) = text.chars().find(|&c| !in_extended_set(c)) {
+        if let Some(c) = text.chars().find(|&c| !schema::in_extended_set(c)) {
             f.add(
                 tree.path(id),
                 "CBPR.CHARSET.EXTENDED",

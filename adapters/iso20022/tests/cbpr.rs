@@ -169,6 +169,25 @@ fn character_sets() {
     });
 }
 
+/// The extended set is the CBPR+ schemas' pattern: each character it added over the rule's
+/// earlier set is accepted in a name, and CR and LF, which the pattern lacks, are refused.
+#[test]
+fn the_extended_set_is_the_cbpr_pattern() {
+    for c in ['^', '`', '|', '~', '[', '\\', ']'] {
+        let mut m = clean();
+        let nm = format!("Smith {c} Sons");
+        pacs008(&mut m).cdt_trf_tx_inf[0].cdtr.nm = Some(Max140Text::new(&nm).unwrap());
+        let found: Vec<&str> = validate(&m).iter().map(|f| f.rule).collect();
+        assert!(found.is_empty(), "{c:?}: {found:?}");
+    }
+    for c in ['\n', '\r'] {
+        expect_one("CBPR.CHARSET.EXTENDED", &format!("{TX}/Cdtr/Nm"), |m| {
+            let nm = format!("Smith{c}Sons");
+            pacs008(m).cdt_trf_tx_inf[0].cdtr.nm = Some(Max140Text::new(&nm).unwrap());
+        });
+    }
+}
+
 #[test]
 fn date_times_need_offsets() {
     expect_one(

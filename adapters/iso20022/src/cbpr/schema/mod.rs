@@ -402,7 +402,10 @@ fn fin_x(c: char) -> bool {
         )
 }
 
-fn extended(c: char) -> bool {
+/// The CBPR+ extended character set, as the CBPR+ schemas' pattern
+/// ``[0-9a-zA-Z/\-\?:\(\)\.,'\+ !#$%&\*=^_`\{\|\}~";<>@\[\\\]]+`` has it: FIN-X (which has
+/// no CR or LF) plus 22 characters. The textual rule `CBPR.CHARSET.EXTENDED` uses it too.
+pub(crate) fn in_extended_set(c: char) -> bool {
     fin_x(c) || "!#$%&*=^_`{|}~\";<>@[\\]".contains(c)
 }
 
@@ -410,7 +413,7 @@ fn chars_problem(text: &str, chars: Chars) -> Option<String> {
     let (ok, class): (fn(char) -> bool, &str) = match chars {
         Chars::Any => return None,
         Chars::FinX | Chars::FinXSlashes => (fin_x, "the FIN-X set"),
-        Chars::Extended => (extended, "the CBPR+ extended set"),
+        Chars::Extended => (in_extended_set, "the CBPR+ extended set"),
     };
     if let Some(c) = text.chars().find(|&c| !ok(c)) {
         return Some(format!("character {c:?} is outside {class}"));
