@@ -52,6 +52,24 @@ fn planted(xml: &str, from: &str, to: &str, expected: &[(&str, String)]) {
     assert_eq!(findings(&broken), expected, "{from:?} -> {to:?}");
 }
 
+/// A CBPR+ AppHdr from `fr` to `to` (BICs) for the message `msg_id` of `msg_def_idr`.
+fn app_hdr(fr: &str, to: &str, msg_id: &str, msg_def_idr: &str, cre_dt: &str) -> String {
+    format!(
+        concat!(
+            r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+            "<Fr><FIId><FinInstnId><BICFI>{fr}</BICFI></FinInstnId></FIId></Fr>",
+            "<To><FIId><FinInstnId><BICFI>{to}</BICFI></FinInstnId></FIId></To>",
+            "<BizMsgIdr>{msg_id}</BizMsgIdr><MsgDefIdr>{msg_def_idr}</MsgDefIdr>",
+            "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>{cre_dt}</CreDt></AppHdr>"
+        ),
+        fr = fr,
+        to = to,
+        msg_id = msg_id,
+        msg_def_idr = msg_def_idr,
+        cre_dt = cre_dt,
+    )
+}
+
 /// A CBPR+ pacs.008 using much of what CBPR+ keeps: payment type, settlement time
 /// indication, charges, an intermediary, accounts (IBAN and other), an ultimate debtor with a
 /// town and country, creditor-agent and next-agent instructions, purpose, regulatory
@@ -60,12 +78,12 @@ fn pacs008() -> String {
     let agent = |tag: &str, bic: &str| {
         format!("<{tag}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{tag}>")
     };
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>MSG-1</BizMsgIdr><MsgDefIdr>pacs.008.001.08</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKDEFF",
+        "BANKUS33",
+        "MSG-1",
+        "pacs.008.001.08",
+        "2026-11-25T10:00:00+01:00",
     );
     let document = format!(
         concat!(
@@ -491,12 +509,12 @@ const STS: &str = "/Document/FIToFIPmtStsRpt/TxInfAndSts";
 
 /// A CBPR+ pacs.002 rejecting a pacs.008, with a reason, its originator and its text.
 fn pacs002() -> String {
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>STS-1</BizMsgIdr><MsgDefIdr>pacs.002.001.10</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:05:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKUS33",
+        "BANKDEFF",
+        "STS-1",
+        "pacs.002.001.10",
+        "2026-11-25T10:05:00+01:00",
     );
     let document = format!(
         concat!(
@@ -668,12 +686,12 @@ const RTR: &str = "/Document/PmtRtr/TxInf";
 /// A CBPR+ pacs.004 returning a pacs.008: original references, the return chain with an
 /// ultimate debtor, one reason with its text, and the original transaction's remittance.
 fn pacs004() -> String {
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>RTR-1</BizMsgIdr><MsgDefIdr>pacs.004.001.09</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T10:00:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKUS33",
+        "BANKDEFF",
+        "RTR-1",
+        "pacs.004.001.09",
+        "2026-11-26T10:00:00+01:00",
     );
     let document = format!(
         concat!(
@@ -813,16 +831,12 @@ const STMT_TX: &str = "/Document/BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls";
 
 /// The AppHdr of a statement from BANKUS33 to BANKDEFF.
 fn report_header(msg_id: &str, msg_def_idr: &str) -> String {
-    format!(
-        concat!(
-            r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-            "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
-            "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
-            "<BizMsgIdr>{msg_id}</BizMsgIdr><MsgDefIdr>{msg_def_idr}</MsgDefIdr>",
-            "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T18:00:00+00:00</CreDt></AppHdr>"
-        ),
-        msg_id = msg_id,
-        msg_def_idr = msg_def_idr,
+    app_hdr(
+        "BANKUS33",
+        "BANKDEFF",
+        msg_id,
+        msg_def_idr,
+        "2026-11-26T18:00:00+00:00",
     )
 }
 
@@ -1258,12 +1272,12 @@ fn camt056() -> String {
         cretr = agent("Agt", "BANKDEFF"),
         uetr = UETR,
     );
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>CXL-1</BizMsgIdr><MsgDefIdr>camt.056.001.08</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-26T10:00:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKDEFF",
+        "BANKUS33",
+        "CXL-1",
+        "camt.056.001.08",
+        "2026-11-26T10:00:00+01:00",
     );
     format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
 }
@@ -1347,12 +1361,12 @@ fn camt029() -> String {
         cretr = agent("Agt", "BANKDEFF"),
         uetr = UETR,
     );
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>RSLTN-1</BizMsgIdr><MsgDefIdr>camt.029.001.09</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-27T10:00:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKUS33",
+        "BANKDEFF",
+        "RSLTN-1",
+        "camt.029.001.09",
+        "2026-11-27T10:00:00+01:00",
     );
     format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
 }
@@ -1483,12 +1497,12 @@ fn pain002() -> String {
         ),
         uetr = UETR,
     );
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>STS-1</BizMsgIdr><MsgDefIdr>pain.002.001.10</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:30:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "BANKDEFF",
+        "BANKUS33",
+        "STS-1",
+        "pain.002.001.10",
+        "2026-11-25T10:30:00+01:00",
     );
     format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
 }
@@ -1647,12 +1661,12 @@ fn pain001() -> String {
         ),
         uetr = UETR,
     );
-    let header = concat!(
-        r#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
-        "<Fr><FIId><FinInstnId><BICFI>ACMEDEFF</BICFI></FinInstnId></FIId></Fr>",
-        "<To><FIId><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></FIId></To>",
-        "<BizMsgIdr>PAY-1</BizMsgIdr><MsgDefIdr>pain.001.001.09</MsgDefIdr>",
-        "<BizSvc>swift.cbprplus.03</BizSvc><CreDt>2026-11-25T10:00:00+01:00</CreDt></AppHdr>"
+    let header = app_hdr(
+        "ACMEDEFF",
+        "BANKDEFF",
+        "PAY-1",
+        "pain.001.001.09",
+        "2026-11-25T10:00:00+01:00",
     );
     format!(r#"<Envelope xmlns="urn:swift:xsd:envelope">{header}{document}</Envelope>"#)
 }
