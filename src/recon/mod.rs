@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod resolve;
 pub mod run;
 pub mod statements;
+pub mod text;
 
 use crate::store::StoreError;
 
