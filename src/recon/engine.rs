@@ -19,27 +19,30 @@
 //! Everything carries a natural key, and whatever key already exists is left alone: a re-run
 //! changes nothing already decided.
 
+use super::text::{Shared, Text};
 use super::BreakKind;
 use crate::config::ReconConfig;
 use crate::domain::SettlementState;
+use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use time::Date;
 
 /// A dispatched settlement with the keys of its payment message.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    pub id: String,
+    pub id: Text,
     pub state: SettlementState,
     pub amount_minor: i64,
-    pub currency: String,
-    pub counterparty: String,
+    pub currency: Shared,
+    pub counterparty: Shared,
     pub message_id: i64,
-    pub uetr: Option<String>,
-    pub end_to_end_id: Option<String>,
-    pub instr_id: Option<String>,
-    pub stan: Option<String>,
-    pub rrn: Option<String>,
+    pub uetr: Option<Text>,
+    pub end_to_end_id: Option<Text>,
+    pub instr_id: Option<Text>,
+    pub stan: Option<Text>,
+    pub rrn: Option<Text>,
     pub first_sent_at_ms: i64,
     pub final_at_ms: Option<i64>,
     /// A statement entry was joined to it by an earlier run.
@@ -53,19 +56,19 @@ pub struct Candidate {
 pub struct Entry {
     pub id: i64,
     pub statement: i64,
-    pub account: String,
+    pub account: Shared,
     pub value_date: Option<Date>,
     pub amount_minor: i64,
-    pub currency: String,
+    pub currency: Shared,
     pub reversal: bool,
-    pub return_reason: Option<String>,
-    pub uetr: Option<String>,
-    pub end_to_end_id: Option<String>,
-    pub instr_id: Option<String>,
-    pub acct_svcr_ref: Option<String>,
-    pub stan: Option<String>,
-    pub rrn: Option<String>,
-    pub reference: Option<String>,
+    pub return_reason: Option<Text>,
+    pub uetr: Option<Text>,
+    pub end_to_end_id: Option<Text>,
+    pub instr_id: Option<Text>,
+    pub acct_svcr_ref: Option<Text>,
+    pub stan: Option<Text>,
+    pub rrn: Option<Text>,
+    pub reference: Option<Text>,
     pub charges_minor: Option<i64>,
 }
 
@@ -154,14 +157,35 @@ impl serde::Serialize for GroupKey<'_> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// Which group a match belongs to. Its key ([`GroupKey`]) is the match's own settlement or
+/// entry, so a match carries the kind alone: a run plans millions of matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Settlement,
+    Confirmation,
+    Return,
+    Batch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedMatch<'a> {
-    pub group_key: GroupKey<'a>,
     pub settlement_id: &'a str,
-    pub source: &'static str,
     pub source_id: i64,
     pub rule: &'static str,
     pub cardinality: &'static str,
+    pub group: Group,
+    pub source: Source,
+}
+
+impl<'a> PlannedMatch<'a> {
+    pub fn group_key(&self) -> GroupKey<'a> {
+        match self.group {
+            Group::Settlement => GroupKey::Settlement(self.settlement_id),
+            Group::Confirmation => GroupKey::Confirmation(self.settlement_id),
+            Group::Return => GroupKey::Return(self.source_id),
+            Group::Batch => GroupKey::Batch(self.source_id),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -187,7 +211,7 @@ pub struct PlannedExpectation<'a> {
 }
 
 /// What a run decided.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default)]
 pub struct Plan<'a> {
     pub matches: Vec<PlannedMatch<'a>>,
     pub breaks: Vec<PlannedBreak>,
@@ -208,30 +232,81 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Decides one run as of `as_of_ms`.
 pub fn plan<'a>(inputs: &'a Inputs, config: &ReconConfig, as_of_ms: i64) -> Plan<'a> {
-    let mut p = Planner {
-        inputs,
-        config,
-        // Checked when the configuration was loaded; a calendar that does not read is empty.
-        holidays: config.holiday_calendar().unwrap_or_default(),
-        plan: Plan::default(),
-        raised: HashSet::new(),
-        returned_now: HashSet::new(),
-        statement_matched: inputs
-            .candidates
-            .iter()
-            .map(|c| c.statement_matched)
-            .collect(),
-        stored: inputs
-            .expectations
-            .iter()
-            .map(|((id, kind), met)| ((id.as_str(), *kind), *met))
-            .collect(),
-    };
-    p.statement_entries();
-    p.expectations(as_of_ms);
-    p.answers();
-    p.balances();
-    p.plan
+    Staged::new(inputs, config, as_of_ms).finish()
+}
+
+/// [`plan`] in steps, so that a caller can write and drop the matches and expectations planned
+/// so far before planning more: the expectations of a million candidates (two each, with a
+/// match for each payment message) would otherwise be held at once, a fifth of a large
+/// run's memory. The decisions and their order are those of [`plan`].
+pub struct Staged<'a, 'c> {
+    planner: Planner<'a, 'c>,
+    as_of_ms: i64,
+    /// The first candidate whose expectations are not planned yet.
+    next: usize,
+}
+
+impl<'a, 'c> Staged<'a, 'c> {
+    /// Plans every statement entry (their matches are waiting in [`Staged::take`]).
+    pub fn new(inputs: &'a Inputs, config: &'c ReconConfig, as_of_ms: i64) -> Self {
+        let mut planner = Planner {
+            inputs,
+            config,
+            // Checked when the configuration was loaded; a calendar that does not read is
+            // empty.
+            holidays: config.holiday_calendar().unwrap_or_default(),
+            plan: Plan::default(),
+            raised: HashSet::new(),
+            returned_now: HashSet::new(),
+            statement_matched: inputs
+                .candidates
+                .iter()
+                .map(|c| c.statement_matched)
+                .collect(),
+            stored: inputs
+                .expectations
+                .iter()
+                .map(|((id, kind), met)| ((id.as_str(), *kind), *met))
+                .collect(),
+        };
+        planner.statement_entries();
+        Staged {
+            planner,
+            as_of_ms,
+            next: 0,
+        }
+    }
+
+    /// Plans the expectations of the next `n` candidates; false (and nothing planned) once
+    /// every candidate's are.
+    pub fn expectations_next(&mut self, n: usize) -> bool {
+        let total = self.planner.inputs.candidates.len();
+        if self.next >= total {
+            return false;
+        }
+        let end = self.next.saturating_add(n).min(total);
+        self.planner.expectations(self.next..end, self.as_of_ms);
+        self.next = end;
+        true
+    }
+
+    /// The matches and expectations planned since the last call, moved out.
+    pub fn take(&mut self) -> (Vec<PlannedMatch<'a>>, Vec<PlannedExpectation<'a>>) {
+        let plan = &mut self.planner.plan;
+        (
+            std::mem::take(&mut plan.matches),
+            std::mem::take(&mut plan.expectations),
+        )
+    }
+
+    /// The expectations left, the answers and the balances; the plan (with whatever matches
+    /// and expectations were not taken).
+    pub fn finish(mut self) -> Plan<'a> {
+        while self.expectations_next(usize::MAX) {}
+        self.planner.answers();
+        self.planner.balances();
+        self.planner.plan
+    }
 }
 
 struct Planner<'a, 'c> {
@@ -259,23 +334,16 @@ impl<'a> Planner<'a, '_> {
         self.plan.breaks.push(b);
     }
 
-    fn join(
-        &mut self,
-        group: GroupKey<'a>,
-        c: usize,
-        entry: i64,
-        rule: &'static str,
-        card: &'static str,
-    ) {
+    fn join(&mut self, group: Group, c: usize, entry: i64, rule: &'static str, card: &'static str) {
         self.statement_matched[c] = true;
         let inputs: &'a Inputs = self.inputs;
         self.plan.matches.push(PlannedMatch {
-            group_key: group,
             settlement_id: inputs.candidates[c].id.as_str(),
-            source: Source::Statement.as_str(),
             source_id: entry,
             rule,
             cardinality: card,
+            group,
+            source: Source::Statement,
         });
     }
 
@@ -297,9 +365,9 @@ impl<'a> Planner<'a, '_> {
         self.raise(PlannedBreak {
             natural_key: key,
             kind,
-            settlement_id: cand.map(|c| c.id.clone()),
-            counterparty: cand.map(|c| c.counterparty.clone()),
-            currency: Some(e.currency.clone()),
+            settlement_id: cand.map(|c| c.id.to_string()),
+            counterparty: cand.map(|c| c.counterparty.to_string()),
+            currency: Some(e.currency.to_string()),
             amount_at_risk_minor: risk,
             detail,
             inbound_id: None,
@@ -314,7 +382,12 @@ impl<'a> Planner<'a, '_> {
     }
 
     fn ours(&self, e: &Entry) -> bool {
-        self.config.accounts.is_empty() || self.config.accounts.contains(&e.account)
+        self.config.accounts.is_empty()
+            || self
+                .config
+                .accounts
+                .iter()
+                .any(|a| a.as_str() == e.account.as_str())
     }
 
     fn statement_entries(&mut self) {
@@ -364,16 +437,16 @@ impl<'a> Planner<'a, '_> {
 
     fn keyed_return(&mut self, e: &Entry, c: usize, rule: &'static str) {
         let cand = &self.inputs.candidates[c];
-        self.join(GroupKey::Return(e.id), c, e.id, rule, "1:1");
+        self.join(Group::Return, c, e.id, rule, "1:1");
         if matches!(
             cand.state,
             SettlementState::Sent | SettlementState::Accepted
         ) {
             self.returned_now.insert(c);
             self.plan.returns.push(PlannedReturn {
-                settlement_id: cand.id.clone(),
+                settlement_id: cand.id.to_string(),
                 entry_id: e.id,
-                reason_code: e.return_reason.clone(),
+                reason_code: e.return_reason.as_ref().map(Text::to_string),
             });
         }
         // A settled settlement cannot move: its outcome is final and written back once, and
@@ -387,9 +460,9 @@ impl<'a> Planner<'a, '_> {
             self.raise(PlannedBreak {
                 natural_key: format!("status_conflict:return:{}", e.id),
                 kind: BreakKind::StatusConflict,
-                settlement_id: Some(cand.id.clone()),
-                counterparty: Some(cand.counterparty.clone()),
-                currency: Some(e.currency.clone()),
+                settlement_id: Some(cand.id.to_string()),
+                counterparty: Some(cand.counterparty.to_string()),
+                currency: Some(e.currency.to_string()),
                 amount_at_risk_minor: e.amount_minor,
                 detail,
                 inbound_id: None,
@@ -403,7 +476,7 @@ impl<'a> Planner<'a, '_> {
     fn keyed_group(&mut self, c: usize, entries: &[&Entry]) {
         let inputs: &'a Inputs = self.inputs;
         let cand = &inputs.candidates[c];
-        let group = GroupKey::Settlement(cand.id.as_str());
+        let group = Group::Settlement;
         let mut rest: Vec<&Entry> = Vec::new();
         for e in entries {
             if e.currency != cand.currency {
@@ -532,8 +605,7 @@ impl<'a> Planner<'a, '_> {
                         && cand.currency == e.currency
                         && diff <= self.tolerance(cand.amount_minor)
                     {
-                        let group = GroupKey::Settlement(cand.id.as_str());
-                        self.join(group, c, e.id, "reference", "1:1");
+                        self.join(Group::Settlement, c, e.id, "reference", "1:1");
                         continue;
                     }
                 }
@@ -549,17 +621,11 @@ impl<'a> Planner<'a, '_> {
                 .unwrap_or_default();
             if single.len() == 1 {
                 let c = single[0];
-                self.join(
-                    GroupKey::Settlement(cands[c].id.as_str()),
-                    c,
-                    e.id,
-                    "amount_date",
-                    "1:1",
-                );
+                self.join(Group::Settlement, c, e.id, "amount_date", "1:1");
                 continue;
             }
             let batch = batches.iter().find(|((_, cur, day), members)| {
-                *cur == e.currency
+                *cur == e.currency.as_str()
                     && members.len() > 1
                     && e.value_date
                         .is_none_or(|d| (d - *day).whole_days().abs() <= window)
@@ -568,9 +634,8 @@ impl<'a> Planner<'a, '_> {
             });
             if let Some((_, members)) = batch {
                 let members = members.clone();
-                let group = GroupKey::Batch(e.id);
                 for c in members {
-                    self.join(group, c, e.id, "batch", "N:1");
+                    self.join(Group::Batch, c, e.id, "batch", "N:1");
                 }
                 continue;
             }
@@ -591,9 +656,15 @@ impl<'a> Planner<'a, '_> {
             .map_or(self.config.confirmation_sla_ms, |s| s.confirmation_sla_ms)
     }
 
-    fn expectations(&mut self, as_of_ms: i64) {
+    fn expectations(&mut self, candidates: std::ops::Range<usize>, as_of_ms: i64) {
         let inputs: &'a Inputs = self.inputs;
-        for (i, c) in inputs.candidates.iter().enumerate() {
+        for (i, c) in inputs
+            .candidates
+            .iter()
+            .enumerate()
+            .take(candidates.end)
+            .skip(candidates.start)
+        {
             let returned = self.returned_now.contains(&i).then_some(as_of_ms);
             self.confirmation(c, returned, as_of_ms);
             if c.state == SettlementState::Settled {
@@ -624,23 +695,22 @@ impl<'a> Planner<'a, '_> {
                 met_at_ms: met,
             });
             if met.is_some() {
-                let group = GroupKey::Confirmation(c.id.as_str());
                 self.plan.matches.push(PlannedMatch {
-                    group_key: group,
                     settlement_id: c.id.as_str(),
-                    source: Source::Message.as_str(),
                     source_id: c.message_id,
                     rule: "outbound",
                     cardinality: "1:1",
+                    group: Group::Confirmation,
+                    source: Source::Message,
                 });
                 if let Some(inbound) = c.applied_answer {
                     self.plan.matches.push(PlannedMatch {
-                        group_key: group,
                         settlement_id: c.id.as_str(),
-                        source: Source::Answer.as_str(),
                         source_id: inbound,
                         rule: "journal",
                         cardinality: "1:1",
+                        group: Group::Confirmation,
+                        source: Source::Answer,
                     });
                 }
             }
@@ -650,9 +720,9 @@ impl<'a> Planner<'a, '_> {
         let base = || PlannedBreak {
             natural_key: String::new(),
             kind: BreakKind::Late,
-            settlement_id: Some(c.id.clone()),
-            counterparty: Some(c.counterparty.clone()),
-            currency: Some(c.currency.clone()),
+            settlement_id: Some(c.id.to_string()),
+            counterparty: Some(c.counterparty.to_string()),
+            currency: Some(c.currency.to_string()),
             amount_at_risk_minor: c.amount_minor,
             detail: String::new(),
             inbound_id: c.applied_answer,
@@ -713,9 +783,9 @@ impl<'a> Planner<'a, '_> {
             self.raise(PlannedBreak {
                 natural_key: format!("missing_on_statement:{}", c.id),
                 kind: BreakKind::MissingOnStatement,
-                settlement_id: Some(c.id.clone()),
-                counterparty: Some(c.counterparty.clone()),
-                currency: Some(c.currency.clone()),
+                settlement_id: Some(c.id.to_string()),
+                counterparty: Some(c.counterparty.to_string()),
+                currency: Some(c.currency.to_string()),
                 amount_at_risk_minor: c.amount_minor,
                 detail: format!(
                     "settled with value date {value_date}, but no statement entry by {due_day} ({} business days)",
@@ -782,13 +852,17 @@ fn is_return(e: &Entry) -> bool {
     e.reversal || e.return_reason.is_some()
 }
 
-/// Exact keys of the candidates' payment messages, borrowed from the candidates (a million
-/// candidates would otherwise copy four million keys).
+/// Exact keys of the candidates' payment messages. Each table holds candidate positions (4
+/// bytes a slot) and finds a key by comparing it with the candidate's own: a map from
+/// borrowed keys would hold 24 bytes a slot, and a million candidates fill four tables.
 struct KeyIndex<'a> {
-    uetr: HashMap<Cow<'a, str>, usize>,
-    end_to_end_id: HashMap<&'a str, usize>,
-    instr_id: HashMap<&'a str, usize>,
-    settlement: HashMap<&'a str, usize>,
+    cands: &'a [Candidate],
+    hasher: RandomState,
+    /// Lower-cased on both sides.
+    uetr: HashTable<u32>,
+    end_to_end_id: HashTable<u32>,
+    instr_id: HashTable<u32>,
+    settlement: HashTable<u32>,
     trace: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
@@ -801,27 +875,52 @@ fn lower(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Which key of a candidate a table holds.
+#[derive(Clone, Copy)]
+enum Key {
+    Uetr,
+    EndToEndId,
+    InstrId,
+    Settlement,
+}
+
+impl Key {
+    fn of(self, c: &Candidate) -> Option<&str> {
+        match self {
+            Key::Uetr => c.uetr.as_deref(),
+            Key::EndToEndId => c.end_to_end_id.as_deref(),
+            Key::InstrId => c.instr_id.as_deref(),
+            Key::Settlement => Some(c.id.as_str()),
+        }
+    }
+
+    /// Equal as this table compares (a UETR in any case).
+    fn same(self, stored: &str, probe: &str) -> bool {
+        match self {
+            Key::Uetr => stored.eq_ignore_ascii_case(probe),
+            _ => stored == probe,
+        }
+    }
+}
+
 impl<'a> KeyIndex<'a> {
     fn new(cands: &'a [Candidate]) -> Self {
         let n = cands.len();
         let mut k = KeyIndex {
-            uetr: HashMap::with_capacity(n),
-            end_to_end_id: HashMap::with_capacity(n),
-            instr_id: HashMap::with_capacity(n),
-            settlement: HashMap::with_capacity(n),
+            cands,
+            hasher: RandomState::new(),
+            uetr: HashTable::with_capacity(n),
+            end_to_end_id: HashTable::with_capacity(n),
+            instr_id: HashTable::with_capacity(n),
+            settlement: HashTable::with_capacity(n),
             trace: HashMap::new(),
         };
         for (i, c) in cands.iter().enumerate() {
-            if let Some(u) = &c.uetr {
-                k.uetr.insert(lower(u), i);
+            // Positions are u32: a run reads far fewer than 4 billion candidates.
+            let at = u32::try_from(i).expect("fewer than 2^32 candidates");
+            for key in [Key::Uetr, Key::EndToEndId, Key::InstrId, Key::Settlement] {
+                k.insert(key, at);
             }
-            if let Some(x) = &c.end_to_end_id {
-                k.end_to_end_id.insert(x.as_str(), i);
-            }
-            if let Some(x) = &c.instr_id {
-                k.instr_id.insert(x.as_str(), i);
-            }
-            k.settlement.insert(c.id.as_str(), i);
             if let (Some(s), Some(r)) = (&c.stan, &c.rrn) {
                 k.trace.entry((s.as_str(), r.as_str())).or_default().push(i);
             }
@@ -829,23 +928,76 @@ impl<'a> KeyIndex<'a> {
         k
     }
 
+    fn table(&self, key: Key) -> &HashTable<u32> {
+        match key {
+            Key::Uetr => &self.uetr,
+            Key::EndToEndId => &self.end_to_end_id,
+            Key::InstrId => &self.instr_id,
+            Key::Settlement => &self.settlement,
+        }
+    }
+
+    fn hash(&self, key: Key, text: &str) -> u64 {
+        match key {
+            Key::Uetr => self.hasher.hash_one(lower(text).as_ref()),
+            _ => self.hasher.hash_one(text),
+        }
+    }
+
+    /// Adds candidate `at` under its `key`; a key two candidates share finds the later one.
+    fn insert(&mut self, key: Key, at: u32) {
+        let cands = self.cands;
+        let Some(text) = key.of(&cands[at as usize]) else {
+            return;
+        };
+        let hash = self.hash(key, text);
+        let hasher = self.hasher.clone();
+        let table = match key {
+            Key::Uetr => &mut self.uetr,
+            Key::EndToEndId => &mut self.end_to_end_id,
+            Key::InstrId => &mut self.instr_id,
+            Key::Settlement => &mut self.settlement,
+        };
+        let same = |&i: &u32| {
+            key.of(&cands[i as usize])
+                .is_some_and(|s| key.same(s, text))
+        };
+        match table.find_mut(hash, same) {
+            Some(slot) => *slot = at,
+            None => {
+                let rehash = |&i: &u32| match key.of(&cands[i as usize]) {
+                    Some(s) if matches!(key, Key::Uetr) => hasher.hash_one(lower(s).as_ref()),
+                    Some(s) => hasher.hash_one(s),
+                    None => 0,
+                };
+                table.insert_unique(hash, at, rehash);
+            }
+        }
+    }
+
+    fn get(&self, key: Key, text: &str) -> Option<usize> {
+        let hash = self.hash(key, text);
+        self.table(key)
+            .find(hash, |&i| {
+                key.of(&self.cands[i as usize])
+                    .is_some_and(|s| key.same(s, text))
+            })
+            .map(|&i| i as usize)
+    }
+
     fn find(&self, e: &Entry, cands: &[Candidate], window: i64) -> Option<(usize, &'static str)> {
-        if let Some(i) = e.uetr.as_ref().and_then(|u| self.uetr.get(&lower(u)[..])) {
-            return Some((*i, "uetr"));
+        if let Some(i) = e.uetr.as_ref().and_then(|u| self.get(Key::Uetr, u)) {
+            return Some((i, "uetr"));
         }
         if let Some(i) = e
             .end_to_end_id
             .as_ref()
-            .and_then(|x| self.end_to_end_id.get(x.as_str()))
+            .and_then(|x| self.get(Key::EndToEndId, x))
         {
-            return Some((*i, "end_to_end_id"));
+            return Some((i, "end_to_end_id"));
         }
-        if let Some(i) = e
-            .instr_id
-            .as_ref()
-            .and_then(|x| self.instr_id.get(x.as_str()))
-        {
-            return Some((*i, "instr_id"));
+        if let Some(i) = e.instr_id.as_ref().and_then(|x| self.get(Key::InstrId, x)) {
+            return Some((i, "instr_id"));
         }
         let (Some(s), Some(r)) = (&e.stan, &e.rrn) else {
             return None;
@@ -875,10 +1027,8 @@ impl<'a> KeyIndex<'a> {
             .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-'))
             .filter(|w| !w.is_empty())
             .find_map(|w| {
-                self.settlement
-                    .get(w)
-                    .or_else(|| self.end_to_end_id.get(w))
-                    .copied()
+                self.get(Key::Settlement, w)
+                    .or_else(|| self.get(Key::EndToEndId, w))
             })
     }
 }
@@ -937,14 +1087,14 @@ mod tests {
 
     fn cand(n: u8, amount: i64) -> Candidate {
         Candidate {
-            id: format!("st-{n:032x}"),
+            id: format!("st-{n:032x}").into(),
             state: SettlementState::Settled,
             amount_minor: amount,
             currency: "EUR".into(),
             counterparty: "bank-a".into(),
             message_id: i64::from(n),
-            uetr: Some(format!("uetr-{n}")),
-            end_to_end_id: Some(format!("st-{n:032x}")),
+            uetr: Some(format!("uetr-{n}").into()),
+            end_to_end_id: Some(format!("st-{n:032x}").into()),
             instr_id: None,
             stan: None,
             rrn: None,
@@ -992,7 +1142,7 @@ mod tests {
             ..Default::default()
         };
         let by_uetr = |id, amount, n: u8| Entry {
-            uetr: Some(format!("UETR-{n}")),
+            uetr: Some(format!("UETR-{n}").into()),
             ..entry(id, amount)
         };
         i.entries = vec![
@@ -1052,7 +1202,7 @@ mod tests {
             },
             entry(3, 7_000), // the switch's day: 3,000 + 4,000
             Entry {
-                reference: Some(format!("pay {}", i.candidates[3].id)),
+                reference: Some(format!("pay {}", i.candidates[3].id).into()),
                 ..entry(4, 7_777)
             },
             entry(5, 123),
@@ -1161,7 +1311,7 @@ mod tests {
         assert_eq!(
             p.returns,
             vec![PlannedReturn {
-                settlement_id: i.candidates[0].id.clone(),
+                settlement_id: i.candidates[0].id.to_string(),
                 entry_id: 9,
                 reason_code: Some("AC01".into())
             }]

@@ -4,7 +4,8 @@
 //!
 //! - [`engine`]: the decisions, as a pure function of what was read: exact keys first, then
 //!   the tolerant rules of `[recon]`, then the expectations whose time has passed.
-//! - [`run`]: reads the sources set-wise, asks the engine, writes its plan in one transaction.
+//! - [`run`]: reads the sources set-wise, asks the engine, writes its plan in one transaction
+//!   (the expectations planned and written a slice of candidates at a time).
 //!   A re-run changes nothing already decided (matches, expectations and breaks are keyed); a
 //!   dry run plans without writing.
 //! - [`breaks`]: the workflow (open → assigned → resolved, reopened) and its append-only audit.
@@ -13,6 +14,7 @@
 //!   the statement for a settled settlement applied as a correction, once.
 //! - [`statements`]: statements imported (camt.05x, MT940/950, wallet CSV) into the tables
 //!   the engine reads.
+//! - [`text`]: the compact ids and keys a run holds for each of a million rows.
 //! - [`format_minor`]: amounts printed with their currency's exponent.
 
 pub mod breaks;
@@ -22,6 +24,7 @@ pub mod evidence;
 pub mod resolve;
 pub mod run;
 pub mod statements;
+pub mod text;
 
 use crate::store::StoreError;
 

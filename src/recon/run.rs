@@ -1,7 +1,11 @@
 //! One reconciliation run: the sources read set-wise (a handful of queries, never one per
 //! settlement), the engine's plan, and the plan written in one transaction.
 
-use super::engine::{self, Answer, Candidate, Entry, ExpectationKind, Inputs, Plan, Unbalanced};
+use super::engine::{
+    self, Answer, Candidate, Entry, ExpectationKind, Inputs, Plan, PlannedExpectation,
+    PlannedMatch, Unbalanced,
+};
+use super::text::{Interner, Text};
 use super::{Action, ReconError};
 use crate::config::Config;
 use crate::domain::SettlementId;
@@ -39,6 +43,10 @@ pub struct Report {
 }
 
 /// Runs reconciliation as of `as_of_ms`; `dry_run` plans and writes nothing.
+///
+/// The statement entries are planned at once (an entry's group may need any other), then the
+/// candidates' expectations a slice at a time, each slice written before the next is planned,
+/// all in one transaction: the run never holds every match and expectation at once.
 pub async fn run(
     store: &Store,
     config: &Config,
@@ -61,42 +69,33 @@ pub async fn run(
         read_inputs(&mut conn).await?
     };
     let read_ms = started.elapsed().as_millis() as u64;
-    let plan = engine::plan(&inputs, &config.recon, as_of_ms);
-    let match_ms = started.elapsed().as_millis() as u64 - read_ms;
-    let mut report = Report {
-        run: None,
-        dry_run,
-        as_of_ms,
-        read_ms,
-        match_ms,
-        write_ms: 0,
-        settlements: inputs.candidates.len(),
-        entries: inputs.entries.len(),
-        matches: plan.matches.len(),
-        statement_entries_matched: plan
-            .matches
-            .iter()
-            .filter(|m| m.source == "statement")
-            .map(|m| m.source_id)
-            .collect::<std::collections::HashSet<_>>()
-            .len(),
-        expectations: plan.expectations.len(),
-        breaks_opened: plan.breaks.len(),
-        breaks_by_kind: BTreeMap::new(),
-        breaks: Vec::new(),
-        returns: Vec::new(),
-        corrections: 0,
+    let mut clock = Split::default();
+    let mut staged = clock.matching(|| engine::Staged::new(&inputs, &config.recon, as_of_ms));
+    let mut writer = match dry_run {
+        true => None,
+        false => Some(
+            clock
+                .writing_async(Writer::begin(store, as_of_ms, actor))
+                .await?,
+        ),
     };
-    for b in &plan.breaks {
-        *report
-            .breaks_by_kind
-            .entry(b.kind.as_str().to_string())
-            .or_default() += 1;
+    let mut counted = Counted::default();
+    loop {
+        let (matches, expectations) = staged.take();
+        counted.add(&matches, &expectations);
+        if let Some(w) = writer.as_mut() {
+            clock.writing_async(w.rows(&matches, &expectations)).await?;
+        }
+        drop((matches, expectations));
+        if !clock.matching(|| staged.expectations_next(CANDIDATES_PER_STEP)) {
+            break;
+        }
     }
-    if !dry_run {
-        let writing = std::time::Instant::now();
-        let (run, opened) = write(store, &plan, as_of_ms, actor).await?;
-        report.write_ms = writing.elapsed().as_millis() as u64;
+    let plan = clock.matching(|| staged.finish());
+    let mut report = Report::new(&inputs, &plan, &counted, as_of_ms, dry_run);
+    report.read_ms = read_ms;
+    if let Some(w) = writer {
+        let (run, opened) = clock.writing_async(w.finish(&plan, &counted)).await?;
         report.run = Some(run);
         report.breaks_opened = opened;
         metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
@@ -104,9 +103,113 @@ pub async fn run(
         // applied once, after its breaks are written, in transactions of their own.
         report.corrections = super::resolve::apply_statement_returns(store, actor).await?;
     }
+    report.match_ms = clock.match_ms();
+    report.write_ms = clock.write_ms();
     report.breaks = plan.breaks;
     report.returns = plan.returns;
     Ok(report)
+}
+
+impl Report {
+    /// What was planned; the times and what writing found are filled in by the caller.
+    fn new(
+        inputs: &Inputs,
+        plan: &Plan<'_>,
+        counted: &Counted,
+        as_of_ms: i64,
+        dry_run: bool,
+    ) -> Self {
+        let mut breaks_by_kind = BTreeMap::new();
+        for b in &plan.breaks {
+            *breaks_by_kind
+                .entry(b.kind.as_str().to_string())
+                .or_default() += 1;
+        }
+        Report {
+            run: None,
+            dry_run,
+            as_of_ms,
+            read_ms: 0,
+            match_ms: 0,
+            write_ms: 0,
+            settlements: inputs.candidates.len(),
+            entries: inputs.entries.len(),
+            matches: counted.matches,
+            statement_entries_matched: counted.statement_entries,
+            expectations: counted.expectations,
+            breaks_opened: plan.breaks.len(),
+            breaks_by_kind,
+            breaks: Vec::new(),
+            returns: Vec::new(),
+            corrections: 0,
+        }
+    }
+}
+
+/// Candidates whose expectations are planned, and written, per step: large enough that a
+/// step's INSERTs are full batches, small enough that a step's rows are a few MiB.
+const CANDIDATES_PER_STEP: usize = 50_000;
+
+/// Where a run's time goes once the sources are read: planning or writing (they alternate).
+#[derive(Default)]
+struct Split {
+    matching: std::time::Duration,
+    writing: std::time::Duration,
+}
+
+impl Split {
+    fn matching<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        let t = std::time::Instant::now();
+        let out = work();
+        self.matching += t.elapsed();
+        out
+    }
+
+    async fn writing_async<T>(&mut self, work: impl std::future::Future<Output = T>) -> T {
+        let t = std::time::Instant::now();
+        let out = work.await;
+        self.writing += t.elapsed();
+        out
+    }
+
+    fn match_ms(&self) -> u64 {
+        self.matching.as_millis() as u64
+    }
+
+    fn write_ms(&self) -> u64 {
+        self.writing.as_millis() as u64
+    }
+}
+
+/// What the run's report counts of the rows written (and dropped) step by step.
+#[derive(Default)]
+struct Counted {
+    matches: usize,
+    /// Distinct statement entries joined (a batch entry joins several settlements).
+    statement_entries: usize,
+    expectations: usize,
+    expectations_met: usize,
+}
+
+impl Counted {
+    fn add(&mut self, matches: &[PlannedMatch<'_>], expectations: &[PlannedExpectation<'_>]) {
+        self.matches += matches.len();
+        // Every statement match is planned in the first step, so distinct within it is
+        // distinct in the run.
+        let mut entries: Vec<i64> = matches
+            .iter()
+            .filter(|m| m.source == engine::Source::Statement)
+            .map(|m| m.source_id)
+            .collect();
+        entries.sort_unstable();
+        entries.dedup();
+        self.statement_entries += entries.len();
+        self.expectations += expectations.len();
+        self.expectations_met += expectations
+            .iter()
+            .filter(|e| e.met_at_ms.is_some())
+            .count();
+    }
 }
 
 async fn read_inputs(conn: &mut AnyConnection) -> Result<Inputs, StoreError> {
@@ -168,38 +271,46 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<Candidate>, StoreErr
     // Row by row: a million rows held at once beside what is built from them would double
     // the run's peak memory.
     let mut out = Vec::new();
+    let mut shared = Interner::default();
     while let Some(row) = rows.try_next().await? {
-        out.push(candidate(&row)?);
+        out.push(candidate(&row, &mut shared)?);
     }
     Ok(out)
 }
 
-fn candidate(row: &sqlx::any::AnyRow) -> Result<Candidate, StoreError> {
+fn candidate(row: &sqlx::any::AnyRow, shared: &mut Interner) -> Result<Candidate, StoreError> {
     let state: String = row.try_get("state")?;
     let matched: bool = match row.try_get::<bool, _>("statement_matched") {
         Ok(b) => b,
         Err(_) => row.try_get::<i64, _>("statement_matched")? != 0,
     };
+    let counterparty: Option<String> = row.try_get("counterparty")?;
     Ok(Candidate {
-        id: row.try_get("id")?,
+        id: text(row, "id")?,
         state: SettlementState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("settlement state {state:?}")))?,
         amount_minor: row.try_get("amount_minor")?,
-        currency: row.try_get("currency")?,
-        counterparty: row
-            .try_get::<Option<String>, _>("counterparty")?
-            .unwrap_or_default(),
+        currency: shared.get(&row.try_get::<String, _>("currency")?),
+        counterparty: shared.get(counterparty.as_deref().unwrap_or_default()),
         message_id: row.try_get("message_id")?,
-        uetr: row.try_get("uetr")?,
-        end_to_end_id: row.try_get("end_to_end_id")?,
-        instr_id: row.try_get("instr_id")?,
-        stan: row.try_get("stan")?,
-        rrn: row.try_get("rrn")?,
+        uetr: optional(row, "uetr")?,
+        end_to_end_id: optional(row, "end_to_end_id")?,
+        instr_id: optional(row, "instr_id")?,
+        stan: optional(row, "stan")?,
+        rrn: optional(row, "rrn")?,
         first_sent_at_ms: row.try_get("first_sent_at_ms")?,
         final_at_ms: row.try_get("final_at_ms")?,
         statement_matched: matched,
         applied_answer: row.try_get("applied_answer")?,
     })
+}
+
+fn text(row: &sqlx::any::AnyRow, column: &str) -> Result<Text, sqlx::Error> {
+    Ok(row.try_get::<String, _>(column)?.into())
+}
+
+fn optional(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Text>, sqlx::Error> {
+    Ok(row.try_get::<Option<String>, _>(column)?.map(Text::from))
 }
 
 /// Booked entries no run has decided on: not joined to a settlement, not raised as a break.
@@ -231,6 +342,7 @@ async fn entries(conn: &mut AnyConnection) -> Result<Vec<Entry>, StoreError> {
     )
     .fetch(&mut *conn);
     let mut out = Vec::new();
+    let mut shared = Interner::default();
     while let Some(row) = rows.try_next().await? {
         let id: i64 = row.try_get("id")?;
         if decided.contains(&id) {
@@ -241,19 +353,19 @@ async fn entries(conn: &mut AnyConnection) -> Result<Vec<Entry>, StoreError> {
         out.push(Entry {
             id,
             statement: row.try_get("statement")?,
-            account: row.try_get("account")?,
+            account: shared.get(&row.try_get::<String, _>("account")?),
             value_date: value.or(booking).as_deref().and_then(engine::parse_date),
             amount_minor: row.try_get("amount_minor")?,
-            currency: row.try_get("currency")?,
+            currency: shared.get(&row.try_get::<String, _>("currency")?),
             reversal: row.try_get::<i64, _>("reversal")? != 0,
-            return_reason: row.try_get("return_reason")?,
-            uetr: row.try_get("uetr")?,
-            end_to_end_id: row.try_get("end_to_end_id")?,
-            instr_id: row.try_get("instr_id")?,
-            acct_svcr_ref: row.try_get("acct_svcr_ref")?,
-            stan: row.try_get("stan")?,
-            rrn: row.try_get("rrn")?,
-            reference: row.try_get("reference")?,
+            return_reason: optional(&row, "return_reason")?,
+            uetr: optional(&row, "uetr")?,
+            end_to_end_id: optional(&row, "end_to_end_id")?,
+            instr_id: optional(&row, "instr_id")?,
+            acct_svcr_ref: optional(&row, "acct_svcr_ref")?,
+            stan: optional(&row, "stan")?,
+            rrn: optional(&row, "rrn")?,
+            reference: optional(&row, "reference")?,
             charges_minor: row.try_get("charges_minor")?,
         });
     }
@@ -314,158 +426,192 @@ async fn unbalanced(conn: &mut AnyConnection) -> Result<Vec<Unbalanced>, StoreEr
         .collect()
 }
 
-// Long on purpose: one transaction writing the plan table by table (run, matches,
-// expectations, breaks, their audit rows, statement and journal marks) in multi-row
-// statements; splitting it would pass the transaction and the plan through each piece.
-/// Writes the plan; returns the run's id and how many breaks were opened (a break another
-/// run opened meanwhile is not opened twice: its key is unique).
-async fn write(
-    store: &Store,
-    plan: &Plan<'_>,
-    as_of_ms: i64,
-    actor: &str,
-) -> Result<(i64, usize), ReconError> {
-    let dialect = store.dialect();
-    let now = now_ms();
-    let mut tx = store.begin().await?;
-    let run: i64 = sqlx::query(
-        "INSERT INTO recon_runs (actor, as_of_ms, started_at_ms) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(actor)
-    .bind(as_of_ms)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("id")?;
-    // Many rows per statement: a run over a million settlements writes millions of matches
-    // and expectations, and one round trip per row would dominate the run.
-    let mut sql = Batched::new(
-        dialect,
-        "INSERT INTO recon_matches (run, group_key, settlement_id, source, source_id, rule, \
-         cardinality, at_ms) VALUES ",
-        " ON CONFLICT (source, source_id, settlement_id) DO NOTHING",
-        8,
-    );
-    for chunk in plan.matches.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::query(sql.get(chunk.len()));
-        for m in chunk {
-            q = q
-                .bind(run)
-                .bind(m.group_key.to_string())
-                .bind(m.settlement_id)
-                .bind(m.source)
-                .bind(m.source_id)
-                .bind(m.rule)
-                .bind(m.cardinality)
-                .bind(now);
-        }
-        q.execute(&mut *tx).await?;
+/// Writes a run's plan in one transaction, in multi-row statements: a run over a million
+/// settlements writes millions of matches and expectations, and one round trip per row would
+/// dominate the run.
+struct Writer<'s> {
+    tx: Tx,
+    run: i64,
+    now: i64,
+    actor: &'s str,
+    dialect: Dialect,
+    matches: Batched,
+    expectations: Batched,
+}
+
+impl<'s> Writer<'s> {
+    /// Opens the transaction and the run's row.
+    async fn begin(store: &Store, as_of_ms: i64, actor: &'s str) -> Result<Self, ReconError> {
+        let dialect = store.dialect();
+        let now = now_ms();
+        let mut tx = store.begin().await?;
+        let run: i64 = sqlx::query(
+            "INSERT INTO recon_runs (actor, as_of_ms, started_at_ms) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(actor)
+        .bind(as_of_ms)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        Ok(Writer {
+            tx,
+            run,
+            now,
+            actor,
+            dialect,
+            matches: Batched::new(
+                dialect,
+                "INSERT INTO recon_matches (run, group_key, settlement_id, source, source_id, \
+                 rule, cardinality, at_ms) VALUES ",
+                " ON CONFLICT (source, source_id, settlement_id) DO NOTHING",
+                8,
+            ),
+            expectations: Batched::new(
+                dialect,
+                "INSERT INTO recon_expectations (settlement_id, kind, due_at_ms, met_at_ms) VALUES ",
+                " ON CONFLICT (settlement_id, kind) DO UPDATE \
+                 SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms)",
+                4,
+            ),
+        })
     }
-    let met = plan
-        .expectations
-        .iter()
-        .filter(|e| e.met_at_ms.is_some())
-        .count() as i64;
-    let mut sql = Batched::new(
-        dialect,
-        "INSERT INTO recon_expectations (settlement_id, kind, due_at_ms, met_at_ms) VALUES ",
-        " ON CONFLICT (settlement_id, kind) DO UPDATE \
-         SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms)",
-        4,
-    );
-    for chunk in plan.expectations.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::query(sql.get(chunk.len()));
-        for e in chunk {
-            q = q
-                .bind(e.settlement_id)
-                .bind(e.kind)
-                .bind(e.due_at_ms)
-                .bind(e.met_at_ms);
+
+    /// One step's matches and expectations.
+    async fn rows(
+        &mut self,
+        matches: &[PlannedMatch<'_>],
+        expectations: &[PlannedExpectation<'_>],
+    ) -> Result<(), ReconError> {
+        for chunk in matches.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::query(self.matches.get(chunk.len()));
+            for m in chunk {
+                q = q
+                    .bind(self.run)
+                    .bind(m.group_key().to_string())
+                    .bind(m.settlement_id)
+                    .bind(m.source.as_str())
+                    .bind(m.source_id)
+                    .bind(m.rule)
+                    .bind(m.cardinality)
+                    .bind(self.now);
+            }
+            q.execute(&mut *self.tx).await?;
         }
-        q.execute(&mut *tx).await?;
+        for chunk in expectations.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::query(self.expectations.get(chunk.len()));
+            for e in chunk {
+                q = q
+                    .bind(e.settlement_id)
+                    .bind(e.kind)
+                    .bind(e.due_at_ms)
+                    .bind(e.met_at_ms);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
-    for r in &plan.returns {
-        returned(&mut tx, r, run).await?;
-    }
-    // Breaks, many per statement too; the ids of those opened (a key that exists is skipped)
-    // come back with their keys, in no promised order, and each gets its `opened` audit row.
-    let mut opened: Vec<(i64, &str)> = Vec::new();
-    let mut sql = Batched::new(
-        dialect,
-        "INSERT INTO breaks (natural_key, kind, severity, state, settlement_id, counterparty, \
-         currency, amount_at_risk_minor, detail, inbound_id, statement_id, entry_ids, run, \
-         opened_at_ms, updated_at_ms) VALUES ",
-        " ON CONFLICT (natural_key) DO NOTHING RETURNING id, natural_key",
-        15,
-    );
-    for chunk in plan.breaks.chunks(BREAKS_PER_INSERT) {
-        let mut q = sqlx::query(sql.get(chunk.len()));
-        for b in chunk {
-            let entry_ids = (!b.entry_ids.is_empty()).then(|| {
-                b.entry_ids
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
-            q = q
-                .bind(&b.natural_key)
-                .bind(b.kind.as_str())
-                .bind(b.kind.severity().as_str())
-                .bind("open")
-                .bind(&b.settlement_id)
-                .bind(&b.counterparty)
-                .bind(&b.currency)
-                .bind(b.amount_at_risk_minor)
-                .bind(&b.detail)
-                .bind(b.inbound_id)
-                .bind(b.statement_id)
-                .bind(entry_ids)
-                .bind(run)
-                .bind(now)
-                .bind(now);
+
+    /// The returns, the breaks and their audit rows, the run's totals; commits. Returns the
+    /// run's id and how many breaks were opened (a break another run opened meanwhile is not
+    /// opened twice: its key is unique).
+    async fn finish(
+        mut self,
+        plan: &Plan<'_>,
+        counted: &Counted,
+    ) -> Result<(i64, usize), ReconError> {
+        for r in &plan.returns {
+            returned(&mut self.tx, r, self.run).await?;
         }
-        let mut ids: HashMap<String, i64> = HashMap::new();
-        for row in q.fetch_all(&mut *tx).await? {
-            ids.insert(row.try_get("natural_key")?, row.try_get("id")?);
-        }
-        opened.extend(
-            chunk
-                .iter()
-                .filter_map(|b| ids.get(&b.natural_key).map(|id| (*id, b.detail.as_str()))),
+        let opened = self.breaks(&plan.breaks).await?;
+        let mut sql = Batched::new(
+            self.dialect,
+            "INSERT INTO break_events (break_id, actor, action, comment, at_ms) VALUES ",
+            "",
+            5,
         );
-    }
-    let mut sql = Batched::new(
-        dialect,
-        "INSERT INTO break_events (break_id, actor, action, comment, at_ms) VALUES ",
-        "",
-        5,
-    );
-    for chunk in opened.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::query(sql.get(chunk.len()));
-        for (id, detail) in chunk {
-            q = q
-                .bind(*id)
-                .bind(actor)
-                .bind(Action::Opened.as_str())
-                .bind(Some(*detail))
-                .bind(now);
+        for chunk in opened.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::query(sql.get(chunk.len()));
+            for (id, detail) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(self.actor)
+                    .bind(Action::Opened.as_str())
+                    .bind(Some(*detail))
+                    .bind(self.now);
+            }
+            q.execute(&mut *self.tx).await?;
         }
-        q.execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE recon_runs SET finished_at_ms = $1, matches = $2, breaks_opened = $3, \
+             expectations_met = $4 WHERE id = $5",
+        )
+        .bind(now_ms())
+        .bind(counted.matches as i64)
+        .bind(opened.len() as i64)
+        .bind(counted.expectations_met as i64)
+        .bind(self.run)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await.map_err(StoreError::from)?;
+        Ok((self.run, opened.len()))
     }
-    sqlx::query(
-        "UPDATE recon_runs SET finished_at_ms = $1, matches = $2, breaks_opened = $3, \
-         expectations_met = $4 WHERE id = $5",
-    )
-    .bind(now_ms())
-    .bind(plan.matches.len() as i64)
-    .bind(opened.len() as i64)
-    .bind(met)
-    .bind(run)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok((run, opened.len()))
+
+    /// Breaks, many per statement too; the ids of those opened (a key that exists is skipped)
+    /// come back with their keys, in no promised order: each with its detail, for its
+    /// `opened` audit row.
+    async fn breaks<'p>(
+        &mut self,
+        breaks: &'p [engine::PlannedBreak],
+    ) -> Result<Vec<(i64, &'p str)>, ReconError> {
+        let mut opened = Vec::new();
+        let mut sql = Batched::new(
+            self.dialect,
+            "INSERT INTO breaks (natural_key, kind, severity, state, settlement_id, counterparty, \
+             currency, amount_at_risk_minor, detail, inbound_id, statement_id, entry_ids, run, \
+             opened_at_ms, updated_at_ms) VALUES ",
+            " ON CONFLICT (natural_key) DO NOTHING RETURNING id, natural_key",
+            15,
+        );
+        for chunk in breaks.chunks(BREAKS_PER_INSERT) {
+            let mut q = sqlx::query(sql.get(chunk.len()));
+            for b in chunk {
+                let entry_ids = (!b.entry_ids.is_empty()).then(|| {
+                    b.entry_ids
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                });
+                q = q
+                    .bind(&b.natural_key)
+                    .bind(b.kind.as_str())
+                    .bind(b.kind.severity().as_str())
+                    .bind("open")
+                    .bind(&b.settlement_id)
+                    .bind(&b.counterparty)
+                    .bind(&b.currency)
+                    .bind(b.amount_at_risk_minor)
+                    .bind(&b.detail)
+                    .bind(b.inbound_id)
+                    .bind(b.statement_id)
+                    .bind(entry_ids)
+                    .bind(self.run)
+                    .bind(self.now)
+                    .bind(self.now);
+            }
+            let mut ids: HashMap<String, i64> = HashMap::new();
+            for row in q.fetch_all(&mut *self.tx).await? {
+                ids.insert(row.try_get("natural_key")?, row.try_get("id")?);
+            }
+            opened.extend(
+                chunk
+                    .iter()
+                    .filter_map(|b| ids.get(&b.natural_key).map(|id| (*id, b.detail.as_str()))),
+            );
+        }
+        Ok(opened)
+    }
 }
 
 /// Rows per multi-row INSERT (8 columns: 4,000 bind parameters, under both databases' limits).

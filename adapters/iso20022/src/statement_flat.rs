@@ -854,10 +854,14 @@ impl<R: BufRead> FlatReader<R> {
         let credit = d.credit.ok_or_else(|| missing("CdtDbtInd"))?;
         let status = d.status.ok_or_else(|| missing("Sts"))?;
         self.entries += 1;
+        // Moved, not copied: this runs for each of a file's million entries.
         let evidence = self
             .evidence
             .take()
-            .map(|w| String::from_utf8_lossy(&w.into_inner()).into_owned())
+            .map(|w| {
+                String::from_utf8(w.into_inner())
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
             .unwrap_or_default();
         let reference = if d.ustrd.is_empty() {
             d.strd_ref.or(d.addtl_tx).or(d.addtl_ntry)

@@ -45,6 +45,9 @@ pub struct ImportOptions {
     pub wallet_csv: WalletCsvConfig,
     /// Largest single entry (XML), in bytes.
     pub entry_bytes_max: usize,
+    /// A file this large or larger rebuilds the entries' UETR and EndToEndId indexes once
+    /// instead of updating them entry by entry (SQLite; see `DeferredIndexes`).
+    pub deferred_index_bytes_min: u64,
     pub progress: Option<Progress>,
 }
 
@@ -56,6 +59,9 @@ impl ImportOptions {
             raw_dir: None,
             wallet_csv: WalletCsvConfig::default(),
             entry_bytes_max: 1024 * 1024,
+            // About 100,000 camt entries: below it, the row-by-row updates cost less than
+            // sorting the whole table again.
+            deferred_index_bytes_min: 64 * 1024 * 1024,
             progress: None,
         }
     }
@@ -353,13 +359,18 @@ impl Totals {
     fn line(&mut self, line: &Line) {
         self.entries += 1;
         if line.status == Some(super::EntryStatus::Booked) {
-            let net = self.net.entry(line.currency.clone()).or_insert(0);
             let signed = if line.credit {
                 line.amount_minor
             } else {
                 -line.amount_minor
             };
-            *net = net.saturating_add(signed);
+            // Looked up before inserting: the currency is copied once, not once per entry.
+            match self.net.get_mut(&line.currency) {
+                Some(net) => *net = net.saturating_add(signed),
+                None => {
+                    self.net.insert(line.currency.clone(), signed);
+                }
+            }
         }
     }
 
@@ -418,6 +429,10 @@ async fn write(
             .execute(&mut *tx)
             .await?;
     }
+    let deferred = match file.size >= options.deferred_index_bytes_min {
+        true => DeferredIndexes::drop_if_worth(&mut tx, store.dialect(), file.size).await?,
+        false => DeferredIndexes { sql: Vec::new() },
+    };
     let mut statement: Option<i64> = None;
     let mut totals = Totals::default();
     let mut batch: Vec<Line> = Vec::with_capacity(ROWS_PER_INSERT);
@@ -472,8 +487,70 @@ async fn write(
     };
     insert_lines(&mut tx, store.dialect(), id, &mut batch).await?;
     finish_statement(&mut tx, id, &totals).await?;
+    deferred.rebuild(&mut tx).await?;
     tx.commit().await?;
     Ok(Outcome::Imported(id))
+}
+
+/// The entries' indexes on UETR and EndToEndId take keys in random order: in a large import
+/// each entry's insert into them misses SQLite's page cache, which made those two indexes
+/// more than a third of a million-entry import. A large file's import (SQLite only) drops
+/// them and builds them again from the table, sorted, before it commits: in the same
+/// transaction, so a failed or abandoned import (a crash, a duplicate statement) rolls back
+/// to the indexes as they were, and no reader ever sees the table without them.
+struct DeferredIndexes {
+    /// `CREATE INDEX` statements as the schema has them, to run again.
+    sql: Vec<String>,
+}
+
+/// The indexes dropped for a large import.
+const DEFERRED_INDEXES: [&str; 2] = ["statement_entries_uetr", "statement_entries_end_to_end_id"];
+/// Bytes per entry assumed to estimate a file's entries (a camt entry is larger, so the
+/// estimate stays low): the rebuild sorts every entry of the table, so it pays only when
+/// the file brings at least as many entries as the table already holds.
+const DEFERRED_BYTES_PER_ENTRY: u64 = 512;
+
+impl DeferredIndexes {
+    async fn drop_if_worth(
+        tx: &mut crate::store::Tx,
+        dialect: Dialect,
+        size: u64,
+    ) -> Result<Self, StoreError> {
+        let mut deferred = DeferredIndexes { sql: Vec::new() };
+        if dialect != Dialect::Sqlite {
+            return Ok(deferred);
+        }
+        // MAX(id) is one seek where COUNT(*) would read the table; ids only grow, so it is
+        // an upper bound of the rows.
+        let rows: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM statement_entries")
+            .fetch_one(&mut **tx)
+            .await?;
+        let expected = i64::try_from(size / DEFERRED_BYTES_PER_ENTRY).unwrap_or(i64::MAX);
+        if rows.unwrap_or(0) > expected {
+            return Ok(deferred);
+        }
+        for name in DEFERRED_INDEXES {
+            let sql: Option<String> = sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1",
+            )
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some(sql) = sql else { continue };
+            sqlx::query(&format!("DROP INDEX {name}"))
+                .execute(&mut **tx)
+                .await?;
+            deferred.sql.push(sql);
+        }
+        Ok(deferred)
+    }
+
+    async fn rebuild(self, tx: &mut crate::store::Tx) -> Result<(), StoreError> {
+        for sql in self.sql {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 fn no_format() -> ReadError {
@@ -827,4 +904,107 @@ pub async fn entries(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::statements::{synthetic_line, write_camt053_with, CamtVersion, StatementSpec};
+
+    fn spec(statement_id: &str) -> StatementSpec {
+        StatementSpec {
+            account: "DE89370400440532013000".into(),
+            currency: "EUR".into(),
+            statement_id: statement_id.into(),
+            sequence: 1,
+            date: "2026-12-04".into(),
+            opening_minor: 0,
+            closing_off_minor: 0,
+        }
+    }
+
+    fn camt(dir: &Path, name: &str, statement_id: &str, entries: usize) -> PathBuf {
+        let path = dir.join(name);
+        let mut out = std::fs::File::create(&path).unwrap();
+        write_camt053_with(
+            &mut out,
+            &spec(statement_id),
+            CamtVersion::V08,
+            entries,
+            |i| synthetic_line(i, "2026-12-04"),
+        )
+        .unwrap();
+        path
+    }
+
+    async fn indexes(store: &Store) -> Vec<(String, String)> {
+        let rows = sqlx::query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = 'statement_entries' AND sql IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        rows.iter().map(|r| (r.get("name"), r.get("sql"))).collect()
+    }
+
+    /// Every import here rebuilds (threshold 0): the indexes come back as the schema has them
+    /// whether the import commits, meets a duplicate statement, or fails half-way.
+    #[tokio::test]
+    async fn a_rebuilt_import_leaves_the_indexes_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        let before = indexes(&store).await;
+        assert!(
+            before.iter().any(|(n, _)| n == "statement_entries_uetr"),
+            "{before:?}"
+        );
+        let options = ImportOptions {
+            deferred_index_bytes_min: 0,
+            ..ImportOptions::new(Source::Cli)
+        };
+        // A file cut off half-way: refused, nothing imported, the indexes whole.
+        let whole = std::fs::read(camt(dir.path(), "c.xml", "S-2", 300)).unwrap();
+        let cut = dir.path().join("cut.xml");
+        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+        assert!(import(&store, &cut, &options).await.is_err());
+        assert_eq!(indexes(&store).await, before);
+        let first = camt(dir.path(), "a.xml", "S-1", 300);
+        let report = import(&store, &first, &options).await.unwrap();
+        assert_eq!((report.entries, report.duplicate), (300, false));
+        assert_eq!(indexes(&store).await, before);
+        // The rebuilt index answers: entry 7's UETR finds entry 7 alone.
+        let uetr = synthetic_line(7, "2026-12-04").uetr.unwrap();
+        let plan: Vec<String> =
+            sqlx::query("EXPLAIN QUERY PLAN SELECT line FROM statement_entries WHERE uetr = $1")
+                .bind(&uetr)
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect();
+        assert!(
+            plan.iter().any(|d| d.contains("statement_entries_uetr")),
+            "{plan:?}"
+        );
+        let lines: Vec<i64> =
+            sqlx::query_scalar("SELECT line FROM statement_entries WHERE uetr = $1")
+                .bind(&uetr)
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(lines, vec![8]);
+        // The same statement in a larger file (so that it too drops the indexes first): a
+        // duplicate, rolled back.
+        let again = camt(dir.path(), "b.xml", "S-1", 2_000);
+        assert!(import(&store, &again, &options).await.unwrap().duplicate);
+        assert_eq!(indexes(&store).await, before);
+        let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statement_entries")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(entries, 300);
+    }
 }
