@@ -202,9 +202,17 @@ impl Context<'_> {
         conn: &mut sqlx::AnyConnection,
         msg_id: &str,
     ) -> Result<(), JobError> {
-        self.renew(conn).await?;
-        crate::store::messages::mark_sent(conn, msg_id).await?;
-        Ok(())
+        still_mine(
+            outbox::renew_and_count_send(
+                conn,
+                self.job,
+                self.owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+                msg_id,
+            )
+            .await?,
+        )
     }
 
     /// [`Context::about_to_send`] in a group commit: call it holding no connection.
@@ -229,10 +237,12 @@ impl Context<'_> {
             .store
             .write(move |conn| {
                 Box::pin(async move {
-                    if !outbox::renew(conn, &job, &owner, now_ms(), lease_ms).await? {
+                    let now = now_ms();
+                    if !outbox::renew_and_count_send(conn, &job, &owner, now, lease_ms, &msg_id)
+                        .await?
+                    {
                         return Ok(false);
                     }
-                    crate::store::messages::mark_sent(conn, &msg_id).await?;
                     if let Some(also) = also {
                         also(conn).await?;
                     }
@@ -400,7 +410,7 @@ impl Dispatcher {
         let record = {
             let mut conn = self
                 .store
-                .pool()
+                .reader()
                 .acquire()
                 .await
                 .map_err(StoreError::from)?;

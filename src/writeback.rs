@@ -187,7 +187,7 @@ impl crate::dispatch::Handler for Writer {
             let uetr = {
                 let mut conn = cx
                     .store
-                    .pool()
+                    .reader()
                     .acquire()
                     .await
                     .map_err(crate::store::StoreError::from)?;
