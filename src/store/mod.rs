@@ -5,7 +5,8 @@
 //! The few statements that must differ (row claiming) ask [`Store::dialect`].
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
-//! power loss, and through a single connection, so that writers never race for the lock;
+//! power loss, and writes through a single connection, so that writers never race for the
+//! lock (a few read-only connections serve the hot paths' reads, see [`Store::reader`]);
 //! throughput comes from putting many steps in one transaction, not from weaker syncs.
 
 pub mod group;
