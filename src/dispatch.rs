@@ -19,7 +19,7 @@ use crate::store::{now_ms, Store, StoreError, Tx};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -172,6 +172,9 @@ pub struct Context<'a> {
     pub wake: &'a Notify,
     job: &'a Job,
     owner: &'a str,
+    /// Taken right before the claim that leased the job: the lease runs at least until
+    /// `lease_ms` after it.
+    claimed_at: Instant,
 }
 
 impl Context<'_> {
@@ -202,9 +205,17 @@ impl Context<'_> {
         conn: &mut sqlx::AnyConnection,
         msg_id: &str,
     ) -> Result<(), JobError> {
-        self.renew(conn).await?;
-        crate::store::messages::mark_sent(conn, msg_id).await?;
-        Ok(())
+        still_mine(
+            outbox::renew_and_count_send(
+                conn,
+                self.job,
+                self.owner,
+                now_ms(),
+                self.config.dispatch.lease_ms,
+                msg_id,
+            )
+            .await?,
+        )
     }
 
     /// [`Context::about_to_send`] in a group commit: call it holding no connection.
@@ -229,10 +240,12 @@ impl Context<'_> {
             .store
             .write(move |conn| {
                 Box::pin(async move {
-                    if !outbox::renew(conn, &job, &owner, now_ms(), lease_ms).await? {
+                    let now = now_ms();
+                    if !outbox::renew_and_count_send(conn, &job, &owner, now, lease_ms, &msg_id)
+                        .await?
+                    {
                         return Ok(false);
                     }
-                    crate::store::messages::mark_sent(conn, &msg_id).await?;
                     if let Some(also) = also {
                         also(conn).await?;
                     }
@@ -243,8 +256,16 @@ impl Context<'_> {
         still_mine(renewed)
     }
 
-    /// [`Context::renew`] in a group commit: call it holding no connection.
-    pub async fn renew_grouped(&self) -> Result<(), JobError> {
+    /// [`Context::renew`] in a group commit, before I/O that takes at most `io_ms`: call it
+    /// holding no connection. A lease claimed so recently that it outlasts the I/O by half its
+    /// length cannot have run out, so no other worker can hold the row (another instance would
+    /// need a clock that far ahead): it is kept as it is, saving a durable commit per job.
+    pub async fn renew_grouped_for(&self, io_ms: u64) -> Result<(), JobError> {
+        let lease_ms = u64::try_from(self.config.dispatch.lease_ms).unwrap_or(0);
+        let elapsed_ms = u64::try_from(self.claimed_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if elapsed_ms.saturating_add(io_ms) < lease_ms / 2 {
+            return Ok(());
+        }
         let (job, owner, lease_ms) = (
             self.job.clone(),
             self.owner.to_string(),
@@ -305,12 +326,14 @@ impl Dispatcher {
             let may_claim = room * 2 >= max;
             let mut claimed = 0;
             if may_claim {
+                let claimed_at = Instant::now();
                 match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
                         for job in jobs {
                             let (engine, owner) = (self.clone(), owner.clone());
-                            in_flight.spawn(async move { engine.work(job, &owner).await });
+                            in_flight
+                                .spawn(async move { engine.work(job, &owner, claimed_at).await });
                         }
                     }
                     Err(e) => tracing::error!(error = %e, "outbox claim failed"),
@@ -346,10 +369,13 @@ impl Dispatcher {
     /// Claims one batch of due rows and works it; returns how many rows were claimed.
     pub async fn run_once(&self, owner: &str) -> Result<usize, StoreError> {
         let d = &self.config.dispatch;
+        let claimed_at = Instant::now();
         let jobs =
             outbox::claim(&self.store, owner, now_ms(), d.lease_ms, d.batch_rows_max).await?;
         let n = jobs.len();
-        let work = jobs.into_iter().map(|job| self.work(job, owner));
+        let work = jobs
+            .into_iter()
+            .map(|job| self.work(job, owner, claimed_at));
         futures::future::join_all(work).await;
         Ok(n)
     }
@@ -368,7 +394,7 @@ impl Dispatcher {
         Ok(total)
     }
 
-    async fn work(&self, job: Job, owner: &str) {
+    async fn work(&self, job: Job, owner: &str, claimed_at: Instant) {
         let handler = match self.handler_for(&job).await {
             Ok(found) => found,
             Err(e) => return self.record_failure(&job, owner, e, None).await,
@@ -381,6 +407,7 @@ impl Dispatcher {
             wake: &self.wake,
             job: &job,
             owner,
+            claimed_at,
         };
         let result = match handler.handle(&job, &record, &cx).await {
             Ok(outcome) => self.commit(&job, owner, outcome).await,
@@ -400,7 +427,7 @@ impl Dispatcher {
         let record = {
             let mut conn = self
                 .store
-                .pool()
+                .reader()
                 .acquire()
                 .await
                 .map_err(StoreError::from)?;

@@ -187,13 +187,14 @@ impl crate::dispatch::Handler for Writer {
             let uetr = {
                 let mut conn = cx
                     .store
-                    .pool()
+                    .reader()
                     .acquire()
                     .await
                     .map_err(crate::store::StoreError::from)?;
                 crate::store::messages::uetr(&mut conn, sid).await?
             };
-            cx.renew_grouped().await?;
+            cx.renew_grouped_for(self.config.writeback.timeout_ms)
+                .await?;
             self.post(record, uetr.as_deref())
                 .await
                 .map_err(|e| crate::dispatch::JobError::Attempt(format!("write-back: {e}")))?;
@@ -262,7 +263,8 @@ impl Writer {
                 format!("{sid}:correction")
             }
         };
-        cx.renew_grouped().await?;
+        cx.renew_grouped_for(self.config.writeback.timeout_ms)
+            .await?;
         self.post_body(&record.settlement.ledger, &key, &body)
             .await
             .map_err(|e| JobError::Attempt(format!("{kind}: {e}")))?;

@@ -382,11 +382,8 @@ pub async fn arm_status_if_open(
     let Some(bank) = config.bank(bank_id) else {
         return Ok(());
     };
-    let state = settlements::get(tx, sid).await?.map(|r| r.state);
-    if matches!(
-        state,
-        Some(SettlementState::Sent | SettlementState::Accepted)
-    ) {
+    let state = settlements::current_state(tx, sid).await?;
+    if matches!(state, SettlementState::Sent | SettlementState::Accepted) {
         outbox::arm_status(
             tx,
             sid,

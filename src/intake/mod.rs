@@ -10,11 +10,12 @@ pub mod event;
 
 use crate::config::Config;
 use crate::domain::Rail;
-use crate::domain::{SettlementId, SettlementState};
+use crate::domain::SettlementState;
 use crate::rails;
 use crate::routing;
 use crate::store::journal::{self, Channel};
-use crate::store::settlements::{self, Change, Inserted};
+use crate::store::messages::Outbound;
+use crate::store::settlements::{self, Inserted, Landing, Step};
 use crate::store::{outbox, Store, StoreError};
 pub use event::FieldError;
 use serde::Serialize;
@@ -312,36 +313,39 @@ async fn accept_one(
             }
         }
     }
-    match settlements::insert_received(tx, &settlement, &hash, "intake", Some(inbound_id)).await? {
+    // A new settlement's row is written once, where intake leaves it (routed and submitted,
+    // or refused), with its audit rows in one statement: a duplicate costs the rendering of a
+    // message that is then dropped, a new one several statements fewer.
+    let now = crate::store::now_ms();
+    let offline = route
+        .as_ref()
+        .and_then(|r| rails::prepare_offline(config, r, &settlement));
+    // Why the row lands refused, if it does: no route, or a message the rail cannot build.
+    let refusal = match (&route, &offline) {
+        (None, _) => Some(routing::explain_unroutable(&settlement)),
+        (Some(_), Some(Err(e))) => Some(e.to_string()),
+        _ => None,
+    };
+    let rendered = offline.as_ref().map(Result::is_ok);
+    let landing = landing(route.as_ref(), rendered, refusal.as_deref());
+    match settlements::insert_row(tx, &settlement, &hash, &landing, now).await? {
         Inserted::Existing {
             id,
             state,
             content_hash,
-        } => {
-            let same = content_hash == hash;
-            Ok(EventResult {
-                outcome: if same {
-                    Intake::Known
-                } else {
-                    Intake::Conflict
-                },
-                event_id,
-                settlement_id: Some(id.to_string()),
-                state: Some(state),
-                error: (!same).then(|| {
-                    FieldError::new(
-                        "event_id",
-                        format!(
-                            "event {} from ledger {ledger} was already received with other \
-                             content (settlement {id}); a changed settlement needs a new event id",
-                            settlement.event_id
-                        ),
-                    )
-                }),
-            })
-        }
+        } => Ok(known_or_conflict(
+            event_id,
+            &settlement,
+            (id, state),
+            content_hash == hash,
+        )),
         Inserted::Created => {
-            let state = route_and_submit(tx, config, &settlement, route).await?;
+            let written = Written {
+                inbound_id,
+                now,
+                refusal: refusal.as_deref(),
+            };
+            let state = route_and_submit(tx, config, &settlement, route, offline, &written).await?;
             tracing::info!(
                 settlement = %settlement.id,
                 ledger,
@@ -362,6 +366,36 @@ async fn accept_one(
     }
 }
 
+/// The answer for an event whose key is stored: its settlement's state when the content is the
+/// `same`, else a conflict naming the field.
+fn known_or_conflict(
+    event_id: Option<String>,
+    settlement: &crate::domain::Settlement,
+    (id, state): (crate::domain::SettlementId, SettlementState),
+    same: bool,
+) -> EventResult {
+    EventResult {
+        outcome: if same {
+            Intake::Known
+        } else {
+            Intake::Conflict
+        },
+        event_id,
+        settlement_id: Some(id.to_string()),
+        state: Some(state),
+        error: (!same).then(|| {
+            FieldError::new(
+                "event_id",
+                format!(
+                    "event {} from ledger {} was already received with other content \
+                     (settlement {id}); a changed settlement needs a new event id",
+                    settlement.event_id, settlement.ledger
+                ),
+            )
+        }),
+    }
+}
+
 fn account_text(account: &crate::domain::Account) -> &str {
     match account {
         crate::domain::Account::Iban(iban) => iban.as_str(),
@@ -370,94 +404,123 @@ fn account_text(account: &crate::domain::Account) -> &str {
     }
 }
 
-/// Records a received settlement's `route` and, if it has one, renders its message and
-/// queues it.
+/// Where a new settlement's row starts: where intake leaves it when that is known before
+/// writing (no route, or a message `rendered` without the store: built or refused), else
+/// `received`. `refusal` is the reason of a refused one.
+fn landing<'a>(
+    route: Option<&'a routing::Route>,
+    rendered: Option<bool>,
+    refusal: Option<&'a str>,
+) -> Landing<'a> {
+    let Some(route) = route else {
+        return Landing {
+            reason_code: Some("NOROUTE"),
+            reason: refusal,
+            ..Landing::new(SettlementState::Unroutable)
+        };
+    };
+    let routed = |state| Landing {
+        rail: Some(route.rail),
+        counterparty: Some(&route.counterparty),
+        ..Landing::new(state)
+    };
+    match rendered {
+        None => Landing::received(),
+        Some(true) => routed(SettlementState::Submitted),
+        Some(false) => Landing {
+            reason_code: Some("RENDER"),
+            reason: refusal,
+            ..routed(SettlementState::Failed)
+        },
+    }
+}
+
+/// What the first write of a new settlement already holds.
+struct Written<'a> {
+    inbound_id: i64,
+    now: i64,
+    /// Why it was refused at once (no route, or its message could not be built).
+    refusal: Option<&'a str>,
+}
+
+/// Completes a new settlement's intake after its row is written: renders its message if that
+/// needed the store (and moves the row there), then writes the audit rows of every step
+/// (received, routed, submitted or refused) in one statement, the message, and its job.
 async fn route_and_submit(
     tx: &mut sqlx::AnyConnection,
     config: &Config,
     settlement: &crate::domain::Settlement,
     route: Option<routing::Route>,
+    offline: Option<Result<Outbound, rails::RailError>>,
+    written: &Written<'_>,
 ) -> Result<SettlementState, StoreError> {
     let id = &settlement.id;
+    let received = Step {
+        from: None,
+        to: SettlementState::Received,
+        cause: "intake",
+        detail: None,
+        inbound_id: Some(written.inbound_id),
+    };
     let Some(route) = route else {
-        let reason = routing::explain_unroutable(settlement);
-        move_to(
-            tx,
-            id,
-            SettlementState::Unroutable,
-            &Change {
-                cause: "routing",
-                reason_code: Some("NOROUTE"),
-                reason: Some(&reason),
-                detail: Some(&reason),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let unroutable = Step {
+            from: Some(SettlementState::Received),
+            to: SettlementState::Unroutable,
+            cause: "routing",
+            detail: written.refusal,
+            inbound_id: None,
+        };
+        settlements::journal_transitions(tx, id, &[received, unroutable], written.now).await?;
         return Ok(SettlementState::Unroutable);
     };
-    move_to(
-        tx,
-        id,
-        SettlementState::Routed,
-        &Change {
-            cause: "routing",
-            rail: Some(route.rail),
-            counterparty: Some(&route.counterparty),
-            ..Default::default()
-        },
-    )
-    .await?;
-    match rails::prepare(tx, config, &route, settlement).await? {
+    let rendered = match offline {
+        Some(rendered) => rendered,
+        None => {
+            let rendered = rails::prepare(tx, config, &route, settlement).await?;
+            let reason = rendered.as_ref().err().map(ToString::to_string);
+            let landing = landing(Some(&route), Some(rendered.is_ok()), reason.as_deref());
+            settlements::land(tx, id, &landing, written.now).await?;
+            rendered
+        }
+    };
+    let routed = Step {
+        from: Some(SettlementState::Received),
+        to: SettlementState::Routed,
+        cause: "routing",
+        detail: None,
+        inbound_id: None,
+    };
+    match rendered {
         Ok(outbound) => {
             crate::store::messages::insert(tx, &outbound).await?;
-            move_to(
-                tx,
-                id,
-                SettlementState::Submitted,
-                &Change {
-                    cause: "submit",
-                    detail: Some(&format!("{} {}", outbound.kind, outbound.msg_id)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            outbox::enqueue(tx, outbox::Kind::Deliver, id, crate::store::now_ms()).await?;
+            let detail = format!("{} {}", outbound.kind, outbound.msg_id);
+            let submitted = Step {
+                from: Some(SettlementState::Routed),
+                to: SettlementState::Submitted,
+                cause: "submit",
+                detail: Some(&detail),
+                inbound_id: None,
+            };
+            settlements::journal_transitions(tx, id, &[received, routed, submitted], written.now)
+                .await?;
+            outbox::enqueue(tx, outbox::Kind::Deliver, id, written.now).await?;
             Ok(SettlementState::Submitted)
         }
         Err(e) => {
             // The settlement was valid but its message is not (a rail rule): a final failure
             // that the ledger hears about, not a silent drop.
             let reason = e.to_string();
-            move_to(
-                tx,
-                id,
-                SettlementState::Failed,
-                &Change {
-                    cause: "submit",
-                    reason_code: Some("RENDER"),
-                    reason: Some(&reason),
-                    detail: Some(&reason),
-                    ..Default::default()
-                },
-            )
-            .await?;
+            let failed = Step {
+                from: Some(SettlementState::Routed),
+                to: SettlementState::Failed,
+                cause: "submit",
+                detail: Some(&reason),
+                inbound_id: None,
+            };
+            settlements::journal_transitions(tx, id, &[received, routed, failed], written.now)
+                .await?;
             Ok(SettlementState::Failed)
         }
-    }
-}
-
-async fn move_to(
-    tx: &mut sqlx::AnyConnection,
-    id: &SettlementId,
-    to: SettlementState,
-    change: &Change<'_>,
-) -> Result<(), StoreError> {
-    match settlements::transition(tx, id, to, change).await? {
-        settlements::Transitioned::Moved { .. } | settlements::Transitioned::AlreadyThere => Ok(()),
-        settlements::Transitioned::Illegal(e) => Err(StoreError::Corrupt(format!(
-            "settlement {id} at intake: {e}"
-        ))),
     }
 }
 

@@ -48,6 +48,23 @@ pub async fn prepare(
     }
 }
 
+/// [`prepare`] for a rail that needs no transaction to render (the bank rail: its
+/// identifiers are random); `None` for one that does (the wallet rail takes a STAN from a
+/// counter). Lets intake write a new settlement's row once, already routed and submitted.
+pub fn prepare_offline(
+    config: &Config,
+    route: &Route,
+    settlement: &Settlement,
+) -> Option<Result<Outbound, RailError>> {
+    match route.rail {
+        Rail::Bank => Some(match config.bank(&route.counterparty) {
+            Some(bank) => bank::prepare(&config.gateway.bic, bank, settlement),
+            None => Err(RailError::UnknownCounterparty(route.counterparty.clone())),
+        }),
+        Rail::Wallet => None,
+    }
+}
+
 /// What a rail needs at start and could not get.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

@@ -5,7 +5,9 @@
 //! next one is acknowledged or sent. Committing each step alone caps the gateway at the disk's
 //! commits per second. Here a caller hands its writes to a writer task and waits; the writer
 //! takes every request queued meanwhile (up to [`GROUP_WRITES_MAX`]), runs each inside its
-//! own savepoint (a failing one is rolled back alone and gets its error), commits once, and
+//! own savepoint (a failing one is rolled back alone and gets its error; the writer is SQLite
+//! only, which takes several statements in one request, so ending one savepoint and opening
+//! the next is one round trip), commits once, and
 //! only then answers each caller: nobody hears "done" before their writes are durable.
 //!
 //! The work runs on the connection it is given and must not take another one from the pool
@@ -156,31 +158,32 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Work>) {
         }
     };
     let mut pending = Vec::with_capacity(group.len());
-    for work in group {
-        let ran = match tx.begin().await {
-            Ok(mut savepoint) => {
-                let ran = work(&mut savepoint).await;
-                let ended = if ran.kept {
-                    savepoint.commit().await
-                } else {
-                    savepoint.rollback().await
-                };
-                match ended {
-                    Ok(()) => ran,
-                    Err(e) => {
-                        // The transaction is in doubt: everything in it fails.
-                        (ran.answer)(Err(format!("savepoint failed: {e}")));
-                        abort(pending, &format!("savepoint failed: {e}"));
-                        return;
-                    }
-                }
-            }
-            Err(e) => {
-                abort(pending, &format!("SAVEPOINT failed: {e}"));
-                fail_unrun(work, &format!("SAVEPOINT failed: {e}"));
-                return;
-            }
+    if let Err(e) = sqlx::query(OPEN).execute(&mut *tx).await {
+        let why = format!("SAVEPOINT failed: {e}");
+        for work in group {
+            fail_unrun(work, &why);
+        }
+        return;
+    }
+    let count = group.len();
+    for (i, work) in group.into_iter().enumerate() {
+        let ran = work(&mut tx).await;
+        // Ending one caller's savepoint opens the next one's in the same request: one round
+        // trip to the connection's thread per caller instead of two.
+        let last = i + 1 == count;
+        let end = match (ran.kept, last) {
+            (true, false) => KEEP_AND_OPEN,
+            (true, true) => KEEP,
+            (false, false) => DROP_AND_OPEN,
+            (false, true) => DROP,
         };
+        if let Err(e) = sqlx::query(end).execute(&mut *tx).await {
+            // The transaction is in doubt: everything in it fails.
+            let why = format!("savepoint failed: {e}");
+            (ran.answer)(Err(why.clone()));
+            abort(pending, &why);
+            return;
+        }
         pending.push(ran);
     }
     let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
@@ -189,6 +192,13 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Work>) {
         (ran.answer)(committed.clone());
     }
 }
+
+/// Each caller's writes run inside the savepoint `w`, opened before it and ended after it.
+const OPEN: &str = "SAVEPOINT w";
+const KEEP: &str = "RELEASE w";
+const KEEP_AND_OPEN: &str = "RELEASE w; SAVEPOINT w";
+const DROP: &str = "ROLLBACK TO w; RELEASE w";
+const DROP_AND_OPEN: &str = "ROLLBACK TO w; RELEASE w; SAVEPOINT w";
 
 /// Answers requests already run in a transaction that will not commit.
 fn abort(pending: Vec<Ran>, why: &str) {

@@ -5,7 +5,8 @@
 //! The few statements that must differ (row claiming) ask [`Store::dialect`].
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
-//! power loss, and through a single connection, so that writers never race for the lock;
+//! power loss, and writes through a single connection, so that writers never race for the
+//! lock (a few read-only connections serve the hot paths' reads, see [`Store::reader`]);
 //! throughput comes from putting many steps in one transaction, not from weaker syncs.
 
 pub mod group;
@@ -55,6 +56,8 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the hot paths read (see [`Store::reader`]).
+    reader: AnyPool,
     dialect: Dialect,
     group: group::GroupWriter,
 }
@@ -108,8 +111,13 @@ impl Store {
             Dialect::Postgres => 0,
         };
         let group = group::GroupWriter::start(pool.clone(), writers);
+        let reader = match dialect {
+            Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
+            Dialect::Postgres => pool.clone(),
+        };
         Ok(Store {
             pool,
+            reader,
             dialect,
             group,
         })
@@ -138,6 +146,15 @@ impl Store {
         self.group.write(work).await
     }
 
+    /// Connections for reads that need no transaction (a job's settlement and stored message
+    /// before its I/O). On SQLite these are connections of their own, read-only: in WAL mode
+    /// they read the last commit while the single writer connection carries on with the next
+    /// group, instead of queueing behind it. On PostgreSQL (and an in-memory SQLite, which a
+    /// second connection cannot see) it is the one pool.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(self.pool.begin().await?)
     }
@@ -149,8 +166,34 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
+}
+
+/// Read connections a SQLite reader may hold at once: a job's reads are short, and more than
+/// the cores only adds threads (each sqlx SQLite connection runs on a thread of its own).
+const SQLITE_READERS_MAX: u32 = 2;
+
+/// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
+/// mode and migrated the schema); none for an in-memory database.
+async fn sqlite_readers(url: &str) -> Result<Option<AnyPool>, StoreError> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let url = sqlite_url_with_create(url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(SQLITE_READERS_MAX)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA query_only=ON; PRAGMA busy_timeout=10000;")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
+    Ok(Some(pool))
 }
 
 /// Adds `mode=rwc` so that a new SQLite file is created, and creates its directory.

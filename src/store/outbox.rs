@@ -332,6 +332,51 @@ pub async fn renew(
     Ok(renewed == 1)
 }
 
+/// [`renew`], and when the lease held, counts a send of the stored message `msg_id` (as
+/// [`super::messages::mark_sent`]) in the same request to the database. False when the lease
+/// was lost: nothing was written, and the caller must not send.
+pub async fn renew_and_count_send(
+    conn: &mut AnyConnection,
+    job: &Job,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+    msg_id: &str,
+) -> Result<bool, StoreError> {
+    let sqlite = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+    let sql = if sqlite {
+        format!(
+            "UPDATE outbox SET lease_until_ms = $1, updated_at_ms = $2 \
+             WHERE id = $3 AND status = '{LEASED}' AND lease_owner = $4; \
+             UPDATE outbound_messages SET send_count = send_count + 1, \
+             first_sent_at_ms = COALESCE(first_sent_at_ms, $2), last_sent_at_ms = $2 \
+             WHERE msg_id = $5 AND changes() = 1"
+        )
+    } else {
+        format!(
+            "WITH renewed AS (UPDATE outbox SET lease_until_ms = $1, updated_at_ms = $2 \
+             WHERE id = $3 AND status = '{LEASED}' AND lease_owner = $4 RETURNING id), \
+             counted AS (UPDATE outbound_messages SET send_count = send_count + 1, \
+             first_sent_at_ms = COALESCE(first_sent_at_ms, $2), last_sent_at_ms = $2 \
+             WHERE msg_id = $5 AND EXISTS (SELECT 1 FROM renewed) RETURNING 1) \
+             SELECT COUNT(*) AS renewed FROM renewed"
+        )
+    };
+    let query = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(job.id)
+        .bind(owner)
+        .bind(msg_id);
+    if sqlite {
+        // The lease row, then the message row only if the lease row changed.
+        Ok(query.execute(conn).await?.rows_affected() >= 1)
+    } else {
+        let renewed: i64 = query.fetch_one(conn).await?.try_get("renewed")?;
+        Ok(renewed == 1)
+    }
+}
+
 /// What became of a failed attempt.
 
 #[derive(Debug, PartialEq, Eq)]

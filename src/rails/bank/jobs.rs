@@ -97,7 +97,12 @@ impl BankJobs {
         }
         let sid = &record.settlement.id;
         let message = {
-            let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = cx
+                .store
+                .reader()
+                .acquire()
+                .await
+                .map_err(StoreError::from)?;
             messages::required(&mut conn, sid, PACS008).await?
         };
         self.send_and_apply(&message, cx, false).await
@@ -125,7 +130,12 @@ impl BankJobs {
         }
         let sid = &record.settlement.id;
         let message = {
-            let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = cx
+                .store
+                .reader()
+                .acquire()
+                .await
+                .map_err(StoreError::from)?;
             messages::required(&mut conn, sid, PACS008).await?
         };
         tracing::warn!(settlement = %sid, msg_id = %message.msg_id, uetr = ?message.uetr, "resending the stored pacs.008 (same identifiers), as an operator resolved");

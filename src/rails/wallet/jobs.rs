@@ -80,7 +80,12 @@ impl WalletJobs {
             return Ok(Outcome::done());
         }
         let sid = &record.settlement.id;
-        let mut conn = cx.store.pool().acquire().await.map_err(StoreError::from)?;
+        let mut conn = cx
+            .store
+            .reader()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
         let credit = messages::required(&mut conn, sid, CREDIT).await?;
         let switch = self.link(&credit)?;
         if credit.send_count > 0 {
