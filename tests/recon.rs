@@ -683,6 +683,11 @@ async fn money_moving_resolutions_and_returns_after_settlement_go_through_the_ou
         assert_eq!(after.distinct_uetrs, before.distinct_uetrs, "booked once");
         assert_eq!(after.resends, before.resends + 1);
         assert_eq!(state_of(&store, &gone.id).await, "settled");
+        // The bank's answer to the resend repeats its first one: expected, so no break.
+        let (s, _) = call(&world, "POST", "/v1/recon/run", OPERATOR, Some(json!({}))).await;
+        assert_eq!(s, 200);
+        let (_, list) = call(&world, "GET", &format!("/v1/breaks?kind=duplicate_confirmation&settlement_id={}&all=true", gone.id), VIEWER, None).await;
+        assert_eq!(list["breaks"].as_array().unwrap().len(), 0, "{label}: the answer to a resend is no duplicate: {list}");
 
         // Refund requested: posted to the ledger once, with the break's amount at risk.
         let (s, b) = resolve(&world, duplicate, REVIEWER, "refund_requested").await;

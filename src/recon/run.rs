@@ -372,13 +372,18 @@ async fn entries(conn: &mut AnyConnection) -> Result<Vec<Entry>, StoreError> {
     Ok(out)
 }
 
-/// Answers the confirm step marked duplicate or conflicting, with their settlement.
+/// Answers the confirm step marked duplicate or conflicting, with their settlement. A
+/// repeated answer that came after an operator resent the payment (a `resend` job armed
+/// before it arrived) is the bank answering the resend, which is expected: no break.
 async fn answers(conn: &mut AnyConnection) -> Result<Vec<Answer>, StoreError> {
     let rows = sqlx::query(
         "SELECT j.id, j.status, j.detail, j.settlement_id, s.counterparty, s.currency, \
          s.amount_minor FROM inbound_journal j JOIN settlements s ON s.id = j.settlement_id \
          WHERE j.status IN ('duplicate', 'conflict') \
-         AND j.channel NOT IN ('ledger-http', 'ledger-file') ORDER BY j.id",
+         AND j.channel NOT IN ('ledger-http', 'ledger-file') \
+         AND NOT (j.status = 'duplicate' AND EXISTS (SELECT 1 FROM outbox o \
+             WHERE o.settlement_id = j.settlement_id AND o.kind = 'resend' \
+             AND o.created_at_ms <= j.received_at_ms)) ORDER BY j.id",
     )
     .fetch_all(conn)
     .await?;
