@@ -95,14 +95,40 @@ pub async fn start_with(
     workers: bool,
     customize: impl FnOnce(&mut Registry),
 ) -> Result<Running, StartError> {
+    start_inner(config, store, workers, customize, None).await
+}
+
+/// [`start`] on a listener the caller bound already (its address given to others before the
+/// gateway starts, as tests give it to the simulated bank for callbacks): no window in which
+/// another process could take the port.
+pub async fn start_on(
+    listener: std::net::TcpListener,
+    config: Arc<Config>,
+    store: Store,
+    workers: bool,
+) -> Result<Running, StartError> {
+    start_inner(config, store, workers, |_| {}, Some(listener)).await
+}
+
+async fn start_inner(
+    config: Arc<Config>,
+    store: Store,
+    workers: bool,
+    customize: impl FnOnce(&mut Registry),
+    bound: Option<std::net::TcpListener>,
+) -> Result<Running, StartError> {
     crate::confirm::recover_journal(&store, &config).await?;
     let evm_sinks = crate::ledger::evm::sink::sinks(&config);
     let (dispatcher, rails) =
         dispatcher(config.clone(), store.clone(), evm_sinks.clone(), customize)?;
     let addr = config.server.listen;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen { addr, source })?;
+    let listener = match bound {
+        Some(bound) => bound
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(bound)),
+        None => tokio::net::TcpListener::bind(addr).await,
+    }
+    .map_err(|source| StartError::Listen { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Listen { addr, source })?;

@@ -88,10 +88,9 @@ impl World {
             sim::ledger::start_writeback(sim::ledger::WritebackConfig::new(demo::WRITEBACK_SECRET))
                 .await
                 .unwrap();
-        let listen = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        // Bound now and handed to the gateway, so no other test can take the port meanwhile.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listen = listener.local_addr().unwrap();
         let mut bank_config = sim::bank::BankConfig::new(pki.bank_server_config().unwrap());
         bank_config.bank_id = demo::BANK_ID.into();
         bank_config.bic = demo::BANK_BIC.into();
@@ -190,9 +189,10 @@ impl World {
                 .map(|(k, v)| (k.to_string(), v.clone())),
         );
         let config = Arc::new(Config::from_toml(&text, overrides).unwrap());
-        let gateway = gateway::start(config.clone(), db.store.clone(), options.workers)
-            .await
-            .unwrap();
+        let gateway =
+            gateway::start_on(listener, config.clone(), db.store.clone(), options.workers)
+                .await
+                .unwrap();
         let poster = LedgerPoster::new(PosterConfig {
             gateway_base: format!("http://{listen}"),
             ledger: demo::LEDGER.into(),
