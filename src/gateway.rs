@@ -110,6 +110,10 @@ pub async fn start_on(
     start_inner(config, store, workers, |_| {}, Some(listener)).await
 }
 
+/// Long on purpose: the start-up sequence read top to bottom (journal recovery first, then the
+/// engine, the listener and the API, the statement drop folder and housekeeping tasks, the
+/// chain followers, periodic reconciliation and the workers); each step is a call or a spawn,
+/// and the length is their wiring.
 async fn start_inner(
     config: Arc<Config>,
     store: Store,

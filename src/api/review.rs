@@ -501,6 +501,8 @@ fn rendered(list: &[Rendered], none: &str) -> String {
     out
 }
 
+/// Long on purpose: the break page's HTML written in page order (facts, evidence, forms,
+/// audit trail), so that its markup reads as the page does; each part is a few `write!`s.
 fn break_body(ev: &Evidence, s: &Session) -> String {
     let b = &ev.brk;
     let label = BreakKind::parse(&b.kind).map_or(b.kind.as_str(), |k| k.label());

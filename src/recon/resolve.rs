@@ -47,90 +47,127 @@ pub(crate) async fn enqueue(
     resolution: Resolution,
     request: Requested<'_>,
 ) -> Result<String, ReconError> {
-    let refused = |why: String| Err(ReconError::Refused(format!("break {}: {why}", b.id)));
     let Some(sid) = b.settlement_id.as_deref() else {
-        return refused(format!(
-            "{resolution} needs a settlement, and this break names none"
-        ));
+        return refused(
+            b,
+            format!("{resolution} needs a settlement, and this break names none"),
+        );
     };
     let sid = SettlementId::parse(sid)
         .ok_or_else(|| StoreError::Corrupt(format!("break {}: settlement {sid:?}", b.id)))?;
     let Some(record) = settlements::get(tx, &sid).await? else {
-        return refused(format!("settlement {sid} does not exist"));
+        return refused(b, format!("settlement {sid} does not exist"));
     };
-    let now = now_ms();
     match resolution {
-        Resolution::Resent => {
-            let kind = BreakKind::parse(&b.kind);
-            if !kind.is_some_and(|k| RESEND_KINDS.contains(&k)) {
-                return refused(format!(
-                    "a {} is not resolved by a resend (only a missing confirmation or a \
-                     payment missing on the statement)",
-                    b.kind
-                ));
-            }
-            if record.rail != Some(Rail::Bank) {
-                return refused(format!(
-                    "settlement {sid} is not on the bank rail: a wallet credit is never sent \
-                     twice (an unknown outcome is reversed instead)"
-                ));
-            }
-            if !matches!(
-                record.state,
-                SettlementState::Sent | SettlementState::Accepted | SettlementState::Settled
-            ) {
-                return refused(format!(
-                    "settlement {sid} is {}: only a payment that was sent is resent",
-                    record.state
-                ));
-            }
-            let uetr = crate::store::messages::uetr(tx, &sid).await?;
-            let (job, armed) = outbox::arm_again(tx, Kind::Resend, &sid, now).await?;
-            let uetr = uetr.as_deref().unwrap_or("-");
-            Ok(if armed {
-                format!("resend queued as outbox job {job}: the stored pacs.008, unchanged (UETR {uetr})")
-            } else {
-                format!("resend already under way as outbox job {job} (UETR {uetr})")
-            })
-        }
-        Resolution::RefundRequested => {
-            if record.state != SettlementState::Settled {
-                return refused(format!(
-                    "settlement {sid} is {}: only a settled payment is refunded",
-                    record.state
-                ));
-            }
-            if b.amount_at_risk_minor <= 0 || b.currency.is_none() {
-                return refused("no amount at risk to refund".into());
-            }
-            let (job, new) = outbox::enqueue_once(tx, Kind::Refund, &sid, now).await?;
-            if !new {
-                return refused(format!(
-                    "a refund was already requested for settlement {sid} (outbox job {job}); \
-                     one per settlement"
-                ));
-            }
-            sqlx::query(
-                "INSERT INTO refund_requests (settlement_id, break_id, break_kind, amount_minor, \
-                 currency, comment, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(sid.as_str())
-            .bind(b.id)
-            .bind(&b.kind)
-            .bind(b.amount_at_risk_minor)
-            .bind(b.currency.as_deref())
-            .bind(request.comment)
-            .bind(request.actor)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            Ok(format!(
-                "refund request for {} queued to ledger {} as outbox job {job}",
-                b.amount_at_risk, record.settlement.ledger
-            ))
-        }
+        Resolution::Resent => resend(tx, b, &record).await,
+        Resolution::RefundRequested => refund(tx, b, &record, request).await,
         other => Ok(format!("{other} moves no money")),
     }
+}
+
+fn refused<T>(b: &Break, why: String) -> Result<T, ReconError> {
+    Err(ReconError::Refused(format!("break {}: {why}", b.id)))
+}
+
+/// `resent`: the stored pacs.008 again (outbox kind `resend`), for a bank payment that was sent.
+async fn resend(
+    tx: &mut Tx,
+    b: &Break,
+    record: &settlements::Record,
+) -> Result<String, ReconError> {
+    let sid = &record.settlement.id;
+    let kind = BreakKind::parse(&b.kind);
+    if !kind.is_some_and(|k| RESEND_KINDS.contains(&k)) {
+        return refused(
+            b,
+            format!(
+                "a {} is not resolved by a resend (only a missing confirmation or a \
+                 payment missing on the statement)",
+                b.kind
+            ),
+        );
+    }
+    if record.rail != Some(Rail::Bank) {
+        return refused(
+            b,
+            format!(
+                "settlement {sid} is not on the bank rail: a wallet credit is never sent \
+                 twice (an unknown outcome is reversed instead)"
+            ),
+        );
+    }
+    if !matches!(
+        record.state,
+        SettlementState::Sent | SettlementState::Accepted | SettlementState::Settled
+    ) {
+        return refused(
+            b,
+            format!(
+                "settlement {sid} is {}: only a payment that was sent is resent",
+                record.state
+            ),
+        );
+    }
+    let uetr = crate::store::messages::uetr(tx, sid).await?;
+    let (job, armed) = outbox::arm_again(tx, Kind::Resend, sid, now_ms()).await?;
+    let uetr = uetr.as_deref().unwrap_or("-");
+    Ok(if armed {
+        format!("resend queued as outbox job {job}: the stored pacs.008, unchanged (UETR {uetr})")
+    } else {
+        format!("resend already under way as outbox job {job} (UETR {uetr})")
+    })
+}
+
+/// `refund_requested`: asks the ledger (outbox kind `refund`, once per settlement) to refund
+/// the break's amount at risk of a settled payment, kept in `refund_requests`.
+async fn refund(
+    tx: &mut Tx,
+    b: &Break,
+    record: &settlements::Record,
+    request: Requested<'_>,
+) -> Result<String, ReconError> {
+    let sid = &record.settlement.id;
+    if record.state != SettlementState::Settled {
+        return refused(
+            b,
+            format!(
+                "settlement {sid} is {}: only a settled payment is refunded",
+                record.state
+            ),
+        );
+    }
+    if b.amount_at_risk_minor <= 0 || b.currency.is_none() {
+        return refused(b, "no amount at risk to refund".into());
+    }
+    let now = now_ms();
+    let (job, new) = outbox::enqueue_once(tx, Kind::Refund, sid, now).await?;
+    if !new {
+        return refused(
+            b,
+            format!(
+                "a refund was already requested for settlement {sid} (outbox job {job}); \
+                 one per settlement"
+            ),
+        );
+    }
+    sqlx::query(
+        "INSERT INTO refund_requests (settlement_id, break_id, break_kind, amount_minor, \
+         currency, comment, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(sid.as_str())
+    .bind(b.id)
+    .bind(&b.kind)
+    .bind(b.amount_at_risk_minor)
+    .bind(b.currency.as_deref())
+    .bind(request.comment)
+    .bind(request.actor)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(format!(
+        "refund request for {} queued to ledger {} as outbox job {job}",
+        b.amount_at_risk, record.settlement.ledger
+    ))
 }
 
 /// A refund request as the ledger receives it.

@@ -757,6 +757,8 @@ fn same_bic(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// Long on purpose: the AppHdr rules one after another, each a few lines with its rule id,
+/// in the order the README's rule table lists them.
 fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
     let services = business_services(doc);
     match &hdr.biz_svc {
