@@ -317,6 +317,14 @@ impl Sink {
             }
             None => {}
         }
+        // What the store says, read now: no pooled connection is held across the chain's calls.
+        let correction = match entry {
+            Entry::Correction => Some(outcome_of(&mut conn, record, request_id).await?),
+            _ => None,
+        };
+        let request =
+            crate::recon::resolve::refund_request(&mut conn, &record.settlement.id).await?;
+        drop(conn);
         let writer = self.writer(cx.store).await?;
         let attempt = |e: WriterError| JobError::Attempt(format!("evm {kind}: {e}"));
         let Some(on_chain) = writer
@@ -328,32 +336,28 @@ impl Sink {
                 "{kind} for settlement {sid}: its outcome is not on chain yet"
             )));
         };
-        let outcome = match entry {
-            Entry::Correction => match on_chain.status {
-                OutcomeStatus::Settled => {
-                    let mut outcome = outcome_of(&mut conn, record, request_id).await?;
-                    outcome.entry = Entry::Correction;
-                    outcome.status = OutcomeStatus::Returned;
-                    outcome
-                }
-                // Written back after the return was known: the chain was told at once.
-                OutcomeStatus::Returned => return done(entry, sid, None).await,
-                other => {
-                    return Ok(JobOutcome::GiveUp {
-                        why: format!(
-                            "correction for settlement {sid}: the chain holds {other}, which \
-                             the contract does not let a return correct: investigate"
-                        ),
-                    })
-                }
-            },
-            _ => match refund_of(&mut conn, writer, record, request_id, on_chain.status).await? {
+        let outcome = match (correction, on_chain.status) {
+            (Some(mut outcome), OutcomeStatus::Settled) => {
+                outcome.entry = Entry::Correction;
+                outcome.status = OutcomeStatus::Returned;
+                outcome
+            }
+            // Written back after the return was known: the chain was told at once.
+            (Some(_), OutcomeStatus::Returned) => return done(entry, sid, None).await,
+            (Some(_), other) => {
+                return Ok(JobOutcome::GiveUp {
+                    why: format!(
+                        "correction for settlement {sid}: the chain holds {other}, which \
+                         the contract does not let a return correct: investigate"
+                    ),
+                })
+            }
+            (None, status) => match refund_of(writer, record, request, request_id, status).await? {
                 Ok(outcome) => outcome,
                 Err(why) => return Ok(JobOutcome::GiveUp { why }),
             },
         };
-        cx.renew(&mut conn).await?;
-        drop(conn);
+        // `send` renews the lease before it stores the transaction.
         self.send(cx, record, &outcome).await
     }
 
@@ -544,14 +548,14 @@ pub async fn outcome_of(
 /// the break's kind as the reason and its id as the reference. `Err` (a reason for the
 /// operator) when there is nothing to send.
 async fn refund_of(
-    conn: &mut sqlx::AnyConnection,
     writer: &Writer,
     record: &Record,
+    request: Option<crate::recon::resolve::RefundRequest>,
     request_id: B256,
     status: OutcomeStatus,
 ) -> Result<Result<Outcome, String>, JobError> {
     let sid = &record.settlement.id;
-    let Some(request) = crate::recon::resolve::refund_request(conn, sid).await? else {
+    let Some(request) = request else {
         return Ok(Err(format!(
             "refund for settlement {sid}: no break resolved with refund_requested names it"
         )));
