@@ -152,6 +152,59 @@ async fn camt054_notification_without_balances_and_with_a_batch() {
     .await;
 }
 
+/// A kept file holds each entry's XML: the row says where (`evidence_at`, `evidence_bytes`)
+/// and stores no copy, and reading the entries cuts each one back out of the kept file, byte
+/// for byte. A kept file that has gone missing is said in the evidence's place, with its path.
+#[tokio::test]
+async fn a_kept_file_is_the_evidence_of_its_entries() {
+    on_each_store("kept_file_evidence", |db| async move {
+        let raw = tempfile::tempdir().unwrap();
+        let options = ImportOptions {
+            raw_dir: Some(raw.path().to_path_buf()),
+            ..cli_options()
+        };
+        let path = fixture("camt053_v08.xml");
+        let r = import::import(&db.store, &path, &options).await.unwrap();
+        let kept = r.raw_path.clone().expect("the file is kept");
+        assert_eq!(std::fs::read(&kept).unwrap(), std::fs::read(&path).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let written: Vec<&str> = text
+            .match_indices("<Ntry>")
+            .map(|(at, _)| {
+                let end = at + text[at..].find("</Ntry>").unwrap() + "</Ntry>".len();
+                &text[at..end]
+            })
+            .collect();
+        let e = all_entries(&db.store, r.statement).await;
+        assert_eq!(e.len(), 4);
+        assert_eq!(written.len(), 4);
+        for (entry, xml) in e.iter().zip(&written) {
+            assert_eq!(entry.evidence, *xml);
+        }
+        let stored: Vec<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT evidence, evidence_bytes FROM statement_entries WHERE statement = $1 ORDER BY line",
+        )
+        .bind(r.statement)
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap();
+        for ((copy, bytes), xml) in stored.iter().zip(&written) {
+            assert_eq!((copy.as_str(), *bytes), ("", Some(xml.len() as i64)));
+        }
+
+        std::fs::remove_file(&kept).unwrap();
+        let e = all_entries(&db.store, r.statement).await;
+        assert!(
+            e[0].evidence.starts_with("(evidence unavailable: ") && e[0].evidence.contains(&kept),
+            "{}",
+            e[0].evidence
+        );
+        assert_eq!(e[0].acct_svcr_ref.as_deref(), Some("BANKREF-0001"));
+        db
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn swift_mt940_and_mt950() {
     on_each_store("swift_mt940_and_mt950", |db| async move {

@@ -7,10 +7,12 @@
 //! ways (`<Sts>BOOK</Sts>` against `<Sts><Cd>BOOK</Cd></Sts>`, no `UETR` in the references,
 //! transaction amounts under `AmtDtls/TxAmt` rather than `Amt`, charges with or without
 //! `Rcrd`). [`FlatReader`] picks those fields out of either version by element path, one entry
-//! at a time, and keeps a copy of each entry's XML (as written, whitespace between elements
-//! left out) as the evidence a reviewer reads. Memory
-//! stays flat whatever the number of entries: one entry (bounded by
-//! [`Limits::message_bytes_max`]) is held at a time.
+//! at a time, and gives each entry's place in the input ([`FlatEntry::span`], its bytes as
+//! written) and, unless told not to ([`FlatReader::copy_evidence`]), a copy of its XML
+//! (whitespace between elements left out) as the evidence a reviewer reads. A caller that
+//! keeps the file whole can skip the copy and read the span back from it. Memory stays flat
+//! whatever the number of entries: one entry (bounded by [`Limits::message_bytes_max`]) is
+//! held at a time.
 //!
 //! Any other version is refused with an error naming it and the supported ones. DTDs are
 //! refused; nesting is bounded by [`Limits::depth_max`]. A file carrying more than one report
@@ -35,8 +37,7 @@
 use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, Writer};
+use quick_xml::{Reader, Writer};
 
 use crate::amount::Amount;
 use crate::error::{Error, InvalidValue, Result};
@@ -195,8 +196,12 @@ pub struct FlatEntry {
     /// Charges: the entry's `Chrgs` (`TtlChrgsAndTaxAmt`, else the sum of their amounts), else
     /// the transactions' charges; in minor units of the charges' currency.
     pub charges_minor: Option<i64>,
-    /// The entry as it was written (namespace prefixes and declarations left out).
+    /// The entry as it was written (namespace prefixes and declarations left out); empty when
+    /// the reader was told not to copy it ([`FlatReader::copy_evidence`]).
     pub evidence: String,
+    /// Where the entry is in the input, in bytes from its start: from the `<` of its start
+    /// tag to just past its end tag.
+    pub span: std::ops::Range<u64>,
 }
 
 /// What [`FlatReader`] yields, in document order.
@@ -308,7 +313,13 @@ struct BalanceDraft {
 /// Reads a camt.052 / .053 / .054 (`.001.02` or `.001.08`) one entry at a time. See the
 /// module documentation.
 pub struct FlatReader<R: BufRead> {
-    reader: NsReader<R>,
+    /// A plain reader: element paths go by local names, and the one namespace that matters
+    /// (the Document's, which names the message) is resolved from `declared`. A namespace
+    /// reader would track every element's declarations for the whole file.
+    reader: Reader<R>,
+    /// `xmlns` declarations (depth, prefix, namespace) of the open elements, kept until the
+    /// message's root has been read.
+    declared: Vec<(usize, Option<Vec<u8>>, String)>,
     buf: Vec<u8>,
     limits: Limits,
     /// The open elements' local names, joined by `/` (each preceded by one).
@@ -330,6 +341,12 @@ pub struct FlatReader<R: BufRead> {
     /// The `Ccy` attribute of the `Amt`-like element last opened.
     ccy: Option<String>,
     evidence: Option<Writer<Vec<u8>>>,
+    copy_evidence: bool,
+    /// Where the last start tag read began, then where the open entry began (bytes).
+    tag_start: u64,
+    entry_start: u64,
+    /// Bytes of a byte order mark before the document, which the reader's position leaves out.
+    bom: u64,
     done: bool,
 }
 
@@ -352,8 +369,14 @@ fn date_of(text: &str) -> Option<String> {
 
 impl<R: BufRead> FlatReader<R> {
     /// A reader over `input`; `limits` bound one entry's size and the nesting depth.
-    pub fn new(input: R, limits: Limits) -> Self {
-        let mut reader = NsReader::from_reader(input);
+    pub fn new(mut input: R, limits: Limits) -> Self {
+        // quick-xml skips a byte order mark without counting it in its positions; an error
+        // here comes back at the first read.
+        let bom = match input.fill_buf() {
+            Ok(head) if head.starts_with(b"\xEF\xBB\xBF") => 3,
+            _ => 0,
+        };
+        let mut reader = Reader::from_reader(input);
         reader.config_mut().check_end_names = true;
         reader.config_mut().trim_text(true);
         FlatReader {
@@ -375,8 +398,21 @@ impl<R: BufRead> FlatReader<R> {
             entries: 0,
             ccy: None,
             evidence: None,
+            copy_evidence: true,
+            tag_start: 0,
+            entry_start: 0,
+            bom,
+            declared: Vec::new(),
             done: false,
         }
+    }
+
+    /// Whether each entry's XML is copied into [`FlatEntry::evidence`] (the default). A caller
+    /// that keeps the input can turn it off and read [`FlatEntry::span`] back instead: the copy
+    /// is a third of the reading time of a large statement.
+    pub fn copy_evidence(mut self, copy: bool) -> Self {
+        self.copy_evidence = copy;
+        self
     }
 
     /// The message kind and version, once the Document's root element has been read.
@@ -384,14 +420,20 @@ impl<R: BufRead> FlatReader<R> {
         self.format
     }
 
-    /// Bytes read so far (for progress reports).
+    /// Bytes read so far, from the start of the input.
     pub fn position(&self) -> u64 {
-        self.reader.buffer_position()
+        self.reader.buffer_position() + self.bom
+    }
+
+    /// [`Self::position`], under a name `Iterator` does not also have (a `&mut self` would
+    /// pick `Iterator::position` first).
+    fn at(&self) -> u64 {
+        self.position()
     }
 
     fn syntax(&self, message: impl ToString) -> Error {
         Error::Syntax {
-            offset: self.reader.buffer_position(),
+            offset: self.at(),
             message: message.to_string(),
         }
     }
@@ -445,6 +487,7 @@ impl<R: BufRead> FlatReader<R> {
                 Ok(e) => e,
                 Err(e) => return Err(self.syntax(e)),
             };
+            let position = self.at();
             if let Some(w) = self.evidence.as_mut() {
                 if !matches!(event, Event::Decl(_) | Event::PI(_) | Event::Comment(_)) {
                     let _ = w.write_event(event.borrow());
@@ -455,7 +498,22 @@ impl<R: BufRead> FlatReader<R> {
                         limit: self.limits.message_bytes_max,
                     });
                 }
+            } else if self.entry.is_some() {
+                let bytes = usize::try_from(position - self.entry_start).unwrap_or(usize::MAX);
+                if bytes > self.limits.message_bytes_max {
+                    return Err(Error::TooLarge {
+                        bytes,
+                        limit: self.limits.message_bytes_max,
+                    });
+                }
             }
+            // The position is just past the event: a start tag began its length, `<` and `>`
+            // (and `/` when empty) earlier.
+            self.tag_start = match &event {
+                Event::Start(e) => position - e.len() as u64 - 2,
+                Event::Empty(e) => position - e.len() as u64 - 3,
+                _ => position,
+            };
             match event {
                 Event::Start(e) => {
                     if let Some(item) = self.open(&e)? {
@@ -493,11 +551,7 @@ impl<R: BufRead> FlatReader<R> {
                     let text = String::from_utf8_lossy(&t).into_owned();
                     self.text(&text)?;
                 }
-                Event::DocType(_) => {
-                    return Err(Error::DtdRefused {
-                        offset: self.reader.buffer_position(),
-                    })
-                }
+                Event::DocType(_) => return Err(Error::DtdRefused { offset: self.at() }),
                 Event::Eof => {
                     self.done = true;
                     if !self.starts.is_empty() || self.format.is_none() {
@@ -524,6 +578,9 @@ impl<R: BufRead> FlatReader<R> {
         self.path
             .push_str(std::str::from_utf8(local.as_ref()).map_err(|e| self.syntax(e))?);
         let name_at = self.starts[depth] + 1;
+        if self.format.is_none() {
+            self.declare(depth, e)?;
+        }
         let name = &self.path[name_at..];
         if name == "Amt" || name == "TtlChrgsAndTaxAmt" {
             self.ccy = e
@@ -570,9 +627,12 @@ impl<R: BufRead> FlatReader<R> {
         if depth == report + 1 && name == "Ntry" {
             self.entry = Some(EntryDraft::default());
             self.entry_depth = depth;
-            let mut w = Writer::new(Vec::with_capacity(1024));
-            let _ = w.write_event(Event::Start(e.borrow()));
-            self.evidence = Some(w);
+            self.entry_start = self.tag_start;
+            if self.copy_evidence {
+                let mut w = Writer::new(Vec::with_capacity(1024));
+                let _ = w.write_event(Event::Start(e.borrow()));
+                self.evidence = Some(w);
+            }
             if !self.report_sent {
                 self.report_sent = true;
                 return Ok(self.report.clone().map(FlatItem::Report));
@@ -583,12 +643,35 @@ impl<R: BufRead> FlatReader<R> {
         Ok(None)
     }
 
+    /// Notes the namespaces `e` declares (before the message's root is known).
+    fn declare(&mut self, depth: usize, e: &BytesStart<'_>) -> Result<()> {
+        for attribute in e.attributes() {
+            let attribute = attribute.map_err(|err| self.syntax(err))?;
+            let key = attribute.key.as_ref();
+            let prefix = match key.strip_prefix(b"xmlns") {
+                Some([]) => None,
+                Some([b':', prefix @ ..]) => Some(prefix.to_vec()),
+                _ => continue,
+            };
+            let namespace = attribute
+                .unescape_value()
+                .map_err(|err| self.syntax(err))?
+                .into_owned();
+            self.declared.push((depth, prefix, namespace));
+        }
+        Ok(())
+    }
+
     fn open_root(&mut self, e: &BytesStart<'_>) -> Result<()> {
-        let (ns, local) = self.reader.resolve_element(e.name());
-        let ns = match ns {
-            ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()).into_owned(),
-            _ => String::new(),
-        };
+        let prefix = e.name().prefix().map(|p| p.as_ref().to_vec());
+        let ns = self
+            .declared
+            .iter()
+            .rev()
+            .find(|(_, p, _)| *p == prefix)
+            .map(|(_, _, ns)| ns.clone())
+            .unwrap_or_default();
+        let local = e.local_name();
         let format = CamtFormat::from_namespace(&ns).map_err(|message| Error::Structure {
             path: self.path.clone(),
             message,
@@ -604,6 +687,7 @@ impl<R: BufRead> FlatReader<R> {
             });
         }
         self.format = Some(format);
+        self.declared = Vec::new();
         Ok(())
     }
 
@@ -620,6 +704,9 @@ impl<R: BufRead> FlatReader<R> {
                 self.report_sent = true;
                 item = self.report.clone().map(FlatItem::Report);
             }
+        }
+        while self.declared.last().is_some_and(|(d, _, _)| *d >= depth) {
+            self.declared.pop();
         }
         let at = self.starts.pop().unwrap_or(0);
         self.path.truncate(at);
@@ -885,6 +972,7 @@ impl<R: BufRead> FlatReader<R> {
                 .or(d.entry_charges_sum)
                 .or(d.tx_charges_sum),
             evidence,
+            span: self.entry_start..self.at(),
         })
     }
 }
@@ -1007,5 +1095,116 @@ mod tests {
             doc("camt.053.001.08", "BkToCstmrStmt", "Stmt", "")
         );
         assert!(matches!(read_all(&xml), Err(Error::DtdRefused { .. })));
+    }
+
+    /// Each entry's span cuts exactly its bytes out of the input, whatever precedes it (a BOM,
+    /// whitespace, a namespace prefix), with and without the copy; the copy is empty when off.
+    #[test]
+    fn spans_cut_each_entry_out_of_the_input() {
+        let entry = |n: u32, p: &str| {
+            format!(
+                "<{p}Ntry><{p}Amt Ccy=\"EUR\">{n}.00</{p}Amt><{p}CdtDbtInd>CRDT</{p}CdtDbtInd>\
+                 <{p}Sts><{p}Cd>BOOK</{p}Cd></{p}Sts><{p}AddtlNtryInf>caf\u{e9} &amp; co</{p}AddtlNtryInf></{p}Ntry>"
+            )
+        };
+        let plain = doc(
+            "camt.053.001.08",
+            "BkToCstmrStmt",
+            "Stmt",
+            &format!("{}\n   \t{}", entry(1, ""), entry(2, "")),
+        );
+        let prefixed = format!(
+            "\u{feff}<?xml version=\"1.0\"?>\n<c:Document xmlns:c=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\
+             <c:BkToCstmrStmt><c:GrpHdr><c:MsgId>M</c:MsgId></c:GrpHdr><c:Stmt><c:Id>S</c:Id>\
+             <c:Acct><c:Id><c:IBAN>DE89370400440532013000</c:IBAN></c:Id></c:Acct>\n  {}\n  {}\
+             </c:Stmt></c:BkToCstmrStmt></c:Document>",
+            entry(3, "c:"),
+            entry(4, "c:")
+        );
+        for (xml, first, prefix) in [(&plain, 1, ""), (&prefixed, 3, "c:")] {
+            for copy in [true, false] {
+                let entries: Vec<FlatEntry> = FlatReader::new(xml.as_bytes(), Limits::default())
+                    .copy_evidence(copy)
+                    .filter_map(|i| match i.unwrap() {
+                        FlatItem::Entry(e) => Some(e),
+                        FlatItem::Report(_) => None,
+                    })
+                    .collect();
+                assert_eq!(entries.len(), 2);
+                for (i, e) in entries.iter().enumerate() {
+                    let cut = &xml.as_bytes()[e.span.start as usize..e.span.end as usize];
+                    let expected = entry(first + i as u32, prefix);
+                    assert_eq!(std::str::from_utf8(cut).unwrap(), expected);
+                    assert_eq!(e.evidence.is_empty(), !copy, "{}", e.evidence);
+                }
+            }
+        }
+    }
+
+    /// The entry size limit holds without the copy too: it is measured on the input.
+    #[test]
+    fn an_entry_over_the_limit_is_refused_with_or_without_the_copy() {
+        let long = "x".repeat(600);
+        let xml = doc(
+            "camt.053.001.08",
+            "BkToCstmrStmt",
+            "Stmt",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><AddtlNtryInf>{long}</AddtlNtryInf></Ntry>"
+            ),
+        );
+        for copy in [true, false] {
+            let limits = Limits {
+                message_bytes_max: 500,
+                ..Limits::default()
+            };
+            let result: Result<Vec<FlatItem>> = FlatReader::new(xml.as_bytes(), limits)
+                .copy_evidence(copy)
+                .collect();
+            assert!(
+                matches!(result, Err(Error::TooLarge { limit: 500, .. })),
+                "copy {copy}: {result:?}"
+            );
+            let roomy = FlatReader::new(xml.as_bytes(), Limits::default()).copy_evidence(copy);
+            assert_eq!(
+                roomy
+                    .filter(|i| matches!(i, Ok(FlatItem::Entry(_))))
+                    .count(),
+                1
+            );
+        }
+    }
+
+    /// The message is told by its Document's namespace wherever that is declared: on the
+    /// Document, on an enveloping ancestor (with a prefix), or redeclared closer in; an
+    /// undeclared prefix names no message.
+    #[test]
+    fn the_namespace_is_found_where_it_is_declared() {
+        let body = "<GrpHdr><MsgId>M</MsgId></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct></Stmt>";
+        let ns = |v: &str| format!("urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v}");
+        let format = |xml: &str| {
+            let mut reader = FlatReader::new(xml.as_bytes(), Limits::default());
+            while reader.next_item()?.is_some() {}
+            Ok::<_, Error>(reader.format().map(|f| f.msg_def_idr()))
+        };
+        let envelope = format!(
+            "<Envelope xmlns:d=\"{}\"><Hdr/><d:Document><d:BkToCstmrStmt>{}</d:BkToCstmrStmt></d:Document></Envelope>",
+            ns("02"),
+            body.replace('<', "<d:").replace("<d:/", "</d:")
+        );
+        assert_eq!(format(&envelope).unwrap(), Some("camt.053.001.02"));
+        let redeclared = format!(
+            "<Envelope xmlns=\"{}\"><Document xmlns=\"{}\"><BkToCstmrStmt>{body}</BkToCstmrStmt></Document></Envelope>",
+            ns("02"),
+            ns("08")
+        );
+        assert_eq!(format(&redeclared).unwrap(), Some("camt.053.001.08"));
+        let unbound = format!("<x:Document><x:BkToCstmrStmt>{body}</x:BkToCstmrStmt></x:Document>");
+        let err = format(&unbound).unwrap_err().to_string();
+        assert!(
+            err.contains("not a camt.052, camt.053 or camt.054 namespace"),
+            "{err}"
+        );
     }
 }

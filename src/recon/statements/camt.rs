@@ -10,17 +10,21 @@ use std::io::BufRead;
 /// Reads one camt file. The format is known once the Document's root has been read.
 pub struct CamtReader<R: BufRead> {
     inner: FlatReader<R>,
+    copy_evidence: bool,
     pending: VecDeque<Item>,
 }
 
 impl<R: BufRead> CamtReader<R> {
-    pub fn new(input: R, entry_bytes_max: usize) -> Self {
+    /// With `copy_evidence` false, each line carries where its entry is in the file
+    /// (`Line::evidence_span`) instead of a copy of its XML: for a caller that keeps the file.
+    pub fn new(input: R, entry_bytes_max: usize, copy_evidence: bool) -> Self {
         let limits = iso20022::Limits {
             message_bytes_max: entry_bytes_max,
             ..Default::default()
         };
         CamtReader {
-            inner: FlatReader::new(input, limits),
+            inner: FlatReader::new(input, limits).copy_evidence(copy_evidence),
+            copy_evidence,
             pending: VecDeque::new(),
         }
     }
@@ -74,7 +78,7 @@ fn status(code: &str, index: u64) -> Result<EntryStatus, ReadError> {
 
 /// Runs once per entry of files of a million: the first transaction's references are moved
 /// into the line, not copied.
-fn line_of(e: FlatEntry) -> Result<Line, ReadError> {
+fn line_of(e: FlatEntry, copied: bool) -> Result<Line, ReadError> {
     let status = status(&e.status, e.index)?;
     let return_reason = e
         .transactions
@@ -97,6 +101,9 @@ fn line_of(e: FlatEntry) -> Result<Line, ReadError> {
         serde_json::Value::Array(refs).to_string()
     });
     let first = e.transactions.into_iter().next().unwrap_or_default();
+    let span = |at: u64| i64::try_from(at).unwrap_or(i64::MAX);
+    let evidence_span =
+        (!copied).then(|| (span(e.span.start), span(e.span.end) - span(e.span.start)));
     Ok(Line {
         line: e.index as i64,
         booking_date: e.booking_date,
@@ -117,6 +124,7 @@ fn line_of(e: FlatEntry) -> Result<Line, ReadError> {
         charges_minor: e.charges_minor,
         batch_refs,
         evidence: e.evidence,
+        evidence_span,
         ..Line::default()
     })
 }
@@ -136,7 +144,7 @@ impl<R: BufRead + Send> Reader for CamtReader<R> {
         }
         match self.inner.next_item().map_err(read_error)? {
             None => Ok(None),
-            Some(FlatItem::Entry(e)) => line_of(e).map(|l| Some(Item::Line(l))),
+            Some(FlatItem::Entry(e)) => line_of(e, self.copy_evidence).map(|l| Some(Item::Line(l))),
             Some(FlatItem::Report(r)) => {
                 if r.account.is_empty() || r.id.is_empty() {
                     return Err(ReadError {

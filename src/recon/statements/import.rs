@@ -45,9 +45,6 @@ pub struct ImportOptions {
     pub wallet_csv: WalletCsvConfig,
     /// Largest single entry (XML), in bytes.
     pub entry_bytes_max: usize,
-    /// A file this large or larger rebuilds the entries' UETR and EndToEndId indexes once
-    /// instead of updating them entry by entry (SQLite; see `DeferredIndexes`).
-    pub deferred_index_bytes_min: u64,
     pub progress: Option<Progress>,
 }
 
@@ -59,9 +56,6 @@ impl ImportOptions {
             raw_dir: None,
             wallet_csv: WalletCsvConfig::default(),
             entry_bytes_max: 1024 * 1024,
-            // About 100,000 camt entries: below it, the row-by-row updates cost less than
-            // sorting the whole table again.
-            deferred_index_bytes_min: 64 * 1024 * 1024,
             progress: None,
         }
     }
@@ -233,7 +227,12 @@ fn open_reader(path: &Path, options: &ImportOptions) -> Result<Box<dyn Reader>, 
     let input =
         BufReader::with_capacity(256 * 1024, std::io::Cursor::new(head.clone()).chain(file));
     Ok(match detect(&head) {
-        Detected::Camt => Box::new(CamtReader::new(input, options.entry_bytes_max)),
+        // A kept file holds each entry's XML: the rows say where instead of copying it.
+        Detected::Camt => Box::new(CamtReader::new(
+            input,
+            options.entry_bytes_max,
+            options.raw_dir.is_none(),
+        )),
         Detected::Swift => Box::new(SwiftReader::new(input)),
         Detected::Csv => Box::new(WalletCsvReader::new(input, options.wallet_csv.clone())),
     })
@@ -421,18 +420,6 @@ async fn write(
     file: &Written<'_>,
 ) -> Result<Outcome, Failure> {
     let mut tx = store.begin().await?;
-    if store.dialect() == Dialect::Sqlite {
-        // The entries' indexes (UETR, EndToEndId) take keys in random order: with SQLite's
-        // default 2 MiB page cache a large statement spends its time re-reading index pages.
-        // 64 MiB bounds what this connection may cache.
-        sqlx::query("PRAGMA cache_size = -65536")
-            .execute(&mut *tx)
-            .await?;
-    }
-    let deferred = match file.size >= options.deferred_index_bytes_min {
-        true => DeferredIndexes::drop_if_worth(&mut tx, store.dialect(), file.size).await?,
-        false => DeferredIndexes { sql: Vec::new() },
-    };
     let mut statement: Option<i64> = None;
     let mut totals = Totals::default();
     let mut batch: Vec<Line> = Vec::with_capacity(ROWS_PER_INSERT);
@@ -487,70 +474,8 @@ async fn write(
     };
     insert_lines(&mut tx, store.dialect(), id, &mut batch).await?;
     finish_statement(&mut tx, id, &totals).await?;
-    deferred.rebuild(&mut tx).await?;
     tx.commit().await?;
     Ok(Outcome::Imported(id))
-}
-
-/// The entries' indexes on UETR and EndToEndId take keys in random order: in a large import
-/// each entry's insert into them misses SQLite's page cache, which made those two indexes
-/// more than a third of a million-entry import. A large file's import (SQLite only) drops
-/// them and builds them again from the table, sorted, before it commits: in the same
-/// transaction, so a failed or abandoned import (a crash, a duplicate statement) rolls back
-/// to the indexes as they were, and no reader ever sees the table without them.
-struct DeferredIndexes {
-    /// `CREATE INDEX` statements as the schema has them, to run again.
-    sql: Vec<String>,
-}
-
-/// The indexes dropped for a large import.
-const DEFERRED_INDEXES: [&str; 2] = ["statement_entries_uetr", "statement_entries_end_to_end_id"];
-/// Bytes per entry assumed to estimate a file's entries (a camt entry is larger, so the
-/// estimate stays low): the rebuild sorts every entry of the table, so it pays only when
-/// the file brings at least as many entries as the table already holds.
-const DEFERRED_BYTES_PER_ENTRY: u64 = 512;
-
-impl DeferredIndexes {
-    async fn drop_if_worth(
-        tx: &mut crate::store::Tx,
-        dialect: Dialect,
-        size: u64,
-    ) -> Result<Self, StoreError> {
-        let mut deferred = DeferredIndexes { sql: Vec::new() };
-        if dialect != Dialect::Sqlite {
-            return Ok(deferred);
-        }
-        // MAX(id) is one seek where COUNT(*) would read the table; ids only grow, so it is
-        // an upper bound of the rows.
-        let rows: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM statement_entries")
-            .fetch_one(&mut **tx)
-            .await?;
-        let expected = i64::try_from(size / DEFERRED_BYTES_PER_ENTRY).unwrap_or(i64::MAX);
-        if rows.unwrap_or(0) > expected {
-            return Ok(deferred);
-        }
-        for name in DEFERRED_INDEXES {
-            let sql: Option<String> = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1",
-            )
-            .bind(name)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let Some(sql) = sql else { continue };
-            sqlx::query(&format!("DROP INDEX {name}"))
-                .execute(&mut **tx)
-                .await?;
-            deferred.sql.push(sql);
-        }
-        Ok(deferred)
-    }
-
-    async fn rebuild(self, tx: &mut crate::store::Tx) -> Result<(), StoreError> {
-        for sql in self.sql {
-            sqlx::query(&sql).execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
 }
 
 fn no_format() -> ReadError {
@@ -650,13 +575,14 @@ async fn finish_statement(
     Ok(())
 }
 
-/// Rows per multi-row INSERT: 23 parameters each, well under SQLite's 32,766 and
+/// Rows per multi-row INSERT: 25 parameters each, well under SQLite's 32,766 and
 /// PostgreSQL's 65,535.
 const ROWS_PER_INSERT: usize = 400;
 const ENTRY_COLUMNS: &str = "statement, line, booking_date, value_date, amount_minor, currency, \
     direction, status, reversal, uetr, end_to_end_id, instr_id, tx_id, acct_svcr_ref, msg_id, \
-    msisdn, rrn, stan, return_reason, reference, charges_minor, batch_refs, evidence";
-const ENTRY_COLUMNS_N: usize = 23;
+    msisdn, rrn, stan, return_reason, reference, charges_minor, batch_refs, evidence, \
+    evidence_at, evidence_bytes";
+const ENTRY_COLUMNS_N: usize = 25;
 
 /// The INSERT for `rows` entries. SQLite gets anonymous `?` parameters: it keeps `$N` ones as
 /// names and finds each by a linear search, which made a 9,200-parameter statement cost
@@ -731,7 +657,9 @@ async fn insert_lines(
             .bind(l.reference)
             .bind(l.charges_minor)
             .bind(l.batch_refs)
-            .bind(l.evidence);
+            .bind(l.evidence)
+            .bind(l.evidence_span.map(|(at, _)| at))
+            .bind(l.evidence_span.map(|(_, bytes)| bytes));
     }
     q.execute(&mut **tx).await?;
     Ok(())
@@ -857,6 +785,7 @@ pub struct StoredEntry {
 }
 
 /// A page of a statement's entries in file order: those after entry position `after_line`.
+/// An entry whose evidence is a span of the kept file is read back from it.
 pub async fn entries(
     store: &Store,
     statement: i64,
@@ -867,144 +796,102 @@ pub async fn entries(
         "SELECT id, line, booking_date, value_date, amount_minor, currency, direction, status, \
          CAST(CASE WHEN reversal THEN 1 ELSE 0 END AS BIGINT) AS reversal_n, uetr, end_to_end_id, instr_id, tx_id, \
          acct_svcr_ref, msg_id, msisdn, rrn, stan, return_reason, reference, charges_minor, \
-         batch_refs, evidence FROM statement_entries WHERE statement = $1 AND line > $2 ORDER BY line, id LIMIT $3",
+         batch_refs, evidence, evidence_at, evidence_bytes FROM statement_entries \
+         WHERE statement = $1 AND line > $2 ORDER BY line, id LIMIT $3",
     )
     .bind(statement)
     .bind(after_line)
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredEntry {
-                id: r.try_get("id")?,
-                line: r.try_get("line")?,
-                booking_date: r.try_get("booking_date")?,
-                value_date: r.try_get("value_date")?,
-                amount_minor: r.try_get("amount_minor")?,
-                currency: r.try_get("currency")?,
-                direction: r.try_get("direction")?,
-                status: r.try_get("status")?,
-                reversal: r.try_get::<i64, _>("reversal_n")? != 0,
-                uetr: r.try_get("uetr")?,
-                end_to_end_id: r.try_get("end_to_end_id")?,
-                instr_id: r.try_get("instr_id")?,
-                tx_id: r.try_get("tx_id")?,
-                acct_svcr_ref: r.try_get("acct_svcr_ref")?,
-                msg_id: r.try_get("msg_id")?,
-                msisdn: r.try_get("msisdn")?,
-                rrn: r.try_get("rrn")?,
-                stan: r.try_get("stan")?,
-                return_reason: r.try_get("return_reason")?,
-                reference: r.try_get("reference")?,
-                charges_minor: r.try_get("charges_minor")?,
-                batch_refs: r.try_get("batch_refs")?,
-                evidence: r.try_get("evidence")?,
-            })
+    let mut spans = Vec::new();
+    let mut entries = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at: Option<i64> = r.try_get("evidence_at")?;
+            let bytes: Option<i64> = r.try_get("evidence_bytes")?;
+            if let (Some(at), Some(bytes)) = (at, bytes) {
+                spans.push((i, at, bytes));
+            }
+            stored_entry(r)
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sim::statements::{synthetic_line, write_camt053_with, CamtVersion, StatementSpec};
-
-    fn spec(statement_id: &str) -> StatementSpec {
-        StatementSpec {
-            account: "DE89370400440532013000".into(),
-            currency: "EUR".into(),
-            statement_id: statement_id.into(),
-            sequence: 1,
-            date: "2026-12-04".into(),
-            opening_minor: 0,
-            closing_off_minor: 0,
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    if !spans.is_empty() {
+        let raw_path: Option<String> =
+            sqlx::query_scalar("SELECT raw_path FROM statements WHERE id = $1")
+                .bind(statement)
+                .fetch_optional(store.pool())
+                .await?
+                .flatten();
+        let wanted = spans.iter().map(|&(_, at, bytes)| (at, bytes)).collect();
+        let texts = tokio::task::spawn_blocking(move || read_spans(raw_path.as_deref(), wanted))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading evidence: {e}")))?;
+        for ((i, _, _), text) in spans.into_iter().zip(texts) {
+            entries[i].evidence = text;
         }
     }
+    Ok(entries)
+}
 
-    fn camt(dir: &Path, name: &str, statement_id: &str, entries: usize) -> PathBuf {
-        let path = dir.join(name);
-        let mut out = std::fs::File::create(&path).unwrap();
-        write_camt053_with(
-            &mut out,
-            &spec(statement_id),
-            CamtVersion::V08,
-            entries,
-            |i| synthetic_line(i, "2026-12-04"),
-        )
-        .unwrap();
-        path
-    }
+fn stored_entry(r: &sqlx::any::AnyRow) -> Result<StoredEntry, sqlx::Error> {
+    Ok(StoredEntry {
+        id: r.try_get("id")?,
+        line: r.try_get("line")?,
+        booking_date: r.try_get("booking_date")?,
+        value_date: r.try_get("value_date")?,
+        amount_minor: r.try_get("amount_minor")?,
+        currency: r.try_get("currency")?,
+        direction: r.try_get("direction")?,
+        status: r.try_get("status")?,
+        reversal: r.try_get::<i64, _>("reversal_n")? != 0,
+        uetr: r.try_get("uetr")?,
+        end_to_end_id: r.try_get("end_to_end_id")?,
+        instr_id: r.try_get("instr_id")?,
+        tx_id: r.try_get("tx_id")?,
+        acct_svcr_ref: r.try_get("acct_svcr_ref")?,
+        msg_id: r.try_get("msg_id")?,
+        msisdn: r.try_get("msisdn")?,
+        rrn: r.try_get("rrn")?,
+        stan: r.try_get("stan")?,
+        return_reason: r.try_get("return_reason")?,
+        reference: r.try_get("reference")?,
+        charges_minor: r.try_get("charges_minor")?,
+        batch_refs: r.try_get("batch_refs")?,
+        evidence: r.try_get("evidence")?,
+    })
+}
 
-    async fn indexes(store: &Store) -> Vec<(String, String)> {
-        let rows = sqlx::query(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
-             AND tbl_name = 'statement_entries' AND sql IS NOT NULL ORDER BY name",
-        )
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-        rows.iter().map(|r| (r.get("name"), r.get("sql"))).collect()
-    }
-
-    /// Every import here rebuilds (threshold 0): the indexes come back as the schema has them
-    /// whether the import commits, meets a duplicate statement, or fails half-way.
-    #[tokio::test]
-    async fn a_rebuilt_import_leaves_the_indexes_as_they_were() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::connect(&url, 1).await.unwrap();
-        let before = indexes(&store).await;
-        assert!(
-            before.iter().any(|(n, _)| n == "statement_entries_uetr"),
-            "{before:?}"
-        );
-        let options = ImportOptions {
-            deferred_index_bytes_min: 0,
-            ..ImportOptions::new(Source::Cli)
-        };
-        // A file cut off half-way: refused, nothing imported, the indexes whole.
-        let whole = std::fs::read(camt(dir.path(), "c.xml", "S-2", 300)).unwrap();
-        let cut = dir.path().join("cut.xml");
-        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
-        assert!(import(&store, &cut, &options).await.is_err());
-        assert_eq!(indexes(&store).await, before);
-        let first = camt(dir.path(), "a.xml", "S-1", 300);
-        let report = import(&store, &first, &options).await.unwrap();
-        assert_eq!((report.entries, report.duplicate), (300, false));
-        assert_eq!(indexes(&store).await, before);
-        // The rebuilt index answers: entry 7's UETR finds entry 7 alone.
-        let uetr = synthetic_line(7, "2026-12-04").uetr.unwrap();
-        let plan: Vec<String> =
-            sqlx::query("EXPLAIN QUERY PLAN SELECT line FROM statement_entries WHERE uetr = $1")
-                .bind(&uetr)
-                .fetch_all(store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get::<String, _>("detail"))
-                .collect();
-        assert!(
-            plan.iter().any(|d| d.contains("statement_entries_uetr")),
-            "{plan:?}"
-        );
-        let lines: Vec<i64> =
-            sqlx::query_scalar("SELECT line FROM statement_entries WHERE uetr = $1")
-                .bind(&uetr)
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-        assert_eq!(lines, vec![8]);
-        // The same statement in a larger file (so that it too drops the indexes first): a
-        // duplicate, rolled back.
-        let again = camt(dir.path(), "b.xml", "S-1", 2_000);
-        assert!(import(&store, &again, &options).await.unwrap().duplicate);
-        assert_eq!(indexes(&store).await, before);
-        let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statement_entries")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(entries, 300);
-    }
+/// Each `(offset, length)` of the kept file at `path`, as text. What cannot be read (the file
+/// is gone, or shorter than the span) is said in the evidence's place: a page of entries
+/// still shows, and says which file to look for.
+fn read_spans(path: Option<&str>, spans: Vec<(i64, i64)>) -> Vec<String> {
+    use std::io::{Seek, SeekFrom};
+    let unavailable = |why: String| format!("(evidence unavailable: {why})");
+    let Some(path) = path else {
+        let why = unavailable("the statement's file was not kept".into());
+        return spans.iter().map(|_| why.clone()).collect();
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let why = unavailable(format!("{path}: {e}"));
+            return spans.iter().map(|_| why.clone()).collect();
+        }
+    };
+    spans
+        .into_iter()
+        .map(|(at, bytes)| {
+            let mut buf = vec![0u8; usize::try_from(bytes).unwrap_or(0)];
+            let read = file
+                .seek(SeekFrom::Start(u64::try_from(at).unwrap_or(0)))
+                .and_then(|_| file.read_exact(&mut buf));
+            match read {
+                Ok(()) => String::from_utf8(buf)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                Err(e) => unavailable(format!("{path} bytes {at}+{bytes}: {e}")),
+            }
+        })
+        .collect()
 }

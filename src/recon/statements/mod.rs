@@ -109,8 +109,11 @@ pub struct Line {
     pub charges_minor: Option<i64>,
     /// When an entry books several transactions (a batch): each one's references, as JSON.
     pub batch_refs: Option<String>,
-    /// What the file said, readable: the entry's XML, or its original lines.
+    /// What the file said, readable: the entry's XML, or its original lines; empty when
+    /// `evidence_span` says where it is in the kept file instead.
     pub evidence: String,
+    /// Where the entry is in the file (byte offset, length), when its XML was not copied.
+    pub evidence_span: Option<(i64, i64)>,
 }
 
 impl Line {
