@@ -480,6 +480,35 @@ impl<R: BufRead> FlatReader<R> {
         result
     }
 
+    /// Before `event` is applied: copies it into the entry's evidence, holds the entry to its
+    /// size limit, and notes where a start tag began.
+    fn note(&mut self, event: &Event<'_>) -> Result<()> {
+        let position = self.at();
+        let limit = self.limits.message_bytes_max;
+        if let Some(w) = self.evidence.as_mut() {
+            if !matches!(event, Event::Decl(_) | Event::PI(_) | Event::Comment(_)) {
+                let _ = w.write_event(event.borrow());
+            }
+            if w.get_ref().len() > limit {
+                let bytes = w.get_ref().len();
+                return Err(Error::TooLarge { bytes, limit });
+            }
+        } else if self.entry.is_some() {
+            let bytes = usize::try_from(position - self.entry_start).unwrap_or(usize::MAX);
+            if bytes > limit {
+                return Err(Error::TooLarge { bytes, limit });
+            }
+        }
+        // The position is just past the event: a start tag began its length, `<` and `>` (and
+        // `/` when empty) earlier.
+        self.tag_start = match event {
+            Event::Start(e) => position - e.len() as u64 - 2,
+            Event::Empty(e) => position - e.len() as u64 - 3,
+            _ => position,
+        };
+        Ok(())
+    }
+
     fn advance_with(&mut self, buf: &mut Vec<u8>) -> Result<Option<FlatItem>> {
         loop {
             buf.clear();
@@ -487,33 +516,7 @@ impl<R: BufRead> FlatReader<R> {
                 Ok(e) => e,
                 Err(e) => return Err(self.syntax(e)),
             };
-            let position = self.at();
-            if let Some(w) = self.evidence.as_mut() {
-                if !matches!(event, Event::Decl(_) | Event::PI(_) | Event::Comment(_)) {
-                    let _ = w.write_event(event.borrow());
-                }
-                if w.get_ref().len() > self.limits.message_bytes_max {
-                    return Err(Error::TooLarge {
-                        bytes: w.get_ref().len(),
-                        limit: self.limits.message_bytes_max,
-                    });
-                }
-            } else if self.entry.is_some() {
-                let bytes = usize::try_from(position - self.entry_start).unwrap_or(usize::MAX);
-                if bytes > self.limits.message_bytes_max {
-                    return Err(Error::TooLarge {
-                        bytes,
-                        limit: self.limits.message_bytes_max,
-                    });
-                }
-            }
-            // The position is just past the event: a start tag began its length, `<` and `>`
-            // (and `/` when empty) earlier.
-            self.tag_start = match &event {
-                Event::Start(e) => position - e.len() as u64 - 2,
-                Event::Empty(e) => position - e.len() as u64 - 3,
-                _ => position,
-            };
+            self.note(&event)?;
             match event {
                 Event::Start(e) => {
                     if let Some(item) = self.open(&e)? {
