@@ -77,6 +77,10 @@ async fn happy_path_reject_and_duplicate_events() {
             ("rejected".into(), Some("AC04".into()))
         );
         assert_bank_saw_one_uetr_each(&world, 2);
+        // A bank that offers HTTP/1.1 only is spoken to in it.
+        let stats = world.bank.stats();
+        assert_eq!(stats.connections_http2, 0, "{stats:?}");
+        assert!(stats.connections_http1 >= 1, "{stats:?}");
         let w = world
             .ledger
             .outcome(corridor::demo::LEDGER, "evt-ok")
@@ -383,6 +387,46 @@ async fn unroutable_settlement_is_final_and_written_back() {
             ("unroutable".into(), Some("NOROUTE".into()))
         );
         assert_eq!(world.bank.stats().messages_received, 0);
+        world.finish().await
+    })
+    .await;
+}
+
+/// The gateway offers HTTP/2 and HTTP/1.1 and speaks what the bank picks: to a bank that
+/// offers HTTP/2, every message goes over HTTP/2 (settlements sent at once share its
+/// connections as streams), with the same outcomes as over HTTP/1.1 (the other tests' bank
+/// offers HTTP/1.1 only, and `happy_path_reject_and_duplicate_events` checks it was used).
+#[tokio::test]
+async fn a_bank_that_offers_http2_is_spoken_to_in_http2() {
+    on_each_store("bank_http2", |db| async move {
+        let options = Options {
+            bank_http2: true,
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        let posts = (0..24).map(|i| {
+            let memo = if i % 6 == 5 {
+                "SIM:REJECT:AC04"
+            } else {
+                "Invoice"
+            };
+            event_json(&format!("evt-h2-{i}"), &format!("{}.25", 10 + i), memo)
+        });
+        let posts: Vec<_> = posts.collect();
+        for (status, body) in futures::future::join_all(posts.iter().map(|e| world.post(e))).await {
+            assert_eq!(status, 201, "{body}");
+        }
+        world.wait_all_final(24, WAIT).await;
+        for i in 0..24 {
+            let (state, _) = world.outcome(&format!("evt-h2-{i}"));
+            let expected = if i % 6 == 5 { "rejected" } else { "settled" };
+            assert_eq!(state, expected, "{}: evt-h2-{i}", world.db.label);
+        }
+        let stats = world.bank.stats();
+        assert!(stats.connections_http2 >= 1, "{stats:?}");
+        assert_eq!(stats.connections_http1, 0, "{stats:?}");
+        assert_eq!(stats.messages_received, 24, "{stats:?}");
+        assert_bank_saw_one_uetr_each(&world, 24);
         world.finish().await
     })
     .await;

@@ -35,6 +35,8 @@ pub struct Options {
     pub bank_faults: Option<sim::fault::FaultPlan>,
     /// A fault proxy (byte stream) between the gateway and the ledger's write-back receiver.
     pub ledger_faults: Option<sim::fault::FaultPlan>,
+    /// The simulated bank offers HTTP/2 besides HTTP/1.1.
+    pub bank_http2: bool,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             switch_faults: None,
             bank_faults: None,
             ledger_faults: None,
+            bank_http2: false,
         }
     }
 }
@@ -98,6 +101,7 @@ impl World {
         bank_config.callback_base = Some(format!("http://{listen}"));
         bank_config.callback_secret = demo::BANK_CALLBACK_SECRET.as_bytes().to_vec();
         bank_config.hang_ms_max = 10_000;
+        bank_config.http2 = options.bank_http2;
         let bank = BankSim::start(bank_config).await.unwrap();
         let spec = iso8583::specs::builtin("mobile-money").unwrap();
         let switch = sim::switch::start(sim::switch::SwitchConfig::local(spec))

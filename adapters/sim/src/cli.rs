@@ -60,6 +60,9 @@ pub struct BankArgs {
     /// gateway-key.pem) when --cert is not given.
     #[arg(long, default_value = "data/sim-pki")]
     pub pki_dir: PathBuf,
+    /// Offer HTTP/2 besides HTTP/1.1 (ALPN); a client that picks it is served in HTTP/2.
+    #[arg(long)]
+    pub http2: bool,
 }
 
 /// Serves a simulated bank until Ctrl-C.
@@ -128,6 +131,7 @@ pub async fn start_bank(args: &BankArgs) -> anyhow::Result<BankHandle> {
     config.default_behaviour = args.behaviour.clone();
     config.callback_base = args.callback_base.clone();
     config.callback_secret = args.callback_secret.clone().into_bytes();
+    config.http2 = args.http2;
     config.callback_tls = callback_tls;
     Ok(BankSim::start(config).await?)
 }

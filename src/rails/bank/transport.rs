@@ -113,7 +113,10 @@ pub fn client_tls(
 
 impl BankClient {
     pub fn new(bank: &BankConfig) -> Result<Self, TlsSetupError> {
-        let tls = client_tls(&bank.ca_file, &bank.cert_file, &bank.key_file)?;
+        let mut tls = client_tls(&bank.ca_file, &bank.cert_file, &bank.key_file)?;
+        // HTTP/2 where the bank offers it (one connection carries every message in flight,
+        // each its own stream), else HTTP/1.1 with keep-alive: the bank picks in the handshake.
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .connect_timeout(Duration::from_millis(bank.timeout_ms))

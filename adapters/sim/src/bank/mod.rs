@@ -75,6 +75,9 @@ pub struct BankConfig {
     pub callbacks_in_flight_max: usize,
     /// The gateway's account at this bank (the IBAN its statements are about).
     pub statement_account: String,
+    /// Offer HTTP/2 as well as HTTP/1.1 in the TLS handshake (ALPN) and serve each connection
+    /// in the version the client picked. Off: HTTP/1.1 only.
+    pub http2: bool,
 }
 
 impl BankConfig {
@@ -100,6 +103,7 @@ impl BankConfig {
             uetrs_max: 1_000_000,
             callbacks_in_flight_max: 64,
             statement_account: "GB33BUKB20201555555555".to_string(),
+            http2: false,
         }
     }
 }

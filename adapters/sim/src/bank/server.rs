@@ -1,5 +1,6 @@
-//! The bank's transport: TLS accept loop with a bound on connections, HTTP/1.1 per
-//! connection, and the `/mx` handler that books a message and carries out its script.
+//! The bank's transport: TLS accept loop with a bound on connections, HTTP/1.1 or (when
+//! offered and picked) HTTP/2 per connection, and the `/mx` handler that books a message and
+//! carries out its script.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming as IncomingBody;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -35,7 +36,7 @@ impl std::error::Error for NoAnswer {}
 type Reply = Result<Response<Full<Bytes>>, NoAnswer>;
 
 pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let acceptor = TlsAcceptor::from(shared.config.tls.clone());
+    let acceptor = TlsAcceptor::from(offered_protocols(&shared.config));
     let permits = Arc::new(Semaphore::new(shared.config.connections_max.max(1)));
     let mut connections = JoinSet::new();
     loop {
@@ -74,13 +75,31 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     return;
                 }
             };
+            let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+            match http2 {
+                true => shared.books().connections_http2 += 1,
+                false => shared.books().connections_http1 += 1,
+            }
             let service_shared = shared.clone();
             let service = hyper::service::service_fn(move |request| {
                 let shared = service_shared.clone();
                 async move { handle(shared, request).await }
             });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service);
+            let io = TokioIo::new(tls);
+            let connection = async move {
+                match http2 {
+                    true => {
+                        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(io, service)
+                            .await
+                    }
+                    false => {
+                        hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await
+                    }
+                }
+            };
             tokio::select! {
                 served = connection => {
                     if let Err(error) = served {
@@ -92,6 +111,16 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         });
     }
     connections.shutdown().await;
+}
+
+/// The bank's TLS settings with the protocols it offers: `h2` first when HTTP/2 is on.
+fn offered_protocols(config: &super::BankConfig) -> Arc<rustls::ServerConfig> {
+    let mut tls = (*config.tls).clone();
+    tls.alpn_protocols = match config.http2 {
+        true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        false => vec![b"http/1.1".to_vec()],
+    };
+    Arc::new(tls)
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<IncomingBody>) -> Reply {

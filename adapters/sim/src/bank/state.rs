@@ -48,6 +48,9 @@ pub struct BankStats {
     pub bad_requests: u64,
     /// TLS handshakes that failed (e.g. a client without a certificate).
     pub tls_handshakes_failed: u64,
+    /// Connections served in HTTP/1.1 and in HTTP/2.
+    pub connections_http1: u64,
+    pub connections_http2: u64,
     /// Distinct UETRs booked.
     pub distinct_uetrs: usize,
     /// Receipts of a UETR already booked.
@@ -80,6 +83,8 @@ pub(crate) struct Books {
     pub messages_received: u64,
     pub bad_requests: u64,
     pub tls_handshakes_failed: u64,
+    pub connections_http1: u64,
+    pub connections_http2: u64,
     pub resends: u64,
     pub answers_sent: u64,
     pub dropped: u64,
@@ -101,6 +106,8 @@ impl Books {
             messages_received: self.messages_received,
             bad_requests: self.bad_requests,
             tls_handshakes_failed: self.tls_handshakes_failed,
+            connections_http1: self.connections_http1,
+            connections_http2: self.connections_http2,
             distinct_uetrs: self.bookings.len(),
             resends: self.resends,
             answers_sent: self.answers_sent,
