@@ -58,6 +58,9 @@ pub struct BenchArgs {
     /// The `corridor` binary to run as the gateway (default: this one).
     #[arg(long)]
     pub gateway_bin: Option<PathBuf>,
+    /// The simulated bank offers HTTP/2 besides HTTP/1.1, so the gateway speaks HTTP/2 to it.
+    #[arg(long)]
+    pub bank_http2: bool,
 }
 
 #[cfg(feature = "sim")]
@@ -347,7 +350,7 @@ counterparty = "{BANK_ID}"
             sim::ledger::start_writeback(sim::ledger::WritebackConfig::new(WRITEBACK_SECRET))
                 .await?;
         let listen = reserve_port()?;
-        let bank = start_bank(&pki, Some(listen)).await?;
+        let bank = start_bank(&pki, Some(listen), args.bank_http2).await?;
         let switch = start_switch().await?;
         let toml = bench_config(
             &dir,
@@ -499,7 +502,11 @@ counterparty = "{BANK_ID}"
         let settled = ledger.stats().recorded;
 
         eprintln!("bench: measuring each simulator alone");
-        let bank_alone = bank_alone(&store, &config, &pki, &ledger_id).await?;
+        let bank_connections = (
+            bank.stats().connections_http1,
+            bank.stats().connections_http2,
+        );
+        let bank_alone = bank_alone(&store, &config, &pki, &ledger_id, args.bank_http2).await?;
         let switch_alone = switch_alone().await?;
         let ledger_alone = ledger_alone(&ledger).await?;
         store.close().await;
@@ -527,6 +534,8 @@ counterparty = "{BANK_ID}"
             "gateway_peak_rss_mb": peak_rss.map(|b| round1(b as f64 / 1048576.0)),
             "gateway_cpu_seconds_per_1000": cpu_s.filter(|_| settled > 0).map(|c| (c * 1000.0 / settled as f64 * 100.0).round() / 100.0),
             "bank_alone_per_second": round1(bank_alone),
+            "bank_connections_http1": bank_connections.0,
+            "bank_connections_http2": bank_connections.1,
             "switch_alone_per_second": round1(switch_alone),
             "ledger_alone_per_second": round1(ledger_alone),
         });
@@ -632,6 +641,11 @@ counterparty = "{BANK_ID}"
             text("switch_alone_per_second"),
             text("ledger_alone_per_second")
         );
+        println!(
+            "  bank connections:    HTTP/1.1 {}   HTTP/2 {}",
+            text("bank_connections_http1"),
+            text("bank_connections_http2")
+        );
     }
 
     /// intake→sent and intake→final of each accepted event, from the store.
@@ -668,6 +682,7 @@ counterparty = "{BANK_ID}"
     async fn start_bank(
         pki: &sim::pki::DemoPki,
         callback_to: Option<SocketAddr>,
+        http2: bool,
     ) -> anyhow::Result<sim::bank::BankHandle> {
         let mut bank_config = sim::bank::BankConfig::new(pki.bank_server_config()?);
         bank_config.bank_id = BANK_ID.into();
@@ -675,6 +690,7 @@ counterparty = "{BANK_ID}"
         bank_config.callback_base = callback_to.map(|a| format!("http://{a}"));
         bank_config.callback_secret = BANK_CALLBACK_SECRET.as_bytes().to_vec();
         bank_config.connections_max = 1024;
+        bank_config.http2 = http2;
         Ok(sim::bank::BankSim::start(bank_config).await?)
     }
 
@@ -706,6 +722,7 @@ counterparty = "{BANK_ID}"
         config: &crate::config::Config,
         pki: &sim::pki::DemoPki,
         ledger: &str,
+        http2: bool,
     ) -> anyhow::Result<f64> {
         let mut conn = store.pool().acquire().await?;
         let rows = sqlx::query(
@@ -731,7 +748,7 @@ counterparty = "{BANK_ID}"
         if messages.is_empty() {
             return Ok(0.0);
         }
-        let bank = start_bank(pki, None).await?;
+        let bank = start_bank(pki, None, http2).await?;
         let mut bank_config = config.bank(BANK_ID).context("bench bank")?.clone();
         bank_config.endpoint = bank.mx_url();
         let client = crate::rails::bank::BankClient::new(&bank_config)?;
