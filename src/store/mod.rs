@@ -11,9 +11,12 @@
 
 pub mod group;
 pub mod journal;
+pub mod merged;
 pub mod messages;
 pub mod outbox;
 pub mod settlements;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -144,6 +147,18 @@ impl Store {
             + 'static,
     {
         self.group.write(work).await
+    }
+
+    /// Writes `item` in a group commit merged with the other writes of its type queued
+    /// meanwhile (see [`group::Merge`]); returns its answer once it is durable.
+    pub async fn write_merged<M: group::Merge>(&self, item: M) -> Result<M::Output, StoreError> {
+        self.group.write_merged(item).await
+    }
+
+    /// The group writer, for tests that make a group on purpose.
+    #[cfg(test)]
+    pub(crate) fn group(&self) -> &group::GroupWriter {
+        &self.group
     }
 
     /// Connections for reads that need no transaction (a job's settlement and stored message
