@@ -329,23 +329,11 @@ impl super::group::Merge for Completion {
     ) -> futures::future::BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
         Box::pin(async move {
             let now = now_ms();
-            let leases: Vec<serde_json::Value> = items
-                .iter()
-                .map(|c| serde_json::json!([c.job.id, c.owner]))
-                .collect();
-            let held: std::collections::HashSet<i64> = sqlx::query(&format!(
-                "UPDATE outbox SET status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, \
-                 last_error = NULL, updated_at_ms = $1 FROM json_each($2) AS v \
-                 WHERE outbox.id = v.value->>0 AND outbox.status = '{LEASED}' \
-                 AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job"
-            ))
-            .bind(now)
-            .bind(serde_json::Value::Array(leases).to_string())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<i64, _>("job"))
-            .collect::<Result<_, _>>()?;
+            let leases = items.iter().map(|c| serde_json::json!([c.job.id, c.owner]));
+            let set = format!(
+                "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, last_error = NULL"
+            );
+            let held = leases_held(&mut *conn, &set, now, leases).await?;
             let written_back: Vec<&str> = items
                 .iter()
                 .filter(|c| c.written_back && held.contains(&c.job.id))
@@ -453,6 +441,30 @@ pub async fn renew_and_count_send(
     }
 }
 
+/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`) on each row of
+/// `leases` (`[job id, owner, …]`) whose lease `owner` still holds, in one statement; returns
+/// the ids of those rows.
+async fn leases_held(
+    conn: &mut AnyConnection,
+    set: &str,
+    now: i64,
+    leases: impl Iterator<Item = serde_json::Value>,
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let leases = serde_json::Value::Array(leases.collect()).to_string();
+    sqlx::query(&format!(
+        "UPDATE outbox SET {set}, updated_at_ms = $1 FROM json_each($2) AS v \
+         WHERE outbox.id = v.value->>0 AND outbox.status = '{LEASED}' \
+         AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job"
+    ))
+    .bind(now)
+    .bind(leases)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok(row.try_get::<i64, _>("job")?))
+    .collect()
+}
+
 /// A send about to happen, waiting in the group writer's queue ([`super::group::Merge`]):
 /// `owner`'s lease renewed for `lease_ms` from the write, and if it held, a send of the stored
 /// message `msg_id` counted (as [`renew_and_count_send`]). Answers whether the lease held
@@ -474,23 +486,10 @@ impl super::group::Merge for SendRecord {
     ) -> futures::future::BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
         Box::pin(async move {
             let now = now_ms();
-            let leases: Vec<serde_json::Value> = items
+            let leases = items
                 .iter()
-                .map(|r| serde_json::json!([r.job.id, r.owner, now + r.lease_ms]))
-                .collect();
-            let held: std::collections::HashSet<i64> = sqlx::query(&format!(
-                "UPDATE outbox SET lease_until_ms = v.value->>2, updated_at_ms = $1 \
-                 FROM json_each($2) AS v WHERE outbox.id = v.value->>0 \
-                 AND outbox.status = '{LEASED}' AND outbox.lease_owner = v.value->>1 \
-                 RETURNING outbox.id AS job"
-            ))
-            .bind(now)
-            .bind(serde_json::Value::Array(leases).to_string())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<i64, _>("job"))
-            .collect::<Result<_, _>>()?;
+                .map(|r| serde_json::json!([r.job.id, r.owner, now + r.lease_ms]));
+            let held = leases_held(&mut *conn, "lease_until_ms = v.value->>2", now, leases).await?;
             let sent: Vec<&str> = items
                 .iter()
                 .filter(|r| held.contains(&r.job.id))
