@@ -64,6 +64,10 @@ impl Merge for IntakeWrite {
     }
 }
 
+/// Most events whose rows one merged write holds (a group holds up to
+/// [`crate::store::group::GROUP_WRITES_MAX`] requests, each up to the intake's batch limit).
+const MERGED_EVENTS_MAX: usize = 2048;
+
 /// A new settlement of the group: its event, and what its row and audit rows say.
 struct New<'a> {
     event: &'a ReadyEvent,
@@ -81,8 +85,20 @@ async fn write_all(
     items: &[IntakeWrite],
 ) -> Result<Vec<Option<Vec<EventResult>>>, StoreError> {
     let now = now_ms();
+    // Which requests merge: those decided without the store, up to a bound on the events
+    // (and so on the size of the statements' JSON); the rest run alone.
+    let mut room = MERGED_EVENTS_MAX;
+    let merging: Vec<bool> = items
+        .iter()
+        .map(|item| {
+            let fits = item.decided() && item.events.len() <= room;
+            room -= if fits { item.events.len() } else { 0 };
+            fits
+        })
+        .collect();
     let events = || {
-        items.iter().filter(|item| item.decided()).flat_map(|item| {
+        let merged = items.iter().zip(&merging).filter(|(_, m)| **m);
+        merged.flat_map(|(item, _)| {
             item.events.iter().filter_map(move |ready| match ready {
                 Ready::Event(event) => Some((item, &**event)),
                 Ready::Invalid(_) => None,
@@ -119,8 +135,8 @@ async fn write_all(
         write_new(&mut rows, new, now)?;
     }
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if !item.decided() {
+    for (item, merging) in items.iter().zip(merging) {
+        if !merging {
             out.push(None);
             continue;
         }

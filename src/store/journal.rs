@@ -167,6 +167,9 @@ async fn insert(store: &Store, row: &NewEntry<'_>) -> Result<i64, StoreError> {
     store.write_merged(entry).await
 }
 
+/// Most bytes of raw messages one merged insert of journal entries holds.
+const MERGED_BYTES_MAX: usize = 8 << 20;
+
 /// A journal entry waiting in the group writer's queue.
 struct Insert {
     now: i64,
@@ -194,6 +197,20 @@ impl super::group::Merge for Insert {
         items: &'c [Self],
     ) -> futures::future::BoxFuture<'c, Result<Vec<Option<i64>>, StoreError>> {
         Box::pin(async move {
+            // The entries that fit the bound on bytes (hex doubles them in the statement);
+            // the rest are inserted alone.
+            let mut room = MERGED_BYTES_MAX;
+            let fit = items
+                .iter()
+                .take_while(|e| match room.checked_sub(e.kept.len()) {
+                    Some(left) => {
+                        room = left;
+                        true
+                    }
+                    None => false,
+                })
+                .count();
+            let (items, rest) = items.split_at(fit);
             let rows: Vec<serde_json::Value> = items
                 .iter()
                 .map(|e| {
@@ -246,7 +263,12 @@ impl super::group::Merge for Insert {
                     "merged journal entries came back out of order".into(),
                 ));
             }
-            Ok(inserted.into_iter().map(|(id, _)| Some(id)).collect())
+            let alone = rest.iter().map(|_| None);
+            Ok(inserted
+                .into_iter()
+                .map(|(id, _)| Some(id))
+                .chain(alone)
+                .collect())
         })
     }
 
@@ -533,5 +555,64 @@ pub async fn expire_refused(
         .execute(&mut *conn)
         .await?;
         expired.deleted += oldest.rows_affected();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(source: &str, raw: Vec<u8>) -> Insert {
+        Insert {
+            now: now_ms(),
+            channel: Channel::BankResponse.as_str(),
+            source: Some(source.to_string()),
+            content_type: None,
+            sha256: sha256_hex(&raw),
+            size_bytes: raw.len() as i64,
+            kept: raw,
+            status: Status::Received.as_str(),
+            detail: None,
+            authenticated_by: Some(AuthenticatedBy::MutualTls.as_str()),
+            headers: None,
+        }
+    }
+
+    /// Entries merged into one insert, and those past its bound on bytes inserted alone, each
+    /// get the id of the row holding its own bytes (on PostgreSQL each is inserted alone).
+    #[tokio::test]
+    async fn merged_entries_each_get_their_own_row() {
+        for each in crate::store::testing::each("merged_entries_each_get_their_own_row").await {
+            let big = MERGED_BYTES_MAX / 2 + 1;
+            let raws: Vec<Vec<u8>> = vec![
+                b"first".to_vec(),
+                vec![],
+                vec![b'a'; big],
+                vec![b'b'; big],
+                b"last".to_vec(),
+            ];
+            let items = raws
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| entry(&format!("bank-{i}"), raw.clone()))
+                .collect();
+            let ids: Vec<i64> = each
+                .store
+                .group()
+                .write_together(items)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            let mut conn = each.store.pool().acquire().await.unwrap();
+            for (i, (id, raw)) in ids.iter().zip(&raws).enumerate() {
+                let stored = get(&mut conn, *id).await.unwrap().unwrap();
+                assert_eq!(stored.source.as_deref(), Some(format!("bank-{i}").as_str()));
+                assert!(stored.raw == *raw, "entry {i}: other bytes");
+                assert_eq!(stored.sha256.as_deref(), Some(sha256_hex(raw).as_str()));
+            }
+            drop(conn);
+            each.finish().await;
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! through sqlx's `Any` driver so that every query is written once (DESIGN.md decision 4).
 //!
 //! Queries use `$1, $2, …` placeholders in order of first use, which both dialects read.
-//! The few statements that must differ (row claiming) ask [`Store::dialect`].
+//! The few statements that must differ (row claiming) ask [`Store::dialect`]; the multi-row
+//! statements of [`merged`] are SQLite's alone, run only by its group writer (PostgreSQL has
+//! none, and writes each caller's rows with the statements both dialects share).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
 //! power loss, and writes through a single connection, so that writers never race for the
