@@ -33,6 +33,10 @@ pub enum Outcome {
     /// completion (see [`crate::store::group`]): no transaction is open while the handler
     /// works, and many jobs' outcomes share one durable commit.
     DoneWriting { writes: Writes },
+    /// Finished: the ledger acknowledged the settlement's write-back, recorded with the row's
+    /// completion, merged with the other completions of a group commit
+    /// ([`outbox::Completion`]).
+    WrittenBack,
     /// To run again at `due_at_ms` (a periodic job), its attempts kept; `note` says why.
     Reschedule {
         effects: Option<Tx>,
@@ -236,6 +240,16 @@ impl Context<'_> {
             self.config.dispatch.lease_ms,
         );
         let msg_id = msg_id.to_string();
+        let Some(also) = also else {
+            // Nothing else to write: merged with the other sends of the group.
+            let send = outbox::SendRecord {
+                job,
+                owner,
+                lease_ms,
+                msg_id,
+            };
+            return still_mine(self.store.write_merged(send).await?);
+        };
         let renewed = self
             .store
             .write(move |conn| {
@@ -246,9 +260,7 @@ impl Context<'_> {
                     {
                         return Ok(false);
                     }
-                    if let Some(also) = also {
-                        also(conn).await?;
-                    }
+                    also(conn).await?;
                     Ok(true)
                 })
             })
@@ -453,10 +465,13 @@ impl Dispatcher {
                 tx.commit().await?;
             }
             Outcome::Done { effects: None } => {
-                still_mine(self.grouped(job, owner, None).await?)?;
+                still_mine(self.complete_merged(job, owner, false).await?)?;
+            }
+            Outcome::WrittenBack => {
+                still_mine(self.complete_merged(job, owner, true).await?)?;
             }
             Outcome::DoneWriting { writes } => {
-                still_mine(self.grouped(job, owner, Some(writes)).await?)?;
+                still_mine(self.grouped(job, owner, writes).await?)?;
             }
             Outcome::Reschedule {
                 effects,
@@ -491,14 +506,25 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Completes `job` and runs `writes` in one group commit, if `owner` still holds the
-    /// lease; false (nothing written) if it does not.
-    async fn grouped(
+    /// Completes `job` (and marks its settlement `written_back`) in a group commit merged with
+    /// other completions, if `owner` still holds the lease; false (nothing written) if not.
+    async fn complete_merged(
         &self,
         job: &Job,
         owner: &str,
-        writes: Option<Writes>,
+        written_back: bool,
     ) -> Result<bool, StoreError> {
+        let completion = outbox::Completion {
+            job: job.clone(),
+            owner: owner.to_string(),
+            written_back,
+        };
+        self.store.write_merged(completion).await
+    }
+
+    /// Completes `job` and runs `writes` in one group commit, if `owner` still holds the
+    /// lease; false (nothing written) if it does not.
+    async fn grouped(&self, job: &Job, owner: &str, writes: Writes) -> Result<bool, StoreError> {
         let (job, owner) = (job.clone(), owner.to_string());
         self.store
             .write(move |conn| {
@@ -507,9 +533,7 @@ impl Dispatcher {
                     if !outbox::complete(conn, &job, &owner).await? {
                         return Ok(false);
                     }
-                    if let Some(writes) = writes {
-                        writes(conn).await?;
-                    }
+                    writes(conn).await?;
                     Ok(true)
                 })
             })

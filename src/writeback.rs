@@ -199,12 +199,7 @@ impl crate::dispatch::Handler for Writer {
                 .await
                 .map_err(|e| crate::dispatch::JobError::Attempt(format!("write-back: {e}")))?;
             crate::crash_point!("writeback.after_send");
-            let sid = sid.clone();
-            Ok(crate::dispatch::Outcome::done_writing(move |tx| {
-                Box::pin(
-                    async move { crate::store::settlements::mark_written_back(tx, &sid).await },
-                )
-            }))
+            Ok(crate::dispatch::Outcome::WrittenBack)
         })
     }
 }

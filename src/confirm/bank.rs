@@ -317,7 +317,8 @@ pub async fn recover(
 
 /// Applies the status reports of a journaled bank answer to the settlement `sid` it answers,
 /// inside `conn`'s transaction; an answer that cannot be read stays in the journal, marked
-/// rejected.
+/// rejected. True when a report moved `sid` to a final state (where it stays final), so that
+/// the caller need not read its state again.
 pub async fn apply_answer(
     tx: &mut sqlx::AnyConnection,
     config: &crate::config::Config,
@@ -325,11 +326,16 @@ pub async fn apply_answer(
     bank_id: &str,
     inbound: i64,
     body: &[u8],
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     match crate::rails::bank::parse_reports(body) {
         Ok((kind, reports)) => {
             let after_ms = config.bank(bank_id).map(|b| b.status_request_after_ms);
-            apply_reports(tx, bank_id, inbound, &kind, &reports, after_ms).await?;
+            let applied = apply_reports(tx, bank_id, inbound, &kind, &reports, after_ms).await?;
+            // A final state only ever moves to another final state (settled -> returned).
+            Ok(applied.iter().any(|a| {
+                matches!(a, Applied::Moved { settlement_id, to, .. }
+                    if settlement_id == sid.as_str() && to.is_final())
+            }))
         }
         Err(e) => {
             tracing::warn!(settlement = %sid, bank = bank_id, error = %e, "bank answer could not be read; kept in the journal");
@@ -344,9 +350,9 @@ pub async fn apply_answer(
                 },
             )
             .await?;
+            Ok(false)
         }
     }
-    Ok(())
 }
 
 /// `submitted → sent` after the bank took the message, tolerating an answer that already

@@ -7,6 +7,7 @@
 //! one transaction (group commit), with a result per event.
 
 pub mod event;
+mod merged;
 
 use crate::config::Config;
 use crate::domain::Rail;
@@ -173,8 +174,8 @@ async fn reject_whole(
 }
 
 /// Applies parsed events in one transaction and marks the journal entry with the outcome.
-/// The transaction is a group commit: concurrent requests share it, and the results are
-/// returned only once it is durable.
+/// The transaction is a group commit: concurrent requests share it (on SQLite their rows are
+/// written together, see [`merged`]), and the results are returned only once it is durable.
 pub async fn accept_events(
     store: &Store,
     config: &Config,
@@ -182,15 +183,19 @@ pub async fn accept_events(
     inbound_id: i64,
     events: Vec<serde_json::Value>,
 ) -> Result<Vec<EventResult>, IntakeError> {
-    // The group writer runs the work on its own task, so it owns what it reads.
-    let config = std::sync::Arc::new(config.clone());
-    let ledger = ledger.to_string();
-    let results = store
-        .write(move |conn| {
-            Box::pin(async move { apply_events(conn, &config, &ledger, inbound_id, events).await })
-        })
-        .await?;
-    Ok(results)
+    // Parsing, routing and rendering need no store: done here, on the caller's task, so that
+    // the group writer only writes.
+    let events = events
+        .into_iter()
+        .map(|value| prepare(config, ledger, value))
+        .collect();
+    let write = merged::IntakeWrite {
+        config: std::sync::Arc::new(config.clone()),
+        ledger: ledger.to_string(),
+        inbound_id,
+        events,
+    };
+    Ok(store.write_merged(write).await?)
 }
 
 /// [`accept_events`] inside the caller's transaction, which the caller commits: a ledger
@@ -203,42 +208,46 @@ pub async fn accept_events_in(
     inbound_id: i64,
     events: Vec<serde_json::Value>,
 ) -> Result<Vec<EventResult>, IntakeError> {
-    Ok(apply_events(tx, config, ledger, inbound_id, events).await?)
+    let events = events
+        .into_iter()
+        .map(|value| prepare(config, ledger, value))
+        .collect();
+    Ok(apply_ready(tx, config, ledger, inbound_id, events).await?)
 }
 
-/// The writes of [`accept_events`], on the group's connection (or the caller's transaction).
-async fn apply_events(
+/// The writes of [`accept_events`] for one request alone, on the group's connection (or the
+/// caller's transaction): each event, then the journal entry's status.
+async fn apply_ready(
     conn: &mut sqlx::AnyConnection,
     config: &Config,
     ledger: &str,
     inbound_id: i64,
-    events: Vec<serde_json::Value>,
+    events: Vec<Ready>,
 ) -> Result<Vec<EventResult>, StoreError> {
     let mut results = Vec::with_capacity(events.len());
-    for value in events {
-        results.push(accept_one(conn, config, ledger, inbound_id, value).await?);
+    for ready in events {
+        results.push(write_ready(conn, config, ledger, inbound_id, ready).await?);
     }
-    let status = journal_status(&results);
-    let detail = summarise(&results);
-    let single = (results.len() == 1)
-        .then(|| results[0].settlement_id.as_deref())
-        .flatten();
-    let event_ref = (results.len() == 1)
-        .then(|| results[0].event_id.as_deref())
-        .flatten();
-    journal::mark(
-        conn,
-        inbound_id,
-        status,
-        &journal::Outcome {
-            detail: Some(&detail),
-            settlement_id: single,
-            message_kind: Some("ledger.event"),
-            message_ref: event_ref,
-        },
-    )
-    .await?;
+    let (status, detail) = journal_outcome(&results);
+    journal::mark(conn, inbound_id, status, &journal_marked(&results, &detail)).await?;
     Ok(results)
+}
+
+/// The journal entry's status after its events, and the detail that counts them.
+fn journal_outcome(results: &[EventResult]) -> (journal::Status, String) {
+    (journal_status(results), summarise(results))
+}
+
+/// What the journal entry records besides its status: the settlement and event of a body
+/// that held one event.
+fn journal_marked<'a>(results: &'a [EventResult], detail: &'a str) -> journal::Outcome<'a> {
+    let single = (results.len() == 1).then(|| &results[0]);
+    journal::Outcome {
+        detail: Some(detail),
+        settlement_id: single.and_then(|r| r.settlement_id.as_deref()),
+        message_kind: Some("ledger.event"),
+        message_ref: single.and_then(|r| r.event_id.as_deref()),
+    }
 }
 
 fn journal_status(results: &[EventResult]) -> journal::Status {
@@ -277,15 +286,42 @@ fn summarise(results: &[EventResult]) -> String {
     detail
 }
 
-// Long on purpose: one event's path through intake in order (parse, validate, route, the
-// bank rail's address rule, insert or compare by key, submit), every refusal naming its field.
-async fn accept_one(
-    tx: &mut sqlx::AnyConnection,
-    config: &Config,
-    ledger: &str,
-    inbound_id: i64,
-    value: serde_json::Value,
-) -> Result<EventResult, StoreError> {
+/// One event as far as intake takes it without the store.
+pub(crate) enum Ready {
+    /// Not a valid event: its answer.
+    Invalid(EventResult),
+    /// A valid settlement, to insert or compare by key.
+    Event(Box<ReadyEvent>),
+}
+
+/// A valid event, routed, with its message rendered when the rail needs nothing stored.
+pub(crate) struct ReadyEvent {
+    event_id: Option<String>,
+    settlement: crate::domain::Settlement,
+    hash: String,
+    route: Option<routing::Route>,
+    /// The bank rail's address rule refused it: refused unless its key is stored already
+    /// (the same event posted again, from before the rule), which then answers as usual.
+    refused: Option<FieldError>,
+    /// The rail's message, built without the store (the bank rail), or why it cannot be;
+    /// none when the rail needs the store for it (the wallet rail's trace numbers) or there
+    /// is no route.
+    offline: Option<Result<Outbound, rails::RailError>>,
+}
+
+impl Ready {
+    /// True when writing it needs no decision from the store other than its key (so that it
+    /// can be written in a merged group, see [`merged`]).
+    fn decided(&self) -> bool {
+        match self {
+            Ready::Invalid(_) => true,
+            Ready::Event(e) => e.refused.is_some() || e.route.is_none() || e.offline.is_some(),
+        }
+    }
+}
+
+/// Parses, checks, routes and (on a rail that needs no store for it) renders one event.
+fn prepare(config: &Config, ledger: &str, value: serde_json::Value) -> Ready {
     let event_id = value.get("event_id").and_then(|v| v.as_str()).map(|s| {
         s.chars()
             .take(event::EVENT_ID_CHARS_MAX)
@@ -294,38 +330,72 @@ async fn accept_one(
     let hash = event::content_hash(&value);
     let json = match event::parse_json(value) {
         Ok(json) => json,
-        Err(e) => return Ok(EventResult::invalid(event_id, e)),
+        Err(e) => return Ready::Invalid(EventResult::invalid(event_id, e)),
     };
     let settlement = match event::to_settlement(ledger, &json) {
         Ok(s) => s,
-        Err(e) => return Ok(EventResult::invalid(event_id, e)),
+        Err(e) => return Ready::Invalid(EventResult::invalid(event_id, e)),
     };
     let route = routing::route(config, &settlement);
-    if route.as_ref().is_some_and(|r| r.rail == Rail::Bank) {
-        if let Err(e) = event::check_for_bank(&settlement) {
-            // A key stored before this rule (the same event posted again) still answers
-            // with its current state, or as a conflict; only a new one is refused.
-            if settlements::find_by_event(tx, ledger, &settlement.event_id)
-                .await?
-                .is_none()
-            {
-                return Ok(EventResult::invalid(event_id, e));
-            }
-        }
+    let refused = route
+        .as_ref()
+        .filter(|r| r.rail == Rail::Bank)
+        .and_then(|_| event::check_for_bank(&settlement).err());
+    // A refused one is never written, so its message is not built.
+    let offline = route
+        .as_ref()
+        .filter(|_| refused.is_none())
+        .and_then(|r| rails::prepare_offline(config, r, &settlement));
+    Ready::Event(Box::new(ReadyEvent {
+        event_id,
+        settlement,
+        hash,
+        route,
+        refused,
+        offline,
+    }))
+}
+
+/// Writes one prepared event: a new settlement's row, where intake leaves it, with its audit
+/// rows, message and job; or the answer for a key already stored.
+async fn write_ready(
+    tx: &mut sqlx::AnyConnection,
+    config: &Config,
+    ledger: &str,
+    inbound_id: i64,
+    ready: Ready,
+) -> Result<EventResult, StoreError> {
+    let ReadyEvent {
+        event_id,
+        settlement,
+        hash,
+        route,
+        refused,
+        offline,
+    } = match ready {
+        Ready::Invalid(result) => return Ok(result),
+        Ready::Event(event) => *event,
+    };
+    if let Some(error) = refused {
+        // A key stored before this rule (the same event posted again) still answers with
+        // its current state, or as a conflict; only a new one is refused.
+        return Ok(
+            match settlements::find_by_event(tx, ledger, &settlement.event_id).await? {
+                None => EventResult::invalid(event_id, error),
+                Some(record) => known_or_conflict(
+                    event_id,
+                    &settlement,
+                    (record.settlement.id.clone(), record.state),
+                    record.content_hash == hash,
+                ),
+            },
+        );
     }
     // A new settlement's row is written once, where intake leaves it (routed and submitted,
     // or refused), with its audit rows in one statement: a duplicate costs the rendering of a
     // message that is then dropped, a new one several statements fewer.
     let now = crate::store::now_ms();
-    let offline = route
-        .as_ref()
-        .and_then(|r| rails::prepare_offline(config, r, &settlement));
-    // Why the row lands refused, if it does: no route, or a message the rail cannot build.
-    let refusal = match (&route, &offline) {
-        (None, _) => Some(routing::explain_unroutable(&settlement)),
-        (Some(_), Some(Err(e))) => Some(e.to_string()),
-        _ => None,
-    };
+    let refusal = refusal(&settlement, route.as_ref(), offline.as_ref());
     let rendered = offline.as_ref().map(Result::is_ok);
     let landing = landing(route.as_ref(), rendered, refusal.as_deref());
     match settlements::insert_row(tx, &settlement, &hash, &landing, now).await? {
@@ -346,23 +416,47 @@ async fn accept_one(
                 refusal: refusal.as_deref(),
             };
             let state = route_and_submit(tx, config, &settlement, route, offline, &written).await?;
-            tracing::info!(
-                settlement = %settlement.id,
-                ledger,
-                event_id = %settlement.event_id,
-                amount = %settlement.amount,
-                creditor_account = %crate::telemetry::mask(account_text(&settlement.creditor.account)),
-                %state,
-                "settlement received"
-            );
-            Ok(EventResult {
-                outcome: Intake::Created,
-                event_id,
-                settlement_id: Some(settlement.id.to_string()),
-                state: Some(state),
-                error: None,
-            })
+            Ok(created(ledger, event_id, &settlement, state))
         }
+    }
+}
+
+/// Why a new settlement lands refused, if it does: no route, or a message the rail cannot
+/// build.
+fn refusal(
+    settlement: &crate::domain::Settlement,
+    route: Option<&routing::Route>,
+    offline: Option<&Result<Outbound, rails::RailError>>,
+) -> Option<String> {
+    match (route, offline) {
+        (None, _) => Some(routing::explain_unroutable(settlement)),
+        (Some(_), Some(Err(e))) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// The answer for a new settlement now in `state` (and its log line).
+fn created(
+    ledger: &str,
+    event_id: Option<String>,
+    settlement: &crate::domain::Settlement,
+    state: SettlementState,
+) -> EventResult {
+    tracing::info!(
+        settlement = %settlement.id,
+        ledger,
+        event_id = %settlement.event_id,
+        amount = %settlement.amount,
+        creditor_account = %crate::telemetry::mask(account_text(&settlement.creditor.account)),
+        %state,
+        "settlement received"
+    );
+    EventResult {
+        outcome: Intake::Created,
+        event_id,
+        settlement_id: Some(settlement.id.to_string()),
+        state: Some(state),
+        error: None,
     }
 }
 
@@ -443,6 +537,88 @@ struct Written<'a> {
     refusal: Option<&'a str>,
 }
 
+/// How intake leaves a new settlement, with what its last audit row says.
+enum Landed<'a> {
+    /// No route: why.
+    Unroutable(Option<&'a str>),
+    /// Its message stored and its delivery queued: the message's kind and id.
+    Submitted(&'a str),
+    /// Its message could not be built: why.
+    Failed(&'a str),
+}
+
+impl Landed<'_> {
+    fn state(&self) -> SettlementState {
+        match self {
+            Landed::Unroutable(_) => SettlementState::Unroutable,
+            Landed::Submitted(_) => SettlementState::Submitted,
+            Landed::Failed(_) => SettlementState::Failed,
+        }
+    }
+}
+
+/// The audit rows of a new settlement's intake, from `received` to where it lands.
+fn intake_steps<'a>(inbound_id: i64, landed: &Landed<'a>) -> Vec<Step<'a>> {
+    let step = |from, to, cause, detail| Step {
+        from: Some(from),
+        to,
+        cause,
+        detail,
+        inbound_id: None,
+    };
+    let received = Step {
+        from: None,
+        to: SettlementState::Received,
+        cause: "intake",
+        detail: None,
+        inbound_id: Some(inbound_id),
+    };
+    let routed = || {
+        step(
+            SettlementState::Received,
+            SettlementState::Routed,
+            "routing",
+            None,
+        )
+    };
+    match *landed {
+        Landed::Unroutable(why) => vec![
+            received,
+            step(
+                SettlementState::Received,
+                SettlementState::Unroutable,
+                "routing",
+                why,
+            ),
+        ],
+        Landed::Submitted(detail) => vec![
+            received,
+            routed(),
+            step(
+                SettlementState::Routed,
+                SettlementState::Submitted,
+                "submit",
+                Some(detail),
+            ),
+        ],
+        Landed::Failed(why) => vec![
+            received,
+            routed(),
+            step(
+                SettlementState::Routed,
+                SettlementState::Failed,
+                "submit",
+                Some(why),
+            ),
+        ],
+    }
+}
+
+/// The audit detail of a submitted message: its kind and id.
+fn submitted_detail(outbound: &Outbound) -> String {
+    format!("{} {}", outbound.kind, outbound.msg_id)
+}
+
 /// Completes a new settlement's intake after its row is written: renders its message if that
 /// needed the store (and moves the row there), then writes the audit rows of every step
 /// (received, routed, submitted or refused) in one statement, the message, and its job.
@@ -455,23 +631,11 @@ async fn route_and_submit(
     written: &Written<'_>,
 ) -> Result<SettlementState, StoreError> {
     let id = &settlement.id;
-    let received = Step {
-        from: None,
-        to: SettlementState::Received,
-        cause: "intake",
-        detail: None,
-        inbound_id: Some(written.inbound_id),
-    };
     let Some(route) = route else {
-        let unroutable = Step {
-            from: Some(SettlementState::Received),
-            to: SettlementState::Unroutable,
-            cause: "routing",
-            detail: written.refusal,
-            inbound_id: None,
-        };
-        settlements::journal_transitions(tx, id, &[received, unroutable], written.now).await?;
-        return Ok(SettlementState::Unroutable);
+        let landed = Landed::Unroutable(written.refusal);
+        let steps = intake_steps(written.inbound_id, &landed);
+        settlements::journal_transitions(tx, id, &steps, written.now).await?;
+        return Ok(landed.state());
     };
     let rendered = match offline {
         Some(rendered) => rendered,
@@ -483,43 +647,24 @@ async fn route_and_submit(
             rendered
         }
     };
-    let routed = Step {
-        from: Some(SettlementState::Received),
-        to: SettlementState::Routed,
-        cause: "routing",
-        detail: None,
-        inbound_id: None,
-    };
     match rendered {
         Ok(outbound) => {
             crate::store::messages::insert(tx, &outbound).await?;
-            let detail = format!("{} {}", outbound.kind, outbound.msg_id);
-            let submitted = Step {
-                from: Some(SettlementState::Routed),
-                to: SettlementState::Submitted,
-                cause: "submit",
-                detail: Some(&detail),
-                inbound_id: None,
-            };
-            settlements::journal_transitions(tx, id, &[received, routed, submitted], written.now)
-                .await?;
+            let detail = submitted_detail(&outbound);
+            let landed = Landed::Submitted(&detail);
+            let steps = intake_steps(written.inbound_id, &landed);
+            settlements::journal_transitions(tx, id, &steps, written.now).await?;
             outbox::enqueue(tx, outbox::Kind::Deliver, id, written.now).await?;
-            Ok(SettlementState::Submitted)
+            Ok(landed.state())
         }
         Err(e) => {
             // The settlement was valid but its message is not (a rail rule): a final failure
             // that the ledger hears about, not a silent drop.
             let reason = e.to_string();
-            let failed = Step {
-                from: Some(SettlementState::Routed),
-                to: SettlementState::Failed,
-                cause: "submit",
-                detail: Some(&reason),
-                inbound_id: None,
-            };
-            settlements::journal_transitions(tx, id, &[received, routed, failed], written.now)
-                .await?;
-            Ok(SettlementState::Failed)
+            let landed = Landed::Failed(&reason);
+            let steps = intake_steps(written.inbound_id, &landed);
+            settlements::journal_transitions(tx, id, &steps, written.now).await?;
+            Ok(landed.state())
         }
     }
 }

@@ -13,10 +13,19 @@
 //! The work runs on the connection it is given and must not take another one from the pool
 //! (on SQLite there is only one, held by the writer), nor do network I/O: a transaction is
 //! never held across the network.
+//!
+//! Besides closures, a caller can hand the writer a typed write ([`Merge`]): the writer runs
+//! every queued write of one such type together ([`Merge::write_all`], a few multi-row
+//! statements for the whole group instead of a few statements per caller, each a round trip
+//! to SQLite's connection thread), inside a savepoint of their own. When those statements
+//! fail, the savepoint is rolled back and each caller's write runs alone
+//! ([`Merge::write_one`], in its own savepoint as a closure would), so one caller's failure
+//! never fails the others. Either way nobody is answered before the commit.
 
 use super::StoreError;
 use futures::future::BoxFuture;
 use sqlx::{AnyConnection, Connection};
+use std::any::{Any, TypeId};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most callers' writes in one transaction: bounds the transaction's size and the time the
@@ -35,10 +44,182 @@ struct Ran {
 
 type Work = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
 
+/// A write of one kind that the writer merges with the others of its kind queued with it.
+pub trait Merge: Send + Sized + 'static {
+    type Output: Send + 'static;
+
+    /// Writes every item of the group, in few statements; one answer per item, in order.
+    /// `None` for an item: nothing of it was written, it is to run alone afterwards. An error
+    /// rolls back everything this call wrote, and each item then runs alone.
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> BoxFuture<'c, Result<Vec<Option<Self::Output>>, StoreError>>;
+
+    /// One item alone: in its own savepoint in a group, or its own transaction (PostgreSQL).
+    fn write_one(self, conn: &mut AnyConnection)
+        -> BoxFuture<'_, Result<Self::Output, StoreError>>;
+}
+
+/// What the writer's queue holds: a closure, or a typed write it may merge.
+enum Request {
+    Work(Work),
+    Merged(Box<dyn Mergeable>),
+}
+
+/// A queued [`Merge`] write with its caller's answer channel, its type erased so that
+/// requests of any kind share the queue.
+trait Mergeable: Send {
+    fn kind(&self) -> TypeId;
+    fn runner(&self) -> Runner;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Runs the queued writes of one [`Merge`] type (each a `Pending<M>` behind `Any`).
+type Runner = for<'c> fn(&'c mut AnyConnection, Vec<Box<dyn Any + Send>>) -> BoxFuture<'c, RunAll>;
+
+struct Pending<M: Merge> {
+    item: M,
+    answer: oneshot::Sender<Result<M::Output, StoreError>>,
+}
+
+impl<M: Merge> Mergeable for Pending<M> {
+    fn kind(&self) -> TypeId {
+        TypeId::of::<M>()
+    }
+    fn runner(&self) -> Runner {
+        run_all::<M>
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// What running one kind's merged writes left: the callers written (answered after the
+/// commit), the ones to run alone, and, if a savepoint statement failed, why the whole
+/// transaction is in doubt.
+struct RunAll {
+    ran: Vec<Ran>,
+    alone: Vec<Work>,
+    broken: Option<String>,
+}
+
+/// The merged writes of one kind inside the savepoint `m`; on failure each caller alone.
+fn run_all<M: Merge>(
+    conn: &mut AnyConnection,
+    pending: Vec<Box<dyn Any + Send>>,
+) -> BoxFuture<'_, RunAll> {
+    Box::pin(async move {
+        let (items, answers): (Vec<M>, Vec<_>) = pending
+            .into_iter()
+            .map(|p| {
+                let p = p
+                    .downcast::<Pending<M>>()
+                    .expect("merged requests are grouped by type");
+                (p.item, p.answer)
+            })
+            .unzip();
+        let alone_all = |items: Vec<M>, answers: Vec<_>| {
+            items
+                .into_iter()
+                .zip(answers)
+                .map(|(item, answer)| alone::<M>(item, answer))
+                .collect()
+        };
+        if let Err(e) = sqlx::query("SAVEPOINT m").execute(&mut *conn).await {
+            return RunAll {
+                ran: Vec::new(),
+                alone: Vec::new(),
+                broken: Some(format!("SAVEPOINT failed: {e}")),
+            };
+        }
+        let written = M::write_all(conn, &items).await;
+        let end = if written.is_ok() {
+            "RELEASE m"
+        } else {
+            "ROLLBACK TO m; RELEASE m"
+        };
+        if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
+            return RunAll {
+                ran: Vec::new(),
+                alone: Vec::new(),
+                broken: Some(format!("savepoint failed: {e}")),
+            };
+        }
+        let outputs = match written {
+            Ok(outputs) if outputs.len() == items.len() => outputs,
+            Ok(outputs) => {
+                // A bug in `write_all`: its writes stand, but nobody's answer can be trusted.
+                let why = format!(
+                    "a merged write answered {} of {} callers",
+                    outputs.len(),
+                    items.len()
+                );
+                return RunAll {
+                    ran: Vec::new(),
+                    alone: Vec::new(),
+                    broken: Some(why),
+                };
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, callers = items.len(), "a merged write failed; each caller's write runs alone");
+                return RunAll {
+                    ran: Vec::new(),
+                    alone: alone_all(items, answers),
+                    broken: None,
+                };
+            }
+        };
+        let mut run = RunAll {
+            ran: Vec::with_capacity(items.len()),
+            alone: Vec::new(),
+            broken: None,
+        };
+        for ((item, answer), output) in items.into_iter().zip(answers).zip(outputs) {
+            match output {
+                Some(value) => run.ran.push(kept(value, answer)),
+                None => run.alone.push(alone::<M>(item, answer)),
+            }
+        }
+        run
+    })
+}
+
+/// A merged write that ran alone, as a closure in its own savepoint.
+fn alone<M: Merge>(item: M, answer: oneshot::Sender<Result<M::Output, StoreError>>) -> Work {
+    Box::new(move |conn| Box::pin(async move { ran(item.write_one(conn).await, answer) }))
+}
+
+/// What a caller's writes left, with its answer for when the commit's fate is known.
+fn ran<T: Send + 'static>(
+    result: Result<T, StoreError>,
+    answer: oneshot::Sender<Result<T, StoreError>>,
+) -> Ran {
+    match result {
+        Ok(value) => kept(value, answer),
+        Err(e) => Ran {
+            kept: false,
+            answer: Box::new(move |_| {
+                let _ = answer.send(Err(e));
+            }),
+        },
+    }
+}
+
+/// Writes that stand: their caller hears `value` once the commit succeeded.
+fn kept<T: Send + 'static>(value: T, answer: oneshot::Sender<Result<T, StoreError>>) -> Ran {
+    Ran {
+        kept: true,
+        answer: Box::new(move |commit| {
+            let _ = answer.send(commit.map(|()| value).map_err(StoreError::GroupCommit));
+        }),
+    }
+}
+
 /// The writer task's queue, or none (each caller commits alone). Cheap to clone.
 #[derive(Clone)]
 pub struct GroupWriter {
-    queue: Option<mpsc::Sender<Work>>,
+    queue: Option<mpsc::Sender<Request>>,
     pool: sqlx::AnyPool,
 }
 
@@ -58,7 +239,7 @@ impl GroupWriter {
         if writers == 0 {
             return GroupWriter { queue: None, pool };
         }
-        let (queue, receiver) = mpsc::channel::<Work>(QUEUE_MAX);
+        let (queue, receiver) = mpsc::channel::<Request>(QUEUE_MAX);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..writers {
             tokio::spawn(write_groups(pool.clone(), receiver.clone()));
@@ -78,38 +259,82 @@ impl GroupWriter {
             + Send
             + 'static,
     {
-        let Some(queue) = &self.queue else {
+        if self.queue.is_none() {
             let mut tx = self.pool.begin().await?;
             let value = work(&mut tx).await?;
             tx.commit().await?;
             crate::crash_point!("group.after_commit");
             return Ok(value);
-        };
+        }
         let (answer_tx, answer_rx) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: Work = Box::new(move |conn| {
-            Box::pin(async move {
-                match work(conn).await {
-                    Ok(value) => Ran {
-                        kept: true,
-                        answer: Box::new(move |commit| {
-                            let _ = answer_tx
-                                .send(commit.map(|()| value).map_err(StoreError::GroupCommit));
-                        }),
-                    },
-                    Err(e) => Ran {
-                        kept: false,
-                        answer: Box::new(move |_| {
-                            let _ = answer_tx.send(Err(e));
-                        }),
-                    },
-                }
-            })
-        });
+        let boxed: Work =
+            Box::new(move |conn| Box::pin(async move { ran(work(conn).await, answer_tx) }));
+        self.enqueue(Request::Work(boxed), answer_rx).await
+    }
+
+    /// Writes `item` merged with the other writes of its type queued meanwhile (see
+    /// [`Merge`]), and returns its answer once the transaction is committed. Without a
+    /// writer task it is written alone, in a transaction of its own.
+    pub async fn write_merged<M: Merge>(&self, item: M) -> Result<M::Output, StoreError> {
+        if self.queue.is_none() {
+            let mut tx = self.pool.begin().await?;
+            let value = item.write_one(&mut tx).await?;
+            tx.commit().await?;
+            crate::crash_point!("group.after_commit");
+            return Ok(value);
+        }
+        let (answer, answer_rx) = oneshot::channel();
+        self.enqueue(
+            Request::Merged(Box::new(Pending { item, answer })),
+            answer_rx,
+        )
+        .await
+    }
+
+    /// Writes `items` as one group (merged where they can be) and returns each one's answer:
+    /// what concurrent callers that met in one group get, made on purpose for tests. Without
+    /// a writer task each is written alone, as concurrent callers' would be.
+    #[cfg(test)]
+    pub(crate) async fn write_together<M: Merge>(
+        &self,
+        items: Vec<M>,
+    ) -> Vec<Result<M::Output, StoreError>> {
+        let mut answers = Vec::with_capacity(items.len());
+        if self.queue.is_none() {
+            for item in items {
+                answers.push(self.write_merged(item).await);
+            }
+            return answers;
+        }
+        let (mut group, mut waiting) = (Vec::new(), Vec::new());
+        for item in items {
+            let (answer, answer_rx) = oneshot::channel();
+            group.push(Request::Merged(Box::new(Pending { item, answer })));
+            waiting.push(answer_rx);
+        }
+        // The pool's one connection: taken once the writer task lets go of it.
+        commit_group(&self.pool, group).await;
+        for answer in waiting {
+            answers.push(
+                answer
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::GroupCommit("dropped a request".into()))),
+            );
+        }
+        answers
+    }
+
+    async fn enqueue<T>(
+        &self,
+        request: Request,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let queue = self.queue.as_ref().expect("only called with a writer task");
         queue
-            .send(boxed)
+            .send(request)
             .await
             .map_err(|_| StoreError::GroupCommit("the group writer has stopped".into()))?;
-        answer_rx
+        answer
             .await
             .map_err(|_| StoreError::GroupCommit("the group writer dropped a request".into()))?
     }
@@ -118,9 +343,9 @@ impl GroupWriter {
 /// One writer: takes what is queued, writes it as one transaction, answers, repeats.
 async fn write_groups(
     pool: sqlx::AnyPool,
-    receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Work>>>,
+    receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
 ) {
-    let mut group: Vec<Work> = Vec::with_capacity(GROUP_WRITES_MAX);
+    let mut group: Vec<Request> = Vec::with_capacity(GROUP_WRITES_MAX);
     loop {
         {
             let mut receiver = receiver.lock().await;
@@ -134,40 +359,94 @@ async fn write_groups(
     }
 }
 
-/// Writes `group` in one transaction and answers every request.
-async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Work>) {
+/// Writes `group` in one transaction and answers every request: the merged writes first, one
+/// kind at a time, then the closures (and the merged writes that run alone) in their order.
+async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>) {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
-        Err(e) => {
-            let why = format!("no database connection: {e}");
-            for work in group {
-                // Not run: answer with the failure without touching a connection.
-                fail_unrun(work, &why);
-            }
-            return;
-        }
+        Err(e) => return fail_unrun(group, &format!("no database connection: {e}")),
     };
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
-        Err(e) => {
-            let why = format!("BEGIN failed: {e}");
-            for work in group {
-                fail_unrun(work, &why);
-            }
-            return;
-        }
+        Err(e) => return fail_unrun(group, &format!("BEGIN failed: {e}")),
     };
-    let mut pending = Vec::with_capacity(group.len());
-    if let Err(e) = sqlx::query(OPEN).execute(&mut *tx).await {
-        let why = format!("SAVEPOINT failed: {e}");
-        for work in group {
-            fail_unrun(work, &why);
+    let (mut works, kinds) = split(group);
+    let mut pending = Vec::with_capacity(works.len() + kinds.len());
+    for (runner, items) in kinds {
+        let run = runner(&mut tx, items).await;
+        pending.extend(run.ran);
+        if let Some(why) = run.broken {
+            // The transaction is in doubt: everything in it fails.
+            abort(pending, &why);
+            return fail_unrun(
+                works
+                    .into_iter()
+                    .chain(run.alone)
+                    .map(Request::Work)
+                    .collect(),
+                &why,
+            );
         }
-        return;
+        works.extend(run.alone);
     }
-    let count = group.len();
-    for (i, work) in group.into_iter().enumerate() {
-        let ran = work(&mut tx).await;
+    if let Err(why) = run_each(&mut tx, works, &mut pending).await {
+        return abort(pending, &why);
+    }
+    let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
+    crate::crash_point!("group.after_commit");
+    for ran in pending {
+        (ran.answer)(committed.clone());
+    }
+}
+
+/// The closures of a group, and its merged writes by type (each with the function that
+/// runs that type's writes), in the order their first request came.
+#[allow(clippy::type_complexity)]
+fn split(group: Vec<Request>) -> (Vec<Work>, Vec<(Runner, Vec<Box<dyn Any + Send>>)>) {
+    let mut works = Vec::with_capacity(group.len());
+    let mut kinds: Vec<(TypeId, Runner, Vec<Box<dyn Any + Send>>)> = Vec::new();
+    for request in group {
+        match request {
+            Request::Work(work) => works.push(work),
+            Request::Merged(merged) => {
+                let kind = merged.kind();
+                match kinds.iter_mut().find(|(k, ..)| *k == kind) {
+                    Some((_, _, items)) => items.push(merged.into_any()),
+                    None => {
+                        let runner = merged.runner();
+                        kinds.push((kind, runner, vec![merged.into_any()]));
+                    }
+                }
+            }
+        }
+    }
+    let kinds = kinds
+        .into_iter()
+        .map(|(_, runner, items)| (runner, items))
+        .collect();
+    (works, kinds)
+}
+
+/// Runs each closure in its own savepoint (a failing one is rolled back alone), adding what
+/// it left to `pending`. Err: a savepoint statement failed and the transaction is in doubt
+/// (the closure that saw it has been answered).
+async fn run_each(
+    conn: &mut AnyConnection,
+    works: Vec<Work>,
+    pending: &mut Vec<Ran>,
+) -> Result<(), String> {
+    if works.is_empty() {
+        return Ok(());
+    }
+    if let Err(e) = sqlx::query(OPEN).execute(&mut *conn).await {
+        let why = format!("SAVEPOINT failed: {e}");
+        fail_unrun(works.into_iter().map(Request::Work).collect(), &why);
+        return Err(why);
+    }
+    let count = works.len();
+    let mut works = works.into_iter().enumerate();
+    while let Some((i, work)) = works.next() {
+        let ran = work(&mut *conn).await;
         // Ending one caller's savepoint opens the next one's in the same request: one round
         // trip to the connection's thread per caller instead of two.
         let last = i + 1 == count;
@@ -177,20 +456,15 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Work>) {
             (false, false) => DROP_AND_OPEN,
             (false, true) => DROP,
         };
-        if let Err(e) = sqlx::query(end).execute(&mut *tx).await {
-            // The transaction is in doubt: everything in it fails.
+        if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
             let why = format!("savepoint failed: {e}");
             (ran.answer)(Err(why.clone()));
-            abort(pending, &why);
-            return;
+            fail_unrun(works.map(|(_, work)| Request::Work(work)).collect(), &why);
+            return Err(why);
         }
         pending.push(ran);
     }
-    let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
-    crate::crash_point!("group.after_commit");
-    for ran in pending {
-        (ran.answer)(committed.clone());
-    }
+    Ok(())
 }
 
 /// Each caller's writes run inside the savepoint `w`, opened before it and ended after it.
@@ -207,10 +481,17 @@ fn abort(pending: Vec<Ran>, why: &str) {
     }
 }
 
-/// Answers a request that never ran: its caller gets `why`.
-fn fail_unrun(work: Work, why: &str) {
-    // The work owns the caller's answer channel; dropping it makes the caller's wait end
+/// Answers requests that never ran: their callers get "dropped a request".
+fn fail_unrun(requests: Vec<Request>, why: &str) {
+    if requests.is_empty() {
+        return;
+    }
+    // Each request owns its caller's answer channel; dropping it makes the caller's wait end
     // with "dropped a request". Keep the reason in the log.
-    tracing::error!(error = why, "group commit could not run a request");
-    drop(work);
+    tracing::error!(
+        error = why,
+        requests = requests.len(),
+        "group commit could not run requests"
+    );
+    drop(requests);
 }

@@ -146,52 +146,164 @@ struct NewEntry<'a> {
     authenticated_by: Option<AuthenticatedBy>,
 }
 
-/// Inserts in a group commit (see [`super::group`]): returns once the entry is durable.
+/// Inserts in a group commit (see [`super::group`]), merged with the other entries queued
+/// meanwhile: returns once the entry is durable.
 async fn insert(store: &Store, row: &NewEntry<'_>) -> Result<i64, StoreError> {
-    let now = now_ms();
-    let detail: Option<String> = row
-        .detail
-        .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect());
-    let channel = row.channel.as_str();
-    let source = row.source.map(str::to_string);
-    let content_type = row.content_type.map(str::to_string);
-    let kept = row.kept.to_vec();
-    let status = row.status.as_str();
-    let authenticated_by = row.authenticated_by.map(AuthenticatedBy::as_str);
-    let size_bytes = i64::try_from(row.size_bytes).unwrap_or(i64::MAX);
-    let sha256 = row.sha256.clone();
-    let headers = row.headers.map(str::to_string);
-    store
-        .write(move |conn| {
-            Box::pin(async move {
-                let inserted = sqlx::query(
-                    "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, \
-                     raw, status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, \
-                     headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                     RETURNING id",
-                )
-                .bind(now)
-                .bind(channel)
-                .bind(source)
-                .bind(content_type)
-                .bind(kept)
-                .bind(status)
-                .bind(detail)
-                .bind(now)
-                .bind(authenticated_by)
-                .bind(size_bytes)
-                .bind(sha256)
-                .bind(headers)
-                .fetch_one(conn)
-                .await?;
-                Ok(inserted.try_get("id")?)
+    let entry = Insert {
+        now: now_ms(),
+        channel: row.channel.as_str(),
+        source: row.source.map(str::to_string),
+        content_type: row.content_type.map(str::to_string),
+        kept: row.kept.to_vec(),
+        status: row.status.as_str(),
+        detail: row
+            .detail
+            .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect()),
+        authenticated_by: row.authenticated_by.map(AuthenticatedBy::as_str),
+        size_bytes: i64::try_from(row.size_bytes).unwrap_or(i64::MAX),
+        sha256: row.sha256.clone(),
+        headers: row.headers.map(str::to_string),
+    };
+    store.write_merged(entry).await
+}
+
+/// Most bytes of raw messages one merged insert of journal entries holds.
+const MERGED_BYTES_MAX: usize = 8 << 20;
+
+/// A journal entry waiting in the group writer's queue.
+struct Insert {
+    now: i64,
+    channel: &'static str,
+    source: Option<String>,
+    content_type: Option<String>,
+    kept: Vec<u8>,
+    status: &'static str,
+    detail: Option<String>,
+    authenticated_by: Option<&'static str>,
+    size_bytes: i64,
+    sha256: String,
+    headers: Option<String>,
+}
+
+impl super::group::Merge for Insert {
+    type Output = i64;
+
+    /// Every entry of the group in one statement. The ids come back in no promised order:
+    /// they are matched to the entries by their order (each new id is the next one), and
+    /// each match is checked by the entry's hash, source and channel; a mismatch fails the
+    /// merged write, and each entry is then inserted alone.
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> futures::future::BoxFuture<'c, Result<Vec<Option<i64>>, StoreError>> {
+        Box::pin(async move {
+            // The entries that fit the bound on bytes (hex doubles them in the statement);
+            // the rest are inserted alone.
+            let mut room = MERGED_BYTES_MAX;
+            let fit = items
+                .iter()
+                .take_while(|e| match room.checked_sub(e.kept.len()) {
+                    Some(left) => {
+                        room = left;
+                        true
+                    }
+                    None => false,
+                })
+                .count();
+            let (items, rest) = items.split_at(fit);
+            let rows: Vec<serde_json::Value> = items
+                .iter()
+                .map(|e| {
+                    serde_json::json!([
+                        e.now,
+                        e.channel,
+                        e.source,
+                        e.content_type,
+                        hex::encode(&e.kept),
+                        e.status,
+                        e.detail,
+                        e.authenticated_by,
+                        e.size_bytes,
+                        e.sha256,
+                        e.headers,
+                    ])
+                })
+                .collect();
+            let mut inserted = sqlx::query(
+                "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
+                 status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
+                 SELECT value->>0, value->>1, value->>2, value->>3, unhex(value->>4), value->>5, \
+                 value->>6, value->>0, value->>7, value->>8, value->>9, value->>10 \
+                 FROM json_each($1) RETURNING id, sha256, source, channel",
+            )
+            .bind(serde_json::Value::Array(rows).to_string())
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                let key: (String, Option<String>, String) = (
+                    row.try_get("sha256")?,
+                    row.try_get("source")?,
+                    row.try_get("channel")?,
+                );
+                Ok((id, key))
             })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            inserted.sort_by_key(|(id, _)| *id);
+            let matched = inserted.len() == items.len()
+                && inserted
+                    .iter()
+                    .zip(items)
+                    .all(|((_, (sha, source, channel)), e)| {
+                        *sha == e.sha256 && *source == e.source && channel == e.channel
+                    });
+            if !matched {
+                return Err(StoreError::Corrupt(
+                    "merged journal entries came back out of order".into(),
+                ));
+            }
+            let alone = rest.iter().map(|_| None);
+            Ok(inserted
+                .into_iter()
+                .map(|(id, _)| Some(id))
+                .chain(alone)
+                .collect())
         })
-        .await
+    }
+
+    fn write_one(
+        self,
+        conn: &mut AnyConnection,
+    ) -> futures::future::BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let inserted = sqlx::query(
+                "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, \
+                 raw, status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, \
+                 headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 RETURNING id",
+            )
+            .bind(self.now)
+            .bind(self.channel)
+            .bind(self.source)
+            .bind(self.content_type)
+            .bind(self.kept)
+            .bind(self.status)
+            .bind(self.detail)
+            .bind(self.now)
+            .bind(self.authenticated_by)
+            .bind(self.size_bytes)
+            .bind(self.sha256)
+            .bind(self.headers)
+            .fetch_one(conn)
+            .await?;
+            Ok(inserted.try_get("id")?)
+        })
+    }
 }
 
 /// Most characters of a journal entry's detail.
-const DETAIL_CHARS_MAX: usize = 2000;
+pub(crate) const DETAIL_CHARS_MAX: usize = 2000;
 
 /// Most headers, and characters per header value, kept of a refused request.
 const HEADERS_KEPT_MAX: usize = 32;
@@ -443,5 +555,64 @@ pub async fn expire_refused(
         .execute(&mut *conn)
         .await?;
         expired.deleted += oldest.rows_affected();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(source: &str, raw: Vec<u8>) -> Insert {
+        Insert {
+            now: now_ms(),
+            channel: Channel::BankResponse.as_str(),
+            source: Some(source.to_string()),
+            content_type: None,
+            sha256: sha256_hex(&raw),
+            size_bytes: raw.len() as i64,
+            kept: raw,
+            status: Status::Received.as_str(),
+            detail: None,
+            authenticated_by: Some(AuthenticatedBy::MutualTls.as_str()),
+            headers: None,
+        }
+    }
+
+    /// Entries merged into one insert, and those past its bound on bytes inserted alone, each
+    /// get the id of the row holding its own bytes (on PostgreSQL each is inserted alone).
+    #[tokio::test]
+    async fn merged_entries_each_get_their_own_row() {
+        for each in crate::store::testing::each("merged_entries_each_get_their_own_row").await {
+            let big = MERGED_BYTES_MAX / 2 + 1;
+            let raws: Vec<Vec<u8>> = vec![
+                b"first".to_vec(),
+                vec![],
+                vec![b'a'; big],
+                vec![b'b'; big],
+                b"last".to_vec(),
+            ];
+            let items = raws
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| entry(&format!("bank-{i}"), raw.clone()))
+                .collect();
+            let ids: Vec<i64> = each
+                .store
+                .group()
+                .write_together(items)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            let mut conn = each.store.pool().acquire().await.unwrap();
+            for (i, (id, raw)) in ids.iter().zip(&raws).enumerate() {
+                let stored = get(&mut conn, *id).await.unwrap().unwrap();
+                assert_eq!(stored.source.as_deref(), Some(format!("bank-{i}").as_str()));
+                assert!(stored.raw == *raw, "entry {i}: other bytes");
+                assert_eq!(stored.sha256.as_deref(), Some(sha256_hex(raw).as_str()));
+            }
+            drop(conn);
+            each.finish().await;
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! through sqlx's `Any` driver so that every query is written once (DESIGN.md decision 4).
 //!
 //! Queries use `$1, $2, …` placeholders in order of first use, which both dialects read.
-//! The few statements that must differ (row claiming) ask [`Store::dialect`].
+//! The few statements that must differ (row claiming) ask [`Store::dialect`]; the multi-row
+//! statements of [`merged`] are SQLite's alone, run only by its group writer (PostgreSQL has
+//! none, and writes each caller's rows with the statements both dialects share).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
 //! power loss, and writes through a single connection, so that writers never race for the
@@ -11,9 +13,12 @@
 
 pub mod group;
 pub mod journal;
+pub mod merged;
 pub mod messages;
 pub mod outbox;
 pub mod settlements;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -144,6 +149,18 @@ impl Store {
             + 'static,
     {
         self.group.write(work).await
+    }
+
+    /// Writes `item` in a group commit merged with the other writes of its type queued
+    /// meanwhile (see [`group::Merge`]); returns its answer once it is durable.
+    pub async fn write_merged<M: group::Merge>(&self, item: M) -> Result<M::Output, StoreError> {
+        self.group.write_merged(item).await
+    }
+
+    /// The group writer, for tests that make a group on purpose.
+    #[cfg(test)]
+    pub(crate) fn group(&self) -> &group::GroupWriter {
+        &self.group
     }
 
     /// Connections for reads that need no transaction (a job's settlement and stored message

@@ -309,6 +309,70 @@ pub async fn complete(
     Ok(done == 1)
 }
 
+/// A job's completion waiting in the group writer's queue ([`super::group::Merge`]): the row
+/// done if `owner` still holds its lease (as [`complete`]), and then, for a write-back the
+/// ledger acknowledged, the settlement marked written back (as
+/// [`super::settlements::mark_written_back`]). Answers whether the lease held (false: nothing
+/// was written). A group's completions are two statements in all.
+pub struct Completion {
+    pub job: Job,
+    pub owner: String,
+    pub written_back: bool,
+}
+
+impl super::group::Merge for Completion {
+    type Output = bool;
+
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> futures::future::BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
+        Box::pin(async move {
+            let now = now_ms();
+            let leases = items.iter().map(|c| serde_json::json!([c.job.id, c.owner]));
+            let set = format!(
+                "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, last_error = NULL"
+            );
+            let held = leases_held(&mut *conn, &set, now, leases).await?;
+            let written_back: Vec<&str> = items
+                .iter()
+                .filter(|c| c.written_back && held.contains(&c.job.id))
+                .map(|c| c.job.settlement_id.as_str())
+                .collect();
+            if !written_back.is_empty() {
+                sqlx::query(
+                    "UPDATE settlements SET written_back_at_ms = $1 \
+                     WHERE id IN (SELECT value FROM json_each($2)) AND written_back_at_ms IS NULL",
+                )
+                .bind(now)
+                .bind(serde_json::json!(written_back).to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(items
+                .iter()
+                .map(|c| Some(held.contains(&c.job.id)))
+                .collect())
+        })
+    }
+
+    fn write_one(
+        self,
+        conn: &mut AnyConnection,
+    ) -> futures::future::BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async move {
+            // The lease first: when it is lost nothing has been written.
+            if !complete(conn, &self.job, &self.owner).await? {
+                return Ok(false);
+            }
+            if self.written_back {
+                super::settlements::mark_written_back(conn, &self.job.settlement_id).await?;
+            }
+            Ok(true)
+        })
+    }
+}
+
 /// Extends `owner`'s lease on `job` from `now`, right before network I/O. False when the lease
 /// was lost: the caller must not send.
 pub async fn renew(
@@ -374,6 +438,98 @@ pub async fn renew_and_count_send(
     } else {
         let renewed: i64 = query.fetch_one(conn).await?.try_get("renewed")?;
         Ok(renewed == 1)
+    }
+}
+
+/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`) on each row of
+/// `leases` (`[job id, owner, …]`) whose lease `owner` still holds, in one statement; returns
+/// the ids of those rows.
+async fn leases_held(
+    conn: &mut AnyConnection,
+    set: &str,
+    now: i64,
+    leases: impl Iterator<Item = serde_json::Value>,
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let leases = serde_json::Value::Array(leases.collect()).to_string();
+    sqlx::query(&format!(
+        "UPDATE outbox SET {set}, updated_at_ms = $1 FROM json_each($2) AS v \
+         WHERE outbox.id = v.value->>0 AND outbox.status = '{LEASED}' \
+         AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job"
+    ))
+    .bind(now)
+    .bind(leases)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok(row.try_get::<i64, _>("job")?))
+    .collect()
+}
+
+/// A send about to happen, waiting in the group writer's queue ([`super::group::Merge`]):
+/// `owner`'s lease renewed for `lease_ms` from the write, and if it held, a send of the stored
+/// message `msg_id` counted (as [`renew_and_count_send`]). Answers whether the lease held
+/// (false: nothing was written, and the caller must not send). A group's sends are two
+/// statements in all.
+pub struct SendRecord {
+    pub job: Job,
+    pub owner: String,
+    pub lease_ms: i64,
+    pub msg_id: String,
+}
+
+impl super::group::Merge for SendRecord {
+    type Output = bool;
+
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> futures::future::BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
+        Box::pin(async move {
+            let now = now_ms();
+            let leases = items
+                .iter()
+                .map(|r| serde_json::json!([r.job.id, r.owner, now + r.lease_ms]));
+            let held = leases_held(&mut *conn, "lease_until_ms = v.value->>2", now, leases).await?;
+            let sent: Vec<&str> = items
+                .iter()
+                .filter(|r| held.contains(&r.job.id))
+                .map(|r| r.msg_id.as_str())
+                .collect();
+            if !sent.is_empty() {
+                // A message named twice (two jobs sending it) is counted twice, as alone.
+                sqlx::query(
+                    "UPDATE outbound_messages SET send_count = send_count + \
+                     (SELECT COUNT(*) FROM json_each($2) WHERE value = msg_id), \
+                     first_sent_at_ms = COALESCE(first_sent_at_ms, $1), last_sent_at_ms = $1 \
+                     WHERE msg_id IN (SELECT value FROM json_each($2))",
+                )
+                .bind(now)
+                .bind(serde_json::json!(sent).to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(items
+                .iter()
+                .map(|r| Some(held.contains(&r.job.id)))
+                .collect())
+        })
+    }
+
+    fn write_one(
+        self,
+        conn: &mut AnyConnection,
+    ) -> futures::future::BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async move {
+            renew_and_count_send(
+                conn,
+                &self.job,
+                &self.owner,
+                now_ms(),
+                self.lease_ms,
+                &self.msg_id,
+            )
+            .await
+        })
     }
 }
 

@@ -249,12 +249,7 @@ pub async fn journal_transitions(
     steps: &[Step<'_>],
     at_ms: i64,
 ) -> Result<(), StoreError> {
-    for step in steps {
-        if let Some(from) = step.from {
-            from.check(step.to)
-                .map_err(|e| StoreError::Corrupt(format!("settlement {id}: {e}")))?;
-        }
-    }
+    check_steps(id, steps)?;
     let mut sql = String::from(
         "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
          inbound_id, at_ms) VALUES ",
@@ -288,6 +283,18 @@ pub async fn journal_transitions(
     query.execute(&mut *tx).await?;
     if steps.last().is_some_and(|s| s.to.is_final()) {
         outbox::enqueue(tx, outbox::Kind::Writeback, id, at_ms).await?;
+    }
+    Ok(())
+}
+
+/// Checks each step of `steps` against the transition table (a refused one is a bug in the
+/// caller, never input).
+pub(crate) fn check_steps(id: &SettlementId, steps: &[Step<'_>]) -> Result<(), StoreError> {
+    for step in steps {
+        if let Some(from) = step.from {
+            from.check(step.to)
+                .map_err(|e| StoreError::Corrupt(format!("settlement {id}: {e}")))?;
+        }
     }
     Ok(())
 }

@@ -182,8 +182,14 @@ impl BankJobs {
                     Box::pin(async move {
                         confirm::bank::mark_sent(tx, &sid, "HTTP 200 with answer", Some(inbound))
                             .await?;
-                        confirm::bank::apply_answer(tx, &config, &sid, &bank_id, inbound, &body)
-                            .await?;
+                        let final_now = confirm::bank::apply_answer(
+                            tx, &config, &sid, &bank_id, inbound, &body,
+                        )
+                        .await?;
+                        if final_now {
+                            // Nothing left to ask the bank: no need to read the state again.
+                            return Ok(());
+                        }
                         confirm::bank::arm_status_if_open(tx, &config, &sid, &bank_id).await
                     })
                 }))

@@ -1,0 +1,585 @@
+//! Intake merged across the callers of a group commit (SQLite's group writer, see
+//! [`crate::store::group::Merge`]): the new settlements of every request in the group are one
+//! multi-row INSERT, their audit rows, messages, jobs and the journal entries' statuses one
+//! more request, instead of five or six requests per event.
+//!
+//! Only a request whose every event was decided without the store merges (an invalid event,
+//! one without a route, one whose message the rail built offline, one the bank rail's address
+//! rule refused); one that needs the store for its message (the wallet rail's trace numbers)
+//! runs alone, as do all of them if a merged statement fails. The rows, audit trail and
+//! answers are those [`super::apply_ready`] writes and gives for the same events in order.
+
+use super::{
+    apply_ready, created, intake_steps, journal_marked, journal_outcome, known_or_conflict,
+    landing, refusal, submitted_detail, EventResult, Landed, Ready, ReadyEvent,
+};
+use crate::config::Config;
+use crate::store::group::Merge;
+use crate::store::merged::{self, NewSettlement, Rows};
+use crate::store::settlements::Landing;
+use crate::store::{now_ms, outbox, StoreError};
+use futures::future::BoxFuture;
+use sqlx::AnyConnection;
+use std::sync::Arc;
+
+/// One request's events, ready to write, and the journal entry they came in.
+pub(crate) struct IntakeWrite {
+    pub config: Arc<Config>,
+    pub ledger: String,
+    pub inbound_id: i64,
+    pub events: Vec<Ready>,
+}
+
+impl IntakeWrite {
+    /// True when every event was decided without the store.
+    fn decided(&self) -> bool {
+        self.events.iter().all(Ready::decided)
+    }
+}
+
+impl Merge for IntakeWrite {
+    type Output = Vec<EventResult>;
+
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> BoxFuture<'c, Result<Vec<Option<Self::Output>>, StoreError>> {
+        Box::pin(write_all(conn, items))
+    }
+
+    fn write_one(
+        self,
+        conn: &mut AnyConnection,
+    ) -> BoxFuture<'_, Result<Self::Output, StoreError>> {
+        Box::pin(async move {
+            apply_ready(
+                conn,
+                &self.config,
+                &self.ledger,
+                self.inbound_id,
+                self.events,
+            )
+            .await
+        })
+    }
+}
+
+/// Most events whose rows one merged write holds (a group holds up to
+/// [`crate::store::group::GROUP_WRITES_MAX`] requests, each up to the intake's batch limit).
+const MERGED_EVENTS_MAX: usize = 2048;
+
+/// A new settlement of the group: its event, and what its row and audit rows say.
+struct New<'a> {
+    event: &'a ReadyEvent,
+    inbound_id: i64,
+    /// Why it lands refused, if it does.
+    refusal: Option<String>,
+    /// The audit detail of its submitted message, if it has one.
+    detail: Option<String>,
+}
+
+/// The merged writes of `items`: one answer per request that merged, `None` for one that
+/// runs alone.
+async fn write_all(
+    conn: &mut AnyConnection,
+    items: &[IntakeWrite],
+) -> Result<Vec<Option<Vec<EventResult>>>, StoreError> {
+    let now = now_ms();
+    // Which requests merge: those decided without the store, up to a bound on the events
+    // (and so on the size of the statements' JSON); the rest run alone.
+    let mut room = MERGED_EVENTS_MAX;
+    let merging: Vec<bool> = items
+        .iter()
+        .map(|item| {
+            let fits = item.decided() && item.events.len() <= room;
+            room -= if fits { item.events.len() } else { 0 };
+            fits
+        })
+        .collect();
+    let events = || {
+        let merged = items.iter().zip(&merging).filter(|(_, m)| **m);
+        merged.flat_map(|(item, _)| {
+            item.events.iter().filter_map(move |ready| match ready {
+                Ready::Event(event) => Some((item, &**event)),
+                Ready::Invalid(_) => None,
+            })
+        })
+    };
+    let news: Vec<New<'_>> = events()
+        .filter(|(_, event)| event.refused.is_none())
+        .map(|(item, event)| New::of(event, item.inbound_id))
+        .collect();
+    let landings: Vec<Landing<'_>> = news.iter().map(new_landing).collect();
+    let rows: Vec<NewSettlement<'_>> = news
+        .iter()
+        .zip(&landings)
+        .map(|(new, landing)| NewSettlement {
+            settlement: &new.event.settlement,
+            content_hash: &new.event.hash,
+            landing,
+        })
+        .collect();
+    let created = merged::insert_settlements(conn, &rows, now).await?;
+    // Every other event answers from the settlement holding its key (maybe one just created
+    // by an earlier event of the group, as it would be one after the other).
+    let keys: Vec<(&str, &str)> = events()
+        .filter(|(_, e)| e.refused.is_some() || !created.contains(e.settlement.id.as_str()))
+        .map(|(item, e)| (item.ledger.as_str(), e.settlement.event_id.as_str()))
+        .collect();
+    let found = Found {
+        created,
+        holders: merged::find_keys(conn, &keys).await?,
+    };
+    let mut rows = Rows::default();
+    for new in news.iter().filter(|n| found.created(n.event)) {
+        write_new(&mut rows, new, now)?;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (item, merging) in items.iter().zip(merging) {
+        if !merging {
+            out.push(None);
+            continue;
+        }
+        let results = item
+            .events
+            .iter()
+            .map(|ready| found.answer(&item.ledger, ready))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (status, detail) = journal_outcome(&results);
+        let marked = journal_marked(&results, &detail);
+        rows.mark(item.inbound_id, status, &marked, now);
+        out.push(Some(results));
+    }
+    rows.write(conn).await?;
+    Ok(out)
+}
+
+impl<'a> New<'a> {
+    fn of(event: &'a ReadyEvent, inbound_id: i64) -> Self {
+        let s = &event.settlement;
+        New {
+            event,
+            inbound_id,
+            refusal: refusal(s, event.route.as_ref(), event.offline.as_ref()),
+            detail: match &event.offline {
+                Some(Ok(outbound)) => Some(submitted_detail(outbound)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What the group's settlement insert found: the ids it created, and the settlements
+/// holding the keys of the other events.
+struct Found {
+    created: std::collections::HashSet<String>,
+    holders: std::collections::HashMap<(String, String), merged::Holder>,
+}
+
+impl Found {
+    fn created(&self, event: &ReadyEvent) -> bool {
+        event.refused.is_none() && self.created.contains(event.settlement.id.as_str())
+    }
+
+    /// The answer for one event of a request from `ledger`.
+    fn answer(&self, ledger: &str, ready: &Ready) -> Result<EventResult, StoreError> {
+        let event = match ready {
+            Ready::Invalid(result) => return Ok(result.clone()),
+            Ready::Event(event) => event,
+        };
+        let s = &event.settlement;
+        if self.created(event) {
+            let state = new_landing_state(event);
+            return Ok(created(ledger, event.event_id.clone(), s, state));
+        }
+        let holder = self.holders.get(&(ledger.to_string(), s.event_id.clone()));
+        match (holder, &event.refused) {
+            (None, Some(error)) => Ok(EventResult::invalid(event.event_id.clone(), error.clone())),
+            (None, None) => Err(StoreError::Corrupt(format!(
+                "event {} of ledger {ledger} was neither inserted nor found",
+                s.event_id
+            ))),
+            (Some((id, state, hash)), _) => Ok(known_or_conflict(
+                event.event_id.clone(),
+                s,
+                (id.clone(), *state),
+                *hash == event.hash,
+            )),
+        }
+    }
+}
+
+/// A new settlement's row, where intake leaves it.
+fn new_landing<'a>(new: &'a New<'a>) -> Landing<'a> {
+    let rendered = new.event.offline.as_ref().map(Result::is_ok);
+    landing(new.event.route.as_ref(), rendered, new.refusal.as_deref())
+}
+
+/// The state a decided new settlement lands in.
+fn new_landing_state(event: &ReadyEvent) -> crate::domain::SettlementState {
+    let rendered = event.offline.as_ref().map(Result::is_ok);
+    landing(event.route.as_ref(), rendered, None).state
+}
+
+/// The rows of a new settlement created in the group: its audit rows, and its message and
+/// delivery job, or (refused) its write-back job.
+fn write_new(rows: &mut Rows, new: &New<'_>, now: i64) -> Result<(), StoreError> {
+    let id = &new.event.settlement.id;
+    let landed = match (&new.event.offline, &new.detail, &new.refusal) {
+        (Some(Ok(outbound)), Some(detail), _) => {
+            rows.message(outbound, now);
+            Landed::Submitted(detail)
+        }
+        (Some(Err(_)), _, Some(why)) => Landed::Failed(why),
+        (None, _, why) if new.event.route.is_none() => Landed::Unroutable(why.as_deref()),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "settlement {id}: merged intake of an event not decided without the store"
+            )))
+        }
+    };
+    rows.transitions(id, &intake_steps(new.inbound_id, &landed), now)?;
+    if let Landed::Submitted(_) = landed {
+        rows.job(outbox::Kind::Deliver, id, now, now);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The merged path against the one-caller path, and a group in which one caller fails,
+    //! on SQLite and (when `DATABASE_URL` names a server) on PostgreSQL.
+    use super::*;
+    use crate::domain::SettlementState;
+    use crate::intake::{prepare, Intake};
+    use crate::store::journal::{self, AuthenticatedBy, Channel};
+    use crate::store::Store;
+    use sqlx::Row;
+
+    use crate::store::testing::{config, event};
+
+    /// An event no route takes (USD) and one the bank rail's address rule refuses (no
+    /// creditor address), each new.
+    fn unroutable(id: &str) -> serde_json::Value {
+        let mut e = event(id, "5.00");
+        e["currency"] = "USD".into();
+        e
+    }
+    fn refused_by_bank(id: &str) -> serde_json::Value {
+        let mut e = event(id, "5.00");
+        e["creditor"].as_object_mut().unwrap().remove("address");
+        e
+    }
+
+    async fn journaled(store: &Store) -> i64 {
+        journal::record(
+            store,
+            Channel::LedgerHttp,
+            Some("l"),
+            None,
+            b"{}",
+            AuthenticatedBy::Signature,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn request(
+        store: &Store,
+        config: &Arc<Config>,
+        events: Vec<serde_json::Value>,
+    ) -> IntakeWrite {
+        IntakeWrite {
+            config: config.clone(),
+            ledger: "l".into(),
+            inbound_id: journaled(store).await,
+            events: events
+                .into_iter()
+                .map(|v| prepare(config, "l", v))
+                .collect(),
+        }
+    }
+
+    /// What a settlement's intake wrote, with its random identifiers left out: its row, its
+    /// audit rows (the message id in a detail written as MSG), its jobs, its message.
+    async fn written(store: &Store, event_id: &str) -> Vec<String> {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let Some(record) = crate::store::settlements::find_by_event(&mut conn, "l", event_id)
+            .await
+            .unwrap()
+        else {
+            return vec!["none".into()];
+        };
+        let id = record.settlement.id.clone();
+        let message = crate::store::messages::for_settlement(&mut conn, &id, "pacs.008.001.08")
+            .await
+            .unwrap();
+        let msg_id = message
+            .as_ref()
+            .map(|m| m.msg_id.clone())
+            .unwrap_or_default();
+        let mut out = vec![format!(
+            "{} {:?} {:?} {:?} {:?} final:{} back:{}",
+            record.state,
+            record.rail,
+            record.counterparty,
+            record.reason_code,
+            record.reason,
+            record.final_at_ms.is_some(),
+            record.written_back_at_ms.is_some()
+        )];
+        for t in crate::store::settlements::transitions(&mut conn, &id)
+            .await
+            .unwrap()
+        {
+            let detail = t.detail.map(|d| {
+                if msg_id.is_empty() {
+                    d
+                } else {
+                    d.replace(&msg_id, "MSG")
+                }
+            });
+            out.push(format!(
+                "{:?} -> {} {} {:?} inbound:{}",
+                t.from,
+                t.to,
+                t.cause,
+                detail,
+                t.inbound_id.is_some()
+            ));
+        }
+        let jobs = sqlx::query(
+            "SELECT kind, status, attempts FROM outbox WHERE settlement_id = $1 ORDER BY kind",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        for job in jobs {
+            out.push(format!(
+                "job {} {} {}",
+                job.get::<String, _>("kind"),
+                job.get::<String, _>("status"),
+                job.get::<i64, _>("attempts")
+            ));
+        }
+        if let Some(m) = message {
+            out.push(format!(
+                "message {} {} {} sent:{} body:{}",
+                m.kind,
+                m.rail,
+                m.counterparty,
+                m.send_count,
+                m.body.len()
+            ));
+        }
+        out
+    }
+
+    /// `text` with each settlement id (`st-` and 32 hex digits) written as `ST`.
+    fn mask_ids(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("st-") {
+            let hex = rest[at + 3..]
+                .bytes()
+                .take_while(u8::is_ascii_hexdigit)
+                .count();
+            let end = at + 3 + if hex == 32 { 32 } else { 0 };
+            out.push_str(&rest[..at]);
+            out.push_str(if hex == 32 { "ST" } else { "st-" });
+            rest = &rest[end..];
+        }
+        out + rest
+    }
+
+    async fn journal_entry(
+        store: &Store,
+        id: i64,
+    ) -> (journal::Status, Option<String>, Option<String>) {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let e = journal::get(&mut conn, id).await.unwrap().unwrap();
+        (e.status, e.settlement_id, e.detail)
+    }
+
+    /// The requests of [`merged_intake_writes_what_each_caller_alone_writes`], their event ids
+    /// starting with `prefix`.
+    async fn requests(store: &Store, config: &Arc<Config>, prefix: &str) -> Vec<IntakeWrite> {
+        let id = |s: &str| format!("{prefix}-{s}");
+        let bad = serde_json::json!({"event_id": id("bad")});
+        let mut items = Vec::new();
+        for events in [
+            vec![event(&id("new"), "10.00")],
+            vec![unroutable(&id("usd")), refused_by_bank(&id("noaddr"))],
+            vec![event(&id("seed"), "1.00"), event(&id("seed"), "2.00")],
+            vec![bad, event(&id("twice"), "3.00")],
+            vec![event(&id("twice"), "3.00")],
+        ] {
+            items.push(request(store, config, events).await);
+        }
+        items
+    }
+
+    /// What a group of requests left: each event's outcome and state, each journal entry's
+    /// status, whether it names a settlement and its detail, and what each event wrote.
+    type Left = (
+        Vec<Vec<(Intake, Option<SettlementState>)>>,
+        Vec<(journal::Status, bool, Option<String>)>,
+        Vec<Vec<String>>,
+    );
+
+    async fn left(
+        store: &Store,
+        prefix: &str,
+        inbound: &[i64],
+        results: &[Vec<EventResult>],
+    ) -> Left {
+        let outcomes = results
+            .iter()
+            .map(|r| r.iter().map(|e| (e.outcome, e.state)).collect())
+            .collect();
+        let mut journal = Vec::new();
+        for id in inbound {
+            let (status, sid, detail) = journal_entry(store, *id).await;
+            let detail = detail.map(|d| mask_ids(&d.replace(&format!("{prefix}-"), "")));
+            journal.push((status, sid.is_some(), detail));
+        }
+        let mut rows = Vec::new();
+        for e in ["new", "usd", "noaddr", "seed", "twice"] {
+            rows.push(written(store, &format!("{prefix}-{e}")).await);
+        }
+        (outcomes, journal, rows)
+    }
+
+    /// The merged writes of a group give the answers, rows and audit trail the one-caller
+    /// path gives for the same events: new (submitted, unroutable, refused by the bank rule),
+    /// known, conflicting, invalid, and a key taken twice in one group.
+    #[tokio::test]
+    async fn merged_intake_writes_what_each_caller_alone_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        let config = config();
+        let mut answers = Vec::new();
+        for prefix in ["m", "a"] {
+            let seed = vec![event(&format!("{prefix}-seed"), "1.00")];
+            let seed = request(&store, &config, seed).await;
+            assert!(store.group().write_together(vec![seed]).await[0].is_ok());
+            let items = requests(&store, &config, prefix).await;
+            let inbound: Vec<i64> = items.iter().map(|i| i.inbound_id).collect();
+            let mut results: Vec<Vec<EventResult>> = Vec::new();
+            if prefix == "m" {
+                let mut tx = store.begin().await.unwrap();
+                let merged = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
+                tx.commit().await.unwrap();
+                results.extend(merged.into_iter().map(|r| r.expect("every request merged")));
+            } else {
+                for item in items {
+                    let mut tx = store.begin().await.unwrap();
+                    results.push(item.write_one(&mut tx).await.unwrap());
+                    tx.commit().await.unwrap();
+                }
+            }
+            answers.push(left(&store, prefix, &inbound, &results).await);
+        }
+        let (merged, alone) = (&answers[0], &answers[1]);
+        use Intake::*;
+        use SettlementState::*;
+        assert_eq!(
+            merged.0,
+            vec![
+                vec![(Created, Some(Submitted))],
+                vec![(Created, Some(Unroutable)), (Invalid, None)],
+                vec![(Known, Some(Submitted)), (Conflict, Some(Submitted))],
+                vec![(Invalid, None), (Created, Some(Submitted))],
+                vec![(Known, Some(Submitted))],
+            ]
+        );
+        assert_eq!(merged, alone);
+        let refused = &merged.2[2];
+        assert_eq!(
+            refused,
+            &vec!["none".to_string()],
+            "refused by the bank rule: not written"
+        );
+        dir.close().unwrap();
+    }
+
+    /// One caller's failure in a merged group (its message id is taken by another caller's)
+    /// fails that caller alone: the others' writes commit and each hears its own answer.
+    #[tokio::test]
+    async fn a_failing_caller_fails_alone_in_a_merged_group() {
+        let config = config();
+        for each in
+            crate::store::testing::each("a_failing_caller_fails_alone_in_a_merged_group").await
+        {
+            let store = each.store.clone();
+            let first = request(&store, &config, vec![event("first", "10.00")]).await;
+            let mut clash = request(&store, &config, vec![event("clash", "11.00")]).await;
+            let last = request(
+                &store,
+                &config,
+                vec![event("last", "12.00"), event("first", "10.00")],
+            )
+            .await;
+            let taken = match &first.events[0] {
+                Ready::Event(e) => e.offline.as_ref().unwrap().as_ref().unwrap().msg_id.clone(),
+                Ready::Invalid(_) => unreachable!(),
+            };
+            match &mut clash.events[0] {
+                Ready::Event(e) => e.offline.as_mut().unwrap().as_mut().unwrap().msg_id = taken,
+                Ready::Invalid(_) => unreachable!(),
+            }
+            let inbound = [first.inbound_id, clash.inbound_id, last.inbound_id];
+            let answers = store.group().write_together(vec![first, clash, last]).await;
+            let outcomes: Vec<_> = answers
+                .iter()
+                .map(|a| {
+                    a.as_ref()
+                        .map(|r| r.iter().map(|e| e.outcome).collect::<Vec<_>>())
+                        .ok()
+                })
+                .collect();
+            assert_eq!(
+                outcomes,
+                vec![
+                    Some(vec![Intake::Created]),
+                    None,
+                    Some(vec![Intake::Created, Intake::Known])
+                ],
+                "{:?}",
+                answers
+                    .iter()
+                    .map(|a| a.as_ref().err().map(ToString::to_string))
+                    .collect::<Vec<_>>()
+            );
+            for e in ["first", "last"] {
+                assert_eq!(
+                    written(&store, e).await[0].split(' ').next(),
+                    Some("submitted"),
+                    "{e}"
+                );
+                assert_eq!(
+                    written(&store, e).await.len(),
+                    6,
+                    "{e}: row, 3 audit rows, job, message"
+                );
+            }
+            assert_eq!(written(&store, "clash").await, vec!["none".to_string()]);
+            let statuses: Vec<_> = futures::future::join_all(inbound.map(|id| {
+                let store = store.clone();
+                async move { journal_entry(&store, id).await.0 }
+            }))
+            .await;
+            assert_eq!(
+                statuses,
+                vec![
+                    journal::Status::Applied,
+                    journal::Status::Received,
+                    journal::Status::Applied
+                ]
+            );
+            each.finish().await;
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! Multi-row writes for merged group commits ([`super::group::Merge`], SQLite only): the rows
+//! of one table for every caller in a group go as one statement, and the statements of a
+//! group as few requests as possible, instead of a request per row (each request to a
+//! SQLite connection is two thread switches, which cost more than the row).
+//!
+//! Each statement takes its rows as one JSON array bound as a single parameter and read with
+//! `json_each`, in array order: the statement text is the same whatever the number of rows,
+//! so it is prepared once and cached, and no group can reach SQLite's limit on parameters.
+//! Blobs travel as hex (`unhex`). The rows are exactly those the one-row statements write
+//! ([`super::settlements::insert_row`], [`super::settlements::journal_transitions`],
+//! [`super::messages::insert`], [`super::outbox::enqueue`], [`super::journal::mark`]).
+
+use super::journal::{Outcome, Status};
+use super::messages::Outbound;
+use super::outbox::Kind;
+use super::settlements::{check_steps, Landing, Step};
+use super::StoreError;
+use crate::domain::{Rail, Settlement, SettlementId, SettlementState};
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::{HashMap, HashSet};
+
+/// A new settlement's row, as [`super::settlements::insert_row`] writes it.
+pub struct NewSettlement<'a> {
+    pub settlement: &'a Settlement,
+    pub content_hash: &'a str,
+    pub landing: &'a Landing<'a>,
+}
+
+/// Inserts the rows whose (ledger, event id) key is not stored yet, in one statement, and
+/// returns the ids of those inserted (a row whose key is taken, by an earlier row of `rows`
+/// too, is left out, as `ON CONFLICT DO NOTHING` does for one).
+pub async fn insert_settlements(
+    conn: &mut AnyConnection,
+    rows: &[NewSettlement<'_>],
+    now: i64,
+) -> Result<HashSet<String>, StoreError> {
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let json: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let s = row.settlement;
+            // Invariant right before the write, as for one row.
+            assert!(s.amount.minor() > 0, "settlement amount must be positive");
+            let payload = serde_json::to_string(s).expect("settlement serialises");
+            let landing = row.landing;
+            json!([
+                s.id.as_str(),
+                s.ledger,
+                s.event_id,
+                row.content_hash,
+                landing.state.as_str(),
+                s.amount.minor(),
+                s.amount.currency().code(),
+                payload,
+                now,
+                now,
+                landing.rail.map(Rail::as_str),
+                landing.counterparty,
+                landing.reason_code,
+                landing.reason,
+                landing.state.is_final().then_some(now),
+            ])
+        })
+        .collect();
+    let created = sqlx::query(
+        "INSERT INTO settlements (id, ledger, event_id, content_hash, state, amount_minor, \
+         currency, payload, created_at_ms, updated_at_ms, rail, counterparty, reason_code, \
+         reason, final_at_ms) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+         value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
+         value->>14 FROM json_each($1) WHERE true \
+         ON CONFLICT (ledger, event_id) DO NOTHING RETURNING id",
+    )
+    .bind(Value::Array(json).to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    created
+        .iter()
+        .map(|row| Ok(row.try_get::<String, _>("id")?))
+        .collect()
+}
+
+/// The settlement holding a (ledger, event id) key: its id, state and content hash.
+pub type Holder = (SettlementId, SettlementState, String);
+
+/// The settlements holding each of `keys` (ledger, event id), in one statement.
+pub async fn find_keys(
+    conn: &mut AnyConnection,
+    keys: &[(&str, &str)],
+) -> Result<HashMap<(String, String), Holder>, StoreError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let json: Vec<Value> = keys.iter().map(|(l, e)| json!([l, e])).collect();
+    let rows = sqlx::query(
+        "SELECT id, state, content_hash, ledger, event_id FROM settlements \
+         WHERE (ledger, event_id) IN (SELECT value->>0, value->>1 FROM json_each($1))",
+    )
+    .bind(Value::Array(json).to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let state: String = row.try_get("state")?;
+        let holder = (
+            SettlementId::parse(&id)
+                .ok_or_else(|| StoreError::Corrupt(format!("bad settlement id {id:?}")))?,
+            SettlementState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("settlement {id}: state {state:?}")))?,
+            row.try_get("content_hash")?,
+        );
+        found.insert((row.try_get("ledger")?, row.try_get("event_id")?), holder);
+    }
+    Ok(found)
+}
+
+/// Rows for several tables, written by [`Rows::write`] in one request.
+#[derive(Default)]
+pub struct Rows {
+    transitions: Vec<Value>,
+    messages: Vec<Value>,
+    jobs: Vec<Value>,
+    marks: Vec<Value>,
+}
+
+impl Rows {
+    /// The audit rows of several moves of one settlement, in order, each checked against the
+    /// transition table; a final last state also queues the write-back (as
+    /// [`super::settlements::journal_transitions`]).
+    pub fn transitions(
+        &mut self,
+        id: &SettlementId,
+        steps: &[Step<'_>],
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        check_steps(id, steps)?;
+        for step in steps {
+            self.transitions.push(json!([
+                id.as_str(),
+                step.from.map(SettlementState::as_str),
+                step.to.as_str(),
+                step.cause,
+                step.detail,
+                step.inbound_id,
+                at_ms,
+            ]));
+        }
+        if steps.last().is_some_and(|s| s.to.is_final()) {
+            self.job(Kind::Writeback, id, at_ms, at_ms);
+        }
+        Ok(())
+    }
+
+    /// A stored outbound message, not yet sent (as [`super::messages::insert`]).
+    pub fn message(&mut self, m: &Outbound, now: i64) {
+        self.messages.push(json!([
+            m.settlement_id.as_str(),
+            m.rail.as_str(),
+            m.counterparty,
+            m.kind,
+            m.msg_id,
+            m.biz_msg_idr,
+            m.instr_id,
+            m.end_to_end_id,
+            m.tx_id,
+            m.uetr,
+            hex::encode(&m.body),
+            m.stan,
+            m.rrn,
+            m.transmitted_at,
+            now,
+        ]));
+    }
+
+    /// A pending job, once per kind and settlement (as [`super::outbox::enqueue`]).
+    pub fn job(&mut self, kind: Kind, settlement: &SettlementId, due_at_ms: i64, now: i64) {
+        self.jobs
+            .push(json!([kind.as_str(), settlement.as_str(), due_at_ms, now]));
+    }
+
+    /// A journal entry's status (as [`super::journal::mark`]).
+    pub fn mark(&mut self, id: i64, status: Status, outcome: &Outcome<'_>, now: i64) {
+        let detail: Option<String> = outcome
+            .detail
+            .map(|d| d.chars().take(super::journal::DETAIL_CHARS_MAX).collect());
+        self.marks.push(json!([
+            id,
+            status.as_str(),
+            detail,
+            outcome.settlement_id,
+            outcome.message_kind,
+            outcome.message_ref,
+            now,
+        ]));
+    }
+
+    /// Writes every row in one request to the connection.
+    pub async fn write(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        let array = |rows: Vec<Value>| Value::Array(rows).to_string();
+        sqlx::query(WRITE_ROWS)
+            .bind(array(self.transitions))
+            .bind(array(self.messages))
+            .bind(array(self.jobs))
+            .bind(array(self.marks))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The statements of [`Rows::write`], one per table, each over its JSON array.
+const WRITE_ROWS: &str = "\
+    INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
+    inbound_id, at_ms) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
+    value->>5, value->>6 FROM json_each($1); \
+    INSERT INTO outbound_messages (settlement_id, rail, counterparty, kind, msg_id, \
+    biz_msg_idr, instr_id, end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, \
+    transmitted_at, created_at_ms) SELECT value->>0, value->>1, value->>2, value->>3, \
+    value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, unhex(value->>10), 0, \
+    value->>11, value->>12, value->>13, value->>14 FROM json_each($2); \
+    INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+    updated_at_ms) SELECT value->>0, value->>1, 'pending', 0, value->>2, value->>3, \
+    value->>3 FROM json_each($3) WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING; \
+    UPDATE inbound_journal SET status = v.value->>1, detail = v.value->>2, \
+    settlement_id = COALESCE(v.value->>3, inbound_journal.settlement_id), \
+    message_kind = COALESCE(v.value->>4, inbound_journal.message_kind), \
+    message_ref = COALESCE(v.value->>5, inbound_journal.message_ref), \
+    updated_at_ms = v.value->>6 FROM json_each($4) AS v WHERE inbound_journal.id = v.value->>0";
+
+#[cfg(test)]
+mod tests {
+    //! Merged completions and send records: a caller whose lease was lost is answered false
+    //! and nothing of it is written, while the others' writes commit; on SQLite in one merged
+    //! group, on PostgreSQL each alone.
+    use crate::store::outbox::{self, Completion, Job, SendRecord};
+    use crate::store::testing::{config, each, event};
+    use crate::store::{journal, Store};
+    use sqlx::Row;
+
+    /// Three settlements taken in (so each has a message and a deliver job), their jobs
+    /// claimed by `w`, the second's lease then taken over by `other`.
+    async fn claimed(store: &Store) -> Vec<Job> {
+        let config = config();
+        for n in 0..3 {
+            let inbound = journal::record(
+                store,
+                journal::Channel::LedgerHttp,
+                Some("l"),
+                None,
+                b"{}",
+                journal::AuthenticatedBy::Signature,
+            )
+            .await
+            .unwrap();
+            let events = vec![event(&format!("e{n}"), "10.00")];
+            crate::intake::accept_events(store, &config, "l", inbound, events)
+                .await
+                .unwrap();
+        }
+        let jobs = outbox::claim(store, "w", crate::store::now_ms(), 60_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(jobs.len(), 3);
+        sqlx::query("UPDATE outbox SET lease_owner = 'other' WHERE id = $1")
+            .bind(jobs[1].id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        jobs
+    }
+
+    async fn column_i64(store: &Store, sql: &str, key: &str) -> Option<i64> {
+        sqlx::query(sql)
+            .bind(key)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    }
+
+    /// Each job's status and lease owner, and whether its settlement is written back.
+    async fn completed(store: &Store, jobs: &[Job]) -> (Vec<(String, Option<String>)>, Vec<bool>) {
+        let mut status = Vec::new();
+        let mut written_back = Vec::new();
+        for job in jobs {
+            let row = sqlx::query("SELECT status, lease_owner FROM outbox WHERE id = $1")
+                .bind(job.id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            status.push((
+                row.get::<String, _>("status"),
+                row.get::<Option<String>, _>("lease_owner"),
+            ));
+            let back = column_i64(
+                store,
+                "SELECT written_back_at_ms FROM settlements WHERE id = $1",
+                job.settlement_id.as_str(),
+            )
+            .await;
+            written_back.push(back.is_some());
+        }
+        (status, written_back)
+    }
+
+    #[tokio::test]
+    async fn a_lost_lease_is_answered_alone_in_merged_sends_and_completions() {
+        for each in each("a_lost_lease_is_answered_alone_in_merged_sends_and_completions").await {
+            let store = each.store.clone();
+            let jobs = claimed(&store).await;
+            let mut conn = store.pool().acquire().await.unwrap();
+            let mut msg_ids = Vec::new();
+            for job in &jobs {
+                let m = crate::store::messages::required(
+                    &mut conn,
+                    &job.settlement_id,
+                    "pacs.008.001.08",
+                )
+                .await
+                .unwrap();
+                msg_ids.push(m.msg_id);
+            }
+            drop(conn);
+            let sends = jobs
+                .iter()
+                .zip(&msg_ids)
+                .map(|(job, msg_id)| SendRecord {
+                    job: job.clone(),
+                    owner: "w".into(),
+                    lease_ms: 120_000,
+                    msg_id: msg_id.clone(),
+                })
+                .collect();
+            let held: Vec<bool> = store
+                .group()
+                .write_together(sends)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(held, vec![true, false, true], "{:?}", store.dialect());
+            for (msg_id, count) in msg_ids.iter().zip([1, 0, 1]) {
+                let sent = column_i64(
+                    &store,
+                    "SELECT send_count FROM outbound_messages WHERE msg_id = $1",
+                    msg_id,
+                )
+                .await;
+                assert_eq!(sent, Some(count), "{msg_id}");
+            }
+            let completions = jobs
+                .iter()
+                .enumerate()
+                .map(|(i, job)| Completion {
+                    job: job.clone(),
+                    owner: "w".into(),
+                    written_back: i < 2,
+                })
+                .collect();
+            let held: Vec<bool> = store
+                .group()
+                .write_together(completions)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(held, vec![true, false, true]);
+            let (status, written_back) = completed(&store, &jobs).await;
+            let done = || ("done".to_string(), None);
+            assert_eq!(
+                status,
+                vec![
+                    done(),
+                    ("leased".to_string(), Some("other".to_string())),
+                    done()
+                ]
+            );
+            // Only the first asked for its write-back to be recorded, and held its lease.
+            assert_eq!(written_back, vec![true, false, false]);
+            each.finish().await;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Stores for the crate's own tests: SQLite in a temporary file always, and PostgreSQL in a
+//! new database when `DATABASE_URL` names a server (else a SKIPPED line), as tests/common does
+//! for the integration tests.
+
+use super::Store;
+use crate::config::Config;
+use std::sync::Arc;
+
+/// A gateway with one bank (never reached: tests that use it step no dispatch), taking EUR.
+const CONFIG: &str = r#"
+[gateway]
+bic = "CORRGB2LXXX"
+[[ledgers]]
+id = "l"
+secrets = ["s"]
+[[banks]]
+id = "b"
+bic = "DEUTDEFFXXX"
+endpoint = "https://127.0.0.1:9/mx"
+ca_file = "ca.pem"
+cert_file = "c.pem"
+key_file = "k.pem"
+[[routes]]
+currencies = ["EUR"]
+rail = "iso20022"
+counterparty = "b"
+"#;
+
+pub(crate) fn config() -> Arc<Config> {
+    Arc::new(Config::from_toml(CONFIG, Vec::new()).expect("test configuration"))
+}
+
+/// A valid EUR event of ledger `l` to the bank.
+pub(crate) fn event(id: &str, amount: &str) -> serde_json::Value {
+    serde_json::json!({
+        "event_id": id, "type": "settlement.requested", "amount": amount, "currency": "EUR",
+        "debtor": {"name": "Acme GmbH", "account": {"iban": "DE89370400440532013000"}, "agent": {"bic": "COBADEFFXXX"},
+                   "address": {"street_name": "Am Sandtorkai", "building_number": "50", "post_code": "20457", "town_name": "Hamburg", "country": "DE"}},
+        "creditor": {"name": "Jane Roe", "account": {"iban": "FR1420041010050500013M02606"}, "agent": {"bic": "BNPAFRPPXXX"}, "country": "FR",
+                     "address": {"street_name": "Rue de Rivoli", "building_number": "10", "post_code": "75001", "town_name": "Paris", "country": "FR"}},
+        "remittance_info": "test"
+    })
+}
+
+/// A store for one test, with what it takes to remove it afterwards.
+pub(crate) struct TestStore {
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+    /// The server's URL and the database made for the test.
+    postgres: Option<(String, String)>,
+}
+
+/// One store of each kind available.
+pub(crate) async fn each(test: &str) -> Vec<TestStore> {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("corridor.db").display());
+    let mut out = vec![TestStore {
+        store: Store::connect(&url, 4).await.expect("sqlite store"),
+        _dir: Some(dir),
+        postgres: None,
+    }];
+    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+        eprintln!("SKIPPED [postgres] {test}: DATABASE_URL is not set");
+        return out;
+    };
+    let name = format!("corridor_u_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let (server, _) = admin_url
+        .split('?')
+        .next()
+        .and_then(|base| base.rsplit_once('/'))
+        .expect("DATABASE_URL names a database");
+    let store = Store::connect(&format!("{server}/{name}"), 8)
+        .await
+        .expect("postgres store");
+    out.push(TestStore {
+        store,
+        _dir: None,
+        postgres: Some((admin_url, name)),
+    });
+    out
+}
+
+impl TestStore {
+    /// Closes the store and drops its PostgreSQL database.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.postgres {
+            if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
