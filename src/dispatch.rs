@@ -187,6 +187,18 @@ impl Context<'_> {
         self.owner
     }
 
+    /// A read-only connection ([`Store::reader`]) for what the job reads before its network
+    /// I/O (the settlement's stored message, its UETR): committed before the job was claimed,
+    /// so it needs no turn on the writer's connection.
+    pub async fn read_only(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, JobError> {
+        Ok(self
+            .store
+            .reader()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?)
+    }
+
     /// Extends the lease from now, right before network I/O (it ran from the claim). Fails
     /// with [`JobError::LeaseLost`] when another worker took the row: the caller must not send.
     pub async fn renew(&self, conn: &mut sqlx::AnyConnection) -> Result<(), JobError> {

@@ -184,15 +184,7 @@ impl crate::dispatch::Handler for Writer {
                 return sink.record(record, cx).await;
             }
             let sid = &record.settlement.id;
-            let uetr = {
-                let mut conn = cx
-                    .store
-                    .reader()
-                    .acquire()
-                    .await
-                    .map_err(crate::store::StoreError::from)?;
-                crate::store::messages::uetr(&mut conn, sid).await?
-            };
+            let uetr = crate::store::messages::uetr(&mut *cx.read_only().await?, sid).await?;
             cx.renew_grouped_for(self.config.writeback.timeout_ms)
                 .await?;
             self.post(record, uetr.as_deref())

@@ -96,15 +96,7 @@ impl BankJobs {
             return Ok(Outcome::done());
         }
         let sid = &record.settlement.id;
-        let message = {
-            let mut conn = cx
-                .store
-                .reader()
-                .acquire()
-                .await
-                .map_err(StoreError::from)?;
-            messages::required(&mut conn, sid, PACS008).await?
-        };
+        let message = messages::required(&mut *cx.read_only().await?, sid, PACS008).await?;
         self.send_and_apply(&message, cx, false).await
     }
 
@@ -129,15 +121,7 @@ impl BankJobs {
             }
         }
         let sid = &record.settlement.id;
-        let message = {
-            let mut conn = cx
-                .store
-                .reader()
-                .acquire()
-                .await
-                .map_err(StoreError::from)?;
-            messages::required(&mut conn, sid, PACS008).await?
-        };
+        let message = messages::required(&mut *cx.read_only().await?, sid, PACS008).await?;
         tracing::warn!(settlement = %sid, msg_id = %message.msg_id, uetr = ?message.uetr, "resending the stored pacs.008 (same identifiers), as an operator resolved");
         self.send_and_apply(&message, cx, true).await
     }

@@ -80,25 +80,17 @@ impl WalletJobs {
             return Ok(Outcome::done());
         }
         let sid = &record.settlement.id;
-        let mut conn = cx
-            .store
-            .reader()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
-        let credit = messages::required(&mut conn, sid, CREDIT).await?;
+        let credit = messages::required(&mut *cx.read_only().await?, sid, CREDIT).await?;
         let switch = self.link(&credit)?;
         if credit.send_count > 0 {
             // An earlier attempt may have reached the switch and died with us before its
             // answer was journaled. A second 0200 could credit twice (or be declined as a
             // duplicate while the first stands): the outcome is unknown, so it is reversed.
-            drop(conn);
             let why = "an earlier send's outcome is unknown (the gateway stopped after sending)";
             return reversing(cx, switch, &credit, why).await;
         }
         let (request, de7) = super::for_sending(&switch.spec, &credit, false, now_utc())
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
-        drop(conn);
         let (msg_id, de7_owned) = (credit.msg_id.clone(), de7.clone());
         cx.about_to_send_grouped_with(
             &credit.msg_id,
