@@ -472,15 +472,15 @@ impl<'a> Planner<'a, '_> {
         }
     }
 
-    /// The entries joined to one settlement by exact keys, judged together.
-    fn keyed_group(&mut self, c: usize, entries: &[&Entry]) {
+    /// Joins the entries in another currency than settlement `c`'s, each with its break;
+    /// returns the others, in order.
+    fn other_currencies_apart<'e>(&mut self, c: usize, entries: &[&'e Entry]) -> Vec<&'e Entry> {
         let inputs: &'a Inputs = self.inputs;
         let cand = &inputs.candidates[c];
-        let group = Group::Settlement;
         let mut rest: Vec<&Entry> = Vec::new();
         for e in entries {
             if e.currency != cand.currency {
-                self.join(group, c, e.id, "currency_mismatch", "1:1");
+                self.join(Group::Settlement, c, e.id, "currency_mismatch", "1:1");
                 let detail = format!(
                     "the statement moved {} for a settlement of {}",
                     super::format_minor(e.amount_minor, &e.currency),
@@ -497,6 +497,15 @@ impl<'a> Planner<'a, '_> {
                 rest.push(e);
             }
         }
+        rest
+    }
+
+    /// The entries joined to one settlement by exact keys, judged together.
+    fn keyed_group(&mut self, c: usize, entries: &[&Entry]) {
+        let inputs: &'a Inputs = self.inputs;
+        let cand = &inputs.candidates[c];
+        let group = Group::Settlement;
+        let rest = self.other_currencies_apart(c, entries);
         if rest.is_empty() {
             return;
         }
@@ -560,14 +569,19 @@ impl<'a> Planner<'a, '_> {
         }
     }
 
-    /// Entries without keys: the tolerant rules, then unexpected.
-    fn loose(&mut self, loose: &[&Entry], index: &KeyIndex<'_>) {
+    /// The settled candidates no statement entry has joined yet, by (currency, amount) and by
+    /// (counterparty, currency, day settled): what the tolerant rules look entries up in.
+    #[allow(clippy::type_complexity)]
+    fn unjoined_settled(
+        &self,
+    ) -> (
+        HashMap<(&'a str, i64), Vec<usize>>,
+        BTreeMap<(&'a str, &'a str, Date), Vec<usize>>,
+    ) {
         let inputs: &'a Inputs = self.inputs;
-        let cands = &inputs.candidates;
-        let settled_date = |c: &Candidate| date_of(c.final_at_ms.unwrap_or(c.first_sent_at_ms));
         let mut by_amount: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
         let mut batches: BTreeMap<(&str, &str, Date), Vec<usize>> = BTreeMap::new();
-        for (i, c) in cands.iter().enumerate() {
+        for (i, c) in inputs.candidates.iter().enumerate() {
             if c.state == SettlementState::Settled && !self.statement_matched[i] {
                 by_amount
                     .entry((c.currency.as_str(), c.amount_minor))
@@ -583,6 +597,14 @@ impl<'a> Planner<'a, '_> {
                     .push(i);
             }
         }
+        (by_amount, batches)
+    }
+
+    /// Entries without keys: the tolerant rules, then unexpected.
+    fn loose(&mut self, loose: &[&Entry], index: &KeyIndex<'_>) {
+        let inputs: &'a Inputs = self.inputs;
+        let cands = &inputs.candidates;
+        let (by_amount, batches) = self.unjoined_settled();
         let window = self.config.date_window_days;
         let in_window = |e: &Entry, c: &Candidate| match e.value_date {
             Some(d) => (d - settled_date(c)).whole_days().abs() <= window,
@@ -673,6 +695,28 @@ impl<'a> Planner<'a, '_> {
         }
     }
 
+    /// Joins settlement `c`'s confirmation: the message sent and the answer applied.
+    fn confirmed(&mut self, c: &'a Candidate) {
+        self.plan.matches.push(PlannedMatch {
+            settlement_id: c.id.as_str(),
+            source_id: c.message_id,
+            rule: "outbound",
+            cardinality: "1:1",
+            group: Group::Confirmation,
+            source: Source::Message,
+        });
+        if let Some(inbound) = c.applied_answer {
+            self.plan.matches.push(PlannedMatch {
+                settlement_id: c.id.as_str(),
+                source_id: inbound,
+                rule: "journal",
+                cardinality: "1:1",
+                group: Group::Confirmation,
+                source: Source::Answer,
+            });
+        }
+    }
+
     /// `returned`: this run found the outcome (a return) on the statement, at that time.
     fn confirmation(&mut self, c: &'a Candidate, returned: Option<i64>, as_of_ms: i64) {
         let due = c
@@ -687,7 +731,7 @@ impl<'a> Planner<'a, '_> {
             // Met and judged (on time or late) by an earlier run: decided.
             return;
         }
-        if stored_met != Some(true) && (stored_met.is_none() || met.is_some()) {
+        if stored_met.is_none() || met.is_some() {
             self.plan.expectations.push(PlannedExpectation {
                 settlement_id: c.id.as_str(),
                 kind: ExpectationKind::Confirmation.as_str(),
@@ -695,24 +739,7 @@ impl<'a> Planner<'a, '_> {
                 met_at_ms: met,
             });
             if met.is_some() {
-                self.plan.matches.push(PlannedMatch {
-                    settlement_id: c.id.as_str(),
-                    source_id: c.message_id,
-                    rule: "outbound",
-                    cardinality: "1:1",
-                    group: Group::Confirmation,
-                    source: Source::Message,
-                });
-                if let Some(inbound) = c.applied_answer {
-                    self.plan.matches.push(PlannedMatch {
-                        settlement_id: c.id.as_str(),
-                        source_id: inbound,
-                        rule: "journal",
-                        cardinality: "1:1",
-                        group: Group::Confirmation,
-                        source: Source::Answer,
-                    });
-                }
+                self.confirmed(c);
             }
         }
         // Built only for the few settlements that raise a break.
@@ -1031,6 +1058,11 @@ impl<'a> KeyIndex<'a> {
                     .or_else(|| self.get(Key::EndToEndId, w))
             })
     }
+}
+
+/// The day a settlement settled (its final state; its first send when it has none).
+fn settled_date(c: &Candidate) -> Date {
+    date_of(c.final_at_ms.unwrap_or(c.first_sent_at_ms))
 }
 
 /// The UTC day of a unix-milliseconds time.
