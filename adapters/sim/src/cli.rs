@@ -11,7 +11,8 @@ use anyhow::Context;
 
 use crate::bank::{BankConfig, BankHandle, BankSim, Behaviour};
 use crate::ledger::{
-    start_writeback, GeneratorConfig, LedgerPoster, LedgerSim, Mix, PosterConfig, WritebackConfig,
+    start_writeback, GeneratedEvent, GeneratorConfig, LedgerPoster, LedgerSim, Mix, PosterConfig,
+    WritebackConfig,
 };
 use crate::pki::{self, DemoPki};
 
@@ -243,6 +244,47 @@ impl From<&MixArgs> for Mix {
     }
 }
 
+/// Writes the generated events to `path`, one JSON object a line.
+fn write_events(path: &std::path::Path, generated: &[GeneratedEvent]) -> anyhow::Result<()> {
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    for item in generated {
+        serde_json::to_writer(&mut file, &item.event)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()?;
+    println!("{} events written to {}", generated.len(), path.display());
+    Ok(())
+}
+
+/// Posts the events in batches of `batch_size` (one alone as a single event); counts the
+/// events by the HTTP status of their request.
+async fn post_all(
+    poster: &LedgerPoster,
+    generated: &[GeneratedEvent],
+    batch_size: usize,
+) -> BTreeMap<String, u64> {
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    for chunk in generated.chunks(batch_size.max(1)) {
+        let events: Vec<_> = chunk.iter().map(|g| g.event.clone()).collect();
+        let outcome = if events.len() == 1 {
+            poster.post_one(&events[0]).await
+        } else {
+            poster.post_batch(&events).await
+        };
+        let key = match outcome {
+            Ok(outcome) => outcome.status.to_string(),
+            Err(error) => {
+                tracing::warn!(%error, "posting failed");
+                "transport error".to_string()
+            }
+        };
+        *by_status.entry(key).or_insert(0) += events.len() as u64;
+    }
+    by_status
+}
+
 /// Generates and posts (or writes) events, then waits for write-backs if a receiver runs.
 pub async fn run_ledger(args: LedgerArgs) -> anyhow::Result<()> {
     let mut generator_config = GeneratorConfig::new(args.ledger.clone(), args.seed);
@@ -250,16 +292,7 @@ pub async fn run_ledger(args: LedgerArgs) -> anyhow::Result<()> {
     let generated = LedgerSim::new(generator_config).take(args.count);
 
     if let Some(path) = &args.out {
-        let mut file = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        );
-        for item in &generated {
-            serde_json::to_writer(&mut file, &item.event)?;
-            file.write_all(b"\n")?;
-        }
-        file.flush()?;
-        println!("{} events written to {}", generated.len(), path.display());
-        return Ok(());
+        return write_events(path, &generated);
     }
 
     let receiver = match args.writeback_bind {
@@ -288,23 +321,7 @@ pub async fn run_ledger(args: LedgerArgs) -> anyhow::Result<()> {
         timeout_ms: args.timeout_ms,
     })?;
 
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for chunk in generated.chunks(args.batch_size.max(1)) {
-        let events: Vec<_> = chunk.iter().map(|g| g.event.clone()).collect();
-        let outcome = if events.len() == 1 {
-            poster.post_one(&events[0]).await
-        } else {
-            poster.post_batch(&events).await
-        };
-        let key = match outcome {
-            Ok(outcome) => outcome.status.to_string(),
-            Err(error) => {
-                tracing::warn!(%error, "posting failed");
-                "transport error".to_string()
-            }
-        };
-        *by_status.entry(key).or_insert(0) += events.len() as u64;
-    }
+    let by_status = post_all(&poster, &generated, args.batch_size).await;
     println!(
         "posted {} events; by HTTP status: {by_status:?}",
         generated.len()
