@@ -502,10 +502,8 @@ counterparty = "{BANK_ID}"
         let settled = ledger.stats().recorded;
 
         eprintln!("bench: measuring each simulator alone");
-        let bank_connections = (
-            bank.stats().connections_http1,
-            bank.stats().connections_http2,
-        );
+        let bank_stats = bank.stats();
+        let bank_connections = (bank_stats.connections_http1, bank_stats.connections_http2);
         let bank_alone = bank_alone(&store, &config, &pki, &ledger_id, args.bank_http2).await?;
         let switch_alone = switch_alone().await?;
         let ledger_alone = ledger_alone(&ledger).await?;
