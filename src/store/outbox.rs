@@ -48,8 +48,8 @@ crate::text_enum! {
 }
 
 const PENDING: &str = Status::Pending.as_str();
-const LEASED: &str = Status::Leased.as_str();
-const DONE: &str = Status::Done.as_str();
+pub(crate) const LEASED: &str = Status::Leased.as_str();
+pub(crate) const DONE: &str = Status::Done.as_str();
 const DEAD: &str = Status::Dead.as_str();
 const STATUS_KIND: &str = Kind::Status.as_str();
 
@@ -452,8 +452,10 @@ async fn leases_held(
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
     let leases = serde_json::Value::Array(leases.collect()).to_string();
     sqlx::query(&format!(
+        // `+outbox.status`: no index on the status, so that SQLite looks each row up by its
+        // id from the list, instead of scanning every leased row once per entry of the list.
         "UPDATE outbox SET {set}, updated_at_ms = $1 FROM json_each($2) AS v \
-         WHERE outbox.id = v.value->>0 AND outbox.status = '{LEASED}' \
+         WHERE outbox.id = v.value->>0 AND +outbox.status = '{LEASED}' \
          AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job"
     ))
     .bind(now)
