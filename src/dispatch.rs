@@ -37,6 +37,10 @@ pub enum Outcome {
     /// completion, merged with the other completions of a group commit
     /// ([`outbox::Completion`]).
     WrittenBack,
+    /// Finished, with a typed write ([`crate::store::group::Merge`]) that completes the row
+    /// itself (only while the lease holds) together with the handler's writes, merged with the
+    /// writes of its type in a group commit. Made by [`Outcome::done_merged`].
+    DoneMerged { submit: Submit },
     /// To run again at `due_at_ms` (a periodic job), its attempts kept; `note` says why.
     Reschedule {
         effects: Option<Tx>,
@@ -72,7 +76,28 @@ impl Outcome {
             writes: Box::new(writes),
         }
     }
+
+    /// Finished, with the typed write `make` builds for the job and its lease's owner: it must
+    /// complete the row only while that owner holds the lease (as [`outbox::complete`]) and
+    /// answer whether it did.
+    pub fn done_merged<M, F>(make: F) -> Self
+    where
+        M: crate::store::group::Merge<Output = bool>,
+        F: FnOnce(Job, String) -> M + Send + 'static,
+    {
+        Outcome::DoneMerged {
+            submit: Box::new(move |store, job, owner| {
+                Box::pin(async move { store.write_merged(make(job, owner)).await })
+            }),
+        }
+    }
 }
+
+/// Hands a [`Outcome::DoneMerged`] write, built for the job and its lease's owner, to the
+/// store; answers whether the lease held (false: nothing was written).
+pub type Submit = Box<
+    dyn for<'s> FnOnce(&'s Store, Job, String) -> BoxFuture<'s, Result<bool, StoreError>> + Send,
+>;
 
 /// A handler's writes, run later on the connection of a group commit.
 pub type Writes = Box<
@@ -354,10 +379,13 @@ impl Dispatcher {
                 match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
+                        let mut records = self.records_of(&jobs).await;
                         for job in jobs {
                             let (engine, owner) = (self.clone(), owner.clone());
-                            in_flight
-                                .spawn(async move { engine.work(job, &owner, claimed_at).await });
+                            let record = records.remove(&job.settlement_id);
+                            in_flight.spawn(async move {
+                                engine.work(job, &owner, claimed_at, record).await
+                            });
                         }
                     }
                     Err(e) => tracing::error!(error = %e, "outbox claim failed"),
@@ -397,9 +425,11 @@ impl Dispatcher {
         let jobs =
             outbox::claim(&self.store, owner, now_ms(), d.lease_ms, d.batch_rows_max).await?;
         let n = jobs.len();
-        let work = jobs
-            .into_iter()
-            .map(|job| self.work(job, owner, claimed_at));
+        let mut records = self.records_of(&jobs).await;
+        let work = jobs.into_iter().map(|job| {
+            let record = records.remove(&job.settlement_id);
+            self.work(job, owner, claimed_at, record)
+        });
         futures::future::join_all(work).await;
         Ok(n)
     }
@@ -418,8 +448,29 @@ impl Dispatcher {
         Ok(total)
     }
 
-    async fn work(&self, job: Job, owner: &str, claimed_at: Instant) {
-        let handler = match self.handler_for(&job).await {
+    /// The settlements of a claim's jobs, read in one query on the read-only connections
+    /// instead of one per job. Empty when the read fails: each job then reads its own.
+    async fn records_of(&self, jobs: &[Job]) -> HashMap<SettlementId, Record> {
+        let ids: Vec<&SettlementId> = jobs.iter().map(|j| &j.settlement_id).collect();
+        let read = async {
+            let mut conn = self.store.reader().acquire().await?;
+            settlements::get_many(&mut conn, &ids).await
+        };
+        match read.await {
+            Ok(records) => records
+                .into_iter()
+                .map(|r| (r.settlement.id.clone(), r))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a claim's settlements failed; each job reads its own");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// Works one claimed job; `record` is its settlement when read with the claim's others.
+    async fn work(&self, job: Job, owner: &str, claimed_at: Instant, record: Option<Record>) {
+        let handler = match self.handler_for(&job, record).await {
             Ok(found) => found,
             Err(e) => return self.record_failure(&job, owner, e, None).await,
         };
@@ -447,8 +498,14 @@ impl Dispatcher {
     }
 
     /// The job's settlement and the handler for its kind on the settlement's rail.
-    async fn handler_for(&self, job: &Job) -> Result<(Arc<dyn Handler>, Record), JobError> {
-        let record = {
+    async fn handler_for(
+        &self,
+        job: &Job,
+        record: Option<Record>,
+    ) -> Result<(Arc<dyn Handler>, Record), JobError> {
+        let record = if let Some(record) = record {
+            record
+        } else {
             let mut conn = self
                 .store
                 .reader()
@@ -484,6 +541,9 @@ impl Dispatcher {
             }
             Outcome::DoneWriting { writes } => {
                 still_mine(self.grouped(job, owner, writes).await?)?;
+            }
+            Outcome::DoneMerged { submit } => {
+                still_mine(submit(&self.store, job.clone(), owner.to_string()).await?)?;
             }
             Outcome::Reschedule {
                 effects,

@@ -247,7 +247,7 @@ async fn refused_move(
 }
 
 /// The reason a report gives, as one line: code and text, either, or none.
-fn reason_detail(report: &StatusReport) -> Option<String> {
+pub(crate) fn reason_detail(report: &StatusReport) -> Option<String> {
     match (&report.reason_code, &report.reason_text) {
         (Some(code), Some(text)) => Some(format!("{code}: {text}")),
         (Some(code), None) => Some(code.clone()),

@@ -10,6 +10,7 @@
 //! [`recover_journal`], for every rail and for ledger posts, before any worker runs: only
 //! entries whose sender was authenticated when they arrived.
 
+pub mod answered;
 pub mod bank;
 pub mod correction;
 pub mod wallet;

@@ -562,6 +562,29 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The settlements with these ids (those that exist), in one query.
+pub async fn get_many(
+    conn: &mut AnyConnection,
+    ids: &[&SettlementId],
+) -> Result<Vec<Record>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        "SELECT value FROM json_each($1)"
+    } else {
+        "SELECT jsonb_array_elements_text($1::jsonb)"
+    };
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM settlements WHERE id IN ({list})"
+    ))
+    .bind(serde_json::json!(ids).to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 pub async fn find_by_event(
     conn: &mut AnyConnection,
     ledger: &str,

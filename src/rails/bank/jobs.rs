@@ -160,23 +160,11 @@ impl BankJobs {
                 let inbound =
                     journal_answer(cx.store, bank_id, content_type.as_deref(), &body).await?;
                 crate::crash_point!("bank.answer.after_journal");
-                let (config, sid, bank_id) =
-                    (cx.shared_config.clone(), sid.clone(), bank_id.to_string());
-                Ok(Outcome::done_writing(move |tx| {
-                    Box::pin(async move {
-                        confirm::bank::mark_sent(tx, &sid, "HTTP 200 with answer", Some(inbound))
-                            .await?;
-                        let final_now = confirm::bank::apply_answer(
-                            tx, &config, &sid, &bank_id, inbound, &body,
-                        )
-                        .await?;
-                        if final_now {
-                            // Nothing left to ask the bank: no need to read the state again.
-                            return Ok(());
-                        }
-                        confirm::bank::arm_status_if_open(tx, &config, &sid, &bank_id).await
-                    })
-                }))
+                // Applied with the job's completion, merged with the group's other answers.
+                let config = cx.shared_config.clone();
+                Ok(Outcome::done_merged(confirm::answered::Answered::to(
+                    config, message, inbound, body,
+                )))
             }
             BankReply::Refused { status: 409, body } if asked_resend => {
                 let meaning = "HTTP 409 on a resend: the bank holds the first copy";

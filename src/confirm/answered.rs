@@ -1,0 +1,559 @@
+//! A deliver job's outcome when the bank answered our pacs.008 in its HTTP response: the job's
+//! completion, `submitted → sent`, and the answer applied, written as one typed write that the
+//! group writer merges with the other answered deliveries of its group
+//! ([`crate::store::group::Merge`]).
+//!
+//! Most answers are plain: one transaction status, naming by UETR the message this job sent,
+//! that settles or rejects the payment. For those the writer's work for the whole group is two
+//! requests to SQLite's connection thread (which leases still hold and which settlements are
+//! still `submitted`; then the rows), instead of six per settlement. Anything else (an answer
+//! that cannot be read, several reports, another message named, an answer that leaves the
+//! payment in progress, a settlement an asynchronous answer already moved, a lost lease) runs
+//! alone, through the same functions as any other answer ([`super::bank`]). Either way the
+//! rows written are the same; a test below compares them.
+
+use super::bank::{self, target_state};
+use crate::config::Config;
+use crate::domain::{SettlementId, SettlementState};
+use crate::rails::bank::{parse_reports, Reported, StatusReport};
+use crate::store::messages::Outbound;
+use crate::store::outbox::{self, Job};
+use crate::store::{now_ms, StoreError};
+use futures::future::BoxFuture;
+use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
+
+/// An answered delivery, waiting in the group writer's queue.
+pub struct Answered {
+    pub job: Job,
+    pub owner: String,
+    pub config: Arc<Config>,
+    pub sid: SettlementId,
+    pub bank_id: String,
+    /// The answer's journal entry (journaled, raw, before this write).
+    pub inbound: i64,
+    pub body: Vec<u8>,
+    /// The answer read before the write, when it is plain (see the module's text).
+    plain: Option<Plain>,
+}
+
+/// A plain answer: its message kind, its one report and the final state it moves to.
+struct Plain {
+    kind: String,
+    report: StatusReport,
+    to: SettlementState,
+}
+
+impl Answered {
+    /// The write for the answer `body` (journal entry `inbound`) of the bank to `message`,
+    /// once the engine names the job and its lease's owner. Reads the answer now, on the
+    /// caller's task, so that the writer does not.
+    pub fn to(
+        config: Arc<Config>,
+        message: &Outbound,
+        inbound: i64,
+        body: Vec<u8>,
+    ) -> impl FnOnce(Job, String) -> Self + Send + 'static {
+        let plain = plain(&body, message);
+        let (sid, bank_id) = (message.settlement_id.clone(), message.counterparty.clone());
+        move |job, owner| Answered {
+            job,
+            owner,
+            config,
+            sid,
+            bank_id,
+            inbound,
+            body,
+            plain,
+        }
+    }
+}
+
+/// `body` read as a plain answer to `message`, or `None`.
+fn plain(body: &[u8], message: &Outbound) -> Option<Plain> {
+    let (kind, mut reports) = parse_reports(body).ok()?;
+    if reports.len() != 1 {
+        return None;
+    }
+    let report = reports.pop()?;
+    // UETRs are unique among the messages we sent: this one names ours, as
+    // `messages::find_by_reference` would find it.
+    if report.orgnl_uetr.is_none() || report.orgnl_uetr != message.uetr {
+        return None;
+    }
+    let Reported::Status(status) = &report.status else {
+        return None;
+    };
+    let to = target_state(status)?;
+    matches!(to, SettlementState::Settled | SettlementState::Rejected).then_some(Plain {
+        kind,
+        report,
+        to,
+    })
+}
+
+/// The answer applied with the job's completion, one settlement at a time: what a deliver
+/// job's answer has always written (see [`super::bank`]).
+pub async fn apply_alone(
+    conn: &mut AnyConnection,
+    config: &Config,
+    sid: &SettlementId,
+    bank_id: &str,
+    inbound: i64,
+    body: &[u8],
+) -> Result<(), StoreError> {
+    bank::mark_sent(conn, sid, SENT_DETAIL, Some(inbound)).await?;
+    let final_now = bank::apply_answer(conn, config, sid, bank_id, inbound, body).await?;
+    if final_now {
+        // Nothing left to ask the bank: no need to read the state again.
+        return Ok(());
+    }
+    bank::arm_status_if_open(conn, config, sid, bank_id).await
+}
+
+/// The audit detail of `submitted → sent` when the bank answered in its HTTP response.
+const SENT_DETAIL: &str = "HTTP 200 with answer";
+
+impl crate::store::group::Merge for Answered {
+    type Output = bool;
+
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
+        Box::pin(async move {
+            let ready = plain_and_ready(&mut *conn, items).await?;
+            if !ready.is_empty() {
+                write_plain(&mut *conn, items, &ready).await?;
+            }
+            Ok((0..items.len())
+                .map(|i| ready.contains(&i).then_some(true))
+                .collect())
+        })
+    }
+
+    fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async move {
+            // The lease first: when it is lost nothing has been written.
+            if !outbox::complete(conn, &self.job, &self.owner).await? {
+                return Ok(false);
+            }
+            apply_alone(
+                conn,
+                &self.config,
+                &self.sid,
+                &self.bank_id,
+                self.inbound,
+                &self.body,
+            )
+            .await?;
+            Ok(true)
+        })
+    }
+}
+
+/// The items (by index) whose answer is plain, whose lease their owner still holds and whose
+/// settlement is still `submitted`, in one query. The writer is the only one writing, so what
+/// it reads here stands until it writes.
+async fn plain_and_ready(
+    conn: &mut AnyConnection,
+    items: &[Answered],
+) -> Result<std::collections::HashSet<usize>, StoreError> {
+    let asked: Vec<serde_json::Value> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.plain.is_some())
+        .map(|(i, a)| serde_json::json!([i, a.job.id, a.owner, a.sid.as_str()]))
+        .collect();
+    if asked.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = sqlx::query(&format!(
+        // CROSS JOIN: the list first, each row then found by its key (SQLite would otherwise
+        // scan every leased job or submitted settlement once per entry of the list).
+        "SELECT v.value->>0 AS i FROM json_each($1) AS v \
+         CROSS JOIN outbox o ON o.id = v.value->>1 AND o.status = '{leased}' \
+         AND o.lease_owner = v.value->>2 \
+         CROSS JOIN settlements s ON s.id = v.value->>3 AND s.state = '{submitted}'",
+        leased = outbox::LEASED,
+        submitted = SettlementState::Submitted.as_str(),
+    ))
+    .bind(serde_json::Value::Array(asked).to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let i: i64 = row.try_get("i")?;
+            Ok(i as usize)
+        })
+        .collect()
+}
+
+/// Writes the plain answers of `items` at `ready`, all in one request: the jobs done, the
+/// audit rows `submitted → sent` and `sent → <final>`, the settlements moved, their
+/// write-back jobs queued and any waiting status request retired, and the journal entries
+/// marked applied, as [`apply_alone`] writes them one by one.
+// `fetch_many` over several statements is deprecated because only SQLite runs them; the
+// group writer is SQLite's, and one request for the group is the point.
+#[allow(deprecated)]
+async fn write_plain(
+    conn: &mut AnyConnection,
+    items: &[Answered],
+    ready: &std::collections::HashSet<usize>,
+) -> Result<(), StoreError> {
+    use futures::TryStreamExt;
+    let rows: Vec<serde_json::Value> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ready.contains(i))
+        .filter_map(|(_, a)| a.plain.as_ref().map(|p| row(a, p)))
+        .collect();
+    let count = rows.len() as u64;
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let mut results = sqlx::query(SQL.get_or_init(plain_sql))
+        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(now_ms())
+        .fetch_many(&mut *conn);
+    let mut changed = Vec::with_capacity(7);
+    while let Some(item) = results.try_next().await? {
+        if let sqlx::Either::Left(done) = item {
+            changed.push(done.rows_affected());
+        }
+    }
+    drop(results);
+    // The jobs, both audit rows and the settlements each changed one row per item; the
+    // journal entries too (the last statement).
+    let expected = [count, count, count, count];
+    if changed.get(..4) != Some(&expected[..]) || changed.last() != Some(&count) {
+        return Err(StoreError::Corrupt(format!(
+            "merged answers: {count} items changed {changed:?} rows"
+        )));
+    }
+    Ok(())
+}
+
+/// One item's values for [`plain_sql`].
+fn row(a: &Answered, p: &Plain) -> serde_json::Value {
+    let rejected = p.to == SettlementState::Rejected;
+    let sid = a.sid.as_str();
+    let journal_detail = format!("{sid}: {} -> {}", SettlementState::Sent, p.to);
+    let journal_detail: String = journal_detail
+        .chars()
+        .take(crate::store::journal::DETAIL_CHARS_MAX)
+        .collect();
+    serde_json::json!({
+        "job": a.job.id,
+        "sid": sid,
+        "to": p.to.as_str(),
+        "inbound": a.inbound,
+        "cause": p.report.status.to_string(),
+        "detail": bank::reason_detail(&p.report),
+        "reason_code": if rejected { Some(p.report.reason_code.as_deref().unwrap_or("NARR")) } else { None },
+        "reason": if rejected { p.report.reason_text.as_deref() } else { None },
+        "kind": p.kind,
+        "uetr": p.report.orgnl_uetr,
+        "journal_detail": journal_detail,
+    })
+}
+
+/// The statements of [`write_plain`]; `$1` is the items as a JSON array, `$2` the time. A
+/// unary `+` keeps SQLite off the status and state indexes, so that it finds each row by its
+/// key from the list rather than scanning every leased job or submitted settlement per entry.
+fn plain_sql() -> String {
+    let (leased, done) = (outbox::LEASED, outbox::DONE);
+    let (submitted, sent) = (
+        SettlementState::Submitted.as_str(),
+        SettlementState::Sent.as_str(),
+    );
+    let applied = crate::store::journal::Status::Applied.as_str();
+    format!(
+        "UPDATE outbox SET status = '{done}', lease_owner = NULL, lease_until_ms = NULL, \
+         last_error = NULL, updated_at_ms = $2 \
+         WHERE +status = '{leased}' AND id IN (SELECT value->>'job' FROM json_each($1)); \
+         INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
+         inbound_id, at_ms) SELECT value->>'sid', '{submitted}', '{sent}', 'dispatch', \
+         '{SENT_DETAIL}', value->>'inbound', $2 FROM json_each($1) ORDER BY key; \
+         INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
+         inbound_id, at_ms) SELECT value->>'sid', '{sent}', value->>'to', value->>'cause', \
+         value->>'detail', value->>'inbound', $2 FROM json_each($1) ORDER BY key; \
+         UPDATE settlements SET state = v.value->>'to', updated_at_ms = $2, final_at_ms = $2, \
+         reason_code = COALESCE(v.value->>'reason_code', settlements.reason_code), \
+         reason = COALESCE(v.value->>'reason', settlements.reason) \
+         FROM json_each($1) AS v WHERE settlements.id = v.value->>'sid' \
+         AND +settlements.state = '{submitted}'; \
+         INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
+         updated_at_ms) SELECT 'writeback', value->>'sid', 'pending', 0, $2, $2, $2 \
+         FROM json_each($1) WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING; \
+         UPDATE outbox SET status = '{done}', updated_at_ms = $2 WHERE kind = 'status' \
+         AND status IN ('pending', 'dead') \
+         AND settlement_id IN (SELECT value->>'sid' FROM json_each($1)); \
+         UPDATE inbound_journal SET status = '{applied}', detail = v.value->>'journal_detail', \
+         settlement_id = v.value->>'sid', message_kind = v.value->>'kind', \
+         message_ref = v.value->>'uetr', updated_at_ms = $2 \
+         FROM json_each($1) AS v WHERE inbound_journal.id = v.value->>'inbound';"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The merged path against the one-caller path, for plain answers and for each kind of
+    //! answer that must run alone.
+    use super::*;
+    use crate::store::group::Merge;
+    use crate::store::journal::{self, AuthenticatedBy, Channel};
+    use crate::store::testing::{config, event};
+    use crate::store::{messages, settlements, Store};
+
+    /// A pacs.002 answering the payment with `uetr`, as a bank writes it.
+    fn pacs002(uetr: &str, status: &str, reason: Option<&str>) -> Vec<u8> {
+        let reason = reason
+            .map(|code| format!("<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>"))
+            .unwrap_or_default();
+        format!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>
+<GrpHdr><MsgId>ANSWER-1</MsgId><CreDtTm>2026-12-05T10:00:00+00:00</CreDtTm></GrpHdr>
+<TxInfAndSts><OrgnlUETR>{uetr}</OrgnlUETR><TxSts>{status}</TxSts>{reason}</TxInfAndSts>
+</FIToFIPmtStsRpt></Document>"#
+        )
+        .into_bytes()
+    }
+
+    /// The cases, in order: the first three are plain, the rest run alone.
+    const CASES: [&str; 7] = [
+        "settle",
+        "reject",
+        "narr",
+        "progress",
+        "elsewhere",
+        "overtaken",
+        "lost",
+    ];
+
+    /// One answered delivery per case, its settlement created by intake and its deliver job
+    /// claimed by worker `w`; event ids start with `prefix`.
+    async fn answered(store: &Store, prefix: &str) -> Vec<Answered> {
+        let config = config();
+        let inbound = journal::record(
+            store,
+            Channel::LedgerHttp,
+            Some("l"),
+            None,
+            b"{}",
+            AuthenticatedBy::Signature,
+        )
+        .await
+        .unwrap();
+        let events = CASES
+            .iter()
+            .map(|c| event(&format!("{prefix}-{c}"), "10.00"))
+            .collect();
+        let created = crate::intake::accept_events(store, &config, "l", inbound, events)
+            .await
+            .unwrap();
+        let jobs = outbox::claim(store, "w", now_ms(), 60_000, 100)
+            .await
+            .unwrap();
+        let mut items = Vec::new();
+        for (case, result) in CASES.iter().zip(created) {
+            let sid = SettlementId::parse(result.settlement_id.as_deref().unwrap()).unwrap();
+            let job = jobs
+                .iter()
+                .find(|j| j.settlement_id == sid)
+                .unwrap()
+                .clone();
+            let mut conn = store.pool().acquire().await.unwrap();
+            let message = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08")
+                .await
+                .unwrap()
+                .unwrap();
+            let uetr = message.uetr.clone().unwrap();
+            let body = match *case {
+                "reject" => pacs002(&uetr, "RJCT", Some("AC04")),
+                "narr" => pacs002(&uetr, "RJCT", None),
+                "progress" => pacs002(&uetr, "ACSP", None),
+                // A UETR we never sent (the same one in both runs, so their rows compare).
+                "elsewhere" => pacs002("0b1f6c2e-5d7a-4e8b-9c3d-2a1b0c9d8e7f", "ACSC", None),
+                _ => pacs002(&uetr, "ACSC", None),
+            };
+            if *case == "overtaken" {
+                // An asynchronous answer moved it on before the HTTP answer is applied.
+                for to in [SettlementState::Sent, SettlementState::Accepted] {
+                    let change = settlements::Change {
+                        cause: "callback",
+                        ..Default::default()
+                    };
+                    settlements::transition(&mut conn, &sid, to, &change)
+                        .await
+                        .unwrap();
+                }
+            }
+            drop(conn);
+            let inbound = journal::record(
+                store,
+                Channel::BankResponse,
+                Some("b"),
+                None,
+                &body,
+                AuthenticatedBy::MutualTls,
+            )
+            .await
+            .unwrap();
+            let owner = if *case == "lost" { "another" } else { "w" };
+            let make = Answered::to(config.clone(), &message, inbound, body);
+            items.push(make(job, owner.to_string()));
+        }
+        items
+    }
+
+    /// What an answered delivery left: the settlement, its audit rows, its jobs and the
+    /// answer's journal entry (`inbound`), with the settlement id written as ST.
+    async fn left(store: &Store, sid: &SettlementId, inbound: i64) -> Vec<String> {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let r = settlements::get(&mut conn, sid).await.unwrap().unwrap();
+        let mut out = vec![format!(
+            "{} {:?} {:?} final:{}",
+            r.state,
+            r.reason_code,
+            r.reason,
+            r.final_at_ms.is_some()
+        )];
+        for t in settlements::transitions(&mut conn, sid).await.unwrap() {
+            let by = match t.inbound_id {
+                Some(id) if id == inbound => "answer",
+                Some(_) => "other",
+                None => "none",
+            };
+            // Intake's rows name the random message id: only the moves from `submitted` on.
+            if t.from
+                .as_deref()
+                .is_some_and(|f| f != "received" && f != "routed")
+            {
+                out.push(format!(
+                    "{:?} -> {} {} {:?} {by}",
+                    t.from, t.to, t.cause, t.detail
+                ));
+            }
+        }
+        let jobs = sqlx::query(
+            "SELECT kind, status, attempts, lease_owner FROM outbox WHERE settlement_id = $1 \
+             ORDER BY kind",
+        )
+        .bind(sid.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        for job in jobs {
+            out.push(format!(
+                "job {} {} {} {:?}",
+                job.get::<String, _>("kind"),
+                job.get::<String, _>("status"),
+                job.get::<i64, _>("attempts"),
+                job.get::<Option<String>, _>("lease_owner")
+            ));
+        }
+        let e = journal::get(&mut conn, inbound).await.unwrap().unwrap();
+        out.push(format!(
+            "journal {} {:?} {:?} {:?} ref:{}",
+            e.status,
+            e.detail,
+            e.settlement_id.as_deref().map(|s| s == sid.as_str()),
+            e.message_kind,
+            e.message_ref.is_some()
+        ));
+        out.into_iter()
+            .map(|line| line.replace(sid.as_str(), "ST"))
+            .collect()
+    }
+
+    /// What a list of answered deliveries left, each.
+    async fn all_left(store: &Store, keys: &[(SettlementId, i64)]) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for (sid, inbound) in keys {
+            out.push(left(store, sid, *inbound).await);
+        }
+        out
+    }
+
+    fn keys(items: &[Answered]) -> Vec<(SettlementId, i64)> {
+        items.iter().map(|a| (a.sid.clone(), a.inbound)).collect()
+    }
+
+    /// Merged, the plain answers are written by `write_all` and the others left to run
+    /// alone (as the group writer then runs them); the rows are those each answer writes
+    /// alone, answer for answer.
+    #[tokio::test]
+    async fn merged_answers_write_what_each_answer_alone_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+
+        let merged = answered(&store, "m").await;
+        let merged_keys = keys(&merged);
+        let mut tx = store.begin().await.unwrap();
+        let out = Answered::write_all(&mut tx, &merged).await.unwrap();
+        assert_eq!(
+            out,
+            vec![Some(true), Some(true), Some(true), None, None, None, None],
+            "the plain answers merge, the rest run alone"
+        );
+        let mut merged_answers = Vec::new();
+        for (item, out) in merged.into_iter().zip(out) {
+            merged_answers.push(match out {
+                Some(answer) => answer,
+                None => item.write_one(&mut tx).await.unwrap(),
+            });
+        }
+        tx.commit().await.unwrap();
+        let merged_left = all_left(&store, &merged_keys).await;
+
+        let alone = answered(&store, "a").await;
+        let alone_keys = keys(&alone);
+        let mut alone_answers = Vec::new();
+        for item in alone {
+            let mut tx = store.begin().await.unwrap();
+            alone_answers.push(item.write_one(&mut tx).await.unwrap());
+            tx.commit().await.unwrap();
+        }
+        let alone_left = all_left(&store, &alone_keys).await;
+
+        assert_eq!(
+            alone_answers,
+            vec![true, true, true, true, true, true, false]
+        );
+        assert_eq!(merged_answers, alone_answers);
+        for (case, (m, a)) in CASES.iter().zip(merged_left.iter().zip(&alone_left)) {
+            assert_eq!(m, a, "{case}: merged against alone");
+        }
+        // What the plain ones wrote, spelled out once.
+        let expected: [&[&str]; 3] = [
+            &[
+                "settled None None final:true",
+                "Some(\"submitted\") -> sent dispatch Some(\"HTTP 200 with answer\") answer",
+                "Some(\"sent\") -> settled pacs.002 ACSC None answer",
+                "job deliver done 1 None",
+                "job writeback pending 0 None",
+                "journal applied Some(\"ST: sent -> settled\") Some(true) Some(\"pacs.002.001.10\") ref:true",
+            ],
+            &[
+                "rejected Some(\"AC04\") None final:true",
+                "Some(\"submitted\") -> sent dispatch Some(\"HTTP 200 with answer\") answer",
+                "Some(\"sent\") -> rejected pacs.002 RJCT Some(\"AC04\") answer",
+                "job deliver done 1 None",
+                "job writeback pending 0 None",
+                "journal applied Some(\"ST: sent -> rejected\") Some(true) Some(\"pacs.002.001.10\") ref:true",
+            ],
+            &[
+                "rejected Some(\"NARR\") None final:true",
+                "Some(\"submitted\") -> sent dispatch Some(\"HTTP 200 with answer\") answer",
+                "Some(\"sent\") -> rejected pacs.002 RJCT None answer",
+                "job deliver done 1 None",
+                "job writeback pending 0 None",
+                "journal applied Some(\"ST: sent -> rejected\") Some(true) Some(\"pacs.002.001.10\") ref:true",
+            ],
+        ];
+        for (got, want) in merged_left.iter().zip(expected) {
+            assert_eq!(got, want);
+        }
+        dir.close().unwrap();
+    }
+}
