@@ -61,6 +61,11 @@ pub struct BenchArgs {
     /// The simulated bank offers HTTP/2 besides HTTP/1.1, so the gateway speaks HTTP/2 to it.
     #[arg(long)]
     pub bank_http2: bool,
+    /// Write back one outcome per POST, as to a ledger without a batch endpoint (by default
+    /// the simulated ledger takes batches: `callback_batch_url`). Needed with a
+    /// `--gateway-bin` older than batched write-backs, which does not know the setting.
+    #[arg(long)]
+    pub no_writeback_batches: bool,
 }
 
 #[cfg(feature = "sim")]
@@ -215,11 +220,15 @@ mod run {
         listen: SocketAddr,
         bank_endpoint: &str,
         ledger_callback: &str,
+        ledger_batches: Option<&str>,
         switch_addr: SocketAddr,
         workers: usize,
         log_filter: &str,
     ) -> String {
         let pki = dir.join("pki");
+        let batches = ledger_batches
+            .map(|url| format!("callback_batch_url = \"{url}\"\n"))
+            .unwrap_or_default();
         format!(
             r#"
 [gateway]
@@ -253,7 +262,7 @@ poll_interval_ms = 100
 id = "{ledger}"
 secrets = ["{LEDGER_SECRET}"]
 callback_url = "{ledger_callback}"
-writeback_secret = "{WRITEBACK_SECRET}"
+{batches}writeback_secret = "{WRITEBACK_SECRET}"
 
 [[banks]]
 id = "{BANK_ID}"
@@ -359,6 +368,9 @@ counterparty = "{BANK_ID}"
             listen,
             &bank.mx_url(),
             &ledger.url(),
+            (!args.no_writeback_batches)
+                .then(|| ledger.batch_url())
+                .as_deref(),
             switch.addr,
             args.workers,
             &args.log_filter,
@@ -504,6 +516,7 @@ counterparty = "{BANK_ID}"
         eprintln!("bench: measuring each simulator alone");
         let bank_stats = bank.stats();
         let bank_connections = (bank_stats.connections_http1, bank_stats.connections_http2);
+        let ledger_stats = ledger.stats();
         let bank_alone = bank_alone(&store, &config, &pki, &ledger_id, args.bank_http2).await?;
         let switch_alone = switch_alone().await?;
         let ledger_alone = ledger_alone(&ledger).await?;
@@ -534,6 +547,8 @@ counterparty = "{BANK_ID}"
             "bank_alone_per_second": round1(bank_alone),
             "bank_connections_http1": bank_connections.0,
             "bank_connections_http2": bank_connections.1,
+            "ledger_batches": ledger_stats.batches,
+            "ledger_largest_batch": ledger_stats.largest_batch,
             "switch_alone_per_second": round1(switch_alone),
             "ledger_alone_per_second": round1(ledger_alone),
         });
@@ -643,6 +658,11 @@ counterparty = "{BANK_ID}"
             "  bank connections:    HTTP/1.1 {}   HTTP/2 {}",
             text("bank_connections_http1"),
             text("bank_connections_http2")
+        );
+        println!(
+            "  ledger batches:      {} (largest {} outcomes)",
+            text("ledger_batches"),
+            text("ledger_largest_batch")
         );
     }
 

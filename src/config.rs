@@ -334,11 +334,20 @@ impl Default for DispatchConfig {
 pub struct WritebackConfig {
     /// Deadline for one write-back POST to a ledger.
     pub timeout_ms: u64,
+    /// Most outcomes in one POST to a ledger's `callback_batch_url`.
+    pub batch_max: usize,
+    /// Most batch POSTs in flight to one ledger at once; outcomes that come meanwhile wait
+    /// and go together in the next one.
+    pub batches_in_flight_max: usize,
 }
 
 impl Default for WritebackConfig {
     fn default() -> Self {
-        WritebackConfig { timeout_ms: 10_000 }
+        WritebackConfig {
+            timeout_ms: 10_000,
+            batch_max: 100,
+            batches_in_flight_max: 2,
+        }
     }
 }
 
@@ -368,6 +377,11 @@ pub struct LedgerConfig {
     /// Where final outcomes are posted. None: outcomes are only kept here. `http` only.
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// Where final outcomes are posted in batches, for a ledger that takes them (see
+    /// schemas/ledger/writeback-batch.schema.json); corrections and refund requests still go
+    /// one by one to `callback_url`. None: every outcome is a POST of its own. `http` only.
+    #[serde(default)]
+    pub callback_batch_url: Option<String>,
     /// Secret that signs our write-backs to it. `http` only.
     #[serde(default)]
     pub writeback_secret: Option<Secret>,
@@ -531,10 +545,11 @@ impl LedgerConfig {
         let key = self.evm_key()?;
         if !self.secrets.is_empty()
             || self.callback_url.is_some()
+            || self.callback_batch_url.is_some()
             || self.writeback_secret.is_some()
         {
             return Err(format!(
-                "ledger {id:?}: secrets, callback_url and writeback_secret are for kind = \"http\""
+                "ledger {id:?}: secrets, callback_url, callback_batch_url and writeback_secret are for kind = \"http\""
             ));
         }
         let fee_bump_percent = self.fee_bump_percent.unwrap_or(20);
@@ -866,6 +881,18 @@ impl Config {
                     ledger.id
                 ));
             }
+            if ledger.callback_batch_url.is_some() && ledger.callback_url.is_none() {
+                return invalid(format!(
+                    "ledger {:?} has a callback_batch_url but no callback_url (corrections and refund requests go there)",
+                    ledger.id
+                ));
+            }
+        }
+        if self.writeback.batch_max == 0 || self.writeback.batches_in_flight_max == 0 {
+            return invalid(format!(
+                "writeback.batch_max ({}) and writeback.batches_in_flight_max ({}) must be at least 1",
+                self.writeback.batch_max, self.writeback.batches_in_flight_max
+            ));
         }
         let mut bank_ids = HashSet::new();
         for bank in &self.banks {

@@ -221,6 +221,7 @@ async fn one_run(
         listen,
         &bank.mx_url(),
         &ledger.url(),
+        None,
         switch.addr,
         2,
         "info",

@@ -62,6 +62,8 @@ async fn crash_under_load(db: &TestDb) {
         listen,
         &bank.mx_url(),
         &ledger.url(),
+        // Outcomes written back in batches: a kill may cut a batch in flight too.
+        Some(&ledger.batch_url()),
         switch.addr,
         4,
         "warn",

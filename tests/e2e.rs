@@ -432,6 +432,63 @@ async fn a_bank_that_offers_http2_is_spoken_to_in_http2() {
     .await;
 }
 
+/// A ledger that takes outcomes in batches (`callback_batch_url`) gets them in batches: a
+/// slow answer makes the outcomes that come meanwhile queue and go together in the next
+/// batch. An outcome the ledger refuses inside a batch is retried on its own account, and
+/// every event ends with exactly one outcome at the ledger and its settlement written back.
+#[tokio::test]
+async fn outcomes_go_in_batches_to_a_ledger_that_takes_them() {
+    on_each_store("ledger_batches", |db| async move {
+        let options = Options {
+            ledger_batches: true,
+            extra_env: vec![("CORRIDOR__WRITEBACK__BATCHES_IN_FLIGHT_MAX", "1".into())],
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        world.ledger.delay_batch_answers(Duration::from_millis(300));
+        world.ledger.fail_next(3);
+        let n = 30;
+        let posts: Vec<_> = (0..n)
+            .map(|i| {
+                let memo = if i % 5 == 4 {
+                    "SIM:REJECT:AC04"
+                } else {
+                    "Invoice"
+                };
+                event_json(&format!("evt-wb-{i}"), &format!("{}.10", 20 + i), memo)
+            })
+            .collect();
+        for (status, body) in futures::future::join_all(posts.iter().map(|e| world.post(e))).await {
+            assert_eq!(status, 201, "{body}");
+        }
+        world.wait_all_final(n as i64, WAIT).await;
+        let stats = world.ledger.stats();
+        assert_eq!(stats.recorded, n, "{stats:?}");
+        assert_eq!(
+            stats.failed_on_purpose, 3,
+            "refused in a batch, then retried: {stats:?}"
+        );
+        assert_eq!(stats.conflicting_duplicates, 0, "{stats:?}");
+        assert_eq!(
+            stats.deliveries, stats.batched,
+            "no outcome posted alone: {stats:?}"
+        );
+        assert!(
+            stats.largest_batch >= 2,
+            "outcomes queued behind a slow answer go together: {stats:?}"
+        );
+        assert!(stats.batches < n, "{stats:?}");
+        for i in 0..n {
+            let (outcome, _) = world.outcome(&format!("evt-wb-{i}"));
+            let expected = if i % 5 == 4 { "rejected" } else { "settled" };
+            assert_eq!(outcome, expected, "evt-wb-{i}");
+        }
+        assert_bank_saw_one_uetr_each(&world, n as usize);
+        world.finish().await
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_batch_is_answered_per_event() {
     on_each_store("a_batch_is_answered_per_event", |db| async move {

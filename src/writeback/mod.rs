@@ -17,6 +17,8 @@
 //! of its own: money moves only on a ledger event, so a refund is the ledger's to instruct,
 //! and it comes back through intake as a settlement like any other.
 
+pub mod batch;
+
 use crate::config::Config;
 use crate::store::settlements::Record;
 use serde::Serialize;
@@ -93,6 +95,8 @@ pub struct Writer {
     config: Arc<Config>,
     /// The sink of each `evm` ledger, by ledger id (shared with the ledgers' followers).
     evm: crate::ledger::evm::sink::Sinks,
+    /// The batcher of each ledger with a `callback_batch_url`, started on its first outcome.
+    batchers: Arc<std::sync::Mutex<std::collections::HashMap<String, batch::Batcher>>>,
 }
 
 impl Writer {
@@ -101,18 +105,51 @@ impl Writer {
             .timeout(Duration::from_millis(config.writeback.timeout_ms))
             .build()
             .expect("an HTTP client with default TLS builds");
-        Writer { http, config, evm }
+        Writer {
+            http,
+            config,
+            evm,
+            batchers: Default::default(),
+        }
     }
 
-    /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured).
+    /// Posts the outcome; Ok once the ledger answered 2xx (or has no callback configured). To
+    /// a ledger with a `callback_batch_url`, in a batch with other outcomes ([`batch`]).
     pub async fn post(&self, record: &Record, uetr: Option<&str>) -> Result<(), WritebackError> {
         let body = WritebackBody::from_record(record, uetr)?;
+        if let Some(batcher) = self.batcher(&record.settlement.ledger)? {
+            return batcher.post(record.settlement.id.as_str(), body).await;
+        }
         self.post_body(
             &record.settlement.ledger,
             record.settlement.id.as_str(),
             &body,
         )
         .await
+    }
+
+    /// The batcher of `ledger_id`, when it takes batches; started on first use.
+    fn batcher(&self, ledger_id: &str) -> Result<Option<batch::Batcher>, WritebackError> {
+        let ledger = self
+            .config
+            .ledger(ledger_id)
+            .ok_or_else(|| WritebackError::UnknownLedger(ledger_id.to_string()))?;
+        let Some(url) = &ledger.callback_batch_url else {
+            return Ok(None);
+        };
+        let mut batchers = self.batchers.lock().expect("batchers lock");
+        let batcher = batchers.entry(ledger_id.to_string()).or_insert_with(|| {
+            let secret = ledger.writeback_secret.as_ref().expect(
+                "config check: a callback_batch_url has a callback_url and a writeback_secret",
+            );
+            batch::Batcher::start(
+                self.http.clone(),
+                url.clone(),
+                secret.expose().to_vec(),
+                &self.config.writeback,
+            )
+        });
+        Ok(Some(batcher.clone()))
     }
 
     /// Posts `body` to the ledger's callback under the idempotency key `key`.

@@ -37,6 +37,8 @@ pub struct Options {
     pub ledger_faults: Option<sim::fault::FaultPlan>,
     /// The simulated bank offers HTTP/2 besides HTTP/1.1.
     pub bank_http2: bool,
+    /// The ledger takes outcomes in batches (its batch path is the `callback_batch_url`).
+    pub ledger_batches: bool,
 }
 
 impl Default for Options {
@@ -55,6 +57,7 @@ impl Default for Options {
             switch_faults: None,
             bank_faults: None,
             ledger_faults: None,
+            ledger_batches: false,
             bank_http2: false,
         }
     }
@@ -186,6 +189,12 @@ impl World {
             ),
         ];
         let mut overrides = overrides;
+        if options.ledger_batches {
+            overrides.push((
+                "CORRIDOR__LEDGERS__0__CALLBACK_BATCH_URL".to_string(),
+                via(ledger.batch_url(), ledger.addr(), &ledger_proxy),
+            ));
+        }
         overrides.extend(
             options
                 .extra_env

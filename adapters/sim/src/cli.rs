@@ -300,7 +300,11 @@ pub async fn run_ledger(args: LedgerArgs) -> anyhow::Result<()> {
             let mut config = WritebackConfig::new(args.writeback_secret.clone().into_bytes());
             config.bind = bind;
             let receiver = start_writeback(config).await?;
-            println!("write-back receiver on {}", receiver.url());
+            println!(
+                "write-back receiver on {} (batches: {})",
+                receiver.url(),
+                receiver.batch_url()
+            );
             Some(receiver)
         }
         None => None,
