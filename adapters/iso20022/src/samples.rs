@@ -1502,62 +1502,178 @@ pub fn entry(g: &mut Gen) -> crate::statement::Entry {
     e.acct_svcr_ref = g.opt(Gen::text);
     e.ntry_dtls = g.vec(1, |g| {
         let mut d = EntryDetails::default();
-        d.tx_dtls = g.vec(2, |g| {
-            let mut t = EntryTransaction::default();
-            t.refs = g.opt(|g| {
-                let mut r = TransactionRefs::default();
-                r.msg_id = g.opt(Gen::text);
-                r.acct_svcr_ref = g.opt(Gen::text);
-                r.instr_id = g.opt(Gen::text);
-                r.end_to_end_id = g.opt(Gen::text);
-                r.uetr = g.opt(Gen::uetr);
-                r.tx_id = g.opt(Gen::text);
-                r.clr_sys_ref = g.opt(Gen::text);
-                r
-            });
-            t.amt = g.opt(Gen::amount);
-            t.cdt_dbt_ind = g.opt(|g| {
-                if g.coin() {
-                    CreditDebit::Crdt
-                } else {
-                    CreditDebit::Dbit
-                }
-            });
-            t.bk_tx_cd = g.opt(bank_tx_code);
-            t.rltd_pties = g.opt(|g| {
-                let mut p = RelatedParties::default();
-                p.dbtr = g.opt(agent_or_party);
-                p.dbtr_acct = g.opt(Gen::account);
-                p.cdtr = g.opt(agent_or_party);
-                p.cdtr_acct = g.opt(Gen::account);
-                p
-            });
-            t.rltd_agts = g.opt(|g| {
-                let mut a = RelatedAgents::default();
-                a.dbtr_agt = g.opt(Gen::agent);
-                a.cdtr_agt = g.opt(Gen::agent);
-                a
-            });
-            t.purp = g.opt(Gen::code);
-            t.rmt_inf = g.opt(|g| {
-                let mut r = RemittanceInfo::default();
-                r.ustrd = g.vec(2, Gen::text);
-                r.strd = g.vec(1, Gen::structured_remittance);
-                r
-            });
-            t.rltd_dts = g.opt(transaction_dates);
-            // Securities transactions are rare on a cash account: about one in eight.
-            if g.range(0, 7) == 0 {
-                t.fin_instrm_id = Some(security_id(g));
-            }
-            t.rtr_inf = g.opt(return_reason);
-            t.addtl_tx_inf = g.opt(Gen::text);
-            t
-        });
+        d.tx_dtls = g.vec(2, entry_transaction);
         d
     });
     e.addtl_ntry_inf = g.opt(Gen::text);
+    if g.range(0, 3) == 0 {
+        e.chrgs = Some(entry_charges(g));
+    }
+    if g.range(0, 3) == 0 {
+        e.intrst = Some(entry_interest(g));
+    }
     e
+}
+
+/// One transaction of a statement entry.
+fn entry_transaction(g: &mut Gen) -> crate::statement::EntryTransaction {
+    use crate::statement::*;
+    let mut t = EntryTransaction::default();
+    t.refs = g.opt(|g| {
+        let mut r = TransactionRefs::default();
+        r.msg_id = g.opt(Gen::text);
+        r.acct_svcr_ref = g.opt(Gen::text);
+        r.instr_id = g.opt(Gen::text);
+        r.end_to_end_id = g.opt(Gen::text);
+        r.uetr = g.opt(Gen::uetr);
+        r.tx_id = g.opt(Gen::text);
+        r.clr_sys_ref = g.opt(Gen::text);
+        r
+    });
+    t.amt = g.opt(Gen::amount);
+    t.cdt_dbt_ind = g.opt(|g| {
+        if g.coin() {
+            CreditDebit::Crdt
+        } else {
+            CreditDebit::Dbit
+        }
+    });
+    t.bk_tx_cd = g.opt(bank_tx_code);
+    t.rltd_pties = g.opt(|g| {
+        let mut p = RelatedParties::default();
+        p.dbtr = g.opt(agent_or_party);
+        p.dbtr_acct = g.opt(Gen::account);
+        p.cdtr = g.opt(agent_or_party);
+        p.cdtr_acct = g.opt(Gen::account);
+        p
+    });
+    t.rltd_agts = g.opt(|g| {
+        let mut a = RelatedAgents::default();
+        a.dbtr_agt = g.opt(Gen::agent);
+        a.cdtr_agt = g.opt(Gen::agent);
+        a
+    });
+    t.purp = g.opt(Gen::code);
+    t.rmt_inf = g.opt(|g| {
+        let mut r = RemittanceInfo::default();
+        r.ustrd = g.vec(2, Gen::text);
+        r.strd = g.vec(1, Gen::structured_remittance);
+        r
+    });
+    t.rltd_dts = g.opt(transaction_dates);
+    // Securities transactions are rare on a cash account: about one in eight.
+    if g.range(0, 7) == 0 {
+        t.fin_instrm_id = Some(security_id(g));
+    }
+    t.rtr_inf = g.opt(return_reason);
+    t.addtl_tx_inf = g.opt(Gen::text);
+    // Charges and interest on about one transaction (and entry) in four.
+    if g.range(0, 3) == 0 {
+        t.chrgs = Some(entry_charges(g));
+    }
+    if g.range(0, 3) == 0 {
+        t.intrst = Some(entry_interest(g));
+    }
+    t
+}
+
+/// Up to three record amounts in one currency, small enough that their sum is an amount too,
+/// and that sum: a total CBPR+ accepts (`CBPR.CHRGS.TOTAL`, `CBPR.INTRST.TOTAL`).
+fn record_amounts(g: &mut Gen) -> (Vec<Amount>, Amount) {
+    let ccy = &iso4217::ALL[g.range(0, iso4217::ALL.len() as u64 - 1) as usize];
+    let amounts: Vec<Amount> = g.vec(3, |g| {
+        Amount::from_minor(g.range(0, 999_999_999) as i64, ccy).expect(GEN)
+    });
+    let total = amounts.iter().map(Amount::minor).sum();
+    (amounts, Amount::from_minor(total, ccy).expect(GEN))
+}
+
+fn percentage(g: &mut Gen) -> PercentageRate {
+    let (int_len, frac_len) = (g.range(1, 3) as usize, g.range(1, 8) as usize);
+    let int = g.chars(DIGITS, int_len);
+    let frac = g.chars(DIGITS, frac_len);
+    PercentageRate::new(format!("{int}.{frac}")).expect(GEN)
+}
+
+fn tax_charges(g: &mut Gen) -> crate::statement::TaxCharges {
+    let mut t = crate::statement::TaxCharges::default();
+    t.id = g.opt(Gen::text);
+    t.rate = g.opt(percentage);
+    t.amt = g.opt(Gen::amount);
+    t
+}
+
+fn entry_charges(g: &mut Gen) -> crate::statement::EntryCharges {
+    use crate::statement::*;
+    let (amounts, total) = record_amounts(g);
+    let mut c = EntryCharges::default();
+    c.ttl_chrgs_and_tax_amt = g.coin().then_some(total);
+    c.rcrd = amounts
+        .into_iter()
+        .map(|amt| {
+            let mut r = ChargesRecord::new(amt);
+            r.cdt_dbt_ind = g.opt(credit_debit);
+            r.chrg_incl_ind = g.opt(Gen::coin);
+            r.tp = g.opt(|g| {
+                if g.coin() {
+                    ChargeType::Cd(g.text())
+                } else {
+                    ChargeType::Prtry(ProprietaryId {
+                        id: g.text(),
+                        issr: g.opt(Gen::text),
+                    })
+                }
+            });
+            r.rate = g.opt(percentage);
+            r.br = g.opt(|g| {
+                [
+                    ChargeBearer::Debt,
+                    ChargeBearer::Cred,
+                    ChargeBearer::Shar,
+                    ChargeBearer::Slev,
+                ][g.range(0, 3) as usize]
+            });
+            r.agt = g.opt(Gen::agent);
+            r.tax = g.opt(tax_charges);
+            r
+        })
+        .collect();
+    c
+}
+
+fn entry_interest(g: &mut Gen) -> crate::statement::EntryInterest {
+    use crate::statement::*;
+    let (amounts, total) = record_amounts(g);
+    let mut i = EntryInterest::default();
+    i.ttl_intrst_and_tax_amt = g.coin().then_some(total);
+    i.rcrd = amounts
+        .into_iter()
+        .map(|amt| {
+            let mut r = InterestRecord::new(amt, credit_debit(g));
+            r.tp = g.opt(|g| {
+                if g.coin() {
+                    InterestType::Cd(g.pick(InterestTypeCode::ALL))
+                } else {
+                    InterestType::Prtry(g.text())
+                }
+            });
+            r.rate = g.opt(|g| {
+                InterestRate::new(if g.coin() {
+                    RateType::Pctg(percentage(g))
+                } else {
+                    RateType::Othr(g.text())
+                })
+            });
+            r.fr_to_dt = g.opt(|g| DateTimePeriod {
+                fr_dt_tm: g.date_time(),
+                to_dt_tm: g.date_time(),
+            });
+            r.rsn = g.opt(Gen::text);
+            r.tax = g.opt(tax_charges);
+            r
+        })
+        .collect();
+    i
 }
 
 fn report(

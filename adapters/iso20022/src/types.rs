@@ -1057,6 +1057,16 @@ closed_code!(
 );
 
 closed_code!(
+    /// `InterestType1Code`.
+    InterestTypeCode, "interest type", {
+        /// Intraday.
+        Indy = "INDY",
+        /// Overnight.
+        Ovrn = "OVRN",
+    }
+);
+
+closed_code!(
     /// `Priority2Code`: an instruction's priority (`InstrPrty`).
     Priority, "priority", {
         /// High.

@@ -98,6 +98,7 @@ fn code_lists_equal_the_schema_enumerations() {
         ("NamePrefix2Code", NamePrefix::CODES),
         ("PreferredContactMethod1Code", PreferredContactMethod::CODES),
         ("AddressType2Code", AddressType2::CODES),
+        ("InterestType1Code", InterestTypeCode::CODES),
     ];
     for (xsd_type, codes) in lists {
         let mut ours: Vec<&str> = codes.to_vec();
