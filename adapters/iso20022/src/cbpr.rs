@@ -52,6 +52,7 @@
 //! | `CBPR.RTR.ORGNLTXREF` | a pacs.004 with `OrgnlIntrBkSttlmDt` / `OrgnlIntrBkSttlmAmt` does not repeat them in `OrgnlTxRef` (and CRED needs `ChrgsInf` there too: `CBPR.CHRG_BR.CRED`) |
 //! | `CBPR.PMTINFID` | a pain.001 `PmtInfId` equals `GrpHdr/MsgId` |
 //! | `CBPR.NTRY.BOOKED_DATE` | a booked camt.054 entry has `BookgDt` or `ValDt` |
+//! | `CBPR.CHRGS.TOTAL` / `CBPR.INTRST.TOTAL` | in camt.052 / camt.053 / camt.054 `Chrgs` and `Intrst` (entry and transaction), `TtlChrgsAndTaxAmt` / `TtlIntrstAndTaxAmt` equals the sum of the records' `Amt`, exactly (records in another currency are left alone) |
 //! | `CBPR.PGNTN.PGNB` | camt.052 / camt.053 / camt.054 page numbers are 1 or more |
 //! | `CBPR.INSTRID.FORMAT` (reports) | camt.052 / camt.053 / camt.054 `Refs/InstrId` has no `/` at either end and no `//` |
 //! | `CBPR.CXLID.FORMAT` / `CBPR.CASEID.FORMAT` | a camt.056 `CxlId` and `Case/Id` have no `/` at either end and no `//` |
@@ -113,6 +114,7 @@ pub const RULES: &[&str] = &[
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
+    "CBPR.CHRGS.TOTAL",
     "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
     "CBPR.CHRGS_INF.INSTD_AMT",
     "CBPR.CHRG_BR.CODE",
@@ -127,6 +129,7 @@ pub const RULES: &[&str] = &[
     "CBPR.INSTRFORCDTRAGT.PAIRS",
     "CBPR.INSTRFORCDTRAGT.UNIQUE",
     "CBPR.INSTRID.FORMAT",
+    "CBPR.INTRST.TOTAL",
     "CBPR.KIND.SUPPORTED",
     "CBPR.NTRY.BOOKED_DATE",
     "CBPR.ORGNLINSTRID.FORMAT",

@@ -35,6 +35,48 @@ fn findings(xml: &str) -> Vec<Finding> {
     validate(&read(xml))
 }
 
+/// `xml` reads strictly, renders, and reads back the same; the rendered Document is valid
+/// against its official XSD (`../shared/iso20022/xsd`) when xmllint and the schemas are there
+/// (skipped with a message otherwise).
+fn round_trips_and_valid(xml: &str, name: &str) {
+    let msg = read(xml);
+    let rendered = msg.render();
+    assert_eq!(
+        read(&rendered),
+        msg,
+        "{name}: render, then read, gives it back"
+    );
+    let xsd = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/iso20022/xsd")
+        .join(format!("{}.xsd", msg.document.msg_def_idr()));
+    let has_xmllint = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !xsd.is_file() || !has_xmllint {
+        println!(
+            "skipped: XSD check of {name} (no xmllint or no {})",
+            xsd.display()
+        );
+        return;
+    }
+    let file = std::env::temp_dir().join(format!("cbpr_sr2025-{}-{name}.xml", std::process::id()));
+    std::fs::write(&file, msg.document.render()).expect("temporary file");
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&file)
+        .output()
+        .expect("xmllint runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `xml` has no finding.
 fn clean(xml: &str) {
     let found = findings(xml);
@@ -985,5 +1027,119 @@ fn a_remittance_location_s_name_and_address_is_read_as_one() {
             "CBPR.PSTLADR.TWN_CTRY",
             &format!("{TX}/RltdRmtInf/RmtLctnDtls/PstlAdr/Adr"),
         )],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.052 (and camt.053 / camt.054: the same Chrgs and Intrst)
+// ---------------------------------------------------------------------------------------------
+
+const RPT_NTRY: &str = "/Document/BkToCstmrAcctRpt/Rpt/Ntry";
+
+/// Charges of 10.00 and 2.50 EUR totalled 12.50. `z` is "" on the entry and "0" on its
+/// transaction, so that each amount is written once in the message (the reader keeps the value,
+/// the rendering writes the currency's two decimals).
+fn charges(z: &str) -> String {
+    format!(
+        concat!(
+            r#"<Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">12.50{z}</TtlChrgsAndTaxAmt>"#,
+            r#"<Rcrd><Amt Ccy="EUR">10.00{z}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Tp><Cd>COMM</Cd></Tp><Br>DEBT</Br>"#,
+            "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Rcrd>",
+            r#"<Rcrd><Amt Ccy="EUR">2.50{z}</Amt><Tax><Id>VAT</Id><Rate>19</Rate></Tax></Rcrd></Chrgs>"#,
+        ),
+        z = z
+    )
+}
+
+/// Interest of 1.25 and 0.75 EUR totalled 2.00 (`z` as for [`charges`]).
+fn interest(z: &str) -> String {
+    format!(
+        concat!(
+            r#"<Intrst><TtlIntrstAndTaxAmt Ccy="EUR">2.00{z}</TtlIntrstAndTaxAmt>"#,
+            r#"<Rcrd><Amt Ccy="EUR">1.25{z}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Tp><Cd>INDY</Cd></Tp>"#,
+            "<Rate><Tp><Pctg>3.5</Pctg></Tp></Rate>",
+            "<FrToDt><FrDtTm>2026-11-24T00:00:00+01:00</FrDtTm><ToDtTm>2026-11-25T00:00:00+01:00</ToDtTm></FrToDt></Rcrd>",
+            r#"<Rcrd><Amt Ccy="EUR">0.75{z}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Rsn>Overnight</Rsn></Rcrd></Intrst>"#,
+        ),
+        z = z
+    )
+}
+
+fn camt052() -> String {
+    let header = app_hdr(
+        "BANKDEFF",
+        "ACMEDEFF",
+        "RPT-1",
+        "camt.052.001.08",
+        "swift.cbprplus.03",
+        "",
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"><BkToCstmrAcctRpt>"#,
+            "<GrpHdr><MsgId>RPT-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm></GrpHdr>",
+            "<Rpt><Id>R-1</Id><RptPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></RptPgntn>",
+            "<CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm>",
+            "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>",
+            r#"<Ntry><NtryRef>1</NtryRef><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
+            "<ValDt><Dt>2026-11-25</Dt></ValDt>",
+            "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>XBCT</SubFmlyCd></Fmly></Domn></BkTxCd>",
+            "{entry}",
+            "<NtryDtls><TxDtls><Refs><EndToEndId>E2E-1</EndToEndId></Refs>",
+            r#"<Amt Ccy="EUR">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>{tx}</TxDtls></NtryDtls>"#,
+            "</Ntry></Rpt></BkToCstmrAcctRpt></Document>"
+        ),
+        entry = charges("") + &interest(""),
+        tx = charges("0") + &interest("0"),
+    );
+    envelope(&header, &document)
+}
+
+#[test]
+fn clean_account_report_has_no_findings() {
+    clean(&camt052());
+    round_trips_and_valid(&camt052(), "camt052");
+}
+
+#[test]
+fn charges_total_is_the_sum_of_the_records() {
+    let path = |at: &str| format!("{RPT_NTRY}{at}/Chrgs/TtlChrgsAndTaxAmt");
+    planted(
+        &camt052(),
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.50</TtlChrgsAndTaxAmt>"#,
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.51</TtlChrgsAndTaxAmt>"#,
+        &[("CBPR.CHRGS.TOTAL", &path(""))],
+    );
+    planted(
+        &camt052(),
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.500</TtlChrgsAndTaxAmt>"#,
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">10.00</TtlChrgsAndTaxAmt>"#,
+        &[("CBPR.CHRGS.TOTAL", &path("/NtryDtls/TxDtls"))],
+    );
+    // A record in another currency leaves the sum to a person; no records, nothing to add up.
+    clean(&camt052().replace(
+        r#"<Amt Ccy="EUR">10.00</Amt>"#,
+        r#"<Amt Ccy="USD">10.00</Amt>"#,
+    ));
+    clean(&camt052().replace(
+        &charges("0"),
+        r#"<Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">12.500</TtlChrgsAndTaxAmt></Chrgs>"#,
+    ));
+}
+
+#[test]
+fn interest_total_is_the_sum_of_the_records() {
+    let path = |at: &str| format!("{RPT_NTRY}{at}/Intrst/TtlIntrstAndTaxAmt");
+    planted(
+        &camt052(),
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.00</TtlIntrstAndTaxAmt>"#,
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">1.25</TtlIntrstAndTaxAmt>"#,
+        &[("CBPR.INTRST.TOTAL", &path(""))],
+    );
+    planted(
+        &camt052(),
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.000</TtlIntrstAndTaxAmt>"#,
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.01</TtlIntrstAndTaxAmt>"#,
+        &[("CBPR.INTRST.TOTAL", &path("/NtryDtls/TxDtls"))],
     );
 }
