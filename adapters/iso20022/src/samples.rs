@@ -1855,6 +1855,9 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
             r.strd = g.vec(1, Gen::structured_remittance);
             r
         });
+        if g.range(0, 3) == 0 {
+            t.chq_instr = Some(Box::new(cheque(g)));
+        }
         t
     };
     let instruction = |g: &mut Gen| {
@@ -2002,7 +2005,98 @@ fn orgnl_tx_ref(g: &mut Gen) -> OriginalTransactionRef {
     r.cdtr_acct = g.opt(Gen::account);
     r.ultmt_cdtr = g.opt(agent_or_party);
     r.purp = g.opt(Gen::code);
+    if g.range(0, 3) == 0 {
+        r.mndt_rltd_inf = Some(Box::new(mandate(g)));
+    }
     r
+}
+
+fn name_and_address(g: &mut Gen) -> crate::remittance::NameAndAddress {
+    crate::remittance::NameAndAddress {
+        nm: g.text(),
+        adr: g.postal_address(),
+    }
+}
+
+/// Cheque instructions with any combination of their elements.
+fn cheque(g: &mut Gen) -> crate::pain001::Cheque {
+    let mut c = crate::pain001::Cheque::default();
+    c.chq_tp = g.opt(|g| g.pick(ChequeType::ALL));
+    c.chq_nb = g.opt(Gen::text);
+    c.chq_fr = g.opt(name_and_address);
+    c.dlvry_mtd = g.opt(|g| {
+        if g.coin() {
+            CodeChoice::Cd(g.pick(ChequeDelivery::ALL))
+        } else {
+            CodeChoice::Prtry(g.text())
+        }
+    });
+    c.dlvr_to = g.opt(name_and_address);
+    c.instr_prty = g.opt(|g| g.pick(Priority::ALL));
+    c.chq_mtrty_dt = g.opt(Gen::date);
+    c.frms_cd = g.opt(Gen::text);
+    c.memo_fld = g.vec(2, Gen::text);
+    c.rgnl_clr_zone = g.opt(Gen::text);
+    c.prt_lctn = g.opt(Gen::text);
+    c.sgntr = g.vec(5, Gen::text);
+    c
+}
+
+fn exact2(g: &mut Gen) -> Exact2Numeric {
+    Exact2Numeric::new(g.chars(DIGITS, 2)).expect(GEN)
+}
+
+fn frequency(g: &mut Gen) -> FrequencyChoice {
+    match g.range(0, 2) {
+        0 => FrequencyChoice::Tp(g.pick(Frequency::ALL)),
+        1 => FrequencyChoice::Prd(FrequencyPeriod {
+            tp: g.pick(Frequency::ALL),
+            cnt_per_prd: decimal_number(g),
+        }),
+        _ => FrequencyChoice::PtInTm(FrequencyAndMoment {
+            tp: g.pick(Frequency::ALL),
+            pt_in_tm: exact2(g),
+        }),
+    }
+}
+
+fn mandate_reason(g: &mut Gen) -> MandateSetupReason {
+    if g.coin() {
+        CodeChoice::Cd(g.text())
+    } else {
+        CodeChoice::Prtry(g.text())
+    }
+}
+
+/// Mandate details with any combination of their elements.
+fn mandate(g: &mut Gen) -> MandateRelatedInfo {
+    let mut m = MandateRelatedInfo::default();
+    m.mndt_id = g.opt(Gen::text);
+    m.dt_of_sgntr = g.opt(Gen::date);
+    m.amdmnt_ind = g.opt(Gen::coin);
+    m.amdmnt_inf_dtls = g.opt(|g| {
+        let mut a = AmendmentInfo::default();
+        a.orgnl_mndt_id = g.opt(Gen::text);
+        a.orgnl_cdtr_schme_id = g.opt(Gen::party);
+        a.orgnl_cdtr_agt = g.opt(Gen::agent);
+        a.orgnl_cdtr_agt_acct = g.opt(Gen::account);
+        a.orgnl_dbtr = g.opt(Gen::party);
+        a.orgnl_dbtr_acct = g.opt(Gen::account);
+        a.orgnl_dbtr_agt = g.opt(Gen::agent);
+        a.orgnl_dbtr_agt_acct = g.opt(Gen::account);
+        a.orgnl_fnl_colltn_dt = g.opt(Gen::date);
+        a.orgnl_frqcy = g.opt(frequency);
+        a.orgnl_rsn = g.opt(mandate_reason);
+        a.orgnl_trckg_days = g.opt(exact2);
+        a
+    });
+    m.elctrnc_sgntr = g.opt(Gen::text);
+    m.frst_colltn_dt = g.opt(Gen::date);
+    m.fnl_colltn_dt = g.opt(Gen::date);
+    m.frqcy = g.opt(frequency);
+    m.rsn = g.opt(mandate_reason);
+    m.trckg_days = g.opt(exact2);
+    m
 }
 
 /// One document of every kind this crate types, for a seed.
