@@ -9,6 +9,9 @@
 use iso20022::cbpr::{schema, validate, Finding};
 use iso20022::{BusinessMessage, ParseOptions};
 
+mod common;
+use common::round_trips_and_valid;
+
 const UETR: &str = "8a562c67-ca16-48ba-b074-65581be6f001";
 const TX: &str = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf";
 
@@ -1906,5 +1909,103 @@ fn the_shared_cbpr_samples_have_no_schema_findings() {
         checked > 0,
         "no sample of a covered kind in {}",
         dir.display()
+    );
+}
+
+/// [`pacs004`] returning a direct debit: the original transaction's mandate details, amended
+/// from an earlier mandate of another creditor agent and debtor.
+fn pacs004_with_mandate() -> String {
+    plant(
+        &pacs004(),
+        "<OrgnlTxRef><RmtInf>",
+        concat!(
+            "<OrgnlTxRef><MndtRltdInf><MndtId>MNDT-1</MndtId><DtOfSgntr>2026-01-15</DtOfSgntr>",
+            "<AmdmntInd>true</AmdmntInd><AmdmntInfDtls><OrgnlMndtId>MNDT-0</OrgnlMndtId>",
+            "<OrgnlCdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></OrgnlCdtrAgt>",
+            "<OrgnlDbtr><Nm>Acme Holding</Nm></OrgnlDbtr>",
+            "<OrgnlFrqcy><Tp>MNTH</Tp></OrgnlFrqcy></AmdmntInfDtls>",
+            "<FrstColltnDt>2026-02-01</FrstColltnDt>",
+            "<Frqcy><Prd><Tp>MNTH</Tp><CntPerPrd>1</CntPerPrd></Prd></Frqcy>",
+            "<Rsn><Prtry>Subscription</Prtry></Rsn><TrckgDays>05</TrckgDays></MndtRltdInf><RmtInf>"
+        ),
+    )
+}
+
+#[test]
+fn pacs004_mandate_details_are_read_and_held_to_the_cbpr_table() {
+    no_findings(&pacs004_with_mandate());
+    round_trips_and_valid(&pacs004_with_mandate(), "pacs004-mandate");
+    let amendment = format!("{RTR}/OrgnlTxRef/MndtRltdInf/AmdmntInfDtls");
+    // An agent there is a financial institution alone: no branch.
+    planted(
+        &pacs004_with_mandate(),
+        "</FinInstnId></OrgnlCdtrAgt>",
+        "</FinInstnId><BrnchId><Id>BR-1</Id></BrnchId></OrgnlCdtrAgt>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{amendment}/OrgnlCdtrAgt/BrnchId"),
+        )],
+    );
+    // A party there has no contact details.
+    planted(
+        &pacs004_with_mandate(),
+        "<OrgnlDbtr><Nm>Acme Holding</Nm></OrgnlDbtr>",
+        "<OrgnlDbtr><Nm>Acme Holding</Nm><CtctDtls><Nm>Ann</Nm></CtctDtls></OrgnlDbtr>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{amendment}/OrgnlDbtr/CtctDtls"),
+        )],
+    );
+    // A clearing system member id is at most 28 characters (35 in the base schema).
+    planted(
+        &pacs004_with_mandate(),
+        "<OrgnlCdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId>",
+        &format!(
+            "<OrgnlCdtrAgt><FinInstnId><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId></FinInstnId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{amendment}/OrgnlCdtrAgt/FinInstnId/ClrSysMmbId/MmbId"),
+        )],
+    );
+}
+
+/// [`pain001`] paying by cheque: the cheque instructions of the transfer.
+fn pain001_with_cheque() -> String {
+    let xml = plant(&pain001(), "<PmtMtd>TRF</PmtMtd>", "<PmtMtd>CHK</PmtMtd>");
+    plant(
+        &xml,
+        "</InstdAmt></Amt>",
+        concat!(
+            "</InstdAmt></Amt><ChqInstr><ChqTp>BCHQ</ChqTp><ChqNb>000123</ChqNb>",
+            "<DlvryMtd><Cd>MLCD</Cd></DlvryMtd>",
+            "<DlvrTo><Nm>Widget Inc</Nm><Adr><TwnNm>New York</TwnNm><Ctry>US</Ctry></Adr></DlvrTo>",
+            "<InstrPrty>NORM</InstrPrty><ChqMtrtyDt>2026-12-31</ChqMtrtyDt>",
+            "<MemoFld>Invoice 42</MemoFld><PrtLctn>New York</PrtLctn><Sgntr>A Smith</Sgntr></ChqInstr>"
+        ),
+    )
+}
+
+#[test]
+fn pain001_cheque_instructions_are_read_and_held_to_the_cbpr_table() {
+    no_findings(&pain001_with_cheque());
+    round_trips_and_valid(&pain001_with_cheque(), "pain001-cheque");
+    // CBPR+ narrows the cheque type to CCHQ, BCHQ and DRFT.
+    planted(
+        &pain001_with_cheque(),
+        "<ChqTp>BCHQ</ChqTp>",
+        "<ChqTp>CCCH</ChqTp>",
+        &[("CBPR.SCHEMA.CODE", format!("{PAIN_TX}/ChqInstr/ChqTp"))],
+    );
+    // An address there has no address type.
+    planted(
+        &pain001_with_cheque(),
+        "<Adr><TwnNm>New York</TwnNm>",
+        "<Adr><AdrTp><Cd>ADDR</Cd></AdrTp><TwnNm>New York</TwnNm>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PAIN_TX}/ChqInstr/DlvrTo/Adr/AdrTp"),
+        )],
     );
 }
