@@ -59,6 +59,7 @@
 //! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
+//! | `CBPR.STP.*` | a pacs.008 whose header names `swift.cbprplus.stp.03`: agents by BIC and without name or address, the creditor's account given, no instructions to agents, and the guideline's domestic rule (names and IBANs between agents of its IBAN countries or of one country couple): see `cbpr/stp.rs` |
 //! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema (pacs.008, pacs.009 core and cover, pacs.002): see [`schema`] |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
@@ -87,6 +88,7 @@ use crate::Limits;
 
 mod elements;
 pub mod schema;
+mod stp;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -153,6 +155,11 @@ pub const RULES: &[&str] = &[
     "CBPR.SCHEMA.MISSING",
     "CBPR.SCHEMA.OCCURS",
     "CBPR.SCHEMA.PATTERN",
+    "CBPR.STP.AGENT_BIC",
+    "CBPR.STP.AGENT_NM_PSTLADR",
+    "CBPR.STP.CDTRACCT",
+    "CBPR.STP.DBTR_CDTR_IBAN",
+    "CBPR.STP.INSTR",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
@@ -275,9 +282,17 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
             let restrictions = schema::check(&tree, doc);
             let restrictions = schema::without_overlaps(restrictions, &f.0);
             f.0.extend(restrictions);
+            if matches!(doc, Document::Pacs008(_)) && hdr.is_some_and(is_stp) {
+                stp::rules(&mut f, &tree);
+            }
         }
     }
     f.0
+}
+
+/// Whether the header names the STP variant of the pacs.008 (see [`stp`]).
+fn is_stp(hdr: &AppHdr) -> bool {
+    hdr.biz_svc.as_ref().map(|s| s.as_str()) == Some(stp::BUSINESS_SERVICE)
 }
 
 fn root_path(doc: &Document) -> String {
@@ -1140,9 +1155,11 @@ mod tests {
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
         let elements = include_str!("cbpr/elements.rs");
         let schema = include_str!("cbpr/schema/mod.rs");
+        let stp = include_str!("cbpr/stp.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
             .chain(elements.split('"'))
+            .chain(stp.split('"'))
             .chain(schema.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();

@@ -1104,3 +1104,144 @@ fn interest_total_is_the_sum_of_the_records() {
         &[("CBPR.INTRST.TOTAL", &path("/NtryDtls/TxDtls"))],
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// pacs.008 STP (swift.cbprplus.stp.03)
+// ---------------------------------------------------------------------------------------------
+
+const CDTR_ACCT_OTHR: &str = "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>";
+
+/// [`pacs008`] sent under the STP service: the creditor's account given, no instructions to
+/// the creditor agent. Its agents are in DE and US: not a domestic payment.
+fn pacs008_stp() -> String {
+    pacs008()
+        .replacen(
+            "<BizSvc>swift.cbprplus.03</BizSvc>",
+            "<BizSvc>swift.cbprplus.stp.03</BizSvc>",
+            1,
+        )
+        .replacen(
+            "<InstrForCdtrAgt><Cd>PHOB</Cd></InstrForCdtrAgt><InstrForCdtrAgt><Cd>CHQB</Cd></InstrForCdtrAgt>",
+            CDTR_ACCT_OTHR,
+            1,
+        )
+}
+
+/// [`pacs008_stp`] between a German and a French bank: both of the guideline's IBAN countries,
+/// so the creditor's account is an IBAN.
+fn pacs008_stp_domestic() -> String {
+    pacs008_stp()
+        .replacen(
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKFRPP</BICFI>",
+            1,
+        )
+        .replacen(
+            CDTR_ACCT_OTHR,
+            "<CdtrAcct><Id><IBAN>FR1420041010050500013M02606</IBAN></Id></CdtrAcct>",
+            1,
+        )
+}
+
+#[test]
+fn clean_stp_pacs008_has_no_findings() {
+    clean(&pacs008_stp());
+    clean(&pacs008_stp_domestic());
+    // The core pacs.008 keeps what the STP variant leaves out.
+    clean(&pacs008());
+}
+
+#[test]
+fn stp_agents_are_identified_by_bic() {
+    planted(
+        &pacs008_stp(),
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+        "<CdtrAgt><FinInstnId><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>026009593</MmbId></ClrSysMmbId></FinInstnId></CdtrAgt>",
+        &[("CBPR.STP.AGENT_BIC", &format!("{TX}/CdtrAgt/FinInstnId/BICFI"))],
+    );
+}
+
+#[test]
+fn stp_gives_the_creditor_account() {
+    planted(
+        &pacs008_stp(),
+        CDTR_ACCT_OTHR,
+        "",
+        &[("CBPR.STP.CDTRACCT", &format!("{TX}/CdtrAcct"))],
+    );
+}
+
+#[test]
+fn stp_agents_have_no_name_or_address() {
+    // Name alone: the STP rule, not the core "name and address together".
+    planted(
+        &pacs008_stp(),
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI><Nm>Bank US</Nm></FinInstnId></CdtrAgt>",
+        &[(
+            "CBPR.STP.AGENT_NM_PSTLADR",
+            &format!("{TX}/CdtrAgt/FinInstnId/Nm"),
+        )],
+    );
+}
+
+#[test]
+fn stp_has_no_instructions_to_agents() {
+    planted(
+        &pacs008_stp(),
+        "<RmtInf>",
+        "<InstrForNxtAgt><InstrInf>CALL BEFORE CREDIT</InstrInf></InstrForNxtAgt><RmtInf>",
+        &[("CBPR.STP.INSTR", &format!("{TX}/InstrForNxtAgt"))],
+    );
+}
+
+#[test]
+fn stp_domestic_payments_name_the_parties_and_their_ibans() {
+    planted(
+        &pacs008_stp_domestic(),
+        "<IBAN>FR1420041010050500013M02606</IBAN>",
+        "<Othr><Id>123456789</Id></Othr>",
+        &[("CBPR.STP.DBTR_CDTR_IBAN", &format!("{TX}/CdtrAcct/Id/IBAN"))],
+    );
+    // A country couple: a Spanish and an Andorran bank.
+    let couple = pacs008_stp()
+        .replacen(
+            "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI>",
+            "<DbtrAgt><FinInstnId><BICFI>BANKESMM</BICFI>",
+            1,
+        )
+        .replacen(
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKADAD</BICFI>",
+            1,
+        );
+    let couple = couple.replacen(
+        CDTR_ACCT_OTHR,
+        "<CdtrAcct><Id><IBAN>AD1200012030200359100100</IBAN></Id></CdtrAcct>",
+        1,
+    );
+    clean(&couple);
+    planted(
+        &couple,
+        "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+        "",
+        &[("CBPR.STP.DBTR_CDTR_IBAN", &format!("{TX}/DbtrAcct"))],
+    );
+    // Outside the guideline's areas (DE and US agents), no account form is asked.
+    clean(&pacs008_stp().replacen(
+        "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+        "",
+        1,
+    ));
+}
+
+#[test]
+fn stp_rules_need_the_header_that_names_the_service() {
+    // The Document alone cannot be told from a core pacs.008.
+    let msg = BusinessMessage::parse_with(
+        &pacs008_stp().replacen(CDTR_ACCT_OTHR, "", 1),
+        &ParseOptions::strict(),
+    )
+    .expect("reads");
+    assert_eq!(iso20022::cbpr::validate_document(&msg.document), []);
+}
