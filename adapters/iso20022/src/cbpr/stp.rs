@@ -6,7 +6,7 @@
 //! | rule | what |
 //! |---|---|
 //! | `CBPR.STP.DBTR_CDTR_IBAN` | when the debtor agent's and the creditor agent's BICs are both of the IBAN countries the guideline lists, or both of one of its country couples (ES/AD, FR/MC, IT/SM, IT/VA), the debtor and the creditor have `Nm` and their accounts an `IBAN` |
-//! | `CBPR.STP.AGENT_BIC` | the debtor agent and the creditor agent are identified by `BICFI` |
+//! | `CBPR.STP.AGENT_BIC` | every agent (`FinInstnId`) is identified by `BICFI` |
 //! | `CBPR.STP.CDTRACCT` | the creditor's account is given |
 //! | `CBPR.STP.AGENT_NM_PSTLADR` | no agent carries a name or a postal address (it is identified, not described) |
 //! | `CBPR.STP.INSTR` | no `InstrForCdtrAgt` and no `InstrForNxtAgt` (free-format instructions stop straight-through processing) |
@@ -14,10 +14,14 @@
 //! Sources (public): the first rule is the guideline's formal rules "Debtor Creditor IBAN" and
 //! "Debtor Creditor ES/AD", "FR/MC", "IT/SM", "IT/VA" (SR2025 and 2026 STP guidelines, as the
 //! `cbpr-usage-rules` package encodes them); the others are the STP message layout as that
-//! package's STP examples show it against the core ones: its minimal STP example (mandatory
-//! elements only) has both agents' `BICFI` and `CdtrAcct`, where the core one has neither; its
-//! maximal STP example (every element the STP schema allows) has no agent name or address and
-//! neither instruction element, where the core one has them.
+//! package's STP examples show it against the core ones (its minimal STP example, mandatory
+//! elements only, has both agents' `BICFI` and `CdtrAcct`, where the core one has neither; its
+//! maximal STP example, every element the STP schema allows, has no agent name or address and
+//! neither instruction element, where the core one has them), and the types that the public
+//! `GoPlasmatic/MXMessage` generates from the CBPR+ STP XSD (`src/document/
+//! pacs_008_001_08_stp.rs`: an agent's `FinInstnId` is a mandatory `BICFI` with an optional
+//! clearing member id and LEI, `CdtrAcct` is mandatory, the transaction has no instruction
+//! elements).
 
 use super::Findings;
 use crate::xml::reader::{NodeId, Tree};
@@ -57,6 +61,13 @@ fn visit(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
     match tree.node(id).name {
         "CdtTrfTxInf" => transaction(f, tree, id),
         "FinInstnId" => {
+            if child(tree, id, "BICFI").is_none() {
+                f.add(
+                    tree.child_path(id, "BICFI"),
+                    "CBPR.STP.AGENT_BIC",
+                    "an agent of an STP pacs.008 is identified by its BIC",
+                );
+            }
             for tag in ["Nm", "PstlAdr"] {
                 if let Some(c) = child(tree, id, tag) {
                     f.add(
@@ -84,20 +95,11 @@ fn descend(tree: &Tree<'_>, id: NodeId, path: &[&str]) -> Option<NodeId> {
 
 /// The rules of one transaction (`CdtTrfTxInf`).
 fn transaction(f: &mut Findings, tree: &Tree<'_>, tx: NodeId) {
-    let mut countries = [None, None];
-    for (i, tag) in ["DbtrAgt", "CdtrAgt"].into_iter().enumerate() {
-        let Some(fin) = descend(tree, tx, &[tag, "FinInstnId"]) else {
-            continue; // the typed model requires both agents
-        };
-        match child(tree, fin, "BICFI") {
-            Some(bic) => countries[i] = tree.text(bic).get(4..6),
-            None => f.add(
-                tree.child_path(fin, "BICFI"),
-                "CBPR.STP.AGENT_BIC",
-                format!("the {tag} of an STP pacs.008 is identified by its BIC"),
-            ),
-        }
-    }
+    // The agents' BICs themselves are `CBPR.STP.AGENT_BIC`'s, at each `FinInstnId`.
+    let country = |tag: &str| {
+        descend(tree, tx, &[tag, "FinInstnId", "BICFI"]).and_then(|b| tree.text(b).get(4..6))
+    };
+    let countries = [country("DbtrAgt"), country("CdtrAgt")];
     if child(tree, tx, "CdtrAcct").is_none() {
         f.add(
             tree.child_path(tx, "CdtrAcct"),
