@@ -60,7 +60,7 @@
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
 //! | `CBPR.STP.*` | a pacs.008 whose header names `swift.cbprplus.stp.03`: agents by BIC and without name or address, the creditor's account given, no instructions to agents, and the guideline's domestic rule (names and IBANs between agents of its IBAN countries or of one country couple): see `cbpr/stp.rs` |
-//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema (pacs.008, pacs.009 core and cover, pacs.002): see [`schema`] |
+//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema, for the kinds [`schema::covered`] lists (a pacs.008 whose header names `swift.cbprplus.stp.03` under the STP table): see [`schema`] |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
@@ -279,12 +279,14 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
                 );
             }
             walk_tree(&mut f, &tree, family(doc));
-            let restrictions = schema::check(&tree, doc);
-            let restrictions = schema::without_overlaps(restrictions, &f.0);
-            f.0.extend(restrictions);
             if matches!(doc, Document::Pacs008(_)) && hdr.is_some_and(is_stp) {
                 stp::rules(&mut f, &tree);
             }
+            // After every textual rule (the STP ones too), so that a fault one of them reports
+            // is not reported again by the schema table.
+            let restrictions = schema::check(&tree, doc, hdr);
+            let restrictions = schema::without_overlaps(restrictions, &f.0);
+            f.0.extend(restrictions);
         }
     }
     f.0

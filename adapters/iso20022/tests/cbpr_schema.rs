@@ -128,6 +128,7 @@ fn the_kinds_covered() {
         schema::covered().collect::<Vec<_>>(),
         [
             "pacs.008.001.08",
+            "pacs.008.001.08 stp",
             "pacs.009.001.08 core",
             "pacs.009.001.08 cov",
             "pacs.002.001.10",
@@ -337,6 +338,174 @@ fn faults_a_textual_rule_reports_are_not_reported_twice() {
         "",
         &[("CBPR.UETR.PRESENT", format!("{TX}/PmtId/UETR"))],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.008 STP (AppHdr BizSvc swift.cbprplus.stp.03)
+// ---------------------------------------------------------------------------------------------
+
+/// [`pacs008`] sent under the STP service, without the instructions to agents the STP schema
+/// does not have.
+fn pacs008_stp() -> String {
+    let xml = plant(
+        &pacs008(),
+        "<BizSvc>swift.cbprplus.03</BizSvc>",
+        "<BizSvc>swift.cbprplus.stp.03</BizSvc>",
+    );
+    plant(
+        &xml,
+        &span(&xml, "<InstrForCdtrAgt>", "</InstrForNxtAgt>"),
+        "",
+    )
+}
+
+/// The schema findings of the message `xml` under the table its header picks, before
+/// `validate` leaves out what a textual rule reports.
+fn message_schema_findings(xml: &str) -> Vec<(&'static str, String)> {
+    schema::message_findings(&read(xml))
+        .into_iter()
+        .map(|f| (f.rule, f.path))
+        .collect()
+}
+
+#[test]
+fn clean_pacs008_stp_has_no_findings() {
+    let xml = pacs008_stp();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(message_schema_findings(&xml), []);
+    round_trips_and_valid(&xml, "pacs008-stp");
+}
+
+/// What the STP schema drops and the core one keeps: (what, its replacement, the path of the
+/// one finding). The STP table narrows no code list and shortens no text beyond the core one's,
+/// so its own cuts are all elements.
+fn stp_cuts() -> Vec<(&'static str, String, String)> {
+    vec![
+        // One unstructured line only: no structured remittance.
+        (
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            "<RmtInf><Strd><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf>"
+                .to_owned(),
+            format!("{TX}/RmtInf/Strd"),
+        ),
+        // Codes only in the payment type and purpose, no proprietary values.
+        (
+            "<SvcLvl><Cd>G001</Cd></SvcLvl>",
+            "<SvcLvl><Prtry>BANK SERVICE</Prtry></SvcLvl>".to_owned(),
+            format!("{TX}/PmtTpInf/SvcLvl/Prtry"),
+        ),
+        (
+            "<CtgyPurp><Cd>SUPP</Cd></CtgyPurp>",
+            "<LclInstrm><Prtry>LOCAL-1</Prtry></LclInstrm><CtgyPurp><Cd>SUPP</Cd></CtgyPurp>"
+                .to_owned(),
+            format!("{TX}/PmtTpInf/LclInstrm/Prtry"),
+        ),
+        (
+            "<CtgyPurp><Cd>SUPP</Cd></CtgyPurp>",
+            "<CtgyPurp><Prtry>SUPPLIER</Prtry></CtgyPurp>".to_owned(),
+            format!("{TX}/PmtTpInf/CtgyPurp/Prtry"),
+        ),
+        (
+            "<Purp><Cd>GDDS</Cd></Purp>",
+            "<Purp><Prtry>GOODS</Prtry></Purp>".to_owned(),
+            format!("{TX}/Purp/Prtry"),
+        ),
+        // The creditor agent is a BIC, without a branch.
+        (
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId><BrnchId><Id>BR-1</Id></BrnchId></CdtrAgt>"
+                .to_owned(),
+            format!("{TX}/CdtrAgt/BrnchId"),
+        ),
+    ]
+}
+
+#[test]
+fn pacs008_stp_restrictions() {
+    for (from, to, path) in stp_cuts() {
+        planted(
+            &pacs008_stp(),
+            from,
+            &to,
+            &[("CBPR.SCHEMA.ELEMENT", path.clone())],
+        );
+        // The same Document read without its header is a core pacs.008: not refused.
+        let broken = plant(&pacs008_stp(), from, &to);
+        assert_eq!(schema::findings(&read(&broken).document), [], "{path}");
+    }
+}
+
+#[test]
+fn a_core_pacs008_keeps_what_the_stp_table_refuses() {
+    for (from, to, path) in stp_cuts() {
+        let xml = plant(&pacs008(), from, &to);
+        assert_eq!(findings(&xml), [], "{path}");
+        assert_eq!(message_schema_findings(&xml), [], "{path}");
+    }
+}
+
+#[test]
+fn pacs008_stp_faults_its_textual_rules_report_are_not_reported_twice() {
+    // The cases are (planted message, the one finding validate reports, the STP table's).
+    let stp = pacs008_stp();
+    let cases = [
+        // No creditor account: CBPR.STP.CDTRACCT alone, not also CBPR.SCHEMA.MISSING.
+        (
+            plant(
+                &stp,
+                "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>",
+                "",
+            ),
+            ("CBPR.STP.CDTRACCT", format!("{TX}/CdtrAcct")),
+            ("CBPR.SCHEMA.MISSING", format!("{TX}/CdtrAcct")),
+        ),
+        // An instruction to the next agent: CBPR.STP.INSTR alone.
+        (
+            plant(
+                &stp,
+                "<Purp>",
+                "<InstrForNxtAgt><InstrInf>NEXT AGENT NOTE</InstrInf></InstrForNxtAgt><Purp>",
+            ),
+            ("CBPR.STP.INSTR", format!("{TX}/InstrForNxtAgt")),
+            ("CBPR.SCHEMA.ELEMENT", format!("{TX}/InstrForNxtAgt")),
+        ),
+        // A charges agent's name: CBPR.STP.AGENT_NM_PSTLADR alone.
+        (
+            plant(
+                &stp,
+                "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt>",
+                "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI><Nm>Bank DE</Nm></FinInstnId></Agt>",
+            ),
+            (
+                "CBPR.STP.AGENT_NM_PSTLADR",
+                format!("{TX}/ChrgsInf/Agt/FinInstnId/Nm"),
+            ),
+            (
+                "CBPR.SCHEMA.ELEMENT",
+                format!("{TX}/ChrgsInf/Agt/FinInstnId/Nm"),
+            ),
+        ),
+        // An intermediary agent by member id only: CBPR.STP.AGENT_BIC alone.
+        (
+            plant(
+                &stp,
+                "<IntrmyAgt1><FinInstnId><BICFI>BANKGB2L</BICFI></FinInstnId></IntrmyAgt1>",
+                "<IntrmyAgt1><FinInstnId><ClrSysMmbId><ClrSysId><Cd>GBDSC</Cd></ClrSysId><MmbId>123456</MmbId></ClrSysMmbId></FinInstnId></IntrmyAgt1>",
+            ),
+            (
+                "CBPR.STP.AGENT_BIC",
+                format!("{TX}/IntrmyAgt1/FinInstnId/BICFI"),
+            ),
+            (
+                "CBPR.SCHEMA.MISSING",
+                format!("{TX}/IntrmyAgt1/FinInstnId/BICFI"),
+            ),
+        ),
+    ];
+    for (xml, reported, table) in cases {
+        assert_eq!(message_schema_findings(&xml), [table], "{reported:?}");
+        assert_eq!(findings(&xml), [reported]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@
 //! pacs_008_001_08_stp.rs`: an agent's `FinInstnId` is a mandatory `BICFI` with an optional
 //! clearing member id and LEI, `CdtrAcct` is mandatory, the transaction has no instruction
 //! elements).
+//!
+//! What else the STP schema cuts (an agent's branch, proprietary codes, structured
+//! remittance) is the STP schema table's (`schema/pacs008stp.txt`), which the same header
+//! picks; where one of these rules reports a fault, the table's finding is left out.
 
 use super::Findings;
 use crate::xml::reader::{NodeId, Tree};
