@@ -154,7 +154,9 @@ impl crate::types::Leaf for &'static Currency {
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub struct RawXml(String);
 
-/// JSON in: the markup as a string, checked with [`RawXml::check_standalone`].
+/// JSON in: the markup as a string, which must be one element with nothing around it, every
+/// prefix declared, and the namespaces it uses declared on its own root (so that it is written
+/// into a document and read back unchanged).
 impl<'de> serde::Deserialize<'de> for RawXml {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let xml = String::deserialize(deserializer)?;

@@ -21,8 +21,8 @@
 //! | `CBPR.SCHEMA.CODE` | a code outside the list CBPR+ narrows it to |
 //!
 //! A fault a textual rule of [`super`] already reports at the same element (or, for a missing
-//! element, at its parent) is not reported again here: one fault, one finding
-//! ([`without_overlaps`]).
+//! element, at its parent) is not reported again by [`super::validate`]: one fault, one
+//! finding. [`findings`] and [`message_findings`] give the table's findings before that.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
