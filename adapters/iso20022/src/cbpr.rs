@@ -320,8 +320,7 @@ fn one_transaction(f: &mut Findings, root: &str, count: usize) {
     }
 }
 
-// Long on purpose: one arm per message kind listing the rules it is held to; the rules
-// themselves are the small functions below.
+// Long on purpose: one arm per message kind listing its rules; the rules are small functions.
 fn document_rules(f: &mut Findings, doc: &Document) {
     let root = root_path(doc);
     match doc {
@@ -777,8 +776,8 @@ fn same_bic(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Long on purpose: the AppHdr rules one after another, each a few lines with its rule id,
-/// in the order the README's rule table lists them.
+/// The AppHdr rules, in the order the README's rule table lists them.
+// Long on purpose: the AppHdr rules one after another, each a few lines with its rule id.
 fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
     let services = business_services(doc);
     match &hdr.biz_svc {
@@ -977,9 +976,9 @@ fn walk_tree(f: &mut Findings, tree: &Tree<'_>, family: &str) {
     }
 }
 
-// Long on purpose: one visit per element applying every per-element rule in turn (address,
-// character set, date-time form, identifier formats, currency), each a short guarded block;
-// split into helpers each would re-derive the element's name, path and text.
+/// One visit per element applying every per-element rule in turn (address, character set,
+/// date-time form, identifier formats, currency), each a short guarded block.
+// Long on purpose: split into helpers, each would re-derive the element's name, path and text.
 fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     let node = tree.node(id);
     let name = node.name;

@@ -356,9 +356,8 @@ impl Gen {
         }
     }
 
-    // Long on purpose: one line per optional element in schema order, so that every element
-    // appears in some samples and not in others.
     /// Structured remittance with any combination of the typed elements.
+    // Long on purpose: one line per optional element, in schema order, each there or not by seed.
     pub fn structured_remittance(&mut self) -> crate::remittance::StructuredRemittance {
         use crate::remittance::*;
         let mut r = StructuredRemittance::default();
@@ -782,103 +781,126 @@ pub fn pacs008(seed: u64) -> Pacs008 {
     h.pmt_tp_inf = g.opt(Gen::payment_type);
     h.instg_agt = g.opt(Gen::agent);
     h.instd_agt = g.opt(Gen::agent);
-    let mut pmt_id = PaymentId::new(g.text(), g.text(), g.text(), g.uetr());
-    if g.range(0, 3) == 0 {
-        pmt_id.instr_id = None;
-        pmt_id.tx_id = None;
-        pmt_id.uetr = None;
-    }
-    pmt_id.clr_sys_ref = g.opt(Gen::text);
-    let chrg_br = [
-        ChargeBearer::Debt,
-        ChargeBearer::Cred,
-        ChargeBearer::Shar,
-        ChargeBearer::Slev,
-    ][g.range(0, 3) as usize];
-    let amount = g.amount();
-    let mut t = CreditTransfer::new(
-        pmt_id,
-        amount,
-        chrg_br,
-        g.party(),
-        g.agent(),
-        g.agent(),
-        g.party(),
-    );
-    t.pmt_tp_inf = g.opt(Gen::payment_type);
-    t.intr_bk_sttlm_dt = g.opt(Gen::date);
-    t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
-    t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
-    t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
-    t.accptnc_dt_tm = g.opt(Gen::date_time);
-    t.poolg_adjstmnt_dt = g.opt(Gen::date);
-    t.instd_amt = g.opt(Gen::amount);
-    t.xchg_rate = g.opt(Gen::rate);
-    t.chrgs_inf = g.vec(2, |g| Charges {
-        amt: g.amount(),
-        agt: g.agent(),
-    });
-    t.prvs_instg_agt1 = g.opt(Gen::agent);
-    t.prvs_instg_agt1_acct = g.opt(Gen::account);
-    t.prvs_instg_agt2 = g.opt(Gen::agent);
-    t.prvs_instg_agt2_acct = g.opt(Gen::account);
-    t.prvs_instg_agt3 = g.opt(Gen::agent);
-    t.prvs_instg_agt3_acct = g.opt(Gen::account);
-    t.instg_agt = g.opt(Gen::agent);
-    t.instd_agt = g.opt(Gen::agent);
-    t.intrmy_agt1 = g.opt(Gen::agent);
-    t.intrmy_agt1_acct = g.opt(Gen::account);
-    t.intrmy_agt2 = g.opt(Gen::agent);
-    t.intrmy_agt2_acct = g.opt(Gen::account);
-    t.intrmy_agt3 = g.opt(Gen::agent);
-    t.intrmy_agt3_acct = g.opt(Gen::account);
-    t.ultmt_dbtr = g.opt(Gen::party);
-    t.initg_pty = g.opt(Gen::party);
-    t.dbtr_acct = g.opt(Gen::account);
-    t.dbtr_agt_acct = g.opt(Gen::account);
-    t.cdtr_agt_acct = g.opt(Gen::account);
-    t.cdtr_acct = g.opt(Gen::account);
-    t.ultmt_cdtr = g.opt(Gen::party);
-    t.instr_for_cdtr_agt = g.vec(2, |g| InstructionForCreditorAgent {
-        cd: g.opt(|g| {
-            [
-                CreditorAgentInstruction::Chqb,
-                CreditorAgentInstruction::Hold,
-                CreditorAgentInstruction::Phob,
-                CreditorAgentInstruction::Telb,
-            ][g.range(0, 3) as usize]
-        }),
-        instr_inf: g.opt(Gen::text),
-    });
-    t.instr_for_nxt_agt = g.vec(2, |g| InstructionForNextAgent {
-        cd: g.opt(|g| {
-            if g.coin() {
-                NextAgentInstruction::Phoa
-            } else {
-                NextAgentInstruction::Tela
-            }
-        }),
-        instr_inf: g.opt(Gen::text),
-    });
-    t.purp = g.opt(Gen::code);
-    t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
-    if g.range(0, 3) == 0 {
-        t.tax = Some(g.tax());
-    }
-    t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
-    t.rmt_inf = g.opt(|g| {
-        let mut r = RemittanceInfo::default();
-        r.ustrd = g.vec(3, Gen::text);
-        r.strd = g.vec(1, Gen::structured_remittance);
-        r
-    });
-    t.splmtry_data = g.vec(1, Gen::supplementary);
+    let t = g.credit_transfer();
     if g.coin() {
         h.ctrl_sum = Amount::control_sum([&t.intr_bk_sttlm_amt]);
     }
     let mut m = Pacs008::new(h, t);
     m.splmtry_data = g.vec(1, Gen::supplementary);
     m
+}
+
+impl Gen {
+    /// The one transaction of a pacs.008.
+    fn credit_transfer(&mut self) -> CreditTransfer {
+        let g = self;
+        let mut pmt_id = PaymentId::new(g.text(), g.text(), g.text(), g.uetr());
+        if g.range(0, 3) == 0 {
+            pmt_id.instr_id = None;
+            pmt_id.tx_id = None;
+            pmt_id.uetr = None;
+        }
+        pmt_id.clr_sys_ref = g.opt(Gen::text);
+        let chrg_br = [
+            ChargeBearer::Debt,
+            ChargeBearer::Cred,
+            ChargeBearer::Shar,
+            ChargeBearer::Slev,
+        ][g.range(0, 3) as usize];
+        let amount = g.amount();
+        let mut t = CreditTransfer::new(
+            pmt_id,
+            amount,
+            chrg_br,
+            g.party(),
+            g.agent(),
+            g.agent(),
+            g.party(),
+        );
+        t.pmt_tp_inf = g.opt(Gen::payment_type);
+        t.intr_bk_sttlm_dt = g.opt(Gen::date);
+        t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
+        t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
+        t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
+        t.accptnc_dt_tm = g.opt(Gen::date_time);
+        t.poolg_adjstmnt_dt = g.opt(Gen::date);
+        t.instd_amt = g.opt(Gen::amount);
+        t.xchg_rate = g.opt(Gen::rate);
+        t.chrgs_inf = g.vec(2, |g| Charges {
+            amt: g.amount(),
+            agt: g.agent(),
+        });
+        g.agent_chain(&mut t);
+        t.ultmt_dbtr = g.opt(Gen::party);
+        t.initg_pty = g.opt(Gen::party);
+        t.dbtr_acct = g.opt(Gen::account);
+        t.dbtr_agt_acct = g.opt(Gen::account);
+        t.cdtr_agt_acct = g.opt(Gen::account);
+        t.cdtr_acct = g.opt(Gen::account);
+        t.ultmt_cdtr = g.opt(Gen::party);
+        t.instr_for_cdtr_agt = g.vec(2, Gen::creditor_agent_instruction);
+        t.instr_for_nxt_agt = g.vec(2, Gen::next_agent_instruction);
+        t.purp = g.opt(Gen::code);
+        t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
+        if g.range(0, 3) == 0 {
+            t.tax = Some(g.tax());
+        }
+        t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
+        t.rmt_inf = g.opt(|g| {
+            let mut r = RemittanceInfo::default();
+            r.ustrd = g.vec(3, Gen::text);
+            r.strd = g.vec(1, Gen::structured_remittance);
+            r
+        });
+        t.splmtry_data = g.vec(1, Gen::supplementary);
+        t
+    }
+
+    /// The previous instructing, instructing, instructed and intermediary agents of a
+    /// pacs.008 transaction, each agent with or without its account.
+    fn agent_chain(&mut self, t: &mut CreditTransfer) {
+        t.prvs_instg_agt1 = self.opt(Gen::agent);
+        t.prvs_instg_agt1_acct = self.opt(Gen::account);
+        t.prvs_instg_agt2 = self.opt(Gen::agent);
+        t.prvs_instg_agt2_acct = self.opt(Gen::account);
+        t.prvs_instg_agt3 = self.opt(Gen::agent);
+        t.prvs_instg_agt3_acct = self.opt(Gen::account);
+        t.instg_agt = self.opt(Gen::agent);
+        t.instd_agt = self.opt(Gen::agent);
+        t.intrmy_agt1 = self.opt(Gen::agent);
+        t.intrmy_agt1_acct = self.opt(Gen::account);
+        t.intrmy_agt2 = self.opt(Gen::agent);
+        t.intrmy_agt2_acct = self.opt(Gen::account);
+        t.intrmy_agt3 = self.opt(Gen::agent);
+        t.intrmy_agt3_acct = self.opt(Gen::account);
+    }
+
+    fn creditor_agent_instruction(&mut self) -> InstructionForCreditorAgent {
+        InstructionForCreditorAgent {
+            cd: self.opt(|g| {
+                [
+                    CreditorAgentInstruction::Chqb,
+                    CreditorAgentInstruction::Hold,
+                    CreditorAgentInstruction::Phob,
+                    CreditorAgentInstruction::Telb,
+                ][g.range(0, 3) as usize]
+            }),
+            instr_inf: self.opt(Gen::text),
+        }
+    }
+
+    fn next_agent_instruction(&mut self) -> InstructionForNextAgent {
+        InstructionForNextAgent {
+            cd: self.opt(|g| {
+                if g.coin() {
+                    NextAgentInstruction::Phoa
+                } else {
+                    NextAgentInstruction::Tela
+                }
+            }),
+            instr_inf: self.opt(Gen::text),
+        }
+    }
 }
 
 /// A pacs.002.001.10 with zero to three transaction statuses.
@@ -1778,9 +1800,8 @@ pub fn camt054(seed: u64) -> crate::statement::Camt054 {
     Camt054::new(h, report(g, ReportKind::Notification, n))
 }
 
-// Long on purpose: one line per optional element of the message in schema order (see
-// `structured_remittance`).
 /// A pain.001.001.09 with one or two payment instructions.
+// Long on purpose: one line per optional element, in schema order, each there or not by seed.
 pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
     use crate::pain001::*;
     let g = &mut Gen::new(seed.wrapping_add(11 << 32));

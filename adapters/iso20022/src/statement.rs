@@ -1436,20 +1436,7 @@ impl<R: BufRead> EntryStream<R> {
     fn on_start(&mut self, e: BytesStart<'static>, empty: bool) -> Result<Option<StreamItem>> {
         let name = local(&e);
         let Some(doc_at) = self.doc_at else {
-            match name.as_str() {
-                "Document" => {
-                    self.doc_at = Some(self.path.len());
-                    self.path.push(name);
-                }
-                "AppHdr" => self.skip(&e, empty)?,
-                _ if self.path.is_empty() => self.path.push(name),
-                _ => {
-                    return Err(Error::Structure {
-                        path: self.path_str(),
-                        message: format!("unexpected <{name}> before the Document"),
-                    })
-                }
-            }
+            self.before_document(&e, empty, name)?;
             return Ok(None);
         };
         let rel = self.path.len() - doc_at;
@@ -1491,23 +1478,7 @@ impl<R: BufRead> EntryStream<R> {
                 }
             }
             (3, Some(_)) => {
-                match self.header.take() {
-                    Some(mut w) => {
-                        let captured = self.capture(&e, empty, &mut w);
-                        self.header = Some(w);
-                        captured?;
-                    }
-                    // After the entries: the trailing additional information.
-                    None => {
-                        let kind = self.kind;
-                        let mut w = Writer::new(Vec::with_capacity(256));
-                        self.capture(&e, empty, &mut w)?;
-                        if kind.is_some_and(|k| name == k.additional_info()) {
-                            let xml = w.into_inner();
-                            self.trailer = Some(self.parse_part(&xml, Max500Text::from_xml)?);
-                        }
-                    }
-                }
+                self.report_element(&e, empty, &name)?;
                 Ok(None)
             }
             _ => {
@@ -1516,6 +1487,54 @@ impl<R: BufRead> EntryStream<R> {
                 Ok(None)
             }
         }
+    }
+
+    /// An element opening before the Document: the envelope's root, the Document itself, or
+    /// an AppHdr (skipped).
+    fn before_document(
+        &mut self,
+        e: &BytesStart<'static>,
+        empty: bool,
+        name: String,
+    ) -> Result<()> {
+        match name.as_str() {
+            "Document" => {
+                self.doc_at = Some(self.path.len());
+                self.path.push(name);
+            }
+            "AppHdr" => self.skip(e, empty)?,
+            _ if self.path.is_empty() => self.path.push(name),
+            _ => {
+                return Err(Error::Structure {
+                    path: self.path_str(),
+                    message: format!("unexpected <{name}> before the Document"),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// An element of a report other than an entry: part of the report's header while no entry
+    /// has been read, else after the entries (the trailing additional information is kept).
+    fn report_element(&mut self, e: &BytesStart<'static>, empty: bool, name: &str) -> Result<()> {
+        match self.header.take() {
+            Some(mut w) => {
+                let captured = self.capture(e, empty, &mut w);
+                self.header = Some(w);
+                captured?;
+            }
+            // After the entries: the trailing additional information.
+            None => {
+                let kind = self.kind;
+                let mut w = Writer::new(Vec::with_capacity(256));
+                self.capture(e, empty, &mut w)?;
+                if kind.is_some_and(|k| name == k.additional_info()) {
+                    let xml = w.into_inner();
+                    self.trailer = Some(self.parse_part(&xml, Max500Text::from_xml)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The next item, `Ok(None)` at the end of the document.
