@@ -52,13 +52,15 @@
 //! | `CBPR.RTR.ORGNLTXREF` | a pacs.004 with `OrgnlIntrBkSttlmDt` / `OrgnlIntrBkSttlmAmt` does not repeat them in `OrgnlTxRef` (and CRED needs `ChrgsInf` there too: `CBPR.CHRG_BR.CRED`) |
 //! | `CBPR.PMTINFID` | a pain.001 `PmtInfId` equals `GrpHdr/MsgId` |
 //! | `CBPR.NTRY.BOOKED_DATE` | a booked camt.054 entry has `BookgDt` or `ValDt` |
+//! | `CBPR.CHRGS.TOTAL` / `CBPR.INTRST.TOTAL` | in camt.052 / camt.053 / camt.054 `Chrgs` and `Intrst` (entry and transaction), `TtlChrgsAndTaxAmt` / `TtlIntrstAndTaxAmt` equals the sum of the records' `Amt`, exactly (records in another currency are left alone) |
 //! | `CBPR.PGNTN.PGNB` | camt.052 / camt.053 / camt.054 page numbers are 1 or more |
 //! | `CBPR.INSTRID.FORMAT` (reports) | camt.052 / camt.053 / camt.054 `Refs/InstrId` has no `/` at either end and no `//` |
 //! | `CBPR.CXLID.FORMAT` / `CBPR.CASEID.FORMAT` | a camt.056 `CxlId` and `Case/Id` have no `/` at either end and no `//` |
 //! | `CBPR.RSN.NARR_ADDTLINF` | a camt.056 cancellation reason `NARR` has `AddtlInf` |
 //! | `CBPR.BAH.PRTY` | AppHdr `Prty` = the transaction's `PmtTpInf/InstrPrty` (pacs.008, pacs.009), where both are present |
 //! | `CBPR.BAH.CPYDPLCT` | AppHdr `CpyDplct` = the report's `CpyDplctInd` (camt.052 / camt.053 / camt.054), where both are present |
-//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema (pacs.008, pacs.009 core and cover, pacs.002): see [`schema`] |
+//! | `CBPR.STP.*` | a pacs.008 whose header names `swift.cbprplus.stp.03`: agents by BIC and without name or address, the creditor's account given, no instructions to agents, and the guideline's domestic rule (names and IBANs between agents of its IBAN countries or of one country couple): see `cbpr/stp.rs` |
+//! | `CBPR.SCHEMA.ELEMENT` / `.MISSING` / `.OCCURS` / `.LENGTH` / `.PATTERN` / `.CODE` | the CBPR+ schema's restrictions over the base schema, for the kinds [`schema::covered`] lists (a pacs.008 whose header names `swift.cbprplus.stp.03` under the STP table): see [`schema`] |
 //! | `ISO9362.BIC` | a BIC's country code is an ISO 3166 country |
 //! | `ISO13616.IBAN` | an IBAN's country is an ISO 3166 country and its check digits are right |
 //! | `ISO17442.LEI` | an LEI's check digits are right |
@@ -86,6 +88,7 @@ use crate::Limits;
 
 mod elements;
 pub mod schema;
+mod stp;
 
 /// One broken rule, located.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -113,6 +116,7 @@ pub const RULES: &[&str] = &[
     "CBPR.CCY.COMMODITY",
     "CBPR.CHARSET.EXTENDED",
     "CBPR.CHARSET.X",
+    "CBPR.CHRGS.TOTAL",
     "CBPR.CHRGS_INF.AMOUNTS_DIFFER",
     "CBPR.CHRGS_INF.INSTD_AMT",
     "CBPR.CHRG_BR.CODE",
@@ -127,6 +131,7 @@ pub const RULES: &[&str] = &[
     "CBPR.INSTRFORCDTRAGT.PAIRS",
     "CBPR.INSTRFORCDTRAGT.UNIQUE",
     "CBPR.INSTRID.FORMAT",
+    "CBPR.INTRST.TOTAL",
     "CBPR.KIND.SUPPORTED",
     "CBPR.NTRY.BOOKED_DATE",
     "CBPR.ORGNLINSTRID.FORMAT",
@@ -150,6 +155,11 @@ pub const RULES: &[&str] = &[
     "CBPR.SCHEMA.MISSING",
     "CBPR.SCHEMA.OCCURS",
     "CBPR.SCHEMA.PATTERN",
+    "CBPR.STP.AGENT_BIC",
+    "CBPR.STP.AGENT_NM_PSTLADR",
+    "CBPR.STP.CDTRACCT",
+    "CBPR.STP.DBTR_CDTR_IBAN",
+    "CBPR.STP.INSTR",
     "CBPR.STS.RJCT_FCTVDT",
     "CBPR.STS.RJCT_REASON",
     "CBPR.STTLM_MTD",
@@ -269,12 +279,22 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
                 );
             }
             walk_tree(&mut f, &tree, family(doc));
-            let restrictions = schema::check(&tree, doc);
+            if matches!(doc, Document::Pacs008(_)) && hdr.is_some_and(is_stp) {
+                stp::rules(&mut f, &tree);
+            }
+            // After every textual rule (the STP ones too), so that a fault one of them reports
+            // is not reported again by the schema table.
+            let restrictions = schema::check(&tree, doc, hdr);
             let restrictions = schema::without_overlaps(restrictions, &f.0);
             f.0.extend(restrictions);
         }
     }
     f.0
+}
+
+/// Whether the header names the STP variant of the pacs.008 (see [`stp`]).
+fn is_stp(hdr: &AppHdr) -> bool {
+    hdr.biz_svc.as_ref().map(|s| s.as_str()) == Some(stp::BUSINESS_SERVICE)
 }
 
 fn root_path(doc: &Document) -> String {
@@ -300,8 +320,7 @@ fn one_transaction(f: &mut Findings, root: &str, count: usize) {
     }
 }
 
-// Long on purpose: one arm per message kind listing the rules it is held to; the rules
-// themselves are the small functions below.
+// Long on purpose: one arm per message kind listing its rules; the rules are small functions.
 fn document_rules(f: &mut Findings, doc: &Document) {
     let root = root_path(doc);
     match doc {
@@ -757,8 +776,8 @@ fn same_bic(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Long on purpose: the AppHdr rules one after another, each a few lines with its rule id,
-/// in the order the README's rule table lists them.
+/// The AppHdr rules, in the order the README's rule table lists them.
+// Long on purpose: the AppHdr rules one after another, each a few lines with its rule id.
 fn header_rules(f: &mut Findings, hdr: &AppHdr, doc: &Document) {
     let services = business_services(doc);
     match &hdr.biz_svc {
@@ -957,9 +976,9 @@ fn walk_tree(f: &mut Findings, tree: &Tree<'_>, family: &str) {
     }
 }
 
-// Long on purpose: one visit per element applying every per-element rule in turn (address,
-// character set, date-time form, identifier formats, currency), each a short guarded block;
-// split into helpers each would re-derive the element's name, path and text.
+/// One visit per element applying every per-element rule in turn (address, character set,
+/// date-time form, identifier formats, currency), each a short guarded block.
+// Long on purpose: split into helpers, each would re-derive the element's name, path and text.
 fn walk(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: &str) {
     let node = tree.node(id);
     let name = node.name;
@@ -1137,9 +1156,11 @@ mod tests {
         let list_end = source.find("/// JSON in: the shape written").unwrap_or(0);
         let elements = include_str!("cbpr/elements.rs");
         let schema = include_str!("cbpr/schema/mod.rs");
+        let stp = include_str!("cbpr/stp.rs");
         let mut used: Vec<&str> = source[list_end..]
             .split('"')
             .chain(elements.split('"'))
+            .chain(stp.split('"'))
             .chain(schema.split('"'))
             .filter(|s| s.len() > 5 && s.starts_with("CBPR.") && !s.contains(' '))
             .collect();

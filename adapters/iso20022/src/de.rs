@@ -89,6 +89,7 @@ macro_rules! at_most_fns {
 at_most_fns!(
     at_most_2 = 2: "authorisations",
     at_most_3 = 3: "additional remittance information lines",
+    at_most_5 = 5: "cheque signatures",
     at_most_7 = 7: "postal address lines",
     at_most_10 = 10: "regulatory reporting",
 );

@@ -352,8 +352,8 @@ fn u(t: &Option<Uetr>) -> Option<&str> {
 }
 
 impl Document {
-    // Long on purpose: one arm per message kind, each naming where that kind keeps its keys.
     /// The reconciliation references of this document (first transaction).
+    // Long on purpose: one arm per message kind, each naming where that kind keeps its keys.
     pub fn keys(&self) -> Keys<'_> {
         let mut k = Keys {
             msg_id: self.msg_id(),

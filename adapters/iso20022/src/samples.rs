@@ -356,9 +356,8 @@ impl Gen {
         }
     }
 
-    // Long on purpose: one line per optional element in schema order, so that every element
-    // appears in some samples and not in others.
     /// Structured remittance with any combination of the typed elements.
+    // Long on purpose: one line per optional element, in schema order, each there or not by seed.
     pub fn structured_remittance(&mut self) -> crate::remittance::StructuredRemittance {
         use crate::remittance::*;
         let mut r = StructuredRemittance::default();
@@ -782,103 +781,126 @@ pub fn pacs008(seed: u64) -> Pacs008 {
     h.pmt_tp_inf = g.opt(Gen::payment_type);
     h.instg_agt = g.opt(Gen::agent);
     h.instd_agt = g.opt(Gen::agent);
-    let mut pmt_id = PaymentId::new(g.text(), g.text(), g.text(), g.uetr());
-    if g.range(0, 3) == 0 {
-        pmt_id.instr_id = None;
-        pmt_id.tx_id = None;
-        pmt_id.uetr = None;
-    }
-    pmt_id.clr_sys_ref = g.opt(Gen::text);
-    let chrg_br = [
-        ChargeBearer::Debt,
-        ChargeBearer::Cred,
-        ChargeBearer::Shar,
-        ChargeBearer::Slev,
-    ][g.range(0, 3) as usize];
-    let amount = g.amount();
-    let mut t = CreditTransfer::new(
-        pmt_id,
-        amount,
-        chrg_br,
-        g.party(),
-        g.agent(),
-        g.agent(),
-        g.party(),
-    );
-    t.pmt_tp_inf = g.opt(Gen::payment_type);
-    t.intr_bk_sttlm_dt = g.opt(Gen::date);
-    t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
-    t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
-    t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
-    t.accptnc_dt_tm = g.opt(Gen::date_time);
-    t.poolg_adjstmnt_dt = g.opt(Gen::date);
-    t.instd_amt = g.opt(Gen::amount);
-    t.xchg_rate = g.opt(Gen::rate);
-    t.chrgs_inf = g.vec(2, |g| Charges {
-        amt: g.amount(),
-        agt: g.agent(),
-    });
-    t.prvs_instg_agt1 = g.opt(Gen::agent);
-    t.prvs_instg_agt1_acct = g.opt(Gen::account);
-    t.prvs_instg_agt2 = g.opt(Gen::agent);
-    t.prvs_instg_agt2_acct = g.opt(Gen::account);
-    t.prvs_instg_agt3 = g.opt(Gen::agent);
-    t.prvs_instg_agt3_acct = g.opt(Gen::account);
-    t.instg_agt = g.opt(Gen::agent);
-    t.instd_agt = g.opt(Gen::agent);
-    t.intrmy_agt1 = g.opt(Gen::agent);
-    t.intrmy_agt1_acct = g.opt(Gen::account);
-    t.intrmy_agt2 = g.opt(Gen::agent);
-    t.intrmy_agt2_acct = g.opt(Gen::account);
-    t.intrmy_agt3 = g.opt(Gen::agent);
-    t.intrmy_agt3_acct = g.opt(Gen::account);
-    t.ultmt_dbtr = g.opt(Gen::party);
-    t.initg_pty = g.opt(Gen::party);
-    t.dbtr_acct = g.opt(Gen::account);
-    t.dbtr_agt_acct = g.opt(Gen::account);
-    t.cdtr_agt_acct = g.opt(Gen::account);
-    t.cdtr_acct = g.opt(Gen::account);
-    t.ultmt_cdtr = g.opt(Gen::party);
-    t.instr_for_cdtr_agt = g.vec(2, |g| InstructionForCreditorAgent {
-        cd: g.opt(|g| {
-            [
-                CreditorAgentInstruction::Chqb,
-                CreditorAgentInstruction::Hold,
-                CreditorAgentInstruction::Phob,
-                CreditorAgentInstruction::Telb,
-            ][g.range(0, 3) as usize]
-        }),
-        instr_inf: g.opt(Gen::text),
-    });
-    t.instr_for_nxt_agt = g.vec(2, |g| InstructionForNextAgent {
-        cd: g.opt(|g| {
-            if g.coin() {
-                NextAgentInstruction::Phoa
-            } else {
-                NextAgentInstruction::Tela
-            }
-        }),
-        instr_inf: g.opt(Gen::text),
-    });
-    t.purp = g.opt(Gen::code);
-    t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
-    if g.range(0, 3) == 0 {
-        t.tax = Some(g.tax());
-    }
-    t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
-    t.rmt_inf = g.opt(|g| {
-        let mut r = RemittanceInfo::default();
-        r.ustrd = g.vec(3, Gen::text);
-        r.strd = g.vec(1, Gen::structured_remittance);
-        r
-    });
-    t.splmtry_data = g.vec(1, Gen::supplementary);
+    let t = g.credit_transfer();
     if g.coin() {
         h.ctrl_sum = Amount::control_sum([&t.intr_bk_sttlm_amt]);
     }
     let mut m = Pacs008::new(h, t);
     m.splmtry_data = g.vec(1, Gen::supplementary);
     m
+}
+
+impl Gen {
+    /// The one transaction of a pacs.008.
+    fn credit_transfer(&mut self) -> CreditTransfer {
+        let g = self;
+        let mut pmt_id = PaymentId::new(g.text(), g.text(), g.text(), g.uetr());
+        if g.range(0, 3) == 0 {
+            pmt_id.instr_id = None;
+            pmt_id.tx_id = None;
+            pmt_id.uetr = None;
+        }
+        pmt_id.clr_sys_ref = g.opt(Gen::text);
+        let chrg_br = [
+            ChargeBearer::Debt,
+            ChargeBearer::Cred,
+            ChargeBearer::Shar,
+            ChargeBearer::Slev,
+        ][g.range(0, 3) as usize];
+        let amount = g.amount();
+        let mut t = CreditTransfer::new(
+            pmt_id,
+            amount,
+            chrg_br,
+            g.party(),
+            g.agent(),
+            g.agent(),
+            g.party(),
+        );
+        t.pmt_tp_inf = g.opt(Gen::payment_type);
+        t.intr_bk_sttlm_dt = g.opt(Gen::date);
+        t.sttlm_prty = g.opt(|g| g.pick(SettlementPriority::ALL));
+        t.sttlm_tm_indctn = g.opt(Gen::settlement_time_indication);
+        t.sttlm_tm_req = g.opt(Gen::settlement_time_request);
+        t.accptnc_dt_tm = g.opt(Gen::date_time);
+        t.poolg_adjstmnt_dt = g.opt(Gen::date);
+        t.instd_amt = g.opt(Gen::amount);
+        t.xchg_rate = g.opt(Gen::rate);
+        t.chrgs_inf = g.vec(2, |g| Charges {
+            amt: g.amount(),
+            agt: g.agent(),
+        });
+        g.agent_chain(&mut t);
+        t.ultmt_dbtr = g.opt(Gen::party);
+        t.initg_pty = g.opt(Gen::party);
+        t.dbtr_acct = g.opt(Gen::account);
+        t.dbtr_agt_acct = g.opt(Gen::account);
+        t.cdtr_agt_acct = g.opt(Gen::account);
+        t.cdtr_acct = g.opt(Gen::account);
+        t.ultmt_cdtr = g.opt(Gen::party);
+        t.instr_for_cdtr_agt = g.vec(2, Gen::creditor_agent_instruction);
+        t.instr_for_nxt_agt = g.vec(2, Gen::next_agent_instruction);
+        t.purp = g.opt(Gen::code);
+        t.rgltry_rptg = g.vec(2, Gen::regulatory_reporting);
+        if g.range(0, 3) == 0 {
+            t.tax = Some(g.tax());
+        }
+        t.rltd_rmt_inf = g.vec(2, Gen::remittance_location);
+        t.rmt_inf = g.opt(|g| {
+            let mut r = RemittanceInfo::default();
+            r.ustrd = g.vec(3, Gen::text);
+            r.strd = g.vec(1, Gen::structured_remittance);
+            r
+        });
+        t.splmtry_data = g.vec(1, Gen::supplementary);
+        t
+    }
+
+    /// The previous instructing, instructing, instructed and intermediary agents of a
+    /// pacs.008 transaction, each agent with or without its account.
+    fn agent_chain(&mut self, t: &mut CreditTransfer) {
+        t.prvs_instg_agt1 = self.opt(Gen::agent);
+        t.prvs_instg_agt1_acct = self.opt(Gen::account);
+        t.prvs_instg_agt2 = self.opt(Gen::agent);
+        t.prvs_instg_agt2_acct = self.opt(Gen::account);
+        t.prvs_instg_agt3 = self.opt(Gen::agent);
+        t.prvs_instg_agt3_acct = self.opt(Gen::account);
+        t.instg_agt = self.opt(Gen::agent);
+        t.instd_agt = self.opt(Gen::agent);
+        t.intrmy_agt1 = self.opt(Gen::agent);
+        t.intrmy_agt1_acct = self.opt(Gen::account);
+        t.intrmy_agt2 = self.opt(Gen::agent);
+        t.intrmy_agt2_acct = self.opt(Gen::account);
+        t.intrmy_agt3 = self.opt(Gen::agent);
+        t.intrmy_agt3_acct = self.opt(Gen::account);
+    }
+
+    fn creditor_agent_instruction(&mut self) -> InstructionForCreditorAgent {
+        InstructionForCreditorAgent {
+            cd: self.opt(|g| {
+                [
+                    CreditorAgentInstruction::Chqb,
+                    CreditorAgentInstruction::Hold,
+                    CreditorAgentInstruction::Phob,
+                    CreditorAgentInstruction::Telb,
+                ][g.range(0, 3) as usize]
+            }),
+            instr_inf: self.opt(Gen::text),
+        }
+    }
+
+    fn next_agent_instruction(&mut self) -> InstructionForNextAgent {
+        InstructionForNextAgent {
+            cd: self.opt(|g| {
+                if g.coin() {
+                    NextAgentInstruction::Phoa
+                } else {
+                    NextAgentInstruction::Tela
+                }
+            }),
+            instr_inf: self.opt(Gen::text),
+        }
+    }
 }
 
 /// A pacs.002.001.10 with zero to three transaction statuses.
@@ -1502,62 +1524,178 @@ pub fn entry(g: &mut Gen) -> crate::statement::Entry {
     e.acct_svcr_ref = g.opt(Gen::text);
     e.ntry_dtls = g.vec(1, |g| {
         let mut d = EntryDetails::default();
-        d.tx_dtls = g.vec(2, |g| {
-            let mut t = EntryTransaction::default();
-            t.refs = g.opt(|g| {
-                let mut r = TransactionRefs::default();
-                r.msg_id = g.opt(Gen::text);
-                r.acct_svcr_ref = g.opt(Gen::text);
-                r.instr_id = g.opt(Gen::text);
-                r.end_to_end_id = g.opt(Gen::text);
-                r.uetr = g.opt(Gen::uetr);
-                r.tx_id = g.opt(Gen::text);
-                r.clr_sys_ref = g.opt(Gen::text);
-                r
-            });
-            t.amt = g.opt(Gen::amount);
-            t.cdt_dbt_ind = g.opt(|g| {
-                if g.coin() {
-                    CreditDebit::Crdt
-                } else {
-                    CreditDebit::Dbit
-                }
-            });
-            t.bk_tx_cd = g.opt(bank_tx_code);
-            t.rltd_pties = g.opt(|g| {
-                let mut p = RelatedParties::default();
-                p.dbtr = g.opt(agent_or_party);
-                p.dbtr_acct = g.opt(Gen::account);
-                p.cdtr = g.opt(agent_or_party);
-                p.cdtr_acct = g.opt(Gen::account);
-                p
-            });
-            t.rltd_agts = g.opt(|g| {
-                let mut a = RelatedAgents::default();
-                a.dbtr_agt = g.opt(Gen::agent);
-                a.cdtr_agt = g.opt(Gen::agent);
-                a
-            });
-            t.purp = g.opt(Gen::code);
-            t.rmt_inf = g.opt(|g| {
-                let mut r = RemittanceInfo::default();
-                r.ustrd = g.vec(2, Gen::text);
-                r.strd = g.vec(1, Gen::structured_remittance);
-                r
-            });
-            t.rltd_dts = g.opt(transaction_dates);
-            // Securities transactions are rare on a cash account: about one in eight.
-            if g.range(0, 7) == 0 {
-                t.fin_instrm_id = Some(security_id(g));
-            }
-            t.rtr_inf = g.opt(return_reason);
-            t.addtl_tx_inf = g.opt(Gen::text);
-            t
-        });
+        d.tx_dtls = g.vec(2, entry_transaction);
         d
     });
     e.addtl_ntry_inf = g.opt(Gen::text);
+    if g.range(0, 3) == 0 {
+        e.chrgs = Some(entry_charges(g));
+    }
+    if g.range(0, 3) == 0 {
+        e.intrst = Some(entry_interest(g));
+    }
     e
+}
+
+/// One transaction of a statement entry.
+fn entry_transaction(g: &mut Gen) -> crate::statement::EntryTransaction {
+    use crate::statement::*;
+    let mut t = EntryTransaction::default();
+    t.refs = g.opt(|g| {
+        let mut r = TransactionRefs::default();
+        r.msg_id = g.opt(Gen::text);
+        r.acct_svcr_ref = g.opt(Gen::text);
+        r.instr_id = g.opt(Gen::text);
+        r.end_to_end_id = g.opt(Gen::text);
+        r.uetr = g.opt(Gen::uetr);
+        r.tx_id = g.opt(Gen::text);
+        r.clr_sys_ref = g.opt(Gen::text);
+        r
+    });
+    t.amt = g.opt(Gen::amount);
+    t.cdt_dbt_ind = g.opt(|g| {
+        if g.coin() {
+            CreditDebit::Crdt
+        } else {
+            CreditDebit::Dbit
+        }
+    });
+    t.bk_tx_cd = g.opt(bank_tx_code);
+    t.rltd_pties = g.opt(|g| {
+        let mut p = RelatedParties::default();
+        p.dbtr = g.opt(agent_or_party);
+        p.dbtr_acct = g.opt(Gen::account);
+        p.cdtr = g.opt(agent_or_party);
+        p.cdtr_acct = g.opt(Gen::account);
+        p
+    });
+    t.rltd_agts = g.opt(|g| {
+        let mut a = RelatedAgents::default();
+        a.dbtr_agt = g.opt(Gen::agent);
+        a.cdtr_agt = g.opt(Gen::agent);
+        a
+    });
+    t.purp = g.opt(Gen::code);
+    t.rmt_inf = g.opt(|g| {
+        let mut r = RemittanceInfo::default();
+        r.ustrd = g.vec(2, Gen::text);
+        r.strd = g.vec(1, Gen::structured_remittance);
+        r
+    });
+    t.rltd_dts = g.opt(transaction_dates);
+    // Securities transactions are rare on a cash account: about one in eight.
+    if g.range(0, 7) == 0 {
+        t.fin_instrm_id = Some(security_id(g));
+    }
+    t.rtr_inf = g.opt(return_reason);
+    t.addtl_tx_inf = g.opt(Gen::text);
+    // Charges and interest on about one transaction (and entry) in four.
+    if g.range(0, 3) == 0 {
+        t.chrgs = Some(entry_charges(g));
+    }
+    if g.range(0, 3) == 0 {
+        t.intrst = Some(entry_interest(g));
+    }
+    t
+}
+
+/// Up to three record amounts in one currency, small enough that their sum is an amount too,
+/// and that sum: a total CBPR+ accepts (`CBPR.CHRGS.TOTAL`, `CBPR.INTRST.TOTAL`).
+fn record_amounts(g: &mut Gen) -> (Vec<Amount>, Amount) {
+    let ccy = &iso4217::ALL[g.range(0, iso4217::ALL.len() as u64 - 1) as usize];
+    let amounts: Vec<Amount> = g.vec(3, |g| {
+        Amount::from_minor(g.range(0, 999_999_999) as i64, ccy).expect(GEN)
+    });
+    let total = amounts.iter().map(Amount::minor).sum();
+    (amounts, Amount::from_minor(total, ccy).expect(GEN))
+}
+
+fn percentage(g: &mut Gen) -> PercentageRate {
+    let (int_len, frac_len) = (g.range(1, 3) as usize, g.range(1, 8) as usize);
+    let int = g.chars(DIGITS, int_len);
+    let frac = g.chars(DIGITS, frac_len);
+    PercentageRate::new(format!("{int}.{frac}")).expect(GEN)
+}
+
+fn tax_charges(g: &mut Gen) -> crate::statement::TaxCharges {
+    let mut t = crate::statement::TaxCharges::default();
+    t.id = g.opt(Gen::text);
+    t.rate = g.opt(percentage);
+    t.amt = g.opt(Gen::amount);
+    t
+}
+
+fn entry_charges(g: &mut Gen) -> crate::statement::EntryCharges {
+    use crate::statement::*;
+    let (amounts, total) = record_amounts(g);
+    let mut c = EntryCharges::default();
+    c.ttl_chrgs_and_tax_amt = g.coin().then_some(total);
+    c.rcrd = amounts
+        .into_iter()
+        .map(|amt| {
+            let mut r = ChargesRecord::new(amt);
+            r.cdt_dbt_ind = g.opt(credit_debit);
+            r.chrg_incl_ind = g.opt(Gen::coin);
+            r.tp = g.opt(|g| {
+                if g.coin() {
+                    ChargeType::Cd(g.text())
+                } else {
+                    ChargeType::Prtry(ProprietaryId {
+                        id: g.text(),
+                        issr: g.opt(Gen::text),
+                    })
+                }
+            });
+            r.rate = g.opt(percentage);
+            r.br = g.opt(|g| {
+                [
+                    ChargeBearer::Debt,
+                    ChargeBearer::Cred,
+                    ChargeBearer::Shar,
+                    ChargeBearer::Slev,
+                ][g.range(0, 3) as usize]
+            });
+            r.agt = g.opt(Gen::agent);
+            r.tax = g.opt(tax_charges);
+            r
+        })
+        .collect();
+    c
+}
+
+fn entry_interest(g: &mut Gen) -> crate::statement::EntryInterest {
+    use crate::statement::*;
+    let (amounts, total) = record_amounts(g);
+    let mut i = EntryInterest::default();
+    i.ttl_intrst_and_tax_amt = g.coin().then_some(total);
+    i.rcrd = amounts
+        .into_iter()
+        .map(|amt| {
+            let mut r = InterestRecord::new(amt, credit_debit(g));
+            r.tp = g.opt(|g| {
+                if g.coin() {
+                    InterestType::Cd(g.pick(InterestTypeCode::ALL))
+                } else {
+                    InterestType::Prtry(g.text())
+                }
+            });
+            r.rate = g.opt(|g| {
+                InterestRate::new(if g.coin() {
+                    RateType::Pctg(percentage(g))
+                } else {
+                    RateType::Othr(g.text())
+                })
+            });
+            r.fr_to_dt = g.opt(|g| DateTimePeriod {
+                fr_dt_tm: g.date_time(),
+                to_dt_tm: g.date_time(),
+            });
+            r.rsn = g.opt(Gen::text);
+            r.tax = g.opt(tax_charges);
+            r
+        })
+        .collect();
+    i
 }
 
 fn report(
@@ -1662,9 +1800,8 @@ pub fn camt054(seed: u64) -> crate::statement::Camt054 {
     Camt054::new(h, report(g, ReportKind::Notification, n))
 }
 
-// Long on purpose: one line per optional element of the message in schema order (see
-// `structured_remittance`).
 /// A pain.001.001.09 with one or two payment instructions.
+// Long on purpose: one line per optional element, in schema order, each there or not by seed.
 pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
     use crate::pain001::*;
     let g = &mut Gen::new(seed.wrapping_add(11 << 32));
@@ -1739,6 +1876,9 @@ pub fn pain001(seed: u64) -> crate::pain001::Pain001 {
             r.strd = g.vec(1, Gen::structured_remittance);
             r
         });
+        if g.range(0, 3) == 0 {
+            t.chq_instr = Some(Box::new(cheque(g)));
+        }
         t
     };
     let instruction = |g: &mut Gen| {
@@ -1886,7 +2026,98 @@ fn orgnl_tx_ref(g: &mut Gen) -> OriginalTransactionRef {
     r.cdtr_acct = g.opt(Gen::account);
     r.ultmt_cdtr = g.opt(agent_or_party);
     r.purp = g.opt(Gen::code);
+    if g.range(0, 3) == 0 {
+        r.mndt_rltd_inf = Some(Box::new(mandate(g)));
+    }
     r
+}
+
+fn name_and_address(g: &mut Gen) -> crate::remittance::NameAndAddress {
+    crate::remittance::NameAndAddress {
+        nm: g.text(),
+        adr: g.postal_address(),
+    }
+}
+
+/// Cheque instructions with any combination of their elements.
+fn cheque(g: &mut Gen) -> crate::pain001::Cheque {
+    let mut c = crate::pain001::Cheque::default();
+    c.chq_tp = g.opt(|g| g.pick(ChequeType::ALL));
+    c.chq_nb = g.opt(Gen::text);
+    c.chq_fr = g.opt(name_and_address);
+    c.dlvry_mtd = g.opt(|g| {
+        if g.coin() {
+            CodeChoice::Cd(g.pick(ChequeDelivery::ALL))
+        } else {
+            CodeChoice::Prtry(g.text())
+        }
+    });
+    c.dlvr_to = g.opt(name_and_address);
+    c.instr_prty = g.opt(|g| g.pick(Priority::ALL));
+    c.chq_mtrty_dt = g.opt(Gen::date);
+    c.frms_cd = g.opt(Gen::text);
+    c.memo_fld = g.vec(2, Gen::text);
+    c.rgnl_clr_zone = g.opt(Gen::text);
+    c.prt_lctn = g.opt(Gen::text);
+    c.sgntr = g.vec(5, Gen::text);
+    c
+}
+
+fn exact2(g: &mut Gen) -> Exact2Numeric {
+    Exact2Numeric::new(g.chars(DIGITS, 2)).expect(GEN)
+}
+
+fn frequency(g: &mut Gen) -> FrequencyChoice {
+    match g.range(0, 2) {
+        0 => FrequencyChoice::Tp(g.pick(Frequency::ALL)),
+        1 => FrequencyChoice::Prd(FrequencyPeriod {
+            tp: g.pick(Frequency::ALL),
+            cnt_per_prd: decimal_number(g),
+        }),
+        _ => FrequencyChoice::PtInTm(FrequencyAndMoment {
+            tp: g.pick(Frequency::ALL),
+            pt_in_tm: exact2(g),
+        }),
+    }
+}
+
+fn mandate_reason(g: &mut Gen) -> MandateSetupReason {
+    if g.coin() {
+        CodeChoice::Cd(g.text())
+    } else {
+        CodeChoice::Prtry(g.text())
+    }
+}
+
+/// Mandate details with any combination of their elements.
+fn mandate(g: &mut Gen) -> MandateRelatedInfo {
+    let mut m = MandateRelatedInfo::default();
+    m.mndt_id = g.opt(Gen::text);
+    m.dt_of_sgntr = g.opt(Gen::date);
+    m.amdmnt_ind = g.opt(Gen::coin);
+    m.amdmnt_inf_dtls = g.opt(|g| {
+        let mut a = AmendmentInfo::default();
+        a.orgnl_mndt_id = g.opt(Gen::text);
+        a.orgnl_cdtr_schme_id = g.opt(Gen::party);
+        a.orgnl_cdtr_agt = g.opt(Gen::agent);
+        a.orgnl_cdtr_agt_acct = g.opt(Gen::account);
+        a.orgnl_dbtr = g.opt(Gen::party);
+        a.orgnl_dbtr_acct = g.opt(Gen::account);
+        a.orgnl_dbtr_agt = g.opt(Gen::agent);
+        a.orgnl_dbtr_agt_acct = g.opt(Gen::account);
+        a.orgnl_fnl_colltn_dt = g.opt(Gen::date);
+        a.orgnl_frqcy = g.opt(frequency);
+        a.orgnl_rsn = g.opt(mandate_reason);
+        a.orgnl_trckg_days = g.opt(exact2);
+        a
+    });
+    m.elctrnc_sgntr = g.opt(Gen::text);
+    m.frst_colltn_dt = g.opt(Gen::date);
+    m.fnl_colltn_dt = g.opt(Gen::date);
+    m.frqcy = g.opt(frequency);
+    m.rsn = g.opt(mandate_reason);
+    m.trckg_days = g.opt(exact2);
+    m
 }
 
 /// One document of every kind this crate types, for a seed.

@@ -11,18 +11,19 @@
 //! (`OrgnlBizQry`), the account, balances, the transactions summary (`TxsSummry`: counts, and
 //! sums as exact decimals kept as written, never floats), and each entry with its transactions:
 //! references, amounts, codes, parties, agents, remittance, related dates (`RltdDts`), the
-//! financial instrument (`FinInstrmId`) and, for a returned payment, the return reason
+//! financial instrument (`FinInstrmId`), the charges and interest of an entry or a transaction
+//! (`Chrgs`, `Intrst`: totals and records) and, for a returned payment, the return reason
 //! (`RtrInf`; see [`Entry::returns`]).
 //!
 //! Not typed (lenient parsing reports them in `BusinessMessage::unread`, strict parsing refuses
 //! them): a report's reporting sequence, reporting source and interest (`RptgSeq`, `RptgSrc`,
 //! `Intrst`); the account proxy; balance sub-types, credit lines and availability; the
 //! availability of a per-code total (`TtlNtriesPerBkTxCd/Avlbty`); an entry's availability,
-//! commission waiver and additional information indicators, amount details, charges, technical
-//! input channel, interest, card transaction and batch details (`NtryDtls/Btch`); and, in a
-//! transaction, amount details, availability, charges, interest, related remittance location,
-//! price and quantities, tax, corporate action, safekeeping account, cash deposits, card
-//! transaction, proprietary references and the less common parties and agents.
+//! commission waiver and additional information indicators, amount details, technical input
+//! channel, card transaction and batch details (`NtryDtls/Btch`); an interest rate's validity
+//! range (`Rate/VldtyRg`); and, in a transaction, amount details, availability, related
+//! remittance location, price and quantities, tax, corporate action, safekeeping account, cash
+//! deposits, card transaction, proprietary references and the less common parties and agents.
 
 use std::io::BufRead;
 
@@ -455,8 +456,187 @@ xml_struct! {
 }
 
 xml_struct! {
+    /// `GenericIdentification3`: a proprietary identification and who issued it.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct ProprietaryId {
+        /// `<Id>`.
+        id: req Max35Text = "Id",
+        /// `<Issr>`.
+        issr: opt Max35Text = "Issr",
+    }
+}
+
+/// `ChargeType3Choice`: `Cd` from ExternalChargeType1Code (e.g. `COMM`, `BRKF`), kept as
+/// written, or a proprietary type.
+pub type ChargeType = CodeChoice<Text<4>, ProprietaryId>;
+
+xml_struct! {
+    /// `TaxCharges2`: the tax on a charge or an interest amount.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct TaxCharges {
+        /// `<Id>`.
+        id: opt Max35Text = "Id",
+        /// `<Rate>`: in percent, kept as written.
+        rate: opt PercentageRate = "Rate",
+        /// `<Amt>`.
+        amt: opt Amount = "Amt",
+    }
+}
+
+xml_struct! {
+    /// `ChargesRecord3`: one charge taken on an entry or a transaction.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[non_exhaustive]
+    pub struct ChargesRecord {
+        /// `<Amt>`: the charge, tax included where the bank reports it so.
+        amt: req Amount = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: opt CreditDebit = "CdtDbtInd",
+        /// `<ChrgInclInd>`: whether the charge is included in the entry amount.
+        chrg_incl_ind: opt bool = "ChrgInclInd",
+        /// `<Tp>`.
+        tp: opt ChargeType = "Tp",
+        /// `<Rate>`: in percent, kept as written.
+        rate: opt PercentageRate = "Rate",
+        /// `<Br>`: who bears it.
+        br: opt ChargeBearer = "Br",
+        /// `<Agt>`: the agent that took it.
+        agt: opt Agent = "Agt",
+        /// `<Tax>`.
+        tax: opt TaxCharges = "Tax",
+    }
+}
+
+impl ChargesRecord {
+    /// A record of its amount alone.
+    pub fn new(amt: Amount) -> Self {
+        ChargesRecord {
+            amt,
+            cdt_dbt_ind: None,
+            chrg_incl_ind: None,
+            tp: None,
+            rate: None,
+            br: None,
+            agt: None,
+            tax: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `Charges6`: the charges of an entry or a transaction, their total and each record.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct EntryCharges {
+        /// `<TtlChrgsAndTaxAmt>`: CBPR+ has it equal the sum of the records' amounts
+        /// (`CBPR.CHRGS.TOTAL`).
+        ttl_chrgs_and_tax_amt: opt Amount = "TtlChrgsAndTaxAmt",
+        /// `<Rcrd>`.
+        rcrd: many ChargesRecord = "Rcrd",
+    }
+}
+
+/// `RateType4Choice`: a rate in percent or described in words.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub enum RateType {
+    /// `<Pctg>`: in percent, kept as written.
+    Pctg(PercentageRate),
+    /// `<Othr>`.
+    Othr(Max35Text),
+}
+
+impl FromXml for RateType {
+    fn from_xml(tree: &Tree<'_>, id: NodeId) -> crate::error::XResult<Self> {
+        match choice(tree, id, &["Pctg", "Othr"])? {
+            (c, 0) => Ok(RateType::Pctg(PercentageRate::from_xml(tree, c)?)),
+            (c, _) => Ok(RateType::Othr(Max35Text::from_xml(tree, c)?)),
+        }
+    }
+}
+
+impl ToXml for RateType {
+    fn to_xml(&self, out: &mut Out, name: &str) {
+        out.start(name);
+        match self {
+            RateType::Pctg(p) => out.leaf("Pctg", p),
+            RateType::Othr(o) => out.leaf("Othr", o),
+        }
+        out.end(name);
+    }
+}
+
+xml_struct! {
+    /// `Rate4` (the validity range, `VldtyRg`, not modelled).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[non_exhaustive]
+    pub struct InterestRate {
+        /// `<Tp>`.
+        tp: req RateType = "Tp",
+    }
+}
+
+impl InterestRate {
+    /// A rate of its type alone.
+    pub fn new(tp: RateType) -> Self {
+        InterestRate { tp }
+    }
+}
+
+/// `InterestType1Choice`: a code (`INDY` intraday, `OVRN` overnight) or a proprietary type.
+pub type InterestType = CodeChoice<InterestTypeCode, Max35Text>;
+
+xml_struct! {
+    /// `InterestRecord2`: one interest amount on an entry or a transaction.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[non_exhaustive]
+    pub struct InterestRecord {
+        /// `<Amt>`.
+        amt: req Amount = "Amt",
+        /// `<CdtDbtInd>`.
+        cdt_dbt_ind: req CreditDebit = "CdtDbtInd",
+        /// `<Tp>`.
+        tp: opt InterestType = "Tp",
+        /// `<Rate>`.
+        rate: opt InterestRate = "Rate",
+        /// `<FrToDt>`: the period the interest is for.
+        fr_to_dt: opt DateTimePeriod = "FrToDt",
+        /// `<Rsn>`.
+        rsn: opt Max35Text = "Rsn",
+        /// `<Tax>`.
+        tax: opt TaxCharges = "Tax",
+    }
+}
+
+impl InterestRecord {
+    /// A record of its amount and direction alone.
+    pub fn new(amt: Amount, cdt_dbt_ind: CreditDebit) -> Self {
+        InterestRecord {
+            amt,
+            cdt_dbt_ind,
+            tp: None,
+            rate: None,
+            fr_to_dt: None,
+            rsn: None,
+            tax: None,
+        }
+    }
+}
+
+xml_struct! {
+    /// `TransactionInterest4`: the interest of an entry or a transaction, its total and each
+    /// record.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+    pub struct EntryInterest {
+        /// `<TtlIntrstAndTaxAmt>`: CBPR+ has it equal the sum of the records' amounts
+        /// (`CBPR.INTRST.TOTAL`).
+        ttl_intrst_and_tax_amt: opt Amount = "TtlIntrstAndTaxAmt",
+        /// `<Rcrd>`.
+        rcrd: many InterestRecord = "Rcrd",
+    }
+}
+
+xml_struct! {
     /// `EntryTransaction10`: the details of one transaction in an entry (the parts a
-    /// reconciliation reads; amount details, availability, charges, interest, related
+    /// reconciliation reads, and its charges and interest; amount details, availability, related
     /// remittance locations, prices, quantities, tax, corporate action, safekeeping account,
     /// cash deposits and card transactions are not modelled).
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
@@ -470,6 +650,10 @@ xml_struct! {
         cdt_dbt_ind: opt CreditDebit = "CdtDbtInd",
         /// `<BkTxCd>`.
         bk_tx_cd: opt BankTransactionCode = "BkTxCd",
+        /// `<Chrgs>`.
+        chrgs: opt EntryCharges = "Chrgs",
+        /// `<Intrst>`.
+        intrst: opt EntryInterest = "Intrst",
         /// `<RltdPties>`.
         rltd_pties: opt RelatedParties = "RltdPties",
         /// `<RltdAgts>`.
@@ -533,6 +717,10 @@ xml_struct! {
         acct_svcr_ref: opt Max35Text = "AcctSvcrRef",
         /// `<BkTxCd>`.
         bk_tx_cd: req BankTransactionCode = "BkTxCd",
+        /// `<Chrgs>`.
+        chrgs: opt EntryCharges = "Chrgs",
+        /// `<Intrst>`.
+        intrst: opt EntryInterest = "Intrst",
         /// `<NtryDtls>`.
         ntry_dtls: many EntryDetails = "NtryDtls",
         /// `<AddtlNtryInf>`.
@@ -558,6 +746,8 @@ impl Entry {
             val_dt: None,
             acct_svcr_ref: None,
             bk_tx_cd,
+            chrgs: None,
+            intrst: None,
             ntry_dtls: Vec::new(),
             addtl_ntry_inf: None,
         }
@@ -1246,20 +1436,7 @@ impl<R: BufRead> EntryStream<R> {
     fn on_start(&mut self, e: BytesStart<'static>, empty: bool) -> Result<Option<StreamItem>> {
         let name = local(&e);
         let Some(doc_at) = self.doc_at else {
-            match name.as_str() {
-                "Document" => {
-                    self.doc_at = Some(self.path.len());
-                    self.path.push(name);
-                }
-                "AppHdr" => self.skip(&e, empty)?,
-                _ if self.path.is_empty() => self.path.push(name),
-                _ => {
-                    return Err(Error::Structure {
-                        path: self.path_str(),
-                        message: format!("unexpected <{name}> before the Document"),
-                    })
-                }
-            }
+            self.before_document(&e, empty, name)?;
             return Ok(None);
         };
         let rel = self.path.len() - doc_at;
@@ -1301,23 +1478,7 @@ impl<R: BufRead> EntryStream<R> {
                 }
             }
             (3, Some(_)) => {
-                match self.header.take() {
-                    Some(mut w) => {
-                        let captured = self.capture(&e, empty, &mut w);
-                        self.header = Some(w);
-                        captured?;
-                    }
-                    // After the entries: the trailing additional information.
-                    None => {
-                        let kind = self.kind;
-                        let mut w = Writer::new(Vec::with_capacity(256));
-                        self.capture(&e, empty, &mut w)?;
-                        if kind.is_some_and(|k| name == k.additional_info()) {
-                            let xml = w.into_inner();
-                            self.trailer = Some(self.parse_part(&xml, Max500Text::from_xml)?);
-                        }
-                    }
-                }
+                self.report_element(&e, empty, &name)?;
                 Ok(None)
             }
             _ => {
@@ -1326,6 +1487,54 @@ impl<R: BufRead> EntryStream<R> {
                 Ok(None)
             }
         }
+    }
+
+    /// An element opening before the Document: the envelope's root, the Document itself, or
+    /// an AppHdr (skipped).
+    fn before_document(
+        &mut self,
+        e: &BytesStart<'static>,
+        empty: bool,
+        name: String,
+    ) -> Result<()> {
+        match name.as_str() {
+            "Document" => {
+                self.doc_at = Some(self.path.len());
+                self.path.push(name);
+            }
+            "AppHdr" => self.skip(e, empty)?,
+            _ if self.path.is_empty() => self.path.push(name),
+            _ => {
+                return Err(Error::Structure {
+                    path: self.path_str(),
+                    message: format!("unexpected <{name}> before the Document"),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// An element of a report other than an entry: part of the report's header while no entry
+    /// has been read, else after the entries (the trailing additional information is kept).
+    fn report_element(&mut self, e: &BytesStart<'static>, empty: bool, name: &str) -> Result<()> {
+        match self.header.take() {
+            Some(mut w) => {
+                let captured = self.capture(e, empty, &mut w);
+                self.header = Some(w);
+                captured?;
+            }
+            // After the entries: the trailing additional information.
+            None => {
+                let kind = self.kind;
+                let mut w = Writer::new(Vec::with_capacity(256));
+                self.capture(e, empty, &mut w)?;
+                if kind.is_some_and(|k| name == k.additional_info()) {
+                    let xml = w.into_inner();
+                    self.trailer = Some(self.parse_part(&xml, Max500Text::from_xml)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The next item, `Ok(None)` at the end of the document.

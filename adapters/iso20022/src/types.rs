@@ -47,6 +47,8 @@ pub type Max140Text = Text<140>;
 pub type Max350Text = Text<350>;
 /// `Max500Text` (statement additional information).
 pub type Max500Text = Text<500>;
+/// `Max1025Text`.
+pub type Max1025Text = Text<1025>;
 /// `Max2048Text`.
 pub type Max2048Text = Text<2048>;
 /// `Max10Text` (regulatory reporting codes).
@@ -376,6 +378,13 @@ checked_string!(
     check_exact4
 );
 checked_string!(
+    /// `Exact2NumericText`: two digits (a mandate's tracking days, a point in time of a
+    /// frequency).
+    Exact2Numeric,
+    "Exact2NumericText",
+    check_exact2_numeric
+);
+checked_string!(
     /// `BaseOneRate`: an exchange rate as an exact decimal (at most 11 digits, 10 of them after
     /// the point), kept as written.
     BaseOneRate,
@@ -430,6 +439,14 @@ fn check_phone(s: &str) -> Result<(), &'static str> {
         Ok(())
     } else {
         Err("a phone number is + 1-3 digits, '-', then 1-30 of digits ( ) + -")
+    }
+}
+
+fn check_exact2_numeric(s: &str) -> Result<(), &'static str> {
+    if s.len() == 2 && all(s, |b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("exactly 2 digits")
     }
 }
 
@@ -1053,6 +1070,87 @@ closed_code!(
         Shar = "SHAR",
         /// Following the service level.
         Slev = "SLEV",
+    }
+);
+
+closed_code!(
+    /// `ChequeType2Code`.
+    ChequeType, "cheque type", {
+        /// Customer cheque.
+        Cchq = "CCHQ",
+        /// Customer cheque, certified.
+        Ccch = "CCCH",
+        /// Bank cheque.
+        Bchq = "BCHQ",
+        /// Draft.
+        Drft = "DRFT",
+        /// Electronic draft.
+        Eldr = "ELDR",
+    }
+);
+
+closed_code!(
+    /// `ChequeDelivery1Code`: how (mail, courier, pick-up, registered mail) and to whom
+    /// (debtor, creditor, first agent) a cheque is delivered.
+    ChequeDelivery, "cheque delivery", {
+        /// Mail to the debtor.
+        Mldb = "MLDB",
+        /// Mail to the creditor.
+        Mlcd = "MLCD",
+        /// Mail to the first agent.
+        Mlfa = "MLFA",
+        /// Courier to the debtor.
+        Crdb = "CRDB",
+        /// Courier to the creditor.
+        Crcd = "CRCD",
+        /// Courier to the first agent.
+        Crfa = "CRFA",
+        /// Pick-up by the debtor.
+        Pudb = "PUDB",
+        /// Pick-up by the creditor.
+        Pucd = "PUCD",
+        /// Pick-up by the first agent.
+        Pufa = "PUFA",
+        /// Registered mail to the debtor.
+        Rgdb = "RGDB",
+        /// Registered mail to the creditor.
+        Rgcd = "RGCD",
+        /// Registered mail to the first agent.
+        Rgfa = "RGFA",
+    }
+);
+
+closed_code!(
+    /// `Frequency6Code`: how often a mandate's collections recur.
+    Frequency, "frequency", {
+        /// Yearly.
+        Year = "YEAR",
+        /// Monthly.
+        Mnth = "MNTH",
+        /// Quarterly.
+        Qurt = "QURT",
+        /// Half-yearly.
+        Mian = "MIAN",
+        /// Weekly.
+        Week = "WEEK",
+        /// Daily.
+        Dail = "DAIL",
+        /// When needed.
+        Adho = "ADHO",
+        /// Intraday.
+        Inda = "INDA",
+        /// Every two weeks.
+        Frtn = "FRTN",
+    }
+);
+
+closed_code!(
+    /// `InterestType1Code`.
+    InterestTypeCode, "interest type", {
+        /// Intraday.
+        Indy = "INDY",
+        /// Overnight.
+        Ovrn = "OVRN",
     }
 );
 

@@ -9,6 +9,9 @@
 use iso20022::cbpr::{schema, validate, Finding};
 use iso20022::{BusinessMessage, ParseOptions};
 
+mod common;
+use common::round_trips_and_valid;
+
 const UETR: &str = "8a562c67-ca16-48ba-b074-65581be6f001";
 const TX: &str = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf";
 
@@ -125,6 +128,7 @@ fn the_kinds_covered() {
         schema::covered().collect::<Vec<_>>(),
         [
             "pacs.008.001.08",
+            "pacs.008.001.08 stp",
             "pacs.009.001.08 core",
             "pacs.009.001.08 cov",
             "pacs.002.001.10",
@@ -334,6 +338,174 @@ fn faults_a_textual_rule_reports_are_not_reported_twice() {
         "",
         &[("CBPR.UETR.PRESENT", format!("{TX}/PmtId/UETR"))],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.008 STP (AppHdr BizSvc swift.cbprplus.stp.03)
+// ---------------------------------------------------------------------------------------------
+
+/// [`pacs008`] sent under the STP service, without the instructions to agents the STP schema
+/// does not have.
+fn pacs008_stp() -> String {
+    let xml = plant(
+        &pacs008(),
+        "<BizSvc>swift.cbprplus.03</BizSvc>",
+        "<BizSvc>swift.cbprplus.stp.03</BizSvc>",
+    );
+    plant(
+        &xml,
+        &span(&xml, "<InstrForCdtrAgt>", "</InstrForNxtAgt>"),
+        "",
+    )
+}
+
+/// The schema findings of the message `xml` under the table its header picks, before
+/// `validate` leaves out what a textual rule reports.
+fn message_schema_findings(xml: &str) -> Vec<(&'static str, String)> {
+    schema::message_findings(&read(xml))
+        .into_iter()
+        .map(|f| (f.rule, f.path))
+        .collect()
+}
+
+#[test]
+fn clean_pacs008_stp_has_no_findings() {
+    let xml = pacs008_stp();
+    assert_eq!(findings(&xml), []);
+    assert_eq!(message_schema_findings(&xml), []);
+    round_trips_and_valid(&xml, "pacs008-stp");
+}
+
+/// What the STP schema drops and the core one keeps: (what, its replacement, the path of the
+/// one finding). The STP table narrows no code list and shortens no text beyond the core one's,
+/// so its own cuts are all elements.
+fn stp_cuts() -> Vec<(&'static str, String, String)> {
+    vec![
+        // One unstructured line only: no structured remittance.
+        (
+            "<RmtInf><Ustrd>Invoice 42</Ustrd></RmtInf>",
+            "<RmtInf><Strd><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf>"
+                .to_owned(),
+            format!("{TX}/RmtInf/Strd"),
+        ),
+        // Codes only in the payment type and purpose, no proprietary values.
+        (
+            "<SvcLvl><Cd>G001</Cd></SvcLvl>",
+            "<SvcLvl><Prtry>BANK SERVICE</Prtry></SvcLvl>".to_owned(),
+            format!("{TX}/PmtTpInf/SvcLvl/Prtry"),
+        ),
+        (
+            "<CtgyPurp><Cd>SUPP</Cd></CtgyPurp>",
+            "<LclInstrm><Prtry>LOCAL-1</Prtry></LclInstrm><CtgyPurp><Cd>SUPP</Cd></CtgyPurp>"
+                .to_owned(),
+            format!("{TX}/PmtTpInf/LclInstrm/Prtry"),
+        ),
+        (
+            "<CtgyPurp><Cd>SUPP</Cd></CtgyPurp>",
+            "<CtgyPurp><Prtry>SUPPLIER</Prtry></CtgyPurp>".to_owned(),
+            format!("{TX}/PmtTpInf/CtgyPurp/Prtry"),
+        ),
+        (
+            "<Purp><Cd>GDDS</Cd></Purp>",
+            "<Purp><Prtry>GOODS</Prtry></Purp>".to_owned(),
+            format!("{TX}/Purp/Prtry"),
+        ),
+        // The creditor agent is a BIC, without a branch.
+        (
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId><BrnchId><Id>BR-1</Id></BrnchId></CdtrAgt>"
+                .to_owned(),
+            format!("{TX}/CdtrAgt/BrnchId"),
+        ),
+    ]
+}
+
+#[test]
+fn pacs008_stp_restrictions() {
+    for (from, to, path) in stp_cuts() {
+        planted(
+            &pacs008_stp(),
+            from,
+            &to,
+            &[("CBPR.SCHEMA.ELEMENT", path.clone())],
+        );
+        // The same Document read without its header is a core pacs.008: not refused.
+        let broken = plant(&pacs008_stp(), from, &to);
+        assert_eq!(schema::findings(&read(&broken).document), [], "{path}");
+    }
+}
+
+#[test]
+fn a_core_pacs008_keeps_what_the_stp_table_refuses() {
+    for (from, to, path) in stp_cuts() {
+        let xml = plant(&pacs008(), from, &to);
+        assert_eq!(findings(&xml), [], "{path}");
+        assert_eq!(message_schema_findings(&xml), [], "{path}");
+    }
+}
+
+#[test]
+fn pacs008_stp_faults_its_textual_rules_report_are_not_reported_twice() {
+    // The cases are (planted message, the one finding validate reports, the STP table's).
+    let stp = pacs008_stp();
+    let cases = [
+        // No creditor account: CBPR.STP.CDTRACCT alone, not also CBPR.SCHEMA.MISSING.
+        (
+            plant(
+                &stp,
+                "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>",
+                "",
+            ),
+            ("CBPR.STP.CDTRACCT", format!("{TX}/CdtrAcct")),
+            ("CBPR.SCHEMA.MISSING", format!("{TX}/CdtrAcct")),
+        ),
+        // An instruction to the next agent: CBPR.STP.INSTR alone.
+        (
+            plant(
+                &stp,
+                "<Purp>",
+                "<InstrForNxtAgt><InstrInf>NEXT AGENT NOTE</InstrInf></InstrForNxtAgt><Purp>",
+            ),
+            ("CBPR.STP.INSTR", format!("{TX}/InstrForNxtAgt")),
+            ("CBPR.SCHEMA.ELEMENT", format!("{TX}/InstrForNxtAgt")),
+        ),
+        // A charges agent's name: CBPR.STP.AGENT_NM_PSTLADR alone.
+        (
+            plant(
+                &stp,
+                "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt>",
+                "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI><Nm>Bank DE</Nm></FinInstnId></Agt>",
+            ),
+            (
+                "CBPR.STP.AGENT_NM_PSTLADR",
+                format!("{TX}/ChrgsInf/Agt/FinInstnId/Nm"),
+            ),
+            (
+                "CBPR.SCHEMA.ELEMENT",
+                format!("{TX}/ChrgsInf/Agt/FinInstnId/Nm"),
+            ),
+        ),
+        // An intermediary agent by member id only: CBPR.STP.AGENT_BIC alone.
+        (
+            plant(
+                &stp,
+                "<IntrmyAgt1><FinInstnId><BICFI>BANKGB2L</BICFI></FinInstnId></IntrmyAgt1>",
+                "<IntrmyAgt1><FinInstnId><ClrSysMmbId><ClrSysId><Cd>GBDSC</Cd></ClrSysId><MmbId>123456</MmbId></ClrSysMmbId></FinInstnId></IntrmyAgt1>",
+            ),
+            (
+                "CBPR.STP.AGENT_BIC",
+                format!("{TX}/IntrmyAgt1/FinInstnId/BICFI"),
+            ),
+            (
+                "CBPR.SCHEMA.MISSING",
+                format!("{TX}/IntrmyAgt1/FinInstnId/BICFI"),
+            ),
+        ),
+    ];
+    for (xml, reported, table) in cases {
+        assert_eq!(message_schema_findings(&xml), [table], "{reported:?}");
+        assert_eq!(findings(&xml), [reported]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1906,5 +2078,103 @@ fn the_shared_cbpr_samples_have_no_schema_findings() {
         checked > 0,
         "no sample of a covered kind in {}",
         dir.display()
+    );
+}
+
+/// [`pacs004`] returning a direct debit: the original transaction's mandate details, amended
+/// from an earlier mandate of another creditor agent and debtor.
+fn pacs004_with_mandate() -> String {
+    plant(
+        &pacs004(),
+        "<OrgnlTxRef><RmtInf>",
+        concat!(
+            "<OrgnlTxRef><MndtRltdInf><MndtId>MNDT-1</MndtId><DtOfSgntr>2026-01-15</DtOfSgntr>",
+            "<AmdmntInd>true</AmdmntInd><AmdmntInfDtls><OrgnlMndtId>MNDT-0</OrgnlMndtId>",
+            "<OrgnlCdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></OrgnlCdtrAgt>",
+            "<OrgnlDbtr><Nm>Acme Holding</Nm></OrgnlDbtr>",
+            "<OrgnlFrqcy><Tp>MNTH</Tp></OrgnlFrqcy></AmdmntInfDtls>",
+            "<FrstColltnDt>2026-02-01</FrstColltnDt>",
+            "<Frqcy><Prd><Tp>MNTH</Tp><CntPerPrd>1</CntPerPrd></Prd></Frqcy>",
+            "<Rsn><Prtry>Subscription</Prtry></Rsn><TrckgDays>05</TrckgDays></MndtRltdInf><RmtInf>"
+        ),
+    )
+}
+
+#[test]
+fn pacs004_mandate_details_are_read_and_held_to_the_cbpr_table() {
+    no_findings(&pacs004_with_mandate());
+    round_trips_and_valid(&pacs004_with_mandate(), "pacs004-mandate");
+    let amendment = format!("{RTR}/OrgnlTxRef/MndtRltdInf/AmdmntInfDtls");
+    // An agent there is a financial institution alone: no branch.
+    planted(
+        &pacs004_with_mandate(),
+        "</FinInstnId></OrgnlCdtrAgt>",
+        "</FinInstnId><BrnchId><Id>BR-1</Id></BrnchId></OrgnlCdtrAgt>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{amendment}/OrgnlCdtrAgt/BrnchId"),
+        )],
+    );
+    // A party there has no contact details.
+    planted(
+        &pacs004_with_mandate(),
+        "<OrgnlDbtr><Nm>Acme Holding</Nm></OrgnlDbtr>",
+        "<OrgnlDbtr><Nm>Acme Holding</Nm><CtctDtls><Nm>Ann</Nm></CtctDtls></OrgnlDbtr>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{amendment}/OrgnlDbtr/CtctDtls"),
+        )],
+    );
+    // A clearing system member id is at most 28 characters (35 in the base schema).
+    planted(
+        &pacs004_with_mandate(),
+        "<OrgnlCdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId>",
+        &format!(
+            "<OrgnlCdtrAgt><FinInstnId><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>{}</MmbId></ClrSysMmbId></FinInstnId>",
+            "1".repeat(29)
+        ),
+        &[(
+            "CBPR.SCHEMA.LENGTH",
+            format!("{amendment}/OrgnlCdtrAgt/FinInstnId/ClrSysMmbId/MmbId"),
+        )],
+    );
+}
+
+/// [`pain001`] paying by cheque: the cheque instructions of the transfer.
+fn pain001_with_cheque() -> String {
+    let xml = plant(&pain001(), "<PmtMtd>TRF</PmtMtd>", "<PmtMtd>CHK</PmtMtd>");
+    plant(
+        &xml,
+        "</InstdAmt></Amt>",
+        concat!(
+            "</InstdAmt></Amt><ChqInstr><ChqTp>BCHQ</ChqTp><ChqNb>000123</ChqNb>",
+            "<DlvryMtd><Cd>MLCD</Cd></DlvryMtd>",
+            "<DlvrTo><Nm>Widget Inc</Nm><Adr><TwnNm>New York</TwnNm><Ctry>US</Ctry></Adr></DlvrTo>",
+            "<InstrPrty>NORM</InstrPrty><ChqMtrtyDt>2026-12-31</ChqMtrtyDt>",
+            "<MemoFld>Invoice 42</MemoFld><PrtLctn>New York</PrtLctn><Sgntr>A Smith</Sgntr></ChqInstr>"
+        ),
+    )
+}
+
+#[test]
+fn pain001_cheque_instructions_are_read_and_held_to_the_cbpr_table() {
+    no_findings(&pain001_with_cheque());
+    round_trips_and_valid(&pain001_with_cheque(), "pain001-cheque");
+    // CBPR+ narrows the cheque type to CCHQ, BCHQ and DRFT.
+    planted(
+        &pain001_with_cheque(),
+        "<ChqTp>BCHQ</ChqTp>",
+        "<ChqTp>CCCH</ChqTp>",
+        &[("CBPR.SCHEMA.CODE", format!("{PAIN_TX}/ChqInstr/ChqTp"))],
+    );
+    // An address there has no address type.
+    planted(
+        &pain001_with_cheque(),
+        "<Adr><TwnNm>New York</TwnNm>",
+        "<Adr><AdrTp><Cd>ADDR</Cd></AdrTp><TwnNm>New York</TwnNm>",
+        &[(
+            "CBPR.SCHEMA.ELEMENT",
+            format!("{PAIN_TX}/ChqInstr/DlvrTo/Adr/AdrTp"),
+        )],
     );
 }

@@ -9,6 +9,9 @@
 use iso20022::cbpr::{validate, Finding};
 use iso20022::{BusinessMessage, ParseOptions};
 
+mod common;
+use common::round_trips_and_valid;
+
 const UETR: &str = "8a562c67-ca16-48ba-b074-65581be6f001";
 
 fn envelope(header: &str, document: &str) -> String {
@@ -986,4 +989,259 @@ fn a_remittance_location_s_name_and_address_is_read_as_one() {
             &format!("{TX}/RltdRmtInf/RmtLctnDtls/PstlAdr/Adr"),
         )],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// camt.052 (and camt.053 / camt.054: the same Chrgs and Intrst)
+// ---------------------------------------------------------------------------------------------
+
+const RPT_NTRY: &str = "/Document/BkToCstmrAcctRpt/Rpt/Ntry";
+
+/// Charges of 10.00 and 2.50 EUR totalled 12.50. `z` is "" on the entry and "0" on its
+/// transaction, so that each amount is written once in the message (the reader keeps the value,
+/// the rendering writes the currency's two decimals).
+fn charges(z: &str) -> String {
+    format!(
+        concat!(
+            r#"<Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">12.50{z}</TtlChrgsAndTaxAmt>"#,
+            r#"<Rcrd><Amt Ccy="EUR">10.00{z}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Tp><Cd>COMM</Cd></Tp><Br>DEBT</Br>"#,
+            "<Agt><FinInstnId><BICFI>BANKDEFF</BICFI></FinInstnId></Agt></Rcrd>",
+            r#"<Rcrd><Amt Ccy="EUR">2.50{z}</Amt><Tax><Id>VAT</Id><Rate>19</Rate></Tax></Rcrd></Chrgs>"#,
+        ),
+        z = z
+    )
+}
+
+/// Interest of 1.25 and 0.75 EUR totalled 2.00 (`z` as for [`charges`]).
+fn interest(z: &str) -> String {
+    format!(
+        concat!(
+            r#"<Intrst><TtlIntrstAndTaxAmt Ccy="EUR">2.00{z}</TtlIntrstAndTaxAmt>"#,
+            r#"<Rcrd><Amt Ccy="EUR">1.25{z}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Tp><Cd>INDY</Cd></Tp>"#,
+            "<Rate><Tp><Pctg>3.5</Pctg></Tp></Rate>",
+            "<FrToDt><FrDtTm>2026-11-24T00:00:00+01:00</FrDtTm><ToDtTm>2026-11-25T00:00:00+01:00</ToDtTm></FrToDt></Rcrd>",
+            r#"<Rcrd><Amt Ccy="EUR">0.75{z}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Rsn>Overnight</Rsn></Rcrd></Intrst>"#,
+        ),
+        z = z
+    )
+}
+
+fn camt052() -> String {
+    let header = app_hdr(
+        "BANKDEFF",
+        "ACMEDEFF",
+        "RPT-1",
+        "camt.052.001.08",
+        "swift.cbprplus.03",
+        "",
+    );
+    let document = format!(
+        concat!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"><BkToCstmrAcctRpt>"#,
+            "<GrpHdr><MsgId>RPT-1</MsgId><CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm></GrpHdr>",
+            "<Rpt><Id>R-1</Id><RptPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></RptPgntn>",
+            "<CreDtTm>2026-11-25T10:00:00+01:00</CreDtTm>",
+            "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>",
+            r#"<Ntry><NtryRef>1</NtryRef><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"#,
+            "<ValDt><Dt>2026-11-25</Dt></ValDt>",
+            "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>XBCT</SubFmlyCd></Fmly></Domn></BkTxCd>",
+            "{entry}",
+            "<NtryDtls><TxDtls><Refs><EndToEndId>E2E-1</EndToEndId></Refs>",
+            r#"<Amt Ccy="EUR">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>{tx}</TxDtls></NtryDtls>"#,
+            "</Ntry></Rpt></BkToCstmrAcctRpt></Document>"
+        ),
+        entry = charges("") + &interest(""),
+        tx = charges("0") + &interest("0"),
+    );
+    envelope(&header, &document)
+}
+
+#[test]
+fn clean_account_report_has_no_findings() {
+    clean(&camt052());
+    round_trips_and_valid(&camt052(), "camt052");
+}
+
+#[test]
+fn charges_total_is_the_sum_of_the_records() {
+    let path = |at: &str| format!("{RPT_NTRY}{at}/Chrgs/TtlChrgsAndTaxAmt");
+    planted(
+        &camt052(),
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.50</TtlChrgsAndTaxAmt>"#,
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.51</TtlChrgsAndTaxAmt>"#,
+        &[("CBPR.CHRGS.TOTAL", &path(""))],
+    );
+    planted(
+        &camt052(),
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">12.500</TtlChrgsAndTaxAmt>"#,
+        r#"<TtlChrgsAndTaxAmt Ccy="EUR">10.00</TtlChrgsAndTaxAmt>"#,
+        &[("CBPR.CHRGS.TOTAL", &path("/NtryDtls/TxDtls"))],
+    );
+    // A record in another currency leaves the sum to a person; no records, nothing to add up.
+    clean(&camt052().replace(
+        r#"<Amt Ccy="EUR">10.00</Amt>"#,
+        r#"<Amt Ccy="USD">10.00</Amt>"#,
+    ));
+    clean(&camt052().replace(
+        &charges("0"),
+        r#"<Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">12.500</TtlChrgsAndTaxAmt></Chrgs>"#,
+    ));
+}
+
+#[test]
+fn interest_total_is_the_sum_of_the_records() {
+    let path = |at: &str| format!("{RPT_NTRY}{at}/Intrst/TtlIntrstAndTaxAmt");
+    planted(
+        &camt052(),
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.00</TtlIntrstAndTaxAmt>"#,
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">1.25</TtlIntrstAndTaxAmt>"#,
+        &[("CBPR.INTRST.TOTAL", &path(""))],
+    );
+    planted(
+        &camt052(),
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.000</TtlIntrstAndTaxAmt>"#,
+        r#"<TtlIntrstAndTaxAmt Ccy="EUR">2.01</TtlIntrstAndTaxAmt>"#,
+        &[("CBPR.INTRST.TOTAL", &path("/NtryDtls/TxDtls"))],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pacs.008 STP (swift.cbprplus.stp.03)
+// ---------------------------------------------------------------------------------------------
+
+const CDTR_ACCT_OTHR: &str = "<CdtrAcct><Id><Othr><Id>123456789</Id></Othr></Id></CdtrAcct>";
+
+/// [`pacs008`] sent under the STP service: the creditor's account given, no instructions to
+/// the creditor agent. Its agents are in DE and US: not a domestic payment.
+fn pacs008_stp() -> String {
+    pacs008()
+        .replacen(
+            "<BizSvc>swift.cbprplus.03</BizSvc>",
+            "<BizSvc>swift.cbprplus.stp.03</BizSvc>",
+            1,
+        )
+        .replacen(
+            "<InstrForCdtrAgt><Cd>PHOB</Cd></InstrForCdtrAgt><InstrForCdtrAgt><Cd>CHQB</Cd></InstrForCdtrAgt>",
+            CDTR_ACCT_OTHR,
+            1,
+        )
+}
+
+/// [`pacs008_stp`] between a German and a French bank: both of the guideline's IBAN countries,
+/// so the creditor's account is an IBAN.
+fn pacs008_stp_domestic() -> String {
+    pacs008_stp()
+        .replacen(
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKFRPP</BICFI>",
+            1,
+        )
+        .replacen(
+            CDTR_ACCT_OTHR,
+            "<CdtrAcct><Id><IBAN>FR1420041010050500013M02606</IBAN></Id></CdtrAcct>",
+            1,
+        )
+}
+
+#[test]
+fn clean_stp_pacs008_has_no_findings() {
+    clean(&pacs008_stp());
+    clean(&pacs008_stp_domestic());
+    // The core pacs.008 keeps what the STP variant leaves out.
+    clean(&pacs008());
+}
+
+#[test]
+fn stp_agents_are_identified_by_bic() {
+    planted(
+        &pacs008_stp(),
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+        "<CdtrAgt><FinInstnId><ClrSysMmbId><ClrSysId><Cd>USABA</Cd></ClrSysId><MmbId>026009593</MmbId></ClrSysMmbId></FinInstnId></CdtrAgt>",
+        &[("CBPR.STP.AGENT_BIC", &format!("{TX}/CdtrAgt/FinInstnId/BICFI"))],
+    );
+}
+
+#[test]
+fn stp_gives_the_creditor_account() {
+    planted(
+        &pacs008_stp(),
+        CDTR_ACCT_OTHR,
+        "",
+        &[("CBPR.STP.CDTRACCT", &format!("{TX}/CdtrAcct"))],
+    );
+}
+
+#[test]
+fn stp_agents_have_no_name_or_address() {
+    // Name alone: the STP rule, not the core "name and address together".
+    planted(
+        &pacs008_stp(),
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI></FinInstnId></CdtrAgt>",
+        "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI><Nm>Bank US</Nm></FinInstnId></CdtrAgt>",
+        &[(
+            "CBPR.STP.AGENT_NM_PSTLADR",
+            &format!("{TX}/CdtrAgt/FinInstnId/Nm"),
+        )],
+    );
+}
+
+#[test]
+fn stp_has_no_instructions_to_agents() {
+    planted(
+        &pacs008_stp(),
+        "<RmtInf>",
+        "<InstrForNxtAgt><InstrInf>CALL BEFORE CREDIT</InstrInf></InstrForNxtAgt><RmtInf>",
+        &[("CBPR.STP.INSTR", &format!("{TX}/InstrForNxtAgt"))],
+    );
+}
+
+#[test]
+fn stp_domestic_payments_name_the_parties_and_their_ibans() {
+    planted(
+        &pacs008_stp_domestic(),
+        "<IBAN>FR1420041010050500013M02606</IBAN>",
+        "<Othr><Id>123456789</Id></Othr>",
+        &[("CBPR.STP.DBTR_CDTR_IBAN", &format!("{TX}/CdtrAcct/Id/IBAN"))],
+    );
+    // A country couple: a Spanish and an Andorran bank.
+    let couple = pacs008_stp()
+        .replacen(
+            "<DbtrAgt><FinInstnId><BICFI>BANKDEFF</BICFI>",
+            "<DbtrAgt><FinInstnId><BICFI>BANKESMM</BICFI>",
+            1,
+        )
+        .replacen(
+            "<CdtrAgt><FinInstnId><BICFI>BANKUS33</BICFI>",
+            "<CdtrAgt><FinInstnId><BICFI>BANKADAD</BICFI>",
+            1,
+        );
+    let couple = couple.replacen(
+        CDTR_ACCT_OTHR,
+        "<CdtrAcct><Id><IBAN>AD1200012030200359100100</IBAN></Id></CdtrAcct>",
+        1,
+    );
+    clean(&couple);
+    planted(
+        &couple,
+        "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+        "",
+        &[("CBPR.STP.DBTR_CDTR_IBAN", &format!("{TX}/DbtrAcct"))],
+    );
+    // Outside the guideline's areas (DE and US agents), no account form is asked.
+    clean(&pacs008_stp().replacen(
+        "<DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct>",
+        "",
+        1,
+    ));
+}
+
+#[test]
+fn stp_rules_need_the_header_that_names_the_service() {
+    // The Document alone cannot be told from a core pacs.008.
+    let msg = BusinessMessage::parse_with(
+        &pacs008_stp().replacen(CDTR_ACCT_OTHR, "", 1),
+        &ParseOptions::strict(),
+    )
+    .expect("reads");
+    assert_eq!(iso20022::cbpr::validate_document(&msg.document), []);
 }

@@ -98,6 +98,10 @@ fn code_lists_equal_the_schema_enumerations() {
         ("NamePrefix2Code", NamePrefix::CODES),
         ("PreferredContactMethod1Code", PreferredContactMethod::CODES),
         ("AddressType2Code", AddressType2::CODES),
+        ("InterestType1Code", InterestTypeCode::CODES),
+        ("ChequeType2Code", ChequeType::CODES),
+        ("ChequeDelivery1Code", ChequeDelivery::CODES),
+        ("Frequency6Code", Frequency::CODES),
     ];
     for (xsd_type, codes) in lists {
         let mut ours: Vec<&str> = codes.to_vec();
@@ -127,6 +131,7 @@ fn text_types_have_the_schema_lengths() {
         ("Max140Text", 140, |s| Max140Text::new(s).is_ok()),
         ("Max350Text", 350, |s| Max350Text::new(s).is_ok()),
         ("Max500Text", 500, |s| Max500Text::new(s).is_ok()),
+        ("Max1025Text", 1025, |s| Max1025Text::new(s).is_ok()),
         ("Max2048Text", 2048, |s| Max2048Text::new(s).is_ok()),
     ];
     for &(xsd_type, ours, accepts) in texts {
@@ -227,6 +232,11 @@ fn pattern_types_accept_what_the_schema_pattern_accepts() {
             "Exact4AlphaNumericText",
             |s| Exact4AlphaNumeric::new(s).is_ok(),
             &["AB12"],
+        ),
+        (
+            "Exact2NumericText",
+            |s| Exact2Numeric::new(s).is_ok(),
+            &["07"],
         ),
         (
             "Max15NumericText",

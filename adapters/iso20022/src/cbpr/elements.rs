@@ -21,6 +21,9 @@ const AGENT_NAME_FAMILIES: &[&str] = &["pacs.008", "pacs.009", "pacs.004"];
 /// The families where structured and unstructured remittance are exclusive.
 const REMITTANCE_FAMILIES: &[&str] = &["pacs.008", "pacs.009", "pacs.004", "pain.001"];
 
+/// The account reports, whose entries and transactions share `Chrgs` and `Intrst`.
+const REPORT_FAMILIES: &[&str] = &["camt.052", "camt.053", "camt.054"];
+
 /// Rules on an element that has children, called once per such element.
 pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, family: Family<'_>) {
     let name = tree.node(id).name;
@@ -37,6 +40,12 @@ pub(super) fn element_rules(f: &mut Findings, tree: &Tree<'_>, id: NodeId, famil
         "CdtTrfTxInf" | "UndrlygCstmrCdtTrf" => transfer(f, tree, id, family),
         "TxInfAndSts" if family == "pacs.002" => rejection(f, tree, id),
         "Ntry" if family == "camt.054" => booked_entry_dates(f, tree, id),
+        "Chrgs" if REPORT_FAMILIES.contains(&family) => {
+            records_total(f, tree, id, "TtlChrgsAndTaxAmt", "CBPR.CHRGS.TOTAL")
+        }
+        "Intrst" if REPORT_FAMILIES.contains(&family) => {
+            records_total(f, tree, id, "TtlIntrstAndTaxAmt", "CBPR.INTRST.TOTAL")
+        }
         "OrgnlGrpInf" if family == "pacs.002" || family == "pacs.004" => {
             original_message_name(f, tree, id, family)
         }
@@ -431,6 +440,68 @@ fn booked_entry_dates(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
             "a booked entry (BOOK) needs BookgDt or ValDt",
         );
     }
+}
+
+/// CBPR.CHRGS.TOTAL / CBPR.INTRST.TOTAL: the total of charges (`TtlChrgsAndTaxAmt`) or of
+/// interest (`TtlIntrstAndTaxAmt`) and tax equals the sum of the records' amounts (`Rcrd/Amt`),
+/// exactly. Without records there is nothing to add up; a record in another currency than the
+/// total leaves the sum to a person (the guideline gives no conversion), so neither is reported.
+/// A report-level `Intrst` has no total and is passed over.
+fn records_total(
+    f: &mut Findings,
+    tree: &Tree<'_>,
+    id: NodeId,
+    total_tag: &str,
+    rule: &'static str,
+) {
+    let Some(total_id) = child(tree, id, total_tag) else {
+        return;
+    };
+    let records: Vec<NodeId> = tree
+        .children(id)
+        .filter(|&c| tree.node(c).name == "Rcrd")
+        .filter_map(|r| child(tree, r, "Amt"))
+        .collect();
+    let Some(total) = amount_of(tree, total_id) else {
+        return;
+    };
+    if records.is_empty() {
+        return;
+    }
+    // i128: the sum of any number of i64 record amounts cannot overflow it in a bounded message.
+    let mut sum: i128 = 0;
+    for r in &records {
+        match amount_of(tree, *r) {
+            Some(a) if a.currency().alpha == total.currency().alpha => sum += i128::from(a.minor()),
+            _ => return,
+        }
+    }
+    if sum != i128::from(total.minor()) {
+        let summed = i64::try_from(sum)
+            .ok()
+            .and_then(|m| crate::Amount::from_minor(m, total.currency()).ok())
+            .map_or_else(
+                || "more than an amount holds".to_owned(),
+                |a| a.to_decimal_string(),
+            );
+        f.add(
+            tree.path(total_id),
+            rule,
+            format!(
+                "{total_tag} {} {} is not the sum of the {} record amount(s), {summed}",
+                total.to_decimal_string(),
+                total.currency().alpha,
+                records.len()
+            ),
+        );
+    }
+}
+
+/// The amount an element holds (`Ccy` attribute and decimal text), if it reads as one.
+fn amount_of(tree: &Tree<'_>, id: NodeId) -> Option<crate::Amount> {
+    let ccy = tree.attr(id, "Ccy").ok()??;
+    let currency = crate::iso4217::lookup_any(&ccy)?;
+    crate::Amount::parse(tree.text(id), currency).ok()
 }
 
 /// CBPR.PGNTN.PGNB (camt.052 / camt.053 / camt.054): page numbers start at 1 (the schema's

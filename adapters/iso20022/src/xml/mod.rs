@@ -5,7 +5,7 @@ pub(crate) mod writer;
 
 /// Defines a struct for an XSD sequence, with its reader and writer. Fields are listed in
 /// schema order, each as `name: req T = "Tag"`, `name: opt T = "Tag"`,
-/// `name: many T = "Tag"`, `name: many T = "Tag" max 7` (bounds 3, 7, 10) or
+/// `name: many T = "Tag"`, `name: many T = "Tag" max 7` (bounds 2, 3, 5, 7, 10) or
 /// `name: some T = "Tag"` (one or more); reading and writing both follow that order, which is what makes
 /// the output schema-valid and deterministic.
 macro_rules! xml_struct {
@@ -68,6 +68,9 @@ macro_rules! xml_struct {
     };
     (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 3 , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_3")] pub $field: Vec<$ty>,] $($rest)*);
+    };
+    (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 5 , $($rest:tt)*) => {
+        xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_5")] pub $field: Vec<$ty>,] $($rest)*);
     };
     (@struct $m:tt $name:ident [$($done:tt)*] $(#[$fm:meta])* $field:ident : many $ty:ty = $tag:literal max 7 , $($rest:tt)*) => {
         xml_struct!(@struct $m $name [$($done)* $(#[$fm])* #[serde(default, deserialize_with = "crate::de::at_most_7")] pub $field: Vec<$ty>,] $($rest)*);

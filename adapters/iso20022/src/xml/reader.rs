@@ -170,9 +170,7 @@ fn scan_start_tag<'a>(
     attrs.clear();
     loop {
         let ws_start = j;
-        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
-            j += 1;
-        }
+        j = skip_space(b, j);
         match b.get(j) {
             None => return Err(syntax(at, "unclosed start tag")),
             Some(b'>') => return Ok((&src[lt + 1..j], false, j + 1)),
@@ -190,57 +188,65 @@ fn scan_start_tag<'a>(
             }
             Some(_) => {}
         }
-        let name_start = j;
-        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'/' | b'>') {
-            j += 1;
-        }
-        let name = &src[name_start..j];
-        check_name(name).map_err(|m| syntax(name_start as u64, m))?;
-        if attrs.contains(&name) {
-            return Err(syntax(
-                name_start as u64,
-                format!("duplicate attribute {name:?}"),
-            ));
-        }
-        attrs.push(name);
-        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
-            j += 1;
-        }
-        if b.get(j) != Some(&b'=') {
-            return Err(syntax(j as u64, format!("attribute {name:?} without '='")));
-        }
-        j += 1;
-        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
-            j += 1;
-        }
-        let quote = match b.get(j) {
-            Some(&q @ (b'"' | b'\'')) => q,
-            _ => {
-                return Err(syntax(
-                    j as u64,
-                    format!("attribute {name:?} value not quoted"),
-                ))
-            }
-        };
-        let close = find_byte(b, quote, j + 1)
-            .ok_or_else(|| syntax(j as u64, format!("attribute {name:?} value not closed")))?;
-        let value = &src[j + 1..close];
-        if value.contains('<') {
-            return Err(syntax(
-                j as u64,
-                format!("'<' in the value of attribute {name:?}"),
-            ));
-        }
-        if value.contains('&') {
-            quick_xml::escape::unescape(value).map_err(|e| syntax(j as u64, e))?;
-        }
-        j = close + 1;
+        j = scan_attribute(src, j, attrs)?;
     }
 }
 
+/// XML white space in `b` from `j` on skipped: the offset of the next other byte, or the end.
+fn skip_space(b: &[u8], mut j: usize) -> usize {
+    while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
+        j += 1;
+    }
+    j
+}
+
+/// Scans the attribute of a start tag that begins at `name_start` (`name = "value"`, checked as
+/// [`scan_start_tag`] says), adding its name to `attrs`: the offset just past its value.
+fn scan_attribute<'a>(src: &'a str, name_start: usize, attrs: &mut Vec<&'a str>) -> Result<usize> {
+    let b = src.as_bytes();
+    let mut j = name_start;
+    while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'/' | b'>') {
+        j += 1;
+    }
+    let name = &src[name_start..j];
+    check_name(name).map_err(|m| syntax(name_start as u64, m))?;
+    if attrs.contains(&name) {
+        return Err(syntax(
+            name_start as u64,
+            format!("duplicate attribute {name:?}"),
+        ));
+    }
+    attrs.push(name);
+    j = skip_space(b, j);
+    if b.get(j) != Some(&b'=') {
+        return Err(syntax(j as u64, format!("attribute {name:?} without '='")));
+    }
+    j = skip_space(b, j + 1);
+    let quote = match b.get(j) {
+        Some(&q @ (b'"' | b'\'')) => q,
+        _ => {
+            return Err(syntax(
+                j as u64,
+                format!("attribute {name:?} value not quoted"),
+            ))
+        }
+    };
+    let close = find_byte(b, quote, j + 1)
+        .ok_or_else(|| syntax(j as u64, format!("attribute {name:?} value not closed")))?;
+    let value = &src[j + 1..close];
+    if value.contains('<') {
+        return Err(syntax(
+            j as u64,
+            format!("'<' in the value of attribute {name:?}"),
+        ));
+    }
+    if value.contains('&') {
+        quick_xml::escape::unescape(value).map_err(|e| syntax(j as u64, e))?;
+    }
+    Ok(close + 1)
+}
+
 impl<'a> Tree<'a> {
-    // Long on purpose: the scanner's one loop over markup kinds (element, end tag, text,
-    // comment, CDATA, declaration); splitting it would pass the whole scanner state around.
     /// Parses `src` into a tree, enforcing `limits`.
     ///
     /// The scanner is written for this tree rather than driven by a general pull parser: it
@@ -248,6 +254,7 @@ impl<'a> Tree<'a> {
     /// checks what well-formedness needs (names, attribute syntax and uniqueness, matching end
     /// tags, references, `]]>` outside CDATA, one place for the XML declaration). Tests check it
     /// against quick-xml on every fixture and on corrupted inputs.
+    // Long on purpose: one loop over markup kinds; split, each part would need all its state.
     pub fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>> {
         if src.len() > limits.message_bytes_max {
             return Err(Error::TooLarge {
@@ -445,47 +452,21 @@ impl<'a> Tree<'a> {
                 Event::Start(e) => {
                     root_seen = true;
                     let name_len = e.name().as_ref().len();
-                    let start = tag_content(src, before, e.len())?;
-                    let id = tree.push(&start[..name_len], start, &stack, before);
+                    let id = tree.quick_xml_element(&stack, before, name_len, e.len(), limits)?;
                     stack.push(id);
-                    if stack.len() > limits.depth_max {
-                        return Err(Error::TooDeep {
-                            path: tree.path(id),
-                            limit: limits.depth_max,
-                        });
-                    }
                 }
                 Event::Empty(e) => {
                     root_seen = true;
                     let name_len = e.name().as_ref().len();
-                    let start = tag_content(src, before, e.len())?;
-                    let id = tree.push(&start[..name_len], start, &stack, before);
+                    let id = tree.quick_xml_element(&stack, before, name_len, e.len(), limits)?;
                     tree.nodes[id as usize].span_end = reader.buffer_position() as u32;
-                    if stack.len() + 1 > limits.depth_max {
-                        return Err(Error::TooDeep {
-                            path: tree.path(id),
-                            limit: limits.depth_max,
-                        });
-                    }
                 }
                 Event::End(_) => {
                     if let Some(id) = stack.pop() {
                         tree.nodes[id as usize].span_end = reader.buffer_position() as u32;
                     }
                 }
-                Event::Text(t) => {
-                    // The text is a slice of `src` (valid UTF-8, cut at ASCII `>` / `<`), so it
-                    // is borrowed as is unless it holds references to resolve.
-                    let raw = src
-                        .get(before as usize..before as usize + t.len())
-                        .ok_or_else(|| syntax(before, "internal: text out of bounds"))?;
-                    let text = if raw.bytes().any(|b| b == b'&') {
-                        quick_xml::escape::unescape(raw).map_err(|e| syntax(before, e))?
-                    } else {
-                        Cow::Borrowed(raw)
-                    };
-                    tree.add_text(&stack, text, before)?;
-                }
+                Event::Text(t) => tree.quick_xml_text(&stack, before, t.len())?,
                 Event::CData(t) => {
                     let text = as_str(t.into_inner(), before)?;
                     tree.add_text(&stack, text, before)?;
@@ -509,6 +490,46 @@ impl<'a> Tree<'a> {
             return Err(syntax(0, "no root element"));
         }
         Ok(tree)
+    }
+
+    /// Adds the element whose tag (`len` bytes, its name the first `name_len` of them) quick-xml
+    /// read at `at`, under the innermost open element of `stack`; past `limits.depth_max` deep,
+    /// refuses it.
+    #[cfg(test)]
+    fn quick_xml_element(
+        &mut self,
+        stack: &[NodeId],
+        at: u64,
+        name_len: usize,
+        len: usize,
+        limits: &Limits,
+    ) -> Result<NodeId> {
+        let start = tag_content(self.src, at, len)?;
+        let id = self.push(&start[..name_len], start, stack, at);
+        if stack.len() + 1 > limits.depth_max {
+            return Err(Error::TooDeep {
+                path: self.path(id),
+                limit: limits.depth_max,
+            });
+        }
+        Ok(id)
+    }
+
+    /// Adds the text (`len` bytes) quick-xml read at `at` to the innermost open element.
+    #[cfg(test)]
+    fn quick_xml_text(&mut self, stack: &[NodeId], at: u64, len: usize) -> Result<()> {
+        // The text is a slice of `src` (valid UTF-8, cut at ASCII `>` / `<`), so it is
+        // borrowed as is unless it holds references to resolve.
+        let raw = self
+            .src
+            .get(at as usize..at as usize + len)
+            .ok_or_else(|| syntax(at, "internal: text out of bounds"))?;
+        let text = if raw.bytes().any(|b| b == b'&') {
+            quick_xml::escape::unescape(raw).map_err(|e| syntax(at, e))?
+        } else {
+            Cow::Borrowed(raw)
+        };
+        self.add_text(stack, text, at)
     }
 
     fn push(&mut self, qname: &'a str, start: &'a str, stack: &[NodeId], at: u64) -> NodeId {

@@ -6,9 +6,10 @@
 //! typed reader already holds a message to the base schema; this module checks, on the
 //! element tree this crate renders, what CBPR+ takes away on top.
 //!
-//! One table per message kind (`pacs008.txt`, ...), read once: each type lists its child
-//! elements with their occurrences and, for a text, its length and character class. The
-//! table's header names its source and its format. The rules:
+//! One table per message kind (`pacs008.txt`, ...; a pacs.009's cover and a pacs.008's STP
+//! variant have their own, `pacs009cov.txt` and `pacs008stp.txt`), read once: each type
+//! lists its child elements with their occurrences and, for a text, its length and character
+//! class. The table's header names its source and its format. The rules:
 //!
 //! | rule | what |
 //! |---|---|
@@ -20,20 +21,23 @@
 //! | `CBPR.SCHEMA.CODE` | a code outside the list CBPR+ narrows it to |
 //!
 //! A fault a textual rule of [`super`] already reports at the same element (or, for a missing
-//! element, at its parent) is not reported again here: one fault, one finding
-//! ([`without_overlaps`]).
+//! element, at its parent) is not reported again by [`super::validate`]: one fault, one
+//! finding. [`findings`] and [`message_findings`] give the table's findings before that.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{Finding, Findings};
-use crate::message::Document;
+use crate::head::AppHdr;
+use crate::message::{BusinessMessage, Document};
 use crate::xml::reader::{NodeId, Tree};
 
 /// The schema tables, by the CBPR+ message they describe: the message definition, and for a
-/// pacs.009 its variant (`core` without, `cov` with an underlying customer credit transfer).
+/// pacs.009 its variant (`core` without, `cov` with an underlying customer credit transfer),
+/// for a pacs.008 its STP variant (`stp`, named by the AppHdr's business service).
 const TABLES: &[(&str, &str)] = &[
     ("pacs.008.001.08", include_str!("pacs008.txt")),
+    ("pacs.008.001.08 stp", include_str!("pacs008stp.txt")),
     ("pacs.009.001.08 core", include_str!("pacs009.txt")),
     ("pacs.009.001.08 cov", include_str!("pacs009cov.txt")),
     ("pacs.002.001.10", include_str!("pacs002.txt")),
@@ -76,12 +80,15 @@ pub fn covered() -> impl Iterator<Item = &'static str> {
     TABLES.iter().map(|(id, _)| *id)
 }
 
-/// The table key of a Document: its message definition, and a pacs.009's variant. An advice
-/// pacs.009 (`swift.cbprplus.adv.03`) cannot be told from a core one by its Document and is
-/// held to the core table.
-fn key(doc: &Document) -> String {
+/// The table key of a Document under the AppHdr `hdr` (if any): its message definition, and
+/// its variant. A pacs.009's Document tells its variant; a pacs.008's does not, so only a
+/// header naming the STP service (`swift.cbprplus.stp.03`) picks the STP table, and a pacs.008
+/// without one is held to the core table. An advice pacs.009 (`swift.cbprplus.adv.03`) is held
+/// to the core table: the source has no table of its own for it.
+fn key(doc: &Document, hdr: Option<&AppHdr>) -> String {
     let id = doc.msg_def_idr();
     match doc {
+        Document::Pacs008(_) if hdr.is_some_and(super::is_stp) => format!("{id} stp"),
         Document::Pacs009(m) if m.is_cover() => format!("{id} cov"),
         Document::Pacs009(_) => format!("{id} core"),
         _ => id.to_owned(),
@@ -269,11 +276,22 @@ fn table(key: &str) -> Option<&'static Table> {
 
 /// The CBPR+ schema findings of a Document alone, as the schema check makes them, before
 /// [`super::validate`] leaves out what a textual rule already reports. Empty for a kind not
-/// [`covered`].
+/// [`covered`]. A pacs.008 alone is held to the core table (see [`message_findings`]).
 pub fn findings(doc: &Document) -> Vec<Finding> {
+    document(doc, None)
+}
+
+/// The CBPR+ schema findings of a business message's Document, under the table its AppHdr
+/// picks (the STP table for a pacs.008 whose `BizSvc` is `swift.cbprplus.stp.03`), before
+/// [`super::validate`] leaves out what a textual rule already reports.
+pub fn message_findings(msg: &BusinessMessage) -> Vec<Finding> {
+    document(&msg.document, msg.app_hdr.as_ref())
+}
+
+fn document(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
     let xml = doc.render();
     match super::rendered_tree(&xml) {
-        Some(tree) => check(&tree, doc),
+        Some(tree) => check(&tree, doc, hdr),
         None => Vec::new(),
     }
 }
@@ -299,10 +317,11 @@ pub(super) fn check_header(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
     f.0
 }
 
-/// The schema findings of `doc`'s rendered tree, if its kind has a table.
-pub(super) fn check(tree: &Tree<'_>, doc: &Document) -> Vec<Finding> {
+/// The schema findings of `doc`'s rendered tree, if its kind has a table; `hdr` is the AppHdr
+/// heading it, which picks a pacs.008's variant.
+pub(super) fn check(tree: &Tree<'_>, doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    let Some(table) = table(&key(doc)) else {
+    let Some(table) = table(&key(doc, hdr)) else {
         return f.0;
     };
     for &root in &tree.roots {
