@@ -86,9 +86,18 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
+                            // temp_store: the savepoints of a group commit journal their
+                            // pages in memory, not in temporary files (they only serve a
+                            // rollback inside the transaction; durability is the WAL's).
+                            // cache_size (32 MiB) and wal_autocheckpoint (4,000 pages): the
+                            // hot pages (outbox, indexes) stay cached and are checkpointed
+                            // once per several groups instead of being read and written
+                            // again after each.
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; \
+                                 PRAGMA wal_autocheckpoint=4000;",
                             )
                             .await?;
                             Ok(())
