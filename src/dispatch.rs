@@ -13,6 +13,7 @@
 
 use crate::config::{Config, DispatchConfig};
 use crate::domain::{Rail, SettlementId};
+use crate::store::messages::{self, Outbound};
 use crate::store::outbox::{self, Job, Kind, Retry};
 use crate::store::settlements::{self, Record};
 use crate::store::{now_ms, Store, StoreError, Tx};
@@ -204,12 +205,44 @@ pub struct Context<'a> {
     /// Taken right before the claim that leased the job: the lease runs at least until
     /// `lease_ms` after it.
     claimed_at: Instant,
+    /// The settlement's stored messages, oldest first, when read with the claim (see
+    /// [`Prefetched`]); `None`: not read yet.
+    messages: Option<&'a [Outbound]>,
 }
 
 impl Context<'_> {
     /// The worker holding the job's lease.
     pub fn owner(&self) -> &str {
         self.owner
+    }
+
+    /// The settlement's stored message of `kind` (as [`crate::store::messages::required`]):
+    /// read with the claim's others when it could be, else now, on a read-only connection.
+    pub async fn stored_message(&self, kind: &str) -> Result<Outbound, JobError> {
+        let sid = &self.job.settlement_id;
+        match self.messages {
+            Some(messages) => messages
+                .iter()
+                .find(|m| m.kind == kind)
+                .cloned()
+                .ok_or_else(|| {
+                    JobError::Store(StoreError::Corrupt(format!(
+                        "settlement {sid} has no {kind}"
+                    )))
+                }),
+            None => Ok(messages::required(&mut *self.read_only().await?, sid, kind).await?),
+        }
+    }
+
+    /// The UETR of the settlement's first message that has one (as
+    /// [`crate::store::messages::uetr`]), read with the claim's others when it could be.
+    pub async fn stored_uetr(&self) -> Result<Option<String>, JobError> {
+        match self.messages {
+            Some(messages) => Ok(messages.iter().find_map(|m| m.uetr.clone())),
+            None => {
+                Ok(messages::uetr(&mut *self.read_only().await?, &self.job.settlement_id).await?)
+            }
+        }
     }
 
     /// A read-only connection ([`Store::reader`]) for what the job reads before its network
@@ -345,6 +378,12 @@ pub fn backoff_ms(config: &DispatchConfig, attempts: i64) -> i64 {
     raw - jitter + rand::Rng::gen_range(&mut rand::thread_rng(), 0..=2 * jitter)
 }
 
+/// What [`Dispatcher::prefetch`] read for one job of a claim.
+struct Prefetched {
+    record: Record,
+    messages: Vec<Outbound>,
+}
+
 impl Dispatcher {
     pub fn new(store: Store, config: Arc<Config>, owner: String, registry: Registry) -> Self {
         Dispatcher {
@@ -379,10 +418,11 @@ impl Dispatcher {
                 match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
-                        let mut records = self.records_of(&jobs).await;
+                        let mut read = self.prefetch(&jobs).await;
                         for job in jobs {
                             let (engine, owner) = (self.clone(), owner.clone());
-                            let record = records.remove(&job.settlement_id);
+                            // A second job of the same settlement in the claim reads its own.
+                            let record = read.remove(&job.settlement_id);
                             in_flight.spawn(async move {
                                 engine.work(job, &owner, claimed_at, record).await
                             });
@@ -425,9 +465,9 @@ impl Dispatcher {
         let jobs =
             outbox::claim(&self.store, owner, now_ms(), d.lease_ms, d.batch_rows_max).await?;
         let n = jobs.len();
-        let mut records = self.records_of(&jobs).await;
+        let mut read = self.prefetch(&jobs).await;
         let work = jobs.into_iter().map(|job| {
-            let record = records.remove(&job.settlement_id);
+            let record = read.remove(&job.settlement_id);
             self.work(job, owner, claimed_at, record)
         });
         futures::future::join_all(work).await;
@@ -448,28 +488,49 @@ impl Dispatcher {
         Ok(total)
     }
 
-    /// The settlements of a claim's jobs, read in one query on the read-only connections
-    /// instead of one per job. Empty when the read fails: each job then reads its own.
-    async fn records_of(&self, jobs: &[Job]) -> HashMap<SettlementId, Record> {
+    /// The settlements of a claim's jobs and their stored messages, read in two queries on
+    /// the read-only connections instead of one or two per job. Empty when the read fails:
+    /// each job then reads its own.
+    async fn prefetch(&self, jobs: &[Job]) -> HashMap<SettlementId, Prefetched> {
         let ids: Vec<&SettlementId> = jobs.iter().map(|j| &j.settlement_id).collect();
         let read = async {
             let mut conn = self.store.reader().acquire().await?;
-            settlements::get_many(&mut conn, &ids).await
+            let records = settlements::get_many(&mut conn, &ids).await?;
+            let messages = messages::for_settlements(&mut conn, &ids).await?;
+            Ok::<_, StoreError>((records, messages))
         };
-        match read.await {
-            Ok(records) => records
-                .into_iter()
-                .map(|r| (r.settlement.id.clone(), r))
-                .collect(),
+        let (records, stored) = match read.await {
+            Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, "reading a claim's settlements failed; each job reads its own");
-                HashMap::new()
+                return HashMap::new();
+            }
+        };
+        let mut by_id: HashMap<SettlementId, Prefetched> = records
+            .into_iter()
+            .map(|record| {
+                let prefetched = Prefetched {
+                    record,
+                    messages: Vec::new(),
+                };
+                (prefetched.record.settlement.id.clone(), prefetched)
+            })
+            .collect();
+        for message in stored {
+            if let Some(p) = by_id.get_mut(&message.settlement_id) {
+                p.messages.push(message);
             }
         }
+        by_id
     }
 
-    /// Works one claimed job; `record` is its settlement when read with the claim's others.
-    async fn work(&self, job: Job, owner: &str, claimed_at: Instant, record: Option<Record>) {
+    /// Works one claimed job; `read` is its settlement and messages when read with the
+    /// claim's others.
+    async fn work(&self, job: Job, owner: &str, claimed_at: Instant, read: Option<Prefetched>) {
+        let (record, stored) = match read {
+            Some(p) => (Some(p.record), Some(p.messages)),
+            None => (None, None),
+        };
         let handler = match self.handler_for(&job, record).await {
             Ok(found) => found,
             Err(e) => return self.record_failure(&job, owner, e, None).await,
@@ -483,6 +544,7 @@ impl Dispatcher {
             job: &job,
             owner,
             claimed_at,
+            messages: stored.as_deref(),
         };
         let result = match handler.handle(&job, &record, &cx).await {
             Ok(outcome) => self.commit(&job, owner, outcome).await,

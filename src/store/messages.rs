@@ -99,6 +99,29 @@ pub async fn for_settlement(
     row.as_ref().map(from_row).transpose()
 }
 
+/// Every message of these settlements, oldest first, in one query.
+pub async fn for_settlements(
+    conn: &mut AnyConnection,
+    ids: &[&SettlementId],
+) -> Result<Vec<Outbound>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        "SELECT value FROM json_each($1)"
+    } else {
+        "SELECT jsonb_array_elements_text($1::jsonb)"
+    };
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbound_messages WHERE settlement_id IN ({list}) ORDER BY id"
+    ))
+    .bind(serde_json::json!(ids).to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Finds what an answer refers to: by UETR first, then by the original MsgId + EndToEndId.
 pub async fn find_by_reference(
     conn: &mut AnyConnection,

@@ -220,8 +220,7 @@ impl crate::dispatch::Handler for Writer {
             if let Some(sink) = self.evm.get(&record.settlement.ledger) {
                 return sink.record(record, cx).await;
             }
-            let sid = &record.settlement.id;
-            let uetr = crate::store::messages::uetr(&mut *cx.read_only().await?, sid).await?;
+            let uetr = cx.stored_uetr().await?;
             cx.renew_grouped_for(self.config.writeback.timeout_ms)
                 .await?;
             self.post(record, uetr.as_deref())

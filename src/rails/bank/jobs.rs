@@ -95,8 +95,7 @@ impl BankJobs {
             // crash: the bank has it, and there is nothing to send.
             return Ok(Outcome::done());
         }
-        let sid = &record.settlement.id;
-        let message = messages::required(&mut *cx.read_only().await?, sid, PACS008).await?;
+        let message = cx.stored_message(PACS008).await?;
         self.send_and_apply(&message, cx, false).await
     }
 
@@ -121,7 +120,7 @@ impl BankJobs {
             }
         }
         let sid = &record.settlement.id;
-        let message = messages::required(&mut *cx.read_only().await?, sid, PACS008).await?;
+        let message = cx.stored_message(PACS008).await?;
         tracing::warn!(settlement = %sid, msg_id = %message.msg_id, uetr = ?message.uetr, "resending the stored pacs.008 (same identifiers), as an operator resolved");
         self.send_and_apply(&message, cx, true).await
     }

@@ -80,7 +80,7 @@ impl WalletJobs {
             return Ok(Outcome::done());
         }
         let sid = &record.settlement.id;
-        let credit = messages::required(&mut *cx.read_only().await?, sid, CREDIT).await?;
+        let credit = cx.stored_message(CREDIT).await?;
         let switch = self.link(&credit)?;
         if credit.send_count > 0 {
             // An earlier attempt may have reached the switch and died with us before its
