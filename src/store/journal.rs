@@ -219,20 +219,22 @@ impl super::group::Merge for Insert {
                         e.channel,
                         e.source,
                         e.content_type,
-                        hex::encode(&e.kept),
+                        super::merged::blob_hex(&e.kept),
                         e.status,
                         e.detail,
                         e.authenticated_by,
                         e.size_bytes,
                         e.sha256,
                         e.headers,
+                        super::merged::blob_text(&e.kept),
                     ])
                 })
                 .collect();
             let mut inserted = sqlx::query(
                 "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
                  status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
-                 SELECT value->>0, value->>1, value->>2, value->>3, unhex(value->>4), value->>5, \
+                 SELECT value->>0, value->>1, value->>2, value->>3, \
+                 COALESCE(CAST(value->>11 AS BLOB), unhex(value->>4)), value->>5, \
                  value->>6, value->>0, value->>7, value->>8, value->>9, value->>10 \
                  FROM json_each($1) RETURNING id, sha256, source, channel",
             )
