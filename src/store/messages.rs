@@ -107,16 +107,11 @@ pub async fn for_settlements(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
-        "SELECT value FROM json_each($1)"
-    } else {
-        "SELECT jsonb_array_elements_text($1::jsonb)"
-    };
-    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let list = super::json_strings(conn);
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM outbound_messages WHERE settlement_id IN ({list}) ORDER BY id"
     ))
-    .bind(serde_json::json!(ids).to_string())
+    .bind(super::json_ids(ids))
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()

@@ -65,6 +65,8 @@ pub struct Store {
     reader: AnyPool,
     dialect: Dialect,
     group: group::GroupWriter,
+    /// Held by every clone: the WAL checkpoint task stops when the last one is gone.
+    _alive: std::sync::Arc<()>,
 }
 
 impl Store {
@@ -89,15 +91,19 @@ impl Store {
                             // temp_store: the savepoints of a group commit journal their
                             // pages in memory, not in temporary files (they only serve a
                             // rollback inside the transaction; durability is the WAL's).
-                            // cache_size (32 MiB) and wal_autocheckpoint (4,000 pages): the
-                            // hot pages (outbox, indexes) stay cached and are checkpointed
-                            // once per several groups instead of being read and written
-                            // again after each.
+                            // cache_size (32 MiB): the hot pages (outbox, indexes) stay
+                            // cached instead of being read again after each group.
+                            // wal_autocheckpoint: the WAL is checkpointed by a task of its
+                            // own (`checkpoints`), not after the commit of the group that
+                            // crossed the threshold (which made that group's callers wait
+                            // for thousands of pages and an fsync of the database file);
+                            // the writer's own checkpoint at 20,000 pages is the backstop
+                            // that lets the WAL start over.
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                                  PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
                                  PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; \
-                                 PRAGMA wal_autocheckpoint=4000;",
+                                 PRAGMA wal_autocheckpoint=20000;",
                             )
                             .await?;
                             Ok(())
@@ -129,11 +135,20 @@ impl Store {
             Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
             Dialect::Postgres => pool.clone(),
         };
+        let alive = std::sync::Arc::new(());
+        if dialect == Dialect::Sqlite && !is_memory(url) {
+            checkpoints(
+                url.to_string(),
+                pool.clone(),
+                std::sync::Arc::downgrade(&alive),
+            );
+        }
         Ok(Store {
             pool,
             reader,
             dialect,
             group,
+            _alive: alive,
         })
     }
 
@@ -203,8 +218,54 @@ const SQLITE_READERS_MAX: u32 = 2;
 
 /// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
 /// mode and migrated the schema); none for an in-memory database.
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// How often the WAL of a SQLite store is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Checkpoints the WAL of the SQLite store at `url` every [`CHECKPOINT_EVERY`] on a connection
+/// of its own (`PASSIVE`: it copies what it can without waiting for, or blocking, the writer
+/// and the readers), until `alive` is gone or the store's `pool` closed. It never creates the
+/// file. A failure is logged and tried again; the writer's own checkpoint
+/// (`wal_autocheckpoint`) still bounds the WAL meanwhile.
+fn checkpoints(url: String, pool: AnyPool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        use sqlx::Connection;
+        let mut conn: Option<sqlx::AnyConnection> = None;
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if alive.upgrade().is_none() || pool.is_closed() {
+                break;
+            }
+            if conn.is_none() {
+                conn = sqlx::AnyConnection::connect(&url).await.ok();
+            }
+            let Some(c) = conn.as_mut() else { continue };
+            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_optional(&mut *c)
+                .await
+            {
+                Ok(_) => failing = false,
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
+                    }
+                    failing = true;
+                    conn = None;
+                }
+            }
+        }
+        if let Some(c) = conn {
+            let _ = c.close().await;
+        }
+    });
+}
+
 async fn sqlite_readers(url: &str) -> Result<Option<AnyPool>, StoreError> {
-    if url.contains(":memory:") || url.contains("mode=memory") {
+    if is_memory(url) {
         return Ok(None);
     }
     let url = sqlite_url_with_create(url)?;
@@ -243,6 +304,23 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// A subquery giving the strings of a JSON array bound as `$1`, on either database (SQLite's
+/// `json_each`, PostgreSQL's `jsonb_array_elements_text`): `WHERE id IN (<this>)` with one
+/// parameter whatever the number of ids.
+pub(crate) fn json_strings(conn: &sqlx::AnyConnection) -> &'static str {
+    if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        "SELECT value FROM json_each($1)"
+    } else {
+        "SELECT jsonb_array_elements_text($1::jsonb)"
+    }
+}
+
+/// The ids as the JSON array [`json_strings`] reads.
+pub(crate) fn json_ids(ids: &[&crate::domain::SettlementId]) -> String {
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    serde_json::json!(ids).to_string()
 }
 
 /// Wall-clock time in unix milliseconds, the unit of every `_ms` column.
