@@ -212,6 +212,7 @@ mod run {
     }
 
     /// The gateway's configuration for a run.
+    // Long on purpose: one TOML document, written out as the gateway reads it.
     #[allow(clippy::too_many_arguments)]
     pub fn bench_config(
         dir: &Path,

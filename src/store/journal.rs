@@ -185,6 +185,27 @@ struct Insert {
     headers: Option<String>,
 }
 
+impl Insert {
+    /// The entry as a row of the merged INSERT's JSON (the body as text or hex, see
+    /// [`super::merged::blob_text`]).
+    fn row(&self) -> serde_json::Value {
+        serde_json::json!([
+            self.now,
+            self.channel,
+            self.source,
+            self.content_type,
+            super::merged::blob_hex(&self.kept),
+            self.status,
+            self.detail,
+            self.authenticated_by,
+            self.size_bytes,
+            self.sha256,
+            self.headers,
+            super::merged::blob_text(&self.kept),
+        ])
+    }
+}
+
 impl super::group::Merge for Insert {
     type Output = i64;
 
@@ -211,25 +232,7 @@ impl super::group::Merge for Insert {
                 })
                 .count();
             let (items, rest) = items.split_at(fit);
-            let rows: Vec<serde_json::Value> = items
-                .iter()
-                .map(|e| {
-                    serde_json::json!([
-                        e.now,
-                        e.channel,
-                        e.source,
-                        e.content_type,
-                        super::merged::blob_hex(&e.kept),
-                        e.status,
-                        e.detail,
-                        e.authenticated_by,
-                        e.size_bytes,
-                        e.sha256,
-                        e.headers,
-                        super::merged::blob_text(&e.kept),
-                    ])
-                })
-                .collect();
+            let rows: Vec<serde_json::Value> = items.iter().map(Insert::row).collect();
             let mut inserted = sqlx::query(
                 "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
                  status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \

@@ -88,24 +88,7 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // temp_store: the savepoints of a group commit journal their
-                            // pages in memory, not in temporary files (they only serve a
-                            // rollback inside the transaction; durability is the WAL's).
-                            // cache_size (32 MiB): the hot pages (outbox, indexes) stay
-                            // cached instead of being read again after each group.
-                            // wal_autocheckpoint: the WAL is checkpointed by a task of its
-                            // own (`checkpoints`), not after the commit of the group that
-                            // crossed the threshold (which made that group's callers wait
-                            // for thousands of pages and an fsync of the database file);
-                            // the writer's own checkpoint at 20,000 pages is the backstop
-                            // that lets the WAL start over.
-                            conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; \
-                                 PRAGMA wal_autocheckpoint=20000;",
-                            )
-                            .await?;
+                            conn.execute(SQLITE_WRITER_PRAGMAS).await?;
                             Ok(())
                         })
                     })
@@ -218,6 +201,19 @@ const SQLITE_READERS_MAX: u32 = 2;
 
 /// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
 /// mode and migrated the schema); none for an in-memory database.
+/// The settings of the SQLite writer's connection. WAL with `synchronous=FULL`: a commit is
+/// durable when it returns. `temp_store`: the savepoints of a group commit journal their pages
+/// in memory, not in temporary files (they only serve a rollback inside the transaction;
+/// durability is the WAL's). `cache_size` (32 MiB): the hot pages (outbox, indexes) stay
+/// cached instead of being read again after each group. `wal_autocheckpoint`: the WAL is
+/// checkpointed by a task of its own ([`checkpoints`]), not after the commit of the group that
+/// crossed the threshold (which made that group's callers wait for thousands of pages and an
+/// fsync of the database file); the writer's own checkpoint at 20,000 pages is the backstop
+/// that lets the WAL start over.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+    PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; \
+    PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=20000;";
+
 fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
