@@ -234,22 +234,28 @@ async fn write_plain(
 
 /// One item's values for [`plain_sql`].
 fn row(a: &Answered, p: &Plain) -> serde_json::Value {
-    let rejected = p.to == SettlementState::Rejected;
     let sid = a.sid.as_str();
-    let journal_detail = format!("{sid}: {} -> {}", SettlementState::Sent, p.to);
-    let journal_detail: String = journal_detail
-        .chars()
-        .take(crate::store::journal::DETAIL_CHARS_MAX)
-        .collect();
+    // The audit values and the journal's detail as the one-by-one path makes them.
+    let cause = p.report.status.to_string();
+    let detail = bank::reason_detail(&p.report);
+    let change = bank::change_for(&p.report, p.to, &cause, detail.as_deref(), a.inbound);
+    let journal_detail: String = bank::describe(&bank::Applied::Moved {
+        settlement_id: sid.to_string(),
+        from: SettlementState::Sent,
+        to: p.to,
+    })
+    .chars()
+    .take(crate::store::journal::DETAIL_CHARS_MAX)
+    .collect();
     serde_json::json!({
         "job": a.job.id,
         "sid": sid,
         "to": p.to.as_str(),
         "inbound": a.inbound,
-        "cause": p.report.status.to_string(),
-        "detail": bank::reason_detail(&p.report),
-        "reason_code": if rejected { Some(p.report.reason_code.as_deref().unwrap_or("NARR")) } else { None },
-        "reason": if rejected { p.report.reason_text.as_deref() } else { None },
+        "cause": change.cause,
+        "detail": change.detail,
+        "reason_code": change.reason_code,
+        "reason": change.reason,
         "kind": p.kind,
         "uetr": p.report.orgnl_uetr,
         "journal_detail": journal_detail,

@@ -125,7 +125,7 @@ pub async fn apply_reports(
     Ok(applied)
 }
 
-fn describe(applied: &Applied) -> String {
+pub(crate) fn describe(applied: &Applied) -> String {
     match applied {
         Applied::Moved {
             settlement_id,
@@ -258,7 +258,7 @@ pub(crate) fn reason_detail(report: &StatusReport) -> Option<String> {
 
 /// The state change a report asks for; a rejection carries its reason code (NARR when the
 /// bank gave only a text).
-fn change_for<'a>(
+pub(crate) fn change_for<'a>(
     report: &'a StatusReport,
     to: SettlementState,
     cause: &'a str,
