@@ -28,10 +28,6 @@ pub const FIRED_PREFIX: &str = "corridor crash point: ";
 /// Every crash point: its name, and the step it sits after.
 pub const POINTS: &[(&str, &str)] = &[
     (
-        "intake.after_journal",
-        "a ledger post is journaled (authenticated), not yet applied",
-    ),
-    (
         "intake.before_ack",
         "a ledger post's settlements are committed, the answer not yet sent",
     ),

@@ -50,7 +50,6 @@ const CYCLE_DEADLINE: Duration = Duration::from_millis(1500);
 const DRAIN_DEADLINE: Duration = Duration::from_secs(90);
 /// Crash points that leave journaled entries for recovery to apply.
 const LEAVES_JOURNAL: &[&str] = &[
-    "intake.after_journal",
     "bank.answer.after_journal",
     "bank.callback.after_journal",
     "wallet.answer.after_journal",

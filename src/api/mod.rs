@@ -374,6 +374,19 @@ impl Arrived {
         headers: &HeaderMap,
         signer: Signer<'_>,
     ) -> Result<Journaled, ApiError> {
+        self.verify_signed(state, headers, signer).await?;
+        self.journal(state, AuthenticatedBy::Signature).await
+    }
+
+    /// Checks the request's webhook signature against `signer`'s secrets, as
+    /// [`Arrived::authenticate_signed`] does, without journaling the body: for a caller that
+    /// journals it in a write of its own.
+    pub async fn verify_signed(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+        signer: Signer<'_>,
+    ) -> Result<(), ApiError> {
         if self.truncated {
             let max = state.config.intake.body_bytes_max;
             let message = format!("body exceeds {max} bytes");
@@ -410,7 +423,12 @@ impl Arrived {
                 .refuse_unauthenticated(state, StatusCode::UNAUTHORIZED, "bad_signature", message)
                 .await);
         }
-        self.journal(state, AuthenticatedBy::Signature).await
+        Ok(())
+    }
+
+    /// The request's `content-type`, as the journal keeps it.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
     }
 
     /// The sender is authenticated: journals the body whole, committed, before anything

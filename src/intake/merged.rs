@@ -32,7 +32,7 @@ pub(crate) struct IntakeWrite {
 
 impl IntakeWrite {
     /// True when every event was decided without the store.
-    fn decided(&self) -> bool {
+    pub(super) fn decided(&self) -> bool {
         self.events.iter().all(Ready::decided)
     }
 }
@@ -44,7 +44,11 @@ impl Merge for IntakeWrite {
         conn: &'c mut AnyConnection,
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<Self::Output>>, StoreError>> {
-        Box::pin(write_all(conn, items))
+        Box::pin(async move {
+            let writes: Vec<(&IntakeWrite, i64)> =
+                items.iter().map(|item| (item, item.inbound_id)).collect();
+            write_group(conn, &writes).await
+        })
     }
 
     fn write_one(
@@ -66,7 +70,7 @@ impl Merge for IntakeWrite {
 
 /// Most events whose rows one merged write holds (a group holds up to
 /// [`crate::store::group::GROUP_WRITES_MAX`] requests, each up to the intake's batch limit).
-const MERGED_EVENTS_MAX: usize = 2048;
+pub(super) const MERGED_EVENTS_MAX: usize = 2048;
 
 /// A new settlement of the group: its event, and what its row and audit rows say.
 struct New<'a> {
@@ -78,11 +82,11 @@ struct New<'a> {
     detail: Option<String>,
 }
 
-/// The merged writes of `items`: one answer per request that merged, `None` for one that
-/// runs alone.
-async fn write_all(
+/// The merged writes of `items`, each with the id of the journal entry it came in: one answer
+/// per request that merged, `None` for one that runs alone.
+pub(super) async fn write_group(
     conn: &mut AnyConnection,
-    items: &[IntakeWrite],
+    items: &[(&IntakeWrite, i64)],
 ) -> Result<Vec<Option<Vec<EventResult>>>, StoreError> {
     let now = now_ms();
     // Which requests merge: those decided without the store, up to a bound on the events
@@ -90,7 +94,7 @@ async fn write_all(
     let mut room = MERGED_EVENTS_MAX;
     let merging: Vec<bool> = items
         .iter()
-        .map(|item| {
+        .map(|(item, _)| {
             let fits = item.decided() && item.events.len() <= room;
             room -= if fits { item.events.len() } else { 0 };
             fits
@@ -98,16 +102,16 @@ async fn write_all(
         .collect();
     let events = || {
         let merged = items.iter().zip(&merging).filter(|(_, m)| **m);
-        merged.flat_map(|(item, _)| {
+        merged.flat_map(|((item, inbound_id), _)| {
             item.events.iter().filter_map(move |ready| match ready {
-                Ready::Event(event) => Some((item, &**event)),
+                Ready::Event(event) => Some((*item, *inbound_id, &**event)),
                 Ready::Invalid(_) => None,
             })
         })
     };
     let news: Vec<New<'_>> = events()
-        .filter(|(_, event)| event.refused.is_none())
-        .map(|(item, event)| New::of(event, item.inbound_id))
+        .filter(|(_, _, event)| event.refused.is_none())
+        .map(|(_, inbound_id, event)| New::of(event, inbound_id))
         .collect();
     let landings: Vec<Landing<'_>> = news.iter().map(new_landing).collect();
     let rows: Vec<NewSettlement<'_>> = news
@@ -123,8 +127,8 @@ async fn write_all(
     // Every other event answers from the settlement holding its key (maybe one just created
     // by an earlier event of the group, as it would be one after the other).
     let keys: Vec<(&str, &str)> = events()
-        .filter(|(_, e)| e.refused.is_some() || !created.contains(e.settlement.id.as_str()))
-        .map(|(item, e)| (item.ledger.as_str(), e.settlement.event_id.as_str()))
+        .filter(|(_, _, e)| e.refused.is_some() || !created.contains(e.settlement.id.as_str()))
+        .map(|(item, _, e)| (item.ledger.as_str(), e.settlement.event_id.as_str()))
         .collect();
     let found = Found {
         created,
@@ -135,7 +139,7 @@ async fn write_all(
         write_new(&mut rows, new, now)?;
     }
     let mut out = Vec::with_capacity(items.len());
-    for (item, merging) in items.iter().zip(merging) {
+    for (&(item, inbound_id), merging) in items.iter().zip(merging) {
         if !merging {
             out.push(None);
             continue;
@@ -147,7 +151,7 @@ async fn write_all(
             .collect::<Result<Vec<_>, _>>()?;
         let (status, detail) = journal_outcome(&results);
         let marked = journal_marked(&results, &detail);
-        rows.mark(item.inbound_id, status, &marked, now);
+        rows.mark(inbound_id, status, &marked, now);
         out.push(Some(results));
     }
     rows.write(conn).await?;
@@ -502,6 +506,83 @@ mod tests {
             &vec!["none".to_string()],
             "refused by the bank rule: not written"
         );
+        dir.close().unwrap();
+    }
+
+    /// A ledger's post journaled and applied in one write ([`super::super::post::LedgerPost`]),
+    /// merged in a group or alone, leaves the answers, rows, audit trail and journal statuses
+    /// that journaling it first and applying it afterwards leaves; its entry keeps the body.
+    #[tokio::test]
+    async fn a_post_journaled_with_its_events_writes_what_journal_then_intake_writes() {
+        use crate::intake::post::LedgerPost;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        let config = config();
+        let mut answers = Vec::new();
+        for prefix in ["merged", "alone", "apart"] {
+            let seed = vec![event(&format!("{prefix}-seed"), "1.00")];
+            let seed = request(&store, &config, seed).await;
+            assert!(store.group().write_together(vec![seed]).await[0].is_ok());
+            let items = requests(&store, &config, prefix).await;
+            let (mut inbound, mut results) = (Vec::new(), Vec::new());
+            if prefix == "apart" {
+                // Journaled first (by `requests`), then applied: the path before posts.
+                for item in items {
+                    inbound.push(item.inbound_id);
+                    let mut tx = store.begin().await.unwrap();
+                    results.push(item.write_one(&mut tx).await.unwrap());
+                    tx.commit().await.unwrap();
+                }
+            } else {
+                let bodies: Vec<String> = (0..items.len())
+                    .map(|n| format!("{prefix} body {n}"))
+                    .collect();
+                let posts: Vec<LedgerPost> = items
+                    .into_iter()
+                    .zip(&bodies)
+                    .map(|(write, body)| LedgerPost {
+                        entry: journal::received(
+                            Channel::LedgerHttp,
+                            Some("l"),
+                            Some("application/json"),
+                            body.as_bytes(),
+                            AuthenticatedBy::Signature,
+                        ),
+                        write,
+                    })
+                    .collect();
+                let mut tx = store.begin().await.unwrap();
+                let written = if prefix == "merged" {
+                    let all = LedgerPost::write_all(&mut tx, &posts).await.unwrap();
+                    all.into_iter()
+                        .map(|w| w.expect("every post merged"))
+                        .collect()
+                } else {
+                    let mut one = Vec::new();
+                    for post in posts {
+                        one.push(post.write_one(&mut tx).await.unwrap());
+                    }
+                    one
+                };
+                tx.commit().await.unwrap();
+                let mut conn = store.pool().acquire().await.unwrap();
+                for ((id, answer), body) in written.into_iter().zip(&bodies) {
+                    let entry = journal::get(&mut conn, id).await.unwrap().unwrap();
+                    assert_eq!(entry.raw, body.as_bytes(), "{prefix}: the body, raw");
+                    assert_eq!(entry.authenticated_by, Some(AuthenticatedBy::Signature));
+                    inbound.push(id);
+                    results.push(answer);
+                }
+            }
+            answers.push(left(&store, prefix, &inbound, &results).await);
+        }
+        assert_eq!(
+            answers[0].0[0],
+            vec![(Intake::Created, Some(SettlementState::Submitted))]
+        );
+        assert_eq!(answers[0], answers[2], "merged against journal-then-intake");
+        assert_eq!(answers[1], answers[2], "alone against journal-then-intake");
         dir.close().unwrap();
     }
 

@@ -8,6 +8,7 @@
 
 pub mod event;
 mod merged;
+mod post;
 
 use crate::config::Config;
 use crate::domain::Rail;
@@ -102,9 +103,82 @@ pub enum IntakeError {
     Store(#[from] StoreError),
 }
 
-/// Takes a journaled body of one event or an array of events from `ledger`.
-///
-/// Returns whether the body was a batch, and one result per event.
+/// A post from `ledger`, its sender authenticated by its signature: the body journaled raw
+/// and its events applied in one commit (see [`post`]). Returns the journal entry's id,
+/// whether the body was a batch, and each event's result. A body that is neither an event nor
+/// a batch of them within the bound, and one the joint write could not take, is journaled
+/// alone and committed first, then handled by [`accept_body`].
+pub async fn accept_post(
+    store: &Store,
+    config: &std::sync::Arc<Config>,
+    ledger: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(i64, bool, Vec<EventResult>), IntakeError> {
+    if let Ok((batch, events)) = shape(config, body) {
+        let entry = journal::received(
+            Channel::LedgerHttp,
+            Some(ledger),
+            content_type,
+            body,
+            journal::AuthenticatedBy::Signature,
+        );
+        let write = merged::IntakeWrite {
+            config: config.clone(),
+            ledger: ledger.to_string(),
+            inbound_id: 0,
+            events: events
+                .into_iter()
+                .map(|value| prepare(config, ledger, value))
+                .collect(),
+        };
+        match store.write_merged(post::LedgerPost { entry, write }).await {
+            Ok((inbound, results)) => return Ok((inbound, batch, results)),
+            Err(e) => tracing::warn!(
+                error = %e,
+                ledger,
+                "a ledger post could not be journaled and applied together; journaling it alone first"
+            ),
+        }
+    }
+    let inbound = journal::record(
+        store,
+        Channel::LedgerHttp,
+        Some(ledger),
+        content_type,
+        body,
+        journal::AuthenticatedBy::Signature,
+    )
+    .await?;
+    let (batch, results) = accept_body(store, config, ledger, inbound, body).await?;
+    Ok((inbound, batch, results))
+}
+
+/// A body's events: an object is one event, an array a batch of them (not empty, within
+/// `intake.batch_events_max`).
+fn shape(config: &Config, body: &[u8]) -> Result<(bool, Vec<serde_json::Value>), IntakeError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
+    let (batch, events) = match value {
+        serde_json::Value::Array(items) => (true, items),
+        v @ serde_json::Value::Object(_) => (false, vec![v]),
+        _ => return Err(IntakeError::NotAnEvent),
+    };
+    if events.is_empty() {
+        return Err(IntakeError::EmptyBatch);
+    }
+    let max = config.intake.batch_events_max;
+    if events.len() > max {
+        return Err(IntakeError::BatchTooLarge {
+            max,
+            got: events.len(),
+        });
+    }
+    Ok((batch, events))
+}
+
+/// Applies a journaled body (its entry `inbound_id`): returns whether it was a batch, and
+/// each event's result. A body [`shape`] refuses marks its entry rejected with the reason.
 pub async fn accept_body(
     store: &Store,
     config: &Config,
@@ -112,47 +186,16 @@ pub async fn accept_body(
     inbound_id: i64,
     body: &[u8],
 ) -> Result<(bool, Vec<EventResult>), IntakeError> {
-    let value: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => {
-            let error = IntakeError::Malformed(e.to_string());
-            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-            journal::mark(
-                &mut conn,
-                inbound_id,
-                journal::Status::Rejected,
-                &journal::Outcome {
-                    detail: Some(&error.to_string()),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            return Err(error);
+    match shape(config, body) {
+        Ok((batch, events)) => {
+            let results = accept_events(store, config, ledger, inbound_id, events).await?;
+            Ok((batch, results))
         }
-    };
-    let (batch, events) = match value {
-        serde_json::Value::Array(items) => (true, items),
-        v @ serde_json::Value::Object(_) => (false, vec![v]),
-        _ => {
-            reject_whole(store, inbound_id, &IntakeError::NotAnEvent).await?;
-            return Err(IntakeError::NotAnEvent);
+        Err(error) => {
+            reject_whole(store, inbound_id, &error).await?;
+            Err(error)
         }
-    };
-    if events.is_empty() {
-        reject_whole(store, inbound_id, &IntakeError::EmptyBatch).await?;
-        return Err(IntakeError::EmptyBatch);
     }
-    let max = config.intake.batch_events_max;
-    if events.len() > max {
-        let error = IntakeError::BatchTooLarge {
-            max,
-            got: events.len(),
-        };
-        reject_whole(store, inbound_id, &error).await?;
-        return Err(error);
-    }
-    let results = accept_events(store, config, ledger, inbound_id, events).await?;
-    Ok((batch, results))
 }
 
 async fn reject_whole(

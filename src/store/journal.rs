@@ -1,6 +1,7 @@
 //! The inbound journal (DESIGN.md decision 7): every event, answer, callback and statement is
-//! stored raw and unchanged, in its own committed transaction, before it is applied. Its
-//! status then says what became of it.
+//! stored raw and unchanged before it is applied: in its own committed transaction, or (a
+//! ledger's post, see [`crate::intake::accept_post`]) first in the transaction that applies
+//! it, so that the two are durable together. Its status then says what became of it.
 //!
 //! Each entry says how its sender was authenticated ([`AuthenticatedBy`]). Recovery at start
 //! applies only authenticated entries: a forged answer refused before a crash can never be
@@ -149,29 +150,38 @@ struct NewEntry<'a> {
 /// Inserts in a group commit (see [`super::group`]), merged with the other entries queued
 /// meanwhile: returns once the entry is durable.
 async fn insert(store: &Store, row: &NewEntry<'_>) -> Result<i64, StoreError> {
-    let entry = Insert {
-        now: now_ms(),
-        channel: row.channel.as_str(),
-        source: row.source.map(str::to_string),
-        content_type: row.content_type.map(str::to_string),
-        kept: row.kept.to_vec(),
-        status: row.status.as_str(),
-        detail: row
-            .detail
-            .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect()),
-        authenticated_by: row.authenticated_by.map(AuthenticatedBy::as_str),
-        size_bytes: i64::try_from(row.size_bytes).unwrap_or(i64::MAX),
-        sha256: row.sha256.clone(),
-        headers: row.headers.map(str::to_string),
-    };
-    store.write_merged(entry).await
+    store.write_merged(Insert::new(row)).await
+}
+
+/// An authenticated message to journal whole, as [`record`] does, in a write of the
+/// caller's (a ledger's post journaled and applied in one commit, see
+/// [`crate::intake::accept_post`]).
+pub(crate) fn received(
+    channel: Channel,
+    source: Option<&str>,
+    content_type: Option<&str>,
+    raw: &[u8],
+    authenticated_by: AuthenticatedBy,
+) -> Insert {
+    Insert::new(&NewEntry {
+        channel,
+        source,
+        content_type,
+        kept: raw,
+        size_bytes: raw.len(),
+        sha256: sha256_hex(raw),
+        headers: None,
+        status: Status::Received,
+        detail: None,
+        authenticated_by: Some(authenticated_by),
+    })
 }
 
 /// Most bytes of raw messages one merged insert of journal entries holds.
-const MERGED_BYTES_MAX: usize = 8 << 20;
+pub(crate) const MERGED_BYTES_MAX: usize = 8 << 20;
 
 /// A journal entry waiting in the group writer's queue.
-struct Insert {
+pub(crate) struct Insert {
     now: i64,
     channel: &'static str,
     source: Option<String>,
@@ -186,6 +196,29 @@ struct Insert {
 }
 
 impl Insert {
+    fn new(row: &NewEntry<'_>) -> Insert {
+        Insert {
+            now: now_ms(),
+            channel: row.channel.as_str(),
+            source: row.source.map(str::to_string),
+            content_type: row.content_type.map(str::to_string),
+            kept: row.kept.to_vec(),
+            status: row.status.as_str(),
+            detail: row
+                .detail
+                .map(|d| d.chars().take(DETAIL_CHARS_MAX).collect()),
+            authenticated_by: row.authenticated_by.map(AuthenticatedBy::as_str),
+            size_bytes: i64::try_from(row.size_bytes).unwrap_or(i64::MAX),
+            sha256: row.sha256.clone(),
+            headers: row.headers.map(str::to_string),
+        }
+    }
+
+    /// Bytes of the raw message the entry keeps.
+    pub(crate) fn kept_bytes(&self) -> usize {
+        self.kept.len()
+    }
+
     /// The entry as a row of the merged INSERT's JSON (the body as text or hex, see
     /// [`super::merged::blob_text`]).
     fn row(&self) -> serde_json::Value {
@@ -209,10 +242,8 @@ impl Insert {
 impl super::group::Merge for Insert {
     type Output = i64;
 
-    /// Every entry of the group in one statement. The ids come back in no promised order:
-    /// they are matched to the entries by their order (each new id is the next one), and
-    /// each match is checked by the entry's hash, source and channel; a mismatch fails the
-    /// merged write, and each entry is then inserted alone.
+    /// Every entry of the group in one statement ([`insert_all`]); when it fails, each
+    /// entry is then inserted alone.
     fn write_all<'c>(
         conn: &'c mut AnyConnection,
         items: &'c [Self],
@@ -232,48 +263,9 @@ impl super::group::Merge for Insert {
                 })
                 .count();
             let (items, rest) = items.split_at(fit);
-            let rows: Vec<serde_json::Value> = items.iter().map(Insert::row).collect();
-            let mut inserted = sqlx::query(
-                "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
-                 status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
-                 SELECT value->>0, value->>1, value->>2, value->>3, \
-                 COALESCE(CAST(value->>11 AS BLOB), unhex(value->>4)), value->>5, \
-                 value->>6, value->>0, value->>7, value->>8, value->>9, value->>10 \
-                 FROM json_each($1) RETURNING id, sha256, source, channel",
-            )
-            .bind(serde_json::Value::Array(rows).to_string())
-            .fetch_all(conn)
-            .await?
-            .iter()
-            .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                let key: (String, Option<String>, String) = (
-                    row.try_get("sha256")?,
-                    row.try_get("source")?,
-                    row.try_get("channel")?,
-                );
-                Ok((id, key))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-            inserted.sort_by_key(|(id, _)| *id);
-            let matched = inserted.len() == items.len()
-                && inserted
-                    .iter()
-                    .zip(items)
-                    .all(|((_, (sha, source, channel)), e)| {
-                        *sha == e.sha256 && *source == e.source && channel == e.channel
-                    });
-            if !matched {
-                return Err(StoreError::Corrupt(
-                    "merged journal entries came back out of order".into(),
-                ));
-            }
+            let ids = insert_all(conn, &items.iter().collect::<Vec<_>>()).await?;
             let alone = rest.iter().map(|_| None);
-            Ok(inserted
-                .into_iter()
-                .map(|(id, _)| Some(id))
-                .chain(alone)
-                .collect())
+            Ok(ids.into_iter().map(Some).chain(alone).collect())
         })
     }
 
@@ -305,6 +297,53 @@ impl super::group::Merge for Insert {
             Ok(inserted.try_get("id")?)
         })
     }
+}
+
+/// Inserts `entries` in one statement and returns their ids, in order. The ids come back in
+/// no promised order: they are matched to the entries by their order (each new id is the next
+/// one), and each match is checked by the entry's hash, source and channel; a mismatch is an
+/// error (the caller's savepoint then rolls the statement back).
+pub(crate) async fn insert_all(
+    conn: &mut AnyConnection,
+    entries: &[&Insert],
+) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<serde_json::Value> = entries.iter().map(|e| e.row()).collect();
+    let mut inserted = sqlx::query(
+        "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
+         status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
+         SELECT value->>0, value->>1, value->>2, value->>3, \
+         COALESCE(CAST(value->>11 AS BLOB), unhex(value->>4)), value->>5, \
+         value->>6, value->>0, value->>7, value->>8, value->>9, value->>10 \
+         FROM json_each($1) RETURNING id, sha256, source, channel",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        let id: i64 = row.try_get("id")?;
+        let key: (String, Option<String>, String) = (
+            row.try_get("sha256")?,
+            row.try_get("source")?,
+            row.try_get("channel")?,
+        );
+        Ok((id, key))
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    inserted.sort_by_key(|(id, _)| *id);
+    let matched = inserted.len() == entries.len()
+        && inserted
+            .iter()
+            .zip(entries)
+            .all(|((_, (sha, source, channel)), e)| {
+                *sha == e.sha256 && *source == e.source && channel == e.channel
+            });
+    if !matched {
+        return Err(StoreError::Corrupt(
+            "merged journal entries came back out of order".into(),
+        ));
+    }
+    Ok(inserted.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Most characters of a journal entry's detail.
