@@ -28,37 +28,12 @@ pub async fn post_events(
         body,
     )
     .await?;
-    let ledger = claimed.as_deref().and_then(|id| state.config.ledger(id));
-    let signer = match (&claimed, ledger) {
-        (Some(id), Some(ledger)) if ledger.kind == crate::config::LedgerKind::Evm => {
-            Signer::Unknown {
-                status: StatusCode::UNAUTHORIZED,
-                code: "unknown_ledger",
-                message: format!(
-                    "ledger {id:?} is an evm ledger: its events come from its chain, not by HTTP"
-                ),
-            }
-        }
-        (_, Some(ledger)) => Signer::Known(ledger.secrets.iter().map(|s| s.expose()).collect()),
-        (None, None) => Signer::Unknown {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unknown_ledger",
-            message: format!("send the {LEDGER_HEADER} header naming your ledger"),
-        },
-        (Some(id), None) => Signer::Unknown {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unknown_ledger",
-            message: format!("ledger {id:?} is not configured"),
-        },
-    };
-    let received = arrived
-        .authenticate_signed(&state, &headers, signer)
-        .await?;
+    let signer = signer(&state.config, claimed.as_deref());
+    arrived.verify_signed(&state, &headers, signer).await?;
     let ledger_id = claimed.expect("authenticated: the ledger is named");
-    crate::crash_point!("intake.after_journal");
-    let (bytes, inbound) = (&received.bytes, received.inbound);
-    match intake::accept_body(&state.store, &state.config, &ledger_id, inbound, bytes).await {
-        Ok((batch, results)) => {
+    let (content_type, bytes) = (arrived.content_type(), &arrived.bytes);
+    match intake::accept_post(&state.store, &state.config, &ledger_id, content_type, bytes).await {
+        Ok((inbound, batch, results)) => {
             crate::crash_point!("intake.before_ack");
             state.wake.notify_waiters();
             metrics::counter!("corridor_ledger_events_total", "ledger" => ledger_id.clone())
@@ -95,5 +70,25 @@ pub async fn post_events(
             "not_an_event",
             e.to_string(),
         )),
+    }
+}
+
+/// Who may sign a post that names `claimed`: the ledger's secrets, or why nobody may (no
+/// ledger named, an unknown one, or one whose events come from its chain).
+fn signer<'a>(config: &'a crate::config::Config, claimed: Option<&str>) -> Signer<'a> {
+    let unknown = |message: String| Signer::Unknown {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unknown_ledger",
+        message,
+    };
+    match (claimed, claimed.and_then(|id| config.ledger(id))) {
+        (Some(id), Some(ledger)) if ledger.kind == crate::config::LedgerKind::Evm => unknown(
+            format!("ledger {id:?} is an evm ledger: its events come from its chain, not by HTTP"),
+        ),
+        (_, Some(ledger)) => Signer::Known(ledger.secrets.iter().map(|s| s.expose()).collect()),
+        (None, None) => unknown(format!(
+            "send the {LEDGER_HEADER} header naming your ledger"
+        )),
+        (Some(id), None) => unknown(format!("ledger {id:?} is not configured")),
     }
 }
