@@ -353,9 +353,12 @@ async fn write_groups(
                 return;
             }
         }
-        let writes = group.len();
+        let (writes, started) = (group.len(), std::time::Instant::now());
         commit_group(&pool, std::mem::take(&mut group)).await;
         metrics::histogram!("corridor_group_commit_writes").record(writes as f64);
+        // The writer's busy time: when the seconds recorded per second of wall time near 1,
+        // callers queue behind it (the throughput ceiling on SQLite).
+        metrics::histogram!("corridor_group_commit_seconds").record(started.elapsed());
     }
 }
 
