@@ -41,7 +41,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0.1)]
     pub wallet_share: f64,
     /// Dispatch workers of the gateway under test.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     pub workers: usize,
     /// The gateway's log filter (its logs go to `gateway.log` in the run's directory).
     #[arg(long, default_value = "warn")]

@@ -318,7 +318,7 @@ pub struct DispatchConfig {
 impl Default for DispatchConfig {
     fn default() -> Self {
         DispatchConfig {
-            workers: 4,
+            workers: 8,
             batch_rows_max: 16,
             poll_interval_ms: 250,
             lease_ms: 60_000,
