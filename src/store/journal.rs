@@ -77,22 +77,8 @@ pub async fn record(
     raw: &[u8],
     authenticated_by: AuthenticatedBy,
 ) -> Result<i64, StoreError> {
-    insert(
-        store,
-        &NewEntry {
-            channel,
-            source,
-            content_type,
-            kept: raw,
-            size_bytes: raw.len(),
-            sha256: sha256_hex(raw),
-            headers: None,
-            status: Status::Received,
-            detail: None,
-            authenticated_by: Some(authenticated_by),
-        },
-    )
-    .await
+    let entry = received(channel, source, content_type, raw, authenticated_by);
+    store.write_merged(entry).await
 }
 
 /// A request refused before its sender was authenticated (unknown ledger or bank, bad
