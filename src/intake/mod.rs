@@ -115,7 +115,19 @@ pub async fn accept_post(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(i64, bool, Vec<EventResult>), IntakeError> {
-    if let Ok((batch, events)) = shape(config, body) {
+    // Validation, routing and rendering run before the body is journaled: should they panic
+    // (a defect), the body takes the journal-first path below, kept before anything runs.
+    let prepared = shape(config, body).ok().and_then(|(batch, events)| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let events: Vec<Ready> = events
+                .into_iter()
+                .map(|value| prepare(config, ledger, value))
+                .collect();
+            (batch, events)
+        }))
+        .ok()
+    });
+    if let Some((batch, events)) = prepared {
         let entry = journal::received(
             Channel::LedgerHttp,
             Some(ledger),
@@ -127,10 +139,7 @@ pub async fn accept_post(
             config: config.clone(),
             ledger: ledger.to_string(),
             inbound_id: 0,
-            events: events
-                .into_iter()
-                .map(|value| prepare(config, ledger, value))
-                .collect(),
+            events,
         };
         match store.write_merged(post::LedgerPost { entry, write }).await {
             Ok((inbound, results)) => return Ok((inbound, batch, results)),
