@@ -180,6 +180,19 @@ async fn apply_one(
     };
     let cause = report.status.to_string();
     let detail = reason_detail(report);
+    if to != SettlementState::Sent {
+        // The report names a message we sent, so the bank has it. When it overtook our own
+        // record of the send (an asynchronous callback before the HTTP answer was written),
+        // `sent` is recorded first, so that the audit trail reads the same in either order;
+        // a settlement already sent or further on is left as it is.
+        let taken = Change {
+            cause: "dispatch",
+            detail: Some("the bank's report names the message"),
+            inbound_id: Some(inbound_id),
+            ..Default::default()
+        };
+        settlements::transition(tx, &sent.settlement_id, SettlementState::Sent, &taken).await?;
+    }
     let change = change_for(report, to, &cause, detail.as_deref(), inbound_id);
     Ok(
         match settlements::transition(tx, &sent.settlement_id, to, &change).await? {
@@ -421,6 +434,97 @@ mod tests {
         assert_eq!(target_state(&status("RJCT")), Some(Rejected));
         for code in ["RCVD", "PRES", "BLCK", "CANC", "PATC", "ZZZZ"] {
             assert_eq!(target_state(&status(code)), None, "{code}");
+        }
+    }
+
+    /// A bank's callback settling the payment with `uetr`.
+    fn settled_callback(uetr: &str) -> String {
+        format!(
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt>
+<GrpHdr><MsgId>CALLBACK-1</MsgId><CreDtTm>2026-12-05T10:00:00+00:00</CreDtTm></GrpHdr>
+<TxInfAndSts><OrgnlUETR>{uetr}</OrgnlUETR><TxSts>ACSC</TxSts></TxInfAndSts>
+</FIToFIPmtStsRpt></Document>"#
+        )
+    }
+
+    /// A report that overtakes our record of the send (an asynchronous callback before the
+    /// HTTP answer is written) records `sent` first: the audit trail reads the same in either
+    /// order. On SQLite and (when `DATABASE_URL` names a server) on PostgreSQL.
+    #[tokio::test]
+    async fn a_report_before_our_record_of_the_send_records_sent_first() {
+        use super::{apply_reports, mark_sent};
+        use crate::domain::SettlementId;
+        use crate::store::journal::{self, AuthenticatedBy, Channel};
+        use crate::store::testing::{config, event};
+        use crate::store::{messages, settlements};
+        let config = config();
+        for each in
+            crate::store::testing::each("a_report_before_our_record_of_the_send_records_sent_first")
+                .await
+        {
+            let store = each.store.clone();
+            let inbound = journal::record(
+                &store,
+                Channel::LedgerHttp,
+                Some("l"),
+                None,
+                b"{}",
+                AuthenticatedBy::Signature,
+            )
+            .await
+            .unwrap();
+            let created = crate::intake::accept_events(
+                &store,
+                &config,
+                "l",
+                inbound,
+                vec![event("early", "10.00")],
+            )
+            .await
+            .unwrap();
+            let sid = SettlementId::parse(created[0].settlement_id.as_deref().unwrap()).unwrap();
+            let mut conn = store.pool().acquire().await.unwrap();
+            let message = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08")
+                .await
+                .unwrap()
+                .unwrap();
+            drop(conn);
+            let body = settled_callback(message.uetr.as_deref().unwrap());
+            let answer = journal::record(
+                &store,
+                Channel::BankCallback,
+                Some(&message.counterparty),
+                None,
+                body.as_bytes(),
+                AuthenticatedBy::Signature,
+            )
+            .await
+            .unwrap();
+            let (kind, reports) = crate::rails::bank::parse_reports(body.as_bytes()).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            apply_reports(
+                &mut tx,
+                &message.counterparty,
+                answer,
+                &kind,
+                &reports,
+                None,
+            )
+            .await
+            .unwrap();
+            // Our own record of the send comes after it, and is old news.
+            mark_sent(&mut tx, &sid, "HTTP 202", None).await.unwrap();
+            tx.commit().await.unwrap();
+            let mut conn = store.pool().acquire().await.unwrap();
+            let path: Vec<String> = settlements::transitions(&mut conn, &sid)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.to)
+                .collect();
+            assert_eq!(path, ["received", "routed", "submitted", "sent", "settled"]);
+            drop(conn);
+            each.finish().await;
         }
     }
 }
