@@ -339,16 +339,7 @@ mod tests {
     /// claimed by worker `w`; event ids start with `prefix`.
     async fn answered(store: &Store, prefix: &str) -> Vec<Answered> {
         let config = config();
-        let inbound = journal::record(
-            store,
-            Channel::LedgerHttp,
-            Some("l"),
-            None,
-            b"{}",
-            AuthenticatedBy::Signature,
-        )
-        .await
-        .unwrap();
+        let inbound = crate::store::testing::journaled(store).await;
         let events = CASES
             .iter()
             .map(|c| event(&format!("{prefix}-{c}"), "10.00"))

@@ -463,16 +463,7 @@ mod tests {
                 .await
         {
             let store = each.store.clone();
-            let inbound = journal::record(
-                &store,
-                Channel::LedgerHttp,
-                Some("l"),
-                None,
-                b"{}",
-                AuthenticatedBy::Signature,
-            )
-            .await
-            .unwrap();
+            let inbound = crate::store::testing::journaled(&store).await;
             let created = crate::intake::accept_events(
                 &store,
                 &config,

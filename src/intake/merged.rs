@@ -260,7 +260,7 @@ mod tests {
     use crate::store::Store;
     use sqlx::Row;
 
-    use crate::store::testing::{config, event};
+    use crate::store::testing::{config, event, journaled};
 
     /// An event no route takes (USD) and one the bank rail's address rule refuses (no
     /// creditor address), each new.
@@ -273,19 +273,6 @@ mod tests {
         let mut e = event(id, "5.00");
         e["creditor"].as_object_mut().unwrap().remove("address");
         e
-    }
-
-    async fn journaled(store: &Store) -> i64 {
-        journal::record(
-            store,
-            Channel::LedgerHttp,
-            Some("l"),
-            None,
-            b"{}",
-            AuthenticatedBy::Signature,
-        )
-        .await
-        .unwrap()
     }
 
     async fn request(

@@ -42,6 +42,21 @@ pub(crate) fn event(id: &str, amount: &str) -> serde_json::Value {
     })
 }
 
+/// A journal entry of ledger `l` (body `{}`) for events a test applies directly; its id.
+pub(crate) async fn journaled(store: &Store) -> i64 {
+    use crate::store::journal::{self, AuthenticatedBy, Channel};
+    journal::record(
+        store,
+        Channel::LedgerHttp,
+        Some("l"),
+        None,
+        b"{}",
+        AuthenticatedBy::Signature,
+    )
+    .await
+    .unwrap()
+}
+
 /// A store for one test, with what it takes to remove it afterwards.
 pub(crate) struct TestStore {
     pub store: Store,
