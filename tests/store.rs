@@ -167,8 +167,10 @@ async fn leases_exclude_other_workers_until_they_expire() {
             .await
             .unwrap()
             .is_empty());
-        // w1 died: after its lease ran out, w2 takes the row over, and w1 can no longer finish it.
-        let taken = outbox::claim(&db.store, "w2", now + 1000, 1000, 10)
+        // w1 died: after its lease ran out, w2 takes the row over, and w1 can no longer finish
+        // it. (PostgreSQL looks for expired leases at most every `EXPIRED_CHECK_MS`.)
+        let after = now + 1000 + outbox::EXPIRED_CHECK_MS;
+        let taken = outbox::claim(&db.store, "w2", after, 1000, 10)
             .await
             .unwrap();
         assert_eq!(taken.len(), 1);

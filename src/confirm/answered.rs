@@ -4,9 +4,10 @@
 //! ([`crate::store::group::Merge`]).
 //!
 //! Most answers are plain: one transaction status, naming by UETR the message this job sent,
-//! that settles or rejects the payment. For those the writer's work for the whole group is two
-//! requests to SQLite's connection thread (which leases still hold and which settlements are
-//! still `submitted`; then the rows), instead of six per settlement. Anything else (an answer
+//! that settles or rejects the payment. For those the writer's work for the whole group is one
+//! query (which leases still hold and which settlements are still `submitted`) and then the
+//! rows: one more request to SQLite, seven statements on PostgreSQL, instead of six requests
+//! per settlement. Anything else (an answer
 //! that cannot be read, several reports, another message named, an answer that leaves the
 //! payment in progress, a settlement an asynchronous answer already moved, a lost lease) runs
 //! alone, through the same functions as any other answer ([`super::bank`]). Either way the
@@ -16,6 +17,7 @@ use super::bank::{self, target_state};
 use crate::config::Config;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::bank::{parse_reports, Reported, StatusReport};
+use crate::store::merged::Forms;
 use crate::store::messages::Outbound;
 use crate::store::outbox::{self, Job};
 use crate::store::{now_ms, StoreError};
@@ -153,8 +155,9 @@ impl crate::store::group::Merge for Answered {
 }
 
 /// The items (by index) whose answer is plain, whose lease their owner still holds and whose
-/// settlement is still `submitted`, in one query. The writer is the only one writing, so what
-/// it reads here stands until it writes.
+/// settlement is still `submitted`, in one query. On SQLite the writer is the only one
+/// writing, so what it reads here stands until it writes; on PostgreSQL another transaction
+/// may move a row in between, and [`write_plain`] then fails on its counts.
 async fn plain_and_ready(
     conn: &mut AnyConnection,
     items: &[Answered],
@@ -168,13 +171,20 @@ async fn plain_and_ready(
     if asked.is_empty() {
         return Ok(Default::default());
     }
+    let f = Forms::of(conn);
     let rows = sqlx::query(&format!(
-        // CROSS JOIN: the list first, each row then found by its key (SQLite would otherwise
-        // scan every leased job or submitted settlement once per entry of the list).
-        "SELECT v.value->>0 AS i FROM json_each($1) AS v \
-         CROSS JOIN outbox o ON o.id = v.value->>1 AND o.status = '{leased}' \
+        // The list first, each row then found by its key (SQLite would otherwise scan every
+        // leased job or submitted settlement once per entry of the list).
+        "SELECT {i} AS i FROM {rows} \
+         {join} outbox o ON o.id = {job} AND {status} = '{leased}' \
          AND o.lease_owner = v.value->>2 \
-         CROSS JOIN settlements s ON s.id = v.value->>3 AND s.state = '{submitted}'",
+         {join} settlements s ON s.id = v.value->>3 AND {state} = '{submitted}'",
+        join = f.join_in_order(),
+        status = f.unindexed("o.status"),
+        state = f.unindexed("s.state"),
+        i = f.int("v.value->>0"),
+        rows = f.each(1, "v"),
+        job = f.int("v.value->>1"),
         leased = outbox::LEASED,
         submitted = SettlementState::Submitted.as_str(),
     ))
@@ -189,12 +199,15 @@ async fn plain_and_ready(
         .collect()
 }
 
-/// Writes the plain answers of `items` at `ready`, all in one request: the jobs done, the
-/// audit rows `submitted → sent` and `sent → <final>`, the settlements moved, their
-/// write-back jobs queued and any waiting status request retired, and the journal entries
-/// marked applied, as [`apply_alone`] writes them one by one.
-// `fetch_many` over several statements is deprecated because only SQLite runs them; the
-// group writer is SQLite's, and one request for the group is the point.
+/// Writes the plain answers of `items` at `ready`: the jobs done, the audit rows
+/// `submitted → sent` and `sent → <final>`, the settlements moved, their write-back jobs
+/// queued and any waiting status request retired, and the journal entries marked applied, as
+/// [`apply_alone`] writes them one by one. One request on SQLite; on PostgreSQL one statement
+/// after the other. Each statement but the status requests' must change one row per item:
+/// anything else (a row another transaction moved since [`plain_and_ready`] read it) is an
+/// error, and the group writer then rolls the merged write back and runs each item alone.
+// `fetch_many` over several statements is deprecated because only SQLite runs them; it is
+// used on SQLite only, where one request for the group is the point.
 #[allow(deprecated)]
 async fn write_plain(
     conn: &mut AnyConnection,
@@ -209,18 +222,29 @@ async fn write_plain(
         .filter_map(|(_, a)| a.plain.as_ref().map(|p| row(a, p)))
         .collect();
     let count = rows.len() as u64;
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let mut results = sqlx::query(SQL.get_or_init(plain_sql))
-        .bind(serde_json::Value::Array(rows).to_string())
-        .bind(now_ms())
-        .fetch_many(&mut *conn);
-    let mut changed = Vec::with_capacity(7);
-    while let Some(item) = results.try_next().await? {
-        if let sqlx::Either::Left(done) = item {
+    let (rows, now) = (serde_json::Value::Array(rows).to_string(), now_ms());
+    let f = Forms::of(conn);
+    let mut changed = Vec::with_capacity(PLAIN_STATEMENTS);
+    if f.sqlite() {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| plain_sql(f).join("; "));
+        let mut results = sqlx::query(sql).bind(rows).bind(now).fetch_many(&mut *conn);
+        while let Some(item) = results.try_next().await? {
+            if let sqlx::Either::Left(done) = item {
+                changed.push(done.rows_affected());
+            }
+        }
+    } else {
+        static SQL: std::sync::OnceLock<[String; PLAIN_STATEMENTS]> = std::sync::OnceLock::new();
+        for sql in SQL.get_or_init(|| plain_sql(f)) {
+            let done = sqlx::query(sql)
+                .bind(&rows)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
             changed.push(done.rows_affected());
         }
     }
-    drop(results);
     // The jobs, both audit rows and the settlements each changed one row per item; the
     // journal entries too (the last statement).
     let expected = [count, count, count, count];
@@ -262,42 +286,65 @@ fn row(a: &Answered, p: &Plain) -> serde_json::Value {
     })
 }
 
-/// The statements of [`write_plain`]; `$1` is the items as a JSON array, `$2` the time. A
-/// unary `+` keeps SQLite off the status and state indexes, so that it finds each row by its
-/// key from the list rather than scanning every leased job or submitted settlement per entry.
-fn plain_sql() -> String {
+/// How many statements [`plain_sql`] makes.
+const PLAIN_STATEMENTS: usize = 7;
+
+/// The statements of [`write_plain`]; `$1` is the items as a JSON array, `$2` the time. The
+/// status and state are compared unindexed ([`Forms::unindexed`]), so that each row is found
+/// by its key from the list rather than by scanning every leased job or submitted settlement.
+fn plain_sql(f: Forms) -> [String; PLAIN_STATEMENTS] {
     let (leased, done) = (outbox::LEASED, outbox::DONE);
     let (submitted, sent) = (
         SettlementState::Submitted.as_str(),
         SettlementState::Sent.as_str(),
     );
     let applied = crate::store::journal::Status::Applied.as_str();
-    format!(
-        "UPDATE outbox SET status = '{done}', lease_owner = NULL, lease_until_ms = NULL, \
-         last_error = NULL, updated_at_ms = $2 \
-         WHERE +status = '{leased}' AND id IN (SELECT value->>'job' FROM json_each($1)); \
-         INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
-         inbound_id, at_ms) SELECT value->>'sid', '{submitted}', '{sent}', 'dispatch', \
-         '{SENT_DETAIL}', value->>'inbound', $2 FROM json_each($1) ORDER BY key; \
-         INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
-         inbound_id, at_ms) SELECT value->>'sid', '{sent}', value->>'to', value->>'cause', \
-         value->>'detail', value->>'inbound', $2 FROM json_each($1) ORDER BY key; \
-         UPDATE settlements SET state = v.value->>'to', updated_at_ms = $2, final_at_ms = $2, \
-         reason_code = COALESCE(v.value->>'reason_code', settlements.reason_code), \
-         reason = COALESCE(v.value->>'reason', settlements.reason) \
-         FROM json_each($1) AS v WHERE settlements.id = v.value->>'sid' \
-         AND +settlements.state = '{submitted}'; \
-         INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
-         updated_at_ms) SELECT 'writeback', value->>'sid', 'pending', 0, $2, $2, $2 \
-         FROM json_each($1) WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING; \
-         UPDATE outbox SET status = '{done}', updated_at_ms = $2 WHERE kind = 'status' \
-         AND status IN ('pending', 'dead') \
-         AND settlement_id IN (SELECT value->>'sid' FROM json_each($1)); \
-         UPDATE inbound_journal SET status = '{applied}', detail = v.value->>'journal_detail', \
-         settlement_id = v.value->>'sid', message_kind = v.value->>'kind', \
-         message_ref = v.value->>'uetr', updated_at_ms = $2 \
-         FROM json_each($1) AS v WHERE inbound_journal.id = v.value->>'inbound';"
-    )
+    let (rows, each) = (f.each(1, "j"), f.each(1, "v"));
+    let inbound = f.int("value->>'inbound'");
+    [
+        format!(
+            "UPDATE outbox SET status = '{done}', lease_owner = NULL, lease_until_ms = NULL, \
+             last_error = NULL, updated_at_ms = $2 WHERE {status} = '{leased}' \
+             AND id IN (SELECT {job} FROM {rows})",
+            status = f.unindexed("status"),
+            job = f.int("value->>'job'"),
+        ),
+        format!(
+            "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, \
+             detail, inbound_id, at_ms) SELECT value->>'sid', '{submitted}', '{sent}', \
+             'dispatch', '{SENT_DETAIL}', {inbound}, $2 FROM {rows} ORDER BY key"
+        ),
+        format!(
+            "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, \
+             detail, inbound_id, at_ms) SELECT value->>'sid', '{sent}', value->>'to', \
+             value->>'cause', value->>'detail', {inbound}, $2 FROM {rows} ORDER BY key"
+        ),
+        format!(
+            "UPDATE settlements SET state = v.value->>'to', updated_at_ms = $2, \
+             final_at_ms = $2, \
+             reason_code = COALESCE(v.value->>'reason_code', settlements.reason_code), \
+             reason = COALESCE(v.value->>'reason', settlements.reason) \
+             FROM {each} WHERE settlements.id = v.value->>'sid' AND {state} = '{submitted}'",
+            state = f.unindexed("settlements.state"),
+        ),
+        format!(
+            "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, \
+             created_at_ms, updated_at_ms) SELECT 'writeback', value->>'sid', 'pending', 0, \
+             $2, $2, $2 FROM {rows} WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING"
+        ),
+        format!(
+            "UPDATE outbox SET status = '{done}', updated_at_ms = $2 WHERE kind = 'status' \
+             AND status IN ('pending', 'dead') \
+             AND settlement_id IN (SELECT value->>'sid' FROM {rows})"
+        ),
+        format!(
+            "UPDATE inbound_journal SET status = '{applied}', \
+             detail = v.value->>'journal_detail', settlement_id = v.value->>'sid', \
+             message_kind = v.value->>'kind', message_ref = v.value->>'uetr', \
+             updated_at_ms = $2 FROM {each} WHERE inbound_journal.id = {id}",
+            id = f.int("v.value->>'inbound'"),
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -480,11 +527,15 @@ mod tests {
     /// alone, answer for answer.
     #[tokio::test]
     async fn merged_answers_write_what_each_answer_alone_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("c.db").display());
-        let store = Store::connect(&url, 4).await.unwrap();
+        let test = "merged_answers_write_what_each_answer_alone_writes";
+        for each in crate::store::testing::each(test).await {
+            merged_against_alone(&each.store).await;
+            each.finish().await;
+        }
+    }
 
-        let merged = answered(&store, "m").await;
+    async fn merged_against_alone(store: &Store) {
+        let merged = answered(store, "m").await;
         let merged_keys = keys(&merged);
         let mut tx = store.begin().await.unwrap();
         let out = Answered::write_all(&mut tx, &merged).await.unwrap();
@@ -501,9 +552,9 @@ mod tests {
             });
         }
         tx.commit().await.unwrap();
-        let merged_left = all_left(&store, &merged_keys).await;
+        let merged_left = all_left(store, &merged_keys).await;
 
-        let alone = answered(&store, "a").await;
+        let alone = answered(store, "a").await;
         let alone_keys = keys(&alone);
         let mut alone_answers = Vec::new();
         for item in alone {
@@ -511,7 +562,7 @@ mod tests {
             alone_answers.push(item.write_one(&mut tx).await.unwrap());
             tx.commit().await.unwrap();
         }
-        let alone_left = all_left(&store, &alone_keys).await;
+        let alone_left = all_left(store, &alone_keys).await;
 
         assert_eq!(
             alone_answers,
@@ -551,6 +602,5 @@ mod tests {
         for (got, want) in merged_left.iter().zip(expected) {
             assert_eq!(got, want);
         }
-        dir.close().unwrap();
     }
 }

@@ -1,4 +1,4 @@
-//! Intake merged across the callers of a group commit (SQLite's group writer, see
+//! Intake merged across the callers of a group commit (the group writer, see
 //! [`crate::store::group::Merge`]): the new settlements of every request in the group are one
 //! multi-row INSERT, their audit rows, messages, jobs and the journal entries' statuses one
 //! more request, instead of five or six requests per event.
@@ -455,7 +455,7 @@ mod tests {
         for prefix in ["m", "a"] {
             let seed = vec![event(&format!("{prefix}-seed"), "1.00")];
             let seed = request(&store, &config, seed).await;
-            assert!(store.group().write_together(vec![seed]).await[0].is_ok());
+            assert!(store.group().write_merging(vec![seed]).await[0].is_ok());
             let items = requests(&store, &config, prefix).await;
             let inbound: Vec<i64> = items.iter().map(|i| i.inbound_id).collect();
             let mut results: Vec<Vec<EventResult>> = Vec::new();
@@ -510,7 +510,7 @@ mod tests {
         for prefix in ["merged", "alone", "apart"] {
             let seed = vec![event(&format!("{prefix}-seed"), "1.00")];
             let seed = request(&store, &config, seed).await;
-            assert!(store.group().write_together(vec![seed]).await[0].is_ok());
+            assert!(store.group().write_merging(vec![seed]).await[0].is_ok());
             let items = requests(&store, &config, prefix).await;
             let (mut inbound, mut results) = (Vec::new(), Vec::new());
             if prefix == "apart" {
@@ -599,7 +599,12 @@ mod tests {
                 Ready::Invalid(_) => unreachable!(),
             }
             let inbound = [first.inbound_id, clash.inbound_id, last.inbound_id];
-            let answers = store.group().write_together(vec![first, clash, last]).await;
+            let (answers, failed) = store.group().write_together(vec![first, clash, last]).await;
+            assert_eq!(
+                failed.len(),
+                1,
+                "the merged write fails on the clash: {failed:?}"
+            );
             let outcomes: Vec<_> = answers
                 .iter()
                 .map(|a| {

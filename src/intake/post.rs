@@ -7,7 +7,7 @@
 //! [`super::accept_post`] journals the body alone, commits, and applies it as before: a body
 //! the store could not apply is still kept, for recovery to apply.
 //!
-//! In a group on SQLite the posts of every caller merge ([`Merge::write_all`]): their journal
+//! In a group the posts of every caller merge ([`Merge::write_all`]): their journal
 //! entries are one multi-row insert ([`journal::insert_all`]), their events the merged intake
 //! ([`super::merged::write_group`]). A post whose events need the store (the wallet rail's
 //! trace numbers), or past the bounds, runs alone ([`Merge::write_one`]).

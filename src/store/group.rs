@@ -5,10 +5,9 @@
 //! next one is acknowledged or sent. Committing each step alone caps the gateway at the disk's
 //! commits per second. Here a caller hands its writes to a writer task and waits; the writer
 //! takes every request queued meanwhile (up to [`GROUP_WRITES_MAX`]), runs each inside its
-//! own savepoint (a failing one is rolled back alone and gets its error; the writer is SQLite
-//! only, which takes several statements in one request, so ending one savepoint and opening
-//! the next is one round trip), commits once, and
-//! only then answers each caller: nobody hears "done" before their writes are durable.
+//! own savepoint (a failing one is rolled back alone and gets its error; ending one savepoint
+//! and opening the next is one request), commits once, and only then answers each caller:
+//! nobody hears "done" before their writes are durable.
 //!
 //! The work runs on the connection it is given and must not take another one from the pool
 //! (on SQLite there is only one, held by the writer), nor do network I/O: a transaction is
@@ -16,11 +15,14 @@
 //!
 //! Besides closures, a caller can hand the writer a typed write ([`Merge`]): the writer runs
 //! every queued write of one such type together ([`Merge::write_all`], a few multi-row
-//! statements for the whole group instead of a few statements per caller, each a round trip
-//! to SQLite's connection thread), inside a savepoint of their own. When those statements
-//! fail, the savepoint is rolled back and each caller's write runs alone
-//! ([`Merge::write_one`], in its own savepoint as a closure would), so one caller's failure
-//! never fails the others. Either way nobody is answered before the commit.
+//! statements for the whole group instead of a few statements per caller, each a request to
+//! the database), inside a savepoint of their own. When those statements fail, the savepoint
+//! is rolled back and each caller's write runs alone ([`Merge::write_one`], in its own
+//! savepoint as a closure would), so one caller's failure never fails the others. Either way
+//! nobody is answered before the commit.
+//!
+//! On SQLite one writer takes every write; on PostgreSQL [`PG_WRITERS`] writers take the
+//! merged writes and closures commit on their own (see [`GroupWriter::start`]).
 
 use super::StoreError;
 use futures::future::BoxFuture;
@@ -34,6 +36,10 @@ pub const GROUP_WRITES_MAX: usize = 512;
 
 /// Requests waiting for a writer; past it callers wait to enqueue (back-pressure).
 const QUEUE_MAX: usize = 8192;
+
+/// Writer tasks on PostgreSQL, each on a connection of the pool: while one commits (a WAL
+/// flush), the next group is written.
+pub const PG_WRITERS: usize = 2;
 
 /// What a caller's writes tell the writer: whether they stand (kept) or were rolled back,
 /// and how to answer the caller once the commit's fate is known.
@@ -56,7 +62,7 @@ pub trait Merge: Send + Sized + 'static {
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<Self::Output>>, StoreError>>;
 
-    /// One item alone: in its own savepoint in a group, or its own transaction (PostgreSQL).
+    /// One item alone, in its own savepoint in a group.
     fn write_one(self, conn: &mut AnyConnection)
         -> BoxFuture<'_, Result<Self::Output, StoreError>>;
 }
@@ -102,6 +108,8 @@ struct RunAll {
     ran: Vec<Ran>,
     alone: Vec<Work>,
     broken: Option<String>,
+    /// Why the merged statements failed, when each caller then runs alone.
+    failed: Option<String>,
 }
 
 /// The merged writes of one kind inside the savepoint `m`; on failure each caller alone.
@@ -126,11 +134,12 @@ fn run_all<M: Merge>(
                 .map(|(item, answer)| alone::<M>(item, answer))
                 .collect()
         };
-        if let Err(e) = sqlx::query("SAVEPOINT m").execute(&mut *conn).await {
+        if let Err(e) = savepoint(&mut *conn, "SAVEPOINT m").await {
             return RunAll {
                 ran: Vec::new(),
                 alone: Vec::new(),
                 broken: Some(format!("SAVEPOINT failed: {e}")),
+                failed: None,
             };
         }
         let written = M::write_all(conn, &items).await;
@@ -139,11 +148,12 @@ fn run_all<M: Merge>(
         } else {
             "ROLLBACK TO m; RELEASE m"
         };
-        if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
+        if let Err(e) = savepoint(&mut *conn, end).await {
             return RunAll {
                 ran: Vec::new(),
                 alone: Vec::new(),
                 broken: Some(format!("savepoint failed: {e}")),
+                failed: None,
             };
         }
         let outputs = match written {
@@ -159,6 +169,7 @@ fn run_all<M: Merge>(
                     ran: Vec::new(),
                     alone: Vec::new(),
                     broken: Some(why),
+                    failed: None,
                 };
             }
             Err(e) => {
@@ -167,6 +178,7 @@ fn run_all<M: Merge>(
                     ran: Vec::new(),
                     alone: alone_all(items, answers),
                     broken: None,
+                    failed: Some(e.to_string()),
                 };
             }
         };
@@ -174,6 +186,7 @@ fn run_all<M: Merge>(
             ran: Vec::with_capacity(items.len()),
             alone: Vec::new(),
             broken: None,
+            failed: None,
         };
         for ((item, answer), output) in items.into_iter().zip(answers).zip(outputs) {
             match output {
@@ -216,10 +229,13 @@ fn kept<T: Send + 'static>(value: T, answer: oneshot::Sender<Result<T, StoreErro
     }
 }
 
-/// The writer task's queue, or none (each caller commits alone). Cheap to clone.
+/// The writer tasks' queue, or none (each caller commits alone). Cheap to clone.
 #[derive(Clone)]
 pub struct GroupWriter {
-    queue: Option<mpsc::Sender<Request>>,
+    queue: mpsc::Sender<Request>,
+    /// Whether closures ([`GroupWriter::write`]) go through the queue too, or only the
+    /// merged writes.
+    closures_queued: bool,
     pool: sqlx::AnyPool,
 }
 
@@ -230,22 +246,31 @@ impl std::fmt::Debug for GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts `writers` writer tasks over `pool`. With none, each caller's writes commit in a
-    /// transaction of their own on a pooled connection: right for PostgreSQL, where many
-    /// connections commit at once and the server flushes concurrent commits together, while
-    /// one writer task would run every statement of every caller one round trip at a time.
-    /// SQLite takes one writer: it has a single connection and one fsync per commit.
-    pub fn start(pool: sqlx::AnyPool, writers: usize) -> Self {
-        if writers == 0 {
-            return GroupWriter { queue: None, pool };
-        }
+    /// Starts the writer tasks of `dialect`'s database over `pool`.
+    ///
+    /// SQLite: one writer takes every caller's writes. It has a single connection and one
+    /// fsync per commit.
+    ///
+    /// PostgreSQL: [`PG_WRITERS`] writers take the merged writes ([`GroupWriter::write_merged`]),
+    /// which become a few multi-row statements per group instead of several statements per
+    /// caller, each a round trip and work for the server. Closures
+    /// ([`GroupWriter::write`]) commit in a transaction of their own on a pooled connection:
+    /// there many connections commit at once and the server flushes concurrent commits
+    /// together, while a writer would run each closure's statements one round trip at a
+    /// time, and one closure waiting on a row lock would hold up its whole group.
+    pub fn start(pool: sqlx::AnyPool, dialect: super::Dialect) -> Self {
+        let (writers, closures_queued) = match dialect {
+            super::Dialect::Sqlite => (1, true),
+            super::Dialect::Postgres => (PG_WRITERS, false),
+        };
         let (queue, receiver) = mpsc::channel::<Request>(QUEUE_MAX);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..writers {
             tokio::spawn(write_groups(pool.clone(), receiver.clone()));
         }
         GroupWriter {
-            queue: Some(queue),
+            queue,
+            closures_queued,
             pool,
         }
     }
@@ -259,7 +284,7 @@ impl GroupWriter {
             + Send
             + 'static,
     {
-        if self.queue.is_none() {
+        if !self.closures_queued {
             let mut tx = self.pool.begin().await?;
             let value = work(&mut tx).await?;
             tx.commit().await?;
@@ -273,16 +298,8 @@ impl GroupWriter {
     }
 
     /// Writes `item` merged with the other writes of its type queued meanwhile (see
-    /// [`Merge`]), and returns its answer once the transaction is committed. Without a
-    /// writer task it is written alone, in a transaction of its own.
+    /// [`Merge`]), and returns its answer once the transaction is committed.
     pub async fn write_merged<M: Merge>(&self, item: M) -> Result<M::Output, StoreError> {
-        if self.queue.is_none() {
-            let mut tx = self.pool.begin().await?;
-            let value = item.write_one(&mut tx).await?;
-            tx.commit().await?;
-            crate::crash_point!("group.after_commit");
-            return Ok(value);
-        }
         let (answer, answer_rx) = oneshot::channel();
         self.enqueue(
             Request::Merged(Box::new(Pending { item, answer })),
@@ -292,28 +309,24 @@ impl GroupWriter {
     }
 
     /// Writes `items` as one group (merged where they can be) and returns each one's answer:
-    /// what concurrent callers that met in one group get, made on purpose for tests. Without
-    /// a writer task each is written alone, as concurrent callers' would be.
+    /// what concurrent callers that met in one group get, made on purpose for tests. Also
+    /// returns why the merged write failed, if it did and each item then ran alone (a test
+    /// of the merged path asserts that it did not).
     #[cfg(test)]
     pub(crate) async fn write_together<M: Merge>(
         &self,
         items: Vec<M>,
-    ) -> Vec<Result<M::Output, StoreError>> {
+    ) -> (Vec<Result<M::Output, StoreError>>, Vec<String>) {
         let mut answers = Vec::with_capacity(items.len());
-        if self.queue.is_none() {
-            for item in items {
-                answers.push(self.write_merged(item).await);
-            }
-            return answers;
-        }
         let (mut group, mut waiting) = (Vec::new(), Vec::new());
         for item in items {
             let (answer, answer_rx) = oneshot::channel();
             group.push(Request::Merged(Box::new(Pending { item, answer })));
             waiting.push(answer_rx);
         }
-        // The pool's one connection: taken once the writer task lets go of it.
-        commit_group(&self.pool, group).await;
+        // On SQLite the pool's one connection: taken once the writer task lets go of it.
+        let mut failed = Vec::new();
+        commit_group(&self.pool, group, &mut failed).await;
         for answer in waiting {
             answers.push(
                 answer
@@ -321,6 +334,18 @@ impl GroupWriter {
                     .unwrap_or_else(|_| Err(StoreError::GroupCommit("dropped a request".into()))),
             );
         }
+        (answers, failed)
+    }
+
+    /// [`GroupWriter::write_together`] for a test of the merged path: fails the test when
+    /// the merged write failed and each item ran alone (the answers would be the same).
+    #[cfg(test)]
+    pub(crate) async fn write_merging<M: Merge>(
+        &self,
+        items: Vec<M>,
+    ) -> Vec<Result<M::Output, StoreError>> {
+        let (answers, failed) = self.write_together(items).await;
+        assert!(failed.is_empty(), "the merged write failed: {failed:?}");
         answers
     }
 
@@ -329,8 +354,7 @@ impl GroupWriter {
         request: Request,
         answer: oneshot::Receiver<Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let queue = self.queue.as_ref().expect("only called with a writer task");
-        queue
+        self.queue
             .send(request)
             .await
             .map_err(|_| StoreError::GroupCommit("the group writer has stopped".into()))?;
@@ -354,7 +378,11 @@ async fn write_groups(
             }
         }
         let (writes, started) = (group.len(), std::time::Instant::now());
-        commit_group(&pool, std::mem::take(&mut group)).await;
+        let mut failed = Vec::new();
+        commit_group(&pool, std::mem::take(&mut group), &mut failed).await;
+        // Each is logged where it failed; a steady count means a merged statement that never
+        // works on this database, and every caller paying for running alone.
+        metrics::counter!("corridor_group_merged_fallbacks_total").increment(failed.len() as u64);
         metrics::histogram!("corridor_group_commit_writes").record(writes as f64);
         // The writer's busy time: when the seconds recorded per second of wall time near 1,
         // callers queue behind it (the throughput ceiling on SQLite).
@@ -364,7 +392,9 @@ async fn write_groups(
 
 /// Writes `group` in one transaction and answers every request: the merged writes first, one
 /// kind at a time, then the closures (and the merged writes that run alone) in their order.
-async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>) {
+/// Why each merged write that fell back to running its callers alone failed goes into
+/// `failed`.
+async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>, failed: &mut Vec<String>) {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => return fail_unrun(group, &format!("no database connection: {e}")),
@@ -378,6 +408,7 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>) {
     for (runner, items) in kinds {
         let run = runner(&mut tx, items).await;
         pending.extend(run.ran);
+        failed.extend(run.failed);
         if let Some(why) = run.broken {
             // The transaction is in doubt: everything in it fails.
             abort(pending, &why);
@@ -441,7 +472,7 @@ async fn run_each(
     if works.is_empty() {
         return Ok(());
     }
-    if let Err(e) = sqlx::query(OPEN).execute(&mut *conn).await {
+    if let Err(e) = savepoint(&mut *conn, OPEN).await {
         let why = format!("SAVEPOINT failed: {e}");
         fail_unrun(works.into_iter().map(Request::Work).collect(), &why);
         return Err(why);
@@ -459,13 +490,25 @@ async fn run_each(
             (false, false) => DROP_AND_OPEN,
             (false, true) => DROP,
         };
-        if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
+        if let Err(e) = savepoint(&mut *conn, end).await {
             let why = format!("savepoint failed: {e}");
             (ran.answer)(Err(why.clone()));
             fail_unrun(works.map(|(_, work)| Request::Work(work)).collect(), &why);
             return Err(why);
         }
         pending.push(ran);
+    }
+    Ok(())
+}
+
+/// Runs savepoint statements (one or several): on SQLite as a prepared statement that stays
+/// cached; on PostgreSQL, whose prepared statements hold one statement each, as a simple
+/// query, which takes several in one round trip.
+async fn savepoint(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    if super::dialect_of(conn) == super::Dialect::Sqlite {
+        sqlx::query(sql).execute(conn).await?;
+    } else {
+        sqlx::Executor::execute(conn, sql).await?;
     }
     Ok(())
 }

@@ -294,28 +294,33 @@ pub(crate) async fn insert_all(
     entries: &[&Insert],
 ) -> Result<Vec<i64>, StoreError> {
     let rows: Vec<serde_json::Value> = entries.iter().map(|e| e.row()).collect();
-    let mut inserted = sqlx::query(
+    let f = super::merged::Forms::of(conn);
+    let sql = format!(
         "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
          status, detail, updated_at_ms, authenticated_by, size_bytes, sha256, headers) \
-         SELECT value->>0, value->>1, value->>2, value->>3, \
-         COALESCE(CAST(value->>11 AS BLOB), unhex(value->>4)), value->>5, \
-         value->>6, value->>0, value->>7, value->>8, value->>9, value->>10 \
-         FROM json_each($1) RETURNING id, sha256, source, channel",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| {
-        let id: i64 = row.try_get("id")?;
-        let key: (String, Option<String>, String) = (
-            row.try_get("sha256")?,
-            row.try_get("source")?,
-            row.try_get("channel")?,
-        );
-        Ok((id, key))
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
+         SELECT {at}, value->>1, value->>2, value->>3, {raw}, value->>5, \
+         value->>6, {at}, value->>7, {size}, value->>9, value->>10 \
+         FROM {rows} RETURNING id, sha256, source, channel",
+        at = f.int("value->>0"),
+        raw = f.blob("value->>11", "value->>4"),
+        size = f.int("value->>8"),
+        rows = f.each(1, "j"),
+    );
+    let mut inserted = sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            let key: (String, Option<String>, String) = (
+                row.try_get("sha256")?,
+                row.try_get("source")?,
+                row.try_get("channel")?,
+            );
+            Ok((id, key))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     inserted.sort_by_key(|(id, _)| *id);
     let matched = inserted.len() == entries.len()
         && inserted
@@ -629,7 +634,7 @@ mod tests {
             let ids: Vec<i64> = each
                 .store
                 .group()
-                .write_together(items)
+                .write_merging(items)
                 .await
                 .into_iter()
                 .map(Result::unwrap)

@@ -1,20 +1,23 @@
-//! Multi-row writes for merged group commits ([`super::group::Merge`], SQLite only): the rows
-//! of one table for every caller in a group go as one statement, and the statements of a
-//! group as few requests as possible, instead of a request per row (each request to a
-//! SQLite connection is two thread switches, which cost more than the row).
+//! Multi-row writes for merged group commits ([`super::group::Merge`]): the rows of one table
+//! for every caller in a group go as one statement, instead of a statement per row (on SQLite
+//! each request to a connection is two thread switches, on PostgreSQL a round trip to the
+//! server and a statement for it to run, and either costs more than the row).
 //!
-//! Each statement takes its rows as one JSON array bound as a single parameter and read with
-//! `json_each`, in array order: the statement text is the same whatever the number of rows,
-//! so it is prepared once and cached, and no group can reach SQLite's limit on parameters.
-//! Blobs travel as hex (`unhex`). The rows are exactly those the one-row statements write
+//! Each statement takes its rows as one JSON array bound as a single parameter and read as a
+//! table ([`Forms::each`]: SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`), in
+//! array order: the statement text is the same whatever the number of rows, so it is prepared
+//! once and cached, and no group can reach a limit on parameters. Blobs travel as text or hex
+//! ([`Forms::blob`]). The rows are exactly those the one-row statements write
 //! ([`super::settlements::insert_row`], [`super::settlements::journal_transitions`],
 //! [`super::messages::insert`], [`super::outbox::enqueue`], [`super::journal::mark`]).
+//! Where SQLite takes several statements in one request, PostgreSQL (whose prepared
+//! statements hold one each) runs them one after the other in the same transaction.
 
 use super::journal::{Outcome, Status};
 use super::messages::Outbound;
 use super::outbox::Kind;
 use super::settlements::{check_steps, Landing, Step};
-use super::StoreError;
+use super::{Dialect, StoreError};
 use crate::domain::{Rail, Settlement, SettlementId, SettlementState};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
@@ -65,18 +68,25 @@ pub async fn insert_settlements(
             ])
         })
         .collect();
-    let created = sqlx::query(
+    let f = Forms::of(conn);
+    let sql = format!(
         "INSERT INTO settlements (id, ledger, event_id, content_hash, state, amount_minor, \
          currency, payload, created_at_ms, updated_at_ms, rail, counterparty, reason_code, \
          reason, final_at_ms) \
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
-         value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
-         value->>14 FROM json_each($1) WHERE true \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, {amount}, value->>6, \
+         value->>7, {created}, {updated}, value->>10, value->>11, value->>12, value->>13, \
+         {final_at} FROM {rows} WHERE true \
          ON CONFLICT (ledger, event_id) DO NOTHING RETURNING id",
-    )
-    .bind(Value::Array(json).to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+        amount = f.int("value->>5"),
+        created = f.int("value->>8"),
+        updated = f.int("value->>9"),
+        final_at = f.int("value->>14"),
+        rows = f.each(1, "j"),
+    );
+    let created = sqlx::query(&sql)
+        .bind(Value::Array(json).to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     created
         .iter()
         .map(|row| Ok(row.try_get::<String, _>("id")?))
@@ -95,13 +105,15 @@ pub async fn find_keys(
         return Ok(HashMap::new());
     }
     let json: Vec<Value> = keys.iter().map(|(l, e)| json!([l, e])).collect();
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT id, state, content_hash, ledger, event_id FROM settlements \
-         WHERE (ledger, event_id) IN (SELECT value->>0, value->>1 FROM json_each($1))",
-    )
-    .bind(Value::Array(json).to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE (ledger, event_id) IN (SELECT value->>0, value->>1 FROM {})",
+        Forms::of(conn).each(1, "j")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(Value::Array(json).to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get("id")?;
@@ -199,17 +211,154 @@ impl Rows {
         ]));
     }
 
-    /// Writes every row in one request to the connection.
+    /// Writes every row: in one request on SQLite, one statement a table on PostgreSQL
+    /// (leaving out the tables without rows).
     pub async fn write(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        let f = Forms::of(conn);
         let array = |rows: Vec<Value>| Value::Array(rows).to_string();
-        sqlx::query(WRITE_ROWS)
-            .bind(array(self.transitions))
-            .bind(array(self.messages))
-            .bind(array(self.jobs))
-            .bind(array(self.marks))
-            .execute(conn)
-            .await?;
+        let tables = [self.transitions, self.messages, self.jobs, self.marks];
+        if f.sqlite() {
+            static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let sql = SQL.get_or_init(|| write_rows(f).join("; "));
+            let mut query = sqlx::query(sql);
+            for rows in tables {
+                query = query.bind(array(rows));
+            }
+            query.execute(conn).await?;
+            return Ok(());
+        }
+        static SQL: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
+        for (sql, rows) in SQL.get_or_init(|| write_rows(f)).iter().zip(tables) {
+            if !rows.is_empty() {
+                sqlx::query(sql)
+                    .bind(array(rows))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
         Ok(())
+    }
+}
+
+/// The statements of [`Rows::write`], one per table, each over its JSON array: on SQLite
+/// (one request) the arrays are `$1` to `$4`, on PostgreSQL each statement's own `$1`.
+fn write_rows(f: Forms) -> [String; 4] {
+    let param = |n: usize| if f.sqlite() { n } else { 1 };
+    [
+        format!(
+            "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, \
+             detail, inbound_id, at_ms) SELECT value->>0, value->>1, value->>2, value->>3, \
+             value->>4, {inbound}, {at} FROM {rows}",
+            inbound = f.int("value->>5"),
+            at = f.int("value->>6"),
+            rows = f.each(param(1), "j"),
+        ),
+        format!(
+            "INSERT INTO outbound_messages (settlement_id, rail, counterparty, kind, msg_id, \
+             biz_msg_idr, instr_id, end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, \
+             transmitted_at, created_at_ms) SELECT value->>0, value->>1, value->>2, value->>3, \
+             value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, {body}, 0, \
+             value->>11, value->>12, value->>13, {created} FROM {rows}",
+            body = f.blob("value->>15", "value->>10"),
+            created = f.int("value->>14"),
+            rows = f.each(param(2), "j"),
+        ),
+        format!(
+            "INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, \
+             created_at_ms, updated_at_ms) SELECT value->>0, value->>1, 'pending', 0, {due}, \
+             {now}, {now} FROM {rows} WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING",
+            due = f.int("value->>2"),
+            now = f.int("value->>3"),
+            rows = f.each(param(3), "j"),
+        ),
+        format!(
+            "UPDATE inbound_journal SET status = v.value->>1, detail = v.value->>2, \
+             settlement_id = COALESCE(v.value->>3, inbound_journal.settlement_id), \
+             message_kind = COALESCE(v.value->>4, inbound_journal.message_kind), \
+             message_ref = COALESCE(v.value->>5, inbound_journal.message_ref), \
+             updated_at_ms = {now} FROM {rows} WHERE inbound_journal.id = {id}",
+            now = f.int("v.value->>6"),
+            rows = f.each(param(4), "v"),
+            id = f.int("v.value->>0"),
+        ),
+    ]
+}
+
+/// The forms a merged statement's pieces take on the database of a connection: the SQL of
+/// both is built from them, so that the two cannot drift apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Forms(pub Dialect);
+
+impl Forms {
+    pub fn of(conn: &AnyConnection) -> Forms {
+        Forms(super::dialect_of(conn))
+    }
+
+    pub fn sqlite(self) -> bool {
+        self.0 == Dialect::Sqlite
+    }
+
+    /// The JSON array bound as parameter `n`, as a table named `alias` with a column `value`
+    /// (each element, as JSON) and a column `key` that orders the elements as in the array.
+    pub fn each(self, n: usize, alias: &str) -> String {
+        match self.0 {
+            Dialect::Sqlite => format!("json_each(${n}) AS {alias}"),
+            Dialect::Postgres => {
+                format!("jsonb_array_elements(${n}::jsonb) WITH ORDINALITY AS {alias}(value, key)")
+            }
+        }
+    }
+
+    /// As [`Forms::each`] for an array of strings, `value` being each string as text.
+    pub fn each_text(self, n: usize, alias: &str) -> String {
+        match self.0 {
+            Dialect::Sqlite => format!("json_each(${n}) AS {alias}"),
+            Dialect::Postgres => format!(
+                "jsonb_array_elements_text(${n}::jsonb) WITH ORDINALITY AS {alias}(value, key)"
+            ),
+        }
+    }
+
+    /// `expr`, a JSON number read with `->>`, as an integer (SQLite reads it as one already;
+    /// PostgreSQL's `->>` gives text).
+    pub fn int(self, expr: &str) -> String {
+        match self.0 {
+            Dialect::Sqlite => expr.to_string(),
+            Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
+        }
+    }
+
+    /// A blob from a merged row that carries it as text (`text`) or as hex (`hex`), the other
+    /// being null (see [`blob_text`]).
+    pub fn blob(self, text: &str, hex: &str) -> String {
+        match self.0 {
+            Dialect::Sqlite => format!("COALESCE(CAST({text} AS BLOB), unhex({hex}))"),
+            Dialect::Postgres => {
+                format!("COALESCE(convert_to({text}, 'UTF8'), decode({hex}, 'hex'))")
+            }
+        }
+    }
+
+    /// A join that keeps the tables in the order written: SQLite's `CROSS JOIN` (which there
+    /// takes an `ON` and fixes the order); PostgreSQL's plain `JOIN` (its `CROSS JOIN` takes
+    /// no `ON`, and its planner needs no hint).
+    pub fn join_in_order(self) -> &'static str {
+        match self.0 {
+            Dialect::Sqlite => "CROSS JOIN",
+            Dialect::Postgres => "JOIN",
+        }
+    }
+
+    /// A column compared without its index, so that each row is found by its key from the
+    /// list rather than by scanning an index on `column` (on status or state: every row in
+    /// that status, and on PostgreSQL the dead versions of all that left it since the last
+    /// vacuum) once per statement or per entry of the list. SQLite's unary `+`; on
+    /// PostgreSQL an expression the index does not cover.
+    pub fn unindexed(self, column: &str) -> String {
+        match self.0 {
+            Dialect::Sqlite => format!("+{column}"),
+            Dialect::Postgres => format!("({column} || '')"),
+        }
     }
 }
 
@@ -231,26 +380,6 @@ pub(crate) fn blob_text(bytes: &[u8]) -> Option<&str> {
 pub(crate) fn blob_hex(bytes: &[u8]) -> Option<String> {
     blob_text(bytes).is_none().then(|| hex::encode(bytes))
 }
-
-/// The statements of [`Rows::write`], one per table, each over its JSON array.
-const WRITE_ROWS: &str = "\
-    INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, detail, \
-    inbound_id, at_ms) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
-    value->>5, value->>6 FROM json_each($1); \
-    INSERT INTO outbound_messages (settlement_id, rail, counterparty, kind, msg_id, \
-    biz_msg_idr, instr_id, end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, \
-    transmitted_at, created_at_ms) SELECT value->>0, value->>1, value->>2, value->>3, \
-    value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, \
-    COALESCE(CAST(value->>15 AS BLOB), unhex(value->>10)), 0, \
-    value->>11, value->>12, value->>13, value->>14 FROM json_each($2); \
-    INSERT INTO outbox (kind, settlement_id, status, attempts, due_at_ms, created_at_ms, \
-    updated_at_ms) SELECT value->>0, value->>1, 'pending', 0, value->>2, value->>3, \
-    value->>3 FROM json_each($3) WHERE true ON CONFLICT (kind, settlement_id) DO NOTHING; \
-    UPDATE inbound_journal SET status = v.value->>1, detail = v.value->>2, \
-    settlement_id = COALESCE(v.value->>3, inbound_journal.settlement_id), \
-    message_kind = COALESCE(v.value->>4, inbound_journal.message_kind), \
-    message_ref = COALESCE(v.value->>5, inbound_journal.message_ref), \
-    updated_at_ms = v.value->>6 FROM json_each($4) AS v WHERE inbound_journal.id = v.value->>0";
 
 #[cfg(test)]
 mod blob_tests {
@@ -407,7 +536,7 @@ mod tests {
                 .collect();
             let held: Vec<bool> = store
                 .group()
-                .write_together(sends)
+                .write_merging(sends)
                 .await
                 .into_iter()
                 .map(Result::unwrap)
@@ -433,7 +562,7 @@ mod tests {
                 .collect();
             let held: Vec<bool> = store
                 .group()
-                .write_together(completions)
+                .write_merging(completions)
                 .await
                 .into_iter()
                 .map(Result::unwrap)

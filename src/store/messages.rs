@@ -107,9 +107,9 @@ pub async fn for_settlements(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = super::json_strings(conn);
+    let listed = super::in_json_strings(conn, "settlement_id");
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbound_messages WHERE settlement_id IN ({list}) ORDER BY id"
+        "SELECT {COLUMNS} FROM outbound_messages WHERE {listed} ORDER BY id"
     ))
     .bind(super::json_ids(ids))
     .fetch_all(conn)

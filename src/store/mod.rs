@@ -2,9 +2,8 @@
 //! through sqlx's `Any` driver so that every query is written once (DESIGN.md decision 4).
 //!
 //! Queries use `$1, $2, …` placeholders in order of first use, which both dialects read.
-//! The few statements that must differ (row claiming) ask [`Store::dialect`]; the multi-row
-//! statements of [`merged`] are SQLite's alone, run only by its group writer (PostgreSQL has
-//! none, and writes each caller's rows with the statements both dialects share).
+//! The few statements that must differ (row claiming, the multi-row statements of [`merged`]
+//! that the group writers run) ask the dialect ([`Store::dialect`], [`merged::Forms`]).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
 //! power loss, and writes through a single connection, so that writers never race for the
@@ -67,6 +66,8 @@ pub struct Store {
     group: group::GroupWriter,
     /// Held by every clone: the WAL checkpoint task stops when the last one is gone.
     _alive: std::sync::Arc<()>,
+    /// When a claim last looked for expired leases (see [`Store::expired_leases_due`]).
+    leases_checked_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -108,12 +109,9 @@ impl Store {
             Dialect::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         // SQLite: one writer task groups every caller's writes on its single connection.
-        // PostgreSQL: each caller commits on a pooled connection (see `group::GroupWriter`).
-        let writers = match dialect {
-            Dialect::Sqlite => 1,
-            Dialect::Postgres => 0,
-        };
-        let group = group::GroupWriter::start(pool.clone(), writers);
+        // PostgreSQL: writers group the merged writes; other callers commit on a pooled
+        // connection each (see `group::GroupWriter::start`).
+        let group = group::GroupWriter::start(pool.clone(), dialect);
         let reader = match dialect {
             Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
             Dialect::Postgres => pool.clone(),
@@ -132,7 +130,22 @@ impl Store {
             dialect,
             group,
             _alive: alive,
+            leases_checked_ms: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
         })
+    }
+
+    /// Whether a claim at `now` also looks for expired leases: when `period_ms` has passed
+    /// since the last claim that did (or the clock went back). One caller in a period gets
+    /// true.
+    pub(crate) fn expired_leases_due(&self, now: i64, period_ms: i64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.leases_checked_ms.load(Relaxed);
+        if now >= last && now < last.saturating_add(period_ms) {
+            return false;
+        }
+        self.leases_checked_ms
+            .compare_exchange(last, now, Relaxed, Relaxed)
+            .is_ok()
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -302,18 +315,30 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
     })
 }
 
-/// A subquery giving the strings of a JSON array bound as `$1`, on either database (SQLite's
-/// `json_each`, PostgreSQL's `jsonb_array_elements_text`): `WHERE id IN (<this>)` with one
-/// parameter whatever the number of ids.
-pub(crate) fn json_strings(conn: &sqlx::AnyConnection) -> &'static str {
+/// The database a connection talks to.
+pub(crate) fn dialect_of(conn: &sqlx::AnyConnection) -> Dialect {
     if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
-        "SELECT value FROM json_each($1)"
+        Dialect::Sqlite
     } else {
-        "SELECT jsonb_array_elements_text($1::jsonb)"
+        Dialect::Postgres
     }
 }
 
-/// The ids as the JSON array [`json_strings`] reads.
+/// `column` is one of the strings of a JSON array bound as `$1`, on either database: one
+/// parameter whatever the number of ids. SQLite reads the array with `json_each`; PostgreSQL
+/// takes it as an array (`= ANY`), which it always looks up through `column`'s index: with
+/// `IN (subquery)` and stale statistics (a table that grew since its last ANALYZE) its planner
+/// took the list for a hundred rows matching hundreds each, and scanned the whole table.
+pub(crate) fn in_json_strings(conn: &sqlx::AnyConnection, column: &str) -> String {
+    match dialect_of(conn) {
+        Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each($1))"),
+        Dialect::Postgres => {
+            format!("{column} = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))")
+        }
+    }
+}
+
+/// The ids as the JSON array [`in_json_strings`] reads.
 pub(crate) fn json_ids(ids: &[&crate::domain::SettlementId]) -> String {
     let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
     serde_json::json!(ids).to_string()

@@ -5,6 +5,7 @@
 //! due again. Attempts are counted at claim time, so a crash mid-send still uses one up, and
 //! past `attempts_max` the row goes to `dead`, from where an operator can replay it.
 
+use super::merged::Forms;
 use super::{now_ms, Dialect, Store, StoreError};
 use crate::domain::SettlementId;
 use sqlx::{AnyConnection, FromRow, Row};
@@ -241,6 +242,11 @@ pub async fn give_up(
     Ok(changed == 1)
 }
 
+/// On PostgreSQL, the most milliseconds between two claims that look for expired leases (a
+/// quarter of the lease when that is shorter): an expired lease is taken over at most this
+/// long after it ran out.
+pub const EXPIRED_CHECK_MS: i64 = 1000;
+
 /// Claims up to `limit` due rows for `owner` until `now + lease_ms`, and commits.
 pub async fn claim(
     store: &Store,
@@ -249,18 +255,33 @@ pub async fn claim(
     lease_ms: i64,
     limit: i64,
 ) -> Result<Vec<Job>, StoreError> {
-    // PostgreSQL: concurrent instances skip each other's locked rows. SQLite: one writer, so
-    // the UPDATE … WHERE id IN (SELECT …) is atomic as it stands.
-    let lock = match store.dialect() {
-        Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
-        Dialect::Sqlite => "",
+    // PostgreSQL: concurrent instances skip each other's locked rows, and expired leases (a
+    // worker or an instance that stopped) are looked for at most every `EXPIRED_CHECK_MS` (a
+    // quarter of the lease when shorter), by one claim of the instance: that part of the scan
+    // walks the index entries of every lease taken since the last vacuum, dead ones included,
+    // and cost milliseconds at each of hundreds of claims a second. Otherwise its condition is
+    // `false`, which the planner drops. SQLite: one writer, so the UPDATE … WHERE id IN
+    // (SELECT …) is atomic as it stands, and a scan of its index sees no dead rows.
+    let (lock, leased) = match store.dialect() {
+        Dialect::Postgres => {
+            let expired = store.expired_leases_due(now, EXPIRED_CHECK_MS.min(lease_ms / 4));
+            (
+                "FOR UPDATE SKIP LOCKED",
+                if expired {
+                    "status"
+                } else {
+                    "false AND status"
+                },
+            )
+        }
+        Dialect::Sqlite => ("", "status"),
     };
     let sql = format!(
         "UPDATE outbox SET status = '{LEASED}', lease_owner = $1, lease_until_ms = $2, \
          attempts = attempts + 1, updated_at_ms = $3 \
          WHERE id IN (SELECT id FROM outbox \
             WHERE (status = '{PENDING}' AND due_at_ms <= $4) \
-               OR (status = '{LEASED}' AND lease_until_ms <= $5) \
+               OR ({leased} = '{LEASED}' AND lease_until_ms <= $5) \
             ORDER BY due_at_ms, id LIMIT $6 {lock}) \
          RETURNING id, kind, settlement_id, attempts"
     );
@@ -330,24 +351,29 @@ impl super::group::Merge for Completion {
         Box::pin(async move {
             let now = now_ms();
             let leases = items.iter().map(|c| serde_json::json!([c.job.id, c.owner]));
-            let set = format!(
-                "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, last_error = NULL"
-            );
-            let held = leases_held(&mut *conn, &set, now, leases).await?;
+            let set = |_: Forms| {
+                format!(
+                    "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, \
+                     last_error = NULL"
+                )
+            };
+            let held = leases_held(&mut *conn, set, now, leases).await?;
             let written_back: Vec<&str> = items
                 .iter()
                 .filter(|c| c.written_back && held.contains(&c.job.id))
                 .map(|c| c.job.settlement_id.as_str())
                 .collect();
             if !written_back.is_empty() {
-                sqlx::query(
+                let sql = format!(
                     "UPDATE settlements SET written_back_at_ms = $1 \
-                     WHERE id IN (SELECT value FROM json_each($2)) AND written_back_at_ms IS NULL",
-                )
-                .bind(now)
-                .bind(serde_json::json!(written_back).to_string())
-                .execute(&mut *conn)
-                .await?;
+                     WHERE id IN (SELECT value FROM {}) AND written_back_at_ms IS NULL",
+                    Forms::of(conn).each_text(2, "j")
+                );
+                sqlx::query(&sql)
+                    .bind(now)
+                    .bind(serde_json::json!(written_back).to_string())
+                    .execute(&mut *conn)
+                    .await?;
             }
             Ok(items
                 .iter()
@@ -441,22 +467,27 @@ pub async fn renew_and_count_send(
     }
 }
 
-/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`) on each row of
-/// `leases` (`[job id, owner, …]`) whose lease `owner` still holds, in one statement; returns
+/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`, in the forms of
+/// the connection's database) on each row of `leases` (`[job id, owner, …]`) whose lease `owner` still holds, in one statement; returns
 /// the ids of those rows.
 async fn leases_held(
     conn: &mut AnyConnection,
-    set: &str,
+    set: impl Fn(Forms) -> String,
     now: i64,
     leases: impl Iterator<Item = serde_json::Value>,
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
     let leases = serde_json::Value::Array(leases.collect()).to_string();
+    let f = Forms::of(conn);
     sqlx::query(&format!(
-        // `+outbox.status`: no index on the status, so that SQLite looks each row up by its
-        // id from the list, instead of scanning every leased row once per entry of the list.
-        "UPDATE outbox SET {set}, updated_at_ms = $1 FROM json_each($2) AS v \
-         WHERE outbox.id = v.value->>0 AND +outbox.status = '{LEASED}' \
-         AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job"
+        // The status unindexed: each row is looked up by its id from the list, instead of by
+        // scanning every leased row ([`Forms::unindexed`]).
+        "UPDATE outbox SET {set}, updated_at_ms = $1 FROM {rows} \
+         WHERE outbox.id = {id} AND {status} = '{LEASED}' \
+         AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job",
+        set = set(f),
+        rows = f.each(2, "v"),
+        id = f.int("v.value->>0"),
+        status = f.unindexed("outbox.status"),
     ))
     .bind(now)
     .bind(leases)
@@ -491,7 +522,8 @@ impl super::group::Merge for SendRecord {
             let leases = items
                 .iter()
                 .map(|r| serde_json::json!([r.job.id, r.owner, now + r.lease_ms]));
-            let held = leases_held(&mut *conn, "lease_until_ms = v.value->>2", now, leases).await?;
+            let until = |f: Forms| format!("lease_until_ms = {}", f.int("v.value->>2"));
+            let held = leases_held(&mut *conn, until, now, leases).await?;
             let sent: Vec<&str> = items
                 .iter()
                 .filter(|r| held.contains(&r.job.id))
@@ -499,16 +531,18 @@ impl super::group::Merge for SendRecord {
                 .collect();
             if !sent.is_empty() {
                 // A message named twice (two jobs sending it) is counted twice, as alone.
-                sqlx::query(
+                let rows = Forms::of(conn).each_text(2, "j");
+                let sql = format!(
                     "UPDATE outbound_messages SET send_count = send_count + \
-                     (SELECT COUNT(*) FROM json_each($2) WHERE value = msg_id), \
+                     (SELECT COUNT(*) FROM {rows} WHERE value = msg_id), \
                      first_sent_at_ms = COALESCE(first_sent_at_ms, $1), last_sent_at_ms = $1 \
-                     WHERE msg_id IN (SELECT value FROM json_each($2))",
-                )
-                .bind(now)
-                .bind(serde_json::json!(sent).to_string())
-                .execute(&mut *conn)
-                .await?;
+                     WHERE msg_id IN (SELECT value FROM {rows})"
+                );
+                sqlx::query(&sql)
+                    .bind(now)
+                    .bind(serde_json::json!(sent).to_string())
+                    .execute(&mut *conn)
+                    .await?;
             }
             Ok(items
                 .iter()

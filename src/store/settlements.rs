@@ -570,13 +570,11 @@ pub async fn get_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = super::json_strings(conn);
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM settlements WHERE id IN ({list})"
-    ))
-    .bind(super::json_ids(ids))
-    .fetch_all(conn)
-    .await?;
+    let listed = super::in_json_strings(conn, "id");
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM settlements WHERE {listed}"))
+        .bind(super::json_ids(ids))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
