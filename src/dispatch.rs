@@ -182,6 +182,16 @@ impl Registry {
     }
 }
 
+/// Wakes idle workers for `jobs` new jobs: one per claim's worth (`batch_rows_max`), at least
+/// one. Waking every worker for each ledger post made each of them claim, most finding
+/// nothing, and claims were most of the store's transactions.
+pub fn wake_for(wake: &Notify, jobs: usize, batch_rows_max: i64) {
+    let per_claim = usize::try_from(batch_rows_max).unwrap_or(1).max(1);
+    for _ in 0..jobs.div_ceil(per_claim).max(1) {
+        wake.notify_one();
+    }
+}
+
 /// The outbox engine of one instance; shared by its workers.
 pub struct Dispatcher {
     pub store: Store,
@@ -191,7 +201,17 @@ pub struct Dispatcher {
     /// Woken when work is queued, so that idle workers start at once.
     pub wake: Arc<Notify>,
     registry: Registry,
+    /// Until when (unix ms) the instance's workers hold their next claim (see
+    /// [`CLAIM_GATHER_MS`]).
+    gather_until_ms: std::sync::atomic::AtomicI64,
 }
+
+/// The least time between two claims of an instance's workers, unless the first one filled
+/// the room it had (a backlog is claimed without pause): the next claim takes every job
+/// queued meanwhile at once. Without it each new job (one every half millisecond at 1,000
+/// settlements a second) had a claim of its own: most of the store's transactions on
+/// PostgreSQL, and many of the SQLite writer's requests. A job waits at most this long more.
+const CLAIM_GATHER_MS: i64 = 4;
 
 /// What a handler gets besides its job: the store, the configuration, and the worker's lease.
 pub struct Context<'a> {
@@ -392,6 +412,42 @@ impl Dispatcher {
             owner,
             wake: Arc::new(Notify::new()),
             registry,
+            gather_until_ms: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Waits for this worker's turn to claim: at most one claim of the instance starts in
+    /// each [`CLAIM_GATHER_MS`], unless the one before found the queue full
+    /// ([`Dispatcher::claimed`]). False: `stop` was cancelled meanwhile.
+    async fn claim_turn(&self, stop: &CancellationToken) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        loop {
+            let (until, now) = (self.gather_until_ms.load(Relaxed), now_ms());
+            // Past it (or the clock went back further than a gathering time): take the turn.
+            if until <= now || until > now + CLAIM_GATHER_MS {
+                let next = now + CLAIM_GATHER_MS;
+                if self
+                    .gather_until_ms
+                    .compare_exchange(until, next, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return false,
+                _ = tokio::time::sleep(Duration::from_millis((until - now) as u64)) => {}
+            }
+        }
+    }
+
+    /// After a claim: one that filled the room it had may have left due jobs behind, so the
+    /// next claim need not wait.
+    fn claimed(&self, claimed: usize, room: usize) {
+        if claimed >= room {
+            self.gather_until_ms
+                .store(0, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -413,11 +469,12 @@ impl Dispatcher {
             let room = max - in_flight.len();
             let may_claim = room * 2 >= max;
             let mut claimed = 0;
-            if may_claim {
+            if may_claim && self.claim_turn(&stop).await {
                 let claimed_at = Instant::now();
                 match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
+                        self.claimed(claimed, room);
                         let mut read = self.prefetch(&jobs).await;
                         for job in jobs {
                             let (engine, owner) = (self.clone(), owner.clone());

@@ -64,7 +64,12 @@ pub async fn post_message(
     }
     .await
     .map_err(ApiError::internal)?;
-    state.wake.notify_waiters();
+    // A write-back job for each report that ended a payment.
+    crate::dispatch::wake_for(
+        &state.wake,
+        applied.len(),
+        state.config.dispatch.batch_rows_max,
+    );
     let summary: Vec<String> = applied.iter().map(|a| format!("{a:?}")).collect();
     Ok(Json(
         serde_json::json!({"journal_id": inbound, "message": kind, "applied": summary}),

@@ -35,7 +35,8 @@ pub async fn post_events(
     match intake::accept_post(&state.store, &state.config, &ledger_id, content_type, bytes).await {
         Ok((inbound, batch, results)) => {
             crate::crash_point!("intake.before_ack");
-            state.wake.notify_waiters();
+            let batch_rows_max = state.config.dispatch.batch_rows_max;
+            crate::dispatch::wake_for(&state.wake, results.len(), batch_rows_max);
             metrics::counter!("corridor_ledger_events_total", "ledger" => ledger_id.clone())
                 .increment(results.len() as u64);
             if batch {
