@@ -8,6 +8,7 @@ use corridor::store::journal::{self, Channel, Status};
 use corridor::store::outbox::{self, Kind, Retry};
 use corridor::store::settlements::{self, Change, Inserted, Transitioned};
 use corridor::store::{messages, now_ms};
+use sqlx::Row;
 
 fn change(cause: &str) -> Change<'_> {
     Change {
@@ -495,7 +496,6 @@ async fn sqlite_is_durable_on_power_loss() {
     // WAL with synchronous=FULL: an acknowledged commit is on disk (DESIGN.md decision 4).
     let db = TestDb::sqlite().await;
     let mut conn = db.store.pool().acquire().await.unwrap();
-    use sqlx::Row;
     let mode: String = sqlx::query("PRAGMA journal_mode")
         .fetch_one(&mut *conn)
         .await
@@ -681,4 +681,35 @@ async fn typed_values_migration_keeps_rows_renames_rails_and_checks_values() {
         store.close().await;
         db.finish().await;
     }
+}
+
+/// PostgreSQL: while the store is open, its outbox is vacuumed every few seconds (claims
+/// otherwise walk past the dead entries every claim and completion leaves). SQLite has no
+/// such task: nothing to check there.
+#[tokio::test]
+async fn the_postgresql_outbox_is_vacuumed_while_the_store_is_open() {
+    on_each_store("outbox_vacuumed", |db| async move {
+        if db.store.dialect() == corridor::store::Dialect::Sqlite {
+            return db;
+        }
+        let vacuums = || async {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            sqlx::query("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get::<i64, _>("vacuum_count")
+        };
+        assert_eq!(vacuums().await, 0, "a new database has not been vacuumed");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while vacuums().await == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no vacuum of the outbox within 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        db
+    })
+    .await;
 }
