@@ -112,6 +112,18 @@ struct RunAll {
     failed: Option<String>,
 }
 
+impl RunAll {
+    /// Nothing written and nobody answered: the transaction is in doubt, for `why`.
+    fn broken(why: String) -> RunAll {
+        RunAll {
+            ran: Vec::new(),
+            alone: Vec::new(),
+            broken: Some(why),
+            failed: None,
+        }
+    }
+}
+
 /// The merged writes of one kind inside the savepoint `m`; on failure each caller alone.
 fn run_all<M: Merge>(
     conn: &mut AnyConnection,
@@ -135,12 +147,7 @@ fn run_all<M: Merge>(
                 .collect()
         };
         if let Err(e) = savepoint(&mut *conn, "SAVEPOINT m").await {
-            return RunAll {
-                ran: Vec::new(),
-                alone: Vec::new(),
-                broken: Some(format!("SAVEPOINT failed: {e}")),
-                failed: None,
-            };
+            return RunAll::broken(format!("SAVEPOINT failed: {e}"));
         }
         let written = M::write_all(conn, &items).await;
         let end = if written.is_ok() {
@@ -149,12 +156,7 @@ fn run_all<M: Merge>(
             "ROLLBACK TO m; RELEASE m"
         };
         if let Err(e) = savepoint(&mut *conn, end).await {
-            return RunAll {
-                ran: Vec::new(),
-                alone: Vec::new(),
-                broken: Some(format!("savepoint failed: {e}")),
-                failed: None,
-            };
+            return RunAll::broken(format!("savepoint failed: {e}"));
         }
         let outputs = match written {
             Ok(outputs) if outputs.len() == items.len() => outputs,
@@ -165,12 +167,7 @@ fn run_all<M: Merge>(
                     outputs.len(),
                     items.len()
                 );
-                return RunAll {
-                    ran: Vec::new(),
-                    alone: Vec::new(),
-                    broken: Some(why),
-                    failed: None,
-                };
+                return RunAll::broken(why);
             }
             Err(e) => {
                 tracing::warn!(error = %e, callers = items.len(), "a merged write failed; each caller's write runs alone");
