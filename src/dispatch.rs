@@ -201,9 +201,7 @@ pub struct Dispatcher {
     /// Woken when work is queued, so that idle workers start at once.
     pub wake: Arc<Notify>,
     registry: Registry,
-    /// Until when (unix ms) the instance's workers hold their next claim (see
-    /// [`CLAIM_GATHER_MS`]).
-    gather_until_ms: std::sync::atomic::AtomicI64,
+    pace: ClaimPace,
 }
 
 /// The least time between two claims of an instance's workers, unless the first one filled
@@ -211,7 +209,58 @@ pub struct Dispatcher {
 /// queued meanwhile at once. Without it each new job (one every half millisecond at 1,000
 /// settlements a second) had a claim of its own: most of the store's transactions on
 /// PostgreSQL, and many of the SQLite writer's requests. A job waits at most this long more.
-const CLAIM_GATHER_MS: i64 = 4;
+const CLAIM_GATHER: Duration = Duration::from_millis(4);
+
+/// When the instance's workers may start their next claim ([`CLAIM_GATHER`]), on tokio's
+/// monotonic clock.
+struct ClaimPace {
+    start: tokio::time::Instant,
+    /// The next turn, in microseconds from `start`.
+    next_us: std::sync::atomic::AtomicU64,
+}
+
+impl ClaimPace {
+    fn new() -> Self {
+        ClaimPace {
+            start: tokio::time::Instant::now(),
+            next_us: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Waits for a worker's turn to claim: at most one claim starts in each [`CLAIM_GATHER`],
+    /// unless the one before filled its room ([`ClaimPace::claimed`]). False: `stop` was
+    /// cancelled meanwhile.
+    async fn turn(&self, stop: &CancellationToken) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let gather = CLAIM_GATHER.as_micros() as u64;
+        loop {
+            let next = self.next_us.load(Relaxed);
+            let now = self.start.elapsed().as_micros() as u64;
+            if next <= now {
+                if self
+                    .next_us
+                    .compare_exchange(next, now + gather, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return false,
+                _ = tokio::time::sleep(Duration::from_micros(next - now)) => {}
+            }
+        }
+    }
+
+    /// After a claim: one that filled the room it had may have left due jobs behind, so the
+    /// next claim need not wait.
+    fn claimed(&self, claimed: usize, room: usize) {
+        if claimed >= room {
+            self.next_us.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
 
 /// What a handler gets besides its job: the store, the configuration, and the worker's lease.
 pub struct Context<'a> {
@@ -412,42 +461,7 @@ impl Dispatcher {
             owner,
             wake: Arc::new(Notify::new()),
             registry,
-            gather_until_ms: std::sync::atomic::AtomicI64::new(0),
-        }
-    }
-
-    /// Waits for this worker's turn to claim: at most one claim of the instance starts in
-    /// each [`CLAIM_GATHER_MS`], unless the one before found the queue full
-    /// ([`Dispatcher::claimed`]). False: `stop` was cancelled meanwhile.
-    async fn claim_turn(&self, stop: &CancellationToken) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        loop {
-            let (until, now) = (self.gather_until_ms.load(Relaxed), now_ms());
-            // Past it (or the clock went back further than a gathering time): take the turn.
-            if until <= now || until > now + CLAIM_GATHER_MS {
-                let next = now + CLAIM_GATHER_MS;
-                if self
-                    .gather_until_ms
-                    .compare_exchange(until, next, Relaxed, Relaxed)
-                    .is_ok()
-                {
-                    return true;
-                }
-                continue;
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return false,
-                _ = tokio::time::sleep(Duration::from_millis((until - now) as u64)) => {}
-            }
-        }
-    }
-
-    /// After a claim: one that filled the room it had may have left due jobs behind, so the
-    /// next claim need not wait.
-    fn claimed(&self, claimed: usize, room: usize) {
-        if claimed >= room {
-            self.gather_until_ms
-                .store(0, std::sync::atomic::Ordering::Relaxed);
+            pace: ClaimPace::new(),
         }
     }
 
@@ -469,12 +483,12 @@ impl Dispatcher {
             let room = max - in_flight.len();
             let may_claim = room * 2 >= max;
             let mut claimed = 0;
-            if may_claim && self.claim_turn(&stop).await {
+            if may_claim && self.pace.turn(&stop).await {
                 let claimed_at = Instant::now();
                 match outbox::claim(&self.store, &owner, now_ms(), d.lease_ms, room as i64).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
-                        self.claimed(claimed, room);
+                        self.pace.claimed(claimed, room);
                         let mut read = self.prefetch(&jobs).await;
                         for job in jobs {
                             let (engine, owner) = (self.clone(), owner.clone());
@@ -798,6 +812,33 @@ pub async fn job_settlement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One claim in each gathering time; none waits after a claim that filled its room; a
+    /// stop ends the wait. On tokio's paused clock, so the waits are exact.
+    #[tokio::test(start_paused = true)]
+    async fn claims_are_paced_unless_the_last_one_filled_its_room() {
+        let (pace, stop) = (ClaimPace::new(), CancellationToken::new());
+        let t0 = tokio::time::Instant::now();
+        assert!(pace.turn(&stop).await);
+        assert_eq!(t0.elapsed(), Duration::ZERO, "the first claim goes at once");
+        pace.claimed(3, 16);
+        assert!(pace.turn(&stop).await);
+        assert_eq!(
+            t0.elapsed(),
+            CLAIM_GATHER,
+            "after one that found fewer, it waits"
+        );
+        pace.claimed(16, 16);
+        assert!(pace.turn(&stop).await);
+        assert_eq!(
+            t0.elapsed(),
+            CLAIM_GATHER,
+            "after a full one, it goes at once"
+        );
+        stop.cancel();
+        assert!(!pace.turn(&stop).await, "a stop ends the wait");
+        assert_eq!(t0.elapsed(), CLAIM_GATHER);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
