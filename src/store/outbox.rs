@@ -468,8 +468,8 @@ pub async fn renew_and_count_send(
 }
 
 /// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`, in the forms of
-/// the connection's database) on each row of `leases` (`[job id, owner, …]`) whose lease `owner` still holds, in one statement; returns
-/// the ids of those rows.
+/// the connection's database) on each row of `leases` (`[job id, owner, …]`) whose lease
+/// `owner` still holds, in one statement; returns the ids of those rows.
 async fn leases_held(
     conn: &mut AnyConnection,
     set: impl Fn(Forms) -> String,
