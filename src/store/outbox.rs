@@ -351,13 +351,10 @@ impl super::group::Merge for Completion {
         Box::pin(async move {
             let now = now_ms();
             let leases = items.iter().map(|c| serde_json::json!([c.job.id, c.owner]));
-            let set = |_: Forms| {
-                format!(
-                    "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, \
-                     last_error = NULL"
-                )
-            };
-            let held = leases_held(&mut *conn, set, now, leases).await?;
+            let set = format!(
+                "status = '{DONE}', lease_owner = NULL, lease_until_ms = NULL, last_error = NULL"
+            );
+            let held = leases_held(&mut *conn, &set, now, leases).await?;
             let written_back: Vec<&str> = items
                 .iter()
                 .filter(|c| c.written_back && held.contains(&c.job.id))
@@ -433,7 +430,7 @@ pub async fn renew_and_count_send(
     lease_ms: i64,
     msg_id: &str,
 ) -> Result<bool, StoreError> {
-    let sqlite = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+    let sqlite = super::dialect_of(conn) == Dialect::Sqlite;
     let sql = if sqlite {
         format!(
             "UPDATE outbox SET lease_until_ms = $1, updated_at_ms = $2 \
@@ -467,12 +464,12 @@ pub async fn renew_and_count_send(
     }
 }
 
-/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`, in the forms of
-/// the connection's database) on each row of `leases` (`[job id, owner, …]`) whose lease
+/// Sets `set` (SQL over the outbox row and `v.value`, its entry of `leases`, written in the
+/// forms of the connection's database) on each row of `leases` (`[job id, owner, …]`) whose lease
 /// `owner` still holds, in one statement; returns the ids of those rows.
 async fn leases_held(
     conn: &mut AnyConnection,
-    set: impl Fn(Forms) -> String,
+    set: &str,
     now: i64,
     leases: impl Iterator<Item = serde_json::Value>,
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
@@ -484,7 +481,6 @@ async fn leases_held(
         "UPDATE outbox SET {set}, updated_at_ms = $1 FROM {rows} \
          WHERE outbox.id = {id} AND {status} = '{LEASED}' \
          AND outbox.lease_owner = v.value->>1 RETURNING outbox.id AS job",
-        set = set(f),
         rows = f.each(2, "v"),
         id = f.int("v.value->>0"),
         status = f.unindexed("outbox.status"),
@@ -522,8 +518,8 @@ impl super::group::Merge for SendRecord {
             let leases = items
                 .iter()
                 .map(|r| serde_json::json!([r.job.id, r.owner, now + r.lease_ms]));
-            let until = |f: Forms| format!("lease_until_ms = {}", f.int("v.value->>2"));
-            let held = leases_held(&mut *conn, until, now, leases).await?;
+            let until = format!("lease_until_ms = {}", Forms::of(conn).int("v.value->>2"));
+            let held = leases_held(&mut *conn, &until, now, leases).await?;
             let sent: Vec<&str> = items
                 .iter()
                 .filter(|r| held.contains(&r.job.id))

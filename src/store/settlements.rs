@@ -362,7 +362,7 @@ pub async fn transition(
     // and our update) makes the guarded UPDATE match nothing: read again and decide again.
     // Each retry sees a newer state; the table is finite and acyclic, so few are ever needed.
     const RETRIES_MAX: usize = 8;
-    if tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+    if super::dialect_of(tx) == super::Dialect::Sqlite {
         return move_sqlite(tx, id, to, change).await;
     }
     for _ in 0..RETRIES_MAX {
