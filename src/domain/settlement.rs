@@ -6,13 +6,19 @@ use std::fmt;
 
 /// Our identifier for a settlement: `st-` and 32 hex digits (35 characters of the SWIFT x set, so it also fits
 /// ISO 20022's Max35Text and serves as the EndToEndId).
+///
+/// The digits are a UUID version 7: a millisecond timestamp first, then random bits, so ids
+/// made later sort later. Every index keyed by a settlement (its own, its transitions, its
+/// outbox rows and stored messages, the journal's link) then takes a group's new entries on
+/// the few pages at its end, instead of one page each scattered over the whole index: on
+/// SQLite that is fewer pages written to the WAL per commit and checkpointed after it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SettlementId(String);
 
 impl SettlementId {
     pub fn new() -> Self {
-        SettlementId(format!("st-{}", uuid::Uuid::new_v4().simple()))
+        SettlementId(format!("st-{}", uuid::Uuid::now_v7().simple()))
     }
 
     /// Reads an id from the store or an API path; only the shape is checked.
@@ -134,5 +140,21 @@ mod amount_serde {
         let stored = Stored::deserialize(d)?;
         let currency = Currency::parse(&stored.currency).map_err(serde::de::Error::custom)?;
         Amount::from_minor(stored.minor, currency).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SettlementId;
+
+    #[test]
+    fn ids_made_later_sort_later() {
+        let ids: Vec<SettlementId> = (0..2_000).map(|_| SettlementId::new()).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0].as_str() < pair[1].as_str(), "{pair:?}");
+        }
+        assert!(ids
+            .iter()
+            .all(|id| SettlementId::parse(id.as_str()).is_some()));
     }
 }

@@ -56,14 +56,17 @@ struct Identifiers {
 
 impl Identifiers {
     fn assign(settlement: &Settlement) -> Self {
-        let msg_id = format!("M{}", uuid::Uuid::new_v4().simple());
+        // Time-ordered (UUID version 7), as settlement ids are: the unique index on the
+        // message id then takes a group's new entries at its end. The UETR stays version 4,
+        // as SWIFT requires.
+        let msg_id = format!("M{}", uuid::Uuid::now_v7().simple());
         let instr = uuid::Uuid::new_v4().simple().to_string();
         Identifiers {
             biz_msg_idr: msg_id.clone(),
             msg_id,
             instr_id: instr[..16].to_string(),
             end_to_end_id: settlement.id.to_string(),
-            tx_id: format!("T{}", uuid::Uuid::new_v4().simple()),
+            tx_id: format!("T{}", uuid::Uuid::now_v7().simple()),
             uetr: Uetr::new(),
         }
     }
