@@ -36,13 +36,23 @@ async fn approved_declined_and_reversed_credits() {
         script(&world, "639170000068", Action::NoAnswer);
         script(&world, "639170000099", Action::Disconnect);
 
-        for (event, amount, msisdn) in [
+        // The dropped connection last, once the others are final: a credit in flight on the
+        // link when the switch drops it never reaches the switch (it is reversed all the
+        // same), which the counts below would take for a missing credit. Seen once under
+        // a loaded test run.
+        for (i, (event, amount, msisdn)) in [
             ("w-ok", "1500.25", "+639171234567"),
             ("w-declined", "10.00", "+639170000051"),
             ("w-91", "11.00", "+639170000091"),
             ("w-timeout", "12.00", "+639170000068"),
             ("w-disconnect", "13.00", "+639170000099"),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if event == "w-disconnect" {
+                world.wait_all_final(i as i64, WAIT).await;
+            }
             let (status, body) = world.post(&wallet_event(event, amount, msisdn)).await;
             assert_eq!(status, 201, "{event}: {body}");
         }
