@@ -23,6 +23,10 @@
 //!
 //! On SQLite one writer takes every write; on PostgreSQL [`PG_WRITERS`] writers take the
 //! merged writes and closures commit on their own (see [`GroupWriter::start`]).
+//!
+//! On SQLite the fsync that makes a group durable runs on a thread of its own (a [`Syncer`]),
+//! after the commit and while the writer goes on with the next group; the group's callers
+//! are answered when it returns (see [`Durable`]).
 
 use super::StoreError;
 use futures::future::BoxFuture;
@@ -255,16 +259,37 @@ impl GroupWriter {
     /// there many connections commit at once and the server flushes concurrent commits
     /// together, while a writer would run each closure's statements one round trip at a
     /// time, and one closure waiting on a row lock would hold up its whole group.
-    pub fn start(pool: sqlx::AnyPool, dialect: super::Dialect) -> Self {
-        let (writers, closures_queued) = match dialect {
-            super::Dialect::Sqlite => (1, true),
-            super::Dialect::Postgres => (PG_WRITERS, false),
-        };
+    ///
+    /// `sqlite_file`: the SQLite database's file, whose WAL a [`Syncer`] makes durable after
+    /// each group (none for PostgreSQL or an in-memory database: each commit is durable as
+    /// it returns).
+    pub fn start(
+        pool: sqlx::AnyPool,
+        dialect: super::Dialect,
+        sqlite_file: Option<std::path::PathBuf>,
+    ) -> Self {
         let (queue, receiver) = mpsc::channel::<Request>(QUEUE_MAX);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
-        for _ in 0..writers {
-            tokio::spawn(write_groups(pool.clone(), receiver.clone()));
-        }
+        let closures_queued = match dialect {
+            super::Dialect::Sqlite => {
+                let durable = match sqlite_file {
+                    Some(file) => Durable::Synced(Syncer::start(move || sync_wal(&file))),
+                    None => Durable::AtCommit,
+                };
+                write_on_a_thread_of_its_own(pool.clone(), receiver, durable);
+                true
+            }
+            super::Dialect::Postgres => {
+                for _ in 0..PG_WRITERS {
+                    tokio::spawn(write_groups(
+                        pool.clone(),
+                        receiver.clone(),
+                        Durable::AtCommit,
+                    ));
+                }
+                false
+            }
+        };
         GroupWriter {
             queue,
             closures_queued,
@@ -323,7 +348,7 @@ impl GroupWriter {
         }
         // On SQLite the pool's one connection: taken once the writer task lets go of it.
         let mut failed = Vec::new();
-        commit_group(&self.pool, group, &mut failed).await;
+        commit_group(&self.pool, group, &mut failed, &Durable::AtCommit).await;
         for answer in waiting {
             answers.push(
                 answer
@@ -361,10 +386,34 @@ impl GroupWriter {
     }
 }
 
+/// The SQLite writer, on a thread and runtime of its own. Its group is a chain of requests to
+/// the connection's thread (savepoints, each kind's statements, the commit), and after each
+/// one the writer task must run again to send the next: on the shared runtime it waited
+/// each time behind whatever HTTP and dispatch work was ready on the workers, so the one
+/// serial path of a SQLite store stood idle between its requests. The thread ends when every
+/// sender of the queue is gone (the store dropped).
+fn write_on_a_thread_of_its_own(
+    pool: sqlx::AnyPool,
+    receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
+    durable: Durable,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime for the SQLite writer");
+    std::thread::Builder::new()
+        .name("corridor-writer".into())
+        .spawn(move || {
+            runtime.block_on(write_groups(pool, receiver, durable));
+        })
+        .expect("a thread for the SQLite writer");
+}
+
 /// One writer: takes what is queued, writes it as one transaction, answers, repeats.
 async fn write_groups(
     pool: sqlx::AnyPool,
     receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
+    durable: Durable,
 ) {
     let mut group: Vec<Request> = Vec::with_capacity(GROUP_WRITES_MAX);
     loop {
@@ -376,7 +425,7 @@ async fn write_groups(
         }
         let (writes, started) = (group.len(), std::time::Instant::now());
         let mut failed = Vec::new();
-        commit_group(&pool, std::mem::take(&mut group), &mut failed).await;
+        commit_group(&pool, std::mem::take(&mut group), &mut failed, &durable).await;
         // Each is logged where it failed; a steady count means a merged statement that never
         // works on this database, and every caller paying for running alone.
         metrics::counter!("corridor_group_merged_fallbacks_total").increment(failed.len() as u64);
@@ -387,18 +436,58 @@ async fn write_groups(
     }
 }
 
-/// Writes `group` in one transaction and answers every request: the merged writes first, one
-/// kind at a time, then the closures (and the merged writes that run alone) in their order.
-/// Why each merged write that fell back to running its callers alone failed goes into
-/// `failed`.
-async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>, failed: &mut Vec<String>) {
+/// Writes `group` in one transaction and answers every request once the commit is durable
+/// (see [`Durable`]): the merged writes first, one kind at a time, then the closures (and the
+/// merged writes that run alone) in their order. Why each merged write that fell back to
+/// running its callers alone failed goes into `failed`.
+async fn commit_group(
+    pool: &sqlx::AnyPool,
+    group: Vec<Request>,
+    failed: &mut Vec<String>,
+    durable: &Durable,
+) {
+    if let Durable::Synced(syncer) = durable {
+        if let Some(why) = syncer.failed() {
+            return fail_unrun(group, &why);
+        }
+    }
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => return fail_unrun(group, &format!("no database connection: {e}")),
     };
-    let mut tx = match conn.begin().await {
+    let written = write_group(&mut conn, group, failed, durable).await;
+    if let Durable::Synced(syncer) = durable {
+        // Back to `synchronous=FULL` whatever the group's fate, for the transactions that
+        // other callers run on this connection outside the writer.
+        if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *conn).await {
+            tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
+            conn.close_on_drop();
+        }
+        if let Some(pending) = written {
+            syncer.answer_after_sync(pending);
+        }
+    }
+}
+
+/// The statements of [`commit_group`] on `conn`, up to the commit. Answers every request
+/// itself and returns `None`, except when the transaction committed and its commit is to
+/// be made durable by a [`Syncer`]: then the callers to answer after the sync.
+async fn write_group(
+    conn: &mut AnyConnection,
+    group: Vec<Request>,
+    failed: &mut Vec<String>,
+    durable: &Durable,
+) -> Option<Vec<Ran>> {
+    let began = match durable {
+        Durable::AtCommit => conn.begin().await,
+        Durable::Synced(_) => conn.begin_with(BEGIN_SYNCED_LATER).await,
+    };
+    let mut tx = match began {
         Ok(tx) => tx,
-        Err(e) => return fail_unrun(group, &format!("BEGIN failed: {e}")),
+        Err(e) => {
+            fail_unrun(group, &format!("BEGIN failed: {e}"));
+            return None;
+        }
     };
     let (mut works, kinds) = split(group);
     let mut pending = Vec::with_capacity(works.len() + kinds.len());
@@ -409,24 +498,117 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<Request>, failed: &mut Ve
         if let Some(why) = run.broken {
             // The transaction is in doubt: everything in it fails.
             abort(pending, &why);
-            return fail_unrun(
-                works
-                    .into_iter()
-                    .chain(run.alone)
-                    .map(Request::Work)
-                    .collect(),
-                &why,
-            );
+            let unrun = works.into_iter().chain(run.alone).map(Request::Work);
+            fail_unrun(unrun.collect(), &why);
+            return None;
         }
         works.extend(run.alone);
     }
     if let Err(why) = run_each(&mut tx, works, &mut pending).await {
-        return abort(pending, &why);
+        abort(pending, &why);
+        return None;
     }
     let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
     crate::crash_point!("group.after_commit");
-    for ran in pending {
-        (ran.answer)(committed.clone());
+    match (committed, durable) {
+        (Ok(()), Durable::Synced(_)) => Some(pending),
+        (committed, _) => {
+            for ran in pending {
+                (ran.answer)(committed.clone());
+            }
+            None
+        }
+    }
+}
+
+/// How a group's commit is durable before its callers hear of it.
+#[derive(Clone)]
+enum Durable {
+    /// As the commit returns: SQLite with `synchronous=FULL`, or PostgreSQL.
+    AtCommit,
+    /// SQLite: the group commits with `synchronous=NORMAL` (its WAL frames written, not
+    /// synced), and the [`Syncer`] answers its callers after an fsync of the WAL that began
+    /// after the commit. That is `synchronous=FULL`'s durability (FULL is NORMAL plus that
+    /// one sync after each commit), but the writer goes on with the next group during the
+    /// sync, and one sync serves every group committed while the last one ran.
+    Synced(Syncer),
+}
+
+/// Opens a group transaction whose commit a [`Syncer`] makes durable. The setting cannot
+/// change inside a transaction, hence before BEGIN, in the same request.
+const BEGIN_SYNCED_LATER: &str = "PRAGMA synchronous=NORMAL; BEGIN";
+/// The writer connection's own setting (`SQLITE_WRITER_PRAGMAS`), restored after each group.
+const SYNC_AT_COMMIT: &str = "PRAGMA synchronous=FULL";
+
+/// Answers SQLite groups' callers once an fsync of the WAL, begun after their commit, has
+/// returned; on a thread of its own. The first failed sync fails its callers and every
+/// later group: after a failed fsync the kernel may have dropped the pages it could not
+/// write, so nothing written since can be called durable (PostgreSQL stops for the same
+/// reason). Cheap to clone.
+#[derive(Clone)]
+struct Syncer {
+    queue: std::sync::mpsc::Sender<Vec<Ran>>,
+    failed: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+impl Syncer {
+    /// Starts the thread that runs `sync` for the groups handed to it.
+    fn start(mut sync: impl FnMut() -> std::io::Result<()> + Send + 'static) -> Syncer {
+        let (queue, committed) = std::sync::mpsc::channel::<Vec<Ran>>();
+        let failed = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+        let failure = failed.clone();
+        std::thread::Builder::new()
+            .name("corridor-wal-sync".into())
+            .spawn(move || {
+                while let Ok(mut callers) = committed.recv() {
+                    // Every group committed before this sync begins is covered by it.
+                    while let Ok(more) = committed.try_recv() {
+                        callers.extend(more);
+                    }
+                    let synced = match failure.get() {
+                        Some(why) => Err(why.clone()),
+                        None => sync().map_err(|e| {
+                            let why = format!("fsync of the SQLite WAL failed: {e}");
+                            tracing::error!(error = %e, "fsync of the SQLite WAL failed; the store takes no more writes");
+                            failure.get_or_init(|| why).clone()
+                        }),
+                    };
+                    metrics::counter!("corridor_wal_syncs_total").increment(1);
+                    for ran in callers {
+                        (ran.answer)(synced.clone());
+                    }
+                }
+            })
+            .expect("a thread for the SQLite WAL syncs");
+        Syncer { queue, failed }
+    }
+
+    /// Answers `callers` (of a committed group) after the next sync.
+    fn answer_after_sync(&self, callers: Vec<Ran>) {
+        if let Err(unsent) = self.queue.send(callers) {
+            abort(unsent.0, "the WAL sync thread has stopped");
+        }
+    }
+
+    /// Why the store takes no more writes, after a failed sync.
+    fn failed(&self) -> Option<String> {
+        self.failed.get().cloned()
+    }
+}
+
+/// Makes the commits written to the WAL of the SQLite database `file` durable: an fdatasync
+/// of `<file>-wal` (any descriptor of the file will do). The WAL is only ever missing when
+/// the last connection closed, which checkpoints it into the database file and syncs that
+/// file first; that file is synced then, to be sure.
+fn sync_wal(file: &std::path::Path) -> std::io::Result<()> {
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    match std::fs::File::open(&wal) {
+        Ok(wal) => wal.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::File::open(file)?.sync_data()
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -537,4 +719,112 @@ fn fail_unrun(requests: Vec<Request>, why: &str) {
         "group commit could not run requests"
     );
     drop(requests);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Ran, Syncer};
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::time::Duration;
+
+    /// A committed group of one caller, and where its answer arrives.
+    fn caller() -> (Vec<Ran>, mpsc::Receiver<Result<(), String>>) {
+        let (tx, rx) = mpsc::channel();
+        let ran = Ran {
+            kept: true,
+            answer: Box::new(move |result| {
+                let _ = tx.send(result);
+            }),
+        };
+        (vec![ran], rx)
+    }
+
+    #[test]
+    fn callers_hear_of_their_group_only_after_a_sync_that_began_after_it() {
+        // Each sync waits for the test's go-ahead and reports that it began.
+        let (began_tx, began) = mpsc::channel::<()>();
+        let (go, go_rx) = mpsc::channel::<std::io::Result<()>>();
+        let go_rx = Mutex::new(go_rx);
+        let syncer = Syncer::start(move || {
+            began_tx.send(()).unwrap();
+            go_rx.lock().unwrap().recv().unwrap()
+        });
+        let (first, first_heard) = caller();
+        syncer.answer_after_sync(first);
+        began.recv().unwrap();
+        // Committed while the first sync runs: that sync may not cover it.
+        let (second, second_heard) = caller();
+        let (third, third_heard) = caller();
+        syncer.answer_after_sync(second);
+        syncer.answer_after_sync(third);
+        let wait = Duration::from_millis(100);
+        assert!(
+            first_heard.recv_timeout(wait).is_err(),
+            "answered before its sync returned"
+        );
+        go.send(Ok(())).unwrap();
+        assert_eq!(first_heard.recv().unwrap(), Ok(()));
+        assert!(
+            second_heard.recv_timeout(wait).is_err(),
+            "answered by an earlier sync"
+        );
+        // One more sync serves both groups committed meanwhile.
+        began.recv().unwrap();
+        go.send(Ok(())).unwrap();
+        assert_eq!(second_heard.recv().unwrap(), Ok(()));
+        assert_eq!(third_heard.recv().unwrap(), Ok(()));
+        assert!(syncer.failed().is_none());
+    }
+
+    #[test]
+    fn a_failed_sync_fails_its_callers_and_every_later_group() {
+        let syncs = Arc::new(Mutex::new(0));
+        let counted = syncs.clone();
+        let syncer = Syncer::start(move || {
+            *counted.lock().unwrap() += 1;
+            Err(std::io::Error::other("disk gone"))
+        });
+        let (first, first_heard) = caller();
+        syncer.answer_after_sync(first);
+        let why = first_heard.recv().unwrap().unwrap_err();
+        assert!(why.contains("disk gone"), "{why}");
+        assert_eq!(syncer.failed().as_deref(), Some(why.as_str()));
+        let (later, later_heard) = caller();
+        syncer.answer_after_sync(later);
+        assert_eq!(later_heard.recv().unwrap(), Err(why));
+        // Not tried again: pages the kernel failed to write may be gone, so a later sync
+        // that succeeds would prove nothing.
+        assert_eq!(*syncs.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_writer_connection_keeps_full_sync_between_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = crate::store::Store::connect(&url, 4).await.unwrap();
+        // A group that commits and one whose only caller fails (rolled back).
+        for fail in [false, true] {
+            let written = store
+                .write(move |conn| {
+                    Box::pin(async move {
+                        sqlx::query("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+                            .execute(&mut *conn)
+                            .await?;
+                        if fail {
+                            return Err(crate::store::StoreError::GroupCommit("no".into()));
+                        }
+                        Ok(())
+                    })
+                })
+                .await;
+            assert_eq!(written.is_err(), fail);
+            // Other callers' transactions on the pool's one connection commit with FULL.
+            let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            assert_eq!(level, 2, "synchronous is not FULL after a group");
+        }
+        store.close().await;
+    }
 }

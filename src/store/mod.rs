@@ -5,10 +5,16 @@
 //! The few statements that must differ (row claiming, the multi-row statements of [`merged`]
 //! that the group writers run) ask the dialect ([`Store::dialect`], [`merged::Forms`]).
 //!
-//! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged settlement survives a
-//! power loss, and writes through a single connection, so that writers never race for the
-//! lock (a few read-only connections serve the hot paths' reads, see [`Store::reader`]);
-//! throughput comes from putting many steps in one transaction, not from weaker syncs.
+//! SQLite runs in WAL mode and writes through a single connection, so that writers never race
+//! for the lock (a few read-only connections serve the hot paths' reads, see
+//! [`Store::reader`]). Every commit is synced before anyone hears of it, so an acknowledged
+//! settlement survives a power loss: with `synchronous=FULL`, or, for the group writer's
+//! commits, by an fsync of the WAL on a thread of its own before the group's callers are
+//! answered ([`group`]'s `Durable`). Throughput comes from putting many steps in one
+//! transaction and syncing off the writer's path, not from weaker syncs. One difference
+//! from FULL: the other connections can read a group's commit during its sync, before it
+//! is durable; nothing is acknowledged, sent or written back on such a read alone (each of
+//! those follows a write of its own, answered after a later sync that covers it).
 
 pub mod group;
 pub mod journal;
@@ -111,7 +117,11 @@ impl Store {
         // SQLite: one writer task groups every caller's writes on its single connection.
         // PostgreSQL: writers group the merged writes; other callers commit on a pooled
         // connection each (see `group::GroupWriter::start`).
-        let group = group::GroupWriter::start(pool.clone(), dialect);
+        let sqlite_file = match dialect {
+            Dialect::Sqlite => sqlite_file(&pool).await?,
+            Dialect::Postgres => None,
+        };
+        let group = group::GroupWriter::start(pool.clone(), dialect, sqlite_file);
         let reader = match dialect {
             Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
             Dialect::Postgres => pool.clone(),
@@ -218,7 +228,8 @@ const SQLITE_READERS_MAX: u32 = 2;
 /// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
 /// mode and migrated the schema); none for an in-memory database.
 /// The settings of the SQLite writer's connection. WAL with `synchronous=FULL`: a commit is
-/// durable when it returns. `temp_store`: the savepoints of a group commit journal their pages
+/// durable when it returns (the group writer's own transactions commit with NORMAL and are
+/// synced afterwards, see [`group`]; it sets FULL back after each group). `temp_store`: the savepoints of a group commit journal their pages
 /// in memory, not in temporary files (they only serve a rollback inside the transaction;
 /// durability is the WAL's). `cache_size` (32 MiB): the hot pages (outbox, indexes) stay
 /// cached instead of being read again after each group. `wal_autocheckpoint`: the WAL is
@@ -229,6 +240,14 @@ const SQLITE_READERS_MAX: u32 = 2;
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; \
     PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=20000;";
+
+/// The file of the SQLite database on `pool`; none when it is in memory.
+async fn sqlite_file(pool: &AnyPool) -> Result<Option<std::path::PathBuf>, StoreError> {
+    let (_, _, file): (i64, String, String) = sqlx::query_as("PRAGMA database_list")
+        .fetch_one(pool)
+        .await?;
+    Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
+}
 
 fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
