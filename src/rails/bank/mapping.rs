@@ -278,7 +278,6 @@ pub const PACS028: &str = "pacs.028.001.03";
 /// Builds a pacs.028 status request (with its head.001) about the stored pacs.008 `original`:
 /// a new MsgId each time, the original's MsgId, UETR, EndToEndId, InstrId and TxId. The
 /// result is sent as a message of its own (the idempotency key is its MsgId, not the UETR).
-// Long on purpose, like `render`: one pacs.028 filled in schema order.
 pub fn status_request(
     our_bic: &Bic,
     bank: &BankConfig,
@@ -291,20 +290,11 @@ pub fn status_request(
     use iso20022::types::{Bic as MxBic, IsoDateTime, Max35Text, Uetr as MxUetr};
     use iso20022::BusinessMessage;
 
-    let bad = |what: &str, e: &dyn std::fmt::Display| RailError::Render(format!("{what}: {e}"));
     let text35 = |what: &str, v: &str| Max35Text::new(v).map_err(|e| bad(what, &e));
     let opt35 = |what: &str, v: &Option<String>| v.as_deref().map(|v| text35(what, v)).transpose();
     let msg_id = format!("Q{}", uuid::Uuid::new_v4().simple());
-    let stamp = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-        .replace('Z', "+00:00");
-    let now = IsoDateTime::new(stamp).map_err(|e| bad("CreDtTm", &e))?;
+    let now = IsoDateTime::new(cbpr_date_time(time::OffsetDateTime::now_utc()))
+        .map_err(|e| bad("CreDtTm", &e))?;
     // The original's creation time, read back from the stored message.
     let orgnl_cre_dt_tm = std::str::from_utf8(&original.body)
         .ok()
