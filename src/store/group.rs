@@ -522,7 +522,6 @@ async fn write_group(
 }
 
 /// How a group's commit is durable before its callers hear of it.
-#[derive(Clone)]
 enum Durable {
     /// As the commit returns: SQLite with `synchronous=FULL`, or PostgreSQL.
     AtCommit,
@@ -544,8 +543,7 @@ const SYNC_AT_COMMIT: &str = "PRAGMA synchronous=FULL";
 /// returned; on a thread of its own. The first failed sync fails its callers and every
 /// later group: after a failed fsync the kernel may have dropped the pages it could not
 /// write, so nothing written since can be called durable (PostgreSQL stops for the same
-/// reason). Cheap to clone.
-#[derive(Clone)]
+/// reason).
 struct Syncer {
     queue: std::sync::mpsc::Sender<Vec<Ran>>,
     failed: std::sync::Arc<std::sync::OnceLock<String>>,

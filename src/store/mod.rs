@@ -225,12 +225,10 @@ impl Store {
 /// the cores only adds threads (each sqlx SQLite connection runs on a thread of its own).
 const SQLITE_READERS_MAX: u32 = 2;
 
-/// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
-/// mode and migrated the schema); none for an in-memory database.
 /// The settings of the SQLite writer's connection. WAL with `synchronous=FULL`: a commit is
 /// durable when it returns (the group writer's own transactions commit with NORMAL and are
-/// synced afterwards, see [`group`]; it sets FULL back after each group). `temp_store`: the savepoints of a group commit journal their pages
-/// in memory, not in temporary files (they only serve a rollback inside the transaction;
+/// synced afterwards, see [`group`]; it sets FULL back after each group). `temp_store`: the
+/// savepoints of a group commit journal their pages in memory, not in temporary files (they only serve a rollback inside the transaction;
 /// durability is the WAL's). `cache_size` (32 MiB): the hot pages (outbox, indexes) stay
 /// cached instead of being read again after each group. `wal_autocheckpoint`: the WAL is
 /// checkpointed by a task of its own ([`checkpoints`]), not after the commit of the group that
@@ -326,6 +324,8 @@ fn outbox_vacuums(pool: AnyPool, alive: std::sync::Weak<()>) {
     });
 }
 
+/// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
+/// mode and migrated the schema); none for an in-memory database.
 async fn sqlite_readers(url: &str) -> Result<Option<AnyPool>, StoreError> {
     if is_memory(url) {
         return Ok(None);
