@@ -85,8 +85,10 @@ trait Mergeable: Send {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
-/// Runs the queued writes of one [`Merge`] type (each a `Pending<M>` behind `Any`).
-type Runner = for<'c> fn(&'c mut AnyConnection, Vec<Box<dyn Any + Send>>) -> BoxFuture<'c, RunAll>;
+/// Runs the queued writes of one [`Merge`] type (each a `Pending<M>` behind `Any`), from
+/// where the group's transaction stands.
+type Runner =
+    for<'c> fn(&'c mut AnyConnection, Vec<Box<dyn Any + Send>>, At) -> BoxFuture<'c, RunAll>;
 
 struct Pending<M: Merge> {
     item: M,
@@ -114,6 +116,8 @@ struct RunAll {
     broken: Option<String>,
     /// Why the merged statements failed, when each caller then runs alone.
     failed: Option<String>,
+    /// Where the transaction stands after it.
+    at: At,
 }
 
 impl RunAll {
@@ -124,14 +128,50 @@ impl RunAll {
             alone: Vec::new(),
             broken: Some(why),
             failed: None,
+            at: At::Bare,
         }
     }
 }
 
-/// The merged writes of one kind inside the savepoint `m`; on failure each caller alone.
+/// Where a group's transaction stands between its steps, so that the statement that ends
+/// one step's savepoint travels with the one that opens the next (each request to the
+/// connection's thread costs two thread switches on SQLite, a round trip on PostgreSQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// The savepoint of the group's first step was opened with its BEGIN.
+    Opened,
+    /// No savepoint is open.
+    Bare,
+    /// The savepoint `m` holds the kept writes of the last merged kind: it is released
+    /// with the next opening, or by the COMMIT (which ends every savepoint).
+    KeptMerged,
+}
+
+/// The savepoint each step of a group runs in: `m` for one kind's merged writes, `w` for
+/// each closure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Savepoint {
+    Merged,
+    Closure,
+}
+
+/// The request that opens `next` from `at`; none when it is already open.
+fn opening(at: At, next: Savepoint) -> Option<&'static str> {
+    match (at, next) {
+        (At::Opened, _) => None,
+        (At::Bare, Savepoint::Merged) => Some("SAVEPOINT m"),
+        (At::Bare, Savepoint::Closure) => Some(OPEN),
+        (At::KeptMerged, Savepoint::Merged) => Some("RELEASE m; SAVEPOINT m"),
+        (At::KeptMerged, Savepoint::Closure) => Some("RELEASE m; SAVEPOINT w"),
+    }
+}
+
+/// The merged writes of one kind inside the savepoint `m` (opened from `at`); on failure
+/// each caller alone. When they stand, `m` is left open for the next step to release.
 fn run_all<M: Merge>(
     conn: &mut AnyConnection,
     pending: Vec<Box<dyn Any + Send>>,
+    at: At,
 ) -> BoxFuture<'_, RunAll> {
     Box::pin(async move {
         let (items, answers): (Vec<M>, Vec<_>) = pending
@@ -150,17 +190,16 @@ fn run_all<M: Merge>(
                 .map(|(item, answer)| alone::<M>(item, answer))
                 .collect()
         };
-        if let Err(e) = savepoint(&mut *conn, "SAVEPOINT m").await {
-            return RunAll::broken(format!("SAVEPOINT failed: {e}"));
+        if let Some(open) = opening(at, Savepoint::Merged) {
+            if let Err(e) = savepoint(&mut *conn, open).await {
+                return RunAll::broken(format!("SAVEPOINT failed: {e}"));
+            }
         }
         let written = M::write_all(conn, &items).await;
-        let end = if written.is_ok() {
-            "RELEASE m"
-        } else {
-            "ROLLBACK TO m; RELEASE m"
-        };
-        if let Err(e) = savepoint(&mut *conn, end).await {
-            return RunAll::broken(format!("savepoint failed: {e}"));
+        if written.is_err() {
+            if let Err(e) = savepoint(&mut *conn, "ROLLBACK TO m; RELEASE m").await {
+                return RunAll::broken(format!("savepoint failed: {e}"));
+            }
         }
         let outputs = match written {
             Ok(outputs) if outputs.len() == items.len() => outputs,
@@ -180,6 +219,7 @@ fn run_all<M: Merge>(
                     alone: alone_all(items, answers),
                     broken: None,
                     failed: Some(e.to_string()),
+                    at: At::Bare,
                 };
             }
         };
@@ -188,6 +228,7 @@ fn run_all<M: Merge>(
             alone: Vec::new(),
             broken: None,
             failed: None,
+            at: At::KeptMerged,
         };
         for ((item, answer), output) in items.into_iter().zip(answers).zip(outputs) {
             match output {
@@ -285,6 +326,7 @@ impl GroupWriter {
                         pool.clone(),
                         receiver.clone(),
                         Durable::AtCommit,
+                        false,
                     ));
                 }
                 false
@@ -404,28 +446,83 @@ fn write_on_a_thread_of_its_own(
     std::thread::Builder::new()
         .name("corridor-writer".into())
         .spawn(move || {
-            runtime.block_on(write_groups(pool, receiver, durable));
+            runtime.block_on(write_groups(pool, receiver, durable, true));
         })
         .expect("a thread for the SQLite writer");
 }
 
-/// One writer: takes what is queued, writes it as one transaction, answers, repeats.
+/// How long the SQLite writer keeps the pool's one connection while requests keep coming.
+/// Taking it back from the pool for each group cost requests of its own (the pool checks
+/// a connection it hands back, and `synchronous` is set for the group and set back after
+/// it); the store's other transactions wait for that connection, so it goes back to the
+/// pool at least this often, and whenever the queue is empty.
+const HOLD_MAX: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// One writer: takes what is queued, writes it as one transaction, answers, repeats. With
+/// `hold` (SQLite), it keeps its connection across groups while requests keep coming (see
+/// [`HOLD_MAX`]); otherwise it takes one from the pool for each group.
 async fn write_groups(
     pool: sqlx::AnyPool,
     receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
     durable: Durable,
+    hold: bool,
 ) {
     let mut group: Vec<Request> = Vec::with_capacity(GROUP_WRITES_MAX);
+    let mut held: Option<Held> = None;
     loop {
         {
             let mut receiver = receiver.lock().await;
-            if receiver.recv_many(&mut group, GROUP_WRITES_MAX).await == 0 {
-                return;
+            if held.is_some() {
+                while group.len() < GROUP_WRITES_MAX {
+                    match receiver.try_recv() {
+                        Ok(request) => group.push(request),
+                        Err(_) => break,
+                    }
+                }
+            }
+            if group.is_empty() {
+                if let Some(held) = held.take() {
+                    held.give_back(&durable).await;
+                }
+                if receiver.recv_many(&mut group, GROUP_WRITES_MAX).await == 0 {
+                    return;
+                }
             }
         }
         let (writes, started) = (group.len(), std::time::Instant::now());
+        if let Durable::Synced(syncer) = &durable {
+            if let Some(why) = syncer.failed() {
+                fail_unrun(std::mem::take(&mut group), &why);
+                continue;
+            }
+        }
+        let mut conn = match held.take() {
+            Some(held) => held,
+            None => match Held::take(&pool, &durable).await {
+                Ok(held) => held,
+                Err(why) => {
+                    fail_unrun(std::mem::take(&mut group), &why);
+                    continue;
+                }
+            },
+        };
         let mut failed = Vec::new();
-        commit_group(&pool, std::mem::take(&mut group), &mut failed, &durable).await;
+        let committed = write_group(
+            &mut conn.conn,
+            std::mem::take(&mut group),
+            &mut failed,
+            &durable,
+        )
+        .await;
+        let fit = committed.is_some();
+        if let (Some(pending), Durable::Synced(syncer)) = (committed, &durable) {
+            syncer.answer_after_sync(pending);
+        }
+        if hold && fit && conn.since.elapsed() < HOLD_MAX {
+            held = Some(conn);
+        } else {
+            conn.give_back(&durable).await;
+        }
         // Each is logged where it failed; a steady count means a merged statement that never
         // works on this database, and every caller paying for running alone.
         metrics::counter!("corridor_group_merged_fallbacks_total").increment(failed.len() as u64);
@@ -436,63 +533,108 @@ async fn write_groups(
     }
 }
 
-/// Writes `group` in one transaction and answers every request once the commit is durable
-/// (see [`Durable`]): the merged writes first, one kind at a time, then the closures (and the
-/// merged writes that run alone) in their order. Why each merged write that fell back to
-/// running its callers alone failed goes into `failed`.
+/// A writer's connection, taken from the pool for a group or, on SQLite, for as long as
+/// requests keep coming ([`HOLD_MAX`]).
+struct Held {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    since: std::time::Instant,
+}
+
+impl Held {
+    /// Takes the pool's connection; for [`Durable::Synced`] commits, with
+    /// `synchronous=NORMAL` while the writer holds it.
+    async fn take(pool: &sqlx::AnyPool, durable: &Durable) -> Result<Held, String> {
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(|e| format!("no database connection: {e}"))?;
+        if let Durable::Synced(_) = durable {
+            sqlx::query(SYNC_LATER)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| format!("could not set synchronous=NORMAL: {e}"))?;
+        }
+        Ok(Held {
+            conn,
+            since: std::time::Instant::now(),
+        })
+    }
+
+    /// Gives the connection back to the pool; back at `synchronous=FULL` first, for the
+    /// transactions that other callers run on it outside the writer.
+    async fn give_back(mut self, durable: &Durable) {
+        if let Durable::Synced(_) = durable {
+            if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *self.conn).await {
+                tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
+                self.conn.close_on_drop();
+            }
+        }
+    }
+}
+
+/// Writes `group` in one transaction on a connection of its own from `pool` and answers
+/// every request once the commit is durable (see [`Durable`]). Why each merged write that
+/// fell back to running its callers alone failed goes into `failed`.
+#[cfg(test)]
 async fn commit_group(
     pool: &sqlx::AnyPool,
     group: Vec<Request>,
     failed: &mut Vec<String>,
     durable: &Durable,
 ) {
-    if let Durable::Synced(syncer) = durable {
-        if let Some(why) = syncer.failed() {
-            return fail_unrun(group, &why);
-        }
-    }
-    let mut conn = match pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => return fail_unrun(group, &format!("no database connection: {e}")),
+    let mut held = match Held::take(pool, durable).await {
+        Ok(held) => held,
+        Err(why) => return fail_unrun(group, &why),
     };
-    let written = write_group(&mut conn, group, failed, durable).await;
-    if let Durable::Synced(syncer) = durable {
-        // Back to `synchronous=FULL` whatever the group's fate, for the transactions that
-        // other callers run on this connection outside the writer.
-        if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *conn).await {
-            tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
-            conn.close_on_drop();
-        }
-        if let Some(pending) = written {
-            syncer.answer_after_sync(pending);
-        }
+    let committed = write_group(&mut held.conn, group, failed, durable).await;
+    if let (Some(pending), Durable::Synced(syncer)) = (committed, durable) {
+        syncer.answer_after_sync(pending);
     }
+    held.give_back(durable).await;
 }
 
-/// The statements of [`commit_group`] on `conn`, up to the commit. Answers every request
-/// itself and returns `None`, except when the transaction committed and its commit is to
-/// be made durable by a [`Syncer`]: then the callers to answer after the sync.
+/// The statements of a group on `conn`, up to the commit: the merged writes first, one kind
+/// at a time, then the closures (and the merged writes that run alone) in their order. Each
+/// step runs in a savepoint of its own; the request that ends one step's savepoint opens
+/// the next one's, the first is opened with the BEGIN, and a last one kept is ended by the
+/// COMMIT. `Some` when the transaction committed: the callers still to answer once the
+/// commit is made durable by a [`Syncer`] (none with [`Durable::AtCommit`], where every
+/// caller is answered here). `None` when it did not commit; every caller is answered then.
 async fn write_group(
     conn: &mut AnyConnection,
     group: Vec<Request>,
     failed: &mut Vec<String>,
     durable: &Durable,
 ) -> Option<Vec<Ran>> {
-    let began = match durable {
-        Durable::AtCommit => conn.begin().await,
-        Durable::Synced(_) => conn.begin_with(BEGIN_SYNCED_LATER).await,
+    let begin = if group.iter().any(|r| matches!(r, Request::Merged(_))) {
+        "BEGIN; SAVEPOINT m"
+    } else {
+        "BEGIN; SAVEPOINT w"
     };
-    let mut tx = match began {
-        Ok(tx) => tx,
-        Err(e) => {
-            fail_unrun(group, &format!("BEGIN failed: {e}"));
-            return None;
-        }
+    let why = match conn.begin_with(begin).await {
+        Ok(tx) => return write_begun(tx, group, failed, durable).await,
+        Err(e) => format!("BEGIN failed: {e}"),
     };
+    // A BEGIN that ran without its SAVEPOINT would leave a transaction that nothing ends:
+    // end it, if there is one.
+    let _ = sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
+    fail_unrun(group, &why);
+    None
+}
+
+/// [`write_group`] once its transaction has begun, with the first step's savepoint open.
+async fn write_begun(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    group: Vec<Request>,
+    failed: &mut Vec<String>,
+    durable: &Durable,
+) -> Option<Vec<Ran>> {
     let (mut works, kinds) = split(group);
+    let mut at = At::Opened;
     let mut pending = Vec::with_capacity(works.len() + kinds.len());
     for (runner, items) in kinds {
-        let run = runner(&mut tx, items).await;
+        let run = runner(&mut tx, items, at).await;
+        at = run.at;
         pending.extend(run.ran);
         failed.extend(run.failed);
         if let Some(why) = run.broken {
@@ -504,7 +646,7 @@ async fn write_group(
         }
         works.extend(run.alone);
     }
-    if let Err(why) = run_each(&mut tx, works, &mut pending).await {
+    if let Err(why) = run_each(&mut tx, works, at, &mut pending).await {
         abort(pending, &why);
         return None;
     }
@@ -513,10 +655,11 @@ async fn write_group(
     match (committed, durable) {
         (Ok(()), Durable::Synced(_)) => Some(pending),
         (committed, _) => {
+            let ok = committed.is_ok();
             for ran in pending {
                 (ran.answer)(committed.clone());
             }
-            None
+            ok.then(Vec::new)
         }
     }
 }
@@ -533,10 +676,11 @@ enum Durable {
     Synced(Syncer),
 }
 
-/// Opens a group transaction whose commit a [`Syncer`] makes durable. The setting cannot
-/// change inside a transaction, hence before BEGIN, in the same request.
-const BEGIN_SYNCED_LATER: &str = "PRAGMA synchronous=NORMAL; BEGIN";
-/// The writer connection's own setting (`SQLITE_WRITER_PRAGMAS`), restored after each group.
+/// The writer's setting while it holds the connection, when a [`Syncer`] makes its commits
+/// durable.
+const SYNC_LATER: &str = "PRAGMA synchronous=NORMAL";
+/// The connection's own setting (`SQLITE_WRITER_PRAGMAS`), restored when the writer gives it
+/// back to the pool.
 const SYNC_AT_COMMIT: &str = "PRAGMA synchronous=FULL";
 
 /// Answers SQLite groups' callers once an fsync of the WAL, begun after their commit, has
@@ -639,20 +783,24 @@ fn split(group: Vec<Request>) -> (Vec<Work>, Vec<(Runner, Vec<Box<dyn Any + Send
 }
 
 /// Runs each closure in its own savepoint (a failing one is rolled back alone), adding what
-/// it left to `pending`. Err: a savepoint statement failed and the transaction is in doubt
-/// (the closure that saw it has been answered).
+/// it left to `pending`; the first savepoint is opened from `at`. The last caller's savepoint,
+/// when kept, is left for the COMMIT to end. Err: a savepoint statement failed and the
+/// transaction is in doubt (the closure that saw it has been answered).
 async fn run_each(
     conn: &mut AnyConnection,
     works: Vec<Work>,
+    at: At,
     pending: &mut Vec<Ran>,
 ) -> Result<(), String> {
     if works.is_empty() {
         return Ok(());
     }
-    if let Err(e) = savepoint(&mut *conn, OPEN).await {
-        let why = format!("SAVEPOINT failed: {e}");
-        fail_unrun(works.into_iter().map(Request::Work).collect(), &why);
-        return Err(why);
+    if let Some(open) = opening(at, Savepoint::Closure) {
+        if let Err(e) = savepoint(&mut *conn, open).await {
+            let why = format!("SAVEPOINT failed: {e}");
+            fail_unrun(works.into_iter().map(Request::Work).collect(), &why);
+            return Err(why);
+        }
     }
     let count = works.len();
     let mut works = works.into_iter().enumerate();
@@ -662,16 +810,18 @@ async fn run_each(
         // trip to the connection's thread per caller instead of two.
         let last = i + 1 == count;
         let end = match (ran.kept, last) {
-            (true, false) => KEEP_AND_OPEN,
-            (true, true) => KEEP,
-            (false, false) => DROP_AND_OPEN,
-            (false, true) => DROP,
+            (true, false) => Some(KEEP_AND_OPEN),
+            (true, true) => None,
+            (false, false) => Some(DROP_AND_OPEN),
+            (false, true) => Some(DROP),
         };
-        if let Err(e) = savepoint(&mut *conn, end).await {
-            let why = format!("savepoint failed: {e}");
-            (ran.answer)(Err(why.clone()));
-            fail_unrun(works.map(|(_, work)| Request::Work(work)).collect(), &why);
-            return Err(why);
+        if let Some(end) = end {
+            if let Err(e) = savepoint(&mut *conn, end).await {
+                let why = format!("savepoint failed: {e}");
+                (ran.answer)(Err(why.clone()));
+                fail_unrun(works.map(|(_, work)| Request::Work(work)).collect(), &why);
+                return Err(why);
+            }
         }
         pending.push(ran);
     }
@@ -692,7 +842,6 @@ async fn savepoint(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sq
 
 /// Each caller's writes run inside the savepoint `w`, opened before it and ended after it.
 const OPEN: &str = "SAVEPOINT w";
-const KEEP: &str = "RELEASE w";
 const KEEP_AND_OPEN: &str = "RELEASE w; SAVEPOINT w";
 const DROP: &str = "ROLLBACK TO w; RELEASE w";
 const DROP_AND_OPEN: &str = "ROLLBACK TO w; RELEASE w; SAVEPOINT w";
@@ -793,6 +942,75 @@ mod tests {
         // Not tried again: pages the kernel failed to write may be gone, so a later sync
         // that succeeds would prove nothing.
         assert_eq!(*syncs.lock().unwrap(), 1);
+    }
+
+    /// The SQLite writer keeps its connection while writes keep coming, but gives it back
+    /// to the pool often enough that a transaction outside the writer is not starved.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_outside_the_writer_gets_the_connection_under_load() {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let store = crate::store::Store::connect(&url, 4).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let (stop, written) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let mut writers = Vec::new();
+        for _ in 0..128 {
+            let (store, stop, written) = (store.clone(), stop.clone(), written.clone());
+            writers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    store
+                        .write(|conn| {
+                            Box::pin(async move {
+                                sqlx::query("INSERT INTO t (x) VALUES (1)")
+                                    .execute(&mut *conn)
+                                    .await?;
+                                Ok(())
+                            })
+                        })
+                        .await
+                        .unwrap();
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = written.load(Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let outside = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut tx = store.begin().await?;
+            sqlx::query("INSERT INTO t (x) VALUES (2)")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .await;
+        let waited = started.elapsed();
+        let during = written.load(Ordering::Relaxed) - before;
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        assert!(before > 0 && during > 0, "the writes did not keep coming");
+        outside
+            .unwrap_or_else(|_| {
+                panic!("starved: no connection in 5 s ({during} group writes meanwhile)")
+            })
+            .unwrap();
+        assert!(waited < Duration::from_secs(1), "waited {waited:?}");
+        let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(level, 2, "the writer gave its connection back at NORMAL");
+        store.close().await;
     }
 
     #[tokio::test]
