@@ -90,9 +90,8 @@ impl Store {
         let pool = match dialect {
             Dialect::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
-                AnyPoolOptions::new()
+                pool_options()
                     .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(SQLITE_WRITER_PRAGMAS).await?;
@@ -103,9 +102,8 @@ impl Store {
                     .await?
             }
             Dialect::Postgres => {
-                AnyPoolOptions::new()
+                pool_options()
                     .max_connections(connections_max.max(2))
-                    .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?
             }
@@ -221,6 +219,31 @@ impl Store {
     }
 }
 
+/// How long a pooled connection may have sat idle and still be handed out without a ping.
+/// sqlx pings each connection as it comes back to the pool, so one idle for less than this
+/// answered a moment ago; pinging it again on the way out cost every transaction and every
+/// read a request of its own (a round trip to the server, or two thread switches to a
+/// SQLite connection's thread). A connection idle for longer is pinged, and replaced if it
+/// does not answer, as before. Connection pools commonly make this trade (HikariCP's
+/// "alive bypass window" is also 500 ms).
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_millis(500);
+
+/// The options every pool of the store starts from: the acquire timeout, and the ping on
+/// acquire only for a connection idle for [`PING_WHEN_IDLE_FOR`] or longer.
+fn pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// Read connections a SQLite reader may hold at once: a job's reads are short, and more than
 /// the cores only adds threads (each sqlx SQLite connection runs on a thread of its own).
 const SQLITE_READERS_MAX: u32 = 2;
@@ -331,9 +354,8 @@ async fn sqlite_readers(url: &str) -> Result<Option<AnyPool>, StoreError> {
         return Ok(None);
     }
     let url = sqlite_url_with_create(url)?;
-    let pool = AnyPoolOptions::new()
+    let pool = pool_options()
         .max_connections(SQLITE_READERS_MAX)
-        .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
                 conn.execute("PRAGMA query_only=ON; PRAGMA busy_timeout=10000;")
