@@ -250,8 +250,9 @@ const SQLITE_READERS_MAX: u32 = 2;
 
 /// The settings of the SQLite writer's connection. WAL with `synchronous=FULL`: a commit is
 /// durable when it returns (the group writer's own transactions commit with NORMAL and are
-/// synced afterwards, see [`group`]; it sets FULL back after each group). `temp_store`: the
-/// savepoints of a group commit journal their pages in memory, not in temporary files (they only serve a rollback inside the transaction;
+/// synced afterwards, see [`group`]; it sets FULL back before it gives the connection back
+/// to the pool). `temp_store`: the savepoints of a group commit journal their pages in
+/// memory, not in temporary files (they only serve a rollback inside the transaction;
 /// durability is the WAL's). `cache_size` (32 MiB): the hot pages (outbox, indexes) stay
 /// cached instead of being read again after each group. `wal_autocheckpoint`: the WAL is
 /// checkpointed by a task of its own ([`checkpoints`]), not after the commit of the group that
