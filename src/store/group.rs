@@ -944,6 +944,16 @@ mod tests {
         assert_eq!(*syncs.lock().unwrap(), 1);
     }
 
+    /// The `synchronous` setting of the pool's connection (2 is FULL), as the store's other
+    /// transactions find it.
+    async fn synchronous(store: &crate::store::Store) -> i64 {
+        let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        level
+    }
+
     /// The SQLite writer keeps its connection while writes keep coming, but gives it back
     /// to the pool often enough that a transaction outside the writer is not starved.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1005,11 +1015,11 @@ mod tests {
             })
             .unwrap();
         assert!(waited < Duration::from_secs(1), "waited {waited:?}");
-        let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(level, 2, "the writer gave its connection back at NORMAL");
+        assert_eq!(
+            synchronous(&store).await,
+            2,
+            "the writer gave its connection back at NORMAL"
+        );
         store.close().await;
     }
 
@@ -1035,11 +1045,11 @@ mod tests {
                 .await;
             assert_eq!(written.is_err(), fail);
             // Other callers' transactions on the pool's one connection commit with FULL.
-            let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-            assert_eq!(level, 2, "synchronous is not FULL after a group");
+            assert_eq!(
+                synchronous(&store).await,
+                2,
+                "synchronous is not FULL after a group"
+            );
         }
         store.close().await;
     }
