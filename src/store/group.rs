@@ -145,6 +145,8 @@ enum At {
     /// The savepoint `m` holds the kept writes of the last merged kind: it is released
     /// with the next opening, or by the COMMIT (which ends every savepoint).
     KeptMerged,
+    /// The savepoint `w` holds the kept writes of the last closure, for the COMMIT to end.
+    KeptClosure,
 }
 
 /// The savepoint each step of a group runs in: `m` for one kind's merged writes, `w` for
@@ -163,6 +165,21 @@ fn opening(at: At, next: Savepoint) -> Option<&'static str> {
         (At::Bare, Savepoint::Closure) => Some(OPEN),
         (At::KeptMerged, Savepoint::Merged) => Some("RELEASE m; SAVEPOINT m"),
         (At::KeptMerged, Savepoint::Closure) => Some("RELEASE m; SAVEPOINT w"),
+        (At::KeptClosure, Savepoint::Merged) => Some("RELEASE w; SAVEPOINT m"),
+        (At::KeptClosure, Savepoint::Closure) => Some(KEEP_AND_OPEN),
+    }
+}
+
+/// The request that ends the savepoint left open at `at` before the COMMIT, on PostgreSQL.
+/// There a statement that failed inside a caller's write that went on regardless leaves the
+/// transaction aborted, and a COMMIT then rolls it back without an error (sqlx does not
+/// look at the command tag): the RELEASE fails instead, and everyone is told. On SQLite a
+/// failed statement aborts nothing, and the COMMIT ends the savepoint itself.
+fn release_before_commit(at: At, dialect: super::Dialect) -> Option<&'static str> {
+    match (dialect, at) {
+        (super::Dialect::Postgres, At::KeptMerged) => Some("RELEASE m"),
+        (super::Dialect::Postgres, At::KeptClosure) => Some("RELEASE w"),
+        _ => None,
     }
 }
 
@@ -646,9 +663,18 @@ async fn write_begun(
         }
         works.extend(run.alone);
     }
-    if let Err(why) = run_each(&mut tx, works, at, &mut pending).await {
-        abort(pending, &why);
-        return None;
+    let at = match run_each(&mut tx, works, at, &mut pending).await {
+        Ok(at) => at,
+        Err(why) => {
+            abort(pending, &why);
+            return None;
+        }
+    };
+    if let Some(release) = release_before_commit(at, super::dialect_of(&tx)) {
+        if let Err(e) = savepoint(&mut tx, release).await {
+            abort(pending, &format!("savepoint failed: {e}"));
+            return None;
+        }
     }
     let committed = tx.commit().await.map_err(|e| format!("COMMIT failed: {e}"));
     crate::crash_point!("group.after_commit");
@@ -784,16 +810,17 @@ fn split(group: Vec<Request>) -> (Vec<Work>, Vec<(Runner, Vec<Box<dyn Any + Send
 
 /// Runs each closure in its own savepoint (a failing one is rolled back alone), adding what
 /// it left to `pending`; the first savepoint is opened from `at`. The last caller's savepoint,
-/// when kept, is left for the COMMIT to end. Err: a savepoint statement failed and the
-/// transaction is in doubt (the closure that saw it has been answered).
+/// when kept, is left open (see [`At::KeptClosure`]); returns where the transaction stands.
+/// Err: a savepoint statement failed and the transaction is in doubt (the closure that saw
+/// it has been answered).
 async fn run_each(
     conn: &mut AnyConnection,
     works: Vec<Work>,
     at: At,
     pending: &mut Vec<Ran>,
-) -> Result<(), String> {
+) -> Result<At, String> {
     if works.is_empty() {
-        return Ok(());
+        return Ok(at);
     }
     if let Some(open) = opening(at, Savepoint::Closure) {
         if let Err(e) = savepoint(&mut *conn, open).await {
@@ -802,7 +829,7 @@ async fn run_each(
             return Err(why);
         }
     }
-    let count = works.len();
+    let (count, mut at) = (works.len(), At::Bare);
     let mut works = works.into_iter().enumerate();
     while let Some((i, work)) = works.next() {
         let ran = work(&mut *conn).await;
@@ -811,7 +838,10 @@ async fn run_each(
         let last = i + 1 == count;
         let end = match (ran.kept, last) {
             (true, false) => Some(KEEP_AND_OPEN),
-            (true, true) => None,
+            (true, true) => {
+                at = At::KeptClosure;
+                None
+            }
             (false, false) => Some(DROP_AND_OPEN),
             (false, true) => Some(DROP),
         };
@@ -825,7 +855,7 @@ async fn run_each(
         }
         pending.push(ran);
     }
-    Ok(())
+    Ok(at)
 }
 
 /// Runs savepoint statements (one or several): on SQLite as a prepared statement that stays
@@ -942,6 +972,68 @@ mod tests {
         // Not tried again: pages the kernel failed to write may be gone, so a later sync
         // that succeeds would prove nothing.
         assert_eq!(*syncs.lock().unwrap(), 1);
+    }
+
+    /// A merged write that runs on past a statement that failed (as a careless `let _ =`
+    /// would), after a write of its own.
+    struct RunsOnPastAFailure;
+
+    impl super::Merge for RunsOnPastAFailure {
+        type Output = ();
+
+        fn write_all<'c>(
+            conn: &'c mut sqlx::AnyConnection,
+            items: &'c [Self],
+        ) -> futures::future::BoxFuture<'c, Result<Vec<Option<()>>, crate::store::StoreError>>
+        {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO runs_on (x) VALUES (1)")
+                    .execute(&mut *conn)
+                    .await?;
+                let _ = sqlx::query("INSERT INTO no_such_table (x) VALUES (1)")
+                    .execute(&mut *conn)
+                    .await;
+                Ok(items.iter().map(|_| Some(())).collect())
+            })
+        }
+
+        fn write_one(
+            self,
+            conn: &mut sqlx::AnyConnection,
+        ) -> futures::future::BoxFuture<'_, Result<(), crate::store::StoreError>> {
+            Box::pin(async move {
+                Self::write_all(conn, std::slice::from_ref(&self)).await?;
+                Ok(())
+            })
+        }
+    }
+
+    /// Whoever hears that their write stands finds it stored. On PostgreSQL the failed
+    /// statement aborts the transaction, and a COMMIT would roll it back without an error:
+    /// the group must fail its callers instead (on SQLite nothing is aborted and the write
+    /// stands).
+    #[tokio::test]
+    async fn a_group_whose_transaction_was_aborted_tells_its_callers() {
+        for each in crate::store::testing::each("group_aborted_transaction").await {
+            let store = each.store.clone();
+            let postgres = store.dialect() == crate::store::Dialect::Postgres;
+            sqlx::query("CREATE TABLE runs_on (x INTEGER)")
+                .execute(store.pool())
+                .await
+                .unwrap();
+            let (answers, _) = store
+                .group()
+                .write_together(vec![RunsOnPastAFailure, RunsOnPastAFailure])
+                .await;
+            let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM runs_on")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            let told_ok = answers.iter().filter(|a| a.is_ok()).count();
+            assert_eq!(told_ok > 0, stored > 0, "postgres {postgres}: {answers:?}");
+            assert_eq!(told_ok, if postgres { 0 } else { 2 }, "postgres {postgres}");
+            each.finish().await;
+        }
     }
 
     /// The `synchronous` setting of the pool's connection (2 is FULL), as the store's other
