@@ -26,7 +26,12 @@
 //!
 //! On SQLite the fsync that makes a group durable runs on a thread of its own (a [`Syncer`]),
 //! after the commit and while the writer goes on with the next group; the group's callers
-//! are answered when it returns (see [`Durable`]).
+//! are answered when it returns (see [`Durable`]). The SQLite writer keeps the pool's one
+//! connection across groups while writes keep coming, for at most [`HOLD_MAX`] at a time.
+//!
+//! Each request to the database costs two thread switches on SQLite (sqlx runs each
+//! connection on a thread of its own) and a round trip on PostgreSQL, so a group's
+//! savepoint statements travel with their neighbours (see [`At`]).
 
 use super::StoreError;
 use futures::future::BoxFuture;
