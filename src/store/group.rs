@@ -143,14 +143,14 @@ impl RunAll {
 /// connection's thread costs two thread switches on SQLite, a round trip on PostgreSQL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum At {
-    /// The savepoint of the group's first step was opened with its BEGIN.
-    Opened,
+    /// This savepoint was opened with the BEGIN, for the group's first step.
+    Opened(Savepoint),
     /// No savepoint is open.
     Bare,
     /// The savepoint `m` holds the kept writes of the last merged kind: it is released
-    /// with the next opening, or by the COMMIT (which ends every savepoint).
+    /// with the next opening, or at the end (see [`release_before_commit`]).
     KeptMerged,
-    /// The savepoint `w` holds the kept writes of the last closure, for the COMMIT to end.
+    /// The savepoint `w` holds the kept writes of the last closure, released at the end.
     KeptClosure,
 }
 
@@ -165,7 +165,9 @@ enum Savepoint {
 /// The request that opens `next` from `at`; none when it is already open.
 fn opening(at: At, next: Savepoint) -> Option<&'static str> {
     match (at, next) {
-        (At::Opened, _) => None,
+        (At::Opened(open), next) if open == next => None,
+        (At::Opened(Savepoint::Merged), _) => Some("RELEASE m; SAVEPOINT w"),
+        (At::Opened(Savepoint::Closure), _) => Some("RELEASE w; SAVEPOINT m"),
         (At::Bare, Savepoint::Merged) => Some("SAVEPOINT m"),
         (At::Bare, Savepoint::Closure) => Some(OPEN),
         (At::KeptMerged, Savepoint::Merged) => Some("RELEASE m; SAVEPOINT m"),
@@ -178,8 +180,9 @@ fn opening(at: At, next: Savepoint) -> Option<&'static str> {
 /// The request that ends the savepoint left open at `at` before the COMMIT, on PostgreSQL.
 /// There a statement that failed inside a caller's write that went on regardless leaves the
 /// transaction aborted, and a COMMIT then rolls it back without an error (sqlx does not
-/// look at the command tag): the RELEASE fails instead, and everyone is told. On SQLite a
-/// failed statement aborts nothing, and the COMMIT ends the savepoint itself.
+/// look at the command tag): the RELEASE fails instead, and everyone is told. On SQLite the
+/// COMMIT ends the savepoint itself: a failed statement aborts nothing there, and one that
+/// rolled back the whole transaction (a full disk, an I/O error) makes the COMMIT fail.
 fn release_before_commit(at: At, dialect: super::Dialect) -> Option<&'static str> {
     match (dialect, at) {
         (super::Dialect::Postgres, At::KeptMerged) => Some("RELEASE m"),
@@ -474,10 +477,10 @@ fn write_on_a_thread_of_its_own(
 }
 
 /// How long the SQLite writer keeps the pool's one connection while requests keep coming.
-/// Taking it back from the pool for each group cost requests of its own (the pool checks
-/// a connection it hands back, and `synchronous` is set for the group and set back after
-/// it); the store's other transactions wait for that connection, so it goes back to the
-/// pool at least this often, and whenever the queue is empty.
+/// Taking it from the pool for each group and giving it back cost requests of their own
+/// (`synchronous` set back to FULL, the pool's ping of a connection given back); the
+/// store's other transactions wait for that connection, so it goes back to the pool after
+/// the first group that ends past this, and whenever the queue is empty.
 const HOLD_MAX: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// One writer: takes what is queued, writes it as one transaction, answers, repeats. With
@@ -515,6 +518,10 @@ async fn write_groups(
         if let Durable::Synced(syncer) = &durable {
             if let Some(why) = syncer.failed() {
                 fail_unrun(std::mem::take(&mut group), &why);
+                // Not held while nothing can be written: the store's other users get it.
+                if let Some(held) = held.take() {
+                    held.give_back(&durable).await;
+                }
                 continue;
             }
         }
@@ -536,13 +543,20 @@ async fn write_groups(
             &durable,
         )
         .await;
-        let fit = committed.is_some();
+        let committed_ok = committed.is_some();
         if let (Some(pending), Durable::Synced(syncer)) = (committed, &durable) {
             syncer.answer_after_sync(pending);
         }
-        if hold && fit && conn.since.elapsed() < HOLD_MAX {
+        if hold && committed_ok && conn.since.elapsed() < HOLD_MAX {
             held = Some(conn);
         } else {
+            if !committed_ok && matches!(durable, Durable::Synced(_)) {
+                // After a failed COMMIT SQLite may have rolled back on its own, sqlx's own
+                // ROLLBACK then fails, and sqlx goes on counting a transaction: every later
+                // BEGIN on this connection would fail. The pool opens a fresh one instead
+                // (the database is a file; nothing is lost).
+                conn.conn.close_on_drop();
+            }
             conn.give_back(&durable).await;
         }
         // Each is logged where it failed; a steady count means a merged statement that never
@@ -619,7 +633,7 @@ async fn commit_group(
 /// at a time, then the closures (and the merged writes that run alone) in their order. Each
 /// step runs in a savepoint of its own; the request that ends one step's savepoint opens
 /// the next one's, the first is opened with the BEGIN, and a last one kept is ended by the
-/// COMMIT. `Some` when the transaction committed: the callers still to answer once the
+/// COMMIT (on PostgreSQL released just before it). `Some` when the transaction committed: the callers still to answer once the
 /// commit is made durable by a [`Syncer`] (none with [`Durable::AtCommit`], where every
 /// caller is answered here). `None` when it did not commit; every caller is answered then.
 async fn write_group(
@@ -628,13 +642,13 @@ async fn write_group(
     failed: &mut Vec<String>,
     durable: &Durable,
 ) -> Option<Vec<Ran>> {
-    let begin = if group.iter().any(|r| matches!(r, Request::Merged(_))) {
-        "BEGIN; SAVEPOINT m"
+    let (begin, first) = if group.iter().any(|r| matches!(r, Request::Merged(_))) {
+        ("BEGIN; SAVEPOINT m", Savepoint::Merged)
     } else {
-        "BEGIN; SAVEPOINT w"
+        ("BEGIN; SAVEPOINT w", Savepoint::Closure)
     };
     let why = match conn.begin_with(begin).await {
-        Ok(tx) => return write_begun(tx, group, failed, durable).await,
+        Ok(tx) => return write_begun(tx, At::Opened(first), group, failed, durable).await,
         Err(e) => format!("BEGIN failed: {e}"),
     };
     // A BEGIN that ran without its SAVEPOINT would leave a transaction that nothing ends:
@@ -644,15 +658,16 @@ async fn write_group(
     None
 }
 
-/// [`write_group`] once its transaction has begun, with the first step's savepoint open.
+/// [`write_group`] once its transaction has begun, standing `at` (the first step's
+/// savepoint open).
 async fn write_begun(
     mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    mut at: At,
     group: Vec<Request>,
     failed: &mut Vec<String>,
     durable: &Durable,
 ) -> Option<Vec<Ran>> {
     let (mut works, kinds) = split(group);
-    let mut at = At::Opened;
     let mut pending = Vec::with_capacity(works.len() + kinds.len());
     for (runner, items) in kinds {
         let run = runner(&mut tx, items, at).await;
@@ -1041,6 +1056,58 @@ mod tests {
         }
     }
 
+    /// A group whose COMMIT fails (here a deferred foreign key) fails its callers, and the
+    /// writer goes on with the next group (on a fresh connection, which it takes when a
+    /// group did not commit), back at FULL between groups.
+    #[tokio::test]
+    async fn the_writer_goes_on_after_a_group_that_could_not_commit() {
+        let (_dir, store) = file_store().await;
+        for sql in [
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let insert = |sql: &'static str| {
+            store.write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(sql).execute(&mut *conn).await?;
+                    Ok(())
+                })
+            })
+        };
+        let refused = insert("INSERT INTO child (p) VALUES (42)").await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("COMMIT failed")),
+            "{refused:?}"
+        );
+        insert("INSERT INTO parent (id) VALUES (1)").await.unwrap();
+        insert("INSERT INTO child (p) VALUES (1)").await.unwrap();
+        let (parents, children): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM parent), (SELECT COUNT(*) FROM child)")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!((parents, children), (1, 1));
+        assert_eq!(
+            synchronous(&store).await,
+            2,
+            "not FULL after the failed group"
+        );
+        store.close().await;
+    }
+
+    /// A SQLite store in a file of its own (its WAL synced by a [`Syncer`]), and the
+    /// directory that holds it while the test runs.
+    async fn file_store() -> (tempfile::TempDir, crate::store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = crate::store::Store::connect(&url, 4).await.unwrap();
+        (dir, store)
+    }
+
     /// The `synchronous` setting of the pool's connection (2 is FULL), as the store's other
     /// transactions find it.
     async fn synchronous(store: &crate::store::Store) -> i64 {
@@ -1056,9 +1123,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_transaction_outside_the_writer_gets_the_connection_under_load() {
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("h.db").display());
-        let store = crate::store::Store::connect(&url, 4).await.unwrap();
+        let (_dir, store) = file_store().await;
         sqlx::query("CREATE TABLE t (x INTEGER)")
             .execute(store.pool())
             .await
@@ -1122,9 +1187,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_writer_connection_keeps_full_sync_between_groups() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("c.db").display());
-        let store = crate::store::Store::connect(&url, 4).await.unwrap();
+        let (_dir, store) = file_store().await;
         // A group that commits and one whose only caller fails (rolled back).
         for fail in [false, true] {
             let written = store
