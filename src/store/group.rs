@@ -494,26 +494,7 @@ async fn write_groups(
 ) {
     let mut group: Vec<Request> = Vec::with_capacity(GROUP_WRITES_MAX);
     let mut held: Option<Held> = None;
-    loop {
-        {
-            let mut receiver = receiver.lock().await;
-            if held.is_some() {
-                while group.len() < GROUP_WRITES_MAX {
-                    match receiver.try_recv() {
-                        Ok(request) => group.push(request),
-                        Err(_) => break,
-                    }
-                }
-            }
-            if group.is_empty() {
-                if let Some(held) = held.take() {
-                    held.give_back(&durable).await;
-                }
-                if receiver.recv_many(&mut group, GROUP_WRITES_MAX).await == 0 {
-                    return;
-                }
-            }
-        }
+    while next_group(&receiver, &mut group, &mut held, &durable).await {
         let (writes, started) = (group.len(), std::time::Instant::now());
         if let Durable::Synced(syncer) = &durable {
             if let Some(why) = syncer.failed() {
@@ -536,27 +517,11 @@ async fn write_groups(
             },
         };
         let mut failed = Vec::new();
-        let committed = write_group(
-            &mut conn.conn,
-            std::mem::take(&mut group),
-            &mut failed,
-            &durable,
-        )
-        .await;
-        let committed_ok = committed.is_some();
-        if let (Some(pending), Durable::Synced(syncer)) = (committed, &durable) {
-            syncer.answer_after_sync(pending);
-        }
-        if hold && committed_ok && conn.since.elapsed() < HOLD_MAX {
+        conn.write(std::mem::take(&mut group), &mut failed, &durable)
+            .await;
+        if hold && conn.committed && conn.since.elapsed() < HOLD_MAX {
             held = Some(conn);
         } else {
-            if !committed_ok && matches!(durable, Durable::Synced(_)) {
-                // After a failed COMMIT SQLite may have rolled back on its own, sqlx's own
-                // ROLLBACK then fails, and sqlx goes on counting a transaction: every later
-                // BEGIN on this connection would fail. The pool opens a fresh one instead
-                // (the database is a file; nothing is lost).
-                conn.conn.close_on_drop();
-            }
             conn.give_back(&durable).await;
         }
         // Each is logged where it failed; a steady count means a merged statement that never
@@ -569,11 +534,40 @@ async fn write_groups(
     }
 }
 
+/// Takes the next group into `group`. While a connection is `held`, only what is queued
+/// already (it is kept for writes that keep coming); otherwise, the held connection given
+/// back first, it waits for at least one request. False when every sender is gone.
+async fn next_group(
+    receiver: &tokio::sync::Mutex<mpsc::Receiver<Request>>,
+    group: &mut Vec<Request>,
+    held: &mut Option<Held>,
+    durable: &Durable,
+) -> bool {
+    let mut receiver = receiver.lock().await;
+    if held.is_some() {
+        while group.len() < GROUP_WRITES_MAX {
+            match receiver.try_recv() {
+                Ok(request) => group.push(request),
+                Err(_) => break,
+            }
+        }
+    }
+    if !group.is_empty() {
+        return true;
+    }
+    if let Some(held) = held.take() {
+        held.give_back(durable).await;
+    }
+    receiver.recv_many(group, GROUP_WRITES_MAX).await > 0
+}
+
 /// A writer's connection, taken from the pool for a group or, on SQLite, for as long as
 /// requests keep coming ([`HOLD_MAX`]).
 struct Held {
     conn: sqlx::pool::PoolConnection<sqlx::Any>,
     since: std::time::Instant,
+    /// Whether the last group written on it committed.
+    committed: bool,
 }
 
 impl Held {
@@ -593,17 +587,34 @@ impl Held {
         Ok(Held {
             conn,
             since: std::time::Instant::now(),
+            committed: true,
         })
+    }
+
+    /// Writes `group` as one transaction ([`write_group`]) and hands the callers of its
+    /// commit to the [`Syncer`], if there is one.
+    async fn write(&mut self, group: Vec<Request>, failed: &mut Vec<String>, durable: &Durable) {
+        let committed = write_group(&mut self.conn, group, failed, durable).await;
+        self.committed = committed.is_some();
+        if let (Some(pending), Durable::Synced(syncer)) = (committed, durable) {
+            syncer.answer_after_sync(pending);
+        }
     }
 
     /// Gives the connection back to the pool; back at `synchronous=FULL` first, for the
     /// transactions that other callers run on it outside the writer.
     async fn give_back(mut self, durable: &Durable) {
-        if let Durable::Synced(_) = durable {
-            if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *self.conn).await {
-                tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
-                self.conn.close_on_drop();
-            }
+        let Durable::Synced(_) = durable else { return };
+        if !self.committed {
+            // After a failed COMMIT SQLite may have rolled back on its own, sqlx's own
+            // ROLLBACK then fails, and sqlx goes on counting a transaction: every later
+            // BEGIN on this connection would fail. The pool opens a fresh one instead (the
+            // database is a file; nothing is lost).
+            self.conn.close_on_drop();
+        }
+        if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *self.conn).await {
+            tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
+            self.conn.close_on_drop();
         }
     }
 }
@@ -622,10 +633,7 @@ async fn commit_group(
         Ok(held) => held,
         Err(why) => return fail_unrun(group, &why),
     };
-    let committed = write_group(&mut held.conn, group, failed, durable).await;
-    if let (Some(pending), Durable::Synced(syncer)) = (committed, durable) {
-        syncer.answer_after_sync(pending);
-    }
+    held.write(group, failed, durable).await;
     held.give_back(durable).await;
 }
 
@@ -633,9 +641,10 @@ async fn commit_group(
 /// at a time, then the closures (and the merged writes that run alone) in their order. Each
 /// step runs in a savepoint of its own; the request that ends one step's savepoint opens
 /// the next one's, the first is opened with the BEGIN, and a last one kept is ended by the
-/// COMMIT (on PostgreSQL released just before it). `Some` when the transaction committed: the callers still to answer once the
-/// commit is made durable by a [`Syncer`] (none with [`Durable::AtCommit`], where every
-/// caller is answered here). `None` when it did not commit; every caller is answered then.
+/// COMMIT (on PostgreSQL released just before it). `Some` when the transaction committed:
+/// the callers still to answer once the commit is made durable by a [`Syncer`] (none with
+/// [`Durable::AtCommit`], where every caller is answered here). `None` when it did not
+/// commit; every caller is answered then.
 async fn write_group(
     conn: &mut AnyConnection,
     group: Vec<Request>,
