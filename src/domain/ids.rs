@@ -38,16 +38,6 @@ macro_rules! string_newtype {
     };
 }
 
-/// ISO 3166-1 alpha-2 country codes, officially assigned (plus XK, in common banking use).
-const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL \
-BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM \
-DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY \
-HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC \
-LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE \
-NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD \
-SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA \
-UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
-
 /// An ISO 3166-1 alpha-2 country code.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CountryCode(String);
@@ -55,9 +45,7 @@ string_newtype!(CountryCode);
 
 impl CountryCode {
     pub fn parse(value: &str) -> Result<Self, DomainError> {
-        let ok = value.len() == 2
-            && value.bytes().all(|b| b.is_ascii_uppercase())
-            && COUNTRIES.split(' ').any(|c| c == value);
+        let ok = value.len() == 2 && iso20022::cbpr::is_country(value);
         if ok {
             Ok(CountryCode(value.to_string()))
         } else {

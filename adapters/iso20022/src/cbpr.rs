@@ -1132,9 +1132,30 @@ fn postal_address(f: &mut Findings, tree: &Tree<'_>, id: NodeId) {
 /// ISO 3166-1 alpha-2 codes, plus XK (Kosovo), which SWIFT uses in BICs and IBANs.
 const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
 
+/// [`COUNTRIES`] as one bit per code: bit `second - b'A'` of word `first - b'A'`. Every
+/// party, agent and BIC asks [`is_country`], and a walk through the list string was a visible
+/// part of a settlement's CPU (issue 10).
+const COUNTRY_BITS: [u32; 26] = country_bits();
+
+const fn country_bits() -> [u32; 26] {
+    let list = COUNTRIES.as_bytes();
+    let mut bits = [0u32; 26];
+    let mut i = 0;
+    while i + 1 < list.len() {
+        bits[(list[i] - b'A') as usize] |= 1 << (list[i + 1] - b'A');
+        i += 3;
+    }
+    bits
+}
+
 /// Whether `code` is an ISO 3166-1 alpha-2 country code (or XK).
 pub fn is_country(code: &str) -> bool {
-    code.len() == 2 && COUNTRIES.split(' ').any(|c| c == code)
+    match *code.as_bytes() {
+        [first @ b'A'..=b'Z', second @ b'A'..=b'Z'] => {
+            COUNTRY_BITS[usize::from(first - b'A')] >> (second - b'A') & 1 == 1
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -1147,6 +1168,16 @@ mod tests {
         assert_eq!(codes.len(), 250, "249 ISO 3166-1 codes plus XK");
         assert!(codes.windows(2).all(|w| w[0] < w[1]));
         assert!(is_country("DE") && is_country("XK") && !is_country("ZZ") && !is_country("de"));
+        // The bit table holds exactly the list: every pair of capitals is checked against it.
+        for first in b'A'..=b'Z' {
+            for second in b'A'..=b'Z' {
+                let code = String::from_utf8(vec![first, second]).unwrap();
+                assert_eq!(is_country(&code), codes.contains(&code.as_str()), "{code}");
+            }
+        }
+        for odd in ["", "D", "DEU", "D1", "@A", "A[", "É"] {
+            assert!(!is_country(odd), "{odd:?}");
+        }
     }
 
     #[test]
