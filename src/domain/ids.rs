@@ -45,8 +45,7 @@ string_newtype!(CountryCode);
 
 impl CountryCode {
     pub fn parse(value: &str) -> Result<Self, DomainError> {
-        let ok = value.len() == 2 && iso20022::cbpr::is_country(value);
-        if ok {
+        if iso20022::cbpr::is_country(value) {
             Ok(CountryCode(value.to_string()))
         } else {
             Err(invalid(
