@@ -609,8 +609,9 @@ impl Held {
             // After a failed COMMIT SQLite may have rolled back on its own, sqlx's own
             // ROLLBACK then fails, and sqlx goes on counting a transaction: every later
             // BEGIN on this connection would fail. The pool opens a fresh one instead (the
-            // database is a file; nothing is lost).
+            // database is a file; nothing is lost). No setting is worth a request on it.
             self.conn.close_on_drop();
+            return;
         }
         if let Err(e) = sqlx::query(SYNC_AT_COMMIT).execute(&mut *self.conn).await {
             tracing::error!(error = %e, "could not set the writer's connection back to synchronous=FULL; closing it");
