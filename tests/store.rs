@@ -190,6 +190,68 @@ async fn leases_exclude_other_workers_until_they_expire() {
     .await;
 }
 
+/// A claim takes the earliest due rows first, by due time, whether they are pending or their
+/// lease ran out, up to its limit; the next claim takes the rest.
+#[tokio::test]
+async fn claims_take_due_rows_and_expired_leases_in_due_order() {
+    on_each_store("claims_in_due_order", |db| async move {
+        let t0 = now_ms() - 1_000_000;
+        let mut named = std::collections::HashMap::new();
+        let mut enqueue = |jobs: &[(&'static str, i64)]| {
+            let store = db.store.clone();
+            let jobs: Vec<_> = jobs
+                .iter()
+                .map(|&(name, due)| {
+                    let s = settlement(&format!("order-{name}"));
+                    named.insert(s.id.as_str().to_string(), (due, name));
+                    (s, due)
+                })
+                .collect();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                for (s, due) in jobs {
+                    settlements::insert_received(&mut tx, &s, "h", "intake", None)
+                        .await
+                        .unwrap();
+                    outbox::enqueue(&mut tx, Kind::Deliver, &s.id, t0 + due)
+                        .await
+                        .unwrap();
+                }
+                tx.commit().await.unwrap();
+            }
+        };
+        // A and B are claimed, and their lease runs out at t0 + 25.
+        enqueue(&[("A", 10), ("B", 20)]).await;
+        let first = outbox::claim(&db.store, "gone", t0 + 20, 5, 10)
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2, "{}", db.label);
+        enqueue(&[("C", 5), ("D", 15), ("E", 30), ("F", 40)]).await;
+        // The jobs' names, in due order.
+        let names = |jobs: &[outbox::Job]| -> Vec<&str> {
+            let mut due: Vec<(i64, &str)> = jobs
+                .iter()
+                .map(|j| named[j.settlement_id.as_str()])
+                .collect();
+            due.sort();
+            due.into_iter().map(|(_, name)| name).collect()
+        };
+        // Later than every due time and every lease (and, on PostgreSQL, than the next look
+        // for expired leases).
+        let later = t0 + 10_000;
+        let next = outbox::claim(&db.store, "w", later, 1000, 4).await.unwrap();
+        assert_eq!(names(&next), ["C", "A", "D", "B"], "{}", db.label);
+        for job in &next {
+            let twice = matches!(named[job.settlement_id.as_str()].1, "A" | "B");
+            assert_eq!(job.attempts, if twice { 2 } else { 1 }, "{}", db.label);
+        }
+        let rest = outbox::claim(&db.store, "w", later, 1000, 4).await.unwrap();
+        assert_eq!(names(&rest), ["E", "F"], "{}", db.label);
+        db
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn failures_back_off_then_go_dead_and_can_be_replayed() {
     on_each_store("failures_back_off_then_dead", |db| async move {
