@@ -255,50 +255,11 @@ pub async fn claim(
     lease_ms: i64,
     limit: i64,
 ) -> Result<Vec<Job>, StoreError> {
-    // PostgreSQL: concurrent instances skip each other's locked rows, and expired leases (a
-    // worker or an instance that stopped) are looked for at most every `EXPIRED_CHECK_MS` (a
-    // quarter of the lease when shorter), by one claim of the instance: that part of the scan
-    // walks the index entries of every lease taken since the last vacuum, dead ones included,
-    // and cost milliseconds at each of hundreds of claims a second. The other claims take due
-    // rows only, in the order of the index on (status, due_at_ms). SQLite: one writer, so the
-    // UPDATE … WHERE id IN (SELECT …) is atomic as it stands, and a scan of its index sees no
-    // dead rows; every claim looks for expired leases.
-    let (lock, expired) = match store.dialect() {
-        Dialect::Postgres => (
-            "FOR UPDATE SKIP LOCKED",
-            store.expired_leases_due(now, EXPIRED_CHECK_MS.min(lease_ms / 4)),
-        ),
-        Dialect::Sqlite => ("", true),
+    let expired = match store.dialect() {
+        Dialect::Sqlite => true,
+        Dialect::Postgres => store.expired_leases_due(now, EXPIRED_CHECK_MS.min(lease_ms / 4)),
     };
-    let due = format!(
-        "SELECT id, due_at_ms FROM outbox WHERE status = '{PENDING}' AND due_at_ms <= $4 \
-         ORDER BY due_at_ms, id LIMIT $6 {lock}"
-    );
-    let claim = format!(
-        "UPDATE outbox SET status = '{LEASED}', lease_owner = $1, lease_until_ms = $2, \
-         attempts = attempts + 1, updated_at_ms = $3"
-    );
-    let returning = "RETURNING id, kind, settlement_id, attempts";
-    let sql = if expired {
-        // The due rows and the expired leases are each taken in order up to the limit, and
-        // the limit then taken from both. With the two conditions joined by OR, the claim
-        // read every due row and sorted them all to keep the first few (SQLite at every
-        // claim, PostgreSQL at each look for expired leases: 33 ms with 100,000 due rows,
-        // against 0.3 ms), so that its cost grew with the backlog (a bank back after an
-        // outage, intake outrunning dispatch). PostgreSQL may lock up to twice the limit for
-        // the claim's transaction; the rows left over stay as they were.
-        format!(
-            "WITH due AS ({due}), \
-             expired AS (SELECT id, due_at_ms FROM outbox \
-                WHERE status = '{LEASED}' AND lease_until_ms <= $5 \
-                ORDER BY due_at_ms, id LIMIT $6 {lock}) \
-             {claim} WHERE id IN (SELECT id FROM \
-                (SELECT * FROM due UNION ALL SELECT * FROM expired) AS claimable \
-                ORDER BY due_at_ms, id LIMIT $6) {returning}"
-        )
-    } else {
-        format!("{claim} WHERE id IN (SELECT id FROM ({due}) AS due) {returning}")
-    };
+    let sql = claim_sql(store.dialect(), expired);
     // In a group commit: the claim is durable before any job is worked, and shares its
     // commit with other writers.
     let owner = owner.to_string();
@@ -323,6 +284,52 @@ pub async fn claim(
         .await?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
+}
+
+/// The statement of a [`claim`] on `dialect` (parameters: owner, lease end, now three times,
+/// limit), which looks for expired leases too when `expired` (always on SQLite).
+fn claim_sql(dialect: Dialect, expired: bool) -> String {
+    // PostgreSQL: concurrent instances skip each other's locked rows, and expired leases (a
+    // worker or an instance that stopped) are looked for at most every `EXPIRED_CHECK_MS` (a
+    // quarter of the lease when shorter), by one claim of the instance: that part of the scan
+    // walks the index entries of every lease taken since the last vacuum, dead ones included,
+    // and cost milliseconds at each of hundreds of claims a second. The other claims take due
+    // rows only, in the order of the index on (status, due_at_ms). SQLite: one writer, so the
+    // UPDATE … WHERE id IN (SELECT …) is atomic as it stands, and a scan of its index sees no
+    // dead rows; every claim looks for expired leases.
+    let lock = match dialect {
+        Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let due = format!(
+        "SELECT id, due_at_ms FROM outbox WHERE status = '{PENDING}' AND due_at_ms <= $4 \
+         ORDER BY due_at_ms, id LIMIT $6 {lock}"
+    );
+    let claim = format!(
+        "UPDATE outbox SET status = '{LEASED}', lease_owner = $1, lease_until_ms = $2, \
+         attempts = attempts + 1, updated_at_ms = $3"
+    );
+    let returning = "RETURNING id, kind, settlement_id, attempts";
+    if expired {
+        // The due rows and the expired leases are each taken in order up to the limit, and
+        // the limit then taken from both. With the two conditions joined by OR, the claim
+        // read every due row and sorted them all to keep the first few (SQLite at every
+        // claim, PostgreSQL at each look for expired leases: 33 ms with 100,000 due rows,
+        // against 0.3 ms), so that its cost grew with the backlog (a bank back after an
+        // outage, intake outrunning dispatch). PostgreSQL may lock up to twice the limit for
+        // the claim's transaction; the rows left over stay as they were.
+        format!(
+            "WITH due AS ({due}), \
+             expired AS (SELECT id, due_at_ms FROM outbox \
+                WHERE status = '{LEASED}' AND lease_until_ms <= $5 \
+                ORDER BY due_at_ms, id LIMIT $6 {lock}) \
+             {claim} WHERE id IN (SELECT id FROM \
+                (SELECT * FROM due UNION ALL SELECT * FROM expired) AS claimable \
+                ORDER BY due_at_ms, id LIMIT $6) {returning}"
+        )
+    } else {
+        format!("{claim} WHERE id IN (SELECT id FROM ({due}) AS due) {returning}")
+    }
 }
 
 /// Marks a job done, if `owner` still holds its lease. Returns false if the lease was lost
