@@ -330,6 +330,8 @@ counterparty = "{BANK_ID}"
         ack_ms: Vec<f64>,
         /// Answers other than 201, by status (0: no answer).
         refused: HashMap<u16, u64>,
+        /// 503s with Retry-After (dispatch behind), each waited out and the event sent again.
+        waited: u64,
     }
 
     fn unix_ms_f64() -> f64 {
@@ -451,8 +453,9 @@ counterparty = "{BANK_ID}"
                     let event = generator.lock().expect("generator").next_event().event;
                     let outcome = poster.post_one(&event).await;
                     let ack_ms = (started.elapsed().saturating_sub(intended)).as_secs_f64() * 1e3;
-                    let status = outcome.map(|o| o.status).unwrap_or(0);
+                    let (status, waited) = outcome.map_or((0, 0), |o| (o.status, o.waited));
                     let mut posted = posted.lock().expect("posted");
+                    posted.waited += u64::from(waited);
                     if status == 201 {
                         acked.fetch_add(1, Ordering::Relaxed);
                         posted.ack_ms.push(ack_ms);
@@ -538,6 +541,7 @@ counterparty = "{BANK_ID}"
             "seconds": args.seconds,
             "events_accepted": posted.intended_ms.len(),
             "events_refused": posted.refused.values().sum::<u64>(),
+            "intake_overloaded_answers": posted.waited,
             "settlements": settled,
             "settlements_per_second": round1(per_s),
             "p50_intake_to_ack_ms": ack.p50, "p99_intake_to_ack_ms": ack.p99, "p999_intake_to_ack_ms": ack.p999,
@@ -619,10 +623,11 @@ counterparty = "{BANK_ID}"
             text("seconds")
         );
         println!(
-            "  settlements          {:>10}   ({} accepted, {} refused)",
+            "  settlements          {:>10}   ({} accepted, {} refused; {} waits for dispatch)",
             text("settlements"),
             text("events_accepted"),
-            text("events_refused")
+            text("events_refused"),
+            text("intake_overloaded_answers")
         );
         println!(
             "  settlements/s        {:>10}",

@@ -1,5 +1,7 @@
 //! Posts ledger events to the gateway the way a ledger would: signed with the ledger's secret,
-//! one event per request or a batch as a JSON array.
+//! one event per request or a batch as a JSON array. Like a ledger, it sends an event again
+//! when the gateway answers 503 with `Retry-After` (dispatch is behind and new events wait),
+//! after the wait it names.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +28,8 @@ pub struct PosterConfig {
     pub secret: Vec<u8>,
     /// TLS settings when the gateway is reached over HTTPS.
     pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Per-request timeout.
+    /// Per-request timeout; also how long [`LedgerPoster::post_one`] and
+    /// [`LedgerPoster::post_batch`] keep sending again while the gateway asks them to wait.
     pub timeout_ms: u64,
 }
 
@@ -64,6 +67,11 @@ pub enum PostError {
 pub struct PostOutcome {
     pub status: u16,
     pub body: String,
+    /// The `Retry-After` header in seconds, when the answer had one.
+    pub retry_after: Option<Duration>,
+    /// How many times the gateway answered 503 with `Retry-After` before this answer (each
+    /// followed by a wait and the same body signed again).
+    pub waited: u32,
 }
 
 impl PostOutcome {
@@ -97,14 +105,35 @@ impl LedgerPoster {
         })
     }
 
-    /// Posts one event as a single JSON object.
+    /// Posts one event as a single JSON object, again while the gateway asks to wait.
     pub async fn post_one(&self, event: &LedgerEvent) -> Result<PostOutcome, PostError> {
-        self.post_raw(serde_json::to_vec(event)?).await
+        self.post_admitted(serde_json::to_vec(event)?).await
     }
 
-    /// Posts `events` as one JSON array; the gateway answers once for the batch.
+    /// Posts `events` as one JSON array; the gateway answers once for the batch. Again while
+    /// the gateway asks to wait.
     pub async fn post_batch(&self, events: &[LedgerEvent]) -> Result<PostOutcome, PostError> {
-        self.post_raw(serde_json::to_vec(events)?).await
+        self.post_admitted(serde_json::to_vec(events)?).await
+    }
+
+    /// [`Self::post_raw`], and again, newly signed, after the wait the gateway names each
+    /// time it answers 503 with `Retry-After`, until `timeout_ms` has passed; then its last
+    /// answer.
+    pub async fn post_admitted(&self, body: Vec<u8>) -> Result<PostOutcome, PostError> {
+        let give_up = std::time::Instant::now() + Duration::from_millis(self.config.timeout_ms);
+        let mut waited = 0;
+        loop {
+            let outcome = self.post_raw(body.clone()).await?;
+            match outcome.retry_after {
+                Some(wait)
+                    if outcome.status == 503 && std::time::Instant::now() + wait < give_up =>
+                {
+                    waited += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(PostOutcome { waited, ..outcome }),
+            }
+        }
     }
 
     /// Posts each event on its own, one after the other, and returns each answer.
@@ -116,7 +145,7 @@ impl LedgerPoster {
         outcomes
     }
 
-    /// Posts `body` as it is, signed: for malformed-input tests.
+    /// Posts `body` as it is, signed, once: for malformed-input tests.
     pub async fn post_raw(&self, body: Vec<u8>) -> Result<PostOutcome, PostError> {
         let signature = webhook::sign(&self.config.secret, unix_now(), &body);
         self.send(body, Some(signature)).await
@@ -151,6 +180,12 @@ impl LedgerPoster {
         };
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > ANSWER_BYTES_MAX {
@@ -161,6 +196,8 @@ impl LedgerPoster {
         Ok(PostOutcome {
             status,
             body: String::from_utf8_lossy(&body).into_owned(),
+            retry_after,
+            waited: 0,
         })
     }
 }
