@@ -258,6 +258,12 @@ pub struct IntakeConfig {
     /// signature, oversized body) in a minute; past it the address gets 429 and nothing of
     /// its requests is journaled until the minute is over. 0: no limit.
     pub unauthenticated_failures_per_minute_max: u32,
+    /// How far behind dispatch may fall (the wait of the oldest due job no worker has taken)
+    /// before new ledger events are refused with 503 and `Retry-After`, and the chain
+    /// followers pause ([`crate::intake::admission`]). 0: never refuse.
+    pub dispatch_lag_ms_max: u64,
+    /// How often that lag is read from the store.
+    pub dispatch_lag_check_ms: u64,
 }
 
 impl Default for IntakeConfig {
@@ -267,6 +273,8 @@ impl Default for IntakeConfig {
             batch_events_max: 1000,
             signature_window_seconds: webhook::WINDOW_SECONDS_DEFAULT,
             unauthenticated_failures_per_minute_max: 60,
+            dispatch_lag_ms_max: 2_000,
+            dispatch_lag_check_ms: 250,
         }
     }
 }

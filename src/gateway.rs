@@ -140,6 +140,7 @@ async fn start_inner(
     let body_budget = Arc::new(tokio::sync::Semaphore::new(
         config.server.body_bytes_in_flight_max,
     ));
+    let admission = crate::intake::admission::Admission::new(config.intake.dispatch_lag_ms_max);
     let state = AppState {
         store: store.clone(),
         config: config.clone(),
@@ -148,6 +149,7 @@ async fn start_inner(
             config.intake.unauthenticated_failures_per_minute_max,
         )),
         body_budget: body_budget.clone(),
+        admission: admission.clone(),
     };
     let app = api::router(state);
     let limits = api::server::Limits {
@@ -193,6 +195,7 @@ async fn start_inner(
             config.clone(),
             dispatcher.wake.clone(),
             evm_sinks[&ledger_id].clone(),
+            admission.clone(),
         );
         tasks.push(tokio::spawn(following.run(stop.clone())));
     }
@@ -204,6 +207,13 @@ async fn start_inner(
         )));
     }
     if workers {
+        // The lag is only watched where this instance dispatches: a test that steps the
+        // dispatcher itself would otherwise find its events refused between steps.
+        tasks.push(tokio::spawn(admission.watch(
+            store.clone(),
+            std::time::Duration::from_millis(config.intake.dispatch_lag_check_ms.max(10)),
+            stop.clone(),
+        )));
         for i in 0..config.dispatch.workers {
             tasks.push(tokio::spawn(dispatcher.clone().run_worker(i, stop.clone())));
         }

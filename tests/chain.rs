@@ -18,6 +18,7 @@ use alloy::sol_types::{SolCall, SolEvent};
 use common::world::{Options, World};
 use common::{on_each_store, TestDb};
 use corridor::domain::{SettlementId, SettlementState};
+use corridor::intake::admission::Admission;
 use corridor::ledger::evm::anvil::{self, Anvil, Instruction, Operator};
 use corridor::ledger::evm::follow::Following;
 use corridor::ledger::evm::{self as evm, status, store as evm_store, EvmLedgerRef};
@@ -197,6 +198,11 @@ impl Chain {
 
     /// A follower stepped by the test (for worlds without background tasks).
     fn following(&self) -> Following {
+        self.following_with(Admission::new(0))
+    }
+
+    /// [`Chain::following`], pausing while `admission` refuses.
+    fn following_with(&self, admission: Arc<Admission>) -> Following {
         let gateway = self.world.gateway.as_ref().unwrap();
         Following::new(
             self.ledger(),
@@ -204,6 +210,7 @@ impl Chain {
             self.world.config.clone(),
             gateway.dispatcher.wake.clone(),
             gateway.evm_sinks[LEDGER].clone(),
+            admission,
         )
     }
 
@@ -1652,4 +1659,65 @@ async fn chain_one_follower_per_ledger_across_instances() {
     assert!(chain.settlement_of(first.id).await.is_some());
     assert!(chain.settlement_of(second.id).await.is_some());
     chain.world.finish().await.finish().await;
+}
+
+/// While dispatch is further behind than its bound, the follower reads no further blocks: the
+/// chain keeps the instruction, and it is taken in once dispatch has caught up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chain_follower_pauses_while_dispatch_is_behind() {
+    on_each_store("chain_follower_pauses_while_dispatch_is_behind", |db| async move {
+        let options = ChainOptions {
+            confirmations: 1,
+            workers: false,
+            ..Default::default()
+        };
+        let chain = match start("chain_follower_pauses_while_dispatch_is_behind", db, options)
+            .await
+        {
+            Ok(chain) => chain,
+            Err(db) => return db,
+        };
+        let label = chain.label();
+        let paused = || {
+            let text = corridor::telemetry::prometheus().render();
+            text.lines()
+                .find(|l| l.starts_with("corridor_evm_follower_paused_total{"))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let admission = Admission::new(100);
+        assert!(admission.record(5_000), "{label}: the door shuts");
+        let stop = tokio_util::sync::CancellationToken::new();
+        let following = tokio::spawn(chain.following_with(admission.clone()).run(stop.clone()));
+        let request = instruction(9, 0, false);
+        chain.op.request(&request).await.unwrap();
+        chain.op.mine(1).await.unwrap();
+        let before = paused();
+        // Polls every 50 ms: ten of them would have taken the instruction in.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(paused() > before, "{label}: the follower did not pause");
+        assert!(
+            chain.settlement_of(request.id).await.is_none(),
+            "{label}: taken in while dispatch was behind"
+        );
+
+        assert!(admission.record(0), "{label}: the door opens");
+        let id = request.id;
+        chain
+            .wait_until("the instruction taken in", |store| async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                sqlx::query("SELECT 1 FROM evm_events WHERE ledger = $1 AND request_id = $2 AND settlement_id IS NOT NULL")
+                    .bind(LEDGER)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
+            .await;
+        stop.cancel();
+        following.await.unwrap();
+        chain.world.finish().await
+    })
+    .await;
 }

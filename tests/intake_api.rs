@@ -264,3 +264,96 @@ async fn health_readiness_and_metrics() {
     );
     world.finish().await.finish().await;
 }
+
+/// While dispatch is further behind than `intake.dispatch_lag_ms_max`, a new ledger event is
+/// answered 503 `overloaded` with `Retry-After`, and nothing of it is stored; a ledger that
+/// waits as asked and sends it again gets it in once dispatch has caught up, and everything
+/// taken still reaches one final outcome.
+#[tokio::test]
+async fn new_events_wait_at_the_door_while_dispatch_is_behind() {
+    on_each_store("events_wait_at_the_door", |db| async move {
+        let world = World::start(
+            db,
+            Options {
+                // One worker, and a bank that does not answer: the worker's first claim hangs
+                // for the bank's timeout, and what arrives meanwhile waits in the outbox.
+                behaviour: sim::bank::Behaviour::Drop,
+                bank_timeout_ms: 3_000,
+                extra_env: vec![
+                    ("CORRIDOR__DISPATCH__WORKERS", "1".into()),
+                    ("CORRIDOR__INTAKE__DISPATCH_LAG_MS_MAX", "200".into()),
+                    ("CORRIDOR__INTAKE__DISPATCH_LAG_CHECK_MS", "20".into()),
+                ],
+                ..Options::default()
+            },
+        )
+        .await;
+        let mut taken = 0;
+        let (refused, answer) = loop {
+            let event = event_json(&format!("evt-door-{taken}"), "1.00", "x");
+            let outcome = world
+                .poster
+                .post_raw(serde_json::to_vec(&event).unwrap())
+                .await
+                .unwrap();
+            match outcome.status {
+                201 => taken += 1,
+                503 => break (event, outcome),
+                other => panic!("{}: {other} {}", world.db.label, outcome.body),
+            }
+            assert!(
+                taken < 100,
+                "{}: dispatch never fell behind",
+                world.db.label
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let body = answer.json().unwrap();
+        assert_eq!(body["error"]["code"], "overloaded", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("the bound is 200 ms"), "{message}");
+        assert_eq!(answer.retry_after, Some(std::time::Duration::from_secs(1)));
+        let mut conn = world.db.store.pool().acquire().await.unwrap();
+        let stored: i64 = corridor::store::settlements::count_by_state(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        drop(conn);
+        assert_eq!(
+            stored, taken,
+            "{}: the refused event was stored",
+            world.db.label
+        );
+        assert!(
+            !journal_entries(&world)
+                .await
+                .iter()
+                .any(|e| String::from_utf8_lossy(&e.raw)
+                    .contains(refused["event_id"].as_str().unwrap())),
+            "{}: a refusal at the door is not journaled",
+            world.db.label
+        );
+
+        // The bank recovers; the worker's hung send times out and is sent again. The ledger
+        // waits as asked, sends the event again, and it is taken.
+        world.bank.set_default(sim::bank::Behaviour::Accept);
+        let admitted = world
+            .poster
+            .post_admitted(serde_json::to_vec(&refused).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(admitted.status, 201, "{}", admitted.body);
+        assert!(
+            admitted.waited >= 1,
+            "{}: the door was open at once",
+            world.db.label
+        );
+        world
+            .wait_all_final(taken + 1, std::time::Duration::from_secs(60))
+            .await;
+        world.finish().await
+    })
+    .await;
+}

@@ -17,6 +17,21 @@ pub async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    if let Some(behind) = state.admission.refusal() {
+        // Before the body is read: under overload a refusal should cost next to nothing.
+        metrics::counter!("corridor_intake_refused_overloaded_total").increment(1);
+        let mut refused = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            behind.to_string(),
+        )
+        .into_response();
+        refused.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(intake::admission::RETRY_AFTER_SECONDS),
+        );
+        return Ok(refused);
+    }
     let claimed: Option<String> =
         header(&headers, LEDGER_HEADER).map(|l| l.chars().take(64).collect());
     let arrived = Arrived::read(

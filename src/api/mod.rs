@@ -35,6 +35,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Request body bytes that may be held at once (`server.body_bytes_in_flight_max`).
     pub body_budget: Arc<tokio::sync::Semaphore>,
+    /// Whether dispatch is too far behind to take new ledger events (`intake.dispatch_lag_ms_max`).
+    pub admission: Arc<crate::intake::admission::Admission>,
 }
 
 pub fn router(state: AppState) -> Router {

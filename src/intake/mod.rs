@@ -6,6 +6,7 @@
 //! answers with the current state; the same key with other content is a conflict. A batch is
 //! one transaction (group commit), with a result per event.
 
+pub mod admission;
 pub mod event;
 mod merged;
 mod post;

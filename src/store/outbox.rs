@@ -715,6 +715,18 @@ pub async fn depth(conn: &mut AnyConnection) -> Result<Vec<Depth>, StoreError> {
     Ok(rows.iter().map(Depth::from_row).collect::<Result<_, _>>()?)
 }
 
+/// The due time of the oldest job that is due at `now` and not claimed: how far behind
+/// dispatch is ([`crate::intake::admission`]). One step down the index on (status, due_at_ms).
+pub async fn oldest_due_ms(conn: &mut AnyConnection, now: i64) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT MIN(due_at_ms) AS due FROM outbox WHERE status = '{PENDING}' AND due_at_ms <= $1"
+    ))
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("due")?)
+}
+
 /// True when nothing is pending or leased (dead rows do not count: they wait for a person).
 pub async fn is_idle(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     let row = sqlx::query(&format!(

@@ -80,6 +80,9 @@ pub struct Following {
     /// the lock ends with it (a pooled connection would keep it after we let go).
     /// (A mutex only to make the struct `Sync`; it is reached through `&mut self`.)
     owner: tokio::sync::Mutex<Option<sqlx::AnyConnection>>,
+    /// While dispatch is too far behind, no further blocks are read (the HTTP intake answers
+    /// 503 meanwhile): the chain keeps the events until there is room for them.
+    admission: Arc<crate::intake::admission::Admission>,
 }
 
 impl Following {
@@ -89,6 +92,7 @@ impl Following {
         config: Arc<Config>,
         wake: Arc<Notify>,
         sink: Arc<Sink>,
+        admission: Arc<crate::intake::admission::Admission>,
     ) -> Self {
         Following {
             ledger,
@@ -98,15 +102,25 @@ impl Following {
             follower: None,
             sink,
             owner: tokio::sync::Mutex::new(None),
+            admission,
         }
     }
 
     /// Polls until `stop`: at once again while a backlog remains, else every
-    /// `poll_interval_ms`. Errors are logged and the poll retried from the stored cursor.
+    /// `poll_interval_ms`; not at all while dispatch is too far behind. Errors are logged and
+    /// the poll retried from the stored cursor.
     pub async fn run(mut self, stop: CancellationToken) {
         let idle = Duration::from_millis(self.ledger.settings.poll_interval_ms);
         let id = self.ledger.id.clone();
         loop {
+            if self.admission.refusal().is_some() {
+                metrics::counter!("corridor_evm_follower_paused_total", "ledger" => id.clone())
+                    .increment(1);
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(idle) => continue,
+                }
+            }
             let pause = match self.poll_once().await {
                 Ok(report) if !report.caught_up && report.released > 0 => Duration::ZERO,
                 Ok(_) => idle,
