@@ -2,8 +2,29 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Rust's allocations go to mimalloc; SQLite keeps the system allocator. Against glibc's
+/// malloc: about 20 % more settlements a second flat out and 10-15 % less CPU each (README,
+/// round 12).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> std::process::ExitCode {
+    // No transparent huge pages for this process: mimalloc commits its arenas eagerly where
+    // the system overcommits, and with THP on ("always" is common) every 2 MiB region it
+    // touches became resident (peak RSS 140-175 MB in the bench against 100-120 without).
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes no pointer.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the runtime starts")
+        .block_on(run())
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = corridor::cli::Cli::parse();
     match corridor::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,7 +2,9 @@
 //! freed in its arenas, so after many clients held request bodies at once the process would
 //! keep that peak for good. A task watches the request-body budget: when bodies were held
 //! and then none has been for a quiet interval, it asks the allocator to return its free
-//! pages to the system (`malloc_trim`). Elsewhere than Linux with glibc it does nothing.
+//! pages to the system (`malloc_trim`). Elsewhere than Linux with glibc it does nothing. In the
+//! `corridor` binary Rust's own allocations go to mimalloc (src/main.rs), which gives its free
+//! pages back by itself; what this trims there is the system heap SQLite allocates from.
 
 use std::sync::Arc;
 use std::time::Duration;
