@@ -105,7 +105,7 @@ pub enum IntakeError {
 }
 
 /// A post from `ledger`, its sender authenticated by its signature: the body journaled raw
-/// and its events applied in one commit (see [`post`]). Returns the journal entry's id,
+/// and its events applied in one commit (see `post`). Returns the journal entry's id,
 /// whether the body was a batch, and each event's result. A body that is neither an event nor
 /// a batch of them within the bound, and one the joint write could not take, is journaled
 /// alone and committed first, then handled by [`accept_body`].
@@ -188,7 +188,7 @@ fn shape(config: &Config, body: &[u8]) -> Result<(bool, Vec<serde_json::Value>),
 }
 
 /// Applies a journaled body (its entry `inbound_id`): returns whether it was a batch, and
-/// each event's result. A body [`shape`] refuses marks its entry rejected with the reason.
+/// each event's result. A body `shape` refuses marks its entry rejected with the reason.
 pub async fn accept_body(
     store: &Store,
     config: &Config,
@@ -228,7 +228,7 @@ async fn reject_whole(
 
 /// Applies parsed events in one transaction and marks the journal entry with the outcome.
 /// The transaction is a group commit: concurrent requests share it (on SQLite their rows are
-/// written together, see [`merged`]), and the results are returned only once it is durable.
+/// written together, see `merged`), and the results are returned only once it is durable.
 pub async fn accept_events(
     store: &Store,
     config: &Config,

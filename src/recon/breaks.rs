@@ -288,7 +288,7 @@ pub async fn apply(
 
 /// [`apply`] by an actor who may (an operator) or may not move money. A resolution that
 /// moves money enqueues its outbox job in the same transaction as the resolution and its
-/// audit line ([`super::resolve::enqueue`]); the break's compare-and-set makes a second
+/// audit line (`super::resolve::enqueue`); the break's compare-and-set makes a second
 /// resolution a refusal, so the job is enqueued once.
 pub async fn apply_as(
     store: &Store,

@@ -24,14 +24,14 @@
 //! On SQLite one writer takes every write; on PostgreSQL [`PG_WRITERS`] writers take the
 //! merged writes and closures commit on their own (see [`GroupWriter::start`]).
 //!
-//! On SQLite the fsync that makes a group durable runs on a thread of its own (a [`Syncer`]),
+//! On SQLite the fsync that makes a group durable runs on a thread of its own (a `Syncer`),
 //! after the commit and while the writer goes on with the next group; the group's callers
-//! are answered when it returns (see [`Durable`]). The SQLite writer keeps the pool's one
-//! connection across groups while writes keep coming, for at most [`HOLD_MAX`] at a time.
+//! are answered when it returns (see `Durable`). The SQLite writer keeps the pool's one
+//! connection across groups while writes keep coming, for at most `HOLD_MAX` at a time.
 //!
 //! Each request to the database costs two thread switches on SQLite (sqlx runs each
 //! connection on a thread of its own) and a round trip on PostgreSQL, so a group's
-//! savepoint statements travel with their neighbours (see [`At`]).
+//! savepoint statements travel with their neighbours (see `At`).
 
 use super::StoreError;
 use futures::future::BoxFuture;
@@ -326,7 +326,7 @@ impl GroupWriter {
     /// together, while a writer would run each closure's statements one round trip at a
     /// time, and one closure waiting on a row lock would hold up its whole group.
     ///
-    /// `sqlite_file`: the SQLite database's file, whose WAL a [`Syncer`] makes durable after
+    /// `sqlite_file`: the SQLite database's file, whose WAL a `Syncer` makes durable after
     /// each group (none for PostgreSQL or an in-memory database: each commit is durable as
     /// it returns).
     pub fn start(

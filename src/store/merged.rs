@@ -4,10 +4,10 @@
 //! server and a statement for it to run, and either costs more than the row).
 //!
 //! Each statement takes its rows as one JSON array bound as a single parameter and read as a
-//! table ([`Forms::each`]: SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`), in
+//! table (`Forms::each`: SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`), in
 //! array order: the statement text is the same whatever the number of rows, so it is prepared
 //! once and cached, and no group can reach a limit on parameters. Blobs travel as text or hex
-//! ([`Forms::blob`]). The rows are exactly those the one-row statements write
+//! (`Forms::blob`). The rows are exactly those the one-row statements write
 //! ([`super::settlements::insert_row`], [`super::settlements::journal_transitions`],
 //! [`super::messages::insert`], [`super::outbox::enqueue`], [`super::journal::mark`]).
 //! Where SQLite takes several statements in one request, PostgreSQL (whose prepared

@@ -3,7 +3,7 @@
 //!
 //! Queries use `$1, $2, …` placeholders in order of first use, which both dialects read.
 //! The few statements that must differ (row claiming, the multi-row statements of [`merged`]
-//! that the group writers run) ask the dialect ([`Store::dialect`], [`merged::Forms`]).
+//! that the group writers run) ask the dialect ([`Store::dialect`], `merged::Forms`).
 //!
 //! SQLite runs in WAL mode and writes through a single connection, so that writers never race
 //! for the lock (a few read-only connections serve the hot paths' reads, see
