@@ -2,7 +2,7 @@
 //!
 //! Modules, from the bytes up:
 //! - [`spec`]: load and check a TOML spec into an immutable [`Spec`]; [`specs`] embeds ours.
-//! - [`field`] (private): one field's length prefix and data in its encoding.
+//! - `field` (private): one field's length prefix and data in its encoding.
 //! - [`message`]: [`Message`], values in one arena; `decode_from` / `encode_into` reuse buffers.
 //! - [`composite`]: positional, BER-TLV and bitmap subfields, reached by paths ("55.9F26").
 //! - [`json`]: the JSON view and the serde mapping to Rust structs; [`cli`] wraps it.
