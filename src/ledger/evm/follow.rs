@@ -66,6 +66,25 @@ pub struct PollReport {
     pub refusals_recorded: usize,
 }
 
+/// How long to wait after a poll: not at all while a backlog remains, else `idle`. A failed
+/// poll is counted and logged (as needing an operator when it is not transient).
+fn pause_after(id: &str, polled: Result<PollReport, EvmError>, idle: Duration) -> Duration {
+    match polled {
+        Ok(report) if !report.caught_up && report.released > 0 => Duration::ZERO,
+        Ok(_) => idle,
+        Err(e) => {
+            metrics::counter!("corridor_evm_follower_errors_total", "ledger" => id.to_string())
+                .increment(1);
+            if e.is_transient() {
+                tracing::warn!(ledger = %id, error = %e, "evm follower: poll failed, will retry");
+            } else {
+                tracing::error!(ledger = %id, error = %e, "evm follower: poll failed; needs an operator (retrying)");
+            }
+            idle
+        }
+    }
+}
+
 /// One EVM ledger's follower with the gateway's store and intake.
 pub struct Following {
     ledger: EvmLedgerRef,
@@ -113,27 +132,13 @@ impl Following {
         let idle = Duration::from_millis(self.ledger.settings.poll_interval_ms);
         let id = self.ledger.id.clone();
         loop {
-            if self.admission.refusal().is_some() {
+            let pause = if self.admission.refusal().is_some() {
                 metrics::counter!("corridor_evm_follower_paused_total", "ledger" => id.clone())
                     .increment(1);
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(idle) => continue,
-                }
-            }
-            let pause = match self.poll_once().await {
-                Ok(report) if !report.caught_up && report.released > 0 => Duration::ZERO,
-                Ok(_) => idle,
-                Err(e) => {
-                    metrics::counter!("corridor_evm_follower_errors_total", "ledger" => id.clone())
-                        .increment(1);
-                    if e.is_transient() {
-                        tracing::warn!(ledger = %id, error = %e, "evm follower: poll failed, will retry");
-                    } else {
-                        tracing::error!(ledger = %id, error = %e, "evm follower: poll failed; needs an operator (retrying)");
-                    }
-                    idle
-                }
+                idle
+            } else {
+                let polled = self.poll_once().await;
+                pause_after(&id, polled, idle)
             };
             tokio::select! {
                 _ = stop.cancelled() => return,
