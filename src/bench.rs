@@ -334,12 +334,121 @@ counterparty = "{BANK_ID}"
         waited: u64,
     }
 
+    /// What the clients share: the schedule, the events to post, and what they saw.
+    struct Load {
+        poster: LedgerPoster,
+        generator: Mutex<LedgerSim>,
+        posted: Mutex<Posted>,
+        /// The index of the next event due (open loop).
+        next: AtomicU64,
+        /// Events answered 201 so far.
+        acked: AtomicU64,
+        started: Instant,
+        started_unix_ms: f64,
+        /// How long to post.
+        window: Duration,
+        /// Offered events/s (open loop); None: flat out.
+        rate: Option<f64>,
+    }
+
+    impl Load {
+        /// One client: posts one event at a time until the window is over.
+        async fn client(self: Arc<Self>) {
+            while let Some(intended) = self.next_due().await {
+                self.post(intended).await;
+            }
+        }
+
+        /// The intended send time (from the start) of the next event, once it is due: event i
+        /// at i / rate in an open loop, now when flat out. None once the window is over.
+        async fn next_due(&self) -> Option<Duration> {
+            let Some(rate) = self.rate else {
+                let now = self.started.elapsed();
+                return (now < self.window).then_some(now);
+            };
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let due = Duration::from_secs_f64(i as f64 / rate);
+            if due >= self.window {
+                return None;
+            }
+            tokio::time::sleep_until((self.started + due).into()).await;
+            Some(due)
+        }
+
+        /// Posts the next event and records its answer, its latency measured from `intended`.
+        async fn post(&self, intended: Duration) {
+            let event = self.generator.lock().expect("generator").next_event().event;
+            let outcome = self.poster.post_one(&event).await;
+            let ack_ms = (self.started.elapsed().saturating_sub(intended)).as_secs_f64() * 1e3;
+            let (status, waited) = outcome.map_or((0, 0), |o| (o.status, o.waited));
+            let mut posted = self.posted.lock().expect("posted");
+            posted.waited += u64::from(waited);
+            if status == 201 {
+                self.acked.fetch_add(1, Ordering::Relaxed);
+                posted.ack_ms.push(ack_ms);
+                posted.intended_ms.insert(
+                    event.event_id.clone(),
+                    self.started_unix_ms + intended.as_secs_f64() * 1e3,
+                );
+            } else {
+                *posted.refused.entry(status).or_default() += 1;
+            }
+        }
+    }
+
+    /// Prints progress once a second while the clients post and then while the outcomes come
+    /// in, until every accepted event was written back or `drain_seconds` after posting
+    /// stopped; returns when the last write-back was seen.
+    async fn drain(
+        load: &Load,
+        ledger: &sim::ledger::WritebackHandle,
+        clients: &[tokio::task::JoinHandle<()>],
+        drain_seconds: u64,
+    ) -> Instant {
+        let started = load.started;
+        let mut last_recorded = 0;
+        let mut last_change = started;
+        let mut next_progress = started + Duration::from_secs(1);
+        let mut posting_done_at: Option<Instant> = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let recorded = ledger.stats().recorded;
+            if recorded != last_recorded {
+                last_recorded = recorded;
+                last_change = Instant::now();
+            }
+            let accepted = load.acked.load(Ordering::Relaxed);
+            if posting_done_at.is_none() && clients.iter().all(|c| c.is_finished()) {
+                posting_done_at = Some(Instant::now());
+            }
+            let finished = posting_done_at.is_some() && recorded >= accepted;
+            if Instant::now() >= next_progress || finished {
+                next_progress += Duration::from_secs(1);
+                eprintln!(
+                    "bench: {:>5.1} s  accepted {accepted:>7}  written back {recorded:>7}",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            if finished {
+                return last_change;
+            }
+            if posting_done_at
+                .is_some_and(|done| done.elapsed() > Duration::from_secs(drain_seconds))
+            {
+                eprintln!("bench: gave up waiting: {recorded} of {accepted} written back");
+                return last_change;
+            }
+        }
+    }
+
     fn unix_ms_f64() -> f64 {
         time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e6
     }
 
     // Long on purpose: the run in the order it happens (counterparties, gateway, load, drain,
-    // measurements, each simulator alone, report), read top to bottom.
+    // measurements, each simulator alone, report), read top to bottom. The clients (`Load`)
+    // and the wait for outcomes (`drain`) are their own; what is left is wiring, and the
+    // report, whose one JSON object names every figure in one place.
     pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         crate::telemetry::init_logs(crate::telemetry::LogFormat::Human, "error");
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
@@ -409,101 +518,27 @@ counterparty = "{BANK_ID}"
             tls: None,
             timeout_ms: 60_000,
         })?;
-        let generator = Arc::new(Mutex::new(clean_generator(
+        let generator = Mutex::new(clean_generator(
             &ledger_id,
             0xC0FF_EE00 ^ u64::from_str_radix(&run_id, 16).unwrap_or(0),
             args.wallet_share,
-        )));
-        let posted = Arc::new(Mutex::new(Posted::default()));
-        let next = Arc::new(AtomicU64::new(0));
-        let acked = Arc::new(AtomicU64::new(0));
-        let started = Instant::now();
-        let started_unix_ms = unix_ms_f64();
-        let window = Duration::from_secs(args.seconds);
-        let mut clients = Vec::new();
-        for _ in 0..args.clients.max(1) {
-            let (poster, generator, posted, next, acked) = (
-                poster.clone(),
-                generator.clone(),
-                posted.clone(),
-                next.clone(),
-                acked.clone(),
-            );
-            let rate = args.rate;
-            clients.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let intended = match rate {
-                        Some(rate) => {
-                            let due = Duration::from_secs_f64(i as f64 / rate);
-                            if due >= window {
-                                return;
-                            }
-                            tokio::time::sleep_until((started + due).into()).await;
-                            due
-                        }
-                        None => {
-                            let now = started.elapsed();
-                            if now >= window {
-                                return;
-                            }
-                            now
-                        }
-                    };
-                    let event = generator.lock().expect("generator").next_event().event;
-                    let outcome = poster.post_one(&event).await;
-                    let ack_ms = (started.elapsed().saturating_sub(intended)).as_secs_f64() * 1e3;
-                    let (status, waited) = outcome.map_or((0, 0), |o| (o.status, o.waited));
-                    let mut posted = posted.lock().expect("posted");
-                    posted.waited += u64::from(waited);
-                    if status == 201 {
-                        acked.fetch_add(1, Ordering::Relaxed);
-                        posted.ack_ms.push(ack_ms);
-                        posted.intended_ms.insert(
-                            event.event_id.clone(),
-                            started_unix_ms + intended.as_secs_f64() * 1e3,
-                        );
-                    } else {
-                        *posted.refused.entry(status).or_default() += 1;
-                    }
-                }
-            }));
-        }
-
-        // Progress once a second while posting, then while draining.
-        let mut last_recorded = 0;
-        let mut last_change = started;
-        let mut next_progress = started + Duration::from_secs(1);
-        let mut posting_done_at: Option<Instant> = None;
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let recorded = ledger.stats().recorded;
-            if recorded != last_recorded {
-                last_recorded = recorded;
-                last_change = Instant::now();
-            }
-            let accepted = acked.load(Ordering::Relaxed);
-            if posting_done_at.is_none() && clients.iter().all(|c| c.is_finished()) {
-                posting_done_at = Some(Instant::now());
-            }
-            let finished = posting_done_at.is_some() && recorded >= accepted;
-            if Instant::now() >= next_progress || finished {
-                next_progress += Duration::from_secs(1);
-                eprintln!(
-                    "bench: {:>5.1} s  accepted {accepted:>7}  written back {recorded:>7}",
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            if finished {
-                break;
-            }
-            if posting_done_at
-                .is_some_and(|done| done.elapsed() > Duration::from_secs(args.drain_seconds))
-            {
-                eprintln!("bench: gave up waiting: {recorded} of {accepted} written back");
-                break;
-            }
-        }
+        ));
+        let load = Arc::new(Load {
+            poster,
+            generator,
+            posted: Mutex::new(Posted::default()),
+            next: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            started: Instant::now(),
+            started_unix_ms: unix_ms_f64(),
+            window: Duration::from_secs(args.seconds),
+            rate: args.rate,
+        });
+        let started = load.started;
+        let clients: Vec<_> = (0..args.clients.max(1))
+            .map(|_| tokio::spawn(load.clone().client()))
+            .collect();
+        let last_change = drain(&load, &ledger, &clients, args.drain_seconds).await;
         for client in clients {
             client.await?;
         }
@@ -512,7 +547,7 @@ counterparty = "{BANK_ID}"
         let cpu_s = gateway.cpu_seconds();
         gateway.stop(Duration::from_secs(20));
 
-        let posted = std::mem::take(&mut *posted.lock().expect("posted"));
+        let posted = std::mem::take(&mut *load.posted.lock().expect("posted"));
         let store = Store::connect(&config.database_url(), 2).await?;
         let (sent_ms, final_ms) = store_latencies(&store, &ledger_id, &posted.intended_ms).await?;
         let settled = ledger.stats().recorded;
