@@ -3,23 +3,28 @@
 //! multi-row INSERT, their audit rows, messages, jobs and the journal entries' statuses one
 //! more request, instead of five or six requests per event.
 //!
-//! Only a request whose every event was decided without the store merges (an invalid event,
-//! one without a route, one whose message the rail built offline, one the bank rail's address
-//! rule refused); one that needs the store for its message (the wallet rail's trace numbers)
-//! runs alone, as do all of them if a merged statement fails. The rows, audit trail and
-//! answers are those [`super::apply_ready`] writes and gives for the same events in order.
+//! A request merges when every event was decided without the store but for its key (an
+//! invalid event, one without a route, one whose message the rail built offline, one the
+//! bank rail's address rule refused) and, on the wallet rail, its trace number: the group's
+//! new wallet settlements take their STANs at once, a block per switch, and their messages
+//! are built then ([`numbered`]). Every request runs alone if a merged statement fails, and
+//! so does one past the bounds. The rows, audit trail and answers are those
+//! [`super::apply_ready`] writes and gives for the same events in order.
 
 use super::{
     apply_ready, created, intake_steps, journal_marked, journal_outcome, known_or_conflict,
     landing, refusal, submitted_detail, EventResult, Landed, Ready, ReadyEvent,
 };
 use crate::config::Config;
+use crate::rails;
 use crate::store::group::Merge;
 use crate::store::merged::{self, NewSettlement, Rows};
+use crate::store::messages::{self, Outbound};
 use crate::store::settlements::Landing;
 use crate::store::{now_ms, outbox, StoreError};
 use futures::future::BoxFuture;
 use sqlx::AnyConnection;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// One request's events, ready to write, and the journal entry they came in.
@@ -75,11 +80,11 @@ pub(super) const MERGED_EVENTS_MAX: usize = 2048;
 /// A new settlement of the group: its event, and what its row and audit rows say.
 struct New<'a> {
     event: &'a ReadyEvent,
+    /// The configuration of the request it came in (its rail renders with it).
+    config: &'a Config,
     inbound_id: i64,
     /// Why it lands refused, if it does.
     refusal: Option<String>,
-    /// The audit detail of its submitted message, if it has one.
-    detail: Option<String>,
 }
 
 /// The merged writes of `items`, each with the id of the journal entry it came in: one answer
@@ -111,7 +116,7 @@ pub(super) async fn write_group(
     };
     let news: Vec<New<'_>> = events()
         .filter(|(_, _, event)| event.refused.is_none())
-        .map(|(_, inbound_id, event)| New::of(event, inbound_id))
+        .map(|(item, inbound_id, event)| New::of(event, &item.config, inbound_id))
         .collect();
     let landings: Vec<Landing<'_>> = news.iter().map(new_landing).collect();
     let rows: Vec<NewSettlement<'_>> = news
@@ -134,9 +139,11 @@ pub(super) async fn write_group(
         created,
         holders: merged::find_keys(conn, &keys).await?,
     };
+    let numbered = numbered(conn, &news, &found).await?;
     let mut rows = Rows::default();
     for new in news.iter().filter(|n| found.created(n.event)) {
-        write_new(&mut rows, new, now)?;
+        let id = new.event.settlement.id.as_str();
+        write_new(&mut rows, new, numbered.get(id), now)?;
     }
     let mut out = Vec::with_capacity(items.len());
     for (&(item, inbound_id), merging) in items.iter().zip(merging) {
@@ -159,18 +166,55 @@ pub(super) async fn write_group(
 }
 
 impl<'a> New<'a> {
-    fn of(event: &'a ReadyEvent, inbound_id: i64) -> Self {
+    fn of(event: &'a ReadyEvent, config: &'a Config, inbound_id: i64) -> Self {
         let s = &event.settlement;
         New {
             event,
+            config,
             inbound_id,
-            refusal: refusal(s, event.route.as_ref(), event.offline.as_ref()),
-            detail: match &event.offline {
-                Some(Ok(outbound)) => Some(submitted_detail(outbound)),
-                _ => None,
-            },
+            refusal: refusal(s, event.route.as_ref(), event.render_error()),
         }
     }
+}
+
+/// The messages of the group's new settlements whose message carries a number from the
+/// store (the wallet rail's STAN), by settlement id: each counterparty's numbers taken at
+/// once, in the group's order, and each message built with its own. Taken only for the
+/// settlements the group created, as written alone: a duplicate takes none.
+async fn numbered<'a>(
+    conn: &mut AnyConnection,
+    news: &[New<'a>],
+    found: &Found,
+) -> Result<HashMap<&'a str, Outbound>, StoreError> {
+    let mut by_counterparty: BTreeMap<&str, Vec<&New<'a>>> = BTreeMap::new();
+    for new in news.iter().filter(|n| found.created(n.event)) {
+        if let (Some(Ok(())), Some(route)) = (&new.event.numbered, &new.event.route) {
+            by_counterparty
+                .entry(route.counterparty.as_str())
+                .or_default()
+                .push(new);
+        }
+    }
+    let mut messages = HashMap::new();
+    for (counterparty, news) in by_counterparty {
+        let numbers = messages::take_stans(conn, counterparty, news.len()).await?;
+        for (new, number) in news.into_iter().zip(numbers) {
+            let (event, route) = (new.event, new.event.route.as_ref());
+            let route = route.expect("a numbered settlement has a route");
+            // Built with a stand-in number already, so this fails only on a bug: the whole
+            // merged write then fails, and each request runs alone.
+            let outbound = rails::render_numbered(new.config, route, &event.settlement, &number)
+                .map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "settlement {}: its message was built with a stand-in number, \
+                         not with {number}: {e}",
+                        event.settlement.id
+                    ))
+                })?;
+            messages.insert(event.settlement.id.as_str(), outbound);
+        }
+    }
+    Ok(messages)
 }
 
 /// What the group's settlement insert found: the ids it created, and the settlements
@@ -215,30 +259,41 @@ impl Found {
 
 /// A new settlement's row, where intake leaves it.
 fn new_landing<'a>(new: &'a New<'a>) -> Landing<'a> {
-    let rendered = new.event.offline.as_ref().map(Result::is_ok);
+    let rendered = new.event.rendered();
     landing(new.event.route.as_ref(), rendered, new.refusal.as_deref())
 }
 
 /// The state a decided new settlement lands in.
 fn new_landing_state(event: &ReadyEvent) -> crate::domain::SettlementState {
-    let rendered = event.offline.as_ref().map(Result::is_ok);
-    landing(event.route.as_ref(), rendered, None).state
+    landing(event.route.as_ref(), event.rendered(), None).state
 }
 
 /// The rows of a new settlement created in the group: its audit rows, and its message and
-/// delivery job, or (refused) its write-back job.
-fn write_new(rows: &mut Rows, new: &New<'_>, now: i64) -> Result<(), StoreError> {
+/// delivery job, or (refused) its write-back job. `numbered`: its message, when that was
+/// built once its number was taken ([`numbered`]).
+fn write_new(
+    rows: &mut Rows,
+    new: &New<'_>,
+    numbered: Option<&Outbound>,
+    now: i64,
+) -> Result<(), StoreError> {
     let id = &new.event.settlement.id;
-    let landed = match (&new.event.offline, &new.detail, &new.refusal) {
-        (Some(Ok(outbound)), Some(detail), _) => {
+    let outbound = match (&new.event.offline, numbered) {
+        (Some(Ok(outbound)), _) | (None, Some(outbound)) => Some(outbound),
+        _ => None,
+    };
+    let detail = outbound.map(submitted_detail);
+    let landed = match (outbound, &detail, &new.refusal) {
+        (Some(outbound), Some(detail), _) => {
             rows.message(outbound, now);
             Landed::Submitted(detail)
         }
-        (Some(Err(_)), _, Some(why)) => Landed::Failed(why),
+        (None, _, Some(why)) if new.event.rendered() == Some(false) => Landed::Failed(why),
         (None, _, why) if new.event.route.is_none() => Landed::Unroutable(why.as_deref()),
         _ => {
             return Err(StoreError::Corrupt(format!(
-                "settlement {id}: merged intake of an event not decided without the store"
+                "settlement {id}: merged intake of an event not decided without the store, \
+                 its message neither built nor refused"
             )))
         }
     };
@@ -302,9 +357,12 @@ mod tests {
             return vec!["none".into()];
         };
         let id = record.settlement.id.clone();
-        let message = crate::store::messages::for_settlement(&mut conn, &id, "pacs.008.001.08")
-            .await
-            .unwrap();
+        let mut message = None;
+        for kind in ["pacs.008.001.08", crate::rails::wallet::CREDIT] {
+            message = message.or(crate::store::messages::for_settlement(&mut conn, &id, kind)
+                .await
+                .unwrap());
+        }
         let msg_id = message
             .as_ref()
             .map(|m| m.msg_id.clone())
@@ -494,6 +552,115 @@ mod tests {
             "refused by the bank rule: not written"
         );
         dir.close().unwrap();
+    }
+
+    /// The trace numbers of the wallet messages of ledger `l`'s events `ids`, in that order
+    /// (none for an event without one).
+    async fn stans(store: &Store, ids: &[String]) -> Vec<Option<String>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let stan = sqlx::query(
+                "SELECT m.stan FROM outbound_messages m JOIN settlements s \
+                 ON s.id = m.settlement_id WHERE s.ledger = 'l' AND s.event_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await
+            .unwrap()
+            .map(|row| row.get::<Option<String>, _>(0));
+            out.push(stan.flatten());
+        }
+        out
+    }
+
+    /// Wallet settlements merge too. A group's new ones take their trace numbers at once:
+    /// consecutive, in the group's order, none for a duplicate or for a message that cannot
+    /// be built (an amount past DE4's twelve digits). The answers, rows and audit trail are
+    /// those each request written alone leaves, next to a bank settlement of the group.
+    #[tokio::test]
+    async fn merged_wallet_intake_numbers_a_group_at_once_as_alone_would() {
+        use crate::store::testing::{config_with_wallet, each, wallet_event};
+        let names = ["w1", "w2", "b1", "big", "w3"];
+        for each in each("merged_wallet_intake_numbers_a_group_at_once_as_alone_would").await {
+            let store = each.store.clone();
+            let config = config_with_wallet();
+            let mut left = Vec::new();
+            let mut numbers = Vec::new();
+            for prefix in ["m", "a"] {
+                let id = |s: &str| format!("{prefix}-{s}");
+                let mut items = Vec::new();
+                for events in [
+                    vec![
+                        wallet_event(&id("w1"), "10.00", "+639171234567"),
+                        wallet_event(&id("w2"), "20.00", "+639171234568"),
+                    ],
+                    vec![
+                        wallet_event(&id("w1"), "10.00", "+639171234567"),
+                        event(&id("b1"), "5.00"),
+                    ],
+                    vec![
+                        wallet_event(&id("big"), "20000000000.00", "+639171234569"),
+                        wallet_event(&id("w3"), "30.00", "+639171234560"),
+                    ],
+                ] {
+                    items.push(request(&store, &config, events).await);
+                }
+                assert!(
+                    items.iter().all(IntakeWrite::decided),
+                    "every request merges"
+                );
+                let mut results: Vec<Vec<EventResult>> = Vec::new();
+                if prefix == "m" {
+                    let mut tx = store.begin().await.unwrap();
+                    let merged = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
+                    tx.commit().await.unwrap();
+                    results.extend(merged.into_iter().map(|r| r.expect("merged")));
+                } else {
+                    for item in items {
+                        let mut tx = store.begin().await.unwrap();
+                        results.push(item.write_one(&mut tx).await.unwrap());
+                        tx.commit().await.unwrap();
+                    }
+                }
+                let outcomes: Vec<Vec<(Intake, Option<SettlementState>)>> = results
+                    .iter()
+                    .map(|r| r.iter().map(|e| (e.outcome, e.state)).collect())
+                    .collect();
+                let mut rows = Vec::new();
+                for name in names {
+                    rows.push(written(&store, &id(name)).await);
+                }
+                left.push((outcomes, rows));
+                numbers.push(stans(&store, &names.map(id)).await);
+            }
+            use Intake::*;
+            use SettlementState::*;
+            assert_eq!(
+                left[0].0,
+                vec![
+                    vec![(Created, Some(Submitted)), (Created, Some(Submitted))],
+                    vec![(Known, Some(Submitted)), (Created, Some(Submitted))],
+                    vec![(Created, Some(Failed)), (Created, Some(Submitted))],
+                ],
+                "{:?}",
+                store.dialect()
+            );
+            assert_eq!(left[0], left[1], "{:?}", store.dialect());
+            let n = |s: &str| Some(s.to_string());
+            // Merged on a new store: 1, 2 and then 3 for w3 (none for the duplicate, the bank
+            // settlement or the message that could not be built).
+            assert_eq!(
+                numbers[0],
+                vec![n("000001"), n("000002"), None, None, n("000003")]
+            );
+            // Alone afterwards, one at a time from there; the message that could not be built
+            // took one (built after its number was taken, in its transaction).
+            assert_eq!(
+                numbers[1],
+                vec![n("000004"), n("000005"), None, None, n("000007")]
+            );
+            each.finish().await;
+        }
     }
 
     /// A ledger's post journaled and applied in one write ([`super::super::post::LedgerPost`]),

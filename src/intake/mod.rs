@@ -357,18 +357,44 @@ pub(crate) struct ReadyEvent {
     /// (the same event posted again, from before the rule), which then answers as usual.
     refused: Option<FieldError>,
     /// The rail's message, built without the store (the bank rail), or why it cannot be;
-    /// none when the rail needs the store for it (the wallet rail's trace numbers) or there
-    /// is no route.
+    /// none when the message carries a number from the store (the wallet rail's trace
+    /// numbers, see `numbered`) or there is no route.
     offline: Option<Result<Outbound, rails::RailError>>,
+    /// On a rail whose message carries a number from the store (the wallet rail's STAN):
+    /// whether the message can be built ([`rails::check_numbered`]). The merged intake
+    /// takes the numbers of a group's new settlements at once and builds each message then;
+    /// one written alone builds it as before, in its transaction.
+    numbered: Option<Result<(), rails::RailError>>,
 }
 
 impl Ready {
-    /// True when writing it needs no decision from the store other than its key (so that it
-    /// can be written in a merged group, see [`merged`]).
+    /// True when writing it needs no decision from the store other than its key and, on the
+    /// wallet rail, its trace number (so that it can be written in a merged group, see
+    /// [`merged`]).
     fn decided(&self) -> bool {
         match self {
             Ready::Invalid(_) => true,
-            Ready::Event(e) => e.refused.is_some() || e.route.is_none() || e.offline.is_some(),
+            Ready::Event(e) => e.refused.is_some() || e.route.is_none() || e.rendered().is_some(),
+        }
+    }
+}
+
+impl ReadyEvent {
+    /// Whether its message can be built, when that is known without the store.
+    fn rendered(&self) -> Option<bool> {
+        match (&self.offline, &self.numbered) {
+            (Some(offline), _) => Some(offline.is_ok()),
+            (None, Some(numbered)) => Some(numbered.is_ok()),
+            (None, None) => None,
+        }
+    }
+
+    /// Why its message cannot be built, when that is known without the store.
+    fn render_error(&self) -> Option<&rails::RailError> {
+        match (&self.offline, &self.numbered) {
+            (Some(offline), _) => offline.as_ref().err(),
+            (None, Some(numbered)) => numbered.as_ref().err(),
+            (None, None) => None,
         }
     }
 }
@@ -399,6 +425,10 @@ fn prepare(config: &Config, ledger: &str, value: serde_json::Value) -> Ready {
         .as_ref()
         .filter(|_| refused.is_none())
         .and_then(|r| rails::prepare_offline(config, r, &settlement));
+    let numbered = route
+        .as_ref()
+        .filter(|_| refused.is_none() && offline.is_none())
+        .and_then(|r| rails::check_numbered(config, r, &settlement));
     Ready::Event(Box::new(ReadyEvent {
         event_id,
         settlement,
@@ -406,6 +436,7 @@ fn prepare(config: &Config, ledger: &str, value: serde_json::Value) -> Ready {
         route,
         refused,
         offline,
+        numbered,
     }))
 }
 
@@ -425,6 +456,9 @@ async fn write_ready(
         route,
         refused,
         offline,
+        // Written alone, a message that carries a number from the store is built below,
+        // in this transaction, with its number.
+        numbered: _,
     } = match ready {
         Ready::Invalid(result) => return Ok(result),
         Ready::Event(event) => *event,
@@ -448,7 +482,11 @@ async fn write_ready(
     // or refused), with its audit rows in one statement: a duplicate costs the rendering of a
     // message that is then dropped, a new one several statements fewer.
     let now = crate::store::now_ms();
-    let refusal = refusal(&settlement, route.as_ref(), offline.as_ref());
+    let refusal = refusal(
+        &settlement,
+        route.as_ref(),
+        offline.as_ref().and_then(|o| o.as_ref().err()),
+    );
     let rendered = offline.as_ref().map(Result::is_ok);
     let landing = landing(route.as_ref(), rendered, refusal.as_deref());
     match settlements::insert_row(tx, &settlement, &hash, &landing, now).await? {
@@ -479,12 +517,12 @@ async fn write_ready(
 fn refusal(
     settlement: &crate::domain::Settlement,
     route: Option<&routing::Route>,
-    offline: Option<&Result<Outbound, rails::RailError>>,
+    render_error: Option<&rails::RailError>,
 ) -> Option<String> {
-    match (route, offline) {
+    match (route, render_error) {
         (None, _) => Some(routing::explain_unroutable(settlement)),
-        (Some(_), Some(Err(e))) => Some(e.to_string()),
-        _ => None,
+        (Some(_), Some(e)) => Some(e.to_string()),
+        (Some(_), None) => None,
     }
 }
 

@@ -9,8 +9,8 @@
 //!
 //! In a group the posts of every caller merge ([`Merge::write_all`]): their journal
 //! entries are one multi-row insert ([`journal::insert_all`]), their events the merged intake
-//! ([`super::merged::write_group`]). A post whose events need the store (the wallet rail's
-//! trace numbers), or past the bounds, runs alone ([`Merge::write_one`]).
+//! ([`super::merged::write_group`]), wallet settlements included (their trace numbers are
+//! taken for the group at once). A post past the bounds runs alone ([`Merge::write_one`]).
 
 use super::merged::{write_group, IntakeWrite, MERGED_EVENTS_MAX};
 use super::{apply_ready, EventResult};

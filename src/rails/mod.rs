@@ -65,6 +65,43 @@ pub fn prepare_offline(
     }
 }
 
+/// A trace number in the range of real ones, for [`check_numbered`] to render with.
+const STAND_IN_STAN: &str = "000001";
+
+/// For a rail whose message carries a number taken from the store (the wallet rail's STAN):
+/// whether the message can be built, learnt without the store by building it with a
+/// stand-in number (which fields fail does not depend on it: a STAN is always six digits).
+/// `None` on other rails. Lets intake merge such settlements (`intake::merged`), taking
+/// their numbers for a whole group at once.
+pub fn check_numbered(
+    config: &Config,
+    route: &Route,
+    settlement: &Settlement,
+) -> Option<Result<(), RailError>> {
+    match route.rail {
+        Rail::Bank => None,
+        Rail::Wallet => Some(render_numbered(config, route, settlement, STAND_IN_STAN).map(drop)),
+    }
+}
+
+/// The message of a settlement on a rail whose message carries a number from the store
+/// (see [`check_numbered`]), with `number` taken.
+pub fn render_numbered(
+    config: &Config,
+    route: &Route,
+    settlement: &Settlement,
+    number: &str,
+) -> Result<Outbound, RailError> {
+    match (route.rail, config.switch(&route.counterparty)) {
+        (Rail::Wallet, Some(switch)) => wallet::credit(switch, settlement, number),
+        (Rail::Wallet, None) => Err(RailError::UnknownCounterparty(route.counterparty.clone())),
+        (Rail::Bank, _) => Err(RailError::Render(format!(
+            "the bank rail's messages carry no number from the store (settlement {})",
+            settlement.id
+        ))),
+    }
+}
+
 /// What a rail needs at start and could not get.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

@@ -282,6 +282,46 @@ pub async fn next_stan(conn: &mut AnyConnection, counterparty: &str) -> Result<S
     Ok(format!("{stan:06}"))
 }
 
+/// Takes the next `n` STANs for `counterparty` at once, in order, as `n` calls of
+/// [`next_stan`] would (1 to 999999, then round again): two statements whatever `n`.
+pub async fn take_stans(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    n: usize,
+) -> Result<Vec<String>, StoreError> {
+    const LAST: i64 = 999_999;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(n)
+        .ok()
+        .filter(|n| *n <= LAST)
+        .ok_or_else(|| StoreError::Corrupt(format!("{n} trace numbers asked for at once")))?;
+    sqlx::query(
+        "INSERT INTO trace_numbers (counterparty, next_stan) VALUES ($1, 0) \
+         ON CONFLICT (counterparty) DO NOTHING",
+    )
+    .bind(counterparty)
+    .execute(&mut *conn)
+    .await?;
+    // The last of the n numbers after the one stored (itself the last taken, 0 at first).
+    let row = sqlx::query(
+        "UPDATE trace_numbers SET next_stan = (next_stan + $2 - 1) % $3 + 1 \
+         WHERE counterparty = $1 RETURNING next_stan",
+    )
+    .bind(counterparty)
+    .bind(count)
+    .bind(LAST)
+    .fetch_one(conn)
+    .await?;
+    let last: i64 = row.try_get("next_stan")?;
+    // The first is n - 1 before the last, round the range 1..=LAST.
+    let first = (last - 1 - (count - 1)).rem_euclid(LAST) + 1;
+    Ok((0..count)
+        .map(|k| format!("{:06}", (first - 1 + k).rem_euclid(LAST) + 1))
+        .collect())
+}
+
 /// Takes back a count made by [`mark_sent`] for a send that provably never left.
 pub async fn unmark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), StoreError> {
     sqlx::query(
@@ -336,4 +376,41 @@ pub async fn status_requests_sent(
         .fetch_one(conn)
         .await?;
     Ok(row.try_get("n")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_stan, take_stans};
+    use crate::store::testing::each;
+
+    /// A block of STANs is the numbers one call at a time would have taken, round the end of
+    /// the range included, and leaves the counter where they would have.
+    #[tokio::test]
+    async fn a_block_of_stans_is_what_one_at_a_time_takes() {
+        for each in each("a_block_of_stans_is_what_one_at_a_time_takes").await {
+            let mut conn = each.store.pool().acquire().await.unwrap();
+            let mut one_by_one = Vec::new();
+            for _ in 0..2 {
+                one_by_one.push(next_stan(&mut conn, "a").await.unwrap());
+            }
+            let block = take_stans(&mut conn, "b", 2).await.unwrap();
+            assert_eq!(block, one_by_one);
+            assert_eq!(block, ["000001", "000002"]);
+            sqlx::query("UPDATE trace_numbers SET next_stan = 999997")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let mut one_by_one = Vec::new();
+            for _ in 0..4 {
+                one_by_one.push(next_stan(&mut conn, "a").await.unwrap());
+            }
+            let block = take_stans(&mut conn, "b", 4).await.unwrap();
+            assert_eq!(block, ["999998", "999999", "000001", "000002"]);
+            assert_eq!(block, one_by_one);
+            assert_eq!(next_stan(&mut conn, "b").await.unwrap(), "000003");
+            assert!(take_stans(&mut conn, "b", 0).await.unwrap().is_empty());
+            drop(conn);
+            each.finish().await;
+        }
+    }
 }

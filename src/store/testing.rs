@@ -30,6 +30,34 @@ pub(crate) fn config() -> Arc<Config> {
     Arc::new(Config::from_toml(CONFIG, Vec::new()).expect("test configuration"))
 }
 
+/// [`config`] with a wallet switch `w` (never reached) taking PHP to mobile numbers.
+pub(crate) fn config_with_wallet() -> Arc<Config> {
+    let wallet = r#"
+[[switches]]
+id = "w"
+addr = "127.0.0.1:9"
+spec = "mobile-money"
+[[routes]]
+currencies = ["PHP"]
+account_kinds = ["msisdn"]
+rail = "wallet"
+counterparty = "w"
+"#;
+    let toml = format!("{CONFIG}{wallet}");
+    Arc::new(Config::from_toml(&toml, Vec::new()).expect("test configuration"))
+}
+
+/// A valid PHP event of ledger `l` to the mobile number `msisdn` (the wallet rail).
+pub(crate) fn wallet_event(id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
+    let mut e = event(id, amount);
+    e["currency"] = "PHP".into();
+    e["creditor"]["account"] = serde_json::json!({ "msisdn": msisdn });
+    for party in ["debtor", "creditor"] {
+        e[party].as_object_mut().unwrap().remove("address");
+    }
+    e
+}
+
 /// A valid EUR event of ledger `l` to the bank.
 pub(crate) fn event(id: &str, amount: &str) -> serde_json::Value {
     serde_json::json!({

@@ -122,6 +122,24 @@ pub async fn prepare(
     ))
 }
 
+/// The 0200 credit of `settlement` carrying `stan`, built without the store: the merged
+/// intake takes the trace numbers of a group's new settlements at once
+/// ([`messages::take_stans`]) and renders each here, as [`prepare`] does one at a time.
+pub fn credit(
+    switch: &SwitchConfig,
+    settlement: &Settlement,
+    stan: &str,
+) -> Result<Outbound, RailError> {
+    let spec = spec(switch)?;
+    build_credit(
+        &spec,
+        switch,
+        settlement,
+        stan,
+        time::OffsetDateTime::now_utc(),
+    )
+}
+
 fn build_credit(
     spec: &Arc<Spec>,
     switch: &SwitchConfig,
