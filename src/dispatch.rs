@@ -363,48 +363,25 @@ impl Context<'_> {
 
     /// [`Context::about_to_send`] in a group commit: call it holding no connection.
     pub async fn about_to_send_grouped(&self, msg_id: &str) -> Result<(), JobError> {
-        self.about_to_send_grouped_with(msg_id, None).await
+        self.about_to_send_stamped(msg_id, None).await
     }
 
-    /// [`Context::about_to_send_grouped`], with `also` written in the same commit (only if
-    /// the lease still holds).
-    pub async fn about_to_send_grouped_with(
+    /// [`Context::about_to_send_grouped`], with the transmission time the message goes out
+    /// with stored in the same commit if the lease holds (the wallet rail's DE7). Merged
+    /// with the other sends of the group either way.
+    pub async fn about_to_send_stamped(
         &self,
         msg_id: &str,
-        also: Option<Writes>,
+        transmitted_at: Option<String>,
     ) -> Result<(), JobError> {
-        let (job, owner, lease_ms) = (
-            self.job.clone(),
-            self.owner.to_string(),
-            self.config.dispatch.lease_ms,
-        );
-        let msg_id = msg_id.to_string();
-        let Some(also) = also else {
-            // Nothing else to write: merged with the other sends of the group.
-            let send = outbox::SendRecord {
-                job,
-                owner,
-                lease_ms,
-                msg_id,
-            };
-            return still_mine(self.store.write_merged(send).await?);
+        let send = outbox::SendRecord {
+            job: self.job.clone(),
+            owner: self.owner.to_string(),
+            lease_ms: self.config.dispatch.lease_ms,
+            msg_id: msg_id.to_string(),
+            transmitted_at,
         };
-        let renewed = self
-            .store
-            .write(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    if !outbox::renew_and_count_send(conn, &job, &owner, now, lease_ms, &msg_id)
-                        .await?
-                    {
-                        return Ok(false);
-                    }
-                    also(conn).await?;
-                    Ok(true)
-                })
-            })
-            .await?;
-        still_mine(renewed)
+        still_mine(self.store.write_merged(send).await?)
     }
 
     /// [`Context::renew`] in a group commit, before I/O that takes at most `io_ms`: call it

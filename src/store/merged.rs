@@ -561,6 +561,7 @@ mod tests {
                     owner: "w".into(),
                     lease_ms: 120_000,
                     msg_id: m.msg_id,
+                    transmitted_at: None,
                 });
             }
             let completions: Vec<Completion> = jobs
@@ -616,6 +617,7 @@ mod tests {
                     owner: "w".into(),
                     lease_ms: 120_000,
                     msg_id: msg_id.clone(),
+                    transmitted_at: Some("1231235959".into()),
                 })
                 .collect();
             let held: Vec<bool> = store
@@ -634,6 +636,16 @@ mod tests {
                 )
                 .await;
                 assert_eq!(sent, Some(count), "{msg_id}");
+                // The transmission time is stored with a send whose lease held, only.
+                let stamped: Option<String> =
+                    sqlx::query("SELECT transmitted_at FROM outbound_messages WHERE msg_id = $1")
+                        .bind(msg_id)
+                        .fetch_one(store.pool())
+                        .await
+                        .unwrap()
+                        .get(0);
+                let expected = (count == 1).then(|| "1231235959".to_string());
+                assert_eq!(stamped, expected, "{msg_id}");
             }
             let completions = jobs
                 .iter()

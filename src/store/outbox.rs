@@ -525,6 +525,9 @@ pub struct SendRecord {
     pub owner: String,
     pub lease_ms: i64,
     pub msg_id: String,
+    /// The transmission time the message goes out with, stored with the send if the lease
+    /// held (the wallet rail's DE7, as [`super::messages::set_transmitted_at`]).
+    pub transmitted_at: Option<String>,
 }
 
 impl super::group::Merge for SendRecord {
@@ -561,6 +564,7 @@ impl super::group::Merge for SendRecord {
                     .execute(&mut *conn)
                     .await?;
             }
+            stamp_transmitted(&mut *conn, items, &held).await?;
             Ok(items
                 .iter()
                 .map(|r| Some(held.contains(&r.job.id)))
@@ -573,7 +577,7 @@ impl super::group::Merge for SendRecord {
         conn: &mut AnyConnection,
     ) -> futures::future::BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(async move {
-            renew_and_count_send(
+            let held = renew_and_count_send(
                 conn,
                 &self.job,
                 &self.owner,
@@ -581,9 +585,45 @@ impl super::group::Merge for SendRecord {
                 self.lease_ms,
                 &self.msg_id,
             )
-            .await
+            .await?;
+            if let (true, Some(at)) = (held, &self.transmitted_at) {
+                super::messages::set_transmitted_at(conn, &self.msg_id, at).await?;
+            }
+            Ok(held)
         })
     }
+}
+
+/// The transmission times of the sends of `items` whose lease held, in one statement (the
+/// last one given for a message, as one after the other).
+async fn stamp_transmitted(
+    conn: &mut AnyConnection,
+    items: &[SendRecord],
+    held: &std::collections::HashSet<i64>,
+) -> Result<(), StoreError> {
+    let mut stamps: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for item in items.iter().filter(|r| held.contains(&r.job.id)) {
+        if let Some(at) = &item.transmitted_at {
+            stamps.insert(&item.msg_id, at);
+        }
+    }
+    if stamps.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = stamps
+        .into_iter()
+        .map(|(msg_id, at)| serde_json::json!([msg_id, at]))
+        .collect();
+    let sql = format!(
+        "UPDATE outbound_messages SET transmitted_at = v.value->>1 FROM {rows} \
+         WHERE outbound_messages.msg_id = v.value->>0",
+        rows = Forms::of(conn).each(1, "v"),
+    );
+    sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// What became of a failed attempt.

@@ -91,16 +91,8 @@ impl WalletJobs {
         }
         let (request, de7) = super::for_sending(&switch.spec, &credit, false, now_utc())
             .map_err(|e| StoreError::Corrupt(format!("stored 0200 of {sid}: {e}")))?;
-        let (msg_id, de7_owned) = (credit.msg_id.clone(), de7.clone());
-        cx.about_to_send_grouped_with(
-            &credit.msg_id,
-            Some(Box::new(move |conn| {
-                Box::pin(
-                    async move { messages::set_transmitted_at(conn, &msg_id, &de7_owned).await },
-                )
-            })),
-        )
-        .await?;
+        cx.about_to_send_stamped(&credit.msg_id, Some(de7.clone()))
+            .await?;
         crate::crash_point!("wallet.before_send");
         let started = Instant::now();
         let result = switch
