@@ -483,6 +483,20 @@ mod tests {
         jobs
     }
 
+    /// The message id of each job's stored pacs.008.
+    async fn msg_ids(store: &Store, jobs: &[Job]) -> Vec<String> {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut ids = Vec::new();
+        for job in jobs {
+            let sid = &job.settlement_id;
+            let m = crate::store::messages::required(&mut conn, sid, "pacs.008.001.08")
+                .await
+                .unwrap();
+            ids.push(m.msg_id);
+        }
+        ids
+    }
+
     async fn column_i64(store: &Store, sql: &str, key: &str) -> Option<i64> {
         sqlx::query(sql)
             .bind(key)
@@ -546,24 +560,18 @@ mod tests {
                 continue;
             }
             let jobs = claimed(&store).await;
-            let mut conn = store.pool().acquire().await.unwrap();
-            let mut sends = Vec::new();
-            for job in &jobs {
-                let m = crate::store::messages::required(
-                    &mut conn,
-                    &job.settlement_id,
-                    "pacs.008.001.08",
-                )
-                .await
-                .unwrap();
-                sends.push(SendRecord {
+            let sends: Vec<SendRecord> = jobs
+                .iter()
+                .zip(msg_ids(&store, &jobs).await)
+                .map(|(job, msg_id)| SendRecord {
                     job: job.clone(),
                     owner: "w".into(),
                     lease_ms: 120_000,
-                    msg_id: m.msg_id,
+                    msg_id,
                     transmitted_at: None,
-                });
-            }
+                })
+                .collect();
+            let mut conn = store.pool().acquire().await.unwrap();
             let completions: Vec<Completion> = jobs
                 .iter()
                 .map(|job| Completion {
@@ -596,19 +604,7 @@ mod tests {
         for each in each("a_lost_lease_is_answered_alone_in_merged_sends_and_completions").await {
             let store = each.store.clone();
             let jobs = claimed(&store).await;
-            let mut conn = store.pool().acquire().await.unwrap();
-            let mut msg_ids = Vec::new();
-            for job in &jobs {
-                let m = crate::store::messages::required(
-                    &mut conn,
-                    &job.settlement_id,
-                    "pacs.008.001.08",
-                )
-                .await
-                .unwrap();
-                msg_ids.push(m.msg_id);
-            }
-            drop(conn);
+            let msg_ids = msg_ids(&store, &jobs).await;
             let sends = jobs
                 .iter()
                 .zip(&msg_ids)

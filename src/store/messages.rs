@@ -264,13 +264,7 @@ pub async fn count_by_kind(conn: &mut AnyConnection) -> Result<Vec<(String, i64)
 /// Takes the next STAN for `counterparty` (1 to 999999, then round again), inside the
 /// caller's transaction so that it is persisted with the message that uses it.
 pub async fn next_stan(conn: &mut AnyConnection, counterparty: &str) -> Result<String, StoreError> {
-    sqlx::query(
-        "INSERT INTO trace_numbers (counterparty, next_stan) VALUES ($1, 0) \
-         ON CONFLICT (counterparty) DO NOTHING",
-    )
-    .bind(counterparty)
-    .execute(&mut *conn)
-    .await?;
+    trace_counter(conn, counterparty).await?;
     let row = sqlx::query(
         "UPDATE trace_numbers SET next_stan = CASE WHEN next_stan >= 999999 THEN 1 \
          ELSE next_stan + 1 END WHERE counterparty = $1 RETURNING next_stan",
@@ -280,6 +274,18 @@ pub async fn next_stan(conn: &mut AnyConnection, counterparty: &str) -> Result<S
     .await?;
     let stan: i64 = row.try_get("next_stan")?;
     Ok(format!("{stan:06}"))
+}
+
+/// `counterparty`'s trace number counter, created at 0 (none taken) if it is not there.
+async fn trace_counter(conn: &mut AnyConnection, counterparty: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO trace_numbers (counterparty, next_stan) VALUES ($1, 0) \
+         ON CONFLICT (counterparty) DO NOTHING",
+    )
+    .bind(counterparty)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Takes the next `n` STANs for `counterparty` at once, in order, as `n` calls of
@@ -297,13 +303,7 @@ pub async fn take_stans(
         .ok()
         .filter(|n| *n <= LAST)
         .ok_or_else(|| StoreError::Corrupt(format!("{n} trace numbers asked for at once")))?;
-    sqlx::query(
-        "INSERT INTO trace_numbers (counterparty, next_stan) VALUES ($1, 0) \
-         ON CONFLICT (counterparty) DO NOTHING",
-    )
-    .bind(counterparty)
-    .execute(&mut *conn)
-    .await?;
+    trace_counter(conn, counterparty).await?;
     // The last of the n numbers after the one stored (itself the last taken, 0 at first).
     let row = sqlx::query(
         "UPDATE trace_numbers SET next_stan = (next_stan + $2 - 1) % $3 + 1 \
