@@ -124,10 +124,18 @@ impl crate::store::group::Merge for Answered {
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
         Box::pin(async move {
-            let ready = plain_and_ready(&mut *conn, items).await?;
-            if !ready.is_empty() {
-                write_plain(&mut *conn, items, &ready).await?;
-            }
+            let asked = items
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.plain.is_some())
+                .map(|(i, a)| Asked::new(i, &a.job, &a.owner, &a.sid));
+            let ready = ready_to_write(&mut *conn, asked).await?;
+            let rows = items
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| ready.contains(i))
+                .filter_map(|(_, a)| a.plain.as_ref().map(|p| row(a, p)));
+            write_final(&mut *conn, rows.collect(), Via::Sent).await?;
             Ok((0..items.len())
                 .map(|i| ready.contains(&i).then_some(true))
                 .collect())
@@ -154,20 +162,25 @@ impl crate::store::group::Merge for Answered {
     }
 }
 
-/// The items (by index) whose answer is plain, whose lease their owner still holds and whose
-/// settlement is still `submitted`, in one query. On SQLite the writer is the only one
-/// writing, so what it reads here stands until it writes; on PostgreSQL another transaction
-/// may move a row in between, and [`write_plain`] then fails on its counts.
-async fn plain_and_ready(
+/// An answered delivery whose answer could be written merged: its index in the group, its
+/// job, the lease's owner and its settlement.
+pub(super) struct Asked(serde_json::Value);
+
+impl Asked {
+    pub(super) fn new(i: usize, job: &Job, owner: &str, sid: &SettlementId) -> Asked {
+        Asked(serde_json::json!([i, job.id, owner, sid.as_str()]))
+    }
+}
+
+/// The items (by index) of `asked` whose lease their owner still holds and whose settlement
+/// is still `submitted`, in one query. On SQLite the writer is the only one writing, so
+/// what it reads here stands until it writes; on PostgreSQL another transaction may move a
+/// row in between, and [`write_final`] then fails on its counts.
+pub(super) async fn ready_to_write(
     conn: &mut AnyConnection,
-    items: &[Answered],
+    asked: impl Iterator<Item = Asked>,
 ) -> Result<std::collections::HashSet<usize>, StoreError> {
-    let asked: Vec<serde_json::Value> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.plain.is_some())
-        .map(|(i, a)| serde_json::json!([i, a.job.id, a.owner, a.sid.as_str()]))
-        .collect();
+    let asked: Vec<serde_json::Value> = asked.map(|a| a.0).collect();
     if asked.is_empty() {
         return Ok(Default::default());
     }
@@ -199,44 +212,54 @@ async fn plain_and_ready(
         .collect()
 }
 
-/// Writes the plain answers of `items` at `ready`: the jobs done, the audit rows
-/// `submitted → sent` and `sent → <final>`, the settlements moved, their write-back jobs
-/// queued and any waiting status request retired, and the journal entries marked applied, as
-/// [`apply_alone`] writes them one by one. One request on SQLite; on PostgreSQL one statement
-/// after the other. Each statement but the status requests' must change one row per item:
-/// anything else (a row another transaction moved since [`plain_and_ready`] read it) is an
-/// error, and the group writer then rolls the merged write back and runs each item alone.
+/// How a merged answer reaches its final state from `submitted`: through `sent` (the bank
+/// answered in its HTTP response: that move is written too), or directly (the switch's
+/// 0210, as [`crate::store::settlements::transition`] moves it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Via {
+    Sent,
+    Direct,
+}
+
+/// Writes final answers (`rows`, one per item [`ready_to_write`] found ready, see
+/// [`final_sql`] for their fields): the jobs done, the audit rows (`submitted → sent` first
+/// with [`Via::Sent`]), the settlements moved, their write-back jobs queued and any waiting
+/// status request retired, and the journal entries marked applied, as the answers written
+/// one by one write them. One request on SQLite; on PostgreSQL one statement after the
+/// other. Each statement but the write-back jobs' and the status requests' must change one
+/// row per item: anything else (a row another transaction moved since [`ready_to_write`]
+/// read it) is an error, and the group writer then rolls the merged write back and runs
+/// each item alone.
 // `fetch_many` over several statements is deprecated because only SQLite runs them; it is
 // used on SQLite only, where one request for the group is the point.
 #[allow(deprecated)]
-async fn write_plain(
+pub(super) async fn write_final(
     conn: &mut AnyConnection,
-    items: &[Answered],
-    ready: &std::collections::HashSet<usize>,
+    rows: Vec<serde_json::Value>,
+    via: Via,
 ) -> Result<(), StoreError> {
     use futures::TryStreamExt;
-    let rows: Vec<serde_json::Value> = items
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| ready.contains(i))
-        .filter_map(|(_, a)| a.plain.as_ref().map(|p| row(a, p)))
-        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     let count = rows.len() as u64;
     let (rows, now) = (serde_json::Value::Array(rows).to_string(), now_ms());
     let f = Forms::of(conn);
-    let mut changed = Vec::with_capacity(PLAIN_STATEMENTS);
+    let statements = final_sql(f, via);
+    let mut changed = Vec::with_capacity(statements.len());
     if f.sqlite() {
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let sql = SQL.get_or_init(|| plain_sql(f).join("; "));
-        let mut results = sqlx::query(sql).bind(rows).bind(now).fetch_many(&mut *conn);
+        let sql = statements.join("; ");
+        let mut results = sqlx::query(&sql)
+            .bind(rows)
+            .bind(now)
+            .fetch_many(&mut *conn);
         while let Some(item) = results.try_next().await? {
             if let sqlx::Either::Left(done) = item {
                 changed.push(done.rows_affected());
             }
         }
     } else {
-        static SQL: std::sync::OnceLock<[String; PLAIN_STATEMENTS]> = std::sync::OnceLock::new();
-        for sql in SQL.get_or_init(|| plain_sql(f)) {
+        for sql in statements {
             let done = sqlx::query(sql)
                 .bind(&rows)
                 .bind(now)
@@ -245,10 +268,13 @@ async fn write_plain(
             changed.push(done.rows_affected());
         }
     }
-    // The jobs, both audit rows and the settlements each changed one row per item; the
+    // The jobs, the audit rows and the settlements each changed one row per item; the
     // journal entries too (the last statement).
-    let expected = [count, count, count, count];
-    if changed.get(..4) != Some(&expected[..]) || changed.last() != Some(&count) {
+    let moves = if via == Via::Sent { 4 } else { 3 };
+    let one_each = changed
+        .get(..moves)
+        .is_some_and(|c| c.iter().all(|n| *n == count));
+    if !one_each || changed.last() != Some(&count) {
         return Err(StoreError::Corrupt(format!(
             "merged answers: {count} items changed {changed:?} rows"
         )));
@@ -256,7 +282,7 @@ async fn write_plain(
     Ok(())
 }
 
-/// One item's values for [`plain_sql`].
+/// One item's values for [`final_sql`].
 fn row(a: &Answered, p: &Plain) -> serde_json::Value {
     let sid = a.sid.as_str();
     // The audit values and the journal's detail as the one-by-one path makes them.
@@ -274,6 +300,7 @@ fn row(a: &Answered, p: &Plain) -> serde_json::Value {
     serde_json::json!({
         "job": a.job.id,
         "sid": sid,
+        "from": SettlementState::Sent.as_str(),
         "to": p.to.as_str(),
         "inbound": a.inbound,
         "cause": change.cause,
@@ -281,18 +308,32 @@ fn row(a: &Answered, p: &Plain) -> serde_json::Value {
         "reason_code": change.reason_code,
         "reason": change.reason,
         "kind": p.kind,
-        "uetr": p.report.orgnl_uetr,
+        "ref": p.report.orgnl_uetr,
         "journal_detail": journal_detail,
     })
 }
 
-/// How many statements [`plain_sql`] makes.
-const PLAIN_STATEMENTS: usize = 7;
+/// The statements of [`write_final`], cached by database and [`Via`]; `$1` is the items as
+/// a JSON array, `$2` the time. Each item's fields: `job`, `sid`, `from` (the state the
+/// final move starts from), `to`, `inbound`, `cause`, `detail`, `reason_code`, `reason`, and
+/// the journal entry's `kind`, `ref` and `journal_detail`. The status and state are compared
+/// unindexed ([`Forms::unindexed`]), so that each row is found by its key from the list
+/// rather than by scanning every leased job or submitted settlement.
+fn final_sql(f: Forms, via: Via) -> &'static [String] {
+    use std::sync::OnceLock;
+    static CACHED: [OnceLock<Vec<String>>; 4] = [const { OnceLock::new() }; 4];
+    let at = usize::from(f.sqlite()) * 2 + usize::from(via == Via::Sent);
+    CACHED[at].get_or_init(|| {
+        let mut statements = final_statements(f);
+        if via == Via::Direct {
+            statements.remove(1);
+        }
+        statements
+    })
+}
 
-/// The statements of [`write_plain`]; `$1` is the items as a JSON array, `$2` the time. The
-/// status and state are compared unindexed ([`Forms::unindexed`]), so that each row is found
-/// by its key from the list rather than by scanning every leased job or submitted settlement.
-fn plain_sql(f: Forms) -> [String; PLAIN_STATEMENTS] {
+/// [`final_sql`] through `sent`.
+fn final_statements(f: Forms) -> Vec<String> {
     let (leased, done) = (outbox::LEASED, outbox::DONE);
     let (submitted, sent) = (
         SettlementState::Submitted.as_str(),
@@ -301,7 +342,7 @@ fn plain_sql(f: Forms) -> [String; PLAIN_STATEMENTS] {
     let applied = crate::store::journal::Status::Applied.as_str();
     let (rows, each) = (f.each(1, "j"), f.each(1, "v"));
     let inbound = f.int("value->>'inbound'");
-    [
+    vec![
         format!(
             "UPDATE outbox SET status = '{done}', lease_owner = NULL, lease_until_ms = NULL, \
              last_error = NULL, updated_at_ms = $2 WHERE {status} = '{leased}' \
@@ -316,7 +357,7 @@ fn plain_sql(f: Forms) -> [String; PLAIN_STATEMENTS] {
         ),
         format!(
             "INSERT INTO settlement_transitions (settlement_id, from_state, to_state, cause, \
-             detail, inbound_id, at_ms) SELECT value->>'sid', '{sent}', value->>'to', \
+             detail, inbound_id, at_ms) SELECT value->>'sid', value->>'from', value->>'to', \
              value->>'cause', value->>'detail', {inbound}, $2 FROM {rows} ORDER BY key"
         ),
         format!(
@@ -340,7 +381,7 @@ fn plain_sql(f: Forms) -> [String; PLAIN_STATEMENTS] {
         format!(
             "UPDATE inbound_journal SET status = '{applied}', \
              detail = v.value->>'journal_detail', settlement_id = v.value->>'sid', \
-             message_kind = v.value->>'kind', message_ref = v.value->>'uetr', \
+             message_kind = v.value->>'kind', message_ref = v.value->>'ref', \
              updated_at_ms = $2 FROM {each} WHERE inbound_journal.id = {id}",
             id = f.int("v.value->>'inbound'"),
         ),

@@ -2,7 +2,8 @@
 //!
 //! - [`bank`]: a pacs.002 (in the HTTP answer to our send, by callback, or answering a
 //!   pacs.028) reduced to status reports, matched by UETR (then MsgId + EndToEndId) and applied.
-//! - [`wallet`]: a 0210 to a credit, a 0430 to a reversal, and late or unmatched answers.
+//! - [`wallet`]: a 0210 to a credit, a 0430 to a reversal, and late or unmatched answers;
+//!   [`wallet_answered`] merges a group's 0210s that settle or decline.
 //! - [`correction`]: a settled payment that the statement shows returned, corrected once.
 //!
 //! Every answer reaches these functions already journaled, raw (DESIGN.md decision 7). What
@@ -14,6 +15,7 @@ pub mod answered;
 pub mod bank;
 pub mod correction;
 pub mod wallet;
+pub mod wallet_answered;
 
 use crate::config::Config;
 use crate::store::journal::{self, Channel};

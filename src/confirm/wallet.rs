@@ -49,6 +49,9 @@ pub enum CreditApplied {
     Reversing,
 }
 
+/// The reason a declined credit's settlement records.
+pub(super) const DECLINED_REASON: &str = "declined by the switch";
+
 /// Applies the switch's journaled answer (`inbound`) to our `credit`, inside `tx`.
 pub async fn apply_credit_answer(
     tx: &mut sqlx::AnyConnection,
@@ -73,7 +76,7 @@ pub async fn apply_credit_answer(
         cause: &cause,
         inbound_id: Some(inbound),
         reason_code: rejected.then_some(code.as_str()),
-        reason: rejected.then_some("declined by the switch"),
+        reason: rejected.then_some(DECLINED_REASON),
         ..Default::default()
     };
     let status = match settlements::transition(tx, sid, to, &change).await? {

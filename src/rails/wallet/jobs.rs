@@ -6,6 +6,7 @@
 use super::link::SwitchLink;
 use super::{CREDIT, REVERSAL};
 use crate::confirm::wallet::{self as confirm, ReversalAnswer};
+use crate::confirm::wallet_answered::WalletAnswered;
 use crate::dispatch::{Context, Handler, JobError, Outcome};
 use crate::domain::SettlementState;
 use crate::store::journal::{self, AuthenticatedBy, Channel};
@@ -116,14 +117,8 @@ impl WalletJobs {
         };
         let inbound = journal_answer(cx.store, &credit.counterparty, &response).await?;
         crate::crash_point!("wallet.answer.after_journal");
-        let switch_config = switch.config.clone();
-        Ok(Outcome::done_writing(move |tx| {
-            Box::pin(async move {
-                confirm::apply_credit_answer(tx, &switch_config, &credit, inbound, &response)
-                    .await?;
-                Ok(())
-            })
-        }))
+        let answered = WalletAnswered::to(switch.config.clone(), credit, inbound, response);
+        Ok(Outcome::done_merged(answered))
     }
 
     /// Sends the stored reversal (0421 when repeated) until a 0430 confirms it.
