@@ -500,6 +500,29 @@ mod tests {
         (outcomes, journal, rows)
     }
 
+    /// Writes `items` merged in one transaction (`merged`), or each alone in a transaction of
+    /// its own; each request's answers.
+    async fn write_requests(
+        store: &Store,
+        items: Vec<IntakeWrite>,
+        merged: bool,
+    ) -> Vec<Vec<EventResult>> {
+        let mut results = Vec::new();
+        if merged {
+            let mut tx = store.begin().await.unwrap();
+            let out = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
+            tx.commit().await.unwrap();
+            results.extend(out.into_iter().map(|r| r.expect("every request merged")));
+        } else {
+            for item in items {
+                let mut tx = store.begin().await.unwrap();
+                results.push(item.write_one(&mut tx).await.unwrap());
+                tx.commit().await.unwrap();
+            }
+        }
+        results
+    }
+
     /// The merged writes of a group give the answers, rows and audit trail the one-caller
     /// path gives for the same events: new (submitted, unroutable, refused by the bank rule),
     /// known, conflicting, invalid, and a key taken twice in one group.
@@ -516,19 +539,7 @@ mod tests {
             assert!(store.group().write_merging(vec![seed]).await[0].is_ok());
             let items = requests(&store, &config, prefix).await;
             let inbound: Vec<i64> = items.iter().map(|i| i.inbound_id).collect();
-            let mut results: Vec<Vec<EventResult>> = Vec::new();
-            if prefix == "m" {
-                let mut tx = store.begin().await.unwrap();
-                let merged = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
-                tx.commit().await.unwrap();
-                results.extend(merged.into_iter().map(|r| r.expect("every request merged")));
-            } else {
-                for item in items {
-                    let mut tx = store.begin().await.unwrap();
-                    results.push(item.write_one(&mut tx).await.unwrap());
-                    tx.commit().await.unwrap();
-                }
-            }
+            let results = write_requests(&store, items, prefix == "m").await;
             answers.push(left(&store, prefix, &inbound, &results).await);
         }
         let (merged, alone) = (&answers[0], &answers[1]);
@@ -609,19 +620,7 @@ mod tests {
                     items.iter().all(IntakeWrite::decided),
                     "every request merges"
                 );
-                let mut results: Vec<Vec<EventResult>> = Vec::new();
-                if prefix == "m" {
-                    let mut tx = store.begin().await.unwrap();
-                    let merged = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
-                    tx.commit().await.unwrap();
-                    results.extend(merged.into_iter().map(|r| r.expect("merged")));
-                } else {
-                    for item in items {
-                        let mut tx = store.begin().await.unwrap();
-                        results.push(item.write_one(&mut tx).await.unwrap());
-                        tx.commit().await.unwrap();
-                    }
-                }
+                let results = write_requests(&store, items, prefix == "m").await;
                 let outcomes: Vec<Vec<(Intake, Option<SettlementState>)>> = results
                     .iter()
                     .map(|r| r.iter().map(|e| (e.outcome, e.state)).collect())
