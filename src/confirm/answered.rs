@@ -123,23 +123,7 @@ impl crate::store::group::Merge for Answered {
         conn: &'c mut AnyConnection,
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
-        Box::pin(async move {
-            let asked = items
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| a.plain.is_some())
-                .map(|(i, a)| Asked::new(i, &a.job, &a.owner, &a.sid));
-            let ready = ready_to_write(&mut *conn, asked).await?;
-            let rows = items
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| ready.contains(i))
-                .filter_map(|(_, a)| a.plain.as_ref().map(|p| row(a, p)));
-            write_final(&mut *conn, rows.collect(), Via::Sent).await?;
-            Ok((0..items.len())
-                .map(|i| ready.contains(&i).then_some(true))
-                .collect())
-        })
+        Box::pin(write_answers(conn, items))
     }
 
     fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
@@ -162,6 +146,52 @@ impl crate::store::group::Merge for Answered {
     }
 }
 
+impl FinalAnswer for Answered {
+    const VIA: Via = Via::Sent;
+
+    fn asked(&self, i: usize) -> Option<Asked> {
+        self.plain
+            .as_ref()
+            .map(|_| Asked::new(i, &self.job, &self.owner, &self.sid))
+    }
+
+    fn row(&self) -> Option<serde_json::Value> {
+        self.plain.as_ref().map(|p| row(self, p))
+    }
+}
+
+/// An answer to a deliver job that may be written merged with the group's others
+/// ([`write_answers`]): one that moves its settlement to a final state.
+pub(super) trait FinalAnswer {
+    /// How its settlement reaches the final state.
+    const VIA: Via;
+    /// Its job, lease owner and settlement (`i`: its index in the group), when its answer
+    /// could be written merged; `None` runs it alone.
+    fn asked(&self, i: usize) -> Option<Asked>;
+    /// Its values for [`final_sql`], when it could be written merged.
+    fn row(&self) -> Option<serde_json::Value>;
+}
+
+/// [`crate::store::group::Merge::write_all`] of final answers: those whose lease holds and
+/// whose settlement is still `submitted` ([`ready_to_write`]) written together
+/// ([`write_final`]), the others left to run alone.
+pub(super) async fn write_answers<A: FinalAnswer>(
+    conn: &mut AnyConnection,
+    items: &[A],
+) -> Result<Vec<Option<bool>>, StoreError> {
+    let asked = items.iter().enumerate().filter_map(|(i, a)| a.asked(i));
+    let ready = ready_to_write(&mut *conn, asked).await?;
+    let rows = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ready.contains(i))
+        .filter_map(|(_, a)| a.row());
+    write_final(&mut *conn, rows.collect(), A::VIA).await?;
+    Ok((0..items.len())
+        .map(|i| ready.contains(&i).then_some(true))
+        .collect())
+}
+
 /// An answered delivery whose answer could be written merged: its index in the group, its
 /// job, the lease's owner and its settlement.
 pub(super) struct Asked(serde_json::Value);
@@ -176,7 +206,7 @@ impl Asked {
 /// is still `submitted`, in one query. On SQLite the writer is the only one writing, so
 /// what it reads here stands until it writes; on PostgreSQL another transaction may move a
 /// row in between, and [`write_final`] then fails on its counts.
-pub(super) async fn ready_to_write(
+async fn ready_to_write(
     conn: &mut AnyConnection,
     asked: impl Iterator<Item = Asked>,
 ) -> Result<std::collections::HashSet<usize>, StoreError> {
@@ -233,7 +263,7 @@ pub(super) enum Via {
 // `fetch_many` over several statements is deprecated because only SQLite runs them; it is
 // used on SQLite only, where one request for the group is the point.
 #[allow(deprecated)]
-pub(super) async fn write_final(
+async fn write_final(
     conn: &mut AnyConnection,
     rows: Vec<serde_json::Value>,
     via: Via,
@@ -389,13 +419,12 @@ fn final_statements(f: Forms) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     //! The merged path against the one-caller path, for plain answers and for each kind of
     //! answer that must run alone.
     use super::*;
-    use crate::store::group::Merge;
     use crate::store::journal::{self, AuthenticatedBy, Channel};
-    use crate::store::testing::{config, event};
+    use crate::store::testing::{config, each_alone, event, job_lines, merged_then_rest};
     use crate::store::{messages, settlements, Store};
 
     /// A pacs.002 answering the payment with `uetr`, as a bank writes it.
@@ -519,23 +548,7 @@ mod tests {
                 ));
             }
         }
-        let jobs = sqlx::query(
-            "SELECT kind, status, attempts, lease_owner FROM outbox WHERE settlement_id = $1 \
-             ORDER BY kind",
-        )
-        .bind(sid.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-        for job in jobs {
-            out.push(format!(
-                "job {} {} {} {:?}",
-                job.get::<String, _>("kind"),
-                job.get::<String, _>("status"),
-                job.get::<i64, _>("attempts"),
-                job.get::<Option<String>, _>("lease_owner")
-            ));
-        }
+        out.extend(job_lines(&mut conn, sid).await);
         let e = journal::get(&mut conn, inbound).await.unwrap().unwrap();
         out.push(format!(
             "journal {} {:?} {:?} {:?} ref:{}",
@@ -550,8 +563,11 @@ mod tests {
             .collect()
     }
 
-    /// What a list of answered deliveries left, each.
-    async fn all_left(store: &Store, keys: &[(SettlementId, i64)]) -> Vec<Vec<String>> {
+    /// What a list of answered deliveries (or credits) left, each.
+    pub(in crate::confirm) async fn all_left(
+        store: &Store,
+        keys: &[(SettlementId, i64)],
+    ) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for (sid, inbound) in keys {
             out.push(left(store, sid, *inbound).await);
@@ -578,31 +594,17 @@ mod tests {
     async fn merged_against_alone(store: &Store) {
         let merged = answered(store, "m").await;
         let merged_keys = keys(&merged);
-        let mut tx = store.begin().await.unwrap();
-        let out = Answered::write_all(&mut tx, &merged).await.unwrap();
+        let (which, merged_answers) = merged_then_rest(store, merged).await;
         assert_eq!(
-            out,
-            vec![Some(true), Some(true), Some(true), None, None, None, None],
+            which,
+            [true, true, true, false, false, false, false],
             "the plain answers merge, the rest run alone"
         );
-        let mut merged_answers = Vec::new();
-        for (item, out) in merged.into_iter().zip(out) {
-            merged_answers.push(match out {
-                Some(answer) => answer,
-                None => item.write_one(&mut tx).await.unwrap(),
-            });
-        }
-        tx.commit().await.unwrap();
         let merged_left = all_left(store, &merged_keys).await;
 
         let alone = answered(store, "a").await;
         let alone_keys = keys(&alone);
-        let mut alone_answers = Vec::new();
-        for item in alone {
-            let mut tx = store.begin().await.unwrap();
-            alone_answers.push(item.write_one(&mut tx).await.unwrap());
-            tx.commit().await.unwrap();
-        }
+        let alone_answers = each_alone(store, alone).await;
         let alone_left = all_left(store, &alone_keys).await;
 
         assert_eq!(

@@ -11,7 +11,7 @@
 //! through [`super::wallet::apply_credit_answer`] as before. Either way the rows written are
 //! the same; a test below compares them.
 
-use super::answered::{ready_to_write, write_final, Asked, Via};
+use super::answered::{write_answers, Asked, FinalAnswer, Via};
 use crate::config::SwitchConfig;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::wallet::{self, Answer};
@@ -65,13 +65,24 @@ impl WalletAnswered {
     fn sid(&self) -> &SettlementId {
         &self.credit.settlement_id
     }
+}
 
-    /// Its values for [`write_final`], as [`super::wallet::apply_credit_answer`] writes them
-    /// one by one.
-    fn row(&self, to: SettlementState, code: &str) -> serde_json::Value {
+impl FinalAnswer for WalletAnswered {
+    const VIA: Via = Via::Direct;
+
+    fn asked(&self, i: usize) -> Option<Asked> {
+        self.to
+            .as_ref()
+            .map(|_| Asked::new(i, &self.job, &self.owner, self.sid()))
+    }
+
+    /// As [`super::wallet::apply_credit_answer`] writes them one by one.
+    fn row(&self) -> Option<serde_json::Value> {
+        let (to, code) = self.to.as_ref()?;
+        let to = *to;
         let cause = format!("{} {code}", self.response.mti());
         let rejected = to == SettlementState::Rejected;
-        serde_json::json!({
+        Some(serde_json::json!({
             "job": self.job.id,
             "sid": self.sid().as_str(),
             "from": SettlementState::Submitted.as_str(),
@@ -84,7 +95,7 @@ impl WalletAnswered {
             "kind": self.response.mti(),
             "ref": self.credit.rrn,
             "journal_detail": cause,
-        })
+        }))
     }
 }
 
@@ -95,23 +106,7 @@ impl crate::store::group::Merge for WalletAnswered {
         conn: &'c mut AnyConnection,
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
-        Box::pin(async move {
-            let asked = items
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| a.to.is_some())
-                .map(|(i, a)| Asked::new(i, &a.job, &a.owner, a.sid()));
-            let ready = ready_to_write(&mut *conn, asked).await?;
-            let rows = items
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| ready.contains(i))
-                .filter_map(|(_, a)| a.to.as_ref().map(|(to, code)| a.row(*to, code)));
-            write_final(&mut *conn, rows.collect(), Via::Direct).await?;
-            Ok((0..items.len())
-                .map(|i| ready.contains(&i).then_some(true))
-                .collect())
-        })
+        Box::pin(write_answers(conn, items))
     }
 
     fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
@@ -138,11 +133,12 @@ mod tests {
     //! The merged path against the one-caller path, for 0210s that settle or decline and for
     //! each kind of answer that must run alone.
     use super::*;
-    use crate::store::group::Merge;
+    use crate::confirm::answered::tests::all_left;
     use crate::store::journal::{self, AuthenticatedBy, Channel};
-    use crate::store::testing::{config_with_wallet, each, journaled, wallet_event};
+    use crate::store::testing::{
+        config_with_wallet, each, each_alone, journaled, merged_then_rest, wallet_event,
+    };
     use crate::store::{messages, now_ms, settlements, Store};
-    use sqlx::Row;
 
     /// The cases, in order: the first two merge, the rest run alone.
     const CASES: [&str; 5] = ["approve", "decline", "ambiguous", "overtaken", "lost"];
@@ -207,73 +203,6 @@ mod tests {
         items
     }
 
-    /// What an answered credit left: the settlement, its audit rows from `submitted` on, its
-    /// jobs, its messages' kinds and the answer's journal entry (`inbound`).
-    async fn left(store: &Store, sid: &SettlementId, inbound: i64) -> Vec<String> {
-        let mut conn = store.pool().acquire().await.unwrap();
-        let r = settlements::get(&mut conn, sid).await.unwrap().unwrap();
-        let mut out = vec![format!(
-            "{} {:?} {:?} final:{}",
-            r.state,
-            r.reason_code,
-            r.reason,
-            r.final_at_ms.is_some()
-        )];
-        for t in settlements::transitions(&mut conn, sid).await.unwrap() {
-            if t.from
-                .as_deref()
-                .is_some_and(|f| f != "received" && f != "routed")
-            {
-                let by = t.inbound_id.map(|id| id == inbound);
-                let detail = t
-                    .detail
-                    .map(|d| d.split(':').next().unwrap_or("").to_string());
-                out.push(format!(
-                    "{:?} -> {} {} {detail:?} {by:?}",
-                    t.from, t.to, t.cause
-                ));
-            }
-        }
-        let jobs = sqlx::query(
-            "SELECT kind, status, attempts, lease_owner FROM outbox WHERE settlement_id = $1 \
-             ORDER BY kind",
-        )
-        .bind(sid.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-        for job in jobs {
-            out.push(format!(
-                "job {} {} {} {:?}",
-                job.get::<String, _>("kind"),
-                job.get::<String, _>("status"),
-                job.get::<i64, _>("attempts"),
-                job.get::<Option<String>, _>("lease_owner")
-            ));
-        }
-        for m in messages::all_for_settlement(&mut conn, sid).await.unwrap() {
-            out.push(format!("message {} sent:{}", m.kind, m.send_count));
-        }
-        let e = journal::get(&mut conn, inbound).await.unwrap().unwrap();
-        out.push(format!(
-            "journal {} {:?} {:?} {:?} ref:{}",
-            e.status,
-            e.detail,
-            e.settlement_id.as_deref().map(|s| s == sid.as_str()),
-            e.message_kind,
-            e.message_ref.is_some()
-        ));
-        out
-    }
-
-    async fn all_left(store: &Store, items: &[(SettlementId, i64)]) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        for (sid, inbound) in items {
-            out.push(left(store, sid, *inbound).await);
-        }
-        out
-    }
-
     fn keys(items: &[WalletAnswered]) -> Vec<(SettlementId, i64)> {
         items.iter().map(|a| (a.sid().clone(), a.inbound)).collect()
     }
@@ -287,27 +216,13 @@ mod tests {
             let store = &each.store;
             let merged = answered(store, "m").await;
             let merged_keys = keys(&merged);
-            let mut tx = store.begin().await.unwrap();
-            let out = WalletAnswered::write_all(&mut tx, &merged).await.unwrap();
-            assert_eq!(out, vec![Some(true), Some(true), None, None, None]);
-            let mut merged_answers = Vec::new();
-            for (item, out) in merged.into_iter().zip(out) {
-                merged_answers.push(match out {
-                    Some(answer) => answer,
-                    None => item.write_one(&mut tx).await.unwrap(),
-                });
-            }
-            tx.commit().await.unwrap();
+            let (which, merged_answers) = merged_then_rest(store, merged).await;
+            assert_eq!(which, [true, true, false, false, false]);
             let merged_left = all_left(store, &merged_keys).await;
 
             let alone = answered(store, "a").await;
             let alone_keys = keys(&alone);
-            let mut alone_answers = Vec::new();
-            for item in alone {
-                let mut tx = store.begin().await.unwrap();
-                alone_answers.push(item.write_one(&mut tx).await.unwrap());
-                tx.commit().await.unwrap();
-            }
+            let alone_answers = each_alone(store, alone).await;
             let alone_left = all_left(store, &alone_keys).await;
 
             assert_eq!(alone_answers, vec![true, true, true, true, false]);
@@ -319,18 +234,16 @@ mod tests {
             let expected: [&[&str]; 2] = [
                 &[
                     "settled None None final:true",
-                    "Some(\"submitted\") -> settled 0210 00 None Some(true)",
+                    "Some(\"submitted\") -> settled 0210 00 None answer",
                     "job deliver done 1 None",
                     "job writeback pending 0 None",
-                    "message iso8583.0200 sent:0",
                     "journal applied Some(\"0210 00\") Some(true) Some(\"0210\") ref:true",
                 ],
                 &[
                     "rejected Some(\"05\") Some(\"declined by the switch\") final:true",
-                    "Some(\"submitted\") -> rejected 0210 05 None Some(true)",
+                    "Some(\"submitted\") -> rejected 0210 05 None answer",
                     "job deliver done 1 None",
                     "job writeback pending 0 None",
-                    "message iso8583.0200 sent:0",
                     "journal applied Some(\"0210 05\") Some(true) Some(\"0210\") ref:true",
                 ],
             ];

@@ -507,19 +507,12 @@ mod tests {
         items: Vec<IntakeWrite>,
         merged: bool,
     ) -> Vec<Vec<EventResult>> {
-        let mut results = Vec::new();
-        if merged {
-            let mut tx = store.begin().await.unwrap();
-            let out = IntakeWrite::write_all(&mut tx, &items).await.unwrap();
-            tx.commit().await.unwrap();
-            results.extend(out.into_iter().map(|r| r.expect("every request merged")));
-        } else {
-            for item in items {
-                let mut tx = store.begin().await.unwrap();
-                results.push(item.write_one(&mut tx).await.unwrap());
-                tx.commit().await.unwrap();
-            }
+        use crate::store::testing::{each_alone, merged_then_rest};
+        if !merged {
+            return each_alone(store, items).await;
         }
+        let (which, results) = merged_then_rest(store, items).await;
+        assert!(which.iter().all(|m| *m), "every request merged");
         results
     }
 

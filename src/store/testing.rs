@@ -85,6 +85,68 @@ pub(crate) async fn journaled(store: &Store) -> i64 {
     .unwrap()
 }
 
+/// Writes `items` in one transaction as a group writer does: merged where
+/// [`Merge::write_all`](super::group::Merge::write_all) takes them, each of the rest alone
+/// after it. Which ones merged, and every item's answer.
+pub(crate) async fn merged_then_rest<M: super::group::Merge>(
+    store: &Store,
+    items: Vec<M>,
+) -> (Vec<bool>, Vec<M::Output>) {
+    let mut tx = store.begin().await.unwrap();
+    let out = M::write_all(&mut tx, &items).await.unwrap();
+    let merged = out.iter().map(Option::is_some).collect();
+    let mut answers = Vec::new();
+    for (item, out) in items.into_iter().zip(out) {
+        answers.push(match out {
+            Some(answer) => answer,
+            None => item.write_one(&mut tx).await.unwrap(),
+        });
+    }
+    tx.commit().await.unwrap();
+    (merged, answers)
+}
+
+/// Writes each of `items` alone, in a transaction of its own; their answers.
+pub(crate) async fn each_alone<M: super::group::Merge>(
+    store: &Store,
+    items: Vec<M>,
+) -> Vec<M::Output> {
+    let mut answers = Vec::new();
+    for item in items {
+        let mut tx = store.begin().await.unwrap();
+        answers.push(item.write_one(&mut tx).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+    answers
+}
+
+/// A settlement's jobs, a line each: kind, status, attempts and lease owner.
+pub(crate) async fn job_lines(
+    conn: &mut sqlx::AnyConnection,
+    sid: &crate::domain::SettlementId,
+) -> Vec<String> {
+    use sqlx::Row;
+    let jobs = sqlx::query(
+        "SELECT kind, status, attempts, lease_owner FROM outbox WHERE settlement_id = $1 \
+         ORDER BY kind",
+    )
+    .bind(sid.as_str())
+    .fetch_all(conn)
+    .await
+    .unwrap();
+    jobs.iter()
+        .map(|job| {
+            format!(
+                "job {} {} {} {:?}",
+                job.get::<String, _>("kind"),
+                job.get::<String, _>("status"),
+                job.get::<i64, _>("attempts"),
+                job.get::<Option<String>, _>("lease_owner")
+            )
+        })
+        .collect()
+}
+
 /// A store for one test, with what it takes to remove it afterwards.
 pub(crate) struct TestStore {
     pub store: Store,
