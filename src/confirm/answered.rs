@@ -127,27 +127,30 @@ impl crate::store::group::Merge for Answered {
     }
 
     fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(async move {
-            // The lease first: when it is lost nothing has been written.
-            if !outbox::complete(conn, &self.job, &self.owner).await? {
-                return Ok(false);
-            }
-            apply_alone(
-                conn,
-                &self.config,
-                &self.sid,
-                &self.bank_id,
-                self.inbound,
-                &self.body,
-            )
-            .await?;
-            Ok(true)
-        })
+        Box::pin(async move { write_answer_alone(&self, conn).await })
     }
 }
 
 impl FinalAnswer for Answered {
     const VIA: Via = Via::Sent;
+
+    fn lease(&self) -> (&Job, &str) {
+        (&self.job, &self.owner)
+    }
+
+    fn apply_one<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(apply_alone(
+            conn,
+            &self.config,
+            &self.sid,
+            &self.bank_id,
+            self.inbound,
+            &self.body,
+        ))
+    }
 
     fn asked(&self, i: usize) -> Option<Asked> {
         self.plain
@@ -170,6 +173,28 @@ pub(super) trait FinalAnswer {
     fn asked(&self, i: usize) -> Option<Asked>;
     /// Its values for [`final_sql`], when it could be written merged.
     fn row(&self) -> Option<serde_json::Value>;
+    /// Its job and the lease's owner.
+    fn lease(&self) -> (&Job, &str);
+    /// The answer applied alone, as its rail applies any answer (the job's completion aside).
+    fn apply_one<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>>;
+}
+
+/// [`crate::store::group::Merge::write_one`] of a final answer: the job completed if its
+/// lease still holds (first: when it is lost nothing has been written), then the answer
+/// applied alone. Whether the lease held.
+pub(super) async fn write_answer_alone<A: FinalAnswer>(
+    answer: &A,
+    conn: &mut AnyConnection,
+) -> Result<bool, StoreError> {
+    let (job, owner) = answer.lease();
+    if !outbox::complete(conn, job, owner).await? {
+        return Ok(false);
+    }
+    answer.apply_one(conn).await?;
+    Ok(true)
 }
 
 /// [`crate::store::group::Merge::write_all`] of final answers: those whose lease holds and

@@ -11,12 +11,12 @@
 //! through [`super::wallet::apply_credit_answer`] as before. Either way the rows written are
 //! the same; a test below compares them.
 
-use super::answered::{write_answers, Asked, FinalAnswer, Via};
+use super::answered::{write_answer_alone, write_answers, Asked, FinalAnswer, Via};
 use crate::config::SwitchConfig;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::wallet::{self, Answer};
 use crate::store::messages::Outbound;
-use crate::store::outbox::{self, Job};
+use crate::store::outbox::Job;
 use crate::store::StoreError;
 use futures::future::BoxFuture;
 use iso8583::Message;
@@ -70,6 +70,22 @@ impl WalletAnswered {
 impl FinalAnswer for WalletAnswered {
     const VIA: Via = Via::Direct;
 
+    fn lease(&self) -> (&Job, &str) {
+        (&self.job, &self.owner)
+    }
+
+    fn apply_one<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let (switch, credit) = (&self.switch, &self.credit);
+            super::wallet::apply_credit_answer(conn, switch, credit, self.inbound, &self.response)
+                .await?;
+            Ok(())
+        })
+    }
+
     fn asked(&self, i: usize) -> Option<Asked> {
         self.to
             .as_ref()
@@ -110,21 +126,7 @@ impl crate::store::group::Merge for WalletAnswered {
     }
 
     fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(async move {
-            // The lease first: when it is lost nothing has been written.
-            if !outbox::complete(conn, &self.job, &self.owner).await? {
-                return Ok(false);
-            }
-            super::wallet::apply_credit_answer(
-                conn,
-                &self.switch,
-                &self.credit,
-                self.inbound,
-                &self.response,
-            )
-            .await?;
-            Ok(true)
-        })
+        Box::pin(async move { write_answer_alone(&self, conn).await })
     }
 }
 
@@ -138,7 +140,7 @@ mod tests {
     use crate::store::testing::{
         config_with_wallet, each, each_alone, journaled, merged_then_rest, wallet_event,
     };
-    use crate::store::{messages, now_ms, settlements, Store};
+    use crate::store::{messages, now_ms, outbox, settlements, Store};
 
     /// The cases, in order: the first two merge, the rest run alone.
     const CASES: [&str; 5] = ["approve", "decline", "ambiguous", "overtaken", "lost"];
