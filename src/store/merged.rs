@@ -599,6 +599,55 @@ mod tests {
         }
     }
 
+    /// Two sends of a group that name the same message (two jobs sending it) count two sends
+    /// of it, as they would one after the other; a send whose lease was lost counts none.
+    #[tokio::test]
+    async fn a_message_named_by_two_sends_of_a_group_is_counted_twice() {
+        for each in each("a_message_named_by_two_sends_of_a_group_is_counted_twice").await {
+            let store = each.store.clone();
+            let jobs = claimed(&store).await;
+            let msg_ids = msg_ids(&store, &jobs).await;
+            // The first and third jobs hold their leases, the second's was taken over.
+            let named = [&msg_ids[0], &msg_ids[1], &msg_ids[0]];
+            let sends = jobs
+                .iter()
+                .zip(named)
+                .map(|(job, msg_id)| SendRecord {
+                    job: job.clone(),
+                    owner: "w".into(),
+                    lease_ms: 120_000,
+                    msg_id: msg_id.clone(),
+                    transmitted_at: None,
+                })
+                .collect();
+            let held: Vec<bool> = store
+                .group()
+                .write_merging(sends)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(held, vec![true, false, true], "{:?}", store.dialect());
+            for (msg_id, count) in msg_ids.iter().zip([2, 0, 0]) {
+                let sent = column_i64(
+                    &store,
+                    "SELECT send_count FROM outbound_messages WHERE msg_id = $1",
+                    msg_id,
+                )
+                .await;
+                assert_eq!(sent, Some(count), "{msg_id} on {:?}", store.dialect());
+                let first = column_i64(
+                    &store,
+                    "SELECT first_sent_at_ms FROM outbound_messages WHERE msg_id = $1",
+                    msg_id,
+                )
+                .await;
+                assert_eq!(first.is_some(), count > 0, "{msg_id}");
+            }
+            each.finish().await;
+        }
+    }
+
     #[tokio::test]
     async fn a_lost_lease_is_answered_alone_in_merged_sends_and_completions() {
         for each in each("a_lost_lease_is_answered_alone_in_merged_sends_and_completions").await {

@@ -551,12 +551,15 @@ impl super::group::Merge for SendRecord {
                 .collect();
             if !sent.is_empty() {
                 // A message named twice (two jobs sending it) is counted twice, as alone.
+                // The list is counted by message first and then joined to the messages by
+                // key: counting it again for each message made the statement quadratic in
+                // the group's size.
                 let rows = Forms::of(conn).each_text(2, "j");
                 let sql = format!(
-                    "UPDATE outbound_messages SET send_count = send_count + \
-                     (SELECT COUNT(*) FROM {rows} WHERE value = msg_id), \
+                    "UPDATE outbound_messages SET send_count = send_count + c.n, \
                      first_sent_at_ms = COALESCE(first_sent_at_ms, $1), last_sent_at_ms = $1 \
-                     WHERE msg_id IN (SELECT value FROM {rows})"
+                     FROM (SELECT value AS msg_id, COUNT(*) AS n FROM {rows} GROUP BY value) AS c \
+                     WHERE outbound_messages.msg_id = c.msg_id"
                 );
                 sqlx::query(&sql)
                     .bind(now)
