@@ -507,6 +507,43 @@ mod tests {
             .unwrap()
     }
 
+    /// Merged sends of `jobs` by `w`, the i-th naming `named[i]`, stamped `transmitted_at`;
+    /// whether each lease held.
+    async fn send_merged(
+        store: &Store,
+        jobs: &[Job],
+        named: &[&String],
+        transmitted_at: Option<&str>,
+    ) -> Vec<bool> {
+        let sends = jobs
+            .iter()
+            .zip(named)
+            .map(|(job, msg_id)| SendRecord {
+                job: job.clone(),
+                owner: "w".into(),
+                lease_ms: 120_000,
+                msg_id: msg_id.to_string(),
+                transmitted_at: transmitted_at.map(str::to_string),
+            })
+            .collect();
+        store
+            .group()
+            .write_merging(sends)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    async fn send_count(store: &Store, msg_id: &str) -> Option<i64> {
+        column_i64(
+            store,
+            "SELECT send_count FROM outbound_messages WHERE msg_id = $1",
+            msg_id,
+        )
+        .await
+    }
+
     /// Each job's status and lease owner, and whether its settlement is written back.
     async fn completed(store: &Store, jobs: &[Job]) -> (Vec<(String, Option<String>)>, Vec<bool>) {
         let mut status = Vec::new();
@@ -609,32 +646,10 @@ mod tests {
             let msg_ids = msg_ids(&store, &jobs).await;
             // The first and third jobs hold their leases, the second's was taken over.
             let named = [&msg_ids[0], &msg_ids[1], &msg_ids[0]];
-            let sends = jobs
-                .iter()
-                .zip(named)
-                .map(|(job, msg_id)| SendRecord {
-                    job: job.clone(),
-                    owner: "w".into(),
-                    lease_ms: 120_000,
-                    msg_id: msg_id.clone(),
-                    transmitted_at: None,
-                })
-                .collect();
-            let held: Vec<bool> = store
-                .group()
-                .write_merging(sends)
-                .await
-                .into_iter()
-                .map(Result::unwrap)
-                .collect();
+            let held = send_merged(&store, &jobs, &named, None).await;
             assert_eq!(held, vec![true, false, true], "{:?}", store.dialect());
             for (msg_id, count) in msg_ids.iter().zip([2, 0, 0]) {
-                let sent = column_i64(
-                    &store,
-                    "SELECT send_count FROM outbound_messages WHERE msg_id = $1",
-                    msg_id,
-                )
-                .await;
+                let sent = send_count(&store, msg_id).await;
                 assert_eq!(sent, Some(count), "{msg_id} on {:?}", store.dialect());
                 let first = column_i64(
                     &store,
@@ -654,32 +669,11 @@ mod tests {
             let store = each.store.clone();
             let jobs = claimed(&store).await;
             let msg_ids = msg_ids(&store, &jobs).await;
-            let sends = jobs
-                .iter()
-                .zip(&msg_ids)
-                .map(|(job, msg_id)| SendRecord {
-                    job: job.clone(),
-                    owner: "w".into(),
-                    lease_ms: 120_000,
-                    msg_id: msg_id.clone(),
-                    transmitted_at: Some("1231235959".into()),
-                })
-                .collect();
-            let held: Vec<bool> = store
-                .group()
-                .write_merging(sends)
-                .await
-                .into_iter()
-                .map(Result::unwrap)
-                .collect();
+            let named: Vec<&String> = msg_ids.iter().collect();
+            let held = send_merged(&store, &jobs, &named, Some("1231235959")).await;
             assert_eq!(held, vec![true, false, true], "{:?}", store.dialect());
             for (msg_id, count) in msg_ids.iter().zip([1, 0, 1]) {
-                let sent = column_i64(
-                    &store,
-                    "SELECT send_count FROM outbound_messages WHERE msg_id = $1",
-                    msg_id,
-                )
-                .await;
+                let sent = send_count(&store, msg_id).await;
                 assert_eq!(sent, Some(count), "{msg_id}");
                 // The transmission time is stored with a send whose lease held, only.
                 let stamped: Option<String> =
