@@ -33,6 +33,9 @@ pub(crate) struct IntakeWrite {
     pub ledger: String,
     pub inbound_id: i64,
     pub events: Vec<Ready>,
+    /// The STANs taken for its new wallet settlements before the group's transaction began,
+    /// by settlement id (PostgreSQL, see [`reserve_stans`]); empty until then, and on SQLite.
+    pub reserved: HashMap<String, String>,
 }
 
 impl IntakeWrite {
@@ -71,6 +74,59 @@ impl Merge for IntakeWrite {
             .await
         })
     }
+
+    fn before_group<'c>(
+        conn: &'c mut AnyConnection,
+        items: Vec<&'c mut Self>,
+    ) -> BoxFuture<'c, ()> {
+        Box::pin(reserve_stans(conn, items))
+    }
+}
+
+/// On PostgreSQL, takes the STANs of the group's wallet settlements before its transaction
+/// begins (see [`messages::reserve_stans`]), into each request's `reserved`, in the group's
+/// order, one per event key: taken in the transaction, each switch's counter row stayed
+/// locked until the group's commit, and the other group writer, reaching its own wallet
+/// settlements meanwhile, waited for that commit (about 2 ms each time, flat out). A number
+/// taken here for an event that turns out known (a ledger posting an event again) is not
+/// used: a gap in the switch's numbers, as it allows. What cannot be taken here is taken in
+/// the transaction, as on SQLite, whose one writer waits on nobody.
+pub(super) async fn reserve_stans(conn: &mut AnyConnection, writes: Vec<&mut IntakeWrite>) {
+    if crate::store::dialect_of(conn) != crate::store::Dialect::Postgres {
+        return;
+    }
+    let mut keys = std::collections::HashSet::new();
+    let mut by_counterparty: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (i, write) in writes.iter().enumerate().filter(|(_, w)| w.decided()) {
+        for ready in &write.events {
+            let Ready::Event(event) = ready else { continue };
+            let (Some(route), Some(Ok(()))) = (&event.route, &event.numbered) else {
+                continue;
+            };
+            let key = (write.ledger.as_str(), event.settlement.event_id.as_str());
+            if event.refused.is_none() && keys.insert(key) {
+                by_counterparty
+                    .entry(route.counterparty.clone())
+                    .or_default()
+                    .push((i, event.settlement.id.to_string()));
+            }
+        }
+    }
+    let mut writes = writes;
+    for (counterparty, news) in by_counterparty {
+        match messages::reserve_stans(&mut *conn, &counterparty, news.len()).await {
+            Ok(numbers) => {
+                for ((i, id), number) in news.into_iter().zip(numbers) {
+                    writes[i].reserved.insert(id, number);
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                counterparty,
+                "could not take trace numbers before the group; taking them in it"
+            ),
+        }
+    }
 }
 
 /// Most events whose rows one merged write holds (a group holds up to
@@ -85,6 +141,8 @@ struct New<'a> {
     inbound_id: i64,
     /// Why it lands refused, if it does.
     refusal: Option<String>,
+    /// Its STAN, if one was taken before the transaction ([`reserve_stans`]).
+    reserved: Option<&'a str>,
 }
 
 /// The merged writes of `items`, each with the id of the journal entry it came in: one answer
@@ -116,7 +174,7 @@ pub(super) async fn write_group(
     };
     let news: Vec<New<'_>> = events()
         .filter(|(_, _, event)| event.refused.is_none())
-        .map(|(item, inbound_id, event)| New::of(event, &item.config, inbound_id))
+        .map(|(item, inbound_id, event)| New::of(event, item, inbound_id))
         .collect();
     let landings: Vec<Landing<'_>> = news.iter().map(new_landing).collect();
     let rows: Vec<NewSettlement<'_>> = news
@@ -166,13 +224,14 @@ pub(super) async fn write_group(
 }
 
 impl<'a> New<'a> {
-    fn of(event: &'a ReadyEvent, config: &'a Config, inbound_id: i64) -> Self {
+    fn of(event: &'a ReadyEvent, write: &'a IntakeWrite, inbound_id: i64) -> Self {
         let s = &event.settlement;
         New {
             event,
-            config,
+            config: &write.config,
             inbound_id,
             refusal: refusal(s, event.route.as_ref(), event.render_error()),
+            reserved: write.reserved.get(s.id.as_str()).map(String::as_str),
         }
     }
 }
@@ -197,7 +256,16 @@ async fn numbered<'a>(
     }
     let mut messages = HashMap::new();
     for (counterparty, news) in by_counterparty {
-        let numbers = messages::take_stans(conn, counterparty, news.len()).await?;
+        // Taken before the transaction on PostgreSQL, each in the group's order; otherwise
+        // (or if any is missing, the ones taken then left unused) taken now.
+        let reserved: Option<Vec<String>> = news
+            .iter()
+            .map(|n| n.reserved.map(str::to_string))
+            .collect();
+        let numbers = match reserved {
+            Some(numbers) => numbers,
+            None => messages::take_stans(&mut *conn, counterparty, news.len()).await?,
+        };
         for (new, number) in news.into_iter().zip(numbers) {
             let (event, route) = (new.event, new.event.route.as_ref());
             let route = route.expect("a numbered settlement has a route");
@@ -339,6 +407,7 @@ mod tests {
             config: config.clone(),
             ledger: "l".into(),
             inbound_id: journaled(store).await,
+            reserved: HashMap::new(),
             events: events
                 .into_iter()
                 .map(|v| prepare(config, "l", v))
@@ -651,6 +720,57 @@ mod tests {
                 numbers[1],
                 vec![n("000004"), n("000005"), None, None, n("000007")]
             );
+            each.finish().await;
+        }
+    }
+
+    /// On PostgreSQL a group's wallet settlements take their STANs before its transaction
+    /// ([`reserve_stans`]): while the transaction is still open, another transaction takes
+    /// the switch's next number at once instead of waiting for its commit, and the group's
+    /// numbers are the first ones. On SQLite (one writer) they are taken in the transaction.
+    #[tokio::test]
+    async fn a_merged_wallet_intake_leaves_the_trace_counter_unlocked_on_postgres() {
+        use crate::store::testing::{config_with_wallet, each, wallet_event};
+        let name = "a_merged_wallet_intake_leaves_the_trace_counter_unlocked_on_postgres";
+        for each in each(name).await {
+            let store = each.store.clone();
+            if store.dialect() != crate::store::Dialect::Postgres {
+                each.finish().await;
+                continue;
+            }
+            let config = config_with_wallet();
+            let events = vec![
+                wallet_event("w1", "10.00", "+639171234567"),
+                wallet_event("w2", "20.00", "+639171234568"),
+            ];
+            let mut items = vec![request(&store, &config, events).await];
+            let counterparty = match &items[0].events[0] {
+                Ready::Event(event) => event.route.as_ref().unwrap().counterparty.clone(),
+                Ready::Invalid(_) => panic!("a valid wallet event"),
+            };
+            // As a group writer: before the transaction, then the merged write in it.
+            let mut writer = store.pool().acquire().await.unwrap();
+            IntakeWrite::before_group(&mut writer, items.iter_mut().collect()).await;
+            let begin = crate::store::group::begin_merged(store.dialect());
+            sqlx::Executor::execute(&mut *writer, begin).await.unwrap();
+            let written = IntakeWrite::write_all(&mut writer, &items).await.unwrap();
+            assert!(written.iter().all(Option::is_some), "the request merged");
+            // Meanwhile, another transaction: it would wait on the counter's row until the
+            // group's commit, and give up after the lock timeout.
+            let mut other = store.pool().begin().await.unwrap();
+            sqlx::Executor::execute(&mut *other, "SET LOCAL lock_timeout = '2s'")
+                .await
+                .unwrap();
+            let next = messages::take_stans(&mut other, &counterparty, 1).await;
+            other.commit().await.unwrap();
+            sqlx::Executor::execute(&mut *writer, "COMMIT")
+                .await
+                .unwrap();
+            drop(writer);
+            assert_eq!(next.unwrap(), vec!["000003".to_string()]);
+            let ids = ["w1".to_string(), "w2".to_string()];
+            let n = |s: &str| Some(s.to_string());
+            assert_eq!(stans(&store, &ids).await, vec![n("000001"), n("000002")]);
             each.finish().await;
         }
     }

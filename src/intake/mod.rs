@@ -141,6 +141,7 @@ pub async fn accept_post(
             ledger: ledger.to_string(),
             inbound_id: 0,
             events,
+            reserved: Default::default(),
         };
         match store.write_merged(post::LedgerPost { entry, write }).await {
             Ok((inbound, results)) => return Ok((inbound, batch, results)),
@@ -247,6 +248,7 @@ pub async fn accept_events(
         ledger: ledger.to_string(),
         inbound_id,
         events,
+        reserved: Default::default(),
     };
     Ok(store.write_merged(write).await?)
 }

@@ -12,7 +12,7 @@
 //! ([`super::merged::write_group`]), wallet settlements included (their trace numbers are
 //! taken for the group at once). A post past the bounds runs alone ([`Merge::write_one`]).
 
-use super::merged::{write_group, IntakeWrite, MERGED_EVENTS_MAX};
+use super::merged::{reserve_stans, write_group, IntakeWrite, MERGED_EVENTS_MAX};
 use super::{apply_ready, EventResult};
 use crate::store::group::Merge;
 use crate::store::journal::{self, Insert};
@@ -36,6 +36,14 @@ impl Merge for LedgerPost {
         items: &'c [Self],
     ) -> BoxFuture<'c, Result<Vec<Option<Self::Output>>, StoreError>> {
         Box::pin(write_all(conn, items))
+    }
+
+    fn before_group<'c>(
+        conn: &'c mut AnyConnection,
+        items: Vec<&'c mut Self>,
+    ) -> BoxFuture<'c, ()> {
+        let writes = items.into_iter().map(|post| &mut post.write).collect();
+        Box::pin(reserve_stans(conn, writes))
     }
 
     fn write_one(

@@ -74,6 +74,19 @@ pub trait Merge: Send + Sized + 'static {
     /// One item alone, in its own savepoint in a group.
     fn write_one(self, conn: &mut AnyConnection)
         -> BoxFuture<'_, Result<Self::Output, StoreError>>;
+
+    /// What the group's items of this kind take before its transaction begins, on the
+    /// writer's connection and outside any transaction, so that no lock it takes is held
+    /// until the group's commit (PostgreSQL's writers would wait on each other's). It cannot
+    /// fail the group: what it could not do, [`Merge::write_all`] does in the transaction.
+    /// Nothing by default.
+    fn before_group<'c>(
+        conn: &'c mut AnyConnection,
+        items: Vec<&'c mut Self>,
+    ) -> BoxFuture<'c, ()> {
+        let _ = (conn, items);
+        Box::pin(async {})
+    }
 }
 
 /// What the writer's queue holds: a closure, or a typed write it may merge.
@@ -87,8 +100,15 @@ enum Request {
 trait Mergeable: Send {
     fn kind(&self) -> TypeId;
     fn runner(&self) -> Runner;
+    fn preparer(&self) -> Preparer;
+    fn as_any_mut(&mut self) -> &mut (dyn Any + Send);
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
+
+/// Runs [`Merge::before_group`] for the queued writes of one [`Merge`] type (each a
+/// `Pending<M>` behind `Any`).
+type Preparer =
+    for<'c> fn(&'c mut AnyConnection, Vec<&'c mut (dyn Any + Send)>) -> BoxFuture<'c, ()>;
 
 /// Runs the queued writes of one [`Merge`] type (each a `Pending<M>` behind `Any`), from
 /// where the group's transaction stands.
@@ -107,8 +127,46 @@ impl<M: Merge> Mergeable for Pending<M> {
     fn runner(&self) -> Runner {
         run_all::<M>
     }
+    fn preparer(&self) -> Preparer {
+        before_all::<M>
+    }
+    fn as_any_mut(&mut self) -> &mut (dyn Any + Send) {
+        self
+    }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
+    }
+}
+
+fn before_all<'c, M: Merge>(
+    conn: &'c mut AnyConnection,
+    pending: Vec<&'c mut (dyn Any + Send)>,
+) -> BoxFuture<'c, ()> {
+    let items = pending
+        .into_iter()
+        .filter_map(|p| p.downcast_mut::<Pending<M>>())
+        .map(|p| &mut p.item)
+        .collect();
+    M::before_group(conn, items)
+}
+
+/// Each merged kind's [`Merge::before_group`] for its writes in `group`, before the group's
+/// transaction begins.
+async fn before_group(conn: &mut AnyConnection, group: &mut [Request]) {
+    let mut kinds: Vec<(TypeId, Preparer, Vec<&mut (dyn Any + Send)>)> = Vec::new();
+    for request in group.iter_mut() {
+        let Request::Merged(merged) = request else {
+            continue;
+        };
+        let (kind, preparer) = (merged.kind(), merged.preparer());
+        let item = merged.as_any_mut();
+        match kinds.iter_mut().find(|(k, ..)| *k == kind) {
+            Some((_, _, items)) => items.push(item),
+            None => kinds.push((kind, preparer, vec![item])),
+        }
+    }
+    for (_, preparer, items) in kinds {
+        preparer(&mut *conn, items).await;
     }
 }
 
@@ -664,7 +722,8 @@ async fn commit_group(
     held.give_back(durable).await;
 }
 
-/// The statements of a group on `conn`, up to the commit: the merged writes first, one kind
+/// The statements of a group on `conn`, up to the commit: what each merged kind takes before
+/// the transaction ([`Merge::before_group`]), then in it the merged writes, one kind
 /// at a time, then the closures (and the merged writes that run alone) in their order. Each
 /// step runs in a savepoint of its own; the request that ends one step's savepoint opens
 /// the next one's, the first is opened with the BEGIN, and a last one kept is ended by the
@@ -674,10 +733,11 @@ async fn commit_group(
 /// commit; every caller is answered then.
 async fn write_group(
     conn: &mut AnyConnection,
-    group: Vec<Request>,
+    mut group: Vec<Request>,
     failed: &mut Vec<String>,
     durable: &Durable,
 ) -> Option<Vec<Ran>> {
+    before_group(&mut *conn, &mut group).await;
     let first = if group.iter().any(|r| matches!(r, Request::Merged(_))) {
         Savepoint::Merged
     } else {

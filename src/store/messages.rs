@@ -322,6 +322,24 @@ pub async fn take_stans(
         .collect())
 }
 
+/// [`take_stans`] in a transaction of its own, for a group writer before its group's
+/// transaction begins (PostgreSQL, see `intake::merged::reserve_stans`): the counter row is
+/// locked only for these two statements. Its commit is asynchronous (no WAL flush of its
+/// own): every group that uses the numbers commits after it, synchronously, and a flush
+/// makes everything before it in the WAL durable, this commit included; if no such group
+/// commits, the numbers were never used and losing the count loses nothing.
+pub async fn reserve_stans(
+    conn: &mut AnyConnection,
+    counterparty: &str,
+    n: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut tx =
+        sqlx::Connection::begin_with(conn, "BEGIN; SET LOCAL synchronous_commit = off").await?;
+    let numbers = take_stans(&mut tx, counterparty, n).await?;
+    tx.commit().await?;
+    Ok(numbers)
+}
+
 /// Takes back a count made by [`mark_sent`] for a send that provably never left.
 pub async fn unmark_sent(conn: &mut AnyConnection, msg_id: &str) -> Result<(), StoreError> {
     sqlx::query(

@@ -90,8 +90,12 @@ pub(crate) async fn journaled(store: &Store) -> i64 {
 /// after it. Which ones merged, and every item's answer.
 pub(crate) async fn merged_then_rest<M: super::group::Merge>(
     store: &Store,
-    items: Vec<M>,
+    mut items: Vec<M>,
 ) -> (Vec<bool>, Vec<M::Output>) {
+    // What a group writer does before the group's transaction.
+    let mut conn = store.pool().acquire().await.unwrap();
+    M::before_group(&mut conn, items.iter_mut().collect()).await;
+    drop(conn);
     let mut tx = store.begin().await.unwrap();
     let out = M::write_all(&mut tx, &items).await.unwrap();
     let merged = out.iter().map(Option::is_some).collect();
