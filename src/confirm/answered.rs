@@ -116,21 +116,6 @@ pub async fn apply_alone(
 /// The audit detail of `submitted → sent` when the bank answered in its HTTP response.
 const SENT_DETAIL: &str = "HTTP 200 with answer";
 
-impl crate::store::group::Merge for Answered {
-    type Output = bool;
-
-    fn write_all<'c>(
-        conn: &'c mut AnyConnection,
-        items: &'c [Self],
-    ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
-        Box::pin(write_answers(conn, items))
-    }
-
-    fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(async move { write_answer_alone(&self, conn).await })
-    }
-}
-
 impl FinalAnswer for Answered {
     const VIA: Via = Via::Sent;
 
@@ -165,6 +150,23 @@ impl FinalAnswer for Answered {
 
 /// An answer to a deliver job that may be written merged with the group's others
 /// ([`write_answers`]): one that moves its settlement to a final state.
+/// Every rail's final answer merges the same way: [`write_answers`] for the group, and
+/// [`write_answer_alone`] for one.
+impl<A: FinalAnswer + Send + Sync + 'static> crate::store::group::Merge for A {
+    type Output = bool;
+
+    fn write_all<'c>(
+        conn: &'c mut AnyConnection,
+        items: &'c [Self],
+    ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
+        Box::pin(write_answers(conn, items))
+    }
+
+    fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async move { write_answer_alone(&self, conn).await })
+    }
+}
+
 pub(super) trait FinalAnswer {
     /// How its settlement reaches the final state.
     const VIA: Via;
@@ -481,25 +483,13 @@ pub(super) mod tests {
     /// claimed by worker `w`; event ids start with `prefix`.
     async fn answered(store: &Store, prefix: &str) -> Vec<Answered> {
         let config = config();
-        let inbound = crate::store::testing::journaled(store).await;
         let events = CASES
             .iter()
             .map(|c| event(&format!("{prefix}-{c}"), "10.00"))
             .collect();
-        let created = crate::intake::accept_events(store, &config, "l", inbound, events)
-            .await
-            .unwrap();
-        let jobs = outbox::claim(store, "w", now_ms(), 60_000, 100)
-            .await
-            .unwrap();
+        let taken = crate::store::testing::taken_in_and_claimed(store, &config, events).await;
         let mut items = Vec::new();
-        for (case, result) in CASES.iter().zip(created) {
-            let sid = SettlementId::parse(result.settlement_id.as_deref().unwrap()).unwrap();
-            let job = jobs
-                .iter()
-                .find(|j| j.settlement_id == sid)
-                .unwrap()
-                .clone();
+        for (case, (sid, job)) in CASES.iter().zip(taken) {
             let mut conn = store.pool().acquire().await.unwrap();
             let message = messages::for_settlement(&mut conn, &sid, "pacs.008.001.08")
                 .await

@@ -11,7 +11,7 @@
 //! through [`super::wallet::apply_credit_answer`] as before. Either way the rows written are
 //! the same; a test below compares them.
 
-use super::answered::{write_answer_alone, write_answers, Asked, FinalAnswer, Via};
+use super::answered::{Asked, FinalAnswer, Via};
 use crate::config::SwitchConfig;
 use crate::domain::{SettlementId, SettlementState};
 use crate::rails::wallet::{self, Answer};
@@ -115,21 +115,6 @@ impl FinalAnswer for WalletAnswered {
     }
 }
 
-impl crate::store::group::Merge for WalletAnswered {
-    type Output = bool;
-
-    fn write_all<'c>(
-        conn: &'c mut AnyConnection,
-        items: &'c [Self],
-    ) -> BoxFuture<'c, Result<Vec<Option<bool>>, StoreError>> {
-        Box::pin(write_answers(conn, items))
-    }
-
-    fn write_one(self, conn: &mut AnyConnection) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(async move { write_answer_alone(&self, conn).await })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! The merged path against the one-caller path, for 0210s that settle or decline and for
@@ -138,9 +123,9 @@ mod tests {
     use crate::confirm::answered::tests::all_left;
     use crate::store::journal::{self, AuthenticatedBy, Channel};
     use crate::store::testing::{
-        config_with_wallet, each, each_alone, journaled, merged_then_rest, wallet_event,
+        config_with_wallet, each, each_alone, merged_then_rest, taken_in_and_claimed, wallet_event,
     };
-    use crate::store::{messages, now_ms, outbox, settlements, Store};
+    use crate::store::{messages, settlements, Store};
 
     /// The cases, in order: the first two merge, the rest run alone.
     const CASES: [&str; 5] = ["approve", "decline", "ambiguous", "overtaken", "lost"];
@@ -154,17 +139,9 @@ mod tests {
         let events = (0..CASES.len())
             .map(|n| wallet_event(&format!("{prefix}-{n}"), "10.00", "+639171234567"))
             .collect();
-        let inbound = journaled(store).await;
-        let created = crate::intake::accept_events(store, &config, "l", inbound, events)
-            .await
-            .unwrap();
-        let jobs = outbox::claim(store, "w", now_ms(), 60_000, 100)
-            .await
-            .unwrap();
+        let taken = taken_in_and_claimed(store, &config, events).await;
         let mut items = Vec::new();
-        for (case, result) in CASES.iter().zip(created) {
-            let sid = SettlementId::parse(result.settlement_id.as_deref().unwrap()).unwrap();
-            let job = jobs.iter().find(|j| j.settlement_id == sid).unwrap();
+        for (case, (sid, job)) in CASES.iter().zip(taken) {
             let mut conn = store.pool().acquire().await.unwrap();
             let credit = messages::required(&mut conn, &sid, wallet::CREDIT)
                 .await

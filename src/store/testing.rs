@@ -218,3 +218,32 @@ impl TestStore {
         }
     }
 }
+
+/// Takes `events` in from ledger `l` (one journaled request) and claims every due job as
+/// worker `w`: each event's settlement with its job, in the events' order.
+pub(crate) async fn taken_in_and_claimed(
+    store: &Store,
+    config: &Config,
+    events: Vec<serde_json::Value>,
+) -> Vec<(crate::domain::SettlementId, super::outbox::Job)> {
+    let inbound = journaled(store).await;
+    let created = crate::intake::accept_events(store, config, "l", inbound, events)
+        .await
+        .unwrap();
+    let jobs = super::outbox::claim(store, "w", super::now_ms(), 60_000, 100)
+        .await
+        .unwrap();
+    created
+        .iter()
+        .map(|result| {
+            let id = result.settlement_id.as_deref().unwrap();
+            let sid = crate::domain::SettlementId::parse(id).unwrap();
+            let job = jobs
+                .iter()
+                .find(|j| j.settlement_id == sid)
+                .unwrap()
+                .clone();
+            (sid, job)
+        })
+        .collect()
+}
