@@ -3,8 +3,9 @@
 //! keep that peak for good. A task watches the request-body budget: when bodies were held
 //! and then none has been for a quiet interval, it asks the allocator to return its free
 //! pages to the system (`malloc_trim`). Elsewhere than Linux with glibc it does nothing. In the
-//! `corridor` binary Rust's own allocations go to mimalloc (src/main.rs), which gives its free
-//! pages back by itself; what this trims there is the system heap SQLite allocates from.
+//! `corridor` binary Rust's allocations and SQLite's go to mimalloc (src/main.rs), which gives
+//! its free pages back by itself; what this trims there is the little that C code calling
+//! `malloc` itself leaves on the system heap.
 
 use std::sync::Arc;
 use std::time::Duration;

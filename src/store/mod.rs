@@ -22,6 +22,7 @@ pub mod merged;
 pub mod messages;
 pub mod outbox;
 pub mod settlements;
+pub mod sqlite_memory;
 #[cfg(test)]
 pub(crate) mod testing;
 
