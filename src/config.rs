@@ -232,6 +232,9 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     /// Pool size for PostgreSQL. SQLite always uses one writer connection.
     pub connections_max: u32,
+    /// SQLite: keep the group writer's thread and its connection's thread on one CPU (see
+    /// `store::group::pin_sqlite_writers`); false leaves both to the scheduler.
+    pub sqlite_writer_pinned: bool,
 }
 
 impl Default for StoreConfig {
@@ -240,6 +243,7 @@ impl Default for StoreConfig {
             database_url: "sqlite://corridor.db".into(),
             data_dir: PathBuf::from("data"),
             connections_max: 8,
+            sqlite_writer_pinned: true,
         }
     }
 }

@@ -387,7 +387,9 @@ impl GroupWriter {
     /// `sqlite_file`: the SQLite database's file, whose WAL a `Syncer` makes durable after
     /// each group (none for PostgreSQL or an in-memory database: each commit is durable as
     /// it returns).
-    pub fn start(
+    ///
+    /// Returns once the SQLite writer has its connection (see [`pin_sqlite_writers`]).
+    pub async fn start(
         pool: sqlx::AnyPool,
         dialect: super::Dialect,
         sqlite_file: Option<std::path::PathBuf>,
@@ -400,7 +402,9 @@ impl GroupWriter {
                     Some(file) => Durable::Synced(Syncer::start(move || sync_wal(&file))),
                     None => Durable::AtCommit,
                 };
-                write_on_a_thread_of_its_own(pool.clone(), receiver, durable);
+                let started = write_on_a_thread_of_its_own(pool.clone(), receiver, durable);
+                // Nobody else takes the pool's connection while the writer opens it anew.
+                let _ = started.await;
                 true
             }
             super::Dialect::Postgres => {
@@ -517,22 +521,143 @@ impl GroupWriter {
 /// each time behind whatever HTTP and dispatch work was ready on the workers, so the one
 /// serial path of a SQLite store stood idle between its requests. The thread ends when every
 /// sender of the queue is gone (the store dropped).
+///
+/// The returned receiver hears once the writer is ready to take requests (its connection
+/// opened anew on its CPU, when it is pinned: [`pin_sqlite_writers`]).
 fn write_on_a_thread_of_its_own(
     pool: sqlx::AnyPool,
     receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
     durable: Durable,
-) {
+) -> oneshot::Receiver<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a current-thread runtime for the SQLite writer");
+    let (started, ready) = oneshot::channel();
+    // An in-memory database lives only as long as its connection: never opened anew.
+    let pin = PIN_SQLITE_WRITERS.load(std::sync::atomic::Ordering::Relaxed)
+        && matches!(durable, Durable::Synced(_));
     std::thread::Builder::new()
         .name("corridor-writer".into())
         .spawn(move || {
             no_wakeup_preemption();
-            runtime.block_on(write_groups(pool, receiver, durable, true));
+            runtime.block_on(async move {
+                if pin {
+                    share_a_cpu_with_the_connection(&pool).await;
+                }
+                let _ = started.send(());
+                write_groups(pool, receiver, durable, true).await
+            });
         })
         .expect("a thread for the SQLite writer");
+    ready
+}
+
+/// Whether the SQLite writers started from now on in this process keep their thread and
+/// their connection's thread on one CPU ([`pin_sqlite_writers`]).
+static PIN_SQLITE_WRITERS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the SQLite writers started from now on in this process keep their two threads on
+/// one CPU, or not (the default: a library user, the tests). The CLI sets it from
+/// `store.sqlite_writer_pinned` (on by default).
+///
+/// A group is a chain of requests from the writer's thread to its connection's thread and
+/// of rows and results back, each side waiting for the other. When the two run on different
+/// CPUs, each handoff wakes a thread on another CPU, which takes much longer than a wakeup on
+/// the same one (an interrupt to the other CPU, on a virtual machine an exit to the host).
+/// Flat out on the bench (2 CPUs), both threads on one CPU gave 9-13 % more settlements a
+/// second than leaving them to the scheduler, and each on a CPU of its own 18 % fewer
+/// (README, round 15). They never need more than that one CPU between them: one of the two
+/// always waits for the other.
+pub fn pin_sqlite_writers(on: bool) {
+    PIN_SQLITE_WRITERS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Puts the calling thread (the SQLite writer's) on the last CPU this process may use, then
+/// opens the pool's connection anew from it, so that the connection's thread, which sqlx
+/// starts from the thread that opens the connection, starts on that CPU too. The pool's
+/// connection was opened by whoever connected the store (and ran its migrations); closing
+/// it loses nothing, the database being a file. With fewer than two CPUs, or when a step
+/// fails, both threads are left to the scheduler (and the failure is in the debug log). A
+/// connection opened again later (after a failed commit) is opened from this thread as
+/// well, unless a transaction outside the writer takes the pool first.
+async fn share_a_cpu_with_the_connection(pool: &sqlx::AnyPool) {
+    let Some((cpu, all)) = cpus::last_of_several() else {
+        return;
+    };
+    if let Err(e) = cpus::set(&[cpu]) {
+        tracing::debug!(error = %e, "the SQLite writer stays on every CPU");
+        return;
+    }
+    let reopened = async {
+        pool.acquire().await?.close().await?;
+        drop(pool.acquire().await?);
+        Ok::<(), sqlx::Error>(())
+    };
+    match reopened.await {
+        Ok(()) => tracing::debug!(cpu, "the SQLite writer and its connection share a CPU"),
+        Err(e) => {
+            tracing::debug!(error = %e, "could not open the SQLite writer's connection on its CPU");
+            let _ = cpus::set(&all);
+        }
+    }
+}
+
+/// The calling thread's CPUs (Linux; elsewhere none is ever pinned).
+mod cpus {
+    /// The last of the calling thread's CPUs, and all of them; none when it has only one.
+    #[cfg(target_os = "linux")]
+    pub fn last_of_several() -> Option<(usize, Vec<usize>)> {
+        let all = get().ok()?;
+        (all.len() >= 2).then(|| (*all.last().expect("two or more"), all))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn last_of_several() -> Option<(usize, Vec<usize>)> {
+        None
+    }
+
+    /// The CPUs the thread `tid` (0: the calling thread) may run on, in order.
+    #[cfg(target_os = "linux")]
+    pub fn of(tid: libc::pid_t) -> std::io::Result<Vec<usize>> {
+        // SAFETY: a zeroed cpu_set_t is an empty set; the call writes at most its size.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok((0..libc::CPU_SETSIZE as usize)
+                .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+                .collect())
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn get() -> std::io::Result<Vec<usize>> {
+        of(0)
+    }
+
+    /// Lets the calling thread run on `cpus` only.
+    #[cfg(target_os = "linux")]
+    pub fn set(cpus: &[usize]) -> std::io::Result<()> {
+        // SAFETY: as in `of`; CPU_SET is given numbers below CPU_SETSIZE.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for &cpu in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+                libc::CPU_SET(cpu, &mut set);
+            }
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn set(_: &[usize]) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Keeps the calling thread (the SQLite writer's) from preempting the thread that wakes it.

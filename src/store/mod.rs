@@ -91,8 +91,13 @@ impl Store {
         let pool = match dialect {
             Dialect::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
+                // The one connection lives as long as the store: the writer opens it on its
+                // CPU (`group::pin_sqlite_writers`), and whoever opened it again after a
+                // lifetime or an idle spell might not.
                 pool_options()
                     .max_connections(1)
+                    .max_lifetime(None)
+                    .idle_timeout(None)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(SQLITE_WRITER_PRAGMAS).await?;
@@ -120,7 +125,7 @@ impl Store {
             Dialect::Sqlite => sqlite_file(&pool).await?,
             Dialect::Postgres => None,
         };
-        let group = group::GroupWriter::start(pool.clone(), dialect, sqlite_file);
+        let group = group::GroupWriter::start(pool.clone(), dialect, sqlite_file).await;
         let reader = match dialect {
             Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
             Dialect::Postgres => pool.clone(),
