@@ -36,17 +36,9 @@ async fn sqlite_allocates_from_mimalloc_once_set_before_its_first_connection() {
     let url = format!("sqlite://{}", dir.path().join("corridor.db").display());
     let store = Store::connect(&url, 2).await.unwrap();
     let settlement = common::settlement("EV-MIMALLOC-1");
-    let written = settlement.clone();
-    store
-        .write(move |conn| {
-            Box::pin(async move {
-                settlements::insert_received(conn, &written, "hash", "test", None).await
-            })
-        })
-        .await
-        .unwrap();
+    let id = common::write_received(&store, settlement.clone()).await;
     let mut conn = store.reader().acquire().await.unwrap();
-    let read = settlements::get(&mut conn, &settlement.id).await.unwrap();
+    let read = settlements::get(&mut conn, &id).await.unwrap();
     assert_eq!(read.map(|r| r.settlement), Some(settlement));
     drop(conn);
     store.close().await;

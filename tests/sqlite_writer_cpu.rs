@@ -59,16 +59,7 @@ async fn store_and_its_threads(dir: &std::path::Path, event: &str) -> (Store, Ve
     let before: HashSet<String> = threads().into_iter().map(|t| t.tid).collect();
     let url = format!("sqlite://{}", dir.join("corridor.db").display());
     let store = Store::connect(&url, 2).await.unwrap();
-    let settlement = common::settlement(event);
-    let id = settlement.id.clone();
-    store
-        .write(move |conn| {
-            Box::pin(async move {
-                settlements::insert_received(conn, &settlement, "hash", "test", None).await
-            })
-        })
-        .await
-        .unwrap();
+    let id = common::write_received(&store, common::settlement(event)).await;
     // A read too, so that a reader's connection is open.
     let mut conn = store.reader().acquire().await.unwrap();
     assert!(settlements::get(&mut conn, &id).await.unwrap().is_some());
@@ -127,16 +118,7 @@ async fn a_pinned_sqlite_writer_shares_one_cpu_with_its_connection_only() {
         "every other connection on every CPU: {new:?}"
     );
     // The writer goes on writing on the connection it opened anew.
-    let again = common::settlement("EV-PINNED-2");
-    let id = again.id.clone();
-    store
-        .write(move |conn| {
-            Box::pin(async move {
-                settlements::insert_received(conn, &again, "hash", "test", None).await
-            })
-        })
-        .await
-        .unwrap();
+    let id = common::write_received(&store, common::settlement("EV-PINNED-2")).await;
     let mut conn = store.reader().acquire().await.unwrap();
     assert!(settlements::get(&mut conn, &id).await.unwrap().is_some());
     drop(conn);

@@ -193,6 +193,30 @@ pub fn settlement(event_id: &str) -> corridor::domain::Settlement {
     corridor::intake::event::to_settlement("test-ledger", &json).unwrap()
 }
 
+/// Writes `settlement` as received through the store's group writer; its id.
+pub async fn write_received(
+    store: &corridor::store::Store,
+    settlement: corridor::domain::Settlement,
+) -> corridor::domain::SettlementId {
+    let id = settlement.id.clone();
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                corridor::store::settlements::insert_received(
+                    conn,
+                    &settlement,
+                    "hash",
+                    "test",
+                    None,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    id
+}
+
 /// A PHP wallet credit to `msisdn` (an ISO 8583 payment: no postal addresses).
 pub fn wallet_event(event_id: &str, amount: &str, msisdn: &str) -> serde_json::Value {
     let mut event = event_json(event_id, amount, "wallet top-up");
