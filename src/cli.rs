@@ -329,8 +329,7 @@ fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
-    crate::store::group::pin_sqlite_writers(config.store.sqlite_writer_pinned);
-    Store::connect(&url, config.store.connections_max)
+    Store::open(config)
         .await
         .with_context(|| format!("opening the store at {}", redact_url(&url)))
 }

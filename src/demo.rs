@@ -199,7 +199,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let config_path = dir.join("corridor.toml");
     std::fs::write(&config_path, &toml)?;
     let config = Arc::new(Config::from_toml(&toml, std::env::vars())?);
-    let store = Store::connect(&config.database_url(), config.store.connections_max).await?;
+    let store = Store::open(&config).await?;
     println!("Corridor demo");
     println!("  store   {}", config.database_url());
     println!(

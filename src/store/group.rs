@@ -559,16 +559,16 @@ static PIN_SQLITE_WRITERS: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 /// Makes the SQLite writers started from now on in this process keep their two threads on
-/// one CPU, or not (the default: a library user, the tests). The CLI sets it from
-/// `store.sqlite_writer_pinned` (on by default).
+/// one CPU, or not (the default: a library user, the tests). [`super::Store::open`] (the CLI,
+/// the demos) sets it from `store.sqlite_writer_pinned` (on by default).
 ///
 /// A group is a chain of requests from the writer's thread to its connection's thread and
 /// of rows and results back, each side waiting for the other. When the two run on different
 /// CPUs, each handoff wakes a thread on another CPU, which takes much longer than a wakeup on
 /// the same one (an interrupt to the other CPU, on a virtual machine an exit to the host).
-/// Flat out on the bench (2 CPUs), both threads on one CPU gave 9-13 % more settlements a
-/// second than leaving them to the scheduler, and each on a CPU of its own 18 % fewer
-/// (README, round 15). They never need more than that one CPU between them: one of the two
+/// Flat out on the bench (2 CPUs), both threads on one CPU gave 2-11 % more settlements a
+/// second than leaving them to the scheduler, and each on a CPU of its own about a fifth
+/// fewer (README, round 15). They never need more than that one CPU between them: one of the two
 /// always waits for the other.
 pub fn pin_sqlite_writers(on: bool) {
     PIN_SQLITE_WRITERS.store(on, std::sync::atomic::Ordering::Relaxed);
@@ -618,13 +618,13 @@ mod cpus {
         None
     }
 
-    /// The CPUs the thread `tid` (0: the calling thread) may run on, in order.
+    /// The CPUs the calling thread may run on, in order.
     #[cfg(target_os = "linux")]
-    pub fn of(tid: libc::pid_t) -> std::io::Result<Vec<usize>> {
+    fn get() -> std::io::Result<Vec<usize>> {
         // SAFETY: a zeroed cpu_set_t is an empty set; the call writes at most its size.
         unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
-            if libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok((0..libc::CPU_SETSIZE as usize)
@@ -633,15 +633,10 @@ mod cpus {
         }
     }
 
-    #[cfg(target_os = "linux")]
-    fn get() -> std::io::Result<Vec<usize>> {
-        of(0)
-    }
-
     /// Lets the calling thread run on `cpus` only.
     #[cfg(target_os = "linux")]
     pub fn set(cpus: &[usize]) -> std::io::Result<()> {
-        // SAFETY: as in `of`; CPU_SET is given numbers below CPU_SETSIZE.
+        // SAFETY: as in `get`; CPU_SET is given numbers below CPU_SETSIZE.
         unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             for &cpu in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {

@@ -78,6 +78,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the store `config` names, with its settings ([`Store::connect`] with the pool
+    /// size, and on SQLite the writer's threads on one CPU or not:
+    /// [`group::pin_sqlite_writers`]).
+    pub async fn open(config: &crate::config::Config) -> Result<Store, StoreError> {
+        group::pin_sqlite_writers(config.store.sqlite_writer_pinned);
+        Store::connect(&config.database_url(), config.store.connections_max).await
+    }
+
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     pub async fn connect(url: &str, connections_max: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
