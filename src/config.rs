@@ -233,7 +233,7 @@ pub struct StoreConfig {
     /// Pool size for PostgreSQL. SQLite always uses one writer connection.
     pub connections_max: u32,
     /// SQLite: keep the group writer's thread and its connection's thread on one CPU (see
-    /// `store::group::pin_sqlite_writers`); false leaves both to the scheduler.
+    /// `Store::connect_with`); false leaves both to the scheduler.
     pub sqlite_writer_pinned: bool,
 }
 

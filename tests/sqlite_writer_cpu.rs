@@ -1,10 +1,10 @@
 //! The SQLite writer's thread and its connection's thread on one CPU
-//! (`store::group::pin_sqlite_writers`), in a process of its own: the setting is
-//! process-wide, and the test reads every thread of the process from `/proc`.
+//! (`Store::connect_with`), in a process of its own: the test reads every thread of the
+//! process from `/proc`.
 
 mod common;
 
-use corridor::store::{group, settlements, Store};
+use corridor::store::{settlements, Store};
 use std::collections::HashSet;
 
 /// A thread of this process: its id, its name and the CPUs it may run on.
@@ -55,10 +55,14 @@ fn threads() -> Vec<Thread> {
 
 /// Opens a store in `dir`, writes one settlement through its writer and reads it back, and
 /// returns the threads that appeared meanwhile.
-async fn store_and_its_threads(dir: &std::path::Path, event: &str) -> (Store, Vec<Thread>) {
+async fn store_and_its_threads(
+    dir: &std::path::Path,
+    event: &str,
+    pinned: bool,
+) -> (Store, Vec<Thread>) {
     let before: HashSet<String> = threads().into_iter().map(|t| t.tid).collect();
     let url = format!("sqlite://{}", dir.join("corridor.db").display());
-    let store = Store::connect(&url, 2).await.unwrap();
+    let store = Store::connect_with(&url, 2, pinned).await.unwrap();
     let id = common::write_received(&store, common::settlement(event)).await;
     // A read too, so that a reader's connection is open.
     let mut conn = store.reader().acquire().await.unwrap();
@@ -91,9 +95,8 @@ async fn a_pinned_sqlite_writer_shares_one_cpu_with_its_connection_only() {
     }
     let last = *all.last().unwrap();
 
-    group::pin_sqlite_writers(true);
     let dir = tempfile::tempdir().unwrap();
-    let (store, new) = store_and_its_threads(dir.path(), "EV-PINNED-1").await;
+    let (store, new) = store_and_its_threads(dir.path(), "EV-PINNED-1", true).await;
     let writers: Vec<&Thread> = new.iter().filter(|t| t.name == "corridor-writer").collect();
     assert_eq!(writers.len(), 1, "one writer thread: {new:?}");
     assert_eq!(
@@ -124,10 +127,9 @@ async fn a_pinned_sqlite_writer_shares_one_cpu_with_its_connection_only() {
     drop(conn);
     store.close().await;
 
-    // Off (the library's default): the next store's threads keep every CPU.
-    group::pin_sqlite_writers(false);
+    // Off (`Store::connect`'s choice): the next store's threads keep every CPU.
     let dir = tempfile::tempdir().unwrap();
-    let (store, new) = store_and_its_threads(dir.path(), "EV-FREE-1").await;
+    let (store, new) = store_and_its_threads(dir.path(), "EV-FREE-1", false).await;
     let ours: Vec<&Thread> = new
         .iter()
         .filter(|t| t.name == "corridor-writer" || t.name.starts_with("sqlx-sqlite"))

@@ -388,11 +388,13 @@ impl GroupWriter {
     /// each group (none for PostgreSQL or an in-memory database: each commit is durable as
     /// it returns).
     ///
-    /// Returns once the SQLite writer has its connection (see [`pin_sqlite_writers`]).
+    /// `pinned`: the SQLite writer's two threads on one CPU (see [`share_a_cpu_with_the_connection`]).
+    /// Returns once the SQLite writer has its connection.
     pub async fn start(
         pool: sqlx::AnyPool,
         dialect: super::Dialect,
         sqlite_file: Option<std::path::PathBuf>,
+        pinned: bool,
     ) -> Self {
         let (queue, receiver) = mpsc::channel::<Request>(QUEUE_MAX);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
@@ -402,7 +404,7 @@ impl GroupWriter {
                     Some(file) => Durable::Synced(Syncer::start(move || sync_wal(&file))),
                     None => Durable::AtCommit,
                 };
-                let started = write_on_a_thread_of_its_own(pool.clone(), receiver, durable);
+                let started = write_on_a_thread_of_its_own(pool.clone(), receiver, durable, pinned);
                 // Nobody else takes the pool's connection while the writer opens it anew.
                 let _ = started.await;
                 true
@@ -523,11 +525,12 @@ impl GroupWriter {
 /// sender of the queue is gone (the store dropped).
 ///
 /// The returned receiver hears once the writer is ready to take requests (its connection
-/// opened anew on its CPU, when it is pinned: [`pin_sqlite_writers`]).
+/// opened anew on its CPU, when `pinned`: [`share_a_cpu_with_the_connection`]).
 fn write_on_a_thread_of_its_own(
     pool: sqlx::AnyPool,
     receiver: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Request>>>,
     durable: Durable,
+    pinned: bool,
 ) -> oneshot::Receiver<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -535,8 +538,7 @@ fn write_on_a_thread_of_its_own(
         .expect("a current-thread runtime for the SQLite writer");
     let (started, ready) = oneshot::channel();
     // An in-memory database lives only as long as its connection: never opened anew.
-    let pin = PIN_SQLITE_WRITERS.load(std::sync::atomic::Ordering::Relaxed)
-        && matches!(durable, Durable::Synced(_));
+    let pin = pinned && matches!(durable, Durable::Synced(_));
     std::thread::Builder::new()
         .name("corridor-writer".into())
         .spawn(move || {
@@ -553,27 +555,6 @@ fn write_on_a_thread_of_its_own(
     ready
 }
 
-/// Whether the SQLite writers started from now on in this process keep their thread and
-/// their connection's thread on one CPU ([`pin_sqlite_writers`]).
-static PIN_SQLITE_WRITERS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// Makes the SQLite writers started from now on in this process keep their two threads on
-/// one CPU, or not (the default: a library user, the tests). [`super::Store::open`] (the CLI,
-/// the demos) sets it from `store.sqlite_writer_pinned` (on by default).
-///
-/// A group is a chain of requests from the writer's thread to its connection's thread and
-/// of rows and results back, each side waiting for the other. When the two run on different
-/// CPUs, each handoff wakes a thread on another CPU, which takes much longer than a wakeup on
-/// the same one (an interrupt to the other CPU, on a virtual machine an exit to the host).
-/// Flat out on the bench (2 CPUs), both threads on one CPU gave 2-11 % more settlements a
-/// second than leaving them to the scheduler, and each on a CPU of its own about a fifth
-/// fewer (README, round 15). They never need more than that one CPU between them: one of the two
-/// always waits for the other.
-pub fn pin_sqlite_writers(on: bool) {
-    PIN_SQLITE_WRITERS.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
 /// Puts the calling thread (the SQLite writer's) on the last CPU this process may use, then
 /// opens the pool's connection anew from it, so that the connection's thread, which sqlx
 /// starts from the thread that opens the connection, starts on that CPU too. The pool's
@@ -582,6 +563,15 @@ pub fn pin_sqlite_writers(on: bool) {
 /// fails, both threads are left to the scheduler (and the failure is in the debug log). A
 /// connection opened again later (after a failed commit) is opened from this thread as
 /// well, unless a transaction outside the writer takes the pool first.
+///
+/// Why: a group is a chain of requests from the writer's thread to its connection's thread
+/// and of rows and results back, each side waiting for the other. When the two run on
+/// different CPUs, each handoff wakes a thread on another CPU, which takes much longer than
+/// a wakeup on the same one (an interrupt to the other CPU, on a virtual machine an exit to
+/// the host). Flat out on the bench (2 CPUs), both threads on one CPU gave 2-11 % more
+/// settlements a second than leaving them to the scheduler, and each on a CPU of its own
+/// about a fifth fewer (README, round 15). They never need more than that one CPU between
+/// them: one of the two always waits for the other.
 async fn share_a_cpu_with_the_connection(pool: &sqlx::AnyPool) {
     let Some((cpu, all)) = cpus::last_of_several() else {
         return;

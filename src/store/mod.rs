@@ -78,16 +78,31 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store `config` names, with its settings ([`Store::connect`] with the pool
-    /// size, and on SQLite the writer's threads on one CPU or not:
-    /// [`group::pin_sqlite_writers`]).
+    /// Opens the store `config` names, with its settings: the pool size, and on SQLite the
+    /// writer's two threads on one CPU or not (`store.sqlite_writer_pinned`).
     pub async fn open(config: &crate::config::Config) -> Result<Store, StoreError> {
-        group::pin_sqlite_writers(config.store.sqlite_writer_pinned);
-        Store::connect(&config.database_url(), config.store.connections_max).await
+        let url = config.database_url();
+        Store::connect_with(
+            &url,
+            config.store.connections_max,
+            config.store.sqlite_writer_pinned,
+        )
+        .await
     }
 
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date; on
+    /// SQLite the writer's threads are left to the scheduler.
     pub async fn connect(url: &str, connections_max: u32) -> Result<Store, StoreError> {
+        Store::connect_with(url, connections_max, false).await
+    }
+
+    /// [`Store::connect`], and on SQLite with `sqlite_writer_pinned` the group writer's thread
+    /// and its connection's thread on one CPU (see `group::share_a_cpu_with_the_connection`).
+    pub async fn connect_with(
+        url: &str,
+        connections_max: u32,
+        sqlite_writer_pinned: bool,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -100,7 +115,7 @@ impl Store {
             Dialect::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
                 // The one connection lives as long as the store: the writer opens it on its
-                // CPU (`group::pin_sqlite_writers`), and whoever opened it again after a
+                // CPU (`sqlite_writer_pinned`), and whoever opened it again after a
                 // lifetime or an idle spell might not.
                 pool_options()
                     .max_connections(1)
@@ -133,7 +148,9 @@ impl Store {
             Dialect::Sqlite => sqlite_file(&pool).await?,
             Dialect::Postgres => None,
         };
-        let group = group::GroupWriter::start(pool.clone(), dialect, sqlite_file).await;
+        let group =
+            group::GroupWriter::start(pool.clone(), dialect, sqlite_file, sqlite_writer_pinned)
+                .await;
         let reader = match dialect {
             Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
             Dialect::Postgres => pool.clone(),

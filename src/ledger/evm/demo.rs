@@ -269,6 +269,9 @@ async fn standing(store: &Store) -> anyhow::Result<(i64, i64, i64, bool)> {
 }
 
 /// Reads every outcome back from the chain and checks it against the store and journal.
+// Long on purpose: one pass over the instructions that counts and prints together (the
+// first ten shown, each missing, doubled or disagreeing outcome counted); split, the counts
+// would travel between the halves.
 async fn read_back(
     store: &Store,
     config: &Config,
