@@ -231,11 +231,37 @@ impl Findings {
 
 /// Validates a business message: the AppHdr rules, then the Document's.
 pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
+    findings(msg, None, None)
+}
+
+/// The message rendered, exactly as [`BusinessMessage::render`] gives it, and its findings,
+/// exactly as [`validate`] gives them: the rules read the header and the document as rendered,
+/// so here each is rendered once and serves both, where rendering, then validating, would
+/// render them twice.
+pub fn render_and_validate(msg: &BusinessMessage) -> (String, Vec<Finding>) {
+    let header = msg.app_hdr.as_ref().map(AppHdr::render);
+    let document = msg.document.render();
+    let findings = findings(msg, header.as_deref(), Some(&document));
+    let xml = crate::message::envelope(header.as_deref(), &document);
+    (xml, findings)
+}
+
+/// [`validate`], given the header and the document as rendered alone where the caller has
+/// them (each rendered here when needed and not given).
+fn findings(msg: &BusinessMessage, header: Option<&str>, document: Option<&str>) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
     match &msg.app_hdr {
         Some(hdr) => {
             header_rules(&mut f, hdr, &msg.document);
-            if let Some(tree) = rendered_tree(&hdr.render()) {
+            let own;
+            let header = match header {
+                Some(xml) => xml,
+                None => {
+                    own = hdr.render();
+                    &own
+                }
+            };
+            if let Some(tree) = rendered_tree(header) {
                 walk_tree(&mut f, &tree, "head.001");
                 let restrictions = schema::check_header(&tree, &msg.document);
                 let restrictions = schema::without_overlaps(restrictions, &f.0);
@@ -248,18 +274,23 @@ pub fn validate(msg: &BusinessMessage) -> Vec<Finding> {
             "a CBPR+ business message has an AppHdr",
         ),
     }
-    f.0.extend(document_findings(&msg.document, msg.app_hdr.as_ref()));
+    f.0.extend(document_findings(
+        &msg.document,
+        msg.app_hdr.as_ref(),
+        document,
+    ));
     f.0
 }
 
 /// Validates a Document alone (no AppHdr rules).
 pub fn validate_document(doc: &Document) -> Vec<Finding> {
-    document_findings(doc, None)
+    document_findings(doc, None, None)
 }
 
 /// The Document's findings, and those of the AppHdr rules that compare `hdr` with the
-/// Document's elements.
-fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
+/// Document's elements; `rendered` is the document as [`Document::render`] gives it, when the
+/// caller has it already.
+fn document_findings(doc: &Document, hdr: Option<&AppHdr>, rendered: Option<&str>) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
     if let Some(why) = doc.unsupported() {
         // Nothing this crate does not model is ever called valid.
@@ -268,8 +299,15 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>) -> Vec<Finding> {
     }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
-        let xml = doc.render();
-        if let Some(tree) = rendered_tree(&xml) {
+        let own;
+        let xml = match rendered {
+            Some(xml) => xml,
+            None => {
+                own = doc.render();
+                &own
+            }
+        };
+        if let Some(tree) = rendered_tree(xml) {
             if let Some(hdr) = hdr {
                 elements::header_against_document(
                     &mut f,

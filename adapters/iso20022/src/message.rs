@@ -33,7 +33,7 @@ use crate::pain002::Pain002;
 use crate::statement::{Camt052, Camt053, Camt054};
 use crate::types::{TransactionStatus, Uetr};
 use crate::xml::reader::{FromXml, NodeId, Tree};
-use crate::xml::writer::Out;
+use crate::xml::writer::{Out, DECLARATION};
 use crate::ParseOptions;
 
 /// Namespace of the envelope this crate writes.
@@ -513,6 +513,7 @@ impl BusinessMessage {
     }
 
     /// Renders the envelope (or a bare Document when there is no AppHdr), deterministically.
+    /// [`envelope`] gives the same from the header and the document rendered alone.
     pub fn render(&self) -> String {
         let mut out = Out::new(4096);
         out.declaration();
@@ -754,4 +755,25 @@ fn locate(tree: &Tree<'_>) -> crate::error::XResult<(Option<NodeId>, NodeId)> {
         "no Document found (expected a Document, AppHdr + Document, or wrappers holding them, \
          at most 4 levels deep)",
     ))
+}
+
+/// What [`BusinessMessage::render`] gives, from the header (`header`, as [`AppHdr::render`]
+/// gives it) and the document (`document`, as [`Document::render`] gives it) rendered alone:
+/// their XML declarations dropped and the two wrapped in the envelope, or the document alone
+/// when there is no header.
+pub(crate) fn envelope<'a>(header: Option<&'a str>, document: &'a str) -> String {
+    let Some(header) = header else {
+        return document.to_string();
+    };
+    let bare = |xml: &'a str| {
+        xml.strip_prefix(DECLARATION)
+            .expect("a rendered document starts with the XML declaration")
+    };
+    let mut out = Out::new(header.len() + document.len() + 64);
+    out.declaration();
+    out.start_ns(ENVELOPE_ELEMENT, ENVELOPE_NAMESPACE);
+    out.raw(bare(header));
+    out.raw(bare(document));
+    out.end(ENVELOPE_ELEMENT);
+    out.finish()
 }

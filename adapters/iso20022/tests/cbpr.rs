@@ -1,7 +1,7 @@
 //! Every CBPR+ rule: a clean message has no finding, and each broken rule is reported once, at
 //! the right path, with its rule id.
 
-use iso20022::cbpr::{validate, validate_document, Finding};
+use iso20022::cbpr::{render_and_validate, validate, validate_document, Finding};
 use iso20022::common::{Agent, CashAccount, Charges, Party, PostalAddress, SettlementInstruction};
 use iso20022::head::{AppHdr, HeaderParty};
 use iso20022::pacs008::{CreditTransfer, GroupHeader, Pacs008, PaymentId};
@@ -74,13 +74,42 @@ fn expect_one(rule: &str, path: &str, change: impl FnOnce(&mut BusinessMessage))
     let mut m = clean();
     change(&mut m);
     let findings = validate(&m);
+    same_as_render_then_validate(&m, rule);
     let summary: Vec<String> = findings.iter().map(Finding::to_string).collect();
     assert_eq!(findings.len(), 1, "{rule}: {summary:#?}");
     assert_eq!(findings[0].rule, rule, "{summary:#?}");
     assert_eq!(findings[0].path, path, "{summary:#?}");
 }
 
+/// `render_and_validate` gives what `render`, then `validate`, give: the same bytes, the same
+/// findings in the same order.
+fn same_as_render_then_validate(m: &BusinessMessage, name: &str) {
+    let (xml, findings) = render_and_validate(m);
+    assert_eq!(xml, m.render(), "{name}: the rendering");
+    assert_eq!(findings, validate(m), "{name}: the findings");
+}
+
 const TX: &str = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf";
+
+#[test]
+fn rendering_while_validating_is_rendering_then_validating() {
+    same_as_render_then_validate(&clean(), "clean pacs.008");
+    same_as_render_then_validate(&clean_status_report(), "clean pacs.002");
+    let mut bare = clean();
+    bare.app_hdr = None;
+    same_as_render_then_validate(&bare, "no AppHdr");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let xml = std::fs::read_to_string(&path).unwrap();
+        let name = path.display().to_string();
+        let m = BusinessMessage::parse(&xml).unwrap_or_else(|e| panic!("{name}: {e}"));
+        same_as_render_then_validate(&m, &name);
+        read += 1;
+    }
+    assert!(read >= 6, "only {read} fixtures in {}", fixtures.display());
+}
 
 #[test]
 fn clean_message_has_no_findings() {

@@ -186,8 +186,7 @@ fn render(
     );
     hdr.biz_svc = Some(text35("BizSvc", &bank.business_service)?);
     let message = BusinessMessage::new(hdr, Pacs008::new(grp_hdr, tx));
-    cbpr_checked(&message)?;
-    Ok(message.render())
+    cbpr_checked(&message)
 }
 
 /// A date-time as CBPR+ wants it: whole seconds and a UTC offset (`+00:00`, not `Z`).
@@ -257,13 +256,14 @@ fn mx_account(what: &str, a: &Account) -> Result<iso20022::common::CashAccount, 
     }
 }
 
-/// Our own output must pass the usage rules the bank will apply: a finding here is a message
-/// we cannot send as it stands, refused now with the rule, not by the bank. Checked once,
-/// when the message is rendered; every send reuses the stored bytes.
-fn cbpr_checked(message: &iso20022::BusinessMessage) -> Result<(), RailError> {
-    let findings = iso20022::cbpr::validate(message);
+/// The message rendered, once it is known to pass the usage rules the bank will apply: a
+/// finding here is a message we cannot send as it stands, refused now with the rule, not by
+/// the bank. Checked once, when the message is rendered (the check reads the same rendering);
+/// every send reuses the stored bytes.
+fn cbpr_checked(message: &iso20022::BusinessMessage) -> Result<String, RailError> {
+    let (xml, findings) = iso20022::cbpr::render_and_validate(message);
     if findings.is_empty() {
-        return Ok(());
+        return Ok(xml);
     }
     let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
     Err(RailError::Render(format!(
@@ -331,7 +331,7 @@ pub fn status_request(
     );
     hdr.biz_svc = Some(text35("BizSvc", &bank.business_service)?);
     let message = BusinessMessage::new(hdr, request);
-    cbpr_checked(&message)?;
+    let body = cbpr_checked(&message)?.into_bytes();
     Ok(Outbound {
         settlement_id: original.settlement_id.clone(),
         rail: original.rail,
@@ -343,7 +343,7 @@ pub fn status_request(
         end_to_end_id: original.end_to_end_id.clone(),
         tx_id: None,
         uetr: None,
-        body: message.render().into_bytes(),
+        body,
         send_count: 0,
         stan: None,
         rrn: None,

@@ -4,6 +4,9 @@
 use crate::amount::Amount;
 use crate::types::Leaf;
 
+/// The XML declaration every rendered document starts with.
+pub(crate) const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
 pub(crate) struct Out {
     /// The document being written. A `String` rather than quick-xml's `Writer<Vec<u8>>`: values
     /// are written straight into it and escaped in place when needed, with no copy through a
@@ -31,8 +34,7 @@ impl Out {
     }
 
     pub fn declaration(&mut self) {
-        self.buf
-            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        self.buf.push_str(DECLARATION);
     }
 
     /// Element names are the schema's own ASCII tags: nothing to escape.
