@@ -335,10 +335,17 @@ pub(super) fn check(tree: &Tree<'_>, doc: &Document, hdr: Option<&AppHdr>) -> Ve
 /// Checks the children of `id`, whose CBPR+ type is `ty`.
 fn element(f: &mut Findings, tree: &Tree<'_>, table: &Table, id: NodeId, ty: &str) {
     let children = &table.types[ty];
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    // How often each of the type's children occurs, by its place in the type.
+    let mut counts = vec![0u32; children.len()];
+    // Where the last child was found: a message's elements come in schema order, so the next
+    // one is looked for from there on first (the whole type is still searched).
+    let mut at = 0;
     for c in tree.children(id) {
         let name = tree.node(c).name;
-        let Some(child) = children.iter().find(|k| k.name == name) else {
+        let found = (at..children.len())
+            .chain(0..at)
+            .find(|&i| children[i].name == name);
+        let Some(i) = found else {
             f.add(
                 tree.path(c),
                 "CBPR.SCHEMA.ELEMENT",
@@ -346,9 +353,10 @@ fn element(f: &mut Findings, tree: &Tree<'_>, table: &Table, id: NodeId, ty: &st
             );
             continue;
         };
-        let count = counts.entry(child.name.as_str()).or_insert(0);
-        *count += 1;
-        if *count == 2 && child.occurs.single() {
+        at = i;
+        let child = &children[i];
+        counts[i] += 1;
+        if counts[i] == 2 && child.occurs.single() {
             f.add(
                 tree.path(c),
                 "CBPR.SCHEMA.OCCURS",
@@ -360,14 +368,16 @@ fn element(f: &mut Findings, tree: &Tree<'_>, table: &Table, id: NodeId, ty: &st
             leaf => value(f, tree, c, leaf),
         }
     }
-    for child in children.iter().filter(|c| c.occurs.mandatory()) {
-        if !counts.contains_key(child.name.as_str()) {
-            f.add(
-                tree.child_path(id, &child.name),
-                "CBPR.SCHEMA.MISSING",
-                format!("{} is mandatory in CBPR+", child.name),
-            );
-        }
+    for (child, _) in children
+        .iter()
+        .zip(&counts)
+        .filter(|(child, &count)| count == 0 && child.occurs.mandatory())
+    {
+        f.add(
+            tree.child_path(id, &child.name),
+            "CBPR.SCHEMA.MISSING",
+            format!("{} is mandatory in CBPR+", child.name),
+        );
     }
 }
 
@@ -511,6 +521,29 @@ mod tests {
             unused.sort();
             assert!(unused.is_empty(), "{id}: types never used: {unused:?}");
         }
+    }
+
+    #[test]
+    fn children_are_found_in_any_order_and_counted_and_missed() {
+        let table =
+            Table::parse("= Document\nA 1 Kid\n= Kid\nB 1 x:5\nC ? x:5\nD * x:5\nE 1 x:5\n")
+                .unwrap();
+        // C before B (found by looking back), C twice, D twice, an unknown F, E missing.
+        let xml = "<Document><A><C>c</C><B>b</B><D>d</D><C>c</C><F>f</F><D>d</D></A></Document>";
+        let tree = Tree::parse(xml, &crate::Limits::default()).unwrap();
+        let mut f = Findings(Vec::new());
+        element(&mut f, &tree, &table, tree.roots[0], "Document");
+        let got: Vec<(&str, &str)> = f.0.iter().map(|x| (x.rule, x.path.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("CBPR.SCHEMA.OCCURS", "/Document/A/C[2]"),
+                ("CBPR.SCHEMA.ELEMENT", "/Document/A/F"),
+                ("CBPR.SCHEMA.MISSING", "/Document/A/E"),
+            ],
+            "{:#?}",
+            f.0
+        );
     }
 
     #[test]
