@@ -440,43 +440,55 @@ pub fn to_settlement(ledger: &str, json: &EventJson) -> Result<Settlement, Field
 }
 
 /// A hash of the event's content that ignores key order and white space, so that a ledger
-/// re-posting the same event is recognised however it serialises it.
+/// re-posting the same event is recognised however it serialises it. Stored with each
+/// settlement: the canonical form must never change, or a re-post of an event stored before
+/// would no longer be recognised.
 pub fn content_hash(value: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
-    let mut canonical = String::new();
+    let mut canonical = Vec::with_capacity(1024);
     write_canonical(value, &mut canonical);
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+    hex::encode(Sha256::digest(&canonical))
 }
 
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
+/// The canonical form: objects with their keys in order, no white space, each key and leaf
+/// as serde_json writes it (compact). Written straight into `out`, with no string per key or
+/// leaf.
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // serde_json's map keeps its keys in order already; sorted here all the same, so
+            // the form does not hang on that crate's features.
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+                write_json(out, key);
+                out.push(b':');
+                write_canonical(item, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        leaf => write_json(out, leaf),
     }
+}
+
+/// `value` as serde_json writes it, compact.
+fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
+    serde_json::to_writer(out, value).expect("a JSON key or leaf is written to memory");
 }
 
 #[cfg(test)]
@@ -714,6 +726,67 @@ mod tests {
         let err = check_for_bank(&s).unwrap_err();
         assert_eq!(err.field, "debtor.address.town_name", "{err}");
         assert!(err.message.contains("36 characters"), "{err}");
+    }
+
+    /// The canonical form as it was first written (a string per key and leaf): the one the
+    /// stored hashes were made with.
+    fn canonical_as_first_written(value: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    canonical_as_first_written(&map[key], out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical_as_first_written(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_canonical_form_is_the_one_stored_hashes_were_made_with() {
+        let mut tricky = sample();
+        tricky["remittance_info"] = json!("quote \" back\\slash \u{7} tab\t née 東京 😀 </x>");
+        tricky["nested"] = json!({"z": [], "a": {}, "m": [null, true, false, -0.5, 1e300, 12345678901234567890u64, -42, "é"], "": "empty key", "A": 1});
+        let cases = [
+            sample(),
+            tricky,
+            json!(null),
+            json!([]),
+            json!({}),
+            json!("only a string"),
+            json!([1, [2, [3, {"b": 1, "a": 2}]]]),
+        ];
+        for case in cases {
+            let mut expected = String::new();
+            canonical_as_first_written(&case, &mut expected);
+            let mut got = Vec::new();
+            write_canonical(&case, &mut got);
+            assert_eq!(String::from_utf8(got).unwrap(), expected, "{case}");
+            use sha2::{Digest, Sha256};
+            assert_eq!(
+                content_hash(&case),
+                hex::encode(Sha256::digest(expected.as_bytes()))
+            );
+        }
     }
 
     #[test]
