@@ -207,21 +207,22 @@ impl Insert {
 
     /// The entry as a row of the merged INSERT's JSON (the body as text or hex, see
     /// [`super::merged::blob_text`]).
-    fn row(&self) -> serde_json::Value {
-        serde_json::json!([
+    fn row(&self, rows: &mut super::merged::JsonArray) {
+        let (text, hex) = super::merged::blob_text_or_hex(&self.kept);
+        rows.push(&(
             self.now,
-            self.channel,
-            self.source,
-            self.content_type,
-            super::merged::blob_hex(&self.kept),
-            self.status,
-            self.detail,
-            self.authenticated_by,
+            &self.channel,
+            &self.source,
+            &self.content_type,
+            hex,
+            &self.status,
+            &self.detail,
+            &self.authenticated_by,
             self.size_bytes,
-            self.sha256,
-            self.headers,
-            super::merged::blob_text(&self.kept),
-        ])
+            &self.sha256,
+            &self.headers,
+            text,
+        ));
     }
 }
 
@@ -293,7 +294,10 @@ pub(crate) async fn insert_all(
     conn: &mut AnyConnection,
     entries: &[&Insert],
 ) -> Result<Vec<i64>, StoreError> {
-    let rows: Vec<serde_json::Value> = entries.iter().map(|e| e.row()).collect();
+    let mut rows = super::merged::JsonArray::default();
+    for entry in entries {
+        entry.row(&mut rows);
+    }
     let f = super::merged::Forms::of(conn);
     let sql = format!(
         "INSERT INTO inbound_journal (received_at_ms, channel, source, content_type, raw, \
@@ -307,7 +311,7 @@ pub(crate) async fn insert_all(
         rows = f.each(1, "j"),
     );
     let mut inserted = sqlx::query(&sql)
-        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(rows.finish())
         .fetch_all(conn)
         .await?
         .iter()

@@ -41,33 +41,31 @@ pub async fn insert_settlements(
     if rows.is_empty() {
         return Ok(HashSet::new());
     }
-    let json: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let s = row.settlement;
-            // Invariant right before the write, as for one row.
-            assert!(s.amount.minor() > 0, "settlement amount must be positive");
-            let payload = serde_json::to_string(s).expect("settlement serialises");
-            let landing = row.landing;
-            json!([
-                s.id.as_str(),
-                s.ledger,
-                s.event_id,
-                row.content_hash,
-                landing.state.as_str(),
-                s.amount.minor(),
-                s.amount.currency().code(),
-                payload,
-                now,
-                now,
-                landing.rail.map(Rail::as_str),
-                landing.counterparty,
-                landing.reason_code,
-                landing.reason,
-                landing.state.is_final().then_some(now),
-            ])
-        })
-        .collect();
+    let mut json = JsonArray::default();
+    for row in rows {
+        let s = row.settlement;
+        // Invariant right before the write, as for one row.
+        assert!(s.amount.minor() > 0, "settlement amount must be positive");
+        let payload = serde_json::to_string(s).expect("settlement serialises");
+        let landing = row.landing;
+        json.push(&(
+            s.id.as_str(),
+            &s.ledger,
+            &s.event_id,
+            row.content_hash,
+            landing.state.as_str(),
+            s.amount.minor(),
+            s.amount.currency().code(),
+            payload,
+            now,
+            now,
+            landing.rail.map(Rail::as_str),
+            landing.counterparty,
+            landing.reason_code,
+            landing.reason,
+            landing.state.is_final().then_some(now),
+        ));
+    }
     let f = Forms::of(conn);
     let sql = format!(
         "INSERT INTO settlements (id, ledger, event_id, content_hash, state, amount_minor, \
@@ -84,7 +82,7 @@ pub async fn insert_settlements(
         rows = f.each(1, "j"),
     );
     let created = sqlx::query(&sql)
-        .bind(Value::Array(json).to_string())
+        .bind(json.finish())
         .fetch_all(&mut *conn)
         .await?;
     created
@@ -133,10 +131,10 @@ pub async fn find_keys(
 /// Rows for several tables, written by [`Rows::write`] in one request.
 #[derive(Default)]
 pub struct Rows {
-    transitions: Vec<Value>,
-    messages: Vec<Value>,
-    jobs: Vec<Value>,
-    marks: Vec<Value>,
+    transitions: JsonArray,
+    messages: JsonArray,
+    jobs: JsonArray,
+    marks: JsonArray,
 }
 
 impl Rows {
@@ -151,7 +149,7 @@ impl Rows {
     ) -> Result<(), StoreError> {
         check_steps(id, steps)?;
         for step in steps {
-            self.transitions.push(json!([
+            self.transitions.push(&(
                 id.as_str(),
                 step.from.map(SettlementState::as_str),
                 step.to.as_str(),
@@ -159,7 +157,7 @@ impl Rows {
                 step.detail,
                 step.inbound_id,
                 at_ms,
-            ]));
+            ));
         }
         if steps.last().is_some_and(|s| s.to.is_final()) {
             self.job(Kind::Writeback, id, at_ms, at_ms);
@@ -169,30 +167,31 @@ impl Rows {
 
     /// A stored outbound message, not yet sent (as [`super::messages::insert`]).
     pub fn message(&mut self, m: &Outbound, now: i64) {
-        self.messages.push(json!([
+        let (text, hex) = blob_text_or_hex(&m.body);
+        self.messages.push(&(
             m.settlement_id.as_str(),
             m.rail.as_str(),
-            m.counterparty,
-            m.kind,
-            m.msg_id,
-            m.biz_msg_idr,
-            m.instr_id,
-            m.end_to_end_id,
-            m.tx_id,
-            m.uetr,
-            blob_hex(&m.body),
-            m.stan,
-            m.rrn,
-            m.transmitted_at,
+            &m.counterparty,
+            &m.kind,
+            &m.msg_id,
+            &m.biz_msg_idr,
+            &m.instr_id,
+            &m.end_to_end_id,
+            &m.tx_id,
+            &m.uetr,
+            hex,
+            &m.stan,
+            &m.rrn,
+            &m.transmitted_at,
             now,
-            blob_text(&m.body),
-        ]));
+            text,
+        ));
     }
 
     /// A pending job, once per kind and settlement (as [`super::outbox::enqueue`]).
     pub fn job(&mut self, kind: Kind, settlement: &SettlementId, due_at_ms: i64, now: i64) {
         self.jobs
-            .push(json!([kind.as_str(), settlement.as_str(), due_at_ms, now]));
+            .push(&(kind.as_str(), settlement.as_str(), due_at_ms, now));
     }
 
     /// A journal entry's status (as [`super::journal::mark`]).
@@ -200,7 +199,7 @@ impl Rows {
         let detail: Option<String> = outcome
             .detail
             .map(|d| d.chars().take(super::journal::DETAIL_CHARS_MAX).collect());
-        self.marks.push(json!([
+        self.marks.push(&(
             id,
             status.as_str(),
             detail,
@@ -208,21 +207,20 @@ impl Rows {
             outcome.message_kind,
             outcome.message_ref,
             now,
-        ]));
+        ));
     }
 
     /// Writes every row: in one request on SQLite, one statement a table on PostgreSQL
     /// (leaving out the tables without rows).
     pub async fn write(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         let f = Forms::of(conn);
-        let array = |rows: Vec<Value>| Value::Array(rows).to_string();
         let tables = [self.transitions, self.messages, self.jobs, self.marks];
         if f.sqlite() {
             static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
             let sql = SQL.get_or_init(|| write_rows(f).join("; "));
             let mut query = sqlx::query(sql);
             for rows in tables {
-                query = query.bind(array(rows));
+                query = query.bind(rows.finish());
             }
             query.execute(conn).await?;
             return Ok(());
@@ -231,7 +229,7 @@ impl Rows {
         for (sql, rows) in SQL.get_or_init(|| write_rows(f)).iter().zip(tables) {
             if !rows.is_empty() {
                 sqlx::query(sql)
-                    .bind(array(rows))
+                    .bind(rows.finish())
                     .execute(&mut *conn)
                     .await?;
             }
@@ -377,7 +375,7 @@ impl Forms {
 /// A blob as the text of a merged row, when it is text: UTF-8 with no control character but
 /// tab, line feed and carriage return (the XML, JSON and CSV we store), read back with
 /// `CAST(… AS BLOB)`, byte for byte. Half the size of hex, and neither encoded nor decoded.
-/// Anything else (an ISO 8583 message) goes as hex ([`blob_hex`]); a row carries one of
+/// Anything else (an ISO 8583 message) goes as hex ([`blob_text_or_hex`]); a row carries one of
 /// the two, the other null, and the statement takes `COALESCE(CAST(text AS BLOB),
 /// unhex(hex))`.
 pub(crate) fn blob_text(bytes: &[u8]) -> Option<&str> {
@@ -388,15 +386,59 @@ pub(crate) fn blob_text(bytes: &[u8]) -> Option<&str> {
     plain.then_some(text)
 }
 
-/// The hex of a blob that [`blob_text`] does not carry; null when it does.
-pub(crate) fn blob_hex(bytes: &[u8]) -> Option<String> {
-    blob_text(bytes).is_none().then(|| hex::encode(bytes))
+/// What a row carries of a blob: its text ([`blob_text`]), or else its hex; the other null.
+pub(crate) fn blob_text_or_hex(bytes: &[u8]) -> (Option<&str>, Option<String>) {
+    match blob_text(bytes) {
+        Some(text) => (Some(text), None),
+        None => (None, Some(hex::encode(bytes))),
+    }
+}
+
+/// The rows of one merged statement as the JSON array it binds, each row (a tuple, written as
+/// an array) serialised as it is added, with no `serde_json::Value` built in between.
+#[derive(Debug, Default)]
+pub struct JsonArray(Vec<u8>);
+
+impl JsonArray {
+    pub fn push(&mut self, row: &impl serde::Serialize) {
+        self.0.push(if self.0.is_empty() { b'[' } else { b',' });
+        serde_json::to_writer(&mut self.0, row).expect("a row is written to memory");
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The array's text.
+    pub fn finish(mut self) -> String {
+        if self.0.is_empty() {
+            return "[]".to_string();
+        }
+        self.0.push(b']');
+        String::from_utf8(self.0).expect("serde_json writes UTF-8")
+    }
 }
 
 #[cfg(test)]
 mod blob_tests {
-    use super::{blob_hex, blob_text};
+    use super::{blob_text, blob_text_or_hex, JsonArray};
     use sqlx::Row;
+
+    /// A row written as a tuple is the array `json!` made of the same values, and no row is an
+    /// empty array.
+    #[test]
+    fn rows_are_the_arrays_json_made() {
+        assert_eq!(JsonArray::default().finish(), "[]");
+        let mut rows = JsonArray::default();
+        let none: Option<&str> = None;
+        rows.push(&("a \"quoted\" \\ M\u{fc}ller\n", none, -7i64, Some(3u32)));
+        rows.push(&(i64::MAX, "second", Some("x"), none));
+        let expected = serde_json::json!([
+            ["a \"quoted\" \\ M\u{fc}ller\n", null, -7, 3],
+            [i64::MAX, "second", "x", null],
+        ]);
+        assert_eq!(rows.finish(), expected.to_string());
+    }
 
     /// Each kind of blob comes back from a merged row byte for byte: XML and JSON as text
     /// (quotes, backslashes, non-ASCII, line ends), anything else as hex (binary, a NUL, an
@@ -418,10 +460,11 @@ mod blob_tests {
         ];
         let kinds: Vec<bool> = blobs.iter().map(|b| blob_text(b).is_some()).collect();
         assert_eq!(kinds, [true, true, true, false, false, false, false]);
-        let rows: Vec<serde_json::Value> = blobs
-            .iter()
-            .map(|b| serde_json::json!([blob_hex(b), blob_text(b)]))
-            .collect();
+        let mut rows = JsonArray::default();
+        for blob in &blobs {
+            let (text, hex) = blob_text_or_hex(blob);
+            rows.push(&(hex, text));
+        }
         sqlx::any::install_default_drivers();
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect("sqlite::memory:")
             .await
@@ -430,7 +473,7 @@ mod blob_tests {
             "SELECT COALESCE(CAST(value->>1 AS BLOB), unhex(value->>0)) AS b \
              FROM json_each($1) ORDER BY key",
         )
-        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(rows.finish())
         .fetch_all(&mut conn)
         .await
         .unwrap()
