@@ -253,15 +253,8 @@ fn findings(msg: &BusinessMessage, header: Option<&str>, document: Option<&str>)
     match &msg.app_hdr {
         Some(hdr) => {
             header_rules(&mut f, hdr, &msg.document);
-            let own;
-            let header = match header {
-                Some(xml) => xml,
-                None => {
-                    own = hdr.render();
-                    &own
-                }
-            };
-            if let Some(tree) = rendered_tree(header) {
+            let own = header.is_none().then(|| hdr.render());
+            if let Some(tree) = header.or(own.as_deref()).and_then(rendered_tree) {
                 walk_tree(&mut f, &tree, "head.001");
                 let restrictions = schema::check_header(&tree, &msg.document);
                 let restrictions = schema::without_overlaps(restrictions, &f.0);
@@ -299,15 +292,8 @@ fn document_findings(doc: &Document, hdr: Option<&AppHdr>, rendered: Option<&str
     }
     document_rules(&mut f, doc);
     if !matches!(doc, Document::Unknown { .. }) {
-        let own;
-        let xml = match rendered {
-            Some(xml) => xml,
-            None => {
-                own = doc.render();
-                &own
-            }
-        };
-        if let Some(tree) = rendered_tree(xml) {
+        let own = rendered.is_none().then(|| doc.render());
+        if let Some(tree) = rendered.or(own.as_deref()).and_then(rendered_tree) {
             if let Some(hdr) = hdr {
                 elements::header_against_document(
                     &mut f,
