@@ -54,10 +54,20 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outbound) -> Result<(), StoreE
     Ok(())
 }
 
-const COLUMNS: &str = "settlement_id, rail, counterparty, kind, msg_id, biz_msg_idr, instr_id, \
-    end_to_end_id, tx_id, uetr, body, send_count, stan, rrn, transmitted_at";
+/// Every column but the body.
+macro_rules! columns_but_body {
+    () => {
+        "settlement_id, rail, counterparty, kind, msg_id, biz_msg_idr, instr_id, end_to_end_id, \
+         tx_id, uetr, send_count, stan, rrn, transmitted_at"
+    };
+}
+const COLUMNS: &str = concat!(columns_but_body!(), ", body");
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Outbound, StoreError> {
+    with_body(row, row.try_get("body")?)
+}
+
+fn with_body(row: &sqlx::any::AnyRow, body: Vec<u8>) -> Result<Outbound, StoreError> {
     let sid: String = row.try_get("settlement_id")?;
     Ok(Outbound {
         settlement_id: SettlementId::parse(&sid)
@@ -75,7 +85,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Outbound, StoreError> {
         end_to_end_id: row.try_get("end_to_end_id")?,
         tx_id: row.try_get("tx_id")?,
         uetr: row.try_get("uetr")?,
-        body: row.try_get("body")?,
+        body,
         send_count: row.try_get("send_count")?,
         stan: row.try_get("stan")?,
         rrn: row.try_get("rrn")?,
@@ -99,22 +109,36 @@ pub async fn for_settlement(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Every message of these settlements, oldest first, in one query.
+/// The stored messages of the settlements `ids`, oldest first, in one query; the body is read
+/// only for the messages of the settlements in `bodies_of`, the others come with an empty
+/// `body`. A claim's write-backs need their
+/// settlement's UETR, not the pacs.008 or 0200 it was sent with: their bodies, a few
+/// kilobytes each, are left in the database instead of being read and copied for nothing.
 pub async fn for_settlements(
     conn: &mut AnyConnection,
     ids: &[&SettlementId],
+    bodies_of: &[&SettlementId],
 ) -> Result<Vec<Outbound>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let listed = super::in_json_strings(conn, "settlement_id");
+    let listed = super::in_json_strings_at(conn, "settlement_id", 1);
+    let wanted = super::in_json_strings_at(conn, "settlement_id", 2);
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbound_messages WHERE {listed} ORDER BY id"
+        "SELECT {}, CASE WHEN {wanted} THEN body END AS body FROM outbound_messages \
+         WHERE {listed} ORDER BY id",
+        columns_but_body!()
     ))
     .bind(super::json_ids(ids))
+    .bind(super::json_ids(bodies_of))
     .fetch_all(conn)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter()
+        .map(|row| {
+            let body: Option<Vec<u8>> = row.try_get("body")?;
+            with_body(row, body.unwrap_or_default())
+        })
+        .collect()
 }
 
 /// Finds what an answer refers to: by UETR first, then by the original MsgId + EndToEndId.
@@ -398,8 +422,57 @@ pub async fn status_requests_sent(
 
 #[cfg(test)]
 mod tests {
-    use super::{next_stan, take_stans};
-    use crate::store::testing::each;
+    use super::{for_settlement, for_settlements, next_stan, take_stans};
+    use crate::store::testing::{self, each};
+
+    /// A claim's read gives every message of its settlements, in the order stored, each as
+    /// read alone; the body only for the settlements asked for, the others' empty.
+    #[tokio::test]
+    async fn bodies_are_read_only_for_the_settlements_asked() {
+        for each in each("bodies_are_read_only_for_the_settlements_asked").await {
+            let config = testing::config();
+            let events = vec![
+                testing::event("bodies-1", "10.00"),
+                testing::event("bodies-2", "20.00"),
+                testing::event("bodies-3", "30.00"),
+            ];
+            let taken = testing::taken_in_and_claimed(&each.store, &config, events).await;
+            let ids: Vec<_> = taken.iter().map(|(sid, _)| sid).collect();
+            let mut conn = each.store.reader().acquire().await.unwrap();
+            let mut alone = Vec::new();
+            for sid in &ids {
+                let m = for_settlement(&mut conn, sid, crate::rails::bank::PACS008)
+                    .await
+                    .unwrap();
+                alone.push(m.expect("intake stored a pacs.008"));
+            }
+            let all = for_settlements(&mut conn, &ids, &ids).await.unwrap();
+            assert_eq!(all, alone, "with every body: each message as read alone");
+            let some = for_settlements(&mut conn, &ids, &[ids[1]]).await.unwrap();
+            assert_eq!(some.len(), 3);
+            for (got, full) in some.iter().zip(&alone) {
+                assert!(!full.body.is_empty());
+                if full.settlement_id == *ids[1] {
+                    assert_eq!(got, full, "the settlement asked for has its body");
+                } else {
+                    assert!(got.body.is_empty(), "{} has no body", got.settlement_id);
+                    let with_body = super::Outbound {
+                        body: full.body.clone(),
+                        ..got.clone()
+                    };
+                    assert_eq!(&with_body, full, "and everything else");
+                }
+            }
+            let none = for_settlements(&mut conn, &ids, &[]).await.unwrap();
+            assert!(none.iter().all(|m| m.body.is_empty()));
+            assert!(for_settlements(&mut conn, &[], &ids)
+                .await
+                .unwrap()
+                .is_empty());
+            drop(conn);
+            each.finish().await;
+        }
+    }
 
     /// A block of STANs is the numbers one call at a time would have taken, round the end of
     /// the range included, and leaves the counter where they would have.

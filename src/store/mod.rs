@@ -437,10 +437,15 @@ pub(crate) fn dialect_of(conn: &sqlx::AnyConnection) -> Dialect {
 /// `IN (subquery)` and stale statistics (a table that grew since its last ANALYZE) its planner
 /// took the list for a hundred rows matching hundreds each, and scanned the whole table.
 pub(crate) fn in_json_strings(conn: &sqlx::AnyConnection, column: &str) -> String {
+    in_json_strings_at(conn, column, 1)
+}
+
+/// As [`in_json_strings`], the array bound as parameter `n`.
+pub(crate) fn in_json_strings_at(conn: &sqlx::AnyConnection, column: &str, n: usize) -> String {
     match dialect_of(conn) {
-        Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each($1))"),
+        Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
         Dialect::Postgres => {
-            format!("{column} = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))")
+            format!("{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)))")
         }
     }
 }
