@@ -111,9 +111,9 @@ pub async fn for_settlement(
 
 /// The stored messages of the settlements `ids`, oldest first, in one query; the body is read
 /// only for the messages of the settlements in `bodies_of`, the others come with an empty
-/// `body`. A claim's write-backs need their
-/// settlement's UETR, not the pacs.008 or 0200 it was sent with: their bodies, a few
-/// kilobytes each, are left in the database instead of being read and copied for nothing.
+/// `body`. A claim's write-backs need their settlement's UETR, not the pacs.008 or 0200 it
+/// was sent with: those bodies, a few kilobytes each, stay in the database instead of being
+/// read and copied for nothing.
 pub async fn for_settlements(
     conn: &mut AnyConnection,
     ids: &[&SettlementId],
