@@ -69,6 +69,8 @@ pub struct Store {
     pool: AnyPool,
     /// Where the hot paths read (see [`Store::reader`]).
     reader: AnyPool,
+    /// Whether `reader` holds connections of its own (a SQLite file), not `pool`'s.
+    reads_apart: bool,
     dialect: Dialect,
     group: group::GroupWriter,
     /// Held by every clone: the WAL checkpoint task stops when the last one is gone.
@@ -151,10 +153,12 @@ impl Store {
         let group =
             group::GroupWriter::start(pool.clone(), dialect, sqlite_file, sqlite_writer_pinned)
                 .await;
-        let reader = match dialect {
-            Dialect::Sqlite => sqlite_readers(url).await?.unwrap_or_else(|| pool.clone()),
-            Dialect::Postgres => pool.clone(),
+        let readers = match dialect {
+            Dialect::Sqlite => sqlite_readers(url).await?,
+            Dialect::Postgres => None,
         };
+        let reads_apart = readers.is_some();
+        let reader = readers.unwrap_or_else(|| pool.clone());
         let alive = std::sync::Arc::new(());
         if dialect == Dialect::Sqlite && !is_memory(url) {
             checkpoints(
@@ -169,6 +173,7 @@ impl Store {
         Ok(Store {
             pool,
             reader,
+            reads_apart,
             dialect,
             group,
             _alive: alive,
@@ -232,6 +237,12 @@ impl Store {
     /// second connection cannot see) it is the one pool.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// Whether [`Store::reader`]'s connections are apart from the writer's (a SQLite file):
+    /// one of them may then be closed after a long read without losing anything.
+    pub fn reads_apart(&self) -> bool {
+        self.reads_apart
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {
