@@ -427,10 +427,6 @@ pub fn backoff_ms(config: &DispatchConfig, attempts: i64) -> i64 {
     raw - jitter + rand::Rng::gen_range(&mut rand::thread_rng(), 0..=2 * jitter)
 }
 
-/// The most a job's task ([`Dispatcher::job_task`]) may take, checked by a test.
-#[cfg(test)]
-const JOB_TASK_BYTES_MAX: usize = 1024;
-
 /// What [`Dispatcher::prefetch`] read for one job of a claim.
 struct Prefetched {
     /// Boxed, like every record a job carries: a `Record` is over a kilobyte, and a job's
@@ -526,10 +522,10 @@ impl Dispatcher {
         while in_flight.join_next().await.is_some() {}
     }
 
-    /// The task that works one claimed job. Kept small ([`JOB_TASK_BYTES_MAX`]): tokio moves
-    /// a task's future whole when it is spawned and again when it finishes and its output is
-    /// read, several copies per job, so every settlement record and every store call's state
-    /// it holds is boxed instead of carried inline. (It was 8 KB; under callgrind its copies
+    /// The task that works one claimed job, kept small (a test holds it to a kilobyte):
+    /// tokio moves a task's future whole when it is spawned and again when it finishes and
+    /// its output is read, several copies per job, so every settlement record and every store
+    /// call's state it holds is boxed instead of carried inline. (It was 8 KB; under callgrind its copies
     /// were about 8 % of the gateway's instructions.)
     async fn job_task(
         self: Arc<Self>,
@@ -860,6 +856,9 @@ mod tests {
         assert!(!pace.turn(&stop).await, "a stop ends the wait");
         assert_eq!(t0.elapsed(), CLAIM_GATHER);
     }
+
+    /// The most a job's task ([`Dispatcher::job_task`]) may take.
+    const JOB_TASK_BYTES_MAX: usize = 1024;
 
     /// A job's task stays small however its work grows: each settlement record and each
     /// store call it awaits is boxed. Unboxed (as before) it was over 8 KB.

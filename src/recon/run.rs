@@ -61,9 +61,9 @@ pub async fn run(
         // large read takes stalled every write (at 1,000 settlements/s, ack p99 went from
         // 8 ms to 574 ms when a periodic run fell due), and the run's larger page cache
         // stayed with it (a bigger cache makes each of the writer's commits scan more).
+        // (`reader` is the one pool on PostgreSQL and for an in-memory SQLite.)
         let apart = store.reads_apart();
-        let pool = if apart { store.reader() } else { store.pool() };
-        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = store.reader().acquire().await.map_err(StoreError::from)?;
         if apart {
             // A run walks every settlement, message and entry and their indexes; with SQLite's
             // default 2 MiB page cache it re-reads the same pages from the OS over and over.
