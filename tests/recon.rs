@@ -827,6 +827,169 @@ async fn holidays_push_the_statement_expectation() {
     .await;
 }
 
+/// What a run decides of a settlement's expectations.
+fn decided(report: &corridor::recon::run::Report) -> Vec<String> {
+    let mut keys: Vec<String> = report
+        .breaks
+        .iter()
+        .map(|b| b.natural_key.clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn statement_due(store: &Store, id: &str) -> i64 {
+    sqlx::query(&format!(
+        "SELECT due_at_ms FROM recon_expectations WHERE settlement_id = '{id}' AND kind = 'statement'"
+    ))
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+    .get("due_at_ms")
+}
+
+/// Once a run has recorded what it decided, the next reads only the settlements whose
+/// decisions can still change (new ones, those still waiting for an answer, those whose
+/// statement entry is overdue without a break) and decides what a run over every settlement
+/// decides. A changed calendar makes the next run read them all and record the new due days.
+#[tokio::test]
+async fn a_periodic_run_reads_what_can_change_and_decides_as_a_full_one() {
+    use corridor::recon::run::Scope;
+    on_each_store("a_periodic_run_reads_what_can_change", |db| async move {
+        let options = Options {
+            workers: false,
+            extra_env: vec![
+                ("CORRIDOR__RECON__CONFIRMATION_SLA_MS", "3000".into()),
+                ("CORRIDOR__RECON__INTERVAL_MS", "0".into()),
+            ],
+            ..Options::default()
+        };
+        let world = World::start(db, options).await;
+        let store = world.db.store.clone();
+        let label = world.db.label;
+        let config = world.config.clone();
+        let gateway = world.gateway.as_ref().unwrap();
+        let a = post(&world, "evt-open-a", "10.00", "Invoice A").await;
+        let k = post(&world, "evt-open-silent", "20.00", "SIM:SILENT").await;
+        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        assert_eq!(state_of(&store, &a).await, "settled", "{label}");
+        assert_eq!(state_of(&store, &k).await, "sent", "{label}");
+        let now = corridor::store::now_ms();
+        let first = run(&store, &config, now, false, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.scope, first.settlements),
+            (Scope::All, 2),
+            "{label}: nothing recorded yet"
+        );
+
+        let c = post(&world, "evt-open-c", "30.00", "Invoice C").await;
+        gateway.dispatcher.drain("test-step", 1000).await.unwrap();
+        assert_eq!(state_of(&store, &c).await, "settled", "{label}");
+        // The new settlement and the one still waiting; the first one is decided for now.
+        let dry = run(&store, &config, now, true, "recon-test").await.unwrap();
+        assert_eq!(
+            (dry.scope, dry.settlements, dry.expectations),
+            (Scope::Open, 2, 2),
+            "{label}"
+        );
+        let second = run(&store, &config, now, false, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.scope, second.settlements),
+            (Scope::Open, 2),
+            "{label}"
+        );
+        let quiet = run(&store, &config, now, true, "recon-test").await.unwrap();
+        assert_eq!(
+            (quiet.settlements, quiet.expectations, quiet.breaks.len()),
+            (1, 0, 0),
+            "{label}: only the one in flight"
+        );
+
+        // Ten days on: both statement entries are overdue and the silent bank is past its SLA.
+        let ahead = as_of_from_date(
+            &(time::OffsetDateTime::now_utc() + time::Duration::days(10))
+                .date()
+                .to_string(),
+        )
+        .unwrap();
+        let open = run(&store, &config, ahead, true, "recon-test")
+            .await
+            .unwrap();
+        // The control: a calendar that differs only for a currency none of them is in makes
+        // the run read every settlement, and it decides the same.
+        let mut other = (*config).clone();
+        other.recon.holidays = vec![corridor::config::ReconHolidays {
+            currency: Some("JPY".into()),
+            counterparty: None,
+            dates: vec!["2026-01-01".into()],
+        }];
+        let all = run(&store, &other, ahead, true, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(
+            (open.scope, all.scope),
+            (Scope::Open, Scope::All),
+            "{label}"
+        );
+        assert_eq!((open.settlements, all.settlements), (3, 3), "{label}");
+        let want = vec![
+            format!("missing_confirmation:{k}"),
+            format!("missing_on_statement:{a}"),
+            format!("missing_on_statement:{c}"),
+        ];
+        let mut want = want;
+        want.sort();
+        assert_eq!(decided(&open), want, "{label}");
+        assert_eq!(decided(&all), want, "{label}");
+        assert_eq!(open.expectations, all.expectations, "{label}");
+        let written = run(&store, &config, ahead, false, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(decided(&written), want, "{label}");
+        let after = run(&store, &config, ahead, true, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(
+            (after.scope, after.settlements, after.breaks.len()),
+            (Scope::Open, 1, 0),
+            "{label}: the breaks are decided"
+        );
+
+        // EUR closed for the next fourteen days: the next run reads every settlement and
+        // records the later due days; the one after is open again.
+        let today = time::OffsetDateTime::now_utc().date();
+        let closed: Vec<String> = (1..=14)
+            .map(|i| (today + time::Duration::days(i)).to_string())
+            .collect();
+        let mut holidays = (*config).clone();
+        holidays.recon.holidays = vec![corridor::config::ReconHolidays {
+            currency: Some("EUR".into()),
+            counterparty: None,
+            dates: closed,
+        }];
+        let due_before = statement_due(&store, &a).await;
+        let moved = run(&store, &holidays, now, false, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!((moved.scope, moved.settlements), (Scope::All, 3), "{label}");
+        let due_after = statement_due(&store, &a).await;
+        assert!(
+            due_after >= due_before + 14 * 86_400_000,
+            "{label}: due {due_before} → {due_after}"
+        );
+        let next = run(&store, &holidays, now, true, "recon-test")
+            .await
+            .unwrap();
+        assert_eq!(next.scope, Scope::Open, "{label}");
+        world.finish().await
+    })
+    .await;
+}
+
 /// The demo ends with a reconciliation of the simulated bank's statements (one per currency
 /// account, each adding up) and the wallet switch's settlement report: with nothing planted,
 /// no balance is found off and no statement entry is left unexplained.

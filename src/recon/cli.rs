@@ -190,10 +190,14 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
             }
             let verb = if dry_run { "would open" } else { "opened" };
             println!(
-                "{}as of {}: {} settlements, {} statement entries read; {} matches, {} expectations; {} breaks {verb}",
+                "{}as of {}: {} settlements ({}), {} statement entries read; {} matches, {} expectations; {} breaks {verb}",
                 if dry_run { "DRY RUN (nothing written) " } else { "" },
                 evidence::time_text(as_of_ms),
                 report.settlements,
+                match report.scope {
+                    super::run::Scope::All => "every dispatched one",
+                    super::run::Scope::Open => "the open ones: nothing else can change",
+                },
                 report.entries,
                 report.matches,
                 report.expectations,

@@ -49,6 +49,20 @@ pub struct Candidate {
     pub statement_matched: bool,
     /// The journal entry that applied its final answer, if any.
     pub applied_answer: Option<i64>,
+    /// What earlier runs recorded of its expectations.
+    pub recorded: Recorded,
+}
+
+/// What earlier runs recorded of a candidate's two expectations (`recon_expectations`), read
+/// with the candidate: a map of every stored expectation held millions of ids beside the
+/// candidates that already hold them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// `None`: not recorded yet; else whether it is met.
+    pub confirmation: Option<bool>,
+    pub statement: Option<bool>,
+    /// The due time recorded with the statement expectation.
+    pub statement_due_ms: Option<i64>,
 }
 
 /// A booked statement entry that no run has decided on yet.
@@ -120,8 +134,6 @@ pub struct Inputs {
     pub existing_keys: HashSet<String>,
     /// AcctSvcrRefs of entries decided by earlier runs.
     pub seen_acct_svcr_refs: HashSet<String>,
-    /// Stored expectations: (settlement, kind) → met?
-    pub expectations: HashMap<(String, ExpectationKind), bool>,
 }
 
 /// The group a match belongs to; written as `st:<settlement>`, `conf:<settlement>`,
@@ -263,11 +275,6 @@ impl<'a, 'c> Staged<'a, 'c> {
                 .iter()
                 .map(|c| c.statement_matched)
                 .collect(),
-            stored: inputs
-                .expectations
-                .iter()
-                .map(|((id, kind), met)| ((id.as_str(), *kind), *met))
-                .collect(),
         };
         planner.statement_entries();
         Staged {
@@ -311,8 +318,6 @@ impl<'a, 'c> Staged<'a, 'c> {
 
 struct Planner<'a, 'c> {
     inputs: &'a Inputs,
-    /// `inputs.expectations` keyed by borrowed ids, so that a million lookups copy no id.
-    stored: HashMap<(&'a str, ExpectationKind), bool>,
     config: &'c ReconConfig,
     holidays: crate::config::HolidayCalendar,
     plan: Plan<'a>,
@@ -381,15 +386,6 @@ impl<'a> Planner<'a, '_> {
         self.config.amount_tolerance_minor.max(share)
     }
 
-    fn ours(&self, e: &Entry) -> bool {
-        self.config.accounts.is_empty()
-            || self
-                .config
-                .accounts
-                .iter()
-                .any(|a| a.as_str() == e.account.as_str())
-    }
-
     fn statement_entries(&mut self) {
         let inputs: &'a Inputs = self.inputs;
         let index = KeyIndex::new(&inputs.candidates);
@@ -404,7 +400,7 @@ impl<'a> Planner<'a, '_> {
         let mut keyed: Vec<(usize, &Entry)> = Vec::with_capacity(inputs.entries.len());
         let mut loose: Vec<&Entry> = Vec::new();
         for e in &inputs.entries {
-            if !self.ours(e) {
+            if !ours(self.config, e) {
                 continue;
             }
             if let Some(r) = &e.acct_svcr_ref {
@@ -723,10 +719,7 @@ impl<'a> Planner<'a, '_> {
             .first_sent_at_ms
             .saturating_add(self.sla_ms(&c.counterparty));
         let met = c.final_at_ms.filter(|_| c.state.is_final()).or(returned);
-        let stored_met = self
-            .stored
-            .get(&(c.id.as_str(), ExpectationKind::Confirmation))
-            .copied();
+        let stored_met = c.recorded.confirmation;
         if stored_met == Some(true) {
             // Met and judged (on time or late) by an earlier run: decided.
             return;
@@ -794,11 +787,11 @@ impl<'a> Planner<'a, '_> {
                 self.holidays.closed(&c.currency, &c.counterparty, d)
             });
         let due = end_of_day_ms(due_day);
-        let stored_met = self
-            .stored
-            .get(&(c.id.as_str(), ExpectationKind::Statement))
-            .copied();
-        if stored_met != Some(true) && (stored_met.is_none() || matched) {
+        let stored_met = c.recorded.statement;
+        // Recorded unmet with another due time: the calendar (business days, holidays)
+        // changed since; recorded again with the due time it gives now.
+        let due_moved = stored_met == Some(false) && c.recorded.statement_due_ms != Some(due);
+        if stored_met != Some(true) && (stored_met.is_none() || matched || due_moved) {
             self.plan.expectations.push(PlannedExpectation {
                 settlement_id: c.id.as_str(),
                 kind: ExpectationKind::Statement.as_str(),
@@ -873,6 +866,16 @@ impl<'a> Planner<'a, '_> {
             });
         }
     }
+}
+
+/// Whether `e` is on one of our accounts (`recon.accounts`; empty: every account is ours).
+/// A run reconciles no other entry.
+pub fn ours(config: &ReconConfig, e: &Entry) -> bool {
+    config.accounts.is_empty()
+        || config
+            .accounts
+            .iter()
+            .any(|a| a.as_str() == e.account.as_str())
 }
 
 fn is_return(e: &Entry) -> bool {
@@ -1134,7 +1137,29 @@ mod tests {
             final_at_ms: Some(DAY_MS * 20_000 + 1000),
             statement_matched: false,
             applied_answer: Some(100 + i64::from(n)),
+            recorded: Recorded::default(),
         }
+    }
+
+    /// The candidates as the next run reads them: with what `p` recorded of each.
+    fn recorded_by(candidates: &[Candidate], p: &Plan) -> Vec<Candidate> {
+        let mut out = candidates.to_vec();
+        for e in &p.expectations {
+            let c = out
+                .iter_mut()
+                .find(|c| c.id.as_str() == e.settlement_id)
+                .unwrap();
+            match ExpectationKind::parse(e.kind).unwrap() {
+                ExpectationKind::Confirmation => {
+                    c.recorded.confirmation = Some(e.met_at_ms.is_some())
+                }
+                ExpectationKind::Statement => {
+                    c.recorded.statement = Some(e.met_at_ms.is_some());
+                    c.recorded.statement_due_ms = Some(e.due_at_ms);
+                }
+            }
+        }
+        out
     }
 
     fn entry(id: i64, amount: i64) -> Entry {
@@ -1281,27 +1306,60 @@ mod tests {
                 "missing_on_statement"
             ]
         );
-        // Nothing decided is decided again. (The plan borrows the inputs: what it stores is
+        // Nothing decided is decided again. (The plan borrows the inputs: what it records is
         // copied out before the inputs change.)
         let existing_keys = p.breaks.iter().map(|b| b.natural_key.clone()).collect();
-        let expectations = p
-            .expectations
-            .iter()
-            .map(|e| {
-                (
-                    (
-                        e.settlement_id.to_string(),
-                        ExpectationKind::parse(e.kind).unwrap(),
-                    ),
-                    e.met_at_ms.is_some(),
-                )
-            })
-            .collect();
+        let candidates = recorded_by(&i.candidates, &p);
         i.existing_keys = existing_keys;
-        i.expectations = expectations;
+        i.candidates = candidates;
         let again = plan(&i, &config(), as_of);
         assert!(again.breaks.is_empty(), "{:?}", again.breaks);
         assert!(again.expectations.is_empty(), "{:?}", again.expectations);
+    }
+
+    #[test]
+    fn a_pending_statement_expectation_follows_the_calendar() {
+        let settled = cand(1, 1);
+        let day = date_of(settled.final_at_ms.unwrap());
+        let i = Inputs {
+            candidates: vec![settled],
+            ..Default::default()
+        };
+        let as_of = settled_as_of(&i);
+        let first = plan(&i, &config(), as_of);
+        let recorded = recorded_by(&i.candidates, &first);
+        let due = recorded[0].recorded.statement_due_ms.unwrap();
+        assert_eq!(due, end_of_day_ms(add_business_days(day, 2)));
+        let again = Inputs {
+            candidates: recorded,
+            ..Default::default()
+        };
+        // Same calendar: nothing to record again.
+        assert!(plan(&again, &config(), as_of).expectations.is_empty());
+        // A holiday on the second business day moves the due day by one: recorded again.
+        let closed = add_business_days(day, 2);
+        let later = ReconConfig {
+            holidays: vec![crate::config::ReconHolidays {
+                currency: Some("EUR".into()),
+                counterparty: None,
+                dates: vec![closed.to_string()],
+            }],
+            ..config()
+        };
+        let moved = plan(&again, &later, as_of);
+        assert_eq!(moved.expectations.len(), 1, "{:?}", moved.expectations);
+        assert_eq!(moved.expectations[0].kind, "statement");
+        assert_eq!(
+            moved.expectations[0].due_at_ms,
+            end_of_day_ms(add_business_days(day, 3))
+        );
+        assert_eq!(moved.expectations[0].met_at_ms, None);
+        assert!(moved.breaks.is_empty());
+    }
+
+    /// Just after the candidates' final answers: no expectation is due yet.
+    fn settled_as_of(i: &Inputs) -> i64 {
+        i.candidates[0].final_at_ms.unwrap() + 1
     }
 
     #[test]

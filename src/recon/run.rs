@@ -2,8 +2,7 @@
 //! settlement), the engine's plan, and the plan written in one transaction.
 
 use super::engine::{
-    self, Answer, Candidate, Entry, ExpectationKind, Inputs, Plan, PlannedExpectation,
-    PlannedMatch, Unbalanced,
+    self, Answer, Candidate, Entry, Inputs, PlannedExpectation, PlannedMatch, Unbalanced,
 };
 use super::text::{Interner, Text};
 use super::{Action, ReconError};
@@ -14,7 +13,7 @@ use crate::store::{now_ms, settlements, Dialect, Store, StoreError, Tx};
 use futures::TryStreamExt;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What a run decided (and, unless dry, wrote).
 #[derive(Debug, Serialize)]
@@ -23,10 +22,13 @@ pub struct Report {
     pub run: Option<i64>,
     pub dry_run: bool,
     pub as_of_ms: i64,
+    /// Which settlements the run read ([`Scope`]).
+    pub scope: Scope,
     /// Where the time went: reading the sources, matching (the engine), writing the plan.
     pub read_ms: u64,
     pub match_ms: u64,
     pub write_ms: u64,
+    /// Settlements read (every dispatched one, or the open ones: see `scope`).
     pub settlements: usize,
     pub entries: usize,
     pub matches: usize,
@@ -42,11 +44,27 @@ pub struct Report {
     pub corrections: usize,
 }
 
+/// What a run is asked: as of when, by whom, whether to write.
+struct Ask<'a> {
+    store: &'a Store,
+    config: &'a Config,
+    as_of_ms: i64,
+    dry_run: bool,
+    actor: &'a str,
+    /// [`calendar_of`] the configuration.
+    calendar: String,
+    /// Settlements per slice of a piecewise run ([`SETTLEMENTS_PER_SLICE`]).
+    slice: usize,
+}
+
 /// Runs reconciliation as of `as_of_ms`; `dry_run` plans and writes nothing.
 ///
-/// The statement entries are planned at once (an entry's group may need any other), then the
-/// candidates' expectations a slice at a time, each slice written before the next is planned,
-/// all in one transaction: the run never holds every match and expectation at once.
+/// With statement entries of ours to reconcile, the run is whole: an entry may join any
+/// settlement, so every settlement is read; the entries are planned at once, then the
+/// expectations a slice at a time, each slice written before the next is planned, all in
+/// one transaction. Without, each settlement's decisions are its own and the run is
+/// piecewise ([`piecewise`]): only the settlements whose decisions can still change
+/// ([`Scope`]), read, planned and committed a slice at a time.
 pub async fn run(
     store: &Store,
     config: &Config,
@@ -54,42 +72,92 @@ pub async fn run(
     dry_run: bool,
     actor: &str,
 ) -> Result<Report, ReconError> {
-    let started = std::time::Instant::now();
-    let inputs = {
-        // On a SQLite file the run reads on a read-only connection, closed afterwards. The
-        // pool's one writable connection is the group writer's: holding it for the seconds a
-        // large read takes stalled every write (at 1,000 settlements/s, ack p99 went from
-        // 8 ms to 574 ms when a periodic run fell due), and the run's larger page cache
-        // stayed with it (a bigger cache makes each of the writer's commits scan more).
-        // (`reader` is the one pool on PostgreSQL and for an in-memory SQLite.)
-        let apart = store.reads_apart();
-        let mut conn = store.reader().acquire().await.map_err(StoreError::from)?;
-        if apart {
-            // A run walks every settlement, message and entry and their indexes; with SQLite's
-            // default 2 MiB page cache it re-reads the same pages from the OS over and over.
-            // 64 MiB, as the statement import asks, bounds what this connection may cache.
-            sqlx::query("PRAGMA cache_size = -65536")
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::from)?;
-        }
-        let read = read_inputs(&mut conn).await;
-        if apart {
-            // Its cache goes with it; the pool opens another when it needs one.
-            let _ = conn.close().await;
-        }
-        read?
+    let ask = Ask {
+        store,
+        config,
+        as_of_ms,
+        dry_run,
+        actor,
+        calendar: calendar_of(config),
+        slice: SETTLEMENTS_PER_SLICE,
     };
-    let read_ms = started.elapsed().as_millis() as u64;
-    let mut clock = Split::default();
-    let mut staged = clock.matching(|| engine::Staged::new(&inputs, &config.recon, as_of_ms));
-    let mut writer = match dry_run {
+    run_asked(&ask).await
+}
+
+async fn run_asked(ask: &Ask<'_>) -> Result<Report, ReconError> {
+    let (store, config) = (ask.store, ask.config);
+    let started = std::time::Instant::now();
+    // On a SQLite file the run reads on a read-only connection, closed afterwards. The pool's
+    // one writable connection is the group writer's: holding it for the seconds a large read
+    // takes stalled every write (at 1,000 settlements/s, ack p99 went from 8 ms to 574 ms
+    // when a periodic run fell due), and the run's larger page cache stayed with it (a bigger
+    // cache makes each of the writer's commits scan more). (`reader` is the one pool on
+    // PostgreSQL and for an in-memory SQLite.)
+    let apart = store.reads_apart();
+    let mut conn = store.reader().acquire().await.map_err(StoreError::from)?;
+    let read = read_start(&mut conn, config, &ask.calendar, apart).await;
+    // Given back before planning and writing: on an in-memory SQLite it is the pool's one
+    // connection, which writing needs; on a file its cache goes with it (the pool opens
+    // another connection when it needs one).
+    if apart {
+        let _ = conn.close().await;
+    } else {
+        drop(conn);
+    }
+    match read? {
+        Start::Whole(inputs) => whole(ask, &inputs, started.elapsed()).await,
+        Start::Piecewise { scope, entries } => piecewise(ask, scope, entries, started).await,
+    }
+}
+
+/// How a run goes on once the statement entries are read.
+enum Start {
+    /// Entries of ours wait: every source, read.
+    Whole(Inputs),
+    /// None does: the scope to read, and how many entries were read (none of ours).
+    Piecewise { scope: Scope, entries: usize },
+}
+
+/// Reads the statement entries, and everything else when one of them is ours.
+async fn read_start(
+    conn: &mut AnyConnection,
+    config: &Config,
+    calendar: &str,
+    apart: bool,
+) -> Result<Start, StoreError> {
+    if apart {
+        // A whole run walks every settlement, message and entry and their indexes; with
+        // SQLite's default 2 MiB page cache it re-reads the same pages from the OS over and
+        // over. 64 MiB, as the statement import asks, bounds what this connection may cache.
+        sqlx::query("PRAGMA cache_size = -65536")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let entries = entries(conn).await?;
+    if entries.iter().any(|e| engine::ours(&config.recon, e)) {
+        return Ok(Start::Whole(read_whole(conn, entries).await?));
+    }
+    Ok(Start::Piecewise {
+        scope: scope_of(conn, calendar).await?,
+        entries: entries.len(),
+    })
+}
+
+/// A whole run: `inputs` holds every source; planned and written in one transaction.
+async fn whole(
+    ask: &Ask<'_>,
+    inputs: &Inputs,
+    read: std::time::Duration,
+) -> Result<Report, ReconError> {
+    let mut clock = Split {
+        reading: read,
+        ..Default::default()
+    };
+    let mut staged =
+        clock.matching(|| engine::Staged::new(inputs, &ask.config.recon, ask.as_of_ms));
+    let mut writer = match ask.dry_run {
         true => None,
-        false => Some(
-            clock
-                .writing_async(Writer::begin(store, as_of_ms, actor))
-                .await?,
-        ),
+        false => Some(clock.writing_async(Writer::begin(ask)).await?),
     };
     let mut counted = Counted::default();
     loop {
@@ -104,57 +172,181 @@ pub async fn run(
         }
     }
     let plan = clock.matching(|| staged.finish());
-    let mut report = Report::new(&inputs, &plan, &counted, as_of_ms, dry_run);
-    report.read_ms = read_ms;
-    if let Some(w) = writer {
-        let (run, opened) = clock.writing_async(w.finish(&plan, &counted)).await?;
+    let mut report = Report::new(ask, Scope::All);
+    report.settlements = inputs.candidates.len();
+    report.entries = inputs.entries.len();
+    if let Some(mut w) = writer {
+        let (run, opened) = clock
+            .writing_async(async {
+                for r in &plan.returns {
+                    returned(&mut w.tx, r, w.run).await?;
+                }
+                let opened = w.open(&plan.breaks).await?;
+                w.close(&counted, opened).await.map(|run| (run, opened))
+            })
+            .await?;
         report.run = Some(run);
         report.breaks_opened = opened;
-        metrics::counter!("corridor_recon_breaks_opened_total").increment(opened as u64);
-        // Outcomes the run established (a return on the statement for a settled settlement):
-        // applied once, after its breaks are written, in transactions of their own.
-        report.corrections = super::resolve::apply_statement_returns(store, actor).await?;
     }
-    report.match_ms = clock.match_ms();
-    report.write_ms = clock.write_ms();
-    report.breaks = plan.breaks;
     report.returns = plan.returns;
-    Ok(report)
+    report.finish(ask, plan.breaks, &counted, &clock).await
+}
+
+/// Settlements read, planned and committed per slice of a piecewise run: each commit holds
+/// the writer's connection (SQLite's one writable connection, which the group writer uses)
+/// for a few milliseconds, and the run holds a slice's rows, not every settlement's.
+const SETTLEMENTS_PER_SLICE: usize = 500;
+
+/// A piecewise run: no statement entry of ours waits, so each settlement's decisions are its
+/// own. The settlements of `scope` are read, planned and written a slice at a time, each
+/// slice committed on its own; then the answers and the balances. A run cut short leaves
+/// whole slices: each decision has its natural key, and a settlement whose decisions were
+/// not all recorded is open to the next run (its row in `recon_runs` stays unfinished,
+/// which makes the next run read every settlement).
+async fn piecewise(
+    ask: &Ask<'_>,
+    scope: Scope,
+    entries: usize,
+    started: std::time::Instant,
+) -> Result<Report, ReconError> {
+    let config = &ask.config.recon;
+    // Each read takes a reader connection for its own time only: the run's writes may need
+    // it (an in-memory SQLite has one connection), and the gateway's reads share the rest.
+    let reader = ask.store.reader();
+    let (ids, mut keys) = {
+        let mut conn = reader.acquire().await.map_err(StoreError::from)?;
+        let ids = settlement_ids(&mut conn, scope, ask.as_of_ms).await?;
+        (ids, existing_keys(&mut conn).await?)
+    };
+    let mut clock = Split {
+        reading: started.elapsed(),
+        ..Default::default()
+    };
+    // The run's row is committed first; each slice, and the end, write in a transaction of
+    // their own, begun when the slice is planned: a transaction open while the next slice is
+    // read would keep SQLite's one writable connection from the group writer (and, on an
+    // in-memory SQLite, from the read itself).
+    let run = match ask.dry_run {
+        true => None,
+        false => Some(
+            clock
+                .writing_async(async { Writer::begin(ask).await?.commit().await })
+                .await?,
+        ),
+    };
+    let mut report = Report::new(ask, scope);
+    report.entries = entries;
+    let (mut counted, mut opened, mut breaks) = (Counted::default(), 0, Vec::new());
+    for slice in ids.chunks(ask.slice.max(1)) {
+        let read = async {
+            let mut conn = reader.acquire().await.map_err(StoreError::from)?;
+            candidates(&mut conn, Some(slice)).await
+        };
+        let inputs = Inputs {
+            candidates: clock.reading_async(read).await?,
+            existing_keys: std::mem::take(&mut keys),
+            ..Default::default()
+        };
+        report.settlements += inputs.candidates.len();
+        let planned = {
+            let plan = clock.matching(|| engine::plan(&inputs, config, ask.as_of_ms));
+            counted.add(&plan.matches, &plan.expectations);
+            if let Some(run) = run {
+                let write = async {
+                    let mut w = Writer::resume(ask, run).await?;
+                    w.rows(&plan.matches, &plan.expectations).await?;
+                    let n = w.open(&plan.breaks).await?;
+                    w.commit().await.map(|_| n)
+                };
+                opened += clock.writing_async(write).await?;
+            }
+            plan.breaks
+        };
+        keys = inputs.existing_keys;
+        keys.extend(planned.iter().map(|b| b.natural_key.clone()));
+        breaks.extend(planned);
+    }
+    let read = async {
+        let mut conn = reader.acquire().await.map_err(StoreError::from)?;
+        Ok::<_, StoreError>((answers(&mut conn).await?, unbalanced(&mut conn).await?))
+    };
+    let (answers, unbalanced) = clock.reading_async(read).await?;
+    let inputs = Inputs {
+        answers,
+        unbalanced,
+        existing_keys: keys,
+        ..Default::default()
+    };
+    let plan = clock.matching(|| engine::plan(&inputs, config, ask.as_of_ms));
+    if let Some(run) = run {
+        let write = async {
+            let mut w = Writer::resume(ask, run).await?;
+            opened += w.open(&plan.breaks).await?;
+            w.close(&counted, opened).await
+        };
+        report.run = Some(clock.writing_async(write).await?);
+        report.breaks_opened = opened;
+    }
+    breaks.extend(plan.breaks);
+    report.finish(ask, breaks, &counted, &clock).await
 }
 
 impl Report {
-    /// What was planned; the times and what writing found are filled in by the caller.
-    fn new(
-        inputs: &Inputs,
-        plan: &Plan<'_>,
-        counted: &Counted,
-        as_of_ms: i64,
-        dry_run: bool,
-    ) -> Self {
-        let mut breaks_by_kind = BTreeMap::new();
-        for b in &plan.breaks {
-            *breaks_by_kind
-                .entry(b.kind.as_str().to_string())
-                .or_default() += 1;
-        }
+    /// An empty report of `ask`, read in `scope`; the counts are the caller's to fill.
+    fn new(ask: &Ask<'_>, scope: Scope) -> Self {
         Report {
             run: None,
-            dry_run,
-            as_of_ms,
+            dry_run: ask.dry_run,
+            as_of_ms: ask.as_of_ms,
+            scope,
             read_ms: 0,
             match_ms: 0,
             write_ms: 0,
-            settlements: inputs.candidates.len(),
-            entries: inputs.entries.len(),
-            matches: counted.matches,
-            statement_entries_matched: counted.statement_entries,
-            expectations: counted.expectations,
-            breaks_opened: plan.breaks.len(),
-            breaks_by_kind,
+            settlements: 0,
+            entries: 0,
+            matches: 0,
+            statement_entries_matched: 0,
+            expectations: 0,
+            breaks_opened: 0,
+            breaks_by_kind: BTreeMap::new(),
             breaks: Vec::new(),
             returns: Vec::new(),
             corrections: 0,
         }
+    }
+
+    /// The breaks planned, the counts and the times; then, unless dry, the corrections the
+    /// run established (a return on the statement for a settled settlement): applied once,
+    /// after its breaks are written, in transactions of their own.
+    async fn finish(
+        mut self,
+        ask: &Ask<'_>,
+        breaks: Vec<engine::PlannedBreak>,
+        counted: &Counted,
+        clock: &Split,
+    ) -> Result<Self, ReconError> {
+        for b in &breaks {
+            *self
+                .breaks_by_kind
+                .entry(b.kind.as_str().to_string())
+                .or_default() += 1;
+        }
+        if self.run.is_none() {
+            self.breaks_opened = breaks.len();
+        } else {
+            metrics::counter!("corridor_recon_breaks_opened_total")
+                .increment(self.breaks_opened as u64);
+            self.corrections =
+                super::resolve::apply_statement_returns(ask.store, ask.actor).await?;
+        }
+        self.breaks = breaks;
+        self.matches = counted.matches;
+        self.statement_entries_matched = counted.statement_entries;
+        self.expectations = counted.expectations;
+        self.read_ms = clock.reading.as_millis() as u64;
+        self.match_ms = clock.match_ms();
+        self.write_ms = clock.write_ms();
+        Ok(self)
     }
 }
 
@@ -162,14 +354,23 @@ impl Report {
 /// step's INSERTs are full batches, small enough that a step's rows are a few MiB.
 const CANDIDATES_PER_STEP: usize = 50_000;
 
-/// Where a run's time goes once the sources are read: planning or writing (they alternate).
+/// Where a run's time goes: reading the sources, planning, writing (a piecewise run
+/// alternates all three, a whole one reads first).
 #[derive(Default)]
 struct Split {
+    reading: std::time::Duration,
     matching: std::time::Duration,
     writing: std::time::Duration,
 }
 
 impl Split {
+    async fn reading_async<T>(&mut self, work: impl std::future::Future<Output = T>) -> T {
+        let t = std::time::Instant::now();
+        let out = work.await;
+        self.reading += t.elapsed();
+        out
+    }
+
     fn matching<T>(&mut self, work: impl FnOnce() -> T) -> T {
         let t = std::time::Instant::now();
         let out = work();
@@ -224,20 +425,43 @@ impl Counted {
     }
 }
 
-async fn read_inputs(conn: &mut AnyConnection) -> Result<Inputs, StoreError> {
+/// Which settlements a run reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every dispatched settlement: a statement entry to reconcile may join any of them, and
+    /// the calendar may have moved any due day.
+    All,
+    /// Only the settlements whose decisions can still change: those whose final answer is
+    /// not recorded yet, and those settled whose statement entry is recorded overdue without
+    /// its `missing_on_statement` break. Taken when no statement entry of ours waits and the
+    /// calendar is the one the last run recorded: for every other settlement a run over all
+    /// of them decides nothing, so both plan the same. A periodic run then reads what
+    /// changed since the last one, not the whole history.
+    Open,
+}
+
+/// The calendar that sets a statement expectation's due day (business days and holidays),
+/// as each run records it: an open-scope run relies on the due days recorded, so a run under
+/// another calendar than the last one reads every settlement (and records the new due days).
+fn calendar_of(config: &Config) -> String {
+    serde_json::json!({
+        "statement_business_days": config.recon.statement_business_days,
+        "holidays": config.recon.holidays,
+    })
+    .to_string()
+}
+
+/// Every source of a whole run, besides the statement entries already read.
+async fn read_whole(conn: &mut AnyConnection, entries: Vec<Entry>) -> Result<Inputs, StoreError> {
     let mut inputs = Inputs {
-        candidates: candidates(conn).await?,
-        entries: entries(conn).await?,
+        candidates: candidates(conn, None).await?,
+        entries,
         answers: answers(conn).await?,
         unbalanced: unbalanced(conn).await?,
+        existing_keys: existing_keys(conn).await?,
         ..Default::default()
     };
-    for row in sqlx::query("SELECT natural_key FROM breaks")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        inputs.existing_keys.insert(row.try_get("natural_key")?);
-    }
     for row in sqlx::query(
         "SELECT e.acct_svcr_ref FROM statement_entries e JOIN recon_matches m \
          ON m.source = 'statement' AND m.source_id = e.id WHERE e.acct_svcr_ref IS NOT NULL",
@@ -249,24 +473,84 @@ async fn read_inputs(conn: &mut AnyConnection) -> Result<Inputs, StoreError> {
             .seen_acct_svcr_refs
             .insert(row.try_get("acct_svcr_ref")?);
     }
-    for row in sqlx::query("SELECT settlement_id, kind, met_at_ms FROM recon_expectations")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let kind: String = row.try_get("kind")?;
-        let kind = ExpectationKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("expectation kind {kind:?}")))?;
-        let met: Option<i64> = row.try_get("met_at_ms")?;
-        inputs
-            .expectations
-            .insert((row.try_get("settlement_id")?, kind), met.is_some());
-    }
     Ok(inputs)
 }
 
-/// Settlements whose payment message (the first stored) went out.
-async fn candidates(conn: &mut AnyConnection) -> Result<Vec<Candidate>, StoreError> {
-    let mut rows = sqlx::query(
+/// The natural key of every break ever raised: what no run raises again.
+async fn existing_keys(conn: &mut AnyConnection) -> Result<HashSet<String>, StoreError> {
+    let mut keys = HashSet::new();
+    let mut rows = sqlx::query("SELECT natural_key FROM breaks").fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        keys.insert(row.try_get("natural_key")?);
+    }
+    Ok(keys)
+}
+
+/// [`Scope::Open`] when the last run finished under `calendar`. A run under another
+/// calendar, or one unfinished (cut short, or still going on another instance), may have
+/// recorded other due days than `calendar` gives.
+async fn scope_of(conn: &mut AnyConnection, calendar: &str) -> Result<Scope, StoreError> {
+    let last =
+        sqlx::query("SELECT calendar, finished_at_ms FROM recon_runs ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(last) = last else {
+        return Ok(Scope::All);
+    };
+    let recorded: Option<String> = last.try_get("calendar")?;
+    let finished: Option<i64> = last.try_get("finished_at_ms")?;
+    Ok(match (recorded, finished) {
+        (Some(recorded), Some(_)) if recorded == calendar => Scope::Open,
+        _ => Scope::All,
+    })
+}
+
+/// The ids of the settlements a piecewise run reads, in id order (ids are time-ordered):
+/// every one, or the open ones. The open ones are found through indexes: a scan of the
+/// settlements' ids (the primary key's index, not their rows) probing each one's recorded
+/// confirmation, and the range of unmet expectations due before `as_of_ms`
+/// (`recon_expectations_due`).
+async fn settlement_ids(
+    conn: &mut AnyConnection,
+    scope: Scope,
+    as_of_ms: i64,
+) -> Result<Vec<Text>, StoreError> {
+    let query = match scope {
+        Scope::All => sqlx::query("SELECT id FROM settlements ORDER BY id"),
+        Scope::Open => sqlx::query(
+            "SELECT id FROM (SELECT o.id FROM settlements o WHERE NOT EXISTS \
+                 (SELECT 1 FROM recon_expectations x WHERE x.settlement_id = o.id \
+                 AND x.kind = 'confirmation' AND x.met_at_ms IS NOT NULL) \
+             UNION ALL SELECT x.settlement_id AS id FROM recon_expectations x \
+                 WHERE x.met_at_ms IS NULL AND x.due_at_ms < $1 AND x.kind = 'statement' \
+                 AND NOT EXISTS (SELECT 1 FROM breaks b \
+                     WHERE b.natural_key = 'missing_on_statement:' || x.settlement_id)) open \
+             ORDER BY id",
+        )
+        .bind(as_of_ms),
+    };
+    let mut rows = query.fetch(conn);
+    let mut ids = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        ids.push(text(&row, "id")?);
+    }
+    // The two parts of the open ones do not meet (a statement expectation is recorded with
+    // a met confirmation), but a settlement is read once whatever they hold.
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Settlements whose payment message (the first stored) went out, with what earlier runs
+/// recorded of their expectations: every one, or those of `ids`.
+async fn candidates(
+    conn: &mut AnyConnection,
+    ids: Option<&[Text]>,
+) -> Result<Vec<Candidate>, StoreError> {
+    let listed = match ids {
+        None => String::new(),
+        Some(_) => format!("AND {} ", crate::store::in_json_strings_at(conn, "s.id", 1)),
+    };
+    let sql = format!(
         "SELECT s.id, s.state, s.amount_minor, s.currency, s.counterparty, s.final_at_ms, \
          m.id AS message_id, m.uetr, m.end_to_end_id, m.instr_id, m.stan, m.rrn, \
          m.first_sent_at_ms, \
@@ -274,12 +558,24 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<Candidate>, StoreErr
              AND r.settlement_id = s.id)) AS statement_matched, \
          (SELECT MAX(j.id) FROM inbound_journal j WHERE j.settlement_id = s.id \
              AND j.status = 'applied' AND j.channel NOT IN ('ledger-http', 'ledger-file')) \
-             AS applied_answer \
+             AS applied_answer, \
+         CAST(CASE WHEN xc.settlement_id IS NULL THEN NULL WHEN xc.met_at_ms IS NULL THEN 0 \
+             ELSE 1 END AS BIGINT) AS confirmation_recorded, \
+         CAST(CASE WHEN xs.settlement_id IS NULL THEN NULL WHEN xs.met_at_ms IS NULL THEN 0 \
+             ELSE 1 END AS BIGINT) AS statement_recorded, \
+         xs.due_at_ms AS statement_due_ms \
          FROM settlements s JOIN outbound_messages m ON m.id = \
              (SELECT MIN(x.id) FROM outbound_messages x WHERE x.settlement_id = s.id) \
-         WHERE m.first_sent_at_ms IS NOT NULL ORDER BY s.created_at_ms, s.id",
-    )
-    .fetch(conn);
+         LEFT JOIN recon_expectations xc ON xc.settlement_id = s.id AND xc.kind = 'confirmation' \
+         LEFT JOIN recon_expectations xs ON xs.settlement_id = s.id AND xs.kind = 'statement' \
+         WHERE m.first_sent_at_ms IS NOT NULL {listed}ORDER BY s.created_at_ms, s.id"
+    );
+    let mut query = sqlx::query(&sql);
+    if let Some(ids) = ids {
+        let ids: Vec<&str> = ids.iter().map(Text::as_str).collect();
+        query = query.bind(serde_json::json!(ids).to_string());
+    }
+    let mut rows = query.fetch(conn);
     // Row by row: a million rows held at once beside what is built from them would double
     // the run's peak memory.
     let mut out = Vec::new();
@@ -314,6 +610,15 @@ fn candidate(row: &sqlx::any::AnyRow, shared: &mut Interner) -> Result<Candidate
         final_at_ms: row.try_get("final_at_ms")?,
         statement_matched: matched,
         applied_answer: row.try_get("applied_answer")?,
+        recorded: engine::Recorded {
+            confirmation: row
+                .try_get::<Option<i64>, _>("confirmation_recorded")?
+                .map(|met| met != 0),
+            statement: row
+                .try_get::<Option<i64>, _>("statement_recorded")?
+                .map(|met| met != 0),
+            statement_due_ms: row.try_get("statement_due_ms")?,
+        },
     })
 }
 
@@ -458,20 +763,32 @@ struct Writer<'s> {
 
 impl<'s> Writer<'s> {
     /// Opens the transaction and the run's row.
-    async fn begin(store: &Store, as_of_ms: i64, actor: &'s str) -> Result<Self, ReconError> {
-        let dialect = store.dialect();
-        let now = now_ms();
-        let mut tx = store.begin().await?;
+    async fn begin(ask: &Ask<'s>) -> Result<Self, ReconError> {
+        let mut tx = ask.store.begin().await?;
         let run: i64 = sqlx::query(
-            "INSERT INTO recon_runs (actor, as_of_ms, started_at_ms) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO recon_runs (actor, as_of_ms, started_at_ms, calendar) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
-        .bind(actor)
-        .bind(as_of_ms)
-        .bind(now)
+        .bind(ask.actor)
+        .bind(ask.as_of_ms)
+        .bind(now_ms())
+        .bind(&ask.calendar)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
-        Ok(Writer {
+        Ok(Self::with(ask, tx, run))
+    }
+
+    /// A transaction of its own for run `run`, begun by an earlier writer (a piecewise run's
+    /// next slice).
+    async fn resume(ask: &Ask<'s>, run: i64) -> Result<Self, ReconError> {
+        Ok(Self::with(ask, ask.store.begin().await?, run))
+    }
+
+    fn with(ask: &Ask<'s>, tx: Tx, run: i64) -> Self {
+        let dialect = ask.store.dialect();
+        let (now, actor) = (now_ms(), ask.actor);
+        Writer {
             tx,
             run,
             now,
@@ -487,11 +804,21 @@ impl<'s> Writer<'s> {
             expectations: Batched::new(
                 dialect,
                 "INSERT INTO recon_expectations (settlement_id, kind, due_at_ms, met_at_ms) VALUES ",
+                // An unmet expectation takes the due time planned now (the calendar may
+                // have changed since it was recorded); a met one keeps both.
                 " ON CONFLICT (settlement_id, kind) DO UPDATE \
-                 SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms)",
+                 SET met_at_ms = COALESCE(recon_expectations.met_at_ms, excluded.met_at_ms), \
+                 due_at_ms = CASE WHEN recon_expectations.met_at_ms IS NULL \
+                 THEN excluded.due_at_ms ELSE recon_expectations.due_at_ms END",
                 4,
             ),
-        })
+        }
+    }
+
+    /// Commits what was written; the run's id.
+    async fn commit(self) -> Result<i64, ReconError> {
+        self.tx.commit().await.map_err(StoreError::from)?;
+        Ok(self.run)
     }
 
     /// One step's matches and expectations.
@@ -529,18 +856,10 @@ impl<'s> Writer<'s> {
         Ok(())
     }
 
-    /// The returns, the breaks and their audit rows, the run's totals; commits. Returns the
-    /// run's id and how many breaks were opened (a break another run opened meanwhile is not
-    /// opened twice: its key is unique).
-    async fn finish(
-        mut self,
-        plan: &Plan<'_>,
-        counted: &Counted,
-    ) -> Result<(i64, usize), ReconError> {
-        for r in &plan.returns {
-            returned(&mut self.tx, r, self.run).await?;
-        }
-        let opened = self.breaks(&plan.breaks).await?;
+    /// Opens `breaks` (a key that exists is skipped: another run opened it meanwhile), each
+    /// with its `opened` audit row; how many were opened.
+    async fn open(&mut self, breaks: &[engine::PlannedBreak]) -> Result<usize, ReconError> {
+        let opened = self.breaks(breaks).await?;
         let mut sql = Batched::new(
             self.dialect,
             "INSERT INTO break_events (break_id, actor, action, comment, at_ms) VALUES ",
@@ -559,19 +878,23 @@ impl<'s> Writer<'s> {
             }
             q.execute(&mut *self.tx).await?;
         }
+        Ok(opened.len())
+    }
+
+    /// The run's totals (`opened`: breaks opened), and the commit; the run's id.
+    async fn close(mut self, counted: &Counted, opened: usize) -> Result<i64, ReconError> {
         sqlx::query(
             "UPDATE recon_runs SET finished_at_ms = $1, matches = $2, breaks_opened = $3, \
              expectations_met = $4 WHERE id = $5",
         )
         .bind(now_ms())
         .bind(counted.matches as i64)
-        .bind(opened.len() as i64)
+        .bind(opened as i64)
         .bind(counted.expectations_met as i64)
         .bind(self.run)
         .execute(&mut *self.tx)
         .await?;
-        self.tx.commit().await.map_err(StoreError::from)?;
-        Ok((self.run, opened.len()))
+        self.commit().await
     }
 
     /// Breaks, many per statement too; the ids of those opened (a key that exists is skipped)
@@ -812,10 +1135,17 @@ pub async fn periodic(
             _ = tokio::time::sleep(every) => {}
         }
         match run(&store, &config, now_ms(), false, "recon").await {
-            Ok(r) if r.breaks_opened > 0 => {
-                tracing::info!(run = ?r.run, breaks = r.breaks_opened, "reconciliation opened breaks")
-            }
-            Ok(_) => {}
+            Ok(r) => tracing::info!(
+                run = ?r.run,
+                scope = ?r.scope,
+                settlements = r.settlements,
+                entries = r.entries,
+                breaks = r.breaks_opened,
+                read_ms = r.read_ms,
+                match_ms = r.match_ms,
+                write_ms = r.write_ms,
+                "reconciliation run"
+            ),
             Err(e) => tracing::warn!(error = %e, "reconciliation run failed"),
         }
     }
@@ -832,6 +1162,106 @@ pub fn as_of_from_date(text: &str) -> Result<i64, ReconError> {
 #[cfg(test)]
 mod tests {
     use crate::store::testing;
+
+    /// Settlements taken in and marked sent long ago (first send ten days before now); the
+    /// first `settled` of them settled then. What the bank answered does not matter here.
+    async fn sent_long_ago(store: &crate::store::Store, n: usize, settled: usize) {
+        let config = testing::config();
+        let events = (0..n)
+            .map(|i| testing::event(&format!("recon-slice-{i}"), "10.00"))
+            .collect();
+        let taken = testing::taken_in_and_claimed(store, &config, events).await;
+        let long_ago = crate::store::now_ms() - 10 * 86_400_000;
+        for (i, (sid, _)) in taken.iter().enumerate() {
+            sqlx::query(
+                "UPDATE outbound_messages SET first_sent_at_ms = $1 WHERE settlement_id = $2",
+            )
+            .bind(long_ago)
+            .bind(sid.as_str())
+            .execute(store.pool())
+            .await
+            .unwrap();
+            let (state, final_at) = match i < settled {
+                true => ("settled", Some(long_ago + 1_000)),
+                false => ("sent", None),
+            };
+            sqlx::query("UPDATE settlements SET state = $1, final_at_ms = $2 WHERE id = $3")
+                .bind(state)
+                .bind(final_at)
+                .bind(sid.as_str())
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+    }
+
+    fn keys(report: &super::Report) -> Vec<String> {
+        let mut keys: Vec<String> = report
+            .breaks
+            .iter()
+            .map(|b| b.natural_key.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// A piecewise run in slices of two decides what it decides in one slice, and writes
+    /// each slice's decisions: the next run finds nothing left but the settlements in flight.
+    /// Also on an in-memory SQLite, whose one connection both reads and writes.
+    #[tokio::test]
+    async fn a_run_in_slices_decides_as_in_one() {
+        for each in testing::each("a_run_in_slices_decides_as_in_one").await {
+            slices_decide_as_one(&each.store).await;
+            each.finish().await;
+        }
+        let memory = crate::store::Store::connect("sqlite::memory:", 4)
+            .await
+            .unwrap();
+        let run = slices_decide_as_one(&memory);
+        tokio::time::timeout(std::time::Duration::from_secs(30), run)
+            .await
+            .expect("a run on the one connection of an in-memory store finishes");
+    }
+
+    async fn slices_decide_as_one(store: &crate::store::Store) {
+        sent_long_ago(store, 5, 3).await;
+        let config = testing::config();
+        let ask = |slice: usize, dry_run: bool| super::Ask {
+            store,
+            config: &config,
+            as_of_ms: crate::store::now_ms(),
+            dry_run,
+            actor: "t",
+            calendar: super::calendar_of(&config),
+            slice,
+        };
+        let one = super::run_asked(&ask(1_000, true)).await.unwrap();
+        let sliced = super::run_asked(&ask(2, true)).await.unwrap();
+        assert_eq!(one.settlements, 5);
+        let counts = |r: &super::Report| (r.settlements, r.matches, r.expectations);
+        assert_eq!(counts(&sliced), counts(&one));
+        assert_eq!(keys(&sliced), keys(&one));
+        // Three overdue statement entries, two confirmations past the SLA.
+        let kinds = &one.breaks_by_kind;
+        assert_eq!(
+            (kinds["missing_on_statement"], kinds["missing_confirmation"]),
+            (3, 2)
+        );
+        let written = super::run_asked(&ask(2, false)).await.unwrap();
+        assert_eq!(keys(&written), keys(&one));
+        assert_eq!(written.breaks_opened, 5);
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recon_expectations")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 3 * 2 + 2, "every slice's expectations are written");
+        let next = super::run_asked(&ask(2, true)).await.unwrap();
+        assert_eq!(next.scope, super::Scope::Open);
+        assert_eq!(
+            (next.settlements, next.expectations, next.breaks.len()),
+            (2, 0, 0)
+        );
+    }
 
     /// A run reads without the writer's connection: with it held (on SQLite the pool's only
     /// writable one, which the group writer uses), a dry run still completes, and the held
