@@ -209,17 +209,20 @@ async fn piecewise(
     entries: usize,
     started: std::time::Instant,
 ) -> Result<Report, ReconError> {
-    let config = &ask.config.recon;
     // Each read takes a reader connection for its own time only: the run's writes may need
     // it (an in-memory SQLite has one connection), and the gateway's reads share the rest.
     let reader = ask.store.reader();
-    let (ids, mut keys) = {
+    let (ids, keys) = {
         let mut conn = reader.acquire().await.map_err(StoreError::from)?;
         let ids = settlement_ids(&mut conn, scope, ask.as_of_ms).await?;
         (ids, existing_keys(&mut conn).await?)
     };
-    let mut clock = Split {
-        reading: started.elapsed(),
+    let mut done = Progress {
+        keys,
+        clock: Split {
+            reading: started.elapsed(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     // The run's row is committed first; each slice, and the end, write in a transaction of
@@ -229,28 +232,87 @@ async fn piecewise(
     let run = match ask.dry_run {
         true => None,
         false => Some(
-            clock
+            done.clock
                 .writing_async(async { Writer::begin(ask).await?.commit().await })
                 .await?,
         ),
     };
+    for slice in ids.chunks(ask.slice.max(1)) {
+        done.slice(ask, run, slice).await?;
+    }
+    let read = async {
+        let mut conn = reader.acquire().await.map_err(StoreError::from)?;
+        Ok::<_, StoreError>((answers(&mut conn).await?, unbalanced(&mut conn).await?))
+    };
+    let (answers, unbalanced) = done.clock.reading_async(read).await?;
+    let inputs = Inputs {
+        answers,
+        unbalanced,
+        existing_keys: std::mem::take(&mut done.keys),
+        ..Default::default()
+    };
+    let plan = done
+        .clock
+        .matching(|| engine::plan(&inputs, &ask.config.recon, ask.as_of_ms));
     let mut report = Report::new(ask, scope);
     report.entries = entries;
-    let (mut counted, mut opened, mut breaks) = (Counted::default(), 0, Vec::new());
-    for slice in ids.chunks(ask.slice.max(1)) {
+    report.settlements = done.settlements;
+    if let Some(run) = run {
+        let write = async {
+            let mut w = Writer::resume(ask, run).await?;
+            done.opened += w.open(&plan.breaks).await?;
+            w.close(&done.counted, done.opened).await
+        };
+        report.run = Some(done.clock.writing_async(write).await?);
+        report.breaks_opened = done.opened;
+    }
+    done.breaks.extend(plan.breaks);
+    report
+        .finish(ask, done.breaks, &done.counted, &done.clock)
+        .await
+}
+
+/// Where a piecewise run stands between slices.
+#[derive(Default)]
+struct Progress {
+    /// Every break's natural key: those that existed, and those raised so far.
+    keys: HashSet<String>,
+    clock: Split,
+    counted: Counted,
+    /// Settlements read, breaks opened (written), breaks planned.
+    settlements: usize,
+    opened: usize,
+    breaks: Vec<engine::PlannedBreak>,
+}
+
+impl Progress {
+    /// Reads, plans and (as run `run`) commits the settlements `ids`.
+    async fn slice(
+        &mut self,
+        ask: &Ask<'_>,
+        run: Option<i64>,
+        ids: &[Text],
+    ) -> Result<(), ReconError> {
         let read = async {
-            let mut conn = reader.acquire().await.map_err(StoreError::from)?;
-            candidates(&mut conn, Some(slice)).await
+            let mut conn = ask
+                .store
+                .reader()
+                .acquire()
+                .await
+                .map_err(StoreError::from)?;
+            candidates(&mut conn, Some(ids)).await
         };
         let inputs = Inputs {
-            candidates: clock.reading_async(read).await?,
-            existing_keys: std::mem::take(&mut keys),
+            candidates: self.clock.reading_async(read).await?,
+            existing_keys: std::mem::take(&mut self.keys),
             ..Default::default()
         };
-        report.settlements += inputs.candidates.len();
+        self.settlements += inputs.candidates.len();
         let planned = {
-            let plan = clock.matching(|| engine::plan(&inputs, config, ask.as_of_ms));
-            counted.add(&plan.matches, &plan.expectations);
+            let plan = self
+                .clock
+                .matching(|| engine::plan(&inputs, &ask.config.recon, ask.as_of_ms));
+            self.counted.add(&plan.matches, &plan.expectations);
             if let Some(run) = run {
                 let write = async {
                     let mut w = Writer::resume(ask, run).await?;
@@ -258,37 +320,16 @@ async fn piecewise(
                     let n = w.open(&plan.breaks).await?;
                     w.commit().await.map(|_| n)
                 };
-                opened += clock.writing_async(write).await?;
+                self.opened += self.clock.writing_async(write).await?;
             }
             plan.breaks
         };
-        keys = inputs.existing_keys;
-        keys.extend(planned.iter().map(|b| b.natural_key.clone()));
-        breaks.extend(planned);
+        self.keys = inputs.existing_keys;
+        self.keys
+            .extend(planned.iter().map(|b| b.natural_key.clone()));
+        self.breaks.extend(planned);
+        Ok(())
     }
-    let read = async {
-        let mut conn = reader.acquire().await.map_err(StoreError::from)?;
-        Ok::<_, StoreError>((answers(&mut conn).await?, unbalanced(&mut conn).await?))
-    };
-    let (answers, unbalanced) = clock.reading_async(read).await?;
-    let inputs = Inputs {
-        answers,
-        unbalanced,
-        existing_keys: keys,
-        ..Default::default()
-    };
-    let plan = clock.matching(|| engine::plan(&inputs, config, ask.as_of_ms));
-    if let Some(run) = run {
-        let write = async {
-            let mut w = Writer::resume(ask, run).await?;
-            opened += w.open(&plan.breaks).await?;
-            w.close(&counted, opened).await
-        };
-        report.run = Some(clock.writing_async(write).await?);
-        report.breaks_opened = opened;
-    }
-    breaks.extend(plan.breaks);
-    report.finish(ask, breaks, &counted, &clock).await
 }
 
 impl Report {
