@@ -827,17 +827,6 @@ async fn holidays_push_the_statement_expectation() {
     .await;
 }
 
-/// What a run decides of a settlement's expectations.
-fn decided(report: &corridor::recon::run::Report) -> Vec<String> {
-    let mut keys: Vec<String> = report
-        .breaks
-        .iter()
-        .map(|b| b.natural_key.clone())
-        .collect();
-    keys.sort();
-    keys
-}
-
 async fn statement_due(store: &Store, id: &str) -> i64 {
     sqlx::query(&format!(
         "SELECT due_at_ms FROM recon_expectations WHERE settlement_id = '{id}' AND kind = 'statement'"
@@ -943,13 +932,13 @@ async fn a_periodic_run_reads_what_can_change_and_decides_as_a_full_one() {
         ];
         let mut want = want;
         want.sort();
-        assert_eq!(decided(&open), want, "{label}");
-        assert_eq!(decided(&all), want, "{label}");
+        assert_eq!(open.break_keys(), want, "{label}");
+        assert_eq!(all.break_keys(), want, "{label}");
         assert_eq!(open.expectations, all.expectations, "{label}");
         let written = run(&store, &config, ahead, false, "recon-test")
             .await
             .unwrap();
-        assert_eq!(decided(&written), want, "{label}");
+        assert_eq!(written.break_keys(), want, "{label}");
         let after = run(&store, &config, ahead, true, "recon-test")
             .await
             .unwrap();

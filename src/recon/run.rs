@@ -333,6 +333,13 @@ impl Progress {
 }
 
 impl Report {
+    /// The natural keys of the breaks the run opened (or, dry, would open), sorted.
+    pub fn break_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.breaks.iter().map(|b| b.natural_key.as_str()).collect();
+        keys.sort_unstable();
+        keys
+    }
+
     /// An empty report of `ask`, read in `scope`; the counts are the caller's to fill.
     fn new(ask: &Ask<'_>, scope: Scope) -> Self {
         Report {
@@ -1245,16 +1252,6 @@ mod tests {
         }
     }
 
-    fn keys(report: &super::Report) -> Vec<String> {
-        let mut keys: Vec<String> = report
-            .breaks
-            .iter()
-            .map(|b| b.natural_key.clone())
-            .collect();
-        keys.sort();
-        keys
-    }
-
     /// A piecewise run in slices of two decides what it decides in one slice, and writes
     /// each slice's decisions: the next run finds nothing left but the settlements in flight.
     /// Also on an in-memory SQLite, whose one connection both reads and writes.
@@ -1290,7 +1287,7 @@ mod tests {
         assert_eq!(one.settlements, 5);
         let counts = |r: &super::Report| (r.settlements, r.matches, r.expectations);
         assert_eq!(counts(&sliced), counts(&one));
-        assert_eq!(keys(&sliced), keys(&one));
+        assert_eq!(sliced.break_keys(), one.break_keys());
         // Three overdue statement entries, two confirmations past the SLA.
         let kinds = &one.breaks_by_kind;
         assert_eq!(
@@ -1298,7 +1295,7 @@ mod tests {
             (3, 2)
         );
         let written = super::run_asked(&ask(2, false)).await.unwrap();
-        assert_eq!(keys(&written), keys(&one));
+        assert_eq!(written.break_keys(), one.break_keys());
         assert_eq!(written.breaks_opened, 5);
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recon_expectations")
             .fetch_one(store.pool())
