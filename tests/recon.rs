@@ -455,13 +455,20 @@ async fn state_of(store: &Store, id: &str) -> String {
 }
 
 async fn outbox_rows(store: &Store, kind: &str) -> i64 {
-    sqlx::query(&format!(
-        "SELECT COUNT(*) AS n FROM outbox WHERE kind = '{kind}'"
-    ))
-    .fetch_one(store.pool())
+    number(
+        store,
+        &format!("SELECT COUNT(*) AS n FROM outbox WHERE kind = '{kind}'"),
+    )
     .await
-    .unwrap()
-    .get("n")
+}
+
+/// The column `n` of the one row `sql` reads.
+async fn number(store: &Store, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n")
 }
 
 /// The one unresolved break of `kind` for settlement `sid`.
@@ -828,13 +835,11 @@ async fn holidays_push_the_statement_expectation() {
 }
 
 async fn statement_due(store: &Store, id: &str) -> i64 {
-    sqlx::query(&format!(
-        "SELECT due_at_ms FROM recon_expectations WHERE settlement_id = '{id}' AND kind = 'statement'"
-    ))
-    .fetch_one(store.pool())
-    .await
-    .unwrap()
-    .get("due_at_ms")
+    let sql = format!(
+        "SELECT due_at_ms AS n FROM recon_expectations \
+         WHERE settlement_id = '{id}' AND kind = 'statement'"
+    );
+    number(store, &sql).await
 }
 
 /// Once a run has recorded what it decided, the next reads only the settlements whose

@@ -188,40 +188,7 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
                 println!("{}", serde_json::to_string(&report)?);
                 return Ok(());
             }
-            let verb = if dry_run { "would open" } else { "opened" };
-            println!(
-                "{}as of {}: {} settlements ({}), {} statement entries read; {} matches, {} expectations; {} breaks {verb}",
-                if dry_run { "DRY RUN (nothing written) " } else { "" },
-                evidence::time_text(as_of_ms),
-                report.settlements,
-                match report.scope {
-                    super::run::Scope::All => "every dispatched one",
-                    super::run::Scope::Open => "the open ones: nothing else can change",
-                },
-                report.entries,
-                report.matches,
-                report.expectations,
-                report.breaks_opened,
-            );
-            for (kind, n) in &report.breaks_by_kind {
-                println!("  {kind:<24} {n}");
-            }
-            if report.corrections > 0 {
-                println!(
-                    "  {} settled settlements the statement shows returned: corrected to \
-                     returned, correction write-back queued",
-                    report.corrections
-                );
-            }
-            println!(
-                "  read {} ms, match {} ms, write {} ms",
-                report.read_ms, report.match_ms, report.write_ms
-            );
-            if dry_run {
-                for b in &report.breaks {
-                    println!("  {}  {}", b.natural_key, b.detail);
-                }
-            }
+            print_report(&report, as_of_ms, dry_run);
         }
         ReconAction::Status { json } => {
             let mut conn = store.pool().acquire().await?;
@@ -253,6 +220,44 @@ pub async fn recon_cmd(store: &Store, config: &Config, action: ReconAction) -> a
         }
     }
     Ok(())
+}
+
+/// `recon run`'s printout (without `--json`).
+fn print_report(report: &super::run::Report, as_of_ms: i64, dry_run: bool) {
+    let verb = if dry_run { "would open" } else { "opened" };
+    println!(
+        "{}as of {}: {} settlements ({}), {} statement entries read; {} matches, {} expectations; {} breaks {verb}",
+        if dry_run { "DRY RUN (nothing written) " } else { "" },
+        evidence::time_text(as_of_ms),
+        report.settlements,
+        match report.scope {
+            super::run::Scope::All => "every dispatched one",
+            super::run::Scope::Open => "the open ones: nothing else can change",
+        },
+        report.entries,
+        report.matches,
+        report.expectations,
+        report.breaks_opened,
+    );
+    for (kind, n) in &report.breaks_by_kind {
+        println!("  {kind:<24} {n}");
+    }
+    if report.corrections > 0 {
+        println!(
+            "  {} settled settlements the statement shows returned: corrected to \
+             returned, correction write-back queued",
+            report.corrections
+        );
+    }
+    println!(
+        "  read {} ms, match {} ms, write {} ms",
+        report.read_ms, report.match_ms, report.write_ms
+    );
+    if dry_run {
+        for b in &report.breaks {
+            println!("  {}  {}", b.natural_key, b.detail);
+        }
+    }
 }
 
 /// Long on purpose: one arm per `corridor breaks` subcommand, each a store call and its
