@@ -168,7 +168,7 @@ impl Store {
             );
         }
         if dialect == Dialect::Postgres {
-            outbox_vacuums(pool.clone(), std::sync::Arc::downgrade(&alive));
+            pg_upkeep(pool.clone(), std::sync::Arc::downgrade(&alive));
         }
         Ok(Store {
             pool,
@@ -359,35 +359,81 @@ fn checkpoints(url: String, pool: AnyPool, alive: std::sync::Weak<()>) {
     });
 }
 
-/// How often the PostgreSQL outbox is vacuumed ([`outbox_vacuums`]).
-const OUTBOX_VACUUM_EVERY: Duration = Duration::from_secs(5);
+/// How often the PostgreSQL store is looked after ([`pg_upkeep`]).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// Vacuums the outbox every [`OUTBOX_VACUUM_EVERY`] while a clone of the store is alive
-/// (PostgreSQL). Each claim and completion leaves a dead row version and dead index entries,
+/// Looks after a PostgreSQL store every [`UPKEEP_EVERY`] while a clone of the store is alive:
+/// vacuums the outbox, and analyzes the tables that changed enough since their last
+/// analysis ([`analyze_grown`]). A step that fails is logged once and tried again next time.
+///
+/// The outbox: each claim and completion leaves a dead row version and dead index entries,
 /// and a claim's scan walks past those until a vacuum removes them; autovacuum looks at a
 /// database at most once a minute by default, and meanwhile claims grew slower: 30 s flat
 /// out gave 761 settlements/s, against 1,125/s with this task.
-/// `SKIP_LOCKED`: an instance whose vacuum finds another one's running leaves it be.
-fn outbox_vacuums(pool: AnyPool, alive: std::sync::Weak<()>) {
+/// `SKIP_LOCKED`: an instance whose vacuum or analysis finds another one's running leaves
+/// it be.
+fn pg_upkeep(pool: AnyPool, alive: std::sync::Weak<()>) {
     tokio::spawn(async move {
-        let mut failing = false;
+        let (mut vacuum_failing, mut analyze_failing) = (false, false);
         loop {
-            tokio::time::sleep(OUTBOX_VACUUM_EVERY).await;
+            tokio::time::sleep(UPKEEP_EVERY).await;
             if alive.upgrade().is_none() || pool.is_closed() {
                 break;
             }
             // Not in a transaction (VACUUM cannot be), as one simple-protocol statement.
-            match pool.execute("VACUUM (SKIP_LOCKED) outbox").await {
-                Ok(_) => failing = false,
-                Err(e) => {
-                    if !failing {
-                        tracing::warn!(error = %e, "outbox vacuum failed; trying again");
-                    }
-                    failing = true;
-                }
-            }
+            let vacuumed = pool.execute("VACUUM (SKIP_LOCKED) outbox").await.map(drop);
+            once_failing(vacuumed, &mut vacuum_failing, "outbox vacuum");
+            let analyzed = analyze_grown(&pool).await;
+            once_failing(analyzed, &mut analyze_failing, "analyzing grown tables");
         }
     });
+}
+
+/// Logs `result`'s error the first time in a row that `what` fails.
+fn once_failing(result: Result<(), impl std::fmt::Display>, failing: &mut bool, what: &str) {
+    match result {
+        Ok(()) => *failing = false,
+        Err(e) => {
+            if !*failing {
+                tracing::warn!(error = %e, "{what} failed; trying again");
+            }
+            *failing = true;
+        }
+    }
+}
+
+/// Analyzes each table of the store's schema that has changed, since it was last analyzed,
+/// by more than autovacuum's default rule (50 rows and a tenth of its rows).
+///
+/// Why the store does what autovacuum would: the dispatch workers' reads (a claim's
+/// settlements and stored messages, by lists of ids) run as prepared statements, and
+/// PostgreSQL keeps the generic plan it chose after a statement's first executions until
+/// something invalidates it. On a new store those executions meet nearly empty tables, for
+/// which scanning the table is the cheaper plan, and that plan stayed while the table grew:
+/// at 1,000 settlements/s over 20 s, 341 of those reads took 4-25 ms each (sequential scans
+/// of `settlements` and `outbound_messages`) where a lookup by index takes a fraction of a
+/// millisecond, and flat out the rate fell from about 2,100/s over 20 s to 1,730/s over
+/// 60 s. An analysis gives the planner the table's real size and invalidates the plans
+/// made on the table, so the next execution plans again. Autovacuum does the same, but
+/// looks at a database once a minute at most, and may be turned off (it is on the machine
+/// these figures come from); where it is on and has just analyzed a table, nothing is left
+/// to do here.
+async fn analyze_grown(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let grown: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(s.relname) FROM pg_stat_user_tables s \
+         JOIN pg_class c ON c.oid = s.relid \
+         WHERE s.schemaname = current_schema() \
+         AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
+         ORDER BY s.relname",
+    )
+    .fetch_all(pool)
+    .await?;
+    for table in grown {
+        pool.execute(format!("ANALYZE (SKIP_LOCKED) {table}").as_str())
+            .await?;
+        tracing::debug!(%table, "analyzed a grown table");
+    }
+    Ok(())
 }
 
 /// A pool of read-only connections to the SQLite file at `url` (opened after the writer set WAL
@@ -444,9 +490,12 @@ pub(crate) fn dialect_of(conn: &sqlx::AnyConnection) -> Dialect {
 
 /// `column` is one of the strings of a JSON array bound as `$1`, on either database: one
 /// parameter whatever the number of ids. SQLite reads the array with `json_each`; PostgreSQL
-/// takes it as an array (`= ANY`), which it always looks up through `column`'s index: with
-/// `IN (subquery)` and stale statistics (a table that grew since its last ANALYZE) its planner
-/// took the list for a hundred rows matching hundreds each, and scanned the whole table.
+/// takes it as an array (`= ANY`), which it looks up through `column`'s index once the table
+/// is past a few pages: with `IN (subquery)` and stale statistics (a table that grew since
+/// its last ANALYZE) its planner took the list for a hundred rows matching hundreds each, and
+/// scanned the whole table. A plan made while the table was nearly empty scans it; the
+/// store's upkeep analyzes a table as it grows, which makes the planner plan again
+/// ([`analyze_grown`]).
 pub(crate) fn in_json_strings(conn: &sqlx::AnyConnection, column: &str) -> String {
     in_json_strings_at(conn, column, 1)
 }
@@ -480,5 +529,108 @@ impl TryFrom<String> for crate::domain::SettlementId {
     fn try_from(value: String) -> Result<Self, String> {
         crate::domain::SettlementId::parse(&value)
             .ok_or_else(|| format!("not a settlement id: {value:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Executor;
+
+    /// The plan `conn`'s prepared statement `q` runs with, as one line.
+    async fn plan(conn: &mut sqlx::AnyConnection) -> String {
+        let rows: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE q('[\"k7\"]')")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        rows.join(" / ")
+    }
+
+    /// The premise and the mend of [`super::analyze_grown`], on PostgreSQL: a prepared lookup
+    /// by a list of keys, planned while its table was nearly empty, scans the table still
+    /// after it grew; once the grown table is analyzed, the planner plans it again and looks
+    /// the keys up through the index. A table that barely changed is left alone.
+    #[tokio::test]
+    async fn a_grown_table_is_analyzed_and_lookups_planned_again() {
+        for each in super::testing::each("grown_table_analyzed").await {
+            if each.store.dialect() != super::Dialect::Postgres {
+                each.finish().await;
+                continue;
+            }
+            let pool = each.store.pool().clone();
+            for sql in [
+                "CREATE TABLE grown (k TEXT PRIMARY KEY, pad TEXT NOT NULL)",
+                "CREATE TABLE still (k TEXT PRIMARY KEY)",
+                "INSERT INTO grown VALUES ('k0', 'x')",
+                // The planner knows it as the one row it holds, as a new store's tables are
+                // known once their first rows came (a vacuum, an index built, an analysis).
+                "ANALYZE grown",
+                "INSERT INTO still SELECT 's' || i FROM generate_series(1, 10) AS i",
+            ] {
+                pool.execute(sql).await.unwrap();
+            }
+            let mut conn = pool.acquire().await.unwrap();
+            // The plan a prepared statement keeps after its first executions.
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+                .await
+                .unwrap();
+            conn.execute(
+                "PREPARE q(text) AS SELECT k FROM grown \
+                 WHERE k = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
+            )
+            .await
+            .unwrap();
+            let small = plan(&mut conn).await;
+            assert!(small.contains("Seq Scan on grown"), "{small}");
+            pool.execute(
+                "INSERT INTO grown SELECT 'k' || i, repeat('x', 200) \
+                 FROM generate_series(1, 20000) AS i",
+            )
+            .await
+            .unwrap();
+            let stale = plan(&mut conn).await;
+            assert!(
+                stale.contains("Seq Scan on grown"),
+                "kept as it grew: {stale}"
+            );
+            // What the planner knows of a table's rows, and whether it was ever analyzed.
+            let known = |table: &'static str| {
+                let pool = pool.clone();
+                async move {
+                    let known: (i64, Option<String>) = sqlx::query_as(
+                        "SELECT CAST(c.reltuples AS BIGINT), CAST(s.last_analyze AS TEXT) \
+                         FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid \
+                         WHERE c.relname = $1",
+                    )
+                    .bind(table)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                    known
+                }
+            };
+            assert_eq!(known("grown").await.0, 1);
+            // The server counts a backend's changes once that backend is idle again.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while known("grown").await.0 < 20_000 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "grown was never analyzed again"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                super::analyze_grown(&pool).await.unwrap();
+            }
+            assert_eq!(
+                known("still").await.1,
+                None,
+                "ten rows are not enough to analyze"
+            );
+            let fresh = plan(&mut conn).await;
+            assert!(
+                fresh.contains("Index") && fresh.contains("grown_pkey"),
+                "planned again: {fresh}"
+            );
+            drop(conn);
+            each.finish().await;
+        }
     }
 }
