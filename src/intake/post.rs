@@ -31,6 +31,9 @@ impl Merge for LedgerPost {
     /// The journal entry's id and each event's result.
     type Output = (i64, Vec<EventResult>);
 
+    /// The ledger's HTTP request waits for it: its 201 is the acknowledgement.
+    const ACKNOWLEDGED: bool = true;
+
     fn write_all<'c>(
         conn: &'c mut AnyConnection,
         items: &'c [Self],
