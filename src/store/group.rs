@@ -1260,6 +1260,17 @@ mod tests {
         assert_eq!(*syncs.lock().unwrap(), 1);
     }
 
+    /// A test write's [`super::Merge::write_one`]: its `write_all` for a group of one.
+    fn one_as_a_group<M: super::Merge<Output = ()>>(
+        item: M,
+        conn: &mut sqlx::AnyConnection,
+    ) -> futures::future::BoxFuture<'_, Result<(), crate::store::StoreError>> {
+        Box::pin(async move {
+            M::write_all(conn, std::slice::from_ref(&item)).await?;
+            Ok(())
+        })
+    }
+
     /// A merged write that runs on past a statement that failed (as a careless `let _ =`
     /// would), after a write of its own.
     struct RunsOnPastAFailure;
@@ -1287,10 +1298,7 @@ mod tests {
             self,
             conn: &mut sqlx::AnyConnection,
         ) -> futures::future::BoxFuture<'_, Result<(), crate::store::StoreError>> {
-            Box::pin(async move {
-                Self::write_all(conn, std::slice::from_ref(&self)).await?;
-                Ok(())
-            })
+            one_as_a_group(self, conn)
         }
     }
 
@@ -1527,10 +1535,7 @@ mod tests {
             self,
             conn: &mut sqlx::AnyConnection,
         ) -> futures::future::BoxFuture<'_, Result<(), crate::store::StoreError>> {
-            Box::pin(async move {
-                Self::write_all(conn, std::slice::from_ref(&self)).await?;
-                Ok(())
-            })
+            one_as_a_group(self, conn)
         }
     }
 
@@ -1558,10 +1563,7 @@ mod tests {
             self,
             conn: &mut sqlx::AnyConnection,
         ) -> futures::future::BoxFuture<'_, Result<(), crate::store::StoreError>> {
-            Box::pin(async move {
-                Self::write_all(conn, std::slice::from_ref(&self)).await?;
-                Ok(())
-            })
+            one_as_a_group(self, conn)
         }
     }
 
