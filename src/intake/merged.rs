@@ -730,49 +730,46 @@ mod tests {
     /// numbers are the first ones. On SQLite (one writer) they are taken in the transaction.
     #[tokio::test]
     async fn a_merged_wallet_intake_leaves_the_trace_counter_unlocked_on_postgres() {
-        use crate::store::testing::{config_with_wallet, each, wallet_event};
+        use crate::store::testing::{config_with_wallet, postgres_only, wallet_event};
         let name = "a_merged_wallet_intake_leaves_the_trace_counter_unlocked_on_postgres";
-        for each in each(name).await {
-            let store = each.store.clone();
-            if store.dialect() != crate::store::Dialect::Postgres {
-                each.finish().await;
-                continue;
-            }
-            let config = config_with_wallet();
-            let events = vec![
-                wallet_event("w1", "10.00", "+639171234567"),
-                wallet_event("w2", "20.00", "+639171234568"),
-            ];
-            let mut items = vec![request(&store, &config, events).await];
-            let counterparty = match &items[0].events[0] {
-                Ready::Event(event) => event.route.as_ref().unwrap().counterparty.clone(),
-                Ready::Invalid(_) => panic!("a valid wallet event"),
-            };
-            // As a group writer: before the transaction, then the merged write in it.
-            let mut writer = store.pool().acquire().await.unwrap();
-            IntakeWrite::before_group(&mut writer, items.iter_mut().collect()).await;
-            let begin = crate::store::group::begin_merged(store.dialect());
-            sqlx::Executor::execute(&mut *writer, begin).await.unwrap();
-            let written = IntakeWrite::write_all(&mut writer, &items).await.unwrap();
-            assert!(written.iter().all(Option::is_some), "the request merged");
-            // Meanwhile, another transaction: it would wait on the counter's row until the
-            // group's commit, and give up after the lock timeout.
-            let mut other = store.pool().begin().await.unwrap();
-            sqlx::Executor::execute(&mut *other, "SET LOCAL lock_timeout = '2s'")
-                .await
-                .unwrap();
-            let next = messages::take_stans(&mut other, &counterparty, 1).await;
-            other.commit().await.unwrap();
-            sqlx::Executor::execute(&mut *writer, "COMMIT")
-                .await
-                .unwrap();
-            drop(writer);
-            assert_eq!(next.unwrap(), vec!["000003".to_string()]);
-            let ids = ["w1".to_string(), "w2".to_string()];
-            let n = |s: &str| Some(s.to_string());
-            assert_eq!(stans(&store, &ids).await, vec![n("000001"), n("000002")]);
-            each.finish().await;
-        }
+        let Some(each) = postgres_only(name).await else {
+            return;
+        };
+        let store = each.store.clone();
+        let config = config_with_wallet();
+        let events = vec![
+            wallet_event("w1", "10.00", "+639171234567"),
+            wallet_event("w2", "20.00", "+639171234568"),
+        ];
+        let mut items = vec![request(&store, &config, events).await];
+        let counterparty = match &items[0].events[0] {
+            Ready::Event(event) => event.route.as_ref().unwrap().counterparty.clone(),
+            Ready::Invalid(_) => panic!("a valid wallet event"),
+        };
+        // As a group writer: before the transaction, then the merged write in it.
+        let mut writer = store.pool().acquire().await.unwrap();
+        IntakeWrite::before_group(&mut writer, items.iter_mut().collect()).await;
+        let begin = crate::store::group::begin_merged(store.dialect());
+        sqlx::Executor::execute(&mut *writer, begin).await.unwrap();
+        let written = IntakeWrite::write_all(&mut writer, &items).await.unwrap();
+        assert!(written.iter().all(Option::is_some), "the request merged");
+        // Meanwhile, another transaction: it would wait on the counter's row until the
+        // group's commit, and give up after the lock timeout.
+        let mut other = store.pool().begin().await.unwrap();
+        sqlx::Executor::execute(&mut *other, "SET LOCAL lock_timeout = '2s'")
+            .await
+            .unwrap();
+        let next = messages::take_stans(&mut other, &counterparty, 1).await;
+        other.commit().await.unwrap();
+        sqlx::Executor::execute(&mut *writer, "COMMIT")
+            .await
+            .unwrap();
+        drop(writer);
+        assert_eq!(next.unwrap(), vec!["000003".to_string()]);
+        let ids = ["w1".to_string(), "w2".to_string()];
+        let n = |s: &str| Some(s.to_string());
+        assert_eq!(stans(&store, &ids).await, vec![n("000001"), n("000002")]);
+        each.finish().await;
     }
 
     /// A ledger's post journaled and applied in one write ([`super::super::post::LedgerPost`]),

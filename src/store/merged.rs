@@ -633,50 +633,48 @@ mod tests {
     #[tokio::test]
     async fn merged_lease_writes_scan_no_table_on_postgres() {
         use crate::store::group::{begin_merged, Merge};
-        for each in each("merged_lease_writes_scan_no_table_on_postgres").await {
-            let store = each.store.clone();
-            if store.dialect() != crate::store::Dialect::Postgres {
-                each.finish().await;
-                continue;
-            }
-            let jobs = claimed(&store).await;
-            let sends: Vec<SendRecord> = jobs
-                .iter()
-                .zip(msg_ids(&store, &jobs).await)
-                .map(|(job, msg_id)| SendRecord {
-                    job: job.clone(),
-                    owner: "w".into(),
-                    lease_ms: 120_000,
-                    msg_id,
-                    transmitted_at: None,
-                })
-                .collect();
-            let mut conn = store.pool().acquire().await.unwrap();
-            let completions: Vec<Completion> = jobs
-                .iter()
-                .map(|job| Completion {
-                    job: job.clone(),
-                    owner: "w".into(),
-                    written_back: true,
-                })
-                .collect();
-            let begin = begin_merged(store.dialect());
-            sqlx::Executor::execute(&mut *conn, begin).await.unwrap();
-            let before = scans(&mut conn).await;
-            let sent = SendRecord::write_all(&mut conn, &sends).await.unwrap();
-            let done = Completion::write_all(&mut conn, &completions)
-                .await
-                .unwrap();
-            let after = scans(&mut conn).await;
-            sqlx::Executor::execute(&mut *conn, "ROLLBACK")
-                .await
-                .unwrap();
-            let expected = vec![Some(true), Some(false), Some(true)];
-            assert_eq!((sent, done), (expected.clone(), expected));
-            assert_eq!(after, before, "merged writes scanned a table");
-            drop(conn);
-            each.finish().await;
-        }
+        let name = "merged_lease_writes_scan_no_table_on_postgres";
+        let Some(each) = crate::store::testing::postgres_only(name).await else {
+            return;
+        };
+        let store = each.store.clone();
+        let jobs = claimed(&store).await;
+        let sends: Vec<SendRecord> = jobs
+            .iter()
+            .zip(msg_ids(&store, &jobs).await)
+            .map(|(job, msg_id)| SendRecord {
+                job: job.clone(),
+                owner: "w".into(),
+                lease_ms: 120_000,
+                msg_id,
+                transmitted_at: None,
+            })
+            .collect();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let completions: Vec<Completion> = jobs
+            .iter()
+            .map(|job| Completion {
+                job: job.clone(),
+                owner: "w".into(),
+                written_back: true,
+            })
+            .collect();
+        let begin = begin_merged(store.dialect());
+        sqlx::Executor::execute(&mut *conn, begin).await.unwrap();
+        let before = scans(&mut conn).await;
+        let sent = SendRecord::write_all(&mut conn, &sends).await.unwrap();
+        let done = Completion::write_all(&mut conn, &completions)
+            .await
+            .unwrap();
+        let after = scans(&mut conn).await;
+        sqlx::Executor::execute(&mut *conn, "ROLLBACK")
+            .await
+            .unwrap();
+        let expected = vec![Some(true), Some(false), Some(true)];
+        assert_eq!((sent, done), (expected.clone(), expected));
+        assert_eq!(after, before, "merged writes scanned a table");
+        drop(conn);
+        each.finish().await;
     }
 
     /// Two sends of a group that name the same message (two jobs sending it) count two sends

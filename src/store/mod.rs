@@ -600,98 +600,92 @@ mod tests {
     /// looks the keys up through the index.
     #[tokio::test]
     async fn a_grown_table_is_analyzed_and_lookups_planned_again() {
-        for each in super::testing::each("grown_table_analyzed").await {
-            if each.store.dialect() != super::Dialect::Postgres {
-                each.finish().await;
-                continue;
-            }
-            let pool = each.store.pool().clone();
-            for sql in [
-                "CREATE TABLE grown (k TEXT PRIMARY KEY, pad TEXT NOT NULL)",
-                "INSERT INTO grown VALUES ('k0', 'x')",
-                // The planner knows it as the one row it holds, as a new store's tables are
-                // known once their first rows came (a vacuum, an index built, an analysis).
-                "ANALYZE grown",
-            ] {
-                pool.execute(sql).await.unwrap();
-            }
-            let mut conn = pool.acquire().await.unwrap();
-            // The plan a prepared statement keeps after its first executions.
-            conn.execute("SET plan_cache_mode = force_generic_plan")
-                .await
-                .unwrap();
-            conn.execute(
-                "PREPARE q(text) AS SELECT k FROM grown \
-                 WHERE k = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
-            )
-            .await
-            .unwrap();
-            let small = plan(&mut conn).await;
-            assert!(small.contains("Seq Scan on grown"), "{small}");
-            pool.execute(
-                "INSERT INTO grown SELECT 'k' || i, repeat('x', 200) \
-                 FROM generate_series(1, 20000) AS i",
-            )
-            .await
-            .unwrap();
-            let stale = plan(&mut conn).await;
-            assert!(
-                stale.contains("Seq Scan on grown"),
-                "kept as it grew: {stale}"
-            );
-            counted(&pool, "grown", 20_000).await;
-            super::analyze_grown(&pool, std::time::Duration::ZERO)
-                .await
-                .unwrap();
-            assert_eq!(known(&pool, "grown").await.0, 20_001);
-            let fresh = plan(&mut conn).await;
-            assert!(
-                fresh.contains("Index") && fresh.contains("grown_pkey"),
-                "planned again: {fresh}"
-            );
-            drop(conn);
-            each.finish().await;
+        let Some(each) = super::testing::postgres_only("grown_table_analyzed").await else {
+            return;
+        };
+        let pool = each.store.pool().clone();
+        for sql in [
+            "CREATE TABLE grown (k TEXT PRIMARY KEY, pad TEXT NOT NULL)",
+            "INSERT INTO grown VALUES ('k0', 'x')",
+            // The planner knows it as the one row it holds, as a new store's tables are
+            // known once their first rows came (a vacuum, an index built, an analysis).
+            "ANALYZE grown",
+        ] {
+            pool.execute(sql).await.unwrap();
         }
+        let mut conn = pool.acquire().await.unwrap();
+        // The plan a prepared statement keeps after its first executions.
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+            .await
+            .unwrap();
+        conn.execute(
+            "PREPARE q(text) AS SELECT k FROM grown \
+             WHERE k = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
+        )
+        .await
+        .unwrap();
+        let small = plan(&mut conn).await;
+        assert!(small.contains("Seq Scan on grown"), "{small}");
+        pool.execute(
+            "INSERT INTO grown SELECT 'k' || i, repeat('x', 200) \
+             FROM generate_series(1, 20000) AS i",
+        )
+        .await
+        .unwrap();
+        let stale = plan(&mut conn).await;
+        assert!(
+            stale.contains("Seq Scan on grown"),
+            "kept as it grew: {stale}"
+        );
+        counted(&pool, "grown", 20_000).await;
+        super::analyze_grown(&pool, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(known(&pool, "grown").await.0, 20_001);
+        let fresh = plan(&mut conn).await;
+        assert!(
+            fresh.contains("Index") && fresh.contains("grown_pkey"),
+            "planned again: {fresh}"
+        );
+        drop(conn);
+        each.finish().await;
     }
 
     /// [`super::analyze_grown`] follows autovacuum's rule (50 rows and a tenth of the table)
     /// and leaves a table analyzed less than the given time ago.
     #[tokio::test]
     async fn a_table_is_analyzed_past_autovacuums_rule_and_not_too_often() {
-        for each in super::testing::each("analyzed_not_too_often").await {
-            if each.store.dialect() != super::Dialect::Postgres {
-                each.finish().await;
-                continue;
-            }
-            let pool = each.store.pool().clone();
-            let (zero, minute) = (
-                std::time::Duration::ZERO,
-                std::time::Duration::from_secs(60),
-            );
-            for sql in [
-                "CREATE TABLE still (k INTEGER)",
-                "CREATE TABLE grown (k INTEGER)",
-                "INSERT INTO still SELECT i FROM generate_series(1, 10) AS i",
-                "INSERT INTO grown SELECT i FROM generate_series(1, 1000) AS i",
-            ] {
-                pool.execute(sql).await.unwrap();
-            }
-            counted(&pool, "still", 10).await;
-            counted(&pool, "grown", 1000).await;
-            super::analyze_grown(&pool, zero).await.unwrap();
-            assert_eq!(known(&pool, "grown").await.0, 1000);
-            assert_eq!(known(&pool, "still").await.1, None, "ten rows are too few");
-            // A tenth more, within the minute: left; past it (here, no wait asked): analyzed.
-            pool.execute("INSERT INTO grown SELECT i FROM generate_series(1, 200) AS i")
-                .await
-                .unwrap();
-            counted(&pool, "grown", 200).await;
-            super::analyze_grown(&pool, minute).await.unwrap();
-            assert_eq!(known(&pool, "grown").await.0, 1000, "analyzed a moment ago");
-            super::analyze_grown(&pool, zero).await.unwrap();
-            assert_eq!(known(&pool, "grown").await.0, 1200);
-            each.finish().await;
+        let Some(each) = super::testing::postgres_only("analyzed_not_too_often").await else {
+            return;
+        };
+        let pool = each.store.pool().clone();
+        let (zero, minute) = (
+            std::time::Duration::ZERO,
+            std::time::Duration::from_secs(60),
+        );
+        for sql in [
+            "CREATE TABLE still (k INTEGER)",
+            "CREATE TABLE grown (k INTEGER)",
+            "INSERT INTO still SELECT i FROM generate_series(1, 10) AS i",
+            "INSERT INTO grown SELECT i FROM generate_series(1, 1000) AS i",
+        ] {
+            pool.execute(sql).await.unwrap();
         }
+        counted(&pool, "still", 10).await;
+        counted(&pool, "grown", 1000).await;
+        super::analyze_grown(&pool, zero).await.unwrap();
+        assert_eq!(known(&pool, "grown").await.0, 1000);
+        assert_eq!(known(&pool, "still").await.1, None, "ten rows are too few");
+        // A tenth more, within the minute: left; past it (here, no wait asked): analyzed.
+        pool.execute("INSERT INTO grown SELECT i FROM generate_series(1, 200) AS i")
+            .await
+            .unwrap();
+        counted(&pool, "grown", 200).await;
+        super::analyze_grown(&pool, minute).await.unwrap();
+        assert_eq!(known(&pool, "grown").await.0, 1000, "analyzed a moment ago");
+        super::analyze_grown(&pool, zero).await.unwrap();
+        assert_eq!(known(&pool, "grown").await.0, 1200);
+        each.finish().await;
     }
 
     /// On PostgreSQL the message bodies are compressed with LZ4 (migration 0018): a journaled

@@ -204,6 +204,20 @@ pub(crate) async fn each(test: &str) -> Vec<TestStore> {
     out
 }
 
+/// The PostgreSQL store of [`each`], for a test of what only PostgreSQL does: none without
+/// `DATABASE_URL` (and `each`'s SKIPPED line says so).
+pub(crate) async fn postgres_only(test: &str) -> Option<TestStore> {
+    let mut stores = each(test).await;
+    let postgres = stores
+        .iter()
+        .position(|s| s.postgres.is_some())
+        .map(|i| stores.remove(i));
+    for other in stores {
+        other.finish().await;
+    }
+    postgres
+}
+
 impl TestStore {
     /// Closes the store and drops its PostgreSQL database.
     pub async fn finish(self) {
