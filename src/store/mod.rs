@@ -688,6 +688,80 @@ mod tests {
         each.finish().await;
     }
 
+    /// On PostgreSQL the tables whose rows are updated after they are written leave room on
+    /// each page (migration 0019): a settlement's write-back time and a message's send count,
+    /// each set in a transaction of its own, are updated in place (a heap-only tuple: the new
+    /// version on the old one's page, no index touched), also where the rows filled whole
+    /// pages. Without the room, the pages are full and every such update moves the row.
+    #[tokio::test]
+    async fn rows_updated_after_they_are_written_stay_on_their_page() {
+        let Some(each) = super::testing::postgres_only("room_to_update_in_place").await else {
+            return;
+        };
+        let store = each.store.clone();
+        let config = super::testing::config();
+        let events = (0..40)
+            .map(|i| super::testing::event(&format!("e{i}"), "10.00"))
+            .collect();
+        let taken = super::testing::taken_in_and_claimed(&store, &config, events).await;
+        let pool = store.pool().clone();
+        // Enough rows for several pages of each table, the first ones filled.
+        for table in ["settlements", "outbound_messages"] {
+            assert!(pages(&pool, table).await >= 4, "{table}");
+        }
+        let mut moved = Vec::new();
+        for (id, _) in &taken {
+            let mut conn = pool.acquire().await.unwrap();
+            let message = super::messages::required(&mut conn, id, crate::rails::bank::PACS008)
+                .await
+                .unwrap();
+            let rows = [
+                ("settlements", "id", id.to_string()),
+                ("outbound_messages", "msg_id", message.msg_id.clone()),
+            ];
+            let mut before = Vec::new();
+            for (table, column, key) in &rows {
+                before.push(page_of(&pool, table, column, key).await);
+            }
+            // Each in a transaction of its own, as the dispatcher and the write-back do.
+            super::settlements::mark_written_back(&mut conn, id)
+                .await
+                .unwrap();
+            super::messages::mark_sent(&mut conn, &message.msg_id)
+                .await
+                .unwrap();
+            for ((table, column, key), before) in rows.iter().zip(before) {
+                if page_of(&pool, table, column, key).await != before {
+                    moved.push(format!("{table} {key}"));
+                }
+            }
+        }
+        assert!(moved.is_empty(), "moved to another page: {moved:?}");
+        each.finish().await;
+    }
+
+    /// The page (block number) of the current version of `table`'s row whose `column` is `key`.
+    async fn page_of(pool: &sqlx::AnyPool, table: &str, column: &str, key: &str) -> i64 {
+        sqlx::query_scalar(&format!(
+            "SELECT CAST((CAST(CAST(ctid AS TEXT) AS point))[0] AS BIGINT) FROM {table} \
+             WHERE {column} = $1"
+        ))
+        .bind(key)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+
+    /// How many pages `table`'s rows are on.
+    async fn pages(pool: &sqlx::AnyPool, table: &str) -> i64 {
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(DISTINCT (CAST(CAST(ctid AS TEXT) AS point))[0]) FROM {table}"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+
     /// On PostgreSQL the message bodies are compressed with LZ4 (migration 0018): a journaled
     /// body past TOAST's threshold is stored compressed with it and read back byte for byte.
     #[tokio::test]
