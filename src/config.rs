@@ -983,6 +983,12 @@ impl Config {
         if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
             return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
         }
+        if !(1..=100).contains(&self.recon.periodic_busy_percent) {
+            return invalid(format!(
+                "recon.periodic_busy_percent ({}) must be between 1 and 100",
+                self.recon.periodic_busy_percent
+            ));
+        }
         self.recon
             .holiday_calendar()
             .map_err(ConfigError::Invalid)?;
@@ -1155,6 +1161,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("past the list"), "{err}");
+        for busy in ["0", "101"] {
+            let over = env(&[("CORRIDOR__RECON__PERIODIC_BUSY_PERCENT", busy)]);
+            let err = Config::from_toml(MINIMAL, over).unwrap_err().to_string();
+            assert!(err.contains("periodic_busy_percent"), "{busy}: {err}");
+        }
     }
 
     #[test]
@@ -1289,6 +1300,10 @@ mod tests {
 pub struct ReconConfig {
     /// How often the gateway runs reconciliation on its own; 0: only on demand.
     pub interval_ms: u64,
+    /// The most of its time a periodic run spends working, in percent (1-100): between
+    /// slices it pauses as long as that takes, leaving the database and the cores to live
+    /// traffic. 100: no pause. Runs asked for (CLI, API) never pause.
+    pub periodic_busy_percent: u32,
     /// A dispatched settlement expects its final answer within this long of its first send,
     /// unless its counterparty has its own entry in `sla`.
     pub confirmation_sla_ms: i64,
@@ -1390,6 +1405,7 @@ impl Default for ReconConfig {
     fn default() -> Self {
         ReconConfig {
             interval_ms: 60_000,
+            periodic_busy_percent: 50,
             confirmation_sla_ms: 3_600_000,
             sla: Vec::new(),
             statement_business_days: 2,
