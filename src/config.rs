@@ -1405,7 +1405,7 @@ impl Default for ReconConfig {
     fn default() -> Self {
         ReconConfig {
             interval_ms: 60_000,
-            periodic_busy_percent: 50,
+            periodic_busy_percent: 25,
             confirmation_sla_ms: 3_600_000,
             sla: Vec::new(),
             statement_business_days: 2,

@@ -308,9 +308,10 @@ struct Progress {
 
 /// How a periodic run leaves the database and the cores to live traffic: after each step it
 /// pauses so that it works at most `busy_percent` of its time. Working flat out, a periodic
-/// run on PostgreSQL kept a server process busy for its whole length (about 13 s for 60,000
-/// settlements), and at 1,000 settlements/s on two cores intake→final p99 went from 224 ms
-/// without reconciliation to 616 ms with it (README, round 20).
+/// run on PostgreSQL kept a server process busy for its whole length (about 12 s for 60,000
+/// settlements); at 1,000 settlements/s on two cores intake→final p99 was 224 ms without
+/// reconciliation, 251-616 ms with runs flat out and 215-221 ms with them at 25 % (README,
+/// round 20).
 struct Pace {
     busy_percent: u32,
     paused: std::time::Duration,
