@@ -983,15 +983,7 @@ impl Config {
         if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
             return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
         }
-        if !(1..=100).contains(&self.recon.periodic_busy_percent) {
-            return invalid(format!(
-                "recon.periodic_busy_percent ({}) must be between 1 and 100",
-                self.recon.periodic_busy_percent
-            ));
-        }
-        self.recon
-            .holiday_calendar()
-            .map_err(ConfigError::Invalid)?;
+        self.recon.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -1372,6 +1364,17 @@ impl HolidayCalendar {
 }
 
 impl ReconConfig {
+    /// What is wrong with `[recon]`, if anything.
+    fn check(&self) -> Result<(), String> {
+        if !(1..=100).contains(&self.periodic_busy_percent) {
+            return Err(format!(
+                "recon.periodic_busy_percent ({}) must be between 1 and 100",
+                self.periodic_busy_percent
+            ));
+        }
+        self.holiday_calendar().map(|_| ())
+    }
+
     /// The holiday lists read into a calendar, or what is wrong with them.
     pub fn holiday_calendar(&self) -> Result<HolidayCalendar, String> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
