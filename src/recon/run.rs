@@ -310,7 +310,7 @@ struct Progress {
 /// pauses so that it works at most `busy_percent` of its time. Working flat out, a periodic
 /// run on PostgreSQL kept a server process busy for its whole length (about 12 s for 60,000
 /// settlements); at 1,000 settlements/s on two cores intake→final p99 was 224 ms without
-/// reconciliation, 251-616 ms with runs flat out and 215-221 ms with them at 25 % (README,
+/// reconciliation, 251-616 ms with runs flat out and 215-246 ms with them at 25 % (README,
 /// round 20).
 struct Pace {
     busy_percent: u32,
