@@ -865,41 +865,12 @@ impl Config {
         Ok(config)
     }
 
-    // Long on purpose: a flat list of independent checks, each with its own message, read
-    // top to bottom; nothing is shared between them that a split would name.
+    /// A flat list of independent checks, each with its own message, read top to bottom;
+    /// the ledgers' and the switches' are apart ([`Config::check_ledgers`],
+    /// [`Config::check_switches`]).
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
-        let mut ids = HashSet::new();
-        for ledger in &self.ledgers {
-            if !ids.insert(&ledger.id) {
-                return invalid(format!("ledger id {:?} appears twice", ledger.id));
-            }
-            if ledger.kind == LedgerKind::Evm {
-                ledger.evm().map_err(ConfigError::Invalid)?;
-                continue;
-            }
-            if ledger.secrets.is_empty() {
-                return invalid(format!("ledger {:?} has no secrets", ledger.id));
-            }
-            if ledger.rpc_url.is_some() || ledger.contract.is_some() || !ledger.parties.is_empty() {
-                return invalid(format!(
-                    "ledger {:?}: rpc_url, contract and parties are for kind = \"evm\"",
-                    ledger.id
-                ));
-            }
-            if ledger.callback_url.is_some() && ledger.writeback_secret.is_none() {
-                return invalid(format!(
-                    "ledger {:?} has a callback_url but no writeback_secret",
-                    ledger.id
-                ));
-            }
-            if ledger.callback_batch_url.is_some() && ledger.callback_url.is_none() {
-                return invalid(format!(
-                    "ledger {:?} has a callback_batch_url but no callback_url (corrections and refund requests go there)",
-                    ledger.id
-                ));
-            }
-        }
+        self.check_ledgers()?;
         if self.writeback.batch_max == 0 || self.writeback.batches_in_flight_max == 0 {
             return invalid(format!(
                 "writeback.batch_max ({}) and writeback.batches_in_flight_max ({}) must be at least 1",
@@ -954,6 +925,55 @@ impl Config {
                 ));
             }
         }
+        self.check_switches()?;
+        if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
+            return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
+        }
+        self.recon.check().map_err(ConfigError::Invalid)?;
+        Ok(())
+    }
+
+    /// What is wrong with `ledgers`, if anything: ids, secrets, and the fields of each kind.
+    fn check_ledgers(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        let mut ids = HashSet::new();
+        for ledger in &self.ledgers {
+            if !ids.insert(&ledger.id) {
+                return invalid(format!("ledger id {:?} appears twice", ledger.id));
+            }
+            if ledger.kind == LedgerKind::Evm {
+                ledger.evm().map_err(ConfigError::Invalid)?;
+                continue;
+            }
+            if ledger.secrets.is_empty() {
+                return invalid(format!("ledger {:?} has no secrets", ledger.id));
+            }
+            if ledger.rpc_url.is_some() || ledger.contract.is_some() || !ledger.parties.is_empty() {
+                return invalid(format!(
+                    "ledger {:?}: rpc_url, contract and parties are for kind = \"evm\"",
+                    ledger.id
+                ));
+            }
+            if ledger.callback_url.is_some() && ledger.writeback_secret.is_none() {
+                return invalid(format!(
+                    "ledger {:?} has a callback_url but no writeback_secret",
+                    ledger.id
+                ));
+            }
+            if ledger.callback_batch_url.is_some() && ledger.callback_url.is_none() {
+                return invalid(format!(
+                    "ledger {:?} has a callback_batch_url but no callback_url (corrections and refund requests go there)",
+                    ledger.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What is wrong with `switches`, if anything: ids, terminal and processing codes, and a
+    /// lease that outlives each switch's timeout.
+    fn check_switches(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
         let mut switch_ids = HashSet::new();
         for switch in &self.switches {
             if !switch_ids.insert(&switch.id) {
@@ -980,10 +1000,6 @@ impl Config {
                 ));
             }
         }
-        if self.dispatch.workers == 0 || self.dispatch.attempts_max < 1 {
-            return invalid("dispatch.workers and dispatch.attempts_max must be at least 1".into());
-        }
-        self.recon.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

@@ -259,7 +259,6 @@ async fn piecewise(
     for slice in ids.chunks(ask.slice.max(1)) {
         pace.work(done.slice(ask, run, slice)).await?;
     }
-
     let read = async {
         let mut conn = reader.acquire().await.map_err(StoreError::from)?;
         Ok::<_, StoreError>((answers(&mut conn).await?, unbalanced(&mut conn).await?))

@@ -723,7 +723,8 @@ mod tests {
             for (table, column, key) in &rows {
                 before.push(page_of(&pool, table, column, key).await);
             }
-            // Each in a transaction of its own, as the dispatcher and the write-back do.
+            // Each in a transaction of its own, as a send and a write-back are (moments
+            // apart, in different groups).
             super::settlements::mark_written_back(&mut conn, id)
                 .await
                 .unwrap();
@@ -740,26 +741,24 @@ mod tests {
         each.finish().await;
     }
 
-    /// The page (block number) of the current version of `table`'s row whose `column` is `key`.
+    /// A row version's page (block number): its `ctid` is `(block,item)`.
+    const PAGE: &str = "CAST((CAST(CAST(ctid AS TEXT) AS point))[0] AS BIGINT)";
+
+    /// The page of the current version of `table`'s row whose `column` is `key`.
     async fn page_of(pool: &sqlx::AnyPool, table: &str, column: &str, key: &str) -> i64 {
-        sqlx::query_scalar(&format!(
-            "SELECT CAST((CAST(CAST(ctid AS TEXT) AS point))[0] AS BIGINT) FROM {table} \
-             WHERE {column} = $1"
-        ))
-        .bind(key)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar(&format!("SELECT {PAGE} FROM {table} WHERE {column} = $1"))
+            .bind(key)
+            .fetch_one(pool)
+            .await
+            .unwrap()
     }
 
     /// How many pages `table`'s rows are on.
     async fn pages(pool: &sqlx::AnyPool, table: &str) -> i64 {
-        sqlx::query_scalar(&format!(
-            "SELECT COUNT(DISTINCT (CAST(CAST(ctid AS TEXT) AS point))[0]) FROM {table}"
-        ))
-        .fetch_one(pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar(&format!("SELECT COUNT(DISTINCT {PAGE}) FROM {table}"))
+            .fetch_one(pool)
+            .await
+            .unwrap()
     }
 
     /// On PostgreSQL the message bodies are compressed with LZ4 (migration 0018): a journaled
