@@ -741,6 +741,63 @@ mod tests {
         each.finish().await;
     }
 
+    /// On PostgreSQL a transition is written into one index, not two (migration 0020): the
+    /// primary key is `(settlement_id, id)`, it is the table's only index, and a
+    /// settlement's history is read through it, in the order it was written.
+    #[tokio::test]
+    async fn a_transition_is_written_into_one_index() {
+        let Some(each) = super::testing::postgres_only("one_index_for_transitions").await else {
+            return;
+        };
+        let store = each.store.clone();
+        let config = super::testing::config();
+        let events = (0..20)
+            .map(|i| super::testing::event(&format!("e{i}"), "10.00"))
+            .collect();
+        let taken = super::testing::taken_in_and_claimed(&store, &config, events).await;
+        let pool = store.pool().clone();
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes \
+             WHERE tablename = 'settlement_transitions' ORDER BY indexname",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["settlement_transitions_pkey"], "{indexes:?}");
+        assert!(
+            indexes[0].1.ends_with("(settlement_id, id)"),
+            "{}",
+            indexes[0].1
+        );
+        let (id, _) = &taken[7];
+        let mut conn = pool.acquire().await.unwrap();
+        // Planned as for a table of any size: a sequential scan would hide a missing index.
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(
+            "EXPLAIN SELECT from_state, to_state FROM settlement_transitions \
+             WHERE settlement_id = $1 ORDER BY id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("settlement_transitions_pkey"), "{plan}");
+        let history = super::settlements::transitions(&mut conn, id)
+            .await
+            .unwrap();
+        assert!(history.len() >= 2, "{}", history.len());
+        for pair in history.windows(2) {
+            assert_eq!(pair[1].from.as_deref(), Some(pair[0].to.as_str()));
+        }
+        drop(conn);
+        each.finish().await;
+    }
+
     /// A row version's page (block number): its `ctid` is `(block,item)`.
     const PAGE: &str = "CAST((CAST(CAST(ctid AS TEXT) AS point))[0] AS BIGINT)";
 
