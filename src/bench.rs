@@ -52,7 +52,8 @@ pub struct BenchArgs {
     /// Print the result as one JSON object on the last line instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Keep the run's directory (store, certificates, configuration, gateway log).
+    /// Keep the run's directory (store, certificates, configuration, gateway log), with
+    /// `seconds.tsv`: the latencies of the events due in each second of the run.
     #[arg(long)]
     pub keep: bool,
     /// The `corridor` binary to run as the gateway (default: this one).
@@ -66,6 +67,89 @@ pub struct BenchArgs {
     /// `--gateway-bin` older than batched write-backs, which does not know the setting.
     #[arg(long)]
     pub no_writeback_batches: bool,
+}
+
+/// The value at rank ⌈p·n⌉ of `sorted` (nearest rank); none when it is empty.
+#[cfg(any(feature = "sim", test))]
+fn nearest_rank(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// The run second by second (`seconds.tsv`): for each second of intended send time, the
+/// events acknowledged and their intake→ack p50 and p99, the events that reached a final
+/// state and their intake→final p50 and p99 (ms; `-` where none). Each latency comes with
+/// its event's intended send time in seconds from the start. Whether a tail is a few bad
+/// seconds (a checkpoint, a reconciliation run) or spread over the run shows here, not in
+/// the run's percentiles.
+#[cfg(any(feature = "sim", test))]
+fn by_second(acks: &[(f64, f64)], finals: &[(f64, f64)]) -> String {
+    let seconds = acks
+        .iter()
+        .chain(finals)
+        .map(|(at, _)| at.max(0.0) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let bucket = |pairs: &[(f64, f64)]| {
+        let mut each = vec![Vec::new(); seconds];
+        for (at, ms) in pairs {
+            each[at.max(0.0) as usize].push(*ms);
+        }
+        for values in &mut each {
+            values.sort_by(|a: &f64, b| a.total_cmp(b));
+        }
+        each
+    };
+    let (acks, finals) = (bucket(acks), bucket(finals));
+    let cell = |values: &[f64], p: f64| {
+        nearest_rank(values, p).map_or("-".to_string(), |v| format!("{v:.1}"))
+    };
+    let mut out =
+        String::from("second\tacked\tack_p50_ms\tack_p99_ms\tfinal\tfinal_p50_ms\tfinal_p99_ms\n");
+    for (second, (acked, fin)) in acks.iter().zip(&finals).enumerate() {
+        out.push_str(&format!(
+            "{second}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            acked.len(),
+            cell(acked, 0.50),
+            cell(acked, 0.99),
+            fin.len(),
+            cell(fin, 0.50),
+            cell(fin, 0.99),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each latency lands in the second its event was due, and each second's percentiles
+    /// are its own: a slow second stands out beside fast ones, an empty one shows `-`.
+    #[test]
+    fn the_run_second_by_second() {
+        let mut acks: Vec<(f64, f64)> = (0..100).map(|i| (i as f64 / 100.0, 5.0)).collect();
+        acks.push((0.5, 40.0));
+        acks.extend((0..10).map(|i| (2.0 + i as f64 / 10.0, 10.0 * (i + 1) as f64)));
+        let finals = [(0.2, 30.0), (2.9, 300.0), (2.0, 100.0)];
+        let table = super::by_second(&acks, &finals);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "second\tacked\tack_p50_ms\tack_p99_ms\tfinal\tfinal_p50_ms\tfinal_p99_ms",
+                "0\t101\t5.0\t5.0\t1\t30.0\t30.0",
+                "1\t0\t-\t-\t0\t-\t-",
+                "2\t10\t50.0\t100.0\t2\t100.0\t300.0",
+            ]
+        );
+        assert_eq!(
+            super::by_second(&[], &[]).lines().count(),
+            1,
+            "a header alone"
+        );
+    }
 }
 
 #[cfg(feature = "sim")]
@@ -326,8 +410,9 @@ counterparty = "{BANK_ID}"
     struct Posted {
         /// event id → intended send time (unix ms, fractional).
         intended_ms: HashMap<String, f64>,
-        /// intake→ack of each event answered 201, in ms.
-        ack_ms: Vec<f64>,
+        /// Each event answered 201: its intended send time (s from the start) and its
+        /// intake→ack (ms).
+        acks: Vec<(f64, f64)>,
         /// Answers other than 201, by status (0: no answer).
         refused: HashMap<u16, u64>,
         /// 503s with Retry-After (dispatch behind), each waited out and the event sent again.
@@ -385,7 +470,7 @@ counterparty = "{BANK_ID}"
             posted.waited += u64::from(waited);
             if status == 201 {
                 self.acked.fetch_add(1, Ordering::Relaxed);
-                posted.ack_ms.push(ack_ms);
+                posted.acks.push((intended.as_secs_f64(), ack_ms));
                 posted.intended_ms.insert(
                     event.event_id.clone(),
                     self.started_unix_ms + intended.as_secs_f64() * 1e3,
@@ -549,7 +634,7 @@ counterparty = "{BANK_ID}"
 
         let posted = std::mem::take(&mut *load.posted.lock().expect("posted"));
         let store = Store::connect(&config.database_url(), 2).await?;
-        let (sent_ms, final_ms) = store_latencies(&store, &ledger_id, &posted.intended_ms).await?;
+        let (sent_ms, finals) = store_latencies(&store, &ledger_id, &posted.intended_ms).await?;
         let settled = ledger.stats().recorded;
 
         eprintln!("bench: measuring each simulator alone");
@@ -564,9 +649,19 @@ counterparty = "{BANK_ID}"
         bank.shutdown().await;
         ledger.shutdown().await;
 
-        let ack = Percentiles::of(posted.ack_ms);
+        if args.keep {
+            // Each final latency by its event's intended send time, from the start.
+            let finals: Vec<(f64, f64)> = finals
+                .iter()
+                .map(|(intended_ms, ms)| ((intended_ms - load.started_unix_ms) / 1e3, *ms))
+                .collect();
+            let path = dir.join("seconds.tsv");
+            std::fs::write(&path, super::by_second(&posted.acks, &finals))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        let ack = Percentiles::of(posted.acks.iter().map(|(_, ms)| *ms).collect());
         let sent = Percentiles::of(sent_ms);
-        let fin = Percentiles::of(final_ms);
+        let fin = Percentiles::of(finals.iter().map(|(_, ms)| *ms).collect());
         let per_s = settled as f64 / elapsed_s;
         let report = serde_json::json!({
             "database": database,
@@ -630,13 +725,7 @@ counterparty = "{BANK_ID}"
     impl Percentiles {
         fn of(mut values: Vec<f64>) -> Self {
             values.sort_by(|a, b| a.total_cmp(b));
-            let at = |p: f64| {
-                if values.is_empty() {
-                    return None;
-                }
-                let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
-                Some(round1(values[rank - 1]))
-            };
+            let at = |p: f64| super::nearest_rank(&values, p).map(round1);
             Percentiles {
                 p50: at(0.50),
                 p99: at(0.99),
@@ -712,7 +801,7 @@ counterparty = "{BANK_ID}"
         store: &Store,
         ledger: &str,
         intended_ms: &HashMap<String, f64>,
-    ) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    ) -> anyhow::Result<(Vec<f64>, Vec<(f64, f64)>)> {
         let mut conn = store.pool().acquire().await?;
         let rows = sqlx::query(
             "SELECT s.event_id, s.final_at_ms, MIN(m.first_sent_at_ms) AS first_sent_at_ms \
@@ -732,7 +821,7 @@ counterparty = "{BANK_ID}"
                 sent.push((at as f64 - intended).max(0.0));
             }
             if let Some(at) = row.try_get::<Option<i64>, _>("final_at_ms")? {
-                fin.push((at as f64 - intended).max(0.0));
+                fin.push((*intended, (at as f64 - intended).max(0.0)));
             }
         }
         Ok((sent, fin))
