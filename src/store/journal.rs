@@ -458,27 +458,26 @@ pub async fn list(
     status: Option<Status>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    let limit = limit.clamp(1, 1000);
-    let rows = match status {
-        Some(status) => {
-            sqlx::query(&format!(
-                "SELECT {LIST_COLUMNS} FROM inbound_journal WHERE status = $1 ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(status.as_str())
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-        None => {
-            sqlx::query(&format!(
-                "SELECT {LIST_COLUMNS} FROM inbound_journal ORDER BY id DESC LIMIT $1"
-            ))
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-    };
+    let rows = sqlx::query(&list_sql(status))
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(entry).collect()
+}
+
+/// The statement of [`list`] (parameter: the limit). The status is written into it, not
+/// bound: on PostgreSQL the index on (status, id) holds the entries not applied only
+/// (migration 0022), and the planner uses it for a status it can see is not `applied`,
+/// never for a parameter.
+fn list_sql(status: Option<Status>) -> String {
+    match status {
+        Some(status) => format!(
+            "SELECT {LIST_COLUMNS} FROM inbound_journal WHERE status = '{}' \
+             ORDER BY id DESC LIMIT $1",
+            status.as_str()
+        ),
+        None => format!("SELECT {LIST_COLUMNS} FROM inbound_journal ORDER BY id DESC LIMIT $1"),
+    }
 }
 
 /// Entries per status.
@@ -494,15 +493,21 @@ pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i6
 /// Entries journaled but not applied because the process stopped in between (status
 /// `received`), oldest first, at most `limit`: only authenticated ones, raw bytes included.
 pub async fn unapplied(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Entry>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM inbound_journal WHERE status = $1 \
-         AND authenticated_by IS NOT NULL ORDER BY id LIMIT $2"
-    ))
-    .bind(Status::Received.as_str())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query(&unapplied_sql())
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(entry).collect()
+}
+
+/// The statement of [`unapplied`] (parameter: the limit), its status written into it (see
+/// [`list_sql`]).
+fn unapplied_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM inbound_journal WHERE status = '{}' \
+         AND authenticated_by IS NOT NULL ORDER BY id LIMIT $1",
+        Status::Received.as_str()
+    )
 }
 
 /// Marks `rejected` every entry still `received` whose sender was never authenticated (left
@@ -653,5 +658,87 @@ mod tests {
             drop(conn);
             each.finish().await;
         }
+    }
+
+    /// On PostgreSQL the journal's index on (status, id) holds the entries not applied and
+    /// its index on settlement the entries with one (migration 0022), and every lookup
+    /// through them still uses them: the listing of each status but `applied`, the
+    /// recovery of entries left `received`, and the lookups by settlement of the chain
+    /// ledger and of reconciliation's evidence.
+    #[tokio::test]
+    async fn journal_lookups_use_their_indexes() {
+        let Some(each) = crate::store::testing::postgres_only("journal_indexes").await else {
+            return;
+        };
+        let store = each.store.clone();
+        let events = (0..10)
+            .map(|i| crate::store::testing::event(&format!("e{i}"), "10.00"))
+            .collect();
+        let taken = crate::store::testing::taken_in_and_claimed(
+            &store,
+            &crate::store::testing::config(),
+            events,
+        )
+        .await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT indexdef FROM pg_indexes WHERE indexname IN \
+             ('inbound_journal_status', 'inbound_journal_settlement') ORDER BY indexname",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(indexes.len(), 2, "{indexes:?}");
+        assert!(
+            indexes[0].ends_with("WHERE (settlement_id IS NOT NULL)"),
+            "{indexes:?}"
+        );
+        assert!(
+            indexes[1].ends_with("WHERE (status <> 'applied'::text)"),
+            "{indexes:?}"
+        );
+        // Planned as for a table of any size: a sequential scan would hide an index unused.
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let mut statements: Vec<(String, &str)> = [
+            Status::Received,
+            Status::Rejected,
+            Status::Duplicate,
+            Status::Conflict,
+            Status::Unmatched,
+        ]
+        .into_iter()
+        .map(|status| (list_sql(Some(status)), "inbound_journal_status"))
+        .collect();
+        statements.push((unapplied_sql(), "inbound_journal_status"));
+        // The forms of the chain ledger's and reconciliation's lookups by settlement.
+        statements.push((
+            "SELECT id, raw FROM inbound_journal WHERE settlement_id = $1 \
+             AND status = 'applied' ORDER BY id DESC LIMIT 1"
+                .into(),
+            "inbound_journal_settlement",
+        ));
+        statements.push((
+            "SELECT id, status FROM inbound_journal WHERE (settlement_id = $1 OR id = 1)".into(),
+            "inbound_journal_settlement",
+        ));
+        for (sql, index) in statements {
+            let explain = format!("EXPLAIN {sql}");
+            let query = sqlx::query_scalar::<_, String>(&explain);
+            let query = match sql.contains("settlement_id = $1") {
+                true => query.bind(taken[3].0.as_str()),
+                false => query.bind(10_i64),
+            };
+            let plan = query.fetch_all(&mut *conn).await.unwrap().join("\n");
+            assert!(plan.contains(index), "{sql}\n{plan}");
+        }
+        // What an entry became is read as before.
+        let applied = list(&mut conn, Some(Status::Applied), 100).await.unwrap();
+        assert_eq!(applied.len(), 1, "the one request that carried the events");
+        assert!(unapplied(&mut conn, 100).await.unwrap().is_empty());
+        drop(conn);
+        each.finish().await;
     }
 }
