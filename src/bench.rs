@@ -650,14 +650,7 @@ counterparty = "{BANK_ID}"
         ledger.shutdown().await;
 
         if args.keep {
-            // Each final latency by its event's intended send time, from the start.
-            let finals: Vec<(f64, f64)> = finals
-                .iter()
-                .map(|(intended_ms, ms)| ((intended_ms - load.started_unix_ms) / 1e3, *ms))
-                .collect();
-            let path = dir.join("seconds.tsv");
-            std::fs::write(&path, super::by_second(&posted.acks, &finals))
-                .with_context(|| format!("writing {}", path.display()))?;
+            write_seconds(&dir, &posted.acks, &finals, load.started_unix_ms)?;
         }
         let ack = Percentiles::of(posted.acks.iter().map(|(_, ms)| *ms).collect());
         let sent = Percentiles::of(sent_ms);
@@ -710,6 +703,23 @@ counterparty = "{BANK_ID}"
             );
         }
         Ok(())
+    }
+
+    /// `seconds.tsv` in the run's directory (see [`super::by_second`]); `finals` carry
+    /// their event's intended send time in unix ms, taken from the start here.
+    fn write_seconds(
+        dir: &Path,
+        acks: &[(f64, f64)],
+        finals: &[(f64, f64)],
+        started_unix_ms: f64,
+    ) -> anyhow::Result<()> {
+        let finals: Vec<(f64, f64)> = finals
+            .iter()
+            .map(|(intended_ms, ms)| ((intended_ms - started_unix_ms) / 1e3, *ms))
+            .collect();
+        let path = dir.join("seconds.tsv");
+        std::fs::write(&path, super::by_second(acks, &finals))
+            .with_context(|| format!("writing {}", path.display()))
     }
 
     fn round1(x: f64) -> f64 {
