@@ -671,15 +671,7 @@ mod tests {
             return;
         };
         let store = each.store.clone();
-        let events = (0..10)
-            .map(|i| crate::store::testing::event(&format!("e{i}"), "10.00"))
-            .collect();
-        let taken = crate::store::testing::taken_in_and_claimed(
-            &store,
-            &crate::store::testing::config(),
-            events,
-        )
-        .await;
+        let taken = crate::store::testing::some_taken_in_and_claimed(&store, 10).await;
         let mut conn = store.pool().acquire().await.unwrap();
         let indexes: Vec<String> = sqlx::query_scalar(
             "SELECT indexdef FROM pg_indexes WHERE indexname IN \
@@ -697,11 +689,6 @@ mod tests {
             indexes[1].ends_with("WHERE (status <> 'applied'::text)"),
             "{indexes:?}"
         );
-        // Planned as for a table of any size: a sequential scan would hide an index unused.
-        sqlx::query("SET enable_seqscan = off")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
         let mut statements: Vec<(String, &str)> = [
             Status::Received,
             Status::Rejected,
@@ -726,12 +713,12 @@ mod tests {
         ));
         for (sql, index) in statements {
             let explain = format!("EXPLAIN {sql}");
-            let query = sqlx::query_scalar::<_, String>(&explain);
+            let query = sqlx::query(&explain);
             let query = match sql.contains("settlement_id = $1") {
                 true => query.bind(taken[3].0.as_str()),
                 false => query.bind(10_i64),
             };
-            let plan = query.fetch_all(&mut *conn).await.unwrap().join("\n");
+            let plan = crate::store::testing::plan(&mut conn, query).await;
             assert!(plan.contains(index), "{sql}\n{plan}");
         }
         // What an entry became is read as before.

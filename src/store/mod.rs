@@ -699,11 +699,7 @@ mod tests {
             return;
         };
         let store = each.store.clone();
-        let config = super::testing::config();
-        let events = (0..40)
-            .map(|i| super::testing::event(&format!("e{i}"), "10.00"))
-            .collect();
-        let taken = super::testing::taken_in_and_claimed(&store, &config, events).await;
+        let taken = super::testing::some_taken_in_and_claimed(&store, 40).await;
         let pool = store.pool().clone();
         // Enough rows for several pages of each table, the first ones filled.
         for table in ["settlements", "outbound_messages"] {
@@ -750,11 +746,7 @@ mod tests {
             return;
         };
         let store = each.store.clone();
-        let config = super::testing::config();
-        let events = (0..20)
-            .map(|i| super::testing::event(&format!("e{i}"), "10.00"))
-            .collect();
-        let taken = super::testing::taken_in_and_claimed(&store, &config, events).await;
+        let taken = super::testing::some_taken_in_and_claimed(&store, 20).await;
         let pool = store.pool().clone();
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes \
@@ -772,20 +764,11 @@ mod tests {
         );
         let (id, _) = &taken[7];
         let mut conn = pool.acquire().await.unwrap();
-        // Planned as for a table of any size: a sequential scan would hide a missing index.
-        sqlx::query("SET enable_seqscan = off")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        let plan: Vec<String> = sqlx::query_scalar(
+        let history = sqlx::query(
             "EXPLAIN SELECT from_state, to_state FROM settlement_transitions \
              WHERE settlement_id = $1 ORDER BY id",
-        )
-        .bind(id.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-        let plan = plan.join("\n");
+        );
+        let plan = super::testing::plan(&mut conn, history.bind(id.as_str())).await;
         assert!(plan.contains("settlement_transitions_pkey"), "{plan}");
         let history = super::settlements::transitions(&mut conn, id)
             .await

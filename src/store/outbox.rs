@@ -822,10 +822,7 @@ mod tests {
             return;
         };
         let store = each.store.clone();
-        let events = (0..20)
-            .map(|i| testing::event(&format!("e{i}"), "10.00"))
-            .collect();
-        let taken = testing::taken_in_and_claimed(&store, &testing::config(), events).await;
+        let taken = testing::some_taken_in_and_claimed(&store, 20).await;
         let pool = store.pool().clone();
         let mut conn = pool.acquire().await.unwrap();
         for (_, job) in &taken[..10] {
@@ -840,32 +837,16 @@ mod tests {
             definition.ends_with("WHERE (status <> 'done'::text)"),
             "{definition}"
         );
-        // Planned as for a table of any size: a sequential scan would hide an index unused.
-        sqlx::query("SET enable_seqscan = off")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
         let claims = [false, true].map(|expired| claim_sql(Dialect::Postgres, expired));
         for sql in claims {
             let explain = format!("EXPLAIN {sql}");
-            let plan: Vec<String> = claim_query(&explain, "w".into(), now_ms(), 60_000, 10)
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.try_get(0).unwrap())
-                .collect();
-            let plan = plan.join("\n");
+            let claim = claim_query(&explain, "w".into(), now_ms(), 60_000, 10);
+            let plan = testing::plan(&mut conn, claim).await;
             assert!(plan.contains("outbox_due"), "{sql}\n{plan}");
         }
         for status in [Status::Pending, Status::Leased, Status::Dead] {
-            let plan: Vec<String> =
-                sqlx::query_scalar(&format!("EXPLAIN {}", list_sql(Some(status))))
-                    .bind(10_i64)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .unwrap();
-            let plan = plan.join("\n");
+            let explain = format!("EXPLAIN {}", list_sql(Some(status)));
+            let plan = testing::plan(&mut conn, sqlx::query(&explain).bind(10_i64)).await;
             assert!(plan.contains("outbox_due"), "{status:?}\n{plan}");
         }
         // The listing still finds what it did.

@@ -233,6 +233,38 @@ impl TestStore {
     }
 }
 
+/// `count` events of EUR 10.00 (`e0`, `e1`, …) taken in with the test configuration and
+/// claimed, as [`taken_in_and_claimed`] does.
+pub(crate) async fn some_taken_in_and_claimed(
+    store: &Store,
+    count: usize,
+) -> Vec<(crate::domain::SettlementId, super::outbox::Job)> {
+    let events = (0..count)
+        .map(|i| event(&format!("e{i}"), "10.00"))
+        .collect();
+    taken_in_and_claimed(store, &config(), events).await
+}
+
+/// The plan PostgreSQL makes for `explain` (an `EXPLAIN …` with its parameters bound), as
+/// for a table of any size: sequential scans are switched off on `conn` first, so that a
+/// test's few rows do not hide an index left unused.
+pub(crate) async fn plan<'q>(
+    conn: &mut sqlx::AnyConnection,
+    explain: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> String {
+    use sqlx::Row;
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .expect("switching sequential scans off");
+    let rows = explain.fetch_all(&mut *conn).await.expect("EXPLAIN");
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get(0).expect("a plan's line"))
+        .collect();
+    lines.join("\n")
+}
+
 /// Takes `events` in from ledger `l` (one journaled request) and claims every due job as
 /// worker `w`: each event's settlement with its job, in the events' order.
 pub(crate) async fn taken_in_and_claimed(
